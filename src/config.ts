@@ -1,0 +1,206 @@
+// The one reader of process.env. Loads a JSON config file, applies environment
+// overrides, validates with zod and returns a frozen object passed down explicitly.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const directorySchema = z.object({
+  id: z.string().min(1),
+  type: z.enum(['ad', 'ldap', 'cloud']).default('ad'),
+  jit: z.boolean().default(false),
+});
+
+const sourceSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore, at most 64'),
+    token: z.string().min(16, 'at least 16 characters').optional(),
+    tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional(),
+    directories: z.array(directorySchema).default([]),
+    // Attributes this source may set on resources owned by another source (SPEC section 3).
+    contributes: z.array(z.string()).default([]),
+    // A source that may see and change every resource (an operator's script, say).
+    seesAll: z.boolean().default(false),
+  })
+  .refine((s) => Boolean(s.token) !== Boolean(s.tokenSha256), {
+    message: 'give exactly one of token or tokenSha256',
+  });
+
+export const modes = ['license-only', 'profile-sync', 'user-sync', 'universal-sync'] as const;
+export type Mode = (typeof modes)[number];
+
+const graphSchema = z.object({
+  tenantId: z.string().optional(),
+  clientId: z.string().optional(),
+  clientSecret: z.string().optional(),
+  certificatePath: z.string().optional(),
+  baseUrl: z.string().url().default('https://graph.microsoft.com'),
+  authorityHost: z.string().url().default('https://login.microsoftonline.com'),
+  caFile: z.string().optional(),
+  // Run the embedded Graph simulator; defaults to true when no tenant credentials are given.
+  simulator: z
+    .object({
+      enabled: z.boolean().optional(),
+      port: z.number().int().min(0).max(65535).default(0),
+      seedFile: z.string().optional(),
+      timeScale: z.number().positive().default(1),
+      throttling: z.boolean().default(true),
+    })
+    .default({ port: 0, timeScale: 1, throttling: true }),
+  allowTenantDirSync: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  // The tenant uses hybrid Azure AD join (blocks user-sync and universal-sync, SPEC section 6).
+  hybridJoin: z.boolean().default(false),
+  // Write budget: Microsoft's published identity limit is 3,000 writes per 150 s per app and tenant.
+  writeBudget: z
+    .object({ writes: z.number().int().positive().default(3000), perSeconds: z.number().positive().default(150) })
+    .default({ writes: 3000, perSeconds: 150 }),
+});
+
+export const configSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(8080),
+    host: z.string().default('0.0.0.0'),
+    database: z.string().default('data/bridge.sqlite'),
+    mode: z.enum(modes).default('profile-sync'),
+    // Set when moving down from user-sync/universal-sync (SPEC section 2).
+    confirmModeChange: z.boolean().default(false),
+    sources: z.array(sourceSchema).default([]),
+    graph: graphSchema.default(graphSchema.parse({})),
+    defaults: z.object({ usageLocation: z.string().length(2).optional() }).default({}),
+    // SKU part numbers or skuIds the bridge may assign, and group -> SKU mapping.
+    licenses: z
+      .object({
+        skus: z.array(z.string()).default([]),
+        groups: z.record(z.string(), z.array(z.string())).default({}),
+      })
+      .default({ skus: [], groups: {} }),
+    groups: z.object({ push: z.boolean().default(false) }).default({ push: false }),
+    deprovision: z.enum(['disable', 'delete']).default('disable'),
+    deletionThreshold: z.number().int().min(0).default(50),
+    drift: z.object({ intervalSeconds: z.number().positive().default(300) }).default({ intervalSeconds: 300 }),
+    adminToken: z.string().min(16).optional(),
+    limits: z
+      .object({ bodyBytes: z.number().int().positive().default(1_048_576), bulkOperations: z.number().int().positive().default(1000) })
+      .default({ bodyBytes: 1_048_576, bulkOperations: 1000 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.mode === 'universal-sync') {
+      cfg.sources.forEach((s, i) =>
+        s.directories.forEach((d, j) => {
+          if (d.jit)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sources', i, 'directories', j, 'jit'],
+              message: `universal-sync refuses JIT directory "${d.id}" of source "${s.id}": its users would be marked synced without an authoritative directory`,
+            });
+        }),
+      );
+    }
+    const ids = new Set<string>();
+    cfg.sources.forEach((s, i) => {
+      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
+      ids.add(s.id);
+    });
+  });
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type DirectoryConfig = z.infer<typeof directorySchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// Environment overrides: BRIDGE_PORT, BRIDGE_DATABASE, BRIDGE_MODE (SPEC section 12), and
+// BRIDGE_<PATH> for any other key, e.g. BRIDGE_GRAPH_CLIENT_SECRET -> graph.clientSecret.
+const envKeys: Record<string, string[]> = {
+  BRIDGE_PORT: ['port'],
+  BRIDGE_HOST: ['host'],
+  BRIDGE_DATABASE: ['database'],
+  BRIDGE_MODE: ['mode'],
+  BRIDGE_ADMIN_TOKEN: ['adminToken'],
+  BRIDGE_LOG_LEVEL: ['logLevel'],
+  BRIDGE_DEPROVISION: ['deprovision'],
+  BRIDGE_DELETION_THRESHOLD: ['deletionThreshold'],
+  BRIDGE_DEFAULTS_USAGE_LOCATION: ['defaults', 'usageLocation'],
+  BRIDGE_GROUPS_PUSH: ['groups', 'push'],
+  BRIDGE_DRIFT_INTERVAL_SECONDS: ['drift', 'intervalSeconds'],
+  BRIDGE_GRAPH_TENANT_ID: ['graph', 'tenantId'],
+  BRIDGE_GRAPH_CLIENT_ID: ['graph', 'clientId'],
+  BRIDGE_GRAPH_CLIENT_SECRET: ['graph', 'clientSecret'],
+  BRIDGE_GRAPH_CERTIFICATE_PATH: ['graph', 'certificatePath'],
+  BRIDGE_GRAPH_BASE_URL: ['graph', 'baseUrl'],
+  BRIDGE_GRAPH_AUTHORITY_HOST: ['graph', 'authorityHost'],
+  BRIDGE_GRAPH_CA_FILE: ['graph', 'caFile'],
+  BRIDGE_GRAPH_ALLOW_TENANT_DIR_SYNC: ['graph', 'allowTenantDirSync'],
+  BRIDGE_GRAPH_DRY_RUN: ['graph', 'dryRun'],
+  BRIDGE_GRAPH_HYBRID_JOIN: ['graph', 'hybridJoin'],
+};
+
+function coerce(raw: string): unknown {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.BRIDGE_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`config file ${file}: ${(err as Error).message}`]);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError([`config file ${file}: not valid JSON (${(err as Error).message})`]);
+    }
+  }
+  for (const [name, path] of Object.entries(envKeys)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, path[0] === 'mode' ? value : coerce(value));
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) setPath(raw, key.split('.'), value);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return deepFreeze(parsed.data);
+}
+
+// True when the bridge has tenant credentials; otherwise it runs against the embedded simulator.
+export function usesSimulator(config: Config): boolean {
+  if (config.graph.simulator.enabled !== undefined) return config.graph.simulator.enabled;
+  return !(config.graph.tenantId && config.graph.clientId && (config.graph.clientSecret || config.graph.certificatePath));
+}

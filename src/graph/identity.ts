@@ -1,0 +1,94 @@
+// Pure rules of SPEC sections 3 to 5: who is AD-linked, how pwdLastSet and objectGUID
+// become Graph values, and what tokensValidFrom and dirSyncEnabled are in each mode.
+import { createHash } from 'node:crypto';
+import type { DirectoryConfig, Mode } from '../config';
+
+export const BRIDGE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
+export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+
+// FILETIME: 100 ns ticks since 1601-01-01T00:00:00Z.
+const FILETIME_EPOCH_OFFSET_MS = 11_644_473_600_000n;
+
+/** pwdLastSet as AD FILETIME integer (number or digit string) or ISO 8601; null for 0, absent or unreadable. */
+export function pwdLastSetToDate(value: unknown): Date | null {
+  if (value === undefined || value === null || value === '' || value === 0 || value === '0') return null;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))) {
+    const ticks = BigInt(typeof value === 'number' ? Math.trunc(value) : value);
+    if (ticks <= 0n) return null;
+    const ms = ticks / 10_000n - FILETIME_EPOCH_OFFSET_MS;
+    const date = new Date(Number(ms));
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+  if (typeof value === 'string') {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+  return null;
+}
+
+/** AD objectGUID (canonical string form) -> base64 of Guid.ToByteArray(): first three groups little-endian. */
+export function objectGuidToImmutableId(guid: string): string | null {
+  const hex = guid.replace(/[{}-]/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) {
+    // Already base64 of 16 bytes: take it as given.
+    const bytes = Buffer.from(guid, 'base64');
+    return bytes.length === 16 && /^[A-Za-z0-9+/]{22}==$/.test(guid) ? guid : null;
+  }
+  const b = Buffer.from(hex, 'hex');
+  const ordered = Buffer.concat([
+    Buffer.from(b.subarray(0, 4)).reverse(),
+    Buffer.from(b.subarray(4, 6)).reverse(),
+    Buffer.from(b.subarray(6, 8)).reverse(),
+    b.subarray(8, 16),
+  ]);
+  return ordered.toString('base64');
+}
+
+/** A stable immutableId for users with neither objectGUID nor an explicit immutableId. */
+export function derivedImmutableId(resourceId: string): string {
+  return createHash('sha256').update(`scim-graph-bridge:${resourceId}`).digest().subarray(0, 16).toString('base64');
+}
+
+export interface BridgeExtension {
+  sourceDirectory?: string;
+  objectGUID?: string;
+  pwdLastSet?: string | number;
+  immutableId?: string;
+  [key: string]: unknown;
+}
+
+/** SPEC section 3: AD-linked when sourceDirectory names an ad directory of the source, or the source has exactly one and the user carries objectGUID. */
+export function isAdLinked(ext: BridgeExtension | undefined, directories: readonly DirectoryConfig[]): boolean {
+  if (!ext) return false;
+  const ad = directories.filter((d) => d.type === 'ad');
+  if (ext.sourceDirectory) return ad.some((d) => d.id.toLowerCase() === String(ext.sourceDirectory).toLowerCase());
+  return ad.length === 1 && Boolean(ext.objectGUID);
+}
+
+export function dirSyncEnabledFor(mode: Mode): boolean {
+  return mode === 'user-sync' || mode === 'universal-sync';
+}
+
+/** SPEC section 4: the tokensValidFrom a password change yields. */
+export function tokensValidFromFor(mode: Mode, adLinked: boolean, pwdLastSet: unknown, acceptedAt: Date): Date {
+  if (dirSyncEnabledFor(mode) && adLinked) return pwdLastSetToDate(pwdLastSet) ?? acceptedAt;
+  return acceptedAt;
+}
+
+/** SPEC section 5: the onPremisesImmutableId a user gets, or null when the mode writes none. */
+export function immutableIdFor(
+  mode: Mode,
+  resourceId: string,
+  ext: BridgeExtension | undefined,
+  adLinked: boolean,
+  federatedDomain: boolean,
+): string | null {
+  if (mode === 'license-only') return null;
+  if (mode === 'profile-sync' && !adLinked && !federatedDomain) return null;
+  if (adLinked && ext?.objectGUID) {
+    const fromGuid = objectGuidToImmutableId(String(ext.objectGUID));
+    if (fromGuid) return fromGuid;
+  }
+  if (ext?.immutableId) return String(ext.immutableId);
+  return derivedImmutableId(resourceId);
+}
