@@ -1,0 +1,213 @@
+// Groups and their memberships. Members live in their own table so that adding or removing
+// one member of a 100,000-member group is a few indexed statements, never a rewrite.
+import { randomUUID } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { AttributionStore } from './attribution';
+import type { AuditStore } from './audit';
+import { mapConstraint, notFound, preconditionFailed } from './errors';
+import type { SyncStore } from './sync-state';
+import type { ForSync, MemberRef, StoredResource, WriteContext } from './types';
+
+interface Row {
+  id: string;
+  source_id: string;
+  data: string;
+  version: number;
+  created: string;
+  last_modified: string;
+  deleted: number;
+}
+
+/** Membership changes of one write; applied in SQL. `replace` sets the whole list. */
+export interface MemberChanges {
+  add?: readonly MemberRef[];
+  remove?: readonly string[];
+  removeAll?: boolean;
+  replace?: readonly MemberRef[];
+}
+
+export interface MemberView {
+  value: string;
+  type: 'User' | 'Group';
+  display: string | null;
+}
+
+const toStored = (r: Row): StoredResource => ({
+  id: r.id,
+  sourceId: r.source_id,
+  version: r.version,
+  created: r.created,
+  lastModified: r.last_modified,
+  data: JSON.parse(r.data),
+});
+
+export type GroupStore = ReturnType<typeof createGroupStore>;
+
+export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
+  const cols = 'id, source_id, data, version, created, last_modified, deleted';
+  const refs = `SELECT json_extract(value, '$.value') AS id, coalesce(json_extract(value, '$.type'), 'User') AS type FROM json_each(?)`;
+  const q = {
+    get: db.prepare(`SELECT ${cols} FROM groups WHERE id = ? AND deleted = 0`),
+    getAny: db.prepare(`SELECT ${cols} FROM groups WHERE id = ?`),
+    insert: db.prepare(`INSERT INTO groups (id, source_id, display_name, external_id, data, version, created, last_modified)
+      VALUES (@id, @sourceId, @displayName, @externalId, @data, 1, @now, @now)`),
+    update: db.prepare(`UPDATE groups SET display_name = @displayName, external_id = @externalId, data = @data,
+      version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
+    softDelete: db.prepare('UPDATE groups SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0'),
+    add: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph)
+      SELECT ?, r.id, r.type, 1, 0 FROM (${refs}) r WHERE r.id IS NOT NULL
+      ON CONFLICT (group_id, member_id) DO UPDATE SET present = 1 WHERE present = 0`),
+    dropIn: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0 AND member_id IN (SELECT value FROM json_each(?))`),
+    leaveIn: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1 AND member_id IN (SELECT value FROM json_each(?))`),
+    dropAll: db.prepare('DELETE FROM memberships WHERE group_id = ? AND in_graph = 0'),
+    leaveAll: db.prepare('UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1'),
+    dropExcept: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0
+      AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?))`),
+    leaveExcept: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1
+      AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?))`),
+    members: db.prepare(`SELECT m.member_id AS value, m.member_type AS type, coalesce(u.display_name, g.display_name) AS display
+      FROM memberships m
+      LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id
+      LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id
+      WHERE m.group_id = ? AND m.present = 1`),
+    pending: db.prepare(`SELECT member_id, present FROM memberships WHERE group_id = ? AND present <> in_graph LIMIT ?`),
+    appliedAdd: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph)
+      SELECT ?, value, 'User', 0, 1 FROM json_each(?) WHERE true
+      ON CONFLICT (group_id, member_id) DO UPDATE SET in_graph = 1`),
+    appliedRemove: db.prepare(`UPDATE memberships SET in_graph = 0 WHERE group_id = ? AND member_id IN (SELECT value FROM json_each(?))`),
+    purgeRemoved: db.prepare('DELETE FROM memberships WHERE group_id = ? AND present = 0 AND in_graph = 0'),
+    deleteMemberships: db.prepare('DELETE FROM memberships WHERE group_id = ?'),
+    groupsOf: db.prepare('SELECT group_id FROM memberships WHERE member_id = ? AND present = 1').pluck(),
+    dropMemberNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
+    leaveAsMember: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
+    touch: db.prepare('UPDATE groups SET version = version + 1, last_modified = ? WHERE id = ?'),
+    existing: db.prepare(`SELECT j.value FROM json_each(?) j JOIN groups g ON g.id = j.value AND g.deleted = 0`).pluck(),
+    isMember: db.prepare('SELECT 1 FROM memberships WHERE group_id = ? AND member_id = ? AND present = 1').pluck(),
+  };
+
+  function applyMembers(id: string, m: MemberChanges | undefined): number {
+    if (!m) return 0;
+    let changes = 0;
+    if (m.replace) {
+      const list = JSON.stringify(m.replace);
+      changes += q.dropExcept.run(id, list).changes + q.leaveExcept.run(id, list).changes;
+      changes += q.add.run(id, list).changes;
+    }
+    if (m.removeAll) changes += q.dropAll.run(id).changes + q.leaveAll.run(id).changes;
+    if (m.remove?.length) {
+      const list = JSON.stringify(m.remove);
+      changes += q.dropIn.run(id, list).changes + q.leaveIn.run(id, list).changes;
+    }
+    if (m.add?.length) changes += q.add.run(id, JSON.stringify(m.add)).changes;
+    return changes;
+  }
+
+  function record(id: string, action: string, ctx: WriteContext, now: string, detail: Record<string, unknown>, deleted = false): void {
+    if (ctx.attributes?.length) deps.attribution.record('Group', id, ctx.attributes, ctx.sourceId, now);
+    deps.audit.append({ sourceId: ctx.sourceId, action, resourceType: 'Group', resourceId: id, detail, at: new Date(now) });
+    deps.sync.markDirty('Group', id, { deleted, sync: ctx.sync });
+  }
+
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+
+  const create = db.transaction(
+    (data: Record<string, unknown>, ctx: WriteContext & { id?: string; members?: readonly MemberRef[] }): StoredResource => {
+      const id = ctx.id ?? randomUUID();
+      const now = (ctx.at ?? new Date()).toISOString();
+      const displayName = String(data.displayName ?? '');
+      mapConstraint(
+        () => q.insert.run({ id, sourceId: ctx.sourceId, displayName, externalId: str(data.externalId), data: JSON.stringify(data), now }),
+        `displayName "${displayName}" is already taken`,
+      );
+      const added = ctx.members?.length ? applyMembers(id, { add: ctx.members }) : 0;
+      record(id, ctx.action ?? 'group.create', ctx, now, { attributes: ctx.attributes, membersAdded: added });
+      return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data };
+    },
+  );
+
+  /** Replaces data (when given; null keeps it) and applies member changes, in one transaction. */
+  const update = db.transaction(
+    (
+      id: string,
+      data: Record<string, unknown> | null,
+      ctx: WriteContext & { expectedVersion?: number; members?: MemberChanges },
+    ): StoredResource => {
+      const before = q.get.get(id) as Row | undefined;
+      if (!before) throw notFound('Group', id);
+      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+      const now = (ctx.at ?? new Date()).toISOString();
+      const next = data ?? JSON.parse(before.data);
+      const displayName = String(next.displayName ?? '');
+      mapConstraint(
+        () => q.update.run({ id, displayName, externalId: str(next.externalId), data: JSON.stringify(next), now }),
+        `displayName "${displayName}" is already taken`,
+      );
+      const memberChanges = applyMembers(id, ctx.members);
+      record(id, ctx.action ?? 'group.update', ctx, now, { attributes: ctx.attributes, memberChanges });
+      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data: next };
+    },
+  );
+
+  const remove = db.transaction((id: string, ctx: WriteContext & { expectedVersion?: number }): void => {
+    const before = q.get.get(id) as Row | undefined;
+    if (!before) throw notFound('Group', id);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+    const now = (ctx.at ?? new Date()).toISOString();
+    const parents = q.groupsOf.all(id) as string[];
+    q.softDelete.run(now, id);
+    q.deleteMemberships.run(id);
+    q.dropMemberNeverApplied.run(id);
+    q.leaveAsMember.run(id);
+    for (const g of parents) {
+      q.touch.run(now, g);
+      deps.sync.markDirty('Group', g);
+    }
+    record(id, ctx.action ?? 'group.delete', ctx, now, {}, true);
+  });
+
+  return {
+    create,
+    update,
+    remove,
+    get(id: string): StoredResource | null {
+      const r = q.get.get(id) as Row | undefined;
+      return r ? toStored(r) : null;
+    },
+    members(id: string): MemberView[] {
+      return q.members.all(id) as MemberView[];
+    },
+    isMember(groupId: string, memberId: string): boolean {
+      return q.isMember.get(groupId, memberId) !== undefined;
+    },
+    existing(ids: readonly string[]): Set<string> {
+      return new Set(q.existing.all(JSON.stringify(ids)) as string[]);
+    },
+    getForSync(id: string): ForSync | null {
+      const r = q.getAny.get(id) as Row | undefined;
+      if (!r) return null;
+      const data = JSON.parse(r.data) as Record<string, unknown>;
+      return {
+        id: r.id,
+        sourceId: r.source_id,
+        resource: { ...data, id: r.id, meta: { resourceType: 'Group', created: r.created, lastModified: r.last_modified, version: `W/"${r.version}"` } },
+        deleted: r.deleted === 1,
+      };
+    },
+    /** Desired-but-unapplied adds and applied-but-undesired removes, from the partial index. */
+    pendingMemberChanges(groupId: string, limit = 1000): { adds: string[]; removes: string[] } {
+      const rows = q.pending.all(groupId, limit) as { member_id: string; present: number }[];
+      return {
+        adds: rows.filter((r) => r.present === 1).map((r) => r.member_id),
+        removes: rows.filter((r) => r.present === 0).map((r) => r.member_id),
+      };
+    },
+    /** Records what sync/ wrote to Graph; a member removed meanwhile becomes a pending remove. */
+    markMembersApplied: db.transaction((groupId: string, adds: readonly string[], removes: readonly string[]): void => {
+      if (adds.length) q.appliedAdd.run(groupId, JSON.stringify(adds));
+      if (removes.length) {
+        q.appliedRemove.run(groupId, JSON.stringify(removes));
+        q.purgeRemoved.run(groupId);
+      }
+    }),
+  };
+}

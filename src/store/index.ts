@@ -1,0 +1,77 @@
+// openStore: the one SQLite database of the bridge (better-sqlite3, WAL, foreign keys,
+// versioned migrations), with one factory per concept.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Mode, SourceConfig } from '../config';
+import { dirSyncEnabledFor } from '../graph/identity';
+import { createAttributionStore } from './attribution';
+import { createAuditStore } from './audit';
+import { createGroupStore } from './groups';
+import { migrate } from './migrations';
+import { createSourceStore } from './sources';
+import { createSyncStore } from './sync-state';
+import { createUserStore } from './users';
+
+export type * from './types';
+export type { MemberChanges, MemberView } from './groups';
+
+export interface OpenStoreOptions {
+  mode: Mode;
+  sources: readonly Pick<SourceConfig, 'id' | 'directories' | 'contributes' | 'seesAll'>[];
+  /** Milliseconds a writer waits for another connection's lock (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+export type Store = ReturnType<typeof openStore>;
+
+export function openStore(path: string, options: OpenStoreOptions) {
+  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a power loss may lose the last commits but never corrupts; commits stay fast.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  migrate(db);
+
+  const audit = createAuditStore(db);
+  const attribution = createAttributionStore(db);
+  const sync = createSyncStore(db);
+  const sources = createSourceStore(db);
+  const users = createUserStore(db, { sync, audit, attribution });
+  const groups = createGroupStore(db, { sync, audit, attribution });
+  sources.sync(options.sources);
+  const previousMode = recordMode(db, audit, options.mode);
+
+  return {
+    mode: options.mode,
+    /** The mode of the previous run when it differed from this one (mode changes are recorded in audit). */
+    previousMode,
+    users,
+    groups,
+    sources,
+    sync,
+    audit,
+    attribution,
+    /** Runs fn in one transaction (nested calls become savepoints). */
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn)();
+    },
+    close(): void {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function recordMode(db: Database.Database, audit: ReturnType<typeof createAuditStore>, mode: Mode): Mode | null {
+  const before = db.prepare(`SELECT value FROM meta WHERE key = 'mode'`).pluck().get() as Mode | undefined;
+  if (before === mode) return null;
+  db.transaction(() => {
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('mode', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(mode);
+    // dirSyncEnabled is recorded per user by mode (SPEC section 5).
+    db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = 'User'`).run(dirSyncEnabledFor(mode) ? 1 : 0);
+    audit.append({ action: 'mode.change', detail: { from: before ?? null, to: mode } });
+  })();
+  return before ?? null;
+}

@@ -1,0 +1,157 @@
+// Versioned schema migrations. Each runs once, in order, inside a transaction, and is
+// recorded in schema_migrations; never edit a released migration, append a new one.
+import type { Database } from 'better-sqlite3';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+      CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        directories TEXT NOT NULL DEFAULT '[]',
+        contributes TEXT NOT NULL DEFAULT '[]',
+        sees_all INTEGER NOT NULL DEFAULT 0,
+        configured INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- data: the SCIM resource without id, meta, password and read-only bridge attributes.
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        user_name TEXT NOT NULL,
+        external_id TEXT,
+        display_name TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created TEXT NOT NULL,
+        last_modified TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE UNIQUE INDEX users_user_name ON users(user_name COLLATE NOCASE) WHERE deleted = 0;
+      CREATE INDEX users_external_id ON users(external_id) WHERE deleted = 0;
+      CREATE INDEX users_display_name ON users(display_name COLLATE NOCASE) WHERE deleted = 0;
+      CREATE INDEX users_created ON users(created) WHERE deleted = 0;
+      CREATE INDEX users_last_modified ON users(last_modified) WHERE deleted = 0;
+      CREATE INDEX users_source ON users(source_id, user_name COLLATE NOCASE) WHERE deleted = 0;
+      CREATE INDEX users_family_name ON users((data ->> '$.name.familyName') COLLATE NOCASE) WHERE deleted = 0;
+      CREATE INDEX users_given_name ON users((data ->> '$.name.givenName') COLLATE NOCASE) WHERE deleted = 0;
+      CREATE INDEX users_employee_number ON users(
+        (data ->> '$."urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".employeeNumber') COLLATE NOCASE
+      ) WHERE deleted = 0;
+
+      -- Multi-valued attribute values (emails, phoneNumbers, ...) as rows, so filters on them use an index.
+      CREATE TABLE user_values (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        attr TEXT NOT NULL,
+        value TEXT NOT NULL COLLATE NOCASE,
+        PRIMARY KEY (attr, value, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX user_values_user ON user_values(user_id);
+
+      CREATE TABLE groups (
+        id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        display_name TEXT NOT NULL,
+        external_id TEXT,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created TEXT NOT NULL,
+        last_modified TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE UNIQUE INDEX groups_display_name ON groups(display_name COLLATE NOCASE) WHERE deleted = 0;
+      CREATE INDEX groups_external_id ON groups(external_id) WHERE deleted = 0;
+      CREATE INDEX groups_created ON groups(created) WHERE deleted = 0;
+      CREATE INDEX groups_last_modified ON groups(last_modified) WHERE deleted = 0;
+
+      -- present: the member is desired; in_graph: the sync engine has applied it. A row with
+      -- present <> in_graph is a pending add or remove, found through the partial index.
+      CREATE TABLE memberships (
+        group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        member_id TEXT NOT NULL,
+        member_type TEXT NOT NULL DEFAULT 'User',
+        present INTEGER NOT NULL DEFAULT 1,
+        in_graph INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (group_id, member_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX memberships_member ON memberships(member_id, group_id);
+      CREATE INDEX memberships_pending ON memberships(group_id, member_id) WHERE present <> in_graph;
+
+      CREATE TABLE attribution (
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        attribute TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        PRIMARY KEY (resource_type, resource_id, attribute)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        source_id TEXT,
+        action TEXT NOT NULL,
+        resource_type TEXT,
+        resource_id TEXT,
+        detail TEXT
+      );
+      CREATE INDEX audit_resource ON audit(resource_type, resource_id);
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+
+      CREATE TABLE sync_state (
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        desired_version INTEGER NOT NULL DEFAULT 0,
+        applied_version INTEGER NOT NULL DEFAULT 0,
+        applied_snapshot TEXT,
+        graph_id TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        last_error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        dirty_seq INTEGER NOT NULL DEFAULT 0,
+        dir_sync_enabled INTEGER,
+        tokens_valid_from TEXT,
+        applied_tokens_valid_from TEXT,
+        graph_tokens_valid_from TEXT,
+        pending_password TEXT,
+        password_version INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (type, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX sync_state_due ON sync_state(dirty_seq)
+        WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending');
+      CREATE INDEX sync_state_graph_id ON sync_state(graph_id) WHERE graph_id IS NOT NULL;
+    `,
+  },
+];
+
+export function migrate(db: Database): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const done = new Set((db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]));
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

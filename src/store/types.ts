@@ -1,0 +1,72 @@
+// Shapes that leave store/: camelCase, SCIM names, never SQL column names.
+export type ResourceType = 'User' | 'Group';
+export type SyncStateName = 'pending' | 'synced' | 'error' | 'blocked';
+
+export interface SyncRow {
+  type: ResourceType;
+  id: string;
+  desiredVersion: number;
+  appliedVersion: number;
+  appliedSnapshot: unknown;
+  graphId: string | null;
+  state: SyncStateName;
+  lastError: string | null;
+  attempts: number;
+  nextAttemptAt: number;
+  dirSyncEnabled: boolean | null;
+  tokensValidFrom: string | null;
+  appliedTokensValidFrom: string | null;
+  graphTokensValidFrom: string | null;
+  pendingPassword: string | null;
+  deleted: boolean;
+}
+
+/** What a SCIM write asks the store to record in sync_state besides the dirty mark. */
+export interface SyncWrite {
+  dirSyncEnabled?: boolean;
+  /** Set on a password change (SPEC section 4), computed at ingress. */
+  tokensValidFrom?: string;
+  /** The password accepted with this write, kept until the engine applies it. */
+  pendingPassword?: string;
+}
+
+/** A stored SCIM resource: `data` is the resource without id, meta and read-only bridge attributes. */
+export interface StoredResource {
+  id: string;
+  sourceId: string;
+  version: number;
+  created: string;
+  lastModified: string;
+  data: Record<string, unknown>;
+}
+
+export interface WriteContext {
+  /** The authenticated source making the write (recorded in attribution and audit). */
+  sourceId: string;
+  at?: Date;
+  /** Attribute names changed by this write (attribution rows); computed by the caller. */
+  attributes?: string[];
+  action?: string;
+  sync?: SyncWrite;
+}
+
+export interface ForSync {
+  id: string;
+  sourceId: string;
+  /** Full SCIM JSON including extensions (groups: without members; see pendingMemberChanges). */
+  resource: Record<string, unknown>;
+  deleted: boolean;
+}
+
+export interface MemberRef {
+  value: string;
+  type: ResourceType;
+}
+
+export interface SourceRecord {
+  id: string;
+  directories: { id: string; type: 'ad' | 'ldap' | 'cloud'; jit: boolean }[];
+  contributes: string[];
+  seesAll: boolean;
+  configured: boolean;
+}

@@ -1,0 +1,169 @@
+// Users: rows keyed by id, indexed columns for the attributes filters use most, the rest in
+// JSON (`data`). Each write is one transaction: row, attribution, audit, dirty mark.
+import { randomUUID } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { AttributionStore } from './attribution';
+import type { AuditStore } from './audit';
+import { mapConstraint, notFound, preconditionFailed } from './errors';
+import type { SyncStore } from './sync-state';
+import type { ForSync, StoredResource, WriteContext } from './types';
+
+/** Multi-valued attributes whose `value`s are indexed in user_values for filtering. */
+export const INDEXED_MULTI_VALUED = ['emails', 'phoneNumbers', 'ims', 'photos', 'entitlements', 'roles'] as const;
+
+interface Row {
+  id: string;
+  source_id: string;
+  data: string;
+  version: number;
+  created: string;
+  last_modified: string;
+  deleted: number;
+}
+
+const toStored = (r: Row): StoredResource => ({
+  id: r.id,
+  sourceId: r.source_id,
+  version: r.version,
+  created: r.created,
+  lastModified: r.last_modified,
+  data: JSON.parse(r.data),
+});
+
+function columns(data: Record<string, unknown>) {
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    userName: String(data.userName ?? ''),
+    externalId: str(data.externalId),
+    displayName: str(data.displayName),
+    active: data.active === false ? 0 : 1,
+    data: JSON.stringify(data),
+  };
+}
+
+function multiValues(data: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const attr of INDEXED_MULTI_VALUED) {
+    const list = data[attr];
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      const v = item && typeof item === 'object' ? (item as { value?: unknown }).value : undefined;
+      if (typeof v === 'string' && v !== '') out.push([attr, v]);
+    }
+  }
+  return out;
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;
+
+export function createUserStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
+  const cols = 'id, source_id, data, version, created, last_modified, deleted';
+  const q = {
+    get: db.prepare(`SELECT ${cols} FROM users WHERE id = ? AND deleted = 0`),
+    getAny: db.prepare(`SELECT ${cols} FROM users WHERE id = ?`),
+    byUserName: db.prepare(`SELECT ${cols} FROM users WHERE user_name = ? COLLATE NOCASE AND deleted = 0`),
+    insert: db.prepare(`INSERT INTO users (id, source_id, user_name, external_id, display_name, active, data, version, created, last_modified)
+      VALUES (@id, @sourceId, @userName, @externalId, @displayName, @active, @data, 1, @now, @now)`),
+    update: db.prepare(`UPDATE users SET user_name = @userName, external_id = @externalId, display_name = @displayName,
+      active = @active, data = @data, version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
+    softDelete: db.prepare(`UPDATE users SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0`),
+    clearValues: db.prepare('DELETE FROM user_values WHERE user_id = ?'),
+    addValue: db.prepare('INSERT OR IGNORE INTO user_values (user_id, attr, value) VALUES (?, ?, ?)'),
+    existing: db.prepare(`SELECT j.value FROM json_each(?) j JOIN users u ON u.id = j.value AND u.deleted = 0`).pluck(),
+    groupsOf: db.prepare(`SELECT group_id FROM memberships WHERE member_id = ? AND present = 1`).pluck(),
+    dropNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
+    leaveGroups: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
+    touchGroup: db.prepare('UPDATE groups SET version = version + 1, last_modified = ? WHERE id = ?'),
+  };
+
+  function writeValues(id: string, data: Record<string, unknown>, replacing: boolean): void {
+    if (replacing) q.clearValues.run(id);
+    for (const [attr, value] of multiValues(data)) q.addValue.run(id, attr, value);
+  }
+
+  function record(id: string, action: string, ctx: WriteContext, now: string, deleted = false): void {
+    if (ctx.attributes?.length) deps.attribution.record('User', id, ctx.attributes, ctx.sourceId, now);
+    deps.audit.append({
+      sourceId: ctx.sourceId,
+      action,
+      resourceType: 'User',
+      resourceId: id,
+      detail: ctx.attributes ? { attributes: ctx.attributes } : undefined,
+      at: new Date(now),
+    });
+    deps.sync.markDirty('User', id, { deleted, sync: ctx.sync });
+  }
+
+  const create = db.transaction((data: Record<string, unknown>, ctx: WriteContext & { id?: string }): StoredResource => {
+    const id = ctx.id ?? randomUUID();
+    const now = (ctx.at ?? new Date()).toISOString();
+    const c = columns(data);
+    mapConstraint(() => q.insert.run({ id, sourceId: ctx.sourceId, now, ...c }), `userName "${c.userName}" is already taken`);
+    writeValues(id, data, false);
+    record(id, ctx.action ?? 'user.create', ctx, now);
+    return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data };
+  });
+
+  const replace = db.transaction(
+    (id: string, data: Record<string, unknown>, ctx: WriteContext & { expectedVersion?: number }): StoredResource => {
+      const before = q.get.get(id) as Row | undefined;
+      if (!before) throw notFound('User', id);
+      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+      const now = (ctx.at ?? new Date()).toISOString();
+      const c = columns(data);
+      mapConstraint(() => q.update.run({ id, now, ...c }), `userName "${c.userName}" is already taken`);
+      writeValues(id, data, true);
+      record(id, ctx.action ?? 'user.replace', ctx, now);
+      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data };
+    },
+  );
+
+  // A deleted user leaves its groups: memberships never applied to Graph go, applied ones
+  // become pending removes, and each group it left is marked dirty.
+  const remove = db.transaction((id: string, ctx: WriteContext & { expectedVersion?: number }): void => {
+    const before = q.get.get(id) as Row | undefined;
+    if (!before) throw notFound('User', id);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+    const now = (ctx.at ?? new Date()).toISOString();
+    const groups = q.groupsOf.all(id) as string[];
+    q.softDelete.run(now, id);
+    q.clearValues.run(id);
+    q.dropNeverApplied.run(id);
+    q.leaveGroups.run(id);
+    for (const g of groups) {
+      q.touchGroup.run(now, g);
+      deps.sync.markDirty('Group', g);
+    }
+    record(id, ctx.action ?? 'user.delete', { ...ctx, attributes: undefined }, now, true);
+  });
+
+  return {
+    create,
+    replace,
+    remove,
+    get(id: string): StoredResource | null {
+      const r = q.get.get(id) as Row | undefined;
+      return r ? toStored(r) : null;
+    },
+    getByUserName(userName: string): StoredResource | null {
+      const r = q.byUserName.get(userName) as Row | undefined;
+      return r ? toStored(r) : null;
+    },
+    /** The ids among `ids` that name live users, in one query. */
+    existing(ids: readonly string[]): Set<string> {
+      return new Set(q.existing.all(JSON.stringify(ids)) as string[]);
+    },
+    /** For sync/: the resource including deleted ones (until deprovisioned), with id and schemas. */
+    getForSync(id: string): ForSync | null {
+      const r = q.getAny.get(id) as Row | undefined;
+      if (!r) return null;
+      const data = JSON.parse(r.data) as Record<string, unknown>;
+      return {
+        id: r.id,
+        sourceId: r.source_id,
+        resource: { ...data, id: r.id, meta: { resourceType: 'User', created: r.created, lastModified: r.last_modified, version: `W/"${r.version}"` } },
+        deleted: r.deleted === 1,
+      };
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore, type Store } from '../../src/store';
+
+const sources = [
+  { id: 'okta', directories: [{ id: 'corp.example.com', type: 'ad' as const, jit: false }], contributes: [], seesAll: false },
+  { id: 'entra', directories: [], contributes: ['title'], seesAll: false },
+];
+
+let dir: string;
+let store: Store;
+const file = () => join(dir, 'bridge.sqlite');
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'store-'));
+  store = openStore(file(), { mode: 'profile-sync', sources });
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const alice = { userName: 'alice@example.com', displayName: 'Alice', emails: [{ value: 'alice@example.com', type: 'work', primary: true }] };
+
+describe('openStore', () => {
+  test('uses WAL, foreign keys and records each migration once', () => {
+    store.close();
+    store = openStore(file(), { mode: 'profile-sync', sources });
+    const db = new Database(file(), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }]);
+    db.close();
+  });
+
+  test('mirrors configured sources and keeps unconfigured ones marked', () => {
+    store.close();
+    store = openStore(file(), { mode: 'profile-sync', sources: [sources[1]] });
+    expect(store.sources.list()).toEqual([
+      { id: 'entra', directories: [], contributes: ['title'], seesAll: false, configured: true },
+      { id: 'okta', directories: sources[0].directories, contributes: [], seesAll: false, configured: false },
+    ]);
+  });
+
+  test('records a mode change in audit and re-records dirSyncEnabled', () => {
+    const u = store.users.create(alice, { sourceId: 'okta', sync: { dirSyncEnabled: false } });
+    store.close();
+    store = openStore(file(), { mode: 'user-sync', sources });
+    expect(store.previousMode).toBe('profile-sync');
+    expect(store.sync.get('User', u.id)?.dirSyncEnabled).toBe(true);
+    const modeChanges = store.audit.list().filter((a) => a.action === 'mode.change');
+    expect(modeChanges.map((a) => a.detail)).toEqual([{ from: null, to: 'profile-sync' }, { from: 'profile-sync', to: 'user-sync' }]);
+  });
+});
+
+describe('users', () => {
+  test('create writes the row, attribution, audit and dirty mark together', () => {
+    const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], sync: { dirSyncEnabled: false } });
+    expect(store.users.get(u.id)).toEqual({ id: u.id, sourceId: 'okta', version: 1, created: u.created, lastModified: u.created, data: alice });
+    expect(store.attribution.list('User', u.id).map((a) => [a.attribute, a.sourceId])).toEqual([
+      ['displayName', 'okta'], ['emails', 'okta'], ['userName', 'okta'],
+    ]);
+    expect(store.audit.list({ resourceType: 'User', resourceId: u.id }).map((a) => a.action)).toEqual(['user.create']);
+    expect(store.sync.get('User', u.id)).toMatchObject({ desiredVersion: 1, appliedVersion: 0, state: 'pending', dirSyncEnabled: false, deleted: false });
+  });
+
+  test('a userName taken case-insensitively is 409 uniqueness and writes nothing', () => {
+    store.users.create(alice, { sourceId: 'okta' });
+    const auditBefore = store.audit.list().length;
+    expect(() => store.users.create({ userName: 'ALICE@example.com' }, { sourceId: 'entra' })).toThrow(
+      expect.objectContaining({ status: 409, scimType: 'uniqueness' }),
+    );
+    expect(store.audit.list().length).toBe(auditBefore);
+    expect(store.sync.listDue(Date.now(), 10)).toHaveLength(1);
+  });
+
+  test('replace with a stale expected version is 412 and changes nothing', () => {
+    const u = store.users.create(alice, { sourceId: 'okta' });
+    store.users.replace(u.id, { ...alice, displayName: 'A' }, { sourceId: 'okta', expectedVersion: 1 });
+    expect(() => store.users.replace(u.id, { ...alice, displayName: 'B' }, { sourceId: 'okta', expectedVersion: 1 })).toThrow(
+      expect.objectContaining({ status: 412 }),
+    );
+    expect(store.users.get(u.id)?.data.displayName).toBe('A');
+    expect(store.users.get(u.id)?.version).toBe(2);
+  });
+
+  test('delete keeps the user for sync until deprovisioned and frees the userName', () => {
+    const u = store.users.create(alice, { sourceId: 'okta' });
+    store.users.remove(u.id, { sourceId: 'okta' });
+    expect(store.users.get(u.id)).toBeNull();
+    expect(store.users.getForSync(u.id)).toMatchObject({ id: u.id, sourceId: 'okta', deleted: true, resource: { userName: alice.userName } });
+    expect(store.sync.get('User', u.id)).toMatchObject({ desiredVersion: 2, deleted: true, state: 'pending' });
+    expect(() => store.users.create(alice, { sourceId: 'okta' })).not.toThrow();
+  });
+
+  test('audit is append-only', () => {
+    store.users.create(alice, { sourceId: 'okta' });
+    const db = new Database(file());
+    expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+    expect(() => db.prepare(`UPDATE audit SET action = 'x'`).run()).toThrow(/append-only/);
+    db.close();
+  });
+});
+
+describe('store.sync', () => {
+  test('listDue returns behind rows oldest first, skipping rows not yet due', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    const b = store.users.create({ userName: 'bob@example.com' }, { sourceId: 'okta' });
+    expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id, b.id]);
+    store.sync.markError('User', a.id, 1, 'throttled', { retryAtMs: Date.now() + 60_000 });
+    expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([b.id]);
+    expect(store.sync.listDue(Date.now() + 61_000, 10).map((r) => r.id)).toEqual([a.id, b.id]);
+  });
+
+  test('markApplied syncs only when the applied version is the desired one', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    store.sync.setGraphId('User', a.id, 'g-1');
+    store.users.replace(a.id, { ...alice, title: 'CEO' }, { sourceId: 'okta' });
+    store.sync.markApplied('User', a.id, 1, { appliedSnapshot: { displayName: 'Alice' } });
+    expect(store.sync.get('User', a.id)).toMatchObject({ appliedVersion: 1, desiredVersion: 2, state: 'pending', graphId: 'g-1' });
+    store.sync.markApplied('User', a.id, 2, { appliedSnapshot: { displayName: 'Alice', jobTitle: 'CEO' } });
+    expect(store.sync.get('User', a.id)).toMatchObject({ appliedVersion: 2, state: 'synced', appliedSnapshot: { displayName: 'Alice', jobTitle: 'CEO' } });
+    expect(store.sync.listDue(Date.now(), 10)).toEqual([]);
+  });
+
+  test('pendingPassword is cleared once the version that carried it is applied', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    store.users.replace(a.id, alice, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pw', tokensValidFrom: '2024-01-01T00:00:00.000Z' } });
+    store.users.replace(a.id, { ...alice, title: 'x' }, { sourceId: 'okta' });
+    expect(store.sync.get('User', a.id)).toMatchObject({ pendingPassword: 'S3cret!pw', tokensValidFrom: '2024-01-01T00:00:00.000Z' });
+    store.sync.markApplied('User', a.id, 1);
+    expect(store.sync.get('User', a.id)?.pendingPassword).toBe('S3cret!pw');
+    store.sync.markApplied('User', a.id, 2, { appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z' });
+    expect(store.sync.get('User', a.id)).toMatchObject({
+      pendingPassword: null, state: 'pending', appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z',
+    });
+  });
+
+  test('a permanent error waits for the next change or retry', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    store.sync.markError('User', a.id, 1, 'Property netId is invalid');
+    expect(store.sync.get('User', a.id)).toMatchObject({ state: 'error', lastError: 'Property netId is invalid', attempts: 1 });
+    expect(store.sync.listDue(Date.now(), 10)).toEqual([]);
+    expect(store.sync.retry('User')).toBe(1);
+    expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id]);
+    store.sync.markError('User', a.id, 1, 'again');
+    store.users.replace(a.id, { ...alice, title: 'x' }, { sourceId: 'okta' });
+    expect(store.sync.get('User', a.id)).toMatchObject({ state: 'pending', lastError: null, attempts: 0 });
+  });
+
+  test('an error for an older version leaves a newer change due', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    store.users.replace(a.id, { ...alice, title: 'x' }, { sourceId: 'okta' });
+    store.sync.markError('User', a.id, 1, 'boom');
+    expect(store.sync.get('User', a.id)).toMatchObject({ state: 'pending', lastError: 'boom' });
+    expect(store.sync.listDue(Date.now(), 10)).toHaveLength(1);
+  });
+
+  test('markBlocked blocks every row and writes made while blocked; unblockAll releases them', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    store.sync.markBlocked('Entra Connect owns the tenant');
+    const b = store.users.create({ userName: 'bob@example.com' }, { sourceId: 'okta' });
+    for (const id of [a.id, b.id]) expect(store.sync.get('User', id)).toMatchObject({ state: 'blocked', lastError: 'Entra Connect owns the tenant' });
+    expect(store.sync.listDue(Date.now(), 10)).toEqual([]);
+    store.sync.unblockAll();
+    expect(store.sync.listDue(Date.now(), 10).map((r) => [r.id, r.state])).toEqual([[a.id, 'pending'], [b.id, 'pending']]);
+  });
+});
+
+describe('groups and memberships', () => {
+  const users = (n: number) =>
+    Array.from({ length: n }, (_, i) => store.users.create({ userName: `u${i}@example.com`, displayName: `U${i}` }, { sourceId: 'okta' }).id);
+
+  test('pending member changes come from SQL and follow what sync/ applied', () => {
+    const [u1, u2, u3] = users(3);
+    const g = store.groups.create({ displayName: 'Sales' }, { sourceId: 'okta', members: [{ value: u1, type: 'User' }, { value: u2, type: 'User' }] });
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [u1, u2].sort(), removes: [] });
+    store.groups.markMembersApplied(g.id, [u1, u2], []);
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [] });
+    store.groups.update(g.id, null, { sourceId: 'okta', members: { add: [{ value: u3, type: 'User' }], remove: [u1] } });
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [u3], removes: [u1] });
+    expect(store.groups.members(g.id).map((m) => m.value).sort()).toEqual([u2, u3].sort());
+    store.groups.markMembersApplied(g.id, [u3], [u1]);
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [] });
+  });
+
+  test('a member removed while its add was in flight becomes a pending remove', () => {
+    const [u1] = users(1);
+    const g = store.groups.create({ displayName: 'Ops' }, { sourceId: 'okta', members: [{ value: u1, type: 'User' }] });
+    const inFlight = store.groups.pendingMemberChanges(g.id, 10);
+    store.groups.update(g.id, null, { sourceId: 'okta', members: { remove: [u1] } });
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [] });
+    store.groups.markMembersApplied(g.id, inFlight.adds, []);
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [u1] });
+  });
+
+  test('deleting a user removes it from its groups and marks them dirty', () => {
+    const [u1, u2] = users(2);
+    const g = store.groups.create({ displayName: 'Ops' }, { sourceId: 'okta', members: [{ value: u1, type: 'User' }, { value: u2, type: 'User' }] });
+    store.groups.markMembersApplied(g.id, [u1], []);
+    store.users.remove(u1, { sourceId: 'okta' });
+    store.users.remove(u2, { sourceId: 'okta' });
+    expect(store.groups.members(g.id)).toEqual([]);
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [u1] });
+    expect(store.sync.get('Group', g.id)?.desiredVersion).toBe(3);
+  });
+
+  test('adding one member to a 20,000-member group touches one row', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => `m-${i}`);
+    const g = store.groups.create({ displayName: 'All' }, { sourceId: 'okta', members: ids.map((value) => ({ value, type: 'User' as const })) });
+    store.groups.markMembersApplied(g.id, ids, []);
+    const started = process.hrtime.bigint();
+    store.groups.update(g.id, null, { sourceId: 'okta', members: { add: [{ value: 'm-new', type: 'User' }] } });
+    store.groups.update(g.id, null, { sourceId: 'okta', members: { remove: ['m-5'] } });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: ['m-new'], removes: ['m-5'] });
+    expect(ms).toBeLessThan(50);
+  });
+
+  test('getForSync returns the group without members, deleted ones included', () => {
+    const g = store.groups.create({ displayName: 'Ops', externalId: 'x1' }, { sourceId: 'entra' });
+    store.groups.remove(g.id, { sourceId: 'entra' });
+    expect(store.groups.getForSync(g.id)).toEqual({
+      id: g.id, sourceId: 'entra', deleted: true,
+      resource: { displayName: 'Ops', externalId: 'x1', id: g.id, meta: expect.objectContaining({ resourceType: 'Group' }) },
+    });
+  });
+});
