@@ -1,0 +1,132 @@
+// Preflight (SPEC section 6): refuse what Okta's Office 365 integration refuses, each with a
+// reason an operator can act on. Blocked reasons stop Graph writes; SCIM ingress carries on.
+import type { Config, Mode } from '../config';
+import { dirSyncEnabledFor } from '../graph/identity';
+import { getJson, type SyncGraph } from './graph-port';
+
+export interface PreflightResult {
+  ok: boolean;
+  blocked: string[];
+  warnings: string[];
+  checkedAt: string;
+}
+
+export interface TenantFacts {
+  organizationId: string | null;
+  tenantSyncEnabled: boolean;
+  /** Another sync engine (Entra Connect, AAD Sync, DirSync) has synchronised this tenant. */
+  otherSyncEngine: boolean;
+  /** skuPartNumber (upper case) and skuId (lower case) -> skuId. */
+  skus: Map<string, string>;
+}
+
+export interface PreflightInput {
+  config: Config;
+  graph: SyncGraph;
+  /** The bridge itself turned the tenant switch on (so onPremisesSyncEnabled is not another engine's). */
+  tenantSwitchEnabledByBridge: boolean;
+  now?: () => Date;
+}
+
+// Application permissions (learn.microsoft.com/graph/permissions-reference); any one of a set suffices.
+const ROLE_NEEDS: { what: string; anyOf: string[]; modes: Mode[] | 'groups' }[] = [
+  { what: 'read and update users', anyOf: ['User.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['profile-sync', 'user-sync', 'universal-sync'] },
+  { what: 'read users', anyOf: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'], modes: ['license-only'] },
+  { what: 'assign licenses', anyOf: ['LicenseAssignment.ReadWrite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['license-only', 'profile-sync', 'user-sync', 'universal-sync'] },
+  { what: 'set the tenant directory-sync switch', anyOf: ['Organization.ReadWrite.All', 'OnPremDirectorySynchronization.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['user-sync', 'universal-sync'] },
+  { what: 'write security groups and memberships', anyOf: ['Group.ReadWrite.All', 'Directory.ReadWrite.All'], modes: 'groups' },
+];
+
+export function writesGroups(config: Config, mode: Mode = config.mode): boolean {
+  return mode === 'universal-sync' || (mode !== 'license-only' && config.groups.push);
+}
+
+export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBridge: boolean): Promise<TenantFacts> {
+  const org = (await getJson<{ value: any[] }>(graph, '/organization')).value?.[0] ?? {};
+  const tenantSyncEnabled = org.onPremisesSyncEnabled === true;
+  const skus = new Map<string, string>();
+  const subscribed = await getJson<{ value: any[] }>(graph, '/subscribedSkus');
+  for (const s of subscribed.value ?? []) {
+    if (s.skuPartNumber) skus.set(String(s.skuPartNumber).toUpperCase(), s.skuId);
+    if (s.skuId) skus.set(String(s.skuId).toLowerCase(), s.skuId);
+  }
+  return {
+    organizationId: org.id ?? null,
+    tenantSyncEnabled,
+    otherSyncEngine: tenantSyncEnabled && Boolean(org.onPremisesLastSyncDateTime) && !tenantSwitchEnabledByBridge,
+    skus,
+  };
+}
+
+function configuredSkus(config: Config): { key: string; sku: string }[] {
+  const list = config.licenses.skus.map((sku) => ({ key: 'licenses.skus', sku }));
+  for (const [group, skus] of Object.entries(config.licenses.groups)) {
+    for (const sku of skus) list.push({ key: `licenses.groups.${group}`, sku });
+  }
+  return list;
+}
+
+export function resolveSku(facts: Pick<TenantFacts, 'skus'>, sku: string): string | undefined {
+  return facts.skus.get(sku.toUpperCase()) ?? facts.skus.get(sku.toLowerCase());
+}
+
+export async function runPreflight(input: PreflightInput, mode: Mode = input.config.mode): Promise<PreflightResult & { facts: TenantFacts | null }> {
+  const { config, graph } = input;
+  const blocked: string[] = [];
+  const warnings: string[] = [];
+  const checkedAt = (input.now?.() ?? new Date()).toISOString();
+  const syncMode = dirSyncEnabledFor(mode);
+  let facts: TenantFacts;
+  try {
+    facts = await readTenantFacts(graph, input.tenantSwitchEnabledByBridge);
+  } catch (err) {
+    return { ok: false, blocked: [`cannot read the tenant: ${(err as Error).message}`], warnings, checkedAt, facts: null };
+  }
+
+  if (mode === 'universal-sync') {
+    for (const s of config.sources) {
+      for (const d of s.directories.filter((x) => x.jit)) {
+        blocked.push(`universal-sync refuses JIT directory "${d.id}" of source "${s.id}" (sources[].directories[].jit): its users would be marked synced without an authoritative directory`);
+      }
+    }
+  }
+  if (facts.otherSyncEngine) {
+    const msg = 'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime';
+    if (syncMode) blocked.push(`${msg}; ${mode} would fight it`);
+    else if (mode === 'profile-sync') warnings.push(`${msg}; users mastered on-premises (onPremisesSyncEnabled true) get licenses only`);
+  }
+  if (syncMode && !facts.tenantSyncEnabled && !config.graph.allowTenantDirSync) {
+    blocked.push(`${mode} needs the tenant switch organization.onPremisesSyncEnabled, which is off; set graph.allowTenantDirSync to let the bridge turn it on`);
+  }
+  if (syncMode) {
+    if (config.graph.hybridJoin) blocked.push(`${mode} refuses a tenant with hybrid Azure AD join (graph.hybridJoin is set)`);
+    else {
+      try {
+        const devices = await getJson<{ value: unknown[] }>(graph, "/devices?$filter=trustType eq 'ServerAd'&$select=id&$top=1");
+        if ((devices.value ?? []).length > 0) blocked.push(`${mode} refuses a tenant with hybrid-joined devices (/devices with trustType 'ServerAd' exist)`);
+      } catch (err) {
+        blocked.push(`cannot check for hybrid-joined devices: ${(err as Error).message}`);
+      }
+    }
+  }
+  for (const { key, sku } of configuredSkus(config)) {
+    if (!resolveSku(facts, sku)) blocked.push(`license "${sku}" named in ${key} is not in the tenant's /subscribedSkus`);
+  }
+  await checkRoles(input, mode, blocked, warnings);
+  return { ok: blocked.length === 0, blocked, warnings, checkedAt, facts };
+}
+
+async function checkRoles(input: PreflightInput, mode: Mode, blocked: string[], warnings: string[]): Promise<void> {
+  const roles = await input.graph.tokenRoles().catch(() => null);
+  if (roles === null) {
+    warnings.push('cannot read the app roles of the Graph token; permissions unchecked');
+    return;
+  }
+  const have = new Set(roles);
+  for (const need of ROLE_NEEDS) {
+    const applies = need.modes === 'groups' ? writesGroups(input.config, mode) : need.modes.includes(mode);
+    if (applies && !need.anyOf.some((r) => have.has(r))) {
+      blocked.push(`the Graph token lacks an app role to ${need.what} in ${mode}: grant one of ${need.anyOf.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { batchBody, packBatches } from '../../../src/sync/batcher';
+import { classifyResponse, retryAfterMs, type GraphOp } from '../../../src/sync/ops';
+
+const op = (id: string, dependsOn?: string[]): GraphOp => ({ id, method: 'POST', url: `/x/${id}`, body: {}, write: true, ...(dependsOn ? { dependsOn } : {}) });
+
+function userOps(n: number): GraphOp[] {
+  return [op(`c${n}`), op(`l${n}`, [`c${n}`]), op(`m${n}`, [`c${n}`])];
+}
+
+describe('batcher', () => {
+  it('packs at most 20 requests per batch and keeps a create with its license and manager', () => {
+    const ops = Array.from({ length: 10 }, (_, i) => userOps(i)).flat();
+    const { batches, deferred } = packBatches(ops);
+    expect(deferred).toEqual([]);
+    expect(batches.map((b) => b.length)).toEqual([18, 12]);
+    expect(batches[0].slice(0, 3).map((o) => [o.id, o.dependsOn])).toEqual([
+      ['c0', undefined],
+      ['l0', ['c0']],
+      ['m0', ['c0']],
+    ]);
+    expect(batches[1][0].id).toBe('c6');
+  });
+
+  it('defers what does not fit a dependency group and everything that depends on it', () => {
+    const ops = [op('c'), ...Array.from({ length: 21 }, (_, i) => op(`g${i}`, ['c'])), op('x', ['g20'])];
+    const { batches, deferred } = packBatches(ops);
+    expect(batches.map((b) => b.length)).toEqual([20]);
+    expect(deferred.map((o) => o.id)).toEqual(['g19', 'g20', 'x']);
+  });
+
+  it('drops dependsOn pointing outside the batch', () => {
+    const { batches } = packBatches([op('a', ['gone'])]);
+    expect(batches[0][0]).toEqual({ id: 'a', method: 'POST', url: '/x/a', body: {}, write: true });
+  });
+
+  it('writes the JSON batch body Graph expects', () => {
+    expect(batchBody([op('1'), { id: '2', method: 'DELETE', url: '/u/1', write: true, dependsOn: ['1'] }])).toEqual({
+      requests: [
+        { id: '1', method: 'POST', url: '/x/1', body: {}, headers: { 'Content-Type': 'application/json' } },
+        { id: '2', method: 'DELETE', url: '/u/1', dependsOn: ['1'] },
+      ],
+    });
+  });
+});
+
+describe('response classification', () => {
+  it('retries 429 with its Retry-After, 5xx and 424; fails other 4xx with Graph\'s message', () => {
+    expect(classifyResponse({ id: '1', status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } })).toEqual({
+      kind: 'retry', status: 429, message: 'TooManyRequests: slow down', retryAfterMs: 7000, throttled: true,
+    });
+    expect(classifyResponse({ id: '1', status: 424, body: { error: { code: 'FailedDependency', message: 'dep' } } })).toMatchObject({ kind: 'retry', throttled: false });
+    expect(classifyResponse({ id: '1', status: 503 })).toMatchObject({ kind: 'retry', status: 503 });
+    expect(classifyResponse({ id: '1', status: 400, body: { error: { code: 'Request_BadRequest', message: 'Invalid value' } } })).toEqual({
+      kind: 'failed', status: 400, code: 'Request_BadRequest', message: 'Invalid value',
+    });
+    expect(classifyResponse({ id: '1', status: 204 })).toEqual({ kind: 'ok', status: 204, body: undefined });
+  });
+
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    expect(retryAfterMs({ 'retry-after': '2' })).toBe(2000);
+    expect(retryAfterMs({ 'Retry-After': 'Thu, 01 Jan 2026 00:00:10 GMT' }, Date.parse('2026-01-01T00:00:00Z'))).toBe(10_000);
+    expect(retryAfterMs({})).toBeUndefined();
+  });
+});

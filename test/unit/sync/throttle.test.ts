@@ -1,0 +1,64 @@
+import { manualClock } from '../../../src/sync/clock';
+import { createThrottle } from '../../../src/sync/throttle';
+
+describe('write budget throttle', () => {
+  it('spends up to the budget at once, then waits for the oldest writes to leave the window', async () => {
+    const clock = manualClock(0);
+    const t = createThrottle({ writes: 30, perSeconds: 150 }, clock);
+    for (let i = 0; i < 3; i++) await t.acquire(10);
+    expect(t.available()).toBe(0);
+    let done = false;
+    const next = t.acquire(5).then(() => (done = true));
+    await clock.advance(149_999);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    await next;
+    expect(done).toBe(true);
+    expect(clock.now()).toBe(150_000);
+  });
+
+  it('never lets more than the budget through in any window, whatever the request sizes', async () => {
+    const clock = manualClock(0);
+    const t = createThrottle({ writes: 50, perSeconds: 10 }, clock);
+    const log: number[] = [];
+    const sizes = Array.from({ length: 60 }, (_, i) => 1 + ((i * 7) % 20));
+    const all = (async () => {
+      for (const n of sizes) {
+        await t.acquire(n);
+        for (let i = 0; i < n; i++) log.push(clock.now());
+      }
+    })();
+    for (let i = 0; i < 800; i++) await clock.advance(250);
+    await all;
+    for (const start of log) expect(log.filter((x) => x >= start && x < start + 10_000).length).toBeLessThanOrEqual(50);
+    expect(log.length).toBe(sizes.reduce((a, b) => a + b, 0));
+  });
+
+  it('pauses every acquisition for the Retry-After Graph named', async () => {
+    const clock = manualClock(1000);
+    const t = createThrottle({ writes: 3000, perSeconds: 150 }, clock);
+    t.pause(7000);
+    expect(t.available()).toBe(0);
+    let at = -1;
+    const p = t.acquire(1).then(() => (at = clock.now()));
+    await clock.advance(6999);
+    expect(at).toBe(-1);
+    await clock.advance(1);
+    await p;
+    expect(at).toBe(8000);
+  });
+
+  it('serves waiters first come first served, so a batch of 20 is not starved by single writes', async () => {
+    const clock = manualClock(0);
+    const t = createThrottle({ writes: 20, perSeconds: 1 }, clock);
+    await t.acquire(19);
+    const order: string[] = [];
+    const big = t.acquire(20).then(() => order.push('batch'));
+    const small = t.acquire(1).then(() => order.push('single'));
+    await clock.advance(1000);
+    expect(order).toEqual(['batch']);
+    await clock.advance(1000);
+    await Promise.all([big, small]);
+    expect(order).toEqual(['batch', 'single']);
+  });
+});
