@@ -1,0 +1,96 @@
+// Runs one HTTP server in its own child process, so that its resident memory is its own and it
+// competes with the load generator on equal terms with the other server under test. The child
+// entry point sends {port} over IPC once listening; RSS is read from /proc (Linux) or asked over IPC.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const runTs = path.resolve(__dirname, '../../bin/run-ts.js');
+
+export interface ChildServer {
+  pid: number;
+  url: string;
+  /** Current and peak resident set size of the server process, in bytes. */
+  memory(): Promise<{ rss: number; peakRss: number }>;
+  stop(): Promise<void>;
+}
+
+function procStatus(pid: number): { rss: number; peakRss: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(/^\s*(\d+)/.exec(text.split(`${key}:`)[1] ?? '')?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+function request<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: { type?: string } & T) => {
+      if (msg?.type !== type) return;
+      child.off('message', onMessage);
+      resolve(msg);
+    };
+    child.on('message', onMessage);
+    child.send({ type });
+  });
+}
+
+/** Starts `entry` (a .ts file run through bin/run-ts.js) with one JSON argument. */
+export function startChildServer(entry: string, args: unknown, timeoutMs = 60_000): Promise<ChildServer> {
+  const child = fork(runTs, [path.resolve(entry), JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with code ${code} before listening`));
+    });
+    child.on('message', (msg: { type?: string; port?: number; error?: string }) => {
+      if (msg?.type === 'error') {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`${entry}: ${msg.error}`));
+      }
+      if (msg?.type !== 'listening') return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({
+        pid: child.pid!,
+        url: `http://127.0.0.1:${msg.port}`,
+        async memory() {
+          return procStatus(child.pid!) ?? request<{ rss: number; peakRss: number }>(child, 'memory');
+        },
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+          }),
+      });
+    });
+  });
+}
+
+/** The child side: call from the entry point once the server listens. */
+export function reportListening(port: number): void {
+  let peakRss = process.memoryUsage().rss;
+  setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200).unref();
+  process.on('message', (msg: { type?: string }) => {
+    if (msg?.type === 'memory') {
+      const rss = process.memoryUsage().rss;
+      process.send?.({ type: 'memory', rss, peakRss: Math.max(peakRss, rss) });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ type: 'listening', port });
+}
+
+export function reportStartFailure(err: unknown): void {
+  process.send?.({ type: 'error', error: (err as Error)?.stack ?? String(err) });
+  setTimeout(() => process.exit(1), 100);
+}

@@ -1,0 +1,59 @@
+// `npm run bench`: runs each benchmark module in turn and prints a summary table.
+// A module exports run<Name>Bench(): Promise<BenchReport | void>, prints its own figures as it
+// goes, and returns its verdicts (one per target, PASS/FAIL). A module that does not exist yet,
+// or throws, is skipped with the reason; the runner exits 1 when a target fails or a bench throws.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { table, verdictRows, type Verdict } from './lib/stats';
+
+export interface BenchReport {
+  verdicts: Verdict[];
+}
+
+const benches = [
+  { file: 'scim.ts', fn: 'runScimBench' },
+  { file: 'simulator.ts', fn: 'runSimulatorBench' },
+  { file: 'sync.ts', fn: 'runSyncBench' },
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const verdicts: Verdict[] = [];
+  const outcomes: string[][] = [];
+  for (const { file, fn } of benches) {
+    if (only.length && !only.some((o) => file.startsWith(o))) continue;
+    const full = path.join(__dirname, file);
+    if (!existsSync(full)) {
+      outcomes.push([file, 'skipped', 'not present yet']);
+      continue;
+    }
+    const started = Date.now();
+    console.log(`\n=== bench/${file} ===`);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- modules are optional
+      const mod = require(full) as Record<string, () => Promise<BenchReport | void>>;
+      if (typeof mod[fn] !== 'function') throw new Error(`does not export ${fn}()`);
+      const report = await mod[fn]();
+      const own = report?.verdicts ?? [];
+      verdicts.push(...own);
+      const failed = own.filter((v) => !v.pass).length;
+      outcomes.push([file, failed ? `${failed} target(s) failed` : 'ok', `${((Date.now() - started) / 1000).toFixed(0)} s`]);
+    } catch (err) {
+      console.error(`bench/${file} failed: ${(err as Error)?.stack ?? err}`);
+      outcomes.push([file, 'error', String((err as Error)?.message ?? err).split('\n')[0].slice(0, 100)]);
+    }
+  }
+  console.log('\n=== summary ===');
+  console.log(table(['bench', 'outcome', 'detail'], outcomes));
+  if (verdicts.length) console.log('\n' + table(['bench', 'target', 'measured', 'verdict'], verdictRows(verdicts)));
+  const bad = verdicts.some((v) => !v.pass) || outcomes.some((o) => o[1] === 'error');
+  process.exitCode = bad ? 1 : 0;
+}
+
+main().then(
+  () => process.exit(),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
