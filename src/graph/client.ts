@@ -255,7 +255,12 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
 
   async function dryRunBatch(requests: readonly BatchRequestItem[]): Promise<BatchItemResult[]> {
     const reads = requests.filter((r) => r.method === 'GET');
-    const readResults = reads.length ? orderResults(reads, await send('POST', '/$batch', batchBody(reads))) : [];
+    let readResults: BatchItemResult[] = [];
+    if (reads.length) {
+      const response = await send('POST', '/$batch', batchBody(reads));
+      if (response.status < 200 || response.status >= 300) throw classifyGraphError(response, secrets);
+      readResults = orderResults(reads, response);
+    }
     return requests.map((r) => readResults.find((x) => x.id === r.id) ?? { id: r.id, ...plan(r.method, r.url, r.body) });
   }
 }

@@ -82,13 +82,23 @@ export function classifyNetworkError(error: unknown, secrets: readonly (string |
   if (error instanceof BridgeError) return error;
   const e = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   const name = e?.name ?? '';
-  // @azure/identity: the token endpoint refused the credentials; retrying will not help.
-  if (name === 'AuthenticationError' || name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
+  // @azure/identity: the token endpoint refused the credentials (AuthenticationRequiredError from
+  // MSAL's invalid_client, or AuthenticationError with its status): retrying will not help unless
+  // the token endpoint itself was throttled or failing.
+  if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError' || name === 'AggregateAuthenticationError') {
     const status = (error as { statusCode?: number }).statusCode;
-    const transient = status === undefined || status === 429 || status >= 500;
-    return new BridgeError('AuthenticationFailed', redactSecrets(`token request failed: ${firstLine(e.message)}`, secrets), {
+    const transient = status !== undefined && (status === 429 || status >= 500);
+    return new BridgeError('AuthenticationFailed', redactSecrets(`token request refused: ${firstLine(e.message)}`, secrets), {
       status: 401,
       retryable: transient,
+      expose: false,
+    });
+  }
+  // The authority could not be reached (DNS, TLS, refused): MSAL reports endpoints_resolution_error.
+  if (name === 'CredentialUnavailableError') {
+    return new BridgeError('AuthorityUnreachable', redactSecrets(`token endpoint unreachable: ${firstLine(e.message)}`, secrets), {
+      status: 503,
+      retryable: true,
       expose: false,
     });
   }

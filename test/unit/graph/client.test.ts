@@ -1,0 +1,247 @@
+// createGraphClient against a local HTTPS server with a self-signed CA: the client-credentials token
+// comes from authorityHost, the Authorization header reaches the custom host, $batch URLs are relative.
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../src/log';
+import { BridgeError } from '../../../src/errors';
+import { createGraphClient, ensureOk, type GraphConfig } from '../../../src/graph/client';
+import { userRequests } from '../../../src/graph/requests';
+import { ACCESS_TOKEN, startTlsGraphServer, type TlsGraphServer } from './tls-graph-server';
+
+const SECRET = 'correct-horse-battery-staple';
+const TENANT = '11111111-2222-3333-4444-555555555555';
+
+let server: TlsGraphServer;
+let logLines: string[];
+
+function logger() {
+  logLines = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  return createLogger('trace', sink);
+}
+
+function config(overrides: Partial<GraphConfig> = {}): GraphConfig {
+  return {
+    tenantId: TENANT,
+    clientId: 'bridge-app',
+    clientSecret: SECRET,
+    baseUrl: server.url,
+    authorityHost: server.url,
+    caFile: server.caFile,
+    dryRun: false,
+    ...overrides,
+  };
+}
+
+const graphCalls = () => server.requests.filter((r) => r.url.startsWith('/v1.0/'));
+
+beforeAll(async () => {
+  server = await startTlsGraphServer();
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+  server.handle(() => undefined);
+});
+
+test('GET /users/{id}: token from {authorityHost}/{tenantId}/oauth2/v2.0/token, Bearer header at the custom host', async () => {
+  server.handle((r) => (r.url === '/v1.0/users/u1' ? { status: 200, headers: { 'request-id': 'abc' }, body: { id: 'u1', displayName: 'Ada' } } : undefined));
+  const client = createGraphClient(config(), { logger: logger() });
+
+  const res = await client.request('GET', '/users/u1');
+
+  expect(res).toEqual({ status: 200, headers: expect.objectContaining({ 'request-id': 'abc' }), body: { id: 'u1', displayName: 'Ada' } });
+  const token = server.requests.find((r) => r.url.split('?')[0] === `/${TENANT}/oauth2/v2.0/token`);
+  expect(token).toBeDefined();
+  const form = new URLSearchParams(token!.body);
+  expect(form.get('grant_type')).toBe('client_credentials');
+  expect(form.get('client_id')).toBe('bridge-app');
+  expect(form.get('scope')).toBe(`${server.url}/.default`);
+  expect(graphCalls()).toHaveLength(1);
+  expect(graphCalls()[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+  // A non-public authority skips MSAL's instance discovery against login.microsoftonline.com.
+  expect(server.requests.some((r) => r.url.includes('discovery/instance'))).toBe(false);
+});
+
+test('POST /users sends the JSON body and returns 201 with Graph\'s body', async () => {
+  server.handle((r) => (r.method === 'POST' && r.url === '/v1.0/users' ? { status: 201, body: { id: 'new-id', ...JSON.parse(r.body) } } : undefined));
+  const client = createGraphClient(config(), { logger: logger() });
+  const body = { accountEnabled: true, displayName: 'Ada', mailNickname: 'ada', userPrincipalName: 'ada@contoso.com', passwordProfile: { password: 'Pw-1234567890!', forceChangePasswordNextSignIn: false } };
+
+  const res = await client.request('POST', '/users', body);
+
+  expect(res.status).toBe(201);
+  expect(JSON.parse(graphCalls()[0].body)).toEqual(body);
+  expect(graphCalls()[0].headers['content-type']).toMatch(/application\/json/);
+  expect(logLines.join('')).not.toContain('Pw-1234567890!');
+});
+
+test('lookup by UPN keeps the $filter intact', async () => {
+  server.handle(() => ({ status: 200, body: { value: [] } }));
+  const client = createGraphClient(config(), { logger: logger() });
+  const spec = userRequests.findByUpn("o'brien@contoso.com", ['id', 'userPrincipalName']);
+
+  await client.request(spec.method, spec.url);
+
+  const url = new URL(graphCalls()[0].url, server.url);
+  expect(url.pathname).toBe('/v1.0/users');
+  expect(url.searchParams.get('$filter')).toBe("userPrincipalName eq 'o''brien@contoso.com'");
+  expect(url.searchParams.get('$select')).toBe('id,userPrincipalName');
+});
+
+test('$batch posts relative URLs (no /v1.0) with dependsOn, and returns items in request order', async () => {
+  server.handle((r) => {
+    if (r.url !== '/v1.0/$batch') return undefined;
+    const { requests } = JSON.parse(r.body) as { requests: { id: string }[] };
+    return {
+      status: 200,
+      body: {
+        responses: [
+          { id: requests[1].id, status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } } },
+          { id: requests[0].id, status: 201, headers: { 'Content-Type': 'application/json' }, body: { id: 'g1' } },
+        ],
+      },
+    };
+  });
+  const client = createGraphClient(config(), { logger: logger() });
+
+  const results = await client.batch([
+    { id: '1', method: 'POST', url: '/users', body: { displayName: 'Ada' } },
+    { id: '2', method: 'POST', url: '/v1.0/users/u1/assignLicense', body: { addLicenses: [], removeLicenses: [] }, dependsOn: ['1'] },
+  ]);
+
+  expect(graphCalls()).toHaveLength(1);
+  expect(graphCalls()[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+  expect(JSON.parse(graphCalls()[0].body)).toEqual({
+    requests: [
+      { id: '1', method: 'POST', url: '/users', body: { displayName: 'Ada' }, headers: { 'Content-Type': 'application/json' } },
+      { id: '2', method: 'POST', url: '/users/u1/assignLicense', body: { addLicenses: [], removeLicenses: [] }, headers: { 'Content-Type': 'application/json' }, dependsOn: ['1'] },
+    ],
+  });
+  expect(results).toEqual([
+    { id: '1', status: 201, headers: { 'content-type': 'application/json' }, body: { id: 'g1' } },
+    { id: '2', status: 429, headers: { 'retry-after': '7' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } } },
+  ]);
+});
+
+test('$batch refuses more than 20 requests and duplicate ids before sending', async () => {
+  const client = createGraphClient(config(), { logger: logger() });
+  const many = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET' as const, url: `/users/${i}` }));
+  await expect(client.batch(many)).rejects.toThrow(/at most 20/);
+  await expect(client.batch([many[0], many[0]])).rejects.toThrow(/unique/);
+  expect(graphCalls()).toHaveLength(0);
+});
+
+test('an HTTP error comes back as a response; ensureOk turns it into a classified BridgeError', async () => {
+  server.handle(() => ({ status: 429, headers: { 'Retry-After': '3' }, body: { error: { code: 'TooManyRequests', message: 'Application is over its MailboxConcurrency limit.' } } }));
+  const client = createGraphClient(config(), { logger: logger() });
+
+  const res = await client.request('PATCH', '/users/u1', { jobTitle: 'x' });
+
+  expect(res.status).toBe(429);
+  let caught: unknown;
+  try {
+    ensureOk(res);
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(BridgeError);
+  expect(caught).toMatchObject({ status: 429, code: 'TooManyRequests', retryable: true, retryAfterMs: 3000, message: 'Application is over its MailboxConcurrency limit.' });
+});
+
+test('a refused client secret is a BridgeError that names neither the secret nor a token', async () => {
+  const client = createGraphClient(config({ clientSecret: 'wrong-secret-value-123' }), { logger: logger() });
+  const err = await client.request('GET', '/users/u1').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BridgeError);
+  expect((err as BridgeError).code).toBe('AuthenticationFailed');
+  expect((err as BridgeError).message).not.toContain('wrong-secret-value-123');
+  expect(logLines.join('')).not.toContain('wrong-secret-value-123');
+  expect(graphCalls()).toHaveLength(0);
+});
+
+test('without caFile the self-signed server is not trusted: a retryable failure, nothing sent', async () => {
+  const client = createGraphClient(config({ caFile: undefined }), { logger: logger() });
+  const err = await client.request('GET', '/users/u1').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BridgeError);
+  expect((err as BridgeError).retryable).toBe(true);
+  expect(graphCalls()).toHaveLength(0);
+});
+
+test('a network failure is a retryable NetworkError', async () => {
+  const client = createGraphClient(config(), {
+    logger: logger(),
+    credential: { getToken: async () => ({ token: 'tok', expiresOnTimestamp: Date.now() + 3600_000 }) },
+    fetchImpl: async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
+    },
+  });
+  const err = await client.request('GET', '/users/u1').catch((e: unknown) => e);
+  expect(err).toMatchObject({ code: 'NetworkError', status: 503, retryable: true });
+  expect((err as Error).message).toContain('ECONNREFUSED');
+});
+
+test('dryRun records writes (password redacted) and sends none; reads still go out', async () => {
+  server.handle((r) => {
+    if (r.method === 'GET') return { status: 200, body: { id: 'u1' } };
+    if (r.url === '/v1.0/$batch') return { status: 200, body: { responses: [{ id: 'a', status: 200, body: { id: 'u1' } }] } };
+    return undefined;
+  });
+  const client = createGraphClient(config({ dryRun: true }), { logger: logger() });
+
+  const created = await client.request('POST', '/users', { displayName: 'Ada', passwordProfile: { password: 'Secret-123456!', forceChangePasswordNextSignIn: false } });
+  await client.request('PATCH', '/users/u1', { jobTitle: 'Engineer' });
+  const batch = await client.batch([
+    { id: 'a', method: 'GET', url: '/users/u1' },
+    { id: 'b', method: 'POST', url: '/users/u1/revokeSignInSessions' },
+  ]);
+  const read = await client.request('GET', '/users/u1');
+
+  expect(created).toEqual({ status: 201, headers: {}, body: { id: 'dry-run-1', displayName: 'Ada' } });
+  expect(read.status).toBe(200);
+  expect(batch.map((b) => [b.id, b.status])).toEqual([['a', 200], ['b', 204]]);
+  expect(client.plannedWrites().map(({ at: _at, ...w }) => w)).toEqual([
+    { method: 'POST', url: '/users', body: { displayName: 'Ada', passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } } },
+    { method: 'PATCH', url: '/users/u1', body: { jobTitle: 'Engineer' } },
+    { method: 'POST', url: '/users/u1/revokeSignInSessions' },
+  ]);
+  const sent = graphCalls();
+  expect(sent.map((r) => r.method)).toEqual(['POST', 'GET']); // the read-only $batch, then the GET
+  expect(JSON.parse(sent[0].body).requests).toEqual([{ id: 'a', method: 'GET', url: '/users/u1' }]);
+  expect(logLines.join('')).not.toContain('Secret-123456!');
+});
+
+test('the Graph leg itself trusts caFile (undici dispatcher), not only the token leg', async () => {
+  server.handle(() => ({ status: 200, body: { value: [] } }));
+  const credential = { getToken: async () => ({ token: 'tok', expiresOnTimestamp: Date.now() + 3600_000 }) };
+  const untrusting = createGraphClient(config({ caFile: undefined }), { logger: logger(), credential });
+  const trusting = createGraphClient(config(), { logger: logger(), credential });
+
+  await expect(untrusting.request('GET', '/users')).rejects.toMatchObject({ code: 'NetworkError', retryable: true });
+  await expect(trusting.request('GET', '/users')).resolves.toMatchObject({ status: 200 });
+  expect(graphCalls()).toHaveLength(1);
+  expect(graphCalls()[0].headers.authorization).toBe('Bearer tok');
+});
+
+test('certificatePath: ClientCertificateCredential signs a client assertion instead of sending a secret', async () => {
+  const { generate } = await import('selfsigned');
+  const pems = await generate([{ name: 'commonName', value: 'bridge-app' }], { keySize: 2048, algorithm: 'sha256' });
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const certificatePath = join(mkdtempSync(join(tmpdir(), 'graph-cert-')), 'app.pem');
+  writeFileSync(certificatePath, `${pems.private}\n${pems.cert}`);
+  server.handle(() => ({ status: 200, body: { id: 'u1' } }));
+  const client = createGraphClient(config({ clientSecret: undefined, certificatePath }), { logger: logger() });
+
+  await expect(client.request('GET', '/users/u1')).resolves.toMatchObject({ status: 200 });
+
+  const token = server.requests.find((r) => r.url.startsWith(`/${TENANT}/oauth2/v2.0/token`));
+  const form = new URLSearchParams(token!.body);
+  expect(form.get('client_secret')).toBeNull();
+  expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+  expect(graphCalls()[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+});
