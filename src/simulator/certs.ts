@@ -1,0 +1,47 @@
+// A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it, made at start.
+// Clients trust the CA (written to caFile), exactly as they would trust a corporate proxy's CA.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+
+export interface SimulatorCertificates {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  caFile: string;
+}
+
+const validity = () => {
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + 30 * 24 * 3600 * 1000) };
+};
+
+export async function makeCertificates(dataDir: string): Promise<SimulatorCertificates> {
+  const ca = await generate([{ name: 'commonName', value: 'Graph Simulator Test CA' }], {
+    ...validity(),
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const server = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    ...validity(),
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }, { type: 7, ip: '::1' }] },
+    ],
+  });
+  mkdirSync(dataDir, { recursive: true });
+  const caFile = join(dataDir, `graph-sim-ca-${process.pid}-${Date.now().toString(36)}.pem`);
+  writeFileSync(caFile, ca.cert);
+  return { caPem: ca.cert, certPem: server.cert, keyPem: server.private, caFile };
+}

@@ -1,0 +1,55 @@
+// What every route handler receives besides the request: the tenant and how to write absolute URLs.
+import type { Directory } from './directory';
+import type { Json } from './types';
+
+export interface SimContext {
+  dir: Directory;
+  /** https://127.0.0.1:PORT: the base for @odata.context and @odata.nextLink. */
+  baseUrl: string;
+  /** Default page size for collections (Graph's default for users and groups is 100). */
+  pageSize: number;
+}
+
+export const USER_DEFAULT_PROPERTIES = [
+  'businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation',
+  'preferredLanguage', 'surname', 'userPrincipalName', 'id',
+];
+
+export const GROUP_DEFAULT_PROPERTIES = [
+  'id', 'deletedDateTime', 'classification', 'createdDateTime', 'creationOptions', 'description', 'displayName',
+  'expirationDateTime', 'groupTypes', 'isAssignableToRole', 'mail', 'mailEnabled', 'mailNickname', 'membershipRule',
+  'membershipRuleProcessingState', 'onPremisesDomainName', 'onPremisesLastSyncDateTime', 'onPremisesNetBiosName',
+  'onPremisesSamAccountName', 'onPremisesSecurityIdentifier', 'onPremisesSyncEnabled', 'preferredDataLocation',
+  'preferredLanguage', 'proxyAddresses', 'renewedDateTime', 'resourceBehaviorOptions', 'resourceProvisioningOptions',
+  'securityEnabled', 'securityIdentifier', 'theme', 'uniqueName', 'visibility', 'onPremisesProvisioningErrors',
+  'serviceProvisioningErrors',
+];
+
+const COLLECTIONS = new Set(['businessPhones', 'otherMails', 'proxyAddresses', 'imAddresses', 'assignedLicenses', 'assignedPlans', 'provisionedPlans', 'groupTypes', 'identities', 'resourceBehaviorOptions', 'resourceProvisioningOptions', 'creationOptions', 'onPremisesProvisioningErrors', 'serviceProvisioningErrors', 'interests', 'pastProjects', 'responsibilities', 'schools', 'skills', 'infoCatalogs', 'licenseAssignmentStates']);
+
+// Never returned by Graph on read (passwordProfile comes back null even when selected).
+const WRITE_ONLY = new Set(['passwordProfile']);
+
+/** The properties Graph returns for an object: the default set, or exactly what $select names. */
+export function project(props: Json, names: string[]): Json {
+  const out: Json = {};
+  for (const n of names) {
+    if (WRITE_ONLY.has(n)) out[n] = null;
+    else out[n] = props[n] ?? (COLLECTIONS.has(n) ? [] : null);
+  }
+  return out;
+}
+
+export function contextUrl(ctx: SimContext, fragment: string): string {
+  return `${ctx.baseUrl}/v1.0/$metadata#${fragment}`;
+}
+
+/** "@odata.context" for a collection or entity, with the $select list as Graph writes it. */
+export function selectContext(ctx: SimContext, set: string, select: string[] | undefined, entity = false): string {
+  const sel = select ? `(${select.join(',')})` : '';
+  return contextUrl(ctx, `${set}${sel}${entity ? '/$entity' : ''}`);
+}
+
+export function isoSeconds(d = new Date()): string {
+  return d.toISOString().slice(0, 19) + 'Z';
+}

@@ -1,0 +1,132 @@
+// startSimulator(): the Graph v1.0 stand-in, in-process. It serves Graph under {url}/v1.0, the
+// token endpoints under {authorityHost}/{tenantId}, and the inspection API under {url}/_sim.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCertificates } from './certs';
+import { createClock } from './clock';
+import type { SimContext } from './context';
+import { Directory } from './directory';
+import { FaultInjector } from './faults';
+import { createInspector, snapshot, type StateSnapshot } from './inspect';
+import type { SimCore } from './pipeline';
+import { RequestLog } from './request-log';
+import { createSimServer } from './server';
+import { createThrottle, type TenantSize, type Throttle } from './throttle';
+import { createTokenService } from './tokens';
+import { DEFAULT_ROLES, type SeedObject } from './types';
+import { runBatch } from './batch';
+
+export type { SeedObject } from './types';
+export type { FaultConfig, ForcedFailure, OutageWindow } from './faults';
+export type { LoggedRequest } from './request-log';
+export type { StateSnapshot } from './inspect';
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: '127.0.0.1';
+  /** A seed object, or the path of a JSON file holding one. */
+  seed?: SeedObject | string;
+  /** Budget time runs this many times faster than real time (default 1). */
+  timeScale?: number;
+  /** Apply Microsoft's identity throttling budgets (default true). */
+  throttling?: boolean;
+  /** Where the CA certificate is written (default: the OS temp directory). */
+  dataDir?: string;
+  /** Default page size of collections (Graph's is 100). */
+  pageSize?: number;
+}
+
+export interface SimulatorState {
+  /** A deep copy of the tenant: users (with manager id), groups (with member ids), devices, SKU seats, deleted items. */
+  snapshot(): StateSnapshot;
+  /** The live directory, for tests that need to change the tenant behind the bridge's back. */
+  readonly directory: Directory;
+}
+
+export interface RunningSimulator {
+  url: string;
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  caFile: string;
+  caPem: string;
+  state: SimulatorState;
+  requests: RequestLog;
+  faults: FaultInjector;
+  throttle: Throttle;
+  /** Back to the seeded tenant; clears the request log, faults and throttle buckets. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export function loadSeed(seed: SeedObject | string | undefined): SeedObject {
+  if (seed === undefined) return {};
+  if (typeof seed !== 'string') return seed;
+  try {
+    return JSON.parse(readFileSync(seed, 'utf8')) as SeedObject;
+  } catch (err) {
+    throw new Error(`graph simulator seed ${seed}: ${(err as Error).message}`);
+  }
+}
+
+function tenantSize(dir: Directory, seed: SeedObject): TenantSize {
+  if (seed.tenant?.size) return seed.tenant.size;
+  const n = dir.users.size;
+  return n < 50 ? 'S' : n <= 500 ? 'M' : 'L';
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const seed = loadSeed(options.seed);
+  const tenantId = seed.tenant?.id ?? randomUUID();
+  const clientId = seed.tenant?.clientId ?? randomUUID();
+  const clientSecret = seed.tenant?.clientSecret ?? randomBytes(24).toString('base64url');
+  const certs = await makeCertificates(options.dataDir ?? join(tmpdir(), 'graph-sim'));
+  const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES });
+  const clock = createClock(options.timeScale ?? 1);
+  const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100 };
+  const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
+  const log = new RequestLog();
+  const faults = new FaultInjector();
+  const core: SimCore = { ctx, throttle, faults, log, batch: runBatch };
+  const reset = () => {
+    ctx.dir = new Directory(structuredClone(seed), tenantId);
+    log.clear();
+    faults.clear();
+    throttle.reset();
+  };
+  const inspect = createInspector({ dir: () => ctx.dir, log, faults, throttle, reset });
+  const server = createSimServer({ core, tokens, tenantId, authorityHost: () => ctx.baseUrl, inspect }, { cert: certs.certPem, key: certs.keyPem });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  ctx.baseUrl = `https://127.0.0.1:${port}`;
+  return {
+    url: ctx.baseUrl,
+    authorityHost: ctx.baseUrl,
+    tenantId,
+    clientId,
+    clientSecret,
+    caFile: certs.caFile,
+    caPem: certs.caPem,
+    state: { snapshot: () => snapshot(ctx.dir), get directory() { return ctx.dir; } },
+    requests: log,
+    faults,
+    throttle,
+    reset,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          rmSync(certs.caFile, { force: true });
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,45 @@
+// The request log tests read: every Graph request and $batch item, in order, with what came back.
+// Bounded so a long benchmark cannot grow it without limit.
+export interface LoggedRequest {
+  seq: number;
+  time: string;
+  method: string;
+  /** Path below /v1.0 with its query string, e.g. /users?$filter=... */
+  url: string;
+  status: number;
+  requestId: string;
+  requestBody?: unknown;
+  responseBody?: unknown;
+  /** For $batch items: the envelope's request-id and the item's id. */
+  batchRequestId?: string;
+  batchItemId?: string;
+  appId?: string;
+}
+
+export class RequestLog {
+  private entries: LoggedRequest[] = [];
+  private seq = 0;
+
+  constructor(private readonly limit = 50_000) {}
+
+  add(entry: Omit<LoggedRequest, 'seq' | 'time'>): void {
+    this.entries.push({ seq: ++this.seq, time: new Date().toISOString(), ...entry });
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+  }
+
+  /** A copy of the entries, optionally only those matching method and/or a path prefix. */
+  list(filter: { method?: string; pathPrefix?: string } = {}): LoggedRequest[] {
+    return this.entries.filter(
+      (e) => (!filter.method || e.method === filter.method) && (!filter.pathPrefix || e.url.startsWith(filter.pathPrefix)),
+    );
+  }
+
+  /** Writes only (what a bridge changed), excluding reads. */
+  writes(): LoggedRequest[] {
+    return this.entries.filter((e) => e.method !== 'GET' && e.url !== '/$batch');
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}

@@ -1,0 +1,69 @@
+// Shapes shared by the simulator's parts: the internal request/response every route handles (the
+// same for top-level requests and $batch items), and the seed a tenant is built from.
+import type { TokenClaims } from './tokens';
+
+export type Json = Record<string, unknown>;
+
+export interface SimRequest {
+  method: string;
+  /** Path below /v1.0, without query string, e.g. /users/abc/manager/$ref. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+  claims: TokenClaims;
+  requestId: string;
+  clientRequestId: string;
+  inBatch: boolean;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface SeedDomain {
+  name: string;
+  /** Managed (default) or Federated: federated UPNs need onPremisesImmutableId on create. */
+  type?: 'Managed' | 'Federated';
+  isDefault?: boolean;
+  isInitial?: boolean;
+}
+
+export interface SeedSku {
+  skuId: string;
+  skuPartNumber: string;
+  seats: number;
+  servicePlans?: { servicePlanId: string; servicePlanName: string }[];
+}
+
+export interface SeedObject {
+  tenant?: {
+    id?: string;
+    displayName?: string;
+    clientId?: string;
+    clientSecret?: string;
+    /** App roles carried by issued tokens. */
+    roles?: string[];
+    /** Resource-unit budget size (Microsoft: S under 50 users, M up to 500, L above); derived from the user count when absent. */
+    size?: 'S' | 'M' | 'L';
+  };
+  domains?: SeedDomain[];
+  skus?: SeedSku[];
+  /** Existing users: Graph properties as Graph would return them (read-only ones included), plus optional manager (id or UPN). */
+  users?: (Json & { manager?: string })[];
+  /** Existing groups: Graph properties plus members (ids or UPNs). */
+  groups?: (Json & { members?: string[] })[];
+  devices?: Json[];
+  /** Organization properties, e.g. onPremisesSyncEnabled and onPremisesLastSyncDateTime for a tenant run by Entra Connect. */
+  organization?: Json;
+}
+
+export const DEFAULT_ROLES = [
+  'User.ReadWrite.All',
+  'Group.ReadWrite.All',
+  'Directory.ReadWrite.All',
+  'Organization.ReadWrite.All',
+  'Device.Read.All',
+];

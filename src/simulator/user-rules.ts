@@ -1,0 +1,92 @@
+// Directory rules for user writes beyond the schema: UPN syntax and verified domain, uniqueness,
+// password complexity, federated-domain immutableId, documented value limits, and the refusal to
+// write properties of users mastered on-premises (Entra Connect).
+import { badRequest, invalidValue, objectConflict, onPremMastered } from './errors';
+import type { Directory, UserObject } from './directory';
+import { federatedRequiredOnCreate, lengthExceeded, userSchema } from './schema';
+import type { Json } from './types';
+
+// UPN alias characters Entra allows: letters, digits and ' . - _ ! # ^ ~ (learn.microsoft.com, "UserPrincipalName formats").
+const UPN = /^(?!\.)(?!.*\.\.)([A-Za-z0-9'._!#^~-]{1,64})(?<!\.)@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$/;
+// mailNickname: ASCII 0-127 except @ ( ) \ [ ] " ; : < > , and space.
+const MAIL_NICKNAME = /^[\x21-\x7e]+$/;
+const MAIL_NICKNAME_FORBIDDEN = /[@()\\[\]";:<>,]/;
+const USAGE_LOCATION = /^[A-Z]{2}$/;
+
+// Properties Entra still lets the cloud write on a user synced from on-premises AD.
+const CLOUD_WRITABLE_WHEN_SYNCED = new Set(['usageLocation']);
+
+export function isSyncedFromOnPrem(user: UserObject): boolean {
+  return user.props.onPremisesSyncEnabled === true;
+}
+
+export function refuseIfOnPremMastered(user: UserObject, keys: string[]): void {
+  if (!isSyncedFromOnPrem(user)) return;
+  if (keys.some((k) => !CLOUD_WRITABLE_WHEN_SYNCED.has(k) || userSchema.readOnlyWhenSynced.has(k))) throw onPremMastered();
+}
+
+const upnDomainInvalid = () =>
+  badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', [
+    { code: 'InvalidValue', message: 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', target: 'userPrincipalName' },
+  ]);
+
+function checkUpn(dir: Directory, upn: string, selfId?: string): void {
+  const m = UPN.exec(upn);
+  if (!m) throw invalidValue('userPrincipalName', 'User');
+  if (!dir.domain(m[2])) throw upnDomainInvalid();
+  if (dir.upnTaken(upn, selfId)) throw objectConflict('userPrincipalName');
+}
+
+/** Entra's default policy: 8 to 256 characters with three of lowercase, uppercase, digit, symbol. */
+function checkPassword(password: unknown): void {
+  const p = typeof password === 'string' ? password : '';
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(p)).length;
+  if (p.length < 8 || p.length > 256 || classes < 3)
+    throw badRequest('The specified password does not comply with password complexity requirements. Please provide a different password.', [
+      { code: 'InvalidValue', target: 'passwordProfile' },
+    ]);
+}
+
+function checkValues(input: Json): void {
+  const nick = input.mailNickname;
+  if (typeof nick === 'string' && (!MAIL_NICKNAME.test(nick) || MAIL_NICKNAME_FORBIDDEN.test(nick))) throw invalidValue('mailNickname', 'User');
+  if (input.usageLocation !== undefined && input.usageLocation !== null && !USAGE_LOCATION.test(String(input.usageLocation)))
+    throw invalidValue('usageLocation', 'User');
+  if (input.displayName !== undefined && (input.displayName === null || input.displayName === '')) throw invalidValue('displayName', 'User');
+  const phones = input.businessPhones as unknown[] | undefined;
+  if (phones && phones.length > 1) throw invalidValue('businessPhones', 'User');
+  const others = input.otherMails as string[] | undefined;
+  if (others && (others.length > 250 || others.some((m) => m.length > 250))) throw lengthExceeded('otherMails', 'User');
+  const immutable = input.onPremisesImmutableId;
+  if (typeof immutable === 'string' && /[$_]/.test(immutable)) throw invalidValue('onPremisesImmutableId', 'User');
+  const ext = input.onPremisesExtensionAttributes as Record<string, unknown> | null | undefined;
+  if (ext && Object.values(ext).some((v) => typeof v === 'string' && v.length > 1024)) throw lengthExceeded('onPremisesExtensionAttributes', 'User');
+}
+
+function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string): void {
+  if (typeof value !== 'string') return;
+  for (const u of dir.users.values())
+    if (u.id !== selfId && u.props.onPremisesImmutableId === value) throw objectConflict('onPremisesImmutableId');
+}
+
+export function checkUserCreate(dir: Directory, input: Json): void {
+  checkValues(input);
+  const upn = String(input.userPrincipalName);
+  checkUpn(dir, upn);
+  const domain = dir.domain(upn.split('@')[1]);
+  // Federated domains need onPremisesImmutableId (user-post-users); Graph answers with its generic message.
+  if (domain?.type === 'Federated' && federatedRequiredOnCreate.some((k) => !input[k]))
+    throw badRequest('One or more properties contains invalid values.');
+  checkPassword((input.passwordProfile as Json).password);
+  checkImmutableIdUnique(dir, input.onPremisesImmutableId);
+}
+
+export function checkUserUpdate(dir: Directory, user: UserObject, input: Json): void {
+  checkValues(input);
+  if (input.userPrincipalName !== undefined) {
+    if (typeof input.userPrincipalName !== 'string') throw invalidValue('userPrincipalName', 'User');
+    checkUpn(dir, input.userPrincipalName, user.id);
+  }
+  if (input.passwordProfile) checkPassword((input.passwordProfile as Json).password);
+  checkImmutableIdUnique(dir, input.onPremisesImmutableId, user.id);
+}

@@ -1,0 +1,107 @@
+// /users: list (filter, select, top, count, paging), create, get/update/delete by id or UPN.
+import { randomUUID } from 'node:crypto';
+import { onPremMastered, resourceNotFound } from './errors';
+import { USER_DEFAULT_PROPERTIES, isoSeconds, project, selectContext, type SimContext } from './context';
+import type { UserObject } from './directory';
+import { decodeSkipToken, encodeSkipToken, isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
+import { userSchema, validateWrite } from './schema';
+import type { Json, SimRequest, SimResponse } from './types';
+import { checkUserCreate, checkUserUpdate, refuseIfOnPremMastered, isSyncedFromOnPrem } from './user-rules';
+
+export const USER_FILTERABLE = new Set([
+  'id', 'userPrincipalName', 'mail', 'onPremisesImmutableId', 'employeeId', 'displayName', 'givenName', 'surname',
+  'accountEnabled', 'userType', 'mailNickname', 'onPremisesSyncEnabled', 'employeeType', 'department', 'jobTitle',
+  'usageLocation', 'companyName', 'city', 'country', 'state', 'officeLocation',
+]);
+
+export function findUser(ctx: SimContext, key: string): UserObject {
+  const user = ctx.dir.userByKey(decodeURIComponent(key));
+  if (!user) throw resourceNotFound(decodeURIComponent(key));
+  return user;
+}
+
+export function userEntity(ctx: SimContext, user: UserObject, select?: string[]): Json {
+  return { '@odata.context': selectContext(ctx, 'users', select, true), ...project(user.props, select ?? USER_DEFAULT_PROPERTIES) };
+}
+
+export function listUsers(ctx: SimContext, req: SimRequest): SimResponse {
+  const select = parseSelect(req, userSchema);
+  const top = parseTop(req) ?? ctx.pageSize;
+  const count = wantsCount(req);
+  const filterText = req.query.get('$filter');
+  const predicate = filterText ? parseFilter(filterText, { schema: userSchema, filterable: USER_FILTERABLE, advanced: isAdvanced(req) }) : undefined;
+  const all = [...ctx.dir.users.values()].filter((u) => !predicate || predicate(u.props));
+  const offset = decodeSkipToken(req);
+  const page = all.slice(offset, offset + top);
+  const body: Json = { '@odata.context': selectContext(ctx, 'users', select) };
+  if (count) body['@odata.count'] = all.length;
+  if (offset + top < all.length) {
+    const q = new URLSearchParams(req.query);
+    q.set('$skiptoken', encodeSkipToken(offset + top));
+    body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/users?${q.toString().replace(/%24/g, '$')}`;
+  }
+  body.value = page.map((u) => project(u.props, select ?? USER_DEFAULT_PROPERTIES));
+  return { status: 200, body };
+}
+
+export function createUser(ctx: SimContext, req: SimRequest): SimResponse {
+  const input = validateWrite(userSchema, req.body, { create: true });
+  checkUserCreate(ctx.dir, input);
+  const { passwordProfile, ...props } = input;
+  const now = isoSeconds();
+  const user: UserObject = {
+    kind: 'user',
+    id: randomUUID(),
+    password: String((passwordProfile as Json).password),
+    seq: 0,
+    props: {
+      businessPhones: [], otherMails: [], imAddresses: [], assignedLicenses: [], assignedPlans: [], provisionedPlans: [],
+      proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
+      userType: 'Member', creationType: null, onPremisesSyncEnabled: null, onPremisesLastSyncDateTime: null,
+      usageLocation: null, createdDateTime: now, lastPasswordChangeDateTime: now, signInSessionsValidFromDateTime: now,
+      deletedDateTime: null, ...props,
+    },
+  };
+  user.props.id = user.id;
+  ctx.dir.addUser(user);
+  return { status: 201, headers: { location: `${ctx.baseUrl}/v2/${ctx.dir.tenantId}/directoryObjects/${user.id}/Microsoft.DirectoryServices.User` }, body: userEntity(ctx, user) };
+}
+
+export function getUser(ctx: SimContext, req: SimRequest, key: string): SimResponse {
+  const select = parseSelect(req, userSchema);
+  return { status: 200, body: userEntity(ctx, findUser(ctx, key), select) };
+}
+
+export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimResponse {
+  const user = findUser(ctx, key);
+  const input = validateWrite(userSchema, req.body, { create: false });
+  refuseIfOnPremMastered(user, Object.keys(input));
+  checkUserUpdate(ctx.dir, user, input);
+  const { passwordProfile, userPrincipalName, ...props } = input;
+  if (typeof userPrincipalName === 'string') ctx.dir.renameUser(user, userPrincipalName);
+  if (passwordProfile && typeof (passwordProfile as Json).password === 'string') {
+    user.password = String((passwordProfile as Json).password);
+    user.props.lastPasswordChangeDateTime = isoSeconds();
+  }
+  if (typeof props.mail === 'string') {
+    const proxies = ((user.props.proxyAddresses as string[]) ?? []).map((p) => p.replace(/^SMTP:/, 'smtp:')).filter((p) => p.toLowerCase() !== `smtp:${String(props.mail).toLowerCase()}`);
+    user.props.proxyAddresses = [`SMTP:${props.mail}`, ...proxies];
+  }
+  Object.assign(user.props, props);
+  ctx.dir.touch(user);
+  return { status: 204 };
+}
+
+/** DELETE is a soft delete: the user moves to directory/deletedItems for 30 days, its seats freed. */
+export function deleteUser(ctx: SimContext, key: string): SimResponse {
+  const user = findUser(ctx, key);
+  if (isSyncedFromOnPrem(user)) throw onPremMastered();
+  ctx.dir.removeUser(user, 'changed');
+  ctx.dir.adjustSeats(user.props.assignedLicenses, -1);
+  user.props.deletedDateTime = isoSeconds();
+  const memberOf: string[] = [];
+  for (const g of ctx.dir.groups.values()) if (g.members.delete(user.id)) { memberOf.push(g.id); ctx.dir.touch(g); }
+  (user as UserObject & { memberOf?: string[] }).memberOf = memberOf;
+  ctx.dir.deleted.set(user.id, user);
+  return { status: 204 };
+}
