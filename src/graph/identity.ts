@@ -92,3 +92,33 @@ export function immutableIdFor(
   if (ext?.immutableId) return String(ext.immutableId);
   return derivedImmutableId(resourceId);
 }
+
+export interface WriteFacts {
+  /** The write created the user: creation is not a password change. */
+  created: boolean;
+  /** The write carried a password. */
+  passwordSent: boolean;
+  /** The user's bridge extension after the write. */
+  ext?: BridgeExtension;
+  /** pwdLastSet before the write. */
+  previousPwdLastSet?: unknown;
+}
+
+/**
+ * SPEC section 4: the tokensValidFrom a SCIM write yields, or null when it is no password change
+ * (a password for an existing user, or a pwdLastSet that advances; a replayed or older pwdLastSet
+ * is none). The engine revokes only when the value passes the last one applied.
+ */
+export function tokensValidFromOnWrite(
+  mode: Mode,
+  facts: WriteFacts,
+  directories: readonly DirectoryConfig[],
+  acceptedAt: Date,
+): Date | null {
+  if (facts.created) return null;
+  const now = pwdLastSetToDate(facts.ext?.pwdLastSet);
+  const before = pwdLastSetToDate(facts.previousPwdLastSet);
+  const advanced = now !== null && (before === null || now.getTime() > before.getTime());
+  if (!facts.passwordSent && !advanced) return null;
+  return tokensValidFromFor(mode, isAdLinked(facts.ext, directories), facts.ext?.pwdLastSet, acceptedAt);
+}
