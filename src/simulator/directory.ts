@@ -10,6 +10,8 @@ export interface UserObject {
   props: Json;
   password?: string;
   managerId?: string;
+  /** Groups a soft-deleted user belonged to, given back on restore. */
+  memberOf?: string[];
   seq: number;
 }
 
@@ -18,6 +20,8 @@ export interface GroupObject {
   id: string;
   props: Json;
   members: Set<string>;
+  /** Members removed, with the sequence number of the removal, for members@delta. */
+  memberRemovals?: { id: string; seq: number }[];
   seq: number;
 }
 
@@ -118,6 +122,14 @@ export class Directory {
     this.users.delete(user.id);
     this.upnIndex.delete(String(user.props.userPrincipalName).toLowerCase());
     this.removals.push({ kind: 'user', id: user.id, seq: this.nextSeq(), reason });
+  }
+
+  /** Drops a membership, remembering it for groups/delta; false when it was not a member. */
+  removeMember(group: GroupObject, memberId: string): boolean {
+    if (!group.members.delete(memberId)) return false;
+    (group.memberRemovals ??= []).push({ id: memberId, seq: this.nextSeq() });
+    this.touch(group);
+    return true;
   }
 
   removeGroup(group: GroupObject, reason: Removal['reason']): void {

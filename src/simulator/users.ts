@@ -99,9 +99,8 @@ export function deleteUser(ctx: SimContext, key: string): SimResponse {
   ctx.dir.removeUser(user, 'changed');
   ctx.dir.adjustSeats(user.props.assignedLicenses, -1);
   user.props.deletedDateTime = isoSeconds();
-  const memberOf: string[] = [];
-  for (const g of ctx.dir.groups.values()) if (g.members.delete(user.id)) { memberOf.push(g.id); ctx.dir.touch(g); }
-  (user as UserObject & { memberOf?: string[] }).memberOf = memberOf;
+  user.memberOf = [];
+  for (const g of ctx.dir.groups.values()) if (ctx.dir.removeMember(g, user.id)) user.memberOf.push(g.id);
   ctx.dir.deleted.set(user.id, user);
   return { status: 204 };
 }

@@ -1,32 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Client } from '@microsoft/microsoft-graph-client';
-import { startSimulator, type RunningSimulator } from '../../src/simulator';
-import { graphClientFor, graphError, innerError } from './graph-client';
+import { graphError, innerError } from './graph-client';
+import { ALEX, MEGAN, newUser, useSimulator } from './setup';
 
-let sim: RunningSimulator;
-let client: Client;
-
-beforeAll(async () => {
-  sim = await startSimulator({ dataDir: mkdtempSync(join(tmpdir(), 'sim-')), seed: { domains: [{ name: 'contoso.com' }, { name: 'contoso.onmicrosoft.com', isInitial: true }] } });
-  client = graphClientFor(sim);
-});
-afterAll(() => sim.close());
-beforeEach(() => sim.reset());
-
-const newUser = (upn: string) => ({
-  accountEnabled: true,
-  displayName: 'Adele Vance',
-  mailNickname: 'adele',
-  userPrincipalName: upn,
-  passwordProfile: { forceChangePasswordNextSignIn: true, password: 'xWwvJ]6NMw+bWH-d' },
-});
+const h = useSimulator();
 
 test('POST /users creates a user and answers 201 with the default property set', async () => {
-  const created = await client.api('/users').post(newUser('adele@contoso.com'));
+  const created = await h.client.api('/users').post(newUser('adele@contoso.com'));
   expect(created).toEqual({
-    '@odata.context': `${sim.url}/v1.0/$metadata#users/$entity`,
+    '@odata.context': `${h.sim.url}/v1.0/$metadata#users/$entity`,
     id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     businessPhones: [],
     displayName: 'Adele Vance',
@@ -39,9 +19,9 @@ test('POST /users creates a user and answers 201 with the default property set',
     surname: null,
     userPrincipalName: 'adele@contoso.com',
   });
-  const read = await client.api(`/users/${created.id}`).select('accountEnabled,mailNickname,passwordProfile').get();
+  const read = await h.client.api(`/users/${created.id}`).select('accountEnabled,mailNickname,passwordProfile').get();
   expect(read).toEqual({
-    '@odata.context': `${sim.url}/v1.0/$metadata#users(accountEnabled,mailNickname,passwordProfile)/$entity`,
+    '@odata.context': `${h.sim.url}/v1.0/$metadata#users(accountEnabled,mailNickname,passwordProfile)/$entity`,
     accountEnabled: true,
     mailNickname: 'adele',
     passwordProfile: null,
@@ -49,14 +29,58 @@ test('POST /users creates a user and answers 201 with the default property set',
 });
 
 test('GET, PATCH and DELETE /users/{userPrincipalName} address the same user as its id', async () => {
-  const { id } = await client.api('/users').post(newUser('adele@contoso.com'));
-  expect((await client.api('/users/ADELE@contoso.com').get()).id).toBe(id);
-  expect(await client.api('/users/adele@contoso.com').patch({ jobTitle: 'Engineer' })).toBeUndefined();
-  expect((await client.api(`/users/${id}`).get()).jobTitle).toBe('Engineer');
-  await client.api('/users/adele@contoso.com').delete();
-  expect(await graphError(client.api(`/users/${id}`).get())).toEqual({
+  const { id } = await h.client.api('/users').post(newUser('adele@contoso.com'));
+  expect((await h.client.api('/users/ADELE@contoso.com').get()).id).toBe(id);
+  expect(await h.client.api('/users/adele@contoso.com').patch({ jobTitle: 'Engineer' })).toBeUndefined();
+  expect((await h.client.api(`/users/${id}`).get()).jobTitle).toBe('Engineer');
+  await h.client.api('/users/adele@contoso.com').delete();
+  expect(await graphError(h.client.api(`/users/${id}`).get())).toEqual({
     status: 404,
     headers: expect.anything(),
     body: { error: { code: 'Request_ResourceNotFound', message: `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`, innerError } },
   });
+});
+
+test('GET /users filters with eq, startswith and in on the properties the bridge matches by', async () => {
+  const byUpn = await h.client.api('/users').filter("userPrincipalName eq 'MEGAN.BOWEN@contoso.com'").select('id').get();
+  expect(byUpn).toEqual({ '@odata.context': `${h.sim.url}/v1.0/$metadata#users(id)`, value: [{ id: MEGAN }] });
+  const byImmutable = await h.client.api('/users').filter("onPremisesImmutableId eq 'kXlQ0o1BEEKtjHjGXrQ0Ow=='").select('id').get();
+  expect(byImmutable.value).toEqual([{ id: MEGAN }]);
+  const byEmployee = await h.client.api('/users').filter("employeeId in ('E1002','E9999')").select('id,employeeId').get();
+  expect(byEmployee.value).toEqual([{ id: ALEX, employeeId: 'E1002' }]);
+  const byMail = await h.client.api('/users').filter("startswith(mail,'megan')").select('id').get();
+  expect(byMail.value).toEqual([{ id: MEGAN }]);
+});
+
+test('GET /users rejects filters Graph does not support without advanced query headers', async () => {
+  expect((await graphError(h.client.api('/users').filter("employeeId ne 'E1'").get())).body.error).toEqual({
+    code: 'Request_UnsupportedQuery', message: "Unsupported or invalid query filter clause specified for property 'employeeId' of resource 'User'.", innerError,
+  });
+  expect((await graphError(h.client.api('/users').filter("aboutMe eq 'x'").get())).body.error.code).toBe('Request_UnsupportedQuery');
+  expect((await graphError(h.client.api('/users').filter("nosuch eq 'x'").get())).body.error).toEqual({
+    code: 'BadRequest', message: "Could not find a property named 'nosuch' on type 'microsoft.graph.user'.", innerError,
+  });
+  expect((await graphError(h.client.api('/users').select('nosuch').get())).body.error.message).toBe("Could not find a property named 'nosuch' on type 'microsoft.graph.user'.");
+});
+
+test('$count needs ConsistencyLevel: eventual, as on real Graph', async () => {
+  expect((await graphError(h.client.api('/users').query({ $count: 'true' }).get())).body.error).toEqual({ code: 'Request_BadRequest', message: '$count is not currently supported.', innerError });
+  const counted = await h.client.api('/users').header('ConsistencyLevel', 'eventual').count(true).filter("employeeId ne 'E1001'").select('id').get();
+  expect(counted['@odata.count']).toBe(1);
+  expect(counted.value).toEqual([{ id: ALEX }]);
+});
+
+test('$top pages with @odata.nextLink until the last page', async () => {
+  for (let i = 0; i < 5; i++) await h.client.api('/users').post(newUser(`u${i}@contoso.com`, { mailNickname: `u${i}` }));
+  const seen: string[] = [];
+  let page = await h.client.api('/users').top(3).select('userPrincipalName').get();
+  expect(page['@odata.nextLink']).toMatch(new RegExp(`^${h.sim.url}/v1.0/users\\?.*\\$skiptoken=`));
+  for (;;) {
+    seen.push(...page.value.map((u: { userPrincipalName: string }) => u.userPrincipalName));
+    if (!page['@odata.nextLink']) break;
+    page = await h.client.api(page['@odata.nextLink']).get();
+  }
+  expect(seen).toHaveLength(7);
+  expect(new Set(seen).size).toBe(7);
+  expect((await graphError(h.client.api('/users').top(1000).get())).body.error.message).toBe("Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.");
 });

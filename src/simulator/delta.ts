@@ -1,0 +1,72 @@
+// users/delta and groups/delta: an initial round returns every object (paged with $skiptoken)
+// and ends with an @odata.deltaLink; following it returns what changed since, soft-deleted objects
+// as {"id", "@removed": {"reason": "changed"}} and hard-deleted ones with reason "deleted". For
+// groups, members@delta lists the current members and those removed since.
+import { badRequest } from './errors';
+import { GROUP_DEFAULT_PROPERTIES, USER_DEFAULT_PROPERTIES, contextUrl, project, type SimContext } from './context';
+import type { GroupObject, UserObject } from './directory';
+import { parseSelect } from './odata';
+import { groupSchema, userSchema } from './schema';
+import type { Json, SimRequest, SimResponse } from './types';
+
+interface DeltaState {
+  /** Changes after this sequence number are reported. */
+  since: number;
+  /** The sequence number the round was taken at (the next deltaLink's since). */
+  upto: number;
+  offset: number;
+  select?: string[];
+}
+
+const encode = (s: DeltaState) => Buffer.from(JSON.stringify(s)).toString('base64url');
+
+function decode(token: string): DeltaState {
+  try {
+    const s = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as DeltaState;
+    if (Number.isInteger(s.since) && Number.isInteger(s.upto) && Number.isInteger(s.offset)) return s;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest('Badly formed token.');
+}
+
+function userItem(u: UserObject, select: string[] | undefined): Json {
+  return project(u.props, select ?? USER_DEFAULT_PROPERTIES);
+}
+
+function groupItem(g: GroupObject, select: string[] | undefined, since: number): Json {
+  const item = project(g.props, select ?? GROUP_DEFAULT_PROPERTIES);
+  const removed = (g.memberRemovals ?? []).filter((r) => r.seq > since && !g.members.has(r.id));
+  item['members@delta'] = [
+    ...[...g.members].map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),
+    ...removed.map((r) => ({ '@odata.type': '#microsoft.graph.user', id: r.id, '@removed': { reason: 'deleted' } })),
+  ];
+  return item;
+}
+
+export function delta(ctx: SimContext, req: SimRequest, kind: 'user' | 'group'): SimResponse {
+  const set = kind === 'user' ? 'users' : 'groups';
+  const deltaToken = req.query.get('$deltatoken');
+  const skipToken = req.query.get('$skiptoken');
+  let state: DeltaState;
+  if (skipToken) state = decode(skipToken);
+  else if (deltaToken) state = { ...decode(deltaToken), offset: 0 };
+  else state = { since: 0, upto: ctx.dir.currentSeq, offset: 0, select: parseSelect(req, kind === 'user' ? userSchema : groupSchema) };
+  if (deltaToken) state = { ...state, upto: ctx.dir.currentSeq };
+  const objects: (UserObject | GroupObject)[] = [...(kind === 'user' ? ctx.dir.users.values() : ctx.dir.groups.values())];
+  const changed: Json[] = objects
+    .filter((o) => o.seq > state.since && o.seq <= state.upto)
+    .sort((a, b) => a.seq - b.seq)
+    .map((o) => (o.kind === 'user' ? userItem(o, state.select) : groupItem(o, state.select, state.since)));
+  if (state.since > 0) {
+    const present = new Set(objects.map((o) => o.id));
+    for (const r of ctx.dir.removals)
+      if (r.kind === kind && r.seq > state.since && r.seq <= state.upto && !present.has(r.id)) changed.push({ id: r.id, '@removed': { reason: r.reason } });
+  }
+  const page = changed.slice(state.offset, state.offset + ctx.pageSize);
+  const body: Json = { '@odata.context': contextUrl(ctx, `${set}${state.select ? `(${state.select.join(',')})` : ''}`) };
+  if (state.offset + ctx.pageSize < changed.length) body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$skiptoken=${encode({ ...state, offset: state.offset + ctx.pageSize })}`;
+  else body['@odata.deltaLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$deltatoken=${encode({ since: state.upto, upto: state.upto, offset: 0, select: state.select })}`;
+  body.value = page;
+  return { status: 200, body };
+}

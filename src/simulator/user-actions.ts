@@ -1,0 +1,109 @@
+// User actions and links: manager/$ref, assignLicense (usage location and seat counts enforced),
+// revokeSignInSessions (200 {"value":true}, as real Graph answers, moving
+// signInSessionsValidFromDateTime to now).
+import { badRequest, odataBadRequest, resourceNotFound } from './errors';
+import { contextUrl, isoSeconds, type SimContext } from './context';
+import type { UserObject } from './directory';
+import { checkShape, requiredPropertyMissing } from './schema';
+import type { Json, SimRequest, SimResponse } from './types';
+import { refuseIfOnPremMastered } from './user-rules';
+import { findUser, userEntity } from './users';
+
+/** The object id an @odata.id reference names: .../users/{id} or .../directoryObjects/{id}, on Graph's host or ours. */
+export function referencedId(ctx: SimContext, body: unknown): string {
+  const ref = (body as Json | undefined)?.['@odata.id'];
+  if (typeof ref !== 'string') throw badRequest('Invalid request body: @odata.id is required.');
+  let url: URL;
+  try {
+    url = new URL(ref, `${ctx.baseUrl}/v1.0/`);
+  } catch {
+    throw odataBadRequest(`The URI '${ref}' is not valid because it is not based on '${ctx.baseUrl}/v1.0/'.`);
+  }
+  const m = /\/v1\.0\/(?:directoryObjects|users|groups)\/([^/]+)$/.exec(url.pathname);
+  if (!m || (url.origin !== ctx.baseUrl && url.origin !== 'https://graph.microsoft.com'))
+    throw odataBadRequest(`The URI '${ref}' is not valid because it is not based on '${ctx.baseUrl}/v1.0/'.`);
+  return decodeURIComponent(m[1]);
+}
+
+export function setManager(ctx: SimContext, req: SimRequest, key: string): SimResponse {
+  const user = findUser(ctx, key);
+  const managerId = referencedId(ctx, req.body);
+  const manager = ctx.dir.userByKey(managerId);
+  if (!manager) throw resourceNotFound(managerId);
+  refuseIfOnPremMastered(user, ['manager']);
+  if (manager.id === user.id) throw badRequest('Invalid object identifier: a user cannot be their own manager.');
+  user.managerId = manager.id;
+  ctx.dir.touch(user);
+  return { status: 204 };
+}
+
+export function removeManager(ctx: SimContext, key: string): SimResponse {
+  const user = findUser(ctx, key);
+  if (!user.managerId) throw resourceNotFound('manager');
+  refuseIfOnPremMastered(user, ['manager']);
+  user.managerId = undefined;
+  ctx.dir.touch(user);
+  return { status: 204 };
+}
+
+export function getManager(ctx: SimContext, key: string, ref: boolean): SimResponse {
+  const user = findUser(ctx, key);
+  const manager = user.managerId ? ctx.dir.users.get(user.managerId) : undefined;
+  if (!manager) throw resourceNotFound('manager');
+  if (ref) return { status: 200, body: { '@odata.context': contextUrl(ctx, 'directoryObjects/$ref/$entity'), '@odata.id': `${ctx.baseUrl}/v1.0/directoryObjects/${manager.id}/Microsoft.DirectoryServices.User` } };
+  const { '@odata.context': _ignored, ...props } = userEntity(ctx, manager);
+  return { status: 200, body: { '@odata.context': contextUrl(ctx, 'directoryObjects/$entity'), '@odata.type': '#microsoft.graph.user', ...props } };
+}
+
+interface LicenseChange {
+  addLicenses: { skuId: string; disabledPlans: string[] }[];
+  removeLicenses: string[];
+}
+
+function parseLicenseChange(body: unknown): LicenseChange {
+  const b = (body ?? {}) as Json;
+  for (const key of Object.keys(b))
+    if (key !== 'addLicenses' && key !== 'removeLicenses') throw odataBadRequest(`The parameter '${key}' in the request payload is not a valid parameter for the operation 'assignLicense'.`);
+  if (b.addLicenses === undefined || b.addLicenses === null) throw requiredPropertyMissing('addLicenses');
+  if (b.removeLicenses === undefined || b.removeLicenses === null) throw requiredPropertyMissing('removeLicenses');
+  checkShape('addLicenses', { type: 'array', items: { $ref: '#/schemas/microsoft.graph.assignedLicense' } }, b.addLicenses);
+  checkShape('removeLicenses', { type: 'array', items: { type: 'string', format: 'uuid' } }, b.removeLicenses);
+  const add = (b.addLicenses as Json[]).map((l) => ({ skuId: String(l.skuId ?? '').toLowerCase(), disabledPlans: (l.disabledPlans as string[] | undefined) ?? [] }));
+  return { addLicenses: add, removeLicenses: (b.removeLicenses as string[]).map((s) => s.toLowerCase()) };
+}
+
+const invalidLicense = (skuId: string) => badRequest(`License ${skuId} does not correspond to a valid company License.`);
+
+export function assignLicense(ctx: SimContext, req: SimRequest, key: string): SimResponse {
+  const user = findUser(ctx, key);
+  const change = parseLicenseChange(req.body);
+  const current = (user.props.assignedLicenses as { skuId: string; disabledPlans: string[] }[]) ?? [];
+  for (const l of change.addLicenses) if (!ctx.dir.skus.has(l.skuId)) throw invalidLicense(l.skuId);
+  for (const s of change.removeLicenses) {
+    if (!ctx.dir.skus.has(s)) throw invalidLicense(s);
+    if (!current.some((c) => c.skuId.toLowerCase() === s)) throw badRequest(`User does not have a corresponding license for ${s}.`);
+  }
+  if (change.addLicenses.length && !user.props.usageLocation)
+    throw badRequest('License assignment cannot be done for user with invalid usage location.');
+  for (const l of change.addLicenses) {
+    const sku = ctx.dir.skus.get(l.skuId)!;
+    const alreadyHas = current.some((c) => c.skuId.toLowerCase() === l.skuId);
+    if (!alreadyHas && sku.consumed >= sku.seats)
+      throw badRequest(`Subscription with SKU ${sku.skuId} does not have any available licenses.`, [{ code: 'CountViolation', message: `Subscription with SKU ${sku.skuId} does not have any available licenses.`, target: sku.skuId }]);
+  }
+  const next = current.filter((c) => !change.removeLicenses.includes(c.skuId.toLowerCase()) && !change.addLicenses.some((a) => a.skuId === c.skuId.toLowerCase()));
+  ctx.dir.adjustSeats(current, -1);
+  user.props.assignedLicenses = [...next, ...change.addLicenses];
+  ctx.dir.adjustSeats(user.props.assignedLicenses, 1);
+  ctx.dir.touch(user);
+  return { status: 200, body: userEntity(ctx, user) };
+}
+
+export function revokeSignInSessions(ctx: SimContext, req: SimRequest, key: string): SimResponse {
+  const user: UserObject = findUser(ctx, key);
+  if (req.body !== undefined && Object.keys(req.body as Json).length) throw odataBadRequest('The request body must be empty for revokeSignInSessions.');
+  user.props.signInSessionsValidFromDateTime = isoSeconds();
+  ctx.dir.touch(user);
+  return { status: 200, body: { '@odata.context': contextUrl(ctx, 'Edm.Boolean'), value: true } };
+}
+
