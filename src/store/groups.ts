@@ -18,7 +18,7 @@ interface Row {
   deleted: number;
 }
 
-/** Membership changes of one write; applied in SQL. `replace` sets the whole list. */
+/** Membership changes of one write, applied in SQL: replace, removeAll, remove, then add. Give a list to apply several in order. */
 export interface MemberChanges {
   add?: readonly MemberRef[];
   remove?: readonly string[];
@@ -45,7 +45,8 @@ export type GroupStore = ReturnType<typeof createGroupStore>;
 
 export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
   const cols = 'id, source_id, data, version, created, last_modified, deleted';
-  const refs = `SELECT json_extract(value, '$.value') AS id, coalesce(json_extract(value, '$.type'), 'User') AS type FROM json_each(?)`;
+  const refs = `SELECT json_extract(value, '$.value') AS id, coalesce(json_extract(value, '$.type'), 'User') AS type,
+    json_extract(value, '$.display') AS display FROM json_each(?)`;
   const q = {
     get: db.prepare(`SELECT ${cols} FROM groups WHERE id = ? AND deleted = 0`),
     getAny: db.prepare(`SELECT ${cols} FROM groups WHERE id = ?`),
@@ -54,9 +55,10 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     update: db.prepare(`UPDATE groups SET display_name = @displayName, external_id = @externalId, data = @data,
       version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
     softDelete: db.prepare('UPDATE groups SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0'),
-    add: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph)
-      SELECT ?, r.id, r.type, 1, 0 FROM (${refs}) r WHERE r.id IS NOT NULL
-      ON CONFLICT (group_id, member_id) DO UPDATE SET present = 1 WHERE present = 0`),
+    add: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph, display)
+      SELECT ?, r.id, r.type, 1, 0, r.display FROM (${refs}) r WHERE r.id IS NOT NULL
+      ON CONFLICT (group_id, member_id) DO UPDATE SET present = 1, display = coalesce(excluded.display, display)
+        WHERE present = 0 OR (excluded.display IS NOT NULL AND excluded.display IS NOT display)`),
     dropIn: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0 AND member_id IN (SELECT value FROM json_each(?))`),
     leaveIn: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1 AND member_id IN (SELECT value FROM json_each(?))`),
     dropAll: db.prepare('DELETE FROM memberships WHERE group_id = ? AND in_graph = 0'),
@@ -65,7 +67,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?))`),
     leaveExcept: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1
       AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?))`),
-    members: db.prepare(`SELECT m.member_id AS value, m.member_type AS type, coalesce(u.display_name, g.display_name) AS display
+    members: db.prepare(`SELECT m.member_id AS value, m.member_type AS type, coalesce(m.display, u.display_name, g.display_name) AS display
       FROM memberships m
       LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id
       LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id
@@ -85,21 +87,23 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     isMember: db.prepare('SELECT 1 FROM memberships WHERE group_id = ? AND member_id = ? AND present = 1').pluck(),
   };
 
-  function applyMembers(id: string, m: MemberChanges | undefined): number {
-    if (!m) return 0;
-    let changes = 0;
+  function applyMembers(id: string, changes: MemberChanges | readonly MemberChanges[] | undefined): number {
+    if (!changes) return 0;
+    if (Array.isArray(changes)) return changes.reduce((n: number, c: MemberChanges) => n + applyMembers(id, c), 0);
+    const m = changes as MemberChanges;
+    let n = 0;
     if (m.replace) {
       const list = JSON.stringify(m.replace);
-      changes += q.dropExcept.run(id, list).changes + q.leaveExcept.run(id, list).changes;
-      changes += q.add.run(id, list).changes;
+      n += q.dropExcept.run(id, list).changes + q.leaveExcept.run(id, list).changes;
+      n += q.add.run(id, list).changes;
     }
-    if (m.removeAll) changes += q.dropAll.run(id).changes + q.leaveAll.run(id).changes;
+    if (m.removeAll) n += q.dropAll.run(id).changes + q.leaveAll.run(id).changes;
     if (m.remove?.length) {
       const list = JSON.stringify(m.remove);
-      changes += q.dropIn.run(id, list).changes + q.leaveIn.run(id, list).changes;
+      n += q.dropIn.run(id, list).changes + q.leaveIn.run(id, list).changes;
     }
-    if (m.add?.length) changes += q.add.run(id, JSON.stringify(m.add)).changes;
-    return changes;
+    if (m.add?.length) n += q.add.run(id, JSON.stringify(m.add)).changes;
+    return n;
   }
 
   function record(id: string, action: string, ctx: WriteContext, now: string, detail: Record<string, unknown>, deleted = false): void {
@@ -125,26 +129,31 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     },
   );
 
-  /** Replaces data (when given; null keeps it) and applies member changes, in one transaction. */
+  /**
+   * Replaces data (when given; null keeps it) and applies member changes, in one transaction.
+   * With skipIfUnchanged, a write that changes nothing bumps no version and marks nothing dirty.
+   */
   const update = db.transaction(
     (
       id: string,
       data: Record<string, unknown> | null,
-      ctx: WriteContext & { expectedVersion?: number; members?: MemberChanges },
-    ): StoredResource => {
+      ctx: WriteContext & { expectedVersion?: number; members?: MemberChanges | readonly MemberChanges[]; skipIfUnchanged?: boolean },
+    ): StoredResource & { changed: boolean } => {
       const before = q.get.get(id) as Row | undefined;
       if (!before) throw notFound('Group', id);
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
       const now = (ctx.at ?? new Date()).toISOString();
+      const memberChanges = applyMembers(id, ctx.members);
+      const json = data ? JSON.stringify(data) : before.data;
+      if (ctx.skipIfUnchanged && memberChanges === 0 && json === before.data) return { ...toStored(before), changed: false };
       const next = data ?? JSON.parse(before.data);
       const displayName = String(next.displayName ?? '');
       mapConstraint(
-        () => q.update.run({ id, displayName, externalId: str(next.externalId), data: JSON.stringify(next), now }),
+        () => q.update.run({ id, displayName, externalId: str(next.externalId), data: json, now }),
         `displayName "${displayName}" is already taken`,
       );
-      const memberChanges = applyMembers(id, ctx.members);
       record(id, ctx.action ?? 'group.update', ctx, now, { attributes: ctx.attributes, memberChanges });
-      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data: next };
+      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data: next, changed: true };
     },
   );
 

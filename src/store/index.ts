@@ -9,12 +9,15 @@ import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
 import { createGroupStore } from './groups';
 import { migrate } from './migrations';
+import { createResourceQueries } from './queries';
 import { createSourceStore } from './sources';
 import { createSyncStore } from './sync-state';
 import { createUserStore } from './users';
 
 export type * from './types';
 export type { MemberChanges, MemberView } from './groups';
+export type * from './filter-types';
+export type { ListQuery, ListedResource, SyncView } from './queries';
 
 export interface OpenStoreOptions {
   mode: Mode;
@@ -54,6 +57,7 @@ export function openStore(path: string, options: OpenStoreOptions) {
     sync,
     audit,
     attribution,
+    queries: createResourceQueries(db),
     /** Runs fn in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();

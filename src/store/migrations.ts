@@ -137,6 +137,12 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sync_state_graph_id ON sync_state(graph_id) WHERE graph_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'membership display',
+    // The display a client sent with a member (Entra sends it, and reads it back).
+    sql: `ALTER TABLE memberships ADD COLUMN display TEXT;`,
+  },
 ];
 
 export function migrate(db: Database): number[] {

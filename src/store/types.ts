@@ -61,6 +61,8 @@ export interface ForSync {
 export interface MemberRef {
   value: string;
   type: ResourceType;
+  /** The display the client sent with the member, if any. */
+  display?: string | null;
 }
 
 export interface SourceRecord {

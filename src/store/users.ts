@@ -105,16 +105,24 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
   });
 
   const replace = db.transaction(
-    (id: string, data: Record<string, unknown>, ctx: WriteContext & { expectedVersion?: number }): StoredResource => {
+    (
+      id: string,
+      data: Record<string, unknown>,
+      ctx: WriteContext & { expectedVersion?: number; skipIfUnchanged?: boolean },
+    ): StoredResource & { changed: boolean } => {
       const before = q.get.get(id) as Row | undefined;
       if (!before) throw notFound('User', id);
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
       const now = (ctx.at ?? new Date()).toISOString();
       const c = columns(data);
+      // A write that changes nothing (a replayed PUT, a PATCH to the same value) is not a change.
+      if (ctx.skipIfUnchanged && c.data === before.data && !ctx.sync?.pendingPassword && !ctx.sync?.tokensValidFrom) {
+        return { ...toStored(before), changed: false };
+      }
       mapConstraint(() => q.update.run({ id, now, ...c }), `userName "${c.userName}" is already taken`);
       writeValues(id, data, true);
       record(id, ctx.action ?? 'user.replace', ctx, now);
-      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data };
+      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data, changed: true };
     },
   );
 

@@ -30,7 +30,7 @@ describe('openStore', () => {
     store = openStore(file(), { mode: 'profile-sync', sources });
     const db = new Database(file(), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: "initial" }, { version: 2, name: "membership display" }]);
     db.close();
   });
 

@@ -1,0 +1,60 @@
+// Read models and small bookkeeping the sync engine needs beyond store.sync: counts for status,
+// pending deprovisions per source, the resource a Graph id is linked to, a user's groups, and the
+// engine's own key/value state (delta links, the tenant switch it turned on). The store does not
+// hand out its connection, so this opens a second one on the same WAL database file; every call
+// is synchronous and holds no transaction across an await.
+import Database from 'better-sqlite3';
+import type { ResourceType, SyncStateName } from './types';
+
+export type SyncEngineQueries = ReturnType<typeof openSyncEngineQueries>;
+
+export function openSyncEngineQueries(path: string) {
+  const db = new Database(path);
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS sync_engine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`);
+  const q = {
+    counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
+    queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
+    // A deleted resource already deprovisioned has let go of its Graph object.
+    byGraphId: db.prepare(`SELECT id FROM sync_state WHERE type = ? AND graph_id = ? AND id <> ?
+      AND NOT (deleted = 1 AND applied_version >= desired_version)`).pluck(),
+    pendingDeletions: db.prepare(`SELECT s.id, u.source_id AS sourceId FROM sync_state s JOIN users u ON u.id = s.id
+      WHERE s.type = 'User' AND s.deleted = 1 AND s.desired_version > s.applied_version`),
+    userIds: db.prepare(`SELECT id FROM users WHERE deleted = 0 ORDER BY created, id`).pluck(),
+    linkedUsers: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'User' AND graph_id IS NOT NULL AND deleted = 0`),
+    linkedGroups: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'Group' AND graph_id IS NOT NULL AND deleted = 0`),
+    groupsOf: db.prepare(`SELECT g.id, g.display_name AS displayName FROM memberships m JOIN groups g ON g.id = m.group_id
+      WHERE m.member_id = ? AND m.present = 1 AND g.deleted = 0`),
+    groupMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND in_graph = 1`).pluck(),
+    markMemberMissing: db.prepare(`UPDATE memberships SET in_graph = 0 WHERE group_id = ? AND member_id = ?`),
+    markMemberForeign: db.prepare(`UPDATE memberships SET in_graph = 1 WHERE group_id = ? AND member_id = ?`),
+    touchDirty: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END,
+      next_attempt_at = 0 WHERE type = ? AND id = ?`),
+    errors: db.prepare(`SELECT type, id, last_error AS lastError FROM sync_state WHERE state = 'error' ORDER BY dirty_seq DESC LIMIT ?`),
+    getMeta: db.prepare(`SELECT value FROM sync_engine_meta WHERE key = ?`).pluck(),
+    setMeta: db.prepare(`INSERT INTO sync_engine_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+  };
+  return {
+    countsByState(): Record<SyncStateName, number> {
+      const out: Record<SyncStateName, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
+      for (const r of q.counts.all() as { state: SyncStateName; n: number }[]) out[r.state] = r.n;
+      return out;
+    },
+    queueDepth: () => q.queue.get() as number,
+    /** Another resource of this type already linked to graphId (matching must not adopt it twice). */
+    linkedElsewhere: (type: ResourceType, graphId: string, exceptId: string) => (q.byGraphId.get(type, graphId, exceptId) as string | undefined) ?? null,
+    pendingDeletions: () => q.pendingDeletions.all() as { id: string; sourceId: string }[],
+    userIds: () => q.userIds.all() as string[],
+    linked: (type: ResourceType) => (type === 'User' ? q.linkedUsers : q.linkedGroups).all() as { id: string; graphId: string }[],
+    groupsOf: (userId: string) => q.groupsOf.all(userId) as { id: string; displayName: string }[],
+    membersInGraph: (groupId: string) => q.groupMembers.all(groupId) as string[],
+    /** Drift: a member the bridge added was removed in Graph; it becomes a pending add again. */
+    memberMissingInGraph: (groupId: string, memberId: string) => q.markMemberMissing.run(groupId, memberId),
+    /** Marks a resource due now without a new desired version (drift found Graph off its applied state). */
+    touch: (type: ResourceType, id: string) => q.touchDirty.run(type, id),
+    recentErrors: (limit = 20) => q.errors.all(limit) as { type: ResourceType; id: string; lastError: string }[],
+    getMeta: (key: string) => (q.getMeta.get(key) as string | undefined) ?? null,
+    setMeta: (key: string, value: string) => void q.setMeta.run(key, value),
+    close: () => db.open && db.close(),
+  };
+}
