@@ -1,7 +1,10 @@
 // Packs planned ops into Graph JSON $batch requests: at most 20 requests each
 // (learn.microsoft.com/graph/json-batching), an op and everything it dependsOn in the same
-// batch because Graph resolves dependsOn only within one. A dependency group too large for
-// one batch keeps its head and defers the rest; the level-triggered planner plans them again.
+// batch because Graph resolves dependsOn only within one, and a batch is either fully parallel
+// or one dependency chain (Graph: "Batch should be either fully sequential or fully parallel"),
+// so each dependency group gets a batch of its own while independent ops share batches of 20.
+// A group too large for one batch keeps its head and defers the rest; the level-triggered
+// planner plans them again.
 import type { GraphOp } from './ops';
 
 export const MAX_BATCH = 20;
@@ -54,11 +57,15 @@ export function packBatches(ops: GraphOp[], max = MAX_BATCH): Packed {
       deferred.push(...group.slice(max));
       group = group.slice(0, max);
     }
-    if (current.length + group.length > max) {
+    if (group.length > 1) {
+      batches.push(localise(group));
+      continue;
+    }
+    if (current.length + 1 > max) {
       batches.push(localise(current));
       current = [];
     }
-    current.push(...group);
+    current.push(group[0]);
   }
   if (current.length) batches.push(localise(current));
   // An op whose dependency was deferred must wait too.

@@ -8,17 +8,22 @@ function userOps(n: number): GraphOp[] {
 }
 
 describe('batcher', () => {
-  it('packs at most 20 requests per batch and keeps a create with its license and manager', () => {
-    const ops = Array.from({ length: 10 }, (_, i) => userOps(i)).flat();
+  it('packs independent ops 20 to a batch', () => {
+    const ops = Array.from({ length: 45 }, (_, i) => op(`p${i}`));
     const { batches, deferred } = packBatches(ops);
     expect(deferred).toEqual([]);
-    expect(batches.map((b) => b.length)).toEqual([18, 12]);
-    expect(batches[0].slice(0, 3).map((o) => [o.id, o.dependsOn])).toEqual([
-      ['c0', undefined],
-      ['l0', ['c0']],
-      ['m0', ['c0']],
+    expect(batches.map((b) => b.length)).toEqual([20, 20, 5]);
+    expect(batches.flat().map((o) => o.id)).toEqual(ops.map((o) => o.id));
+  });
+
+  it('gives each dependency chain a batch of its own (Graph: fully sequential or fully parallel)', () => {
+    const ops = [op('p1'), ...userOps(1), op('p2'), ...userOps(2)];
+    const { batches } = packBatches(ops);
+    expect(batches.map((b) => b.map((o) => [o.id, o.dependsOn ?? null]))).toEqual([
+      [['c1', null], ['l1', ['c1']], ['m1', ['c1']]],
+      [['c2', null], ['l2', ['c2']], ['m2', ['c2']]],
+      [['p1', null], ['p2', null]],
     ]);
-    expect(batches[1][0].id).toBe('c6');
   });
 
   it('defers what does not fit a dependency group and everything that depends on it', () => {

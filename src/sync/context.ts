@@ -1,0 +1,78 @@
+// What every part of one engine shares: config, store, Graph, budget, clock, the tenant facts
+// preflight read, and the small helpers that record a row's outcome in store.sync.
+import type { Config, Mode } from '../config';
+import type { Logger } from '../log';
+import type { Store, SyncRow } from '../store';
+import type { SyncEngineQueries } from '../store/sync-engine-queries';
+import { retryDelay } from './backoff';
+import type { Clock } from './clock';
+import type { DeletionGuard } from './deletion-guard';
+import type { SyncEvent } from './events';
+import type { Executor } from './executor';
+import type { SyncGraph } from './graph-port';
+import type { TenantFacts } from './preflight';
+
+export interface EngineFacts extends TenantFacts {
+  /** skuPartNumber -> skuId, the shape translateUser takes. */
+  skuByPart: Record<string, string>;
+  federatedDomains: string[];
+}
+
+export interface EngineContext {
+  config: Config;
+  mode: Mode;
+  store: Store;
+  queries: SyncEngineQueries;
+  graph: SyncGraph;
+  exec: Executor;
+  clock: Clock;
+  logger: Logger;
+  guard: DeletionGuard;
+  facts: EngineFacts;
+  emit(event: SyncEvent): void;
+  counters: RunCounters;
+}
+
+export interface RunCounters {
+  applied: number;
+  failed: number;
+  retried: number;
+  created: number;
+  matched: number;
+  deprovisioned: number;
+}
+
+export function newCounters(): RunCounters {
+  return { applied: 0, failed: 0, retried: 0, created: 0, matched: 0, deprovisioned: 0 };
+}
+
+/** Permanent: state error with Graph's message; waits for the next change or `retry`. */
+export function failRow(ctx: EngineContext, row: SyncRow, message: string): void {
+  ctx.store.sync.markError(row.type, row.id, row.desiredVersion, message);
+  ctx.counters.failed++;
+  ctx.emit({ type: 'error', resourceType: row.type, id: row.id, message, at: new Date(ctx.clock.now()).toISOString() });
+}
+
+/** Transient: stays pending and becomes due again after Retry-After or backoff. */
+export function retryRow(ctx: EngineContext, row: SyncRow, message: string, retryAfterMs?: number): void {
+  const delay = retryDelay(row.attempts, retryAfterMs, { baseMs: 500, capMs: 60_000 });
+  // A version below the desired one keeps the row pending (store.sync.markError).
+  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, message, { retryAtMs: ctx.clock.now() + delay });
+  ctx.counters.retried++;
+}
+
+/** Waiting on another resource (a manager, a member): due again on the next pass. */
+export function waitRow(ctx: EngineContext, row: SyncRow, message: string): void {
+  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, message, { retryAtMs: ctx.clock.now() });
+}
+
+/** Everything up to the version read was written. */
+export function appliedRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['markApplied']>[3]): void {
+  ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, opts);
+  ctx.counters.applied++;
+}
+
+/** Progress short of the desired version (a create, a match, part of a diff), kept across a crash. */
+export function progressRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['markApplied']>[3]): void {
+  ctx.store.sync.markApplied(row.type, row.id, Math.min(row.appliedVersion, row.desiredVersion - 1), opts);
+}

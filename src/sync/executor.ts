@@ -1,0 +1,90 @@
+// Sends planned ops to Graph: packed into $batch requests, each write paid for from the write
+// budget first, a few batches in flight, and every per-item answer sorted into ok / retry /
+// failed. A 429 anywhere (envelope or item) pauses the whole budget for its Retry-After.
+// Retrying is the caller's decision: outcomes come back, nothing is resent here.
+import type { Logger } from '../log';
+import { packBatches } from './batcher';
+import type { SyncGraph } from './graph-port';
+import { classifyResponse, retryAfterMs, type GraphOp, type OpOutcome, type OpResponse } from './ops';
+import type { Throttle } from './throttle';
+
+export interface ExecutorStats {
+  requests: number;
+  writes: number;
+  throttled: number;
+  batches: number;
+}
+
+export interface Executor {
+  run(ops: GraphOp[]): Promise<Map<string, OpOutcome>>;
+  stats(): ExecutorStats;
+}
+
+export interface ExecutorOptions {
+  graph: SyncGraph;
+  throttle: Throttle;
+  logger: Logger;
+  /** $batch requests in flight at once. */
+  concurrency?: number;
+  /** Fallback pause when Graph sends 429 without Retry-After. */
+  defaultThrottleMs?: number;
+  now?: () => number;
+}
+
+function networkOutcome(err: unknown): OpOutcome {
+  const e = err as { status?: number; message?: string; retryAfterMs?: number; retryable?: boolean };
+  const status = e?.status ?? 503;
+  if (e?.retryable === false && status < 500 && status !== 429)
+    return { kind: 'failed', status, code: 'BatchFailed', message: e?.message ?? String(err) };
+  return { kind: 'retry', status, message: e?.message ?? String(err), retryAfterMs: e?.retryAfterMs, throttled: status === 429 };
+}
+
+export function createExecutor(options: ExecutorOptions): Executor {
+  const { graph, throttle, logger } = options;
+  const concurrency = options.concurrency ?? 4;
+  const stats: ExecutorStats = { requests: 0, writes: 0, throttled: 0, batches: 0 };
+
+  function noteThrottle(res: OpResponse): void {
+    if (res.status !== 429) return;
+    stats.throttled++;
+    throttle.pause(retryAfterMs(res.headers, options.now?.()) ?? options.defaultThrottleMs ?? 1000);
+  }
+
+  async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>): Promise<void> {
+    const writes = batch.filter((op) => op.write).length;
+    if (writes) await throttle.acquire(writes);
+    stats.batches++;
+    stats.requests += batch.length;
+    stats.writes += writes;
+    try {
+      const responses = batch.length === 1 && !batch[0].dependsOn ? [await graph.send(batch[0])] : await graph.batch(batch);
+      responses.forEach((res, i) => {
+        noteThrottle(res);
+        out.set(batch[i].id, classifyResponse({ ...res, id: batch[i].id }));
+      });
+    } catch (err) {
+      const outcome = networkOutcome(err);
+      if (outcome.kind === 'retry' && outcome.throttled) {
+        stats.throttled++;
+        throttle.pause(outcome.retryAfterMs ?? options.defaultThrottleMs ?? 1000);
+      }
+      logger.warn({ batch: batch.length, status: outcome.status, err: (err as Error).message }, 'graph batch failed');
+      for (const op of batch) out.set(op.id, outcome);
+    }
+  }
+
+  return {
+    async run(ops) {
+      const out = new Map<string, OpOutcome>();
+      const { batches, deferred } = packBatches(ops);
+      for (const op of deferred) out.set(op.id, { kind: 'retry', status: 0, message: 'deferred to the next $batch', throttled: false });
+      let next = 0;
+      const worker = async () => {
+        while (next < batches.length) await runBatch(batches[next++], out);
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+      return out;
+    },
+    stats: () => ({ ...stats }),
+  };
+}

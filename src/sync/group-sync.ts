@@ -1,0 +1,155 @@
+// Security groups and memberships (SPEC section 2: universal-sync, or groups.push in profile-sync
+// and user-sync). Groups come after their members: a member without a Graph id yet keeps the
+// group pending until it has one. Memberships are applied from the store's pending member
+// changes, so a group of 10,000 members is never loaded whole.
+import type { SyncRow } from '../store';
+import { diffGroup, translateGroup, type AppliedGroupSnapshot, type ScimGroup } from '../graph/diff';
+import { groupRequests } from '../graph/requests';
+import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
+import type { GraphOp, OpOutcome } from './ops';
+
+const MEMBER_CHUNK = 200;
+const ALREADY_MEMBER = /already exist/i;
+
+interface GroupWork {
+  row: SyncRow;
+  graphId: string | null;
+  snapshot: AppliedGroupSnapshot | null;
+  scim: ScimGroup;
+  done: boolean;
+}
+
+function odataString(value: string): string {
+  return value.replace(/'/g, "''");
+}
+
+async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<void> {
+  const desired = work.map((w) => translateGroup(ctx.mode, w.scim, { resourceId: w.row.id, groupsPush: ctx.config.groups.push })!);
+  // Idempotent create: a group with this mailNickname and displayName (ours after a crash, or the tenant's) is matched.
+  const lookups = await ctx.exec.run(
+    desired.map((d, i) => ({
+      id: `${i}g`,
+      method: 'GET' as const,
+      url: `/groups?$filter=${encodeURIComponent(`mailNickname eq '${odataString(d.properties.mailNickname)}' and displayName eq '${odataString(d.properties.displayName)}'`)}&$select=id,displayName,mailNickname,description,securityEnabled,mailEnabled`,
+      write: false,
+    })),
+  );
+  const creates: GraphOp[] = [];
+  work.forEach((w, i) => {
+    const o = lookups.get(`${i}g`)!;
+    if (o.kind === 'retry') return void (retryRow(ctx, w.row, o.message, o.retryAfterMs), (w.done = true));
+    const found = o.kind === 'ok' ? ((o.body as { value?: { id: string }[] }).value ?? [])[0] : undefined;
+    if (found && !ctx.queries.linkedElsewhere('Group', found.id, w.row.id)) {
+      const snapshot: AppliedGroupSnapshot = { properties: { ...found }, members: [] };
+      delete snapshot.properties.id;
+      progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
+      Object.assign(w, { graphId: found.id, snapshot });
+    } else creates.push({ id: `${i}c`, ...groupRequests.create(diffGroup(desired[i], null).create!), write: true });
+  });
+  const out = await ctx.exec.run(creates);
+  work.forEach((w, i) => {
+    const o = out.get(`${i}c`);
+    if (!o) return;
+    if (o.kind === 'ok') {
+      const id = (o.body as { id: string }).id;
+      const snapshot: AppliedGroupSnapshot = { properties: { ...desired[i].properties }, members: [] };
+      progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
+      Object.assign(w, { graphId: id, snapshot });
+      ctx.emit({ type: 'created', resourceType: 'Group', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
+    } else if (o.kind === 'failed') {
+      failRow(ctx, w.row, o.message);
+      w.done = true;
+    } else {
+      retryRow(ctx, w.row, o.message, o.retryAfterMs);
+      w.done = true;
+    }
+  });
+}
+
+function memberOps(ctx: EngineContext, w: GroupWork, key: string) {
+  const pending = ctx.store.groups.pendingMemberChanges(w.row.id, MEMBER_CHUNK);
+  const ops: { op: GraphOp; member: string; add: boolean }[] = [];
+  const waiting: string[] = [];
+  // A member never linked to Graph leaves nothing to remove there.
+  const gone: string[] = [];
+  for (const member of pending.adds) {
+    const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
+    if (!gid) waiting.push(member);
+    else ops.push({ op: { id: `${key}a${ops.length}`, ...groupRequests.addMember(ctx.config.graph.baseUrl, w.graphId!, gid), write: true }, member, add: true });
+  }
+  for (const member of pending.removes) {
+    const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
+    if (!gid) gone.push(member);
+    else ops.push({ op: { id: `${key}x${ops.length}`, ...groupRequests.removeMember(w.graphId!, gid), write: true }, member, add: false });
+  }
+  return { ops, waiting, gone, more: pending.adds.length + pending.removes.length >= MEMBER_CHUNK };
+}
+
+function memberDone(o: OpOutcome | undefined, add: boolean): boolean {
+  if (!o) return false;
+  if (o.kind === 'ok') return true;
+  // Adding a member already there, or removing one already gone, is the state wanted.
+  return o.kind === 'failed' && (add ? o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404);
+}
+
+async function applyGroups(ctx: EngineContext, work: GroupWork[]): Promise<void> {
+  const planned = work.map((w, i) => {
+    const desired = translateGroup(ctx.mode, w.scim, { resourceId: w.row.id, groupsPush: ctx.config.groups.push })!;
+    const diff = diffGroup({ ...desired, members: [] }, { properties: w.snapshot?.properties ?? {}, members: [] });
+    const patch = diff.patch ? { id: `${i}p`, ...groupRequests.patch(w.graphId!, diff.patch), write: true } : undefined;
+    return { w, diff, patch, members: memberOps(ctx, w, String(i)) };
+  });
+  const all = planned.flatMap((p) => [...(p.patch ? [p.patch] : []), ...p.members.ops.map((m) => m.op)]);
+  const out = await ctx.exec.run(all);
+  for (const p of planned) {
+    const adds = p.members.ops.filter((m) => m.add && memberDone(out.get(m.op.id), true)).map((m) => m.member);
+    const removes = p.members.ops.filter((m) => !m.add && memberDone(out.get(m.op.id), false)).map((m) => m.member);
+    removes.push(...p.members.gone);
+    ctx.store.groups.markMembersApplied(p.w.row.id, adds, removes);
+    const patchOk = !p.patch || out.get(p.patch.id)?.kind === 'ok';
+    const snapshot = { properties: patchOk ? p.diff.nextSnapshot.properties : p.w.snapshot?.properties ?? {}, members: [] };
+    const bad = [p.patch, ...p.members.ops.map((m) => m.op)]
+      .filter((op): op is GraphOp => Boolean(op))
+      .map((op) => ({ op, o: out.get(op.id)! }))
+      .find(({ op, o }) => o.kind !== 'ok' && !p.members.ops.some((m) => m.op === op && memberDone(o, m.add)));
+    if (!bad && !p.members.waiting.length && !p.members.more) {
+      appliedRow(ctx, p.w.row, { appliedSnapshot: snapshot, graphId: p.w.graphId });
+      continue;
+    }
+    ctx.store.transaction(() => {
+      progressRow(ctx, p.w.row, { appliedSnapshot: snapshot, graphId: p.w.graphId });
+      if (bad?.o.kind === 'failed') failRow(ctx, p.w.row, bad.o.message);
+      else if (bad?.o.kind === 'retry') retryRow(ctx, p.w.row, bad.o.message, bad.o.retryAfterMs);
+      else if (p.members.waiting.length) retryRow(ctx, p.w.row, `waiting for ${p.members.waiting.length} member(s) to exist in Graph`, 1000);
+      else waitRow(ctx, p.w.row, 'more member changes pending');
+    });
+  }
+}
+
+async function deleteGroups(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const withId = rows.filter((r) => r.graphId);
+  for (const r of rows.filter((x) => !x.graphId)) appliedRow(ctx, r, { appliedSnapshot: r.appliedSnapshot });
+  const out = await ctx.exec.run(withId.map((r, i) => ({ id: `${i}d`, ...groupRequests.delete(r.graphId!), write: true })));
+  withId.forEach((r, i) => {
+    const o = out.get(`${i}d`)!;
+    if (o.kind === 'ok' || (o.kind === 'failed' && o.status === 404)) appliedRow(ctx, r, { appliedSnapshot: r.appliedSnapshot });
+    else if (o.kind === 'failed') failRow(ctx, r, o.message);
+    else retryRow(ctx, r, o.message, o.retryAfterMs);
+  });
+}
+
+export async function syncGroups(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const live: GroupWork[] = [];
+  const deleted: SyncRow[] = [];
+  for (const row of rows) {
+    const res = ctx.store.groups.getForSync(row.id);
+    if (!res) continue;
+    if (res.deleted) deleted.push(row);
+    else live.push({ row, graphId: row.graphId, snapshot: row.appliedSnapshot as AppliedGroupSnapshot | null, scim: res.resource as unknown as ScimGroup, done: false });
+  }
+  if (deleted.length) await deleteGroups(ctx, deleted);
+  const unmatched = live.filter((w) => !w.graphId);
+  if (unmatched.length) await matchOrCreate(ctx, unmatched);
+  const ready = live.filter((w) => w.graphId && !w.done);
+  if (ready.length) await applyGroups(ctx, ready);
+}

@@ -1,0 +1,112 @@
+// The update phase for users the engine holds a Graph id for: diff desired against the applied
+// snapshot, turn the diff into the fewest Graph writes (PATCH, assignLicense, manager $ref,
+// revokeSignInSessions) and record exactly what succeeded.
+import { diffUser, type UserDiff } from '../graph/diff';
+import { flatten, unflatten } from '../graph/paths';
+import { userRequests } from '../graph/requests';
+import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
+import type { GraphOp, OpOutcome } from './ops';
+import type { UserSnapshot, UserWork } from './user-work';
+
+const ON_PREM_MASTERED = /on-premises mastered/i;
+
+interface Planned {
+  w: UserWork;
+  diff: UserDiff;
+  ops: Partial<Record<'p' | 'l' | 'm' | 'r', GraphOp>>;
+  waitingFor?: string;
+}
+
+export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Planned {
+  const diff = diffUser(w.desired, w.snapshot, ctx.mode);
+  const gid = w.graphId!;
+  const ops: Planned['ops'] = {};
+  let waitingFor: string | undefined;
+  if (diff.patch) ops.p = { id: `${key}p`, ...userRequests.patch(gid, diff.patch), write: true };
+  if (diff.licenses) {
+    // A license needs usageLocation (Graph 400 otherwise): after the PATCH that sets it.
+    const after = ops.p && diff.patch && 'usageLocation' in diff.patch ? [ops.p.id] : undefined;
+    ops.l = { id: `${key}l`, ...userRequests.assignLicense(gid, diff.licenses), write: true, ...(after ? { dependsOn: after } : {}) };
+  }
+  if (diff.manager && 'remove' in diff.manager) ops.m = { id: `${key}m`, ...userRequests.removeManager(gid), write: true };
+  if (diff.manager && 'set' in diff.manager) {
+    const managerGraphId = ctx.store.sync.get('User', diff.manager.set)?.graphId;
+    if (managerGraphId) ops.m = { id: `${key}m`, ...userRequests.setManager(ctx.config.graph.baseUrl, gid, managerGraphId), write: true };
+    else waitingFor = `waiting for manager ${diff.manager.set} to exist in Graph`;
+  }
+  if (diff.revoke) {
+    const after = ops.p && diff.patch?.accountEnabled === false ? [ops.p.id] : undefined;
+    ops.r = { id: `${key}r`, ...userRequests.revokeSignInSessions(gid), write: true, ...(after ? { dependsOn: after } : {}) };
+  }
+  return { w, diff, ops, waitingFor };
+}
+
+/** The snapshot after the writes that succeeded, and nothing that did not. */
+function partialSnapshot(p: Planned, ok: (k: 'p' | 'l' | 'm' | 'r') => boolean): UserSnapshot {
+  const before: UserSnapshot = p.w.snapshot ?? { properties: {}, licenses: [] };
+  const next = p.diff.nextSnapshot as UserSnapshot;
+  const properties = p.ops.p && ok('p') ? next.properties : before.properties;
+  const managerDone = p.ops.m && ok('m');
+  return {
+    ...before,
+    properties: p.ops.p ? properties : unflatten([...flatten(before.properties), ...flatten(next.properties)]),
+    licenses: !p.ops.l || ok('l') ? next.licenses : before.licenses,
+    ...(managerDone ? { manager: next.manager ?? null } : before.manager !== undefined ? { manager: before.manager } : {}),
+    ...((!p.diff.revoke || (p.ops.r && ok('r'))) && next.tokensValidFrom ? { tokensValidFrom: next.tokensValidFrom } : {}),
+  };
+}
+
+function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): void {
+  const outcome = (k: 'p' | 'l' | 'm' | 'r') => (p.ops[k] ? out.get(p.ops[k]!.id) : undefined);
+  const ok = (k: 'p' | 'l' | 'm' | 'r') => outcome(k)?.kind === 'ok';
+  const keys = (Object.keys(p.ops) as ('p' | 'l' | 'm' | 'r')[]);
+  const failed = keys.map(outcome).find((o) => o?.kind === 'failed');
+  const retry = keys.map(outcome).find((o) => o?.kind === 'retry');
+  const snapshot = partialSnapshot(p, ok);
+  const revoked = p.ops.r && ok('r') ? p.w.desired.tokensValidFrom : undefined;
+  const row = p.w.row;
+  const tokens = revoked ? { appliedTokensValidFrom: revoked } : {};
+  if (!failed && !retry && !p.waitingFor) {
+    appliedRow(ctx, row, { appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
+    return;
+  }
+  ctx.store.transaction(() => {
+    progressRow(ctx, row, { appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
+    if (failed?.kind === 'failed' && failed.status === 400 && ON_PREM_MASTERED.test(failed.message) && !snapshot.onPremisesMastered) {
+      // Entra Connect masters this user (SPEC section 6): from now on licenses only.
+      progressRow(ctx, row, { appliedSnapshot: { ...snapshot, onPremisesMastered: true }, graphId: p.w.graphId });
+      waitRow(ctx, row, failed.message);
+    } else if (failed?.kind === 'failed') failRow(ctx, row, failed.message);
+    else if (retry?.kind === 'retry') retryRow(ctx, row, retry.message, retry.retryAfterMs);
+    else waitRow(ctx, row, p.waitingFor!);
+  });
+}
+
+/** Applies the diffs of users that have a Graph id. Returns the ids whose tokens were revoked. */
+export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<string[]> {
+  const planned = work.map((w, i) => planUserOps(ctx, w, String(i)));
+  const ops = planned.flatMap((p) => Object.values(p.ops) as GraphOp[]);
+  const out = ops.length ? await ctx.exec.run(ops) : new Map<string, OpOutcome>();
+  const revoked: string[] = [];
+  for (const p of planned) {
+    settle(ctx, p, out);
+    if (p.ops.r && out.get(p.ops.r.id)?.kind === 'ok') revoked.push(p.w.row.id);
+  }
+  return revoked;
+}
+
+/** SPEC section 4: record what Graph reports as signInSessionsValidFromDateTime after a revoke. */
+export async function recordGraphTokens(ctx: EngineContext, ids: string[]): Promise<void> {
+  const rows = ids.map((id) => ctx.store.sync.get('User', id)).filter((r) => r?.graphId);
+  const out = await ctx.exec.run(
+    rows.map((r, i) => ({ id: `${i}t`, method: 'GET' as const, url: `/users/${encodeURIComponent(r!.graphId!)}?$select=id,signInSessionsValidFromDateTime`, write: false })),
+  );
+  rows.forEach((r, i) => {
+    const o = out.get(`${i}t`);
+    const value = o?.kind === 'ok' ? (o.body as { signInSessionsValidFromDateTime?: string })?.signInSessionsValidFromDateTime : undefined;
+    if (!value || !r) return;
+    // Re-applies the version the row is at: only graphTokensValidFrom changes.
+    const current = ctx.store.sync.get('User', r.id)!;
+    ctx.store.sync.markApplied('User', r.id, current.appliedVersion, { appliedSnapshot: current.appliedSnapshot, graphTokensValidFrom: value });
+  });
+}

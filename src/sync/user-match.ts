@@ -1,0 +1,143 @@
+// Matching and idempotent create (SPEC section 7). Before any POST /users the engine looks the
+// user up by onPremisesImmutableId, then by UPN; a Graph user found is adopted unless another
+// bridge resource already holds it. The Graph id is committed the moment it is known, so a crash
+// between POST and commit is healed by the next lookup, which finds the user and adopts it.
+import { diffUser } from '../graph/diff';
+import { managedGraphProperties } from '../graph/mapping';
+import { flatten, unflatten } from '../graph/paths';
+import { userRequests } from '../graph/requests';
+import { type EngineContext, failRow, progressRow, retryRow } from './context';
+import type { GraphOp, OpOutcome } from './ops';
+import { desiredUser, type UserSnapshot, type UserWork } from './user-work';
+
+const BASE_SELECT = ['id', 'userPrincipalName', 'onPremisesImmutableId', 'onPremisesSyncEnabled', 'assignedLicenses'];
+
+function selectFor(ctx: EngineContext): string[] {
+  const managed = ctx.mode === 'license-only' ? [] : managedGraphProperties(ctx.mode).map((p) => p.split('.')[0]);
+  return [...new Set([...BASE_SELECT, ...managed])];
+}
+
+type GraphUser = Record<string, unknown> & { id: string; assignedLicenses?: { skuId: string }[] };
+
+/** What Graph holds now, as the snapshot the diff starts from: only differences get written. */
+function snapshotOf(found: GraphUser, w: UserWork): UserSnapshot {
+  const have = flatten(found);
+  const properties = unflatten([...flatten(w.desired.properties).keys()].filter((p) => have.has(p)).map((p) => [p, have.get(p) ?? null]));
+  const assigned = new Set((found.assignedLicenses ?? []).map((l) => String(l.skuId).toLowerCase()));
+  const tvf = w.row.appliedTokensValidFrom ?? w.row.tokensValidFrom;
+  return {
+    properties,
+    licenses: w.desired.licenses.filter((s) => assigned.has(s.toLowerCase())),
+    ...(tvf ? { tokensValidFrom: tvf } : {}),
+    ...(found.onPremisesSyncEnabled === true ? { onPremisesMastered: true } : {}),
+  };
+}
+
+function firstUser(outcome: OpOutcome | undefined): GraphUser | null | 'retry' {
+  if (!outcome || outcome.kind === 'retry') return 'retry';
+  if (outcome.kind === 'failed') return null;
+  const list = (outcome.body as { value?: GraphUser[] })?.value ?? [];
+  return list[0] ?? null;
+}
+
+function adopt(ctx: EngineContext, w: UserWork, found: GraphUser, how: 'matched' | 'created'): boolean {
+  const other = ctx.queries.linkedElsewhere('User', found.id, w.row.id);
+  if (other) {
+    failRow(ctx, w.row, `Graph user ${String(found.userPrincipalName ?? found.id)} (${found.id}) is already linked to bridge resource ${other}; refusing to manage it twice`);
+    w.done = true;
+    return false;
+  }
+  const snapshot = snapshotOf(found, w);
+  progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
+  w.graphId = found.id;
+  w.snapshot = snapshot;
+  if (snapshot.onPremisesMastered) w.desired = desiredUser(ctx, w.row, w.res, snapshot);
+  if (how === 'matched') ctx.counters.matched++;
+  ctx.emit({ type: how, resourceType: 'User', id: w.row.id, graphId: found.id, at: new Date(ctx.clock.now()).toISOString() });
+  return true;
+}
+
+/** Looks up every work item without a Graph id; adopts what it finds. */
+export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<void> {
+  const select = selectFor(ctx);
+  const ops: GraphOp[] = [];
+  work.forEach((w, i) => {
+    const imm = w.desired.match.onPremisesImmutableId;
+    if (imm) ops.push({ id: `${i}i`, ...userRequests.findByImmutableId(imm, select), write: false });
+    if (w.desired.match.userPrincipalName) ops.push({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false });
+  });
+  const out = await ctx.exec.run(ops);
+  work.forEach((w, i) => {
+    const byImm = w.desired.match.onPremisesImmutableId ? firstUser(out.get(`${i}i`)) : null;
+    const byUpn = firstUser(out.get(`${i}u`));
+    const found = byImm && byImm !== 'retry' ? byImm : byUpn;
+    if (byImm === 'retry' || found === 'retry') {
+      const o = [out.get(`${i}i`), out.get(`${i}u`)].find((x) => x?.kind === 'retry');
+      retryRow(ctx, w.row, o && o.kind === 'retry' ? o.message : 'lookup failed', o && o.kind === 'retry' ? o.retryAfterMs : undefined);
+      w.done = true;
+      return;
+    }
+    if (found) {
+      adopt(ctx, w, found, 'matched');
+      return;
+    }
+    if (ctx.mode === 'license-only') {
+      failRow(ctx, w.row, `license-only matches existing users only: no Graph user has onPremisesImmutableId ${w.desired.match.onPremisesImmutableId ?? '(none)'} or userPrincipalName ${w.desired.match.userPrincipalName}`);
+      w.done = true;
+    }
+  });
+}
+
+/** POST /users for everything the lookup did not find, committing each Graph id at once. */
+export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise<void> {
+  const ops: GraphOp[] = [];
+  work.forEach((w, i) => {
+    const diff = diffUser(w.desired, null, ctx.mode);
+    if (diff.create) ops.push({ id: `${i}c`, ...userRequests.create(diff.create), write: true });
+  });
+  const out = await ctx.exec.run(ops);
+  const conflicts: UserWork[] = [];
+  work.forEach((w, i) => {
+    const o = out.get(`${i}c`);
+    if (!o) return;
+    if (o.kind === 'ok') {
+      const id = (o.body as { id: string }).id;
+      const tvf = w.row.tokensValidFrom;
+      // Creation is not a password change (SPEC section 4): its tokensValidFrom revokes nothing.
+      const snapshot: UserSnapshot = { properties: w.desired.properties, licenses: [], ...(tvf ? { tokensValidFrom: tvf } : {}) };
+      progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
+      w.graphId = id;
+      w.snapshot = snapshot;
+      // The password went with the create.
+      delete w.desired.password;
+      ctx.counters.created++;
+      ctx.emit({ type: 'created', resourceType: 'User', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
+    } else if (o.kind === 'failed' && (o.code === 'ObjectConflict' || /already exists/i.test(o.message))) {
+      conflicts.push(w);
+    } else if (o.kind === 'failed') {
+      failRow(ctx, w.row, o.message);
+      w.done = true;
+    } else {
+      retryRow(ctx, w.row, o.message, o.retryAfterMs);
+      w.done = true;
+    }
+  });
+  if (conflicts.length) await resolveConflicts(ctx, conflicts);
+}
+
+// ObjectConflict: someone (or an earlier run of ours) holds the UPN; look again and match.
+async function resolveConflicts(ctx: EngineContext, work: UserWork[]): Promise<void> {
+  const select = selectFor(ctx);
+  const out = await ctx.exec.run(work.map((w, i) => ({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false })));
+  work.forEach((w, i) => {
+    const found = firstUser(out.get(`${i}u`));
+    if (found === 'retry') {
+      retryRow(ctx, w.row, 'lookup after ObjectConflict failed');
+      w.done = true;
+    } else if (found) adopt(ctx, w, found, 'matched');
+    else {
+      failRow(ctx, w.row, `Another object with the same value for property userPrincipalName already exists, and no user ${w.desired.match.userPrincipalName} could be found to match`);
+      w.done = true;
+    }
+  });
+}
