@@ -62,6 +62,8 @@ export interface GraphClient {
   /** One POST /$batch of at most 20 items; results in the order of `requests`. */
   batch(requests: readonly BatchRequestItem[]): Promise<BatchItemResult[]>;
   plannedWrites(): PlannedWrite[];
+  /** The current access token (cached by @azure/identity), e.g. for preflight to read its roles claim. Never log it. */
+  accessToken?(): Promise<string>;
 }
 
 export interface GraphClientDeps {
@@ -188,6 +190,7 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
   const planned: PlannedWrite[] = [];
   let dryRunIds = 0;
 
+  const auth = tokenProvider(credential, `${new URL(baseUrl).origin}/.default`);
   const sdk = Client.initWithMiddleware({
     baseUrl,
     defaultVersion: 'v1.0',
@@ -195,7 +198,7 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
     customHosts: new Set([hostOf(baseUrl)]),
     ...(ca ? { fetchOptions: { dispatcher: new Agent({ connect: { ca } }) } as unknown as RequestInit } : {}),
     middleware: [
-      new AuthenticationHandler(tokenProvider(credential, `${new URL(baseUrl).origin}/.default`)),
+      new AuthenticationHandler(auth),
       fetchHandler(deps.fetchImpl ?? ((url, init) => fetch(url, init))),
     ] as unknown as Middleware,
   });
@@ -251,6 +254,13 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
       return orderResults(requests, response);
     },
     plannedWrites: () => [...planned],
+    async accessToken() {
+      try {
+        return await auth.getAccessToken();
+      } catch (error) {
+        throw classifyNetworkError(error instanceof GraphClientError && error.customError !== undefined ? error.customError : error, secrets);
+      }
+    },
   };
 
   async function dryRunBatch(requests: readonly BatchRequestItem[]): Promise<BatchItemResult[]> {

@@ -3,6 +3,7 @@
 // only licenses the bridge assigned are ever removed; the mode's attribute sets bound every write.
 import { randomBytes } from 'node:crypto';
 import type { Mode } from '../config';
+import { managedGraphProperties } from './mapping';
 import { type GraphBody, flatten, isEmptyValue, sameValue, unflatten } from './paths';
 import type { DesiredUser } from './translate-user';
 
@@ -173,4 +174,34 @@ export function diffUser(
 /** True when the diff writes nothing to Graph. */
 export function isNoopDiff(diff: Omit<UserDiff, 'nextSnapshot'>): boolean {
   return !diff.create && !diff.patch && !diff.manager && !diff.licenses && !diff.revoke;
+}
+
+/**
+ * The managed part of a Graph user (GET /users/{id} or a /users/delta item) in snapshot shape, so
+ * drift (SPEC section 8) can diff desired state against what Graph really holds.
+ */
+export function graphUserProperties(graphUser: Record<string, unknown>, mode: Mode): GraphBody {
+  const keep = new Set([...managedGraphProperties(mode), ...(mode === 'license-only' ? [] : ['onPremisesImmutableId'])]);
+  return Object.fromEntries(Object.entries(graphUser).filter(([key]) => keep.has(key)));
+}
+
+/**
+ * Managed properties whose Graph value differs from what the bridge last applied: the drift events
+ * (what changed; who and when come from the directory audit or delta timestamps).
+ */
+export function driftedProperties(applied: AppliedUserSnapshot, graphUser: Record<string, unknown>, mode: Mode): string[] {
+  const have = flatten(applied.properties);
+  const now = flatten(graphUserProperties(graphUser, mode));
+  const drifted: string[] = [];
+  for (const [path, value] of have) {
+    if (!now.has(path) && !now.has(path.split('.')[0])) continue; // not in this delta page / $select
+    const current = now.has(path) ? now.get(path) : null;
+    if (!sameValue(normalise(value), normalise(current))) drifted.push(path);
+  }
+  return drifted;
+}
+
+// Graph reports an unset string as null and an unset collection as []; the snapshot may hold either.
+function normalise(value: unknown): unknown {
+  return value === undefined || (Array.isArray(value) && value.length === 0) ? null : value;
 }

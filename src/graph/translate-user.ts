@@ -40,7 +40,11 @@ export interface TranslateUserContext {
   userGroups?: readonly string[];
   /** config licenses.skus: when non-empty, the only SKUs the bridge may assign. */
   allowedSkus?: readonly string[];
-  /** The accepted password not yet written (store pendingPassword); falls back to scimUser.password. */
+  /**
+   * The accepted password not yet written (store pendingPassword). When the key is present it is the
+   * only source, so a stored resource that still carried a password could not re-send it on every
+   * diff; without the key, scimUser.password is used.
+   */
   pendingPassword?: string;
   /** tokensValidFrom computed at ingress (SPEC section 4), ISO 8601. */
   tokensValidFrom?: string;
@@ -160,7 +164,7 @@ export function translateUser(mode: Mode, scimUser: ScimUser, ctx: TranslateUser
   if (stamped) properties.onPremisesImmutableId = stamped;
 
   const { licenses, unknown } = resolveLicenses(scimUser, ctx);
-  const password = ctx.pendingPassword ?? (typeof scimUser.password === 'string' ? scimUser.password : undefined);
+  const password = 'pendingPassword' in ctx ? ctx.pendingPassword : typeof scimUser.password === 'string' ? scimUser.password : undefined;
   const managerValue = (enterpriseOf(scimUser).manager as { value?: unknown } | string | undefined) ?? undefined;
   const managerId = typeof managerValue === 'string' ? managerValue : managerValue?.value;
 

@@ -245,3 +245,8 @@ test('certificatePath: ClientCertificateCredential signs a client assertion inst
   expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
   expect(graphCalls()[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
 });
+
+test('accessToken() returns the token the Graph calls carry (for preflight roles)', async () => {
+  const client = createGraphClient(config(), { logger: logger() });
+  await expect(client.accessToken!()).resolves.toBe(ACCESS_TOKEN);
+});

@@ -172,3 +172,29 @@ describe('password and token validity (SPEC section 4)', () => {
     expect(diff.revoke).toBeUndefined();
   });
 });
+
+describe('drift helpers', () => {
+  test('driftedProperties names what Graph holds differently from the applied snapshot', async () => {
+    const { driftedProperties, graphUserProperties } = await import('../../../src/graph/diff');
+    const snapshot = applied('user-sync');
+    const graphUser = {
+      id: 'g1',
+      ...snapshot.properties,
+      jobTitle: 'Edited in portal',
+      employeeOrgData: null,
+      faxNumber: null,
+      otherMails: ['ada.home@example.org'],
+      signInActivity: { lastSignInDateTime: 'x' },
+    };
+    expect(driftedProperties(snapshot, graphUser, 'user-sync').sort()).toEqual(['employeeOrgData.costCenter', 'employeeOrgData.division', 'faxNumber', 'jobTitle']);
+    expect(graphUserProperties(graphUser, 'user-sync')).not.toHaveProperty('signInActivity');
+    // The diff against Graph's values is the revert.
+    const revert = diffUser(translateUser('user-sync', fullUser(), ctx()), { ...snapshot, properties: graphUserProperties(graphUser, 'user-sync') }, 'user-sync');
+    expect(revert.patch).toEqual({ jobTitle: 'Analyst', faxNumber: '+44 20 7946 0001', employeeOrgData: { costCenter: 'CC-42', division: 'R&D' } });
+  });
+
+  test('with pendingPassword in ctx, a password left on the stored resource is not re-sent', () => {
+    const d = translateUser('profile-sync', { ...fullUser(), password: PASSWORD }, ctx({ pendingPassword: undefined }));
+    expect(d.password).toBeUndefined();
+  });
+});
