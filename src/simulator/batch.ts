@@ -41,8 +41,10 @@ function parseItems(body: unknown): BatchItem[] {
   return items;
 }
 
+const itemUrl = (item: BatchItem) => (item.url.startsWith('/') ? item.url : `/${item.url}`);
+
 function itemRequest(parent: SimRequest, item: BatchItem): SimRequest {
-  const raw = item.url.startsWith('/') ? item.url : `/${item.url}`;
+  const raw = itemUrl(item);
   const q = raw.indexOf('?');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(item.headers ?? {})) headers[k.toLowerCase()] = String(v);
@@ -82,7 +84,7 @@ export function runBatch(core: SimCore, req: SimRequest): SimResponse {
     else {
       const sub = itemRequest(req, item);
       res = handleGraph(core, sub);
-      core.log.add({ method: sub.method, url: sub.path + (sub.query.size ? `?${sub.query}` : ''), status: res.status, requestId: req.requestId, requestBody: sub.body, responseBody: res.body, batchRequestId: req.requestId, batchItemId: item.id });
+      core.log.add({ method: sub.method, url: itemUrl(item), status: res.status, requestId: req.requestId, requestBody: sub.body, responseBody: res.body, batchRequestId: req.requestId, batchItemId: item.id });
     }
     results.set(key, res);
     return res;

@@ -30,12 +30,13 @@ function decode(token: string): DeltaState {
   throw badRequest('Badly formed token.');
 }
 
+// Delta items always carry id, whatever $select names.
 function userItem(u: UserObject, select: string[] | undefined): Json {
-  return project(u.props, select ?? USER_DEFAULT_PROPERTIES);
+  return { ...project(u.props, select ?? USER_DEFAULT_PROPERTIES), id: u.id };
 }
 
 function groupItem(g: GroupObject, select: string[] | undefined, since: number): Json {
-  const item = project(g.props, select ?? GROUP_DEFAULT_PROPERTIES);
+  const item: Json = { ...project(g.props, select ?? GROUP_DEFAULT_PROPERTIES), id: g.id };
   const removed = (g.memberRemovals ?? []).filter((r) => r.seq > since && !g.members.has(r.id));
   item['members@delta'] = [
     ...[...g.members].map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),
