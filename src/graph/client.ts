@@ -75,6 +75,16 @@ export interface GraphClientDeps {
 }
 
 export const MAX_BATCH = 20;
+
+// Graph's own hosts (global and national clouds) are their own token resource; a Graph-compatible
+// stand-in at another host is Graph's stand-in, so its tokens are for Graph's resource id.
+const GRAPH_HOSTS = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn', 'graph.microsoft.de']);
+
+/** The client-credentials scope for a Graph base URL. */
+export function graphScope(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return GRAPH_HOSTS.has(url.hostname.toLowerCase()) ? `${url.origin}/.default` : 'https://graph.microsoft.com/.default';
+}
 const PUBLIC_AUTHORITY = 'login.microsoftonline.com';
 
 function hostOf(url: string): string {
@@ -190,7 +200,7 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
   const planned: PlannedWrite[] = [];
   let dryRunIds = 0;
 
-  const auth = tokenProvider(credential, `${new URL(baseUrl).origin}/.default`);
+  const auth = tokenProvider(credential, graphScope(baseUrl));
   const sdk = Client.initWithMiddleware({
     baseUrl,
     defaultVersion: 'v1.0',

@@ -60,7 +60,8 @@ test('GET /users/{id}: token from {authorityHost}/{tenantId}/oauth2/v2.0/token, 
   const form = new URLSearchParams(token!.body);
   expect(form.get('grant_type')).toBe('client_credentials');
   expect(form.get('client_id')).toBe('bridge-app');
-  expect(form.get('scope')).toBe(`${server.url}/.default`);
+  // A stand-in host is Graph's stand-in: the token is for Graph's resource id.
+  expect(form.get('scope')).toBe('https://graph.microsoft.com/.default');
   expect(graphCalls()).toHaveLength(1);
   expect(graphCalls()[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
   // A non-public authority skips MSAL's instance discovery against login.microsoftonline.com.
@@ -244,6 +245,14 @@ test('certificatePath: ClientCertificateCredential signs a client assertion inst
   expect(form.get('client_secret')).toBeNull();
   expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
   expect(graphCalls()[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+});
+
+test('graphScope: Graph hosts (national clouds too) are their own resource; other hosts stand in for Graph', async () => {
+  const { graphScope } = await import('../../../src/graph/client');
+  expect(graphScope('https://graph.microsoft.com')).toBe('https://graph.microsoft.com/.default');
+  expect(graphScope('https://graph.microsoft.us/')).toBe('https://graph.microsoft.us/.default');
+  expect(graphScope('https://microsoftgraph.chinacloudapi.cn')).toBe('https://microsoftgraph.chinacloudapi.cn/.default');
+  expect(graphScope('https://127.0.0.1:8443')).toBe('https://graph.microsoft.com/.default');
 });
 
 test('accessToken() returns the token the Graph calls carry (for preflight roles)', async () => {
