@@ -25,12 +25,14 @@ export interface DeletionGuard {
   /** Operator approval: everything held now may run; the hour's count starts again. */
   approve(): string[];
   held(): HeldSource[];
+  approvedIds(): string[];
 }
 
-export function createDeletionGuard(options: { threshold: number; clock: Clock; windowMs?: number }): DeletionGuard {
+export function createDeletionGuard(options: { threshold: number; clock: Clock; windowMs?: number; approved?: readonly string[] }): DeletionGuard {
   const windowMs = options.windowMs ?? DELETION_WINDOW_MS;
   const done = new Map<string, number[]>();
-  const approved = new Set<string>();
+  // Approvals survive a restart: the engine persists them and passes them back in.
+  const approved = new Set<string>(options.approved ?? []);
   const heldNow = new Map<string, string[]>();
 
   const recent = (sourceId: string) => {
@@ -63,6 +65,7 @@ export function createDeletionGuard(options: { threshold: number; clock: Clock; 
       heldNow.clear();
       return ids;
     },
+    approvedIds: () => [...approved],
     held: () =>
       [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, pending: ids.length, recent: recent(sourceId) })),
   };

@@ -18,6 +18,8 @@ export interface TenantFacts {
   otherSyncEngine: boolean;
   /** skuPartNumber (upper case) and skuId (lower case) -> skuId. */
   skus: Map<string, string>;
+  /** skuPartNumber as Graph spells it -> skuId. */
+  skuByPart: Record<string, string>;
 }
 
 export interface PreflightInput {
@@ -45,8 +47,10 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
   const org = (await getJson<{ value: any[] }>(graph, '/organization')).value?.[0] ?? {};
   const tenantSyncEnabled = org.onPremisesSyncEnabled === true;
   const skus = new Map<string, string>();
+  const skuByPart: Record<string, string> = {};
   const subscribed = await getJson<{ value: any[] }>(graph, '/subscribedSkus');
   for (const s of subscribed.value ?? []) {
+    if (s.skuPartNumber) skuByPart[String(s.skuPartNumber)] = s.skuId;
     if (s.skuPartNumber) skus.set(String(s.skuPartNumber).toUpperCase(), s.skuId);
     if (s.skuId) skus.set(String(s.skuId).toLowerCase(), s.skuId);
   }
@@ -55,6 +59,7 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
     tenantSyncEnabled,
     otherSyncEngine: tenantSyncEnabled && Boolean(org.onPremisesLastSyncDateTime) && !tenantSwitchEnabledByBridge,
     skus,
+    skuByPart,
   };
 }
 

@@ -1,0 +1,147 @@
+// Drift (SPEC section 8, user-sync and universal-sync): Graph's delta queries name what changed;
+// a managed attribute whose Graph value differs from what the bridge last applied was changed
+// outside the bridge. Each one is recorded (audit `sync.drift`: what, when, and that the change
+// came from outside the bridge; Graph's delta does not say who) and reverted to the applied value.
+import { groupRequests, userRequests } from '../graph/requests';
+import { flatten, sameValue, unflatten } from '../graph/paths';
+import { managedGraphProperties } from '../graph/mapping';
+import type { EngineContext } from './context';
+import type { GraphOp } from './ops';
+import type { UserSnapshot } from './user-work';
+
+export interface DriftSummary {
+  full: boolean;
+  examined: number;
+  drifted: { resourceType: 'User' | 'Group'; id: string; graphId: string; attributes: string[] }[];
+  reverted: number;
+  errors: string[];
+}
+
+type Found = DriftSummary['drifted'][number] & { ops: Omit<GraphOp, 'id'>[] };
+
+const USERS_LINK = 'delta.users';
+const GROUPS_LINK = 'delta.groups';
+
+function relative(link: string): string {
+  return link.replace(/^https?:\/\/[^/]+/i, '').replace(/^\/v1\.0/i, '');
+}
+
+async function readDelta(ctx: EngineContext, start: string, key: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let url: string | null = start;
+  while (url) {
+    const res = await ctx.graph.send({ method: 'GET', url, write: false });
+    if (res.status === 410 || (res.status === 400 && key)) {
+      // An expired or foreign delta token: start a full round again.
+      ctx.queries.setMeta(key, '');
+      throw new Error(`delta link refused (${res.status}); the next check starts a full round`);
+    }
+    if (res.status !== 200) throw new Error(`GET ${url.split('?')[0]} answered ${res.status}`);
+    const body = res.body as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+    items.push(...(body.value ?? []));
+    url = body['@odata.nextLink'] ? relative(body['@odata.nextLink']) : null;
+    if (body['@odata.deltaLink']) ctx.queries.setMeta(key, relative(body['@odata.deltaLink']));
+  }
+  return items;
+}
+
+function userDrift(item: Record<string, unknown>, snapshot: UserSnapshot): Map<string, unknown> {
+  const seen = flatten(item);
+  const revert = new Map<string, unknown>();
+  for (const [path, applied] of flatten(snapshot.properties)) {
+    if (!seen.has(path)) continue;
+    const now = seen.get(path);
+    // Graph reports an unset value as null, an empty collection as [].
+    const bothEmpty = (now === null || (Array.isArray(now) && !now.length)) && (applied === null || (Array.isArray(applied) && !applied.length));
+    if (!bothEmpty && !sameValue(now, applied)) revert.set(path, applied);
+  }
+  return revert;
+}
+
+export async function checkDrift(ctx: EngineContext, full: boolean): Promise<DriftSummary> {
+  const summary: DriftSummary = { full, examined: 0, drifted: [], reverted: 0, errors: [] };
+  const select = [...new Set(['id', ...managedGraphProperties(ctx.mode).map((p) => p.split('.')[0])])];
+  const saved = full ? '' : ctx.queries.getMeta(USERS_LINK) ?? '';
+  const found: Found[] = [];
+  try {
+    const items = await readDelta(ctx, saved || `/users/delta?$select=${select.join(',')}`, USERS_LINK);
+    const byGraphId = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
+    for (const item of items) {
+      const id = byGraphId.get(String(item.id));
+      if (!id || item['@removed']) continue;
+      summary.examined++;
+      const row = ctx.store.sync.get('User', id);
+      const snapshot = row?.appliedSnapshot as UserSnapshot | null;
+      if (!row || !snapshot || snapshot.onPremisesMastered) continue;
+      const revert = userDrift(item, snapshot);
+      if (!revert.size) continue;
+      found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: [...revert.keys()], ops: [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] });
+    }
+  } catch (err) {
+    summary.errors.push(`users: ${(err as Error).message}`);
+  }
+  if (ctx.mode === 'universal-sync') await groupDrift(ctx, full, found, summary);
+  const ops: GraphOp[] = found.flatMap((d, i) => d.ops.map((op, j) => ({ ...op, id: `${i}-${j}` })));
+  const out = await ctx.exec.run(ops);
+  found.forEach((d, i) => {
+    const bad = d.ops.map((_, j) => out.get(`${i}-${j}`)).find((o) => o?.kind !== 'ok');
+    const reverted = !bad;
+    if (reverted) summary.reverted++;
+    else summary.errors.push(`${d.resourceType} ${d.id}: revert failed: ${bad ? (bad as { message: string }).message : 'no answer'}`);
+    const at = new Date(ctx.clock.now()).toISOString();
+    ctx.store.audit.append({
+      action: 'sync.drift',
+      resourceType: d.resourceType,
+      resourceId: d.id,
+      detail: { graphId: d.graphId, attributes: d.attributes, changedBy: 'outside the bridge (Graph delta)', detectedAt: at, reverted },
+    });
+    ctx.emit({ type: 'drift', resourceType: d.resourceType, id: d.id, graphId: d.graphId, attributes: d.attributes, at });
+  });
+  summary.drifted = found.map(({ ops: _ops, ...d }) => d);
+  return summary;
+}
+
+// Groups: property changes are reverted; members the bridge added and someone removed are added
+// back (marked pending again); members added outside the bridge to a bridge group are removed.
+async function groupDrift(ctx: EngineContext, full: boolean, found: Found[], summary: DriftSummary): Promise<void> {
+  const saved = full ? '' : ctx.queries.getMeta(GROUPS_LINK) ?? '';
+  try {
+    const items = await readDelta(ctx, saved || '/groups/delta?$select=id,displayName,description,members', GROUPS_LINK);
+    const groups = new Map(ctx.queries.linked('Group').map((l) => [l.graphId, l.id]));
+    const users = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
+    for (const item of items) {
+      const id = groups.get(String(item.id));
+      if (!id || item['@removed']) continue;
+      summary.examined++;
+      const snapshot = ctx.store.sync.get('Group', id)?.appliedSnapshot as { properties: Record<string, unknown> } | null;
+      const attributes: string[] = [];
+      const revert: Record<string, unknown> = {};
+      for (const key of ['displayName', 'description']) {
+        if (snapshot && key in item && key in snapshot.properties && !sameValue(item[key] ?? null, snapshot.properties[key] ?? null)) {
+          revert[key] = snapshot.properties[key];
+          attributes.push(key);
+        }
+      }
+      const inGraph = new Set(ctx.queries.membersInGraph(id));
+      const ops: Omit<GraphOp, 'id'>[] = Object.keys(revert).length ? [{ ...groupRequests.patch(String(item.id), revert), write: true }] : [];
+      let touched = false;
+      for (const m of (item['members@delta'] as { id: string; '@removed'?: unknown }[] | undefined) ?? []) {
+        const scimId = users.get(m.id);
+        if (m['@removed']) {
+          if (scimId && inGraph.has(scimId)) {
+            ctx.queries.memberMissingInGraph(id, scimId);
+            touched = true;
+            attributes.push(`members: ${scimId} removed`);
+          }
+        } else if (!(scimId && (inGraph.has(scimId) || ctx.store.groups.isMember(id, scimId)))) {
+          ops.push({ ...groupRequests.removeMember(String(item.id), m.id), write: true });
+          attributes.push(`members: ${m.id} added`);
+        }
+      }
+      if (touched) ctx.queries.touch('Group', id);
+      if (attributes.length) found.push({ resourceType: 'Group', id, graphId: String(item.id), attributes, ops });
+    }
+  } catch (err) {
+    summary.errors.push(`groups: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,294 @@
+// createSyncEngine: the level-triggered loop of SPEC section 7. Each run diffs what the store
+// desires against what was applied and sends the minimal Graph writes under the write budget;
+// preflight (section 6) gates every write but never ingress; drift (section 8) runs on its interval.
+import type { Config, Mode } from '../config';
+import type { GraphClient } from '../graph/client';
+import { dirSyncEnabledFor } from '../graph/identity';
+import { organizationRequests } from '../graph/requests';
+import type { Logger } from '../log';
+import type { ResourceType, Store, SyncStateName } from '../store';
+import { openSyncEngineQueries, type SyncEngineQueries } from '../store/sync-engine-queries';
+import { type Clock, systemClock } from './clock';
+import { type EngineContext, type EngineFacts, newCounters } from './context';
+import { createDeletionGuard, type HeldSource } from './deletion-guard';
+import { checkDrift, type DriftSummary } from './drift';
+import { createEventHub, type SyncEventListener } from './events';
+import { createExecutor, type ExecutorStats } from './executor';
+import { adaptGraphClient, isSyncGraph } from './graph-adapter';
+import type { SyncGraph } from './graph-port';
+import { planWrites, type PlannedWrite } from './plan';
+import { type PreflightResult, runPreflight } from './preflight';
+import { runPass } from './run-pass';
+import { createThrottle } from './throttle';
+
+export type { PlannedWrite } from './plan';
+export type { DriftSummary } from './drift';
+export type { PreflightResult } from './preflight';
+export type { SyncEvent, SyncEventListener } from './events';
+
+export interface SyncEngineOptions {
+  config: Config;
+  store: Store;
+  graph: GraphClient | SyncGraph;
+  logger: Logger;
+  clock?: Clock;
+  /** The SQLite file the store opened (default config.database). */
+  databasePath?: string;
+  /** Rows taken per pass. */
+  batchSize?: number;
+  /** $batch requests in flight. */
+  concurrency?: number;
+  /** Real milliseconds the loop sleeps when nothing is due. */
+  idleMs?: number;
+}
+
+export interface RunSummary {
+  startedAt: string;
+  durationMs: number;
+  passes: number;
+  applied: number;
+  created: number;
+  matched: number;
+  failed: number;
+  retried: number;
+  deprovisioned: number;
+  writes: number;
+  requests: number;
+  throttled: number;
+  blocked: string[] | null;
+  error?: string;
+  queueDepth: number;
+}
+
+export interface EngineStatus {
+  state: 'running' | 'blocked' | 'paused' | 'stopped';
+  mode: Mode;
+  reasons: string[];
+  warnings: string[];
+  queueDepth: number;
+  counts: Record<SyncStateName, number>;
+  lastErrors: { type: ResourceType; id: string; lastError: string }[];
+  pendingDeletions: HeldSource[];
+  preflight: PreflightResult | null;
+  graph: ExecutorStats;
+  lastRun: RunSummary | null;
+  lastDrift: DriftSummary | null;
+}
+
+export type SyncEngine = ReturnType<typeof createSyncEngine>;
+
+const TENANT_SWITCH_KEY = 'tenant.dirSyncEnabledByBridge';
+const APPROVED_KEY = 'deletions.approved';
+const PREFLIGHT_RECHECK_MS = 30_000;
+const MAX_PASSES = 50;
+
+export function createSyncEngine(options: SyncEngineOptions) {
+  const { config, store } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger.child({ component: 'sync' });
+  const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient, config.graph);
+  const throttle = createThrottle(config.graph.writeBudget, clock, { marginMs: config.graph.writeBudget.perSeconds * 20 });
+  const exec = createExecutor({ graph, throttle, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
+  const hub = createEventHub();
+  let queries: SyncEngineQueries | null = null;
+  const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));
+  const approved = JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
+  const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved });
+  const emptyFacts: EngineFacts = { organizationId: null, tenantSyncEnabled: false, otherSyncEngine: false, skus: new Map(), skuByPart: {}, federatedDomains: [] };
+  const ctx: EngineContext = {
+    config, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
+    get queries() { return q(); },
+    emit: (e) => hub.emit(e),
+  } as EngineContext;
+
+  let preflightResult: PreflightResult | null = null;
+  let preflightAt = -Infinity;
+  let lastRun: RunSummary | null = null;
+  let lastDrift: DriftSummary | null = null;
+  let lastDriftAt = -Infinity;
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = chain.then(fn, fn);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+  const nowIso = () => new Date(clock.now()).toISOString();
+
+  async function federatedDomains(): Promise<string[]> {
+    const res = await graph.send({ method: 'GET', url: '/domains?$select=id,authenticationType', write: false }).catch(() => null);
+    if (!res || res.status !== 200) return [];
+    return ((res.body as { value?: { id: string; authenticationType?: string }[] }).value ?? [])
+      .filter((d) => d.authenticationType === 'Federated').map((d) => d.id);
+  }
+
+  async function doPreflight(): Promise<PreflightResult> {
+    const result = await runPreflight({ config, graph, tenantSwitchEnabledByBridge: q().getMeta(TENANT_SWITCH_KEY) === 'true', now: () => new Date(clock.now()) });
+    const { facts, ...pf } = result;
+    preflightAt = clock.now();
+    if (!facts) {
+      // Graph unreachable: nothing is known to be wrong with the tenant; try again on the next run.
+      logger.warn({ reasons: pf.blocked }, 'preflight could not read the tenant');
+      preflightResult = pf;
+      return pf;
+    }
+    ctx.facts = { ...facts, federatedDomains: await federatedDomains() };
+    const wasBlocked = store.sync.blockedReason() !== null;
+    if (!pf.ok) {
+      store.sync.markBlocked(pf.blocked.join('; '));
+      if (!wasBlocked || preflightResult?.blocked.join() !== pf.blocked.join()) hub.emit({ type: 'blocked', reasons: pf.blocked, at: nowIso() });
+      logger.error({ reasons: pf.blocked }, 'preflight blocked the sync engine');
+    } else if (wasBlocked) {
+      store.sync.unblockAll();
+      hub.emit({ type: 'unblocked', at: nowIso() });
+    }
+    for (const w of pf.warnings) logger.warn({ warning: w }, 'preflight warning');
+    preflightResult = pf;
+    return pf;
+  }
+
+  async function ensureTenantSwitch(): Promise<void> {
+    const f = ctx.facts;
+    if (!dirSyncEnabledFor(ctx.mode) || f.tenantSyncEnabled || !f.organizationId || !config.graph.allowTenantDirSync) return;
+    const out = await exec.run([{ id: 'org', ...organizationRequests.enableDirSync(f.organizationId), write: true }]);
+    const o = out.get('org');
+    if (o?.kind !== 'ok') throw new Error(`enabling organization.onPremisesSyncEnabled failed: ${o && 'message' in o ? o.message : 'no answer'}`);
+    q().setMeta(TENANT_SWITCH_KEY, 'true');
+    f.tenantSyncEnabled = true;
+    store.audit.append({ action: 'sync.tenant.dirSyncEnabled', resourceType: 'Organization', resourceId: f.organizationId, detail: { onPremisesSyncEnabled: true } });
+    hub.emit({ type: 'tenant-dirsync-enabled', organizationId: f.organizationId, at: nowIso() });
+  }
+
+  function summaryOf(started: number, passes: number, before: ExecutorStats, extra: Partial<RunSummary> = {}): RunSummary {
+    const after = exec.stats();
+    const c = ctx.counters;
+    return {
+      startedAt: new Date(started).toISOString(), durationMs: clock.now() - started, passes,
+      applied: c.applied, created: c.created, matched: c.matched, failed: c.failed, retried: c.retried, deprovisioned: c.deprovisioned,
+      writes: after.writes - before.writes, requests: after.requests - before.requests, throttled: after.throttled - before.throttled,
+      blocked: null, queueDepth: q().queueDepth(), ...extra,
+    };
+  }
+
+  async function runOnceNow(): Promise<RunSummary> {
+    const started = clock.now();
+    const before = exec.stats();
+    ctx.counters = newCounters();
+    let passes = 0;
+    try {
+      const blocked = store.sync.blockedReason() !== null;
+      if (!preflightResult || !ctx.facts.organizationId || (blocked && clock.now() - preflightAt >= PREFLIGHT_RECHECK_MS)) await doPreflight();
+      if (!preflightResult?.ok) return (lastRun = summaryOf(started, 0, before, { blocked: preflightResult?.blocked ?? [] }));
+      await ensureTenantSwitch();
+      for (; passes < MAX_PASSES; passes++) {
+        const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
+        if (!rows.length) break;
+        const c = ctx.counters;
+        const progress = c.applied + c.created + c.matched + c.failed + c.deprovisioned;
+        await runPass(ctx, rows);
+        if (c.applied + c.created + c.matched + c.failed + c.deprovisioned === progress) break;
+      }
+      q().setMeta(APPROVED_KEY, JSON.stringify(guard.approvedIds()));
+      lastRun = summaryOf(started, passes, before);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'sync run failed');
+      lastRun = summaryOf(started, passes, before, { error: (err as Error).message });
+    }
+    hub.emit({ type: 'run', summary: lastRun, at: nowIso() });
+    return lastRun;
+  }
+
+  async function driftIfDue(): Promise<void> {
+    if (!dirSyncEnabledFor(ctx.mode) || !preflightResult?.ok) return;
+    if (clock.now() - lastDriftAt < config.drift.intervalSeconds * 1000) return;
+    await engine.reconcile({ full: false });
+  }
+
+  async function runLoop(): Promise<void> {
+    while (running) {
+      const summary = await engine.runOnce();
+      await driftIfDue().catch((err) => logger.error({ err: (err as Error).message }, 'drift check failed'));
+      if (!running) break;
+      const busy = summary.queueDepth > 0 && !summary.blocked && summary.passes > 0;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, busy ? 10 : options.idleMs ?? 500);
+      });
+      wake = null;
+    }
+  }
+
+  const engine = {
+    start(): void {
+      if (running) return;
+      running = true;
+      loop = runLoop();
+    },
+    async stop(): Promise<void> {
+      running = false;
+      wake?.();
+      await loop;
+      await chain;
+      loop = null;
+      queries?.close();
+      queries = null;
+    },
+    runOnce: (): Promise<RunSummary> => serial(runOnceNow),
+    preflight: (): Promise<PreflightResult> => serial(doPreflight),
+    status(): EngineStatus {
+      const reason = store.sync.blockedReason();
+      const held = guard.held();
+      return {
+        state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
+        mode: ctx.mode,
+        reasons: reason ? (preflightResult?.blocked.length ? preflightResult.blocked : [reason]) : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
+        warnings: preflightResult?.warnings ?? [],
+        queueDepth: q().queueDepth(),
+        counts: q().countsByState(),
+        lastErrors: q().recentErrors(20),
+        pendingDeletions: held,
+        preflight: preflightResult,
+        graph: exec.stats(),
+        lastRun,
+        lastDrift,
+      };
+    },
+    plan(opts: { mode?: Mode } = {}): PlannedWrite[] {
+      return planWrites(ctx, opts.mode);
+    },
+    retry(type?: ResourceType, id?: string): number {
+      const n = store.sync.retry(type, id);
+      wake?.();
+      return n;
+    },
+    approveDeletions(): { approved: number } {
+      // Held deprovisions as of now, including any a fresh process has not decided yet.
+      const bySource = new Map<string, string[]>();
+      for (const d of q().pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
+      for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
+      const ids = guard.approve();
+      q().setMeta(APPROVED_KEY, JSON.stringify(guard.approvedIds()));
+      for (const id of ids) store.sync.retry('User', id);
+      store.audit.append({ action: 'sync.deletions.approved', detail: { count: ids.length } });
+      wake?.();
+      return { approved: ids.length };
+    },
+    reconcile(opts: { full?: boolean } = {}): Promise<DriftSummary> {
+      return serial(async () => {
+        if (!dirSyncEnabledFor(ctx.mode)) {
+          return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`] };
+        }
+        if (!preflightResult) await doPreflight();
+        lastDriftAt = clock.now();
+        lastDrift = await checkDrift(ctx, Boolean(opts.full));
+        return lastDrift;
+      });
+    },
+    onEvent(listener: SyncEventListener): () => void {
+      return hub.on(listener);
+    },
+  };
+  return engine;
+}

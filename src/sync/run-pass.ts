@@ -1,0 +1,57 @@
+// One pass over the due rows: users first (match, create, then updates), deprovisions, then
+// groups, so a user exists before its manager link, licenses and memberships, and a group's
+// members exist before the group is filled.
+import type { SyncRow } from '../store';
+import { type EngineContext, appliedRow, failRow } from './context';
+import { deprovisionUsers } from './deprovision';
+import { syncGroups } from './group-sync';
+import { writesGroups } from './preflight';
+import { applyUsers, recordGraphTokens } from './user-apply';
+import { createUsers, matchUsers } from './user-match';
+import { prepareUser, type UserWork } from './user-work';
+
+const USER_CHUNK = 100;
+
+async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const work: UserWork[] = [];
+  for (const row of rows) {
+    const w = prepareUser(ctx, row);
+    if (!w) continue;
+    if (w.desired.unknownLicenses.length) {
+      failRow(ctx, row, `unknown license(s) ${w.desired.unknownLicenses.join(', ')}: not in the tenant's /subscribedSkus or not allowed by licenses.skus`);
+      continue;
+    }
+    work.push(w);
+  }
+  const unmatched = work.filter((w) => !w.graphId || !w.snapshot);
+  if (unmatched.length) await matchUsers(ctx, unmatched);
+  const toCreate = unmatched.filter((w) => !w.graphId && !w.done);
+  if (toCreate.length) await createUsers(ctx, toCreate);
+  const ready = work.filter((w) => w.graphId && w.snapshot && !w.done);
+  const revoked = ready.length ? await applyUsers(ctx, ready) : [];
+  if (revoked.length) await recordGraphTokens(ctx, revoked);
+}
+
+/** Splits due rows by kind and runs them in dependency order; user chunks run two at a time. */
+export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const users: SyncRow[] = [];
+  const deleted: SyncRow[] = [];
+  const groups: SyncRow[] = [];
+  for (const row of rows) {
+    if (row.type === 'Group') groups.push(row);
+    else if (row.deleted) deleted.push(row);
+    else users.push(row);
+  }
+  const chunks: SyncRow[][] = [];
+  for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) await syncUserChunk(ctx, chunks[next++]);
+  };
+  await Promise.all([worker(), worker()]);
+  if (deleted.length) await deprovisionUsers(ctx, deleted);
+  if (!groups.length) return;
+  if (writesGroups(ctx.config, ctx.mode)) await syncGroups(ctx, groups);
+  // Groups the mode does not push: nothing to write, nothing left pending.
+  else for (const g of groups) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
+}

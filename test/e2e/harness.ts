@@ -1,0 +1,83 @@
+// End-to-end harness: a simulator on an ephemeral port, a store on a temporary SQLite file, the
+// Graph client pointed at the simulator, and the sync engine; plus the simulator's request log
+// reduced to the writes a test asserts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config, type Mode } from '../../src/config';
+import { createGraphClient } from '../../src/graph/client';
+import { createLogger } from '../../src/log';
+import { startSimulator, type RunningSimulator, type SeedObject } from '../../src/simulator';
+import { openStore, type Store } from '../../src/store';
+import { scaledClock } from '../../src/sync/clock';
+import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
+
+export const SOURCE_TOKEN = 'okta-token-0123456789abcdef';
+export const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
+export const EXO = '4b9405b0-7788-4568-add1-99614e613b69';
+
+export interface Harness {
+  sim: RunningSimulator;
+  store: Store;
+  engine: SyncEngine;
+  config: Config;
+  dbPath: string;
+  writes(): { method: string; url: string; body?: unknown; status: number }[];
+  clearLog(): void;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  mode: Mode;
+  seed?: SeedObject;
+  overrides?: Record<string, unknown>;
+  timeScale?: number;
+  throttling?: boolean;
+  directories?: { id: string; type: 'ad' | 'ldap' | 'cloud'; jit?: boolean }[];
+}
+
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const timeScale = opts.timeScale ?? 1;
+  const sim = await startSimulator({ port: 0, seed: opts.seed ?? {}, timeScale, throttling: opts.throttling ?? false });
+  const dir = mkdtempSync(join(tmpdir(), 'sync-e2e-'));
+  const dbPath = join(dir, 'bridge.sqlite');
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      mode: opts.mode,
+      database: dbPath,
+      sources: [{ id: 'okta', token: SOURCE_TOKEN, directories: opts.directories ?? [] }],
+      'graph.baseUrl': sim.url,
+      'graph.authorityHost': sim.authorityHost,
+      'graph.tenantId': sim.tenantId,
+      'graph.clientId': sim.clientId,
+      'graph.clientSecret': sim.clientSecret,
+      'graph.caFile': sim.caFile,
+      'defaults.usageLocation': 'US',
+      logLevel: 'silent',
+      ...opts.overrides,
+    },
+  });
+  const logger = createLogger('silent');
+  const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
+  const graph = createGraphClient(config.graph, { logger });
+  const engine = createSyncEngine({ config, store, graph, logger, databasePath: dbPath, clock: timeScale === 1 ? undefined : scaledClock(timeScale) });
+  return {
+    sim,
+    store,
+    engine,
+    config,
+    dbPath,
+    writes: () =>
+      sim.requests
+        .writes()
+        .map((e) => ({ method: e.method, url: e.url, ...(e.requestBody !== undefined && e.requestBody !== null ? { body: e.requestBody } : {}), status: e.status })),
+    clearLog: () => sim.requests.clear(),
+    async close() {
+      await engine.stop();
+      store.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
