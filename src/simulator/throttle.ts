@@ -99,7 +99,9 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   function throttled(b: Bucket, need: number): GraphError {
     const simWaitMs = ((need - b.tokens) * b.windowMs) / b.capacity;
     const realMs = Math.ceil(clock.toReal(simWaitMs));
-    return new GraphError(429, 'TooManyRequests', 'Too many requests.', undefined, {
+    const category = b.name === 'resourceUnits' ? `aadgraph.app.tenant_${{ S: 'small', M: 'medium', L: 'large' }[options.size()]}` : `aadgraph.app.tenant_${b.name === 'writes' ? 'write' : 'tenant_write'}`;
+    const message = `Too many requests from Identifier:${appId}+${tenantId} under category:${category}. Please try again later.`;
+    return new GraphError(429, 'TooManyRequests', message, undefined, {
       'retry-after': String(Math.max(1, Math.ceil(realMs / 1000))),
       'x-ms-retry-after-ms': String(Math.max(1, realMs)),
       'x-ms-throttle-scope': b.scope,

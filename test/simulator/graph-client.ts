@@ -51,3 +51,35 @@ export const innerError = {
   'request-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
   'client-request-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
 };
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+const agents = new WeakMap<RunningSimulator, Agent>();
+const agentFor = (sim: RunningSimulator) => {
+  if (!agents.has(sim)) agents.set(sim, new Agent({ connect: { ca: sim.caPem } }));
+  return agents.get(sim)!;
+};
+
+export async function tokenFor(sim: RunningSimulator): Promise<string> {
+  return (await credentialFor(sim).getToken('https://graph.microsoft.com/.default'))!.token;
+}
+
+/** A plain HTTPS request (no client retry middleware), with a bearer token unless token is null. */
+export async function raw(sim: RunningSimulator, method: string, path: string, body?: unknown, token?: string | null): Promise<RawResponse> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token === undefined) token = await tokenFor(sim);
+  if (token) headers.authorization = `Bearer ${token}`;
+  const { request } = await import('undici');
+  const res = await request(`${sim.url}${path}`, {
+    method: method as 'GET',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    dispatcher: agentFor(sim),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}

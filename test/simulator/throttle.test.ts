@@ -1,0 +1,90 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { startSimulator, type RunningSimulator } from '../../src/simulator';
+import { resourceUnitCost } from '../../src/simulator/throttle';
+import { graphClientFor, innerError, raw, tokenFor } from './graph-client';
+import { ALEX, FIXTURE } from './setup';
+
+const started: RunningSimulator[] = [];
+async function throttled(timeScale: number): Promise<{ sim: RunningSimulator; client: Client }> {
+  const sim = await startSimulator({ seed: FIXTURE, throttling: true, timeScale, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+  started.push(sim);
+  return { sim, client: graphClientFor(sim) };
+}
+afterAll(() => Promise.all(started.map((s) => s.close())));
+
+const json = { 'Content-Type': 'application/json' };
+const patches = (n: number, from: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: String(i + 1), method: 'PATCH', url: `/users/${ALEX}`, headers: json, body: { jobTitle: `t${from + i}` } }));
+
+interface Item { status: number; headers: Record<string, string>; body?: any }
+
+test('resource-unit costs follow the published table and modifiers', () => {
+  const q = (s: string) => new URLSearchParams(s);
+  expect(resourceUnitCost({ method: 'GET', path: '/users', query: q('') })).toBe(2);
+  expect(resourceUnitCost({ method: 'GET', path: '/users', query: q('$select=id') })).toBe(1);
+  expect(resourceUnitCost({ method: 'GET', path: '/users', query: q('$select=id&$top=5') })).toBe(1);
+  expect(resourceUnitCost({ method: 'GET', path: '/subscribedSkus', query: q('') })).toBe(3);
+  expect(resourceUnitCost({ method: 'GET', path: '/groups/x/members', query: q('$expand=manager') })).toBe(4);
+  expect(resourceUnitCost({ method: 'PATCH', path: `/users/${ALEX}`, query: q('') })).toBe(1);
+});
+
+test('3,000 writes per 150 s per app and tenant, then per-item 429s inside $batch', async () => {
+  const { client } = await throttled(1);
+  const started = Date.now();
+  const items: Item[] = [];
+  for (let b = 0; b < 160; b++) items.push(...(await client.api('/$batch').post({ requests: patches(20, b * 20) })).responses);
+  const elapsedS = (Date.now() - started) / 1000;
+  const ok = items.filter((i) => i.status === 204).length;
+  const limited = items.filter((i) => i.status === 429);
+  expect(ok + limited.length).toBe(3200);
+  expect(ok).toBeGreaterThanOrEqual(3000);
+  // Refill is 3,000 / 150 s = 20 writes a second of (real) time.
+  expect(ok).toBeLessThanOrEqual(3000 + Math.ceil(elapsedS * 20) + 1);
+  expect(limited[0].headers).toMatchObject({
+    'retry-after': expect.stringMatching(/^\d+$/),
+    'x-ms-throttle-information': 'WriteLimitExceeded',
+    'x-ms-throttle-scope': expect.stringMatching(/^Tenant_Application\/Write\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/),
+  });
+  expect(limited[0].body).toEqual({ error: { code: 'TooManyRequests', message: expect.stringMatching(/^Too many requests from Identifier:.+ Please try again later\.$/), innerError } });
+});
+
+test('a time scale runs the same budget faster: Retry-After is honoured in scaled time', async () => {
+  // At 50x, 3,000 writes per 150 s refill at 1,000 a real second: batches outrun that quickly.
+  const { sim, client } = await throttled(50);
+  let limited: Item | undefined;
+  for (let b = 0; b < 400 && !limited; b++) limited = (await client.api('/$batch').post({ requests: patches(20, b * 20) })).responses.find((i: Item) => i.status === 429);
+  expect(limited).toBeDefined();
+  expect(limited!.headers['retry-after']).toBe('1');
+  const waitMs = Number(limited!.headers['x-ms-retry-after-ms']);
+  expect(waitMs).toBeGreaterThan(0);
+  expect(waitMs).toBeLessThan(50);
+  await new Promise((r) => setTimeout(r, waitMs + 5));
+  expect((await raw(sim, 'PATCH', `/v1.0/users/${ALEX}`, { jobTitle: 'z' })).status).toBe(204);
+});
+
+test('resource units per 10 s by tenant size: a small tenant has 3,500', async () => {
+  const { sim, client } = await throttled(1);
+  const token = await tokenFor(sim);
+  const reads = Array.from({ length: 20 }, (_, i) => ({ id: String(i + 1), method: 'GET', url: '/users' }));
+  const items: Item[] = [];
+  const started = Date.now();
+  for (let b = 0; b < 400 && !items.some((i) => i.status === 429); b++) items.push(...(await client.api('/$batch').post({ requests: reads })).responses);
+  const elapsedS = (Date.now() - started) / 1000;
+  const ok = items.filter((i) => i.status === 200);
+  expect(ok[0].headers['x-ms-resource-unit']).toBe('2');
+  // Each GET /users costs 2 of 3,500 units, refilled at 350 a second.
+  expect(ok.length).toBeGreaterThanOrEqual(1750);
+  expect(ok.length * 2).toBeLessThanOrEqual(3500 + Math.ceil(elapsedS * 350) + 2);
+  const limited = items.find((i) => i.status === 429)!;
+  expect(limited.headers['x-ms-throttle-information']).toBe('ResourceUnitLimitExceeded');
+  expect(items.some((i) => i.headers['x-ms-throttle-limit-percentage'])).toBe(true);
+  // Top-level requests drain faster than 350 units a second refill.
+  let top = await raw(sim, 'GET', '/v1.0/users', undefined, token);
+  for (let i = 0; i < 200 && top.status !== 429; i++) top = await raw(sim, 'GET', '/v1.0/users', undefined, token);
+  expect(top.status).toBe(429);
+  expect(top.headers['retry-after']).toMatch(/^\d+$/);
+  expect(top.headers['x-ms-throttle-scope']).toMatch(/^Tenant_Application\/ReadWrite\//);
+});
