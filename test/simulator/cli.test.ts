@@ -1,0 +1,30 @@
+import { PassThrough } from 'node:stream';
+import { parseGraphSimArgs, runGraphSim } from '../../src/simulator/cli';
+import { graphClientFor } from './graph-client';
+import { FIXTURE } from './setup';
+
+test('graph-sim serves the seeded tenant and prints how to reach it', async () => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c) => (text += c));
+  const sim = await runGraphSim(['--port', '0', '--seed', FIXTURE, '--time-scale', '10', '--no-throttling'], out);
+  try {
+    expect(text).toContain(`Graph simulator listening on ${sim.url}`);
+    expect(text).toContain(`token endpoint:   ${sim.authorityHost}/${sim.tenantId}/oauth2/v2.0/token`);
+    expect(text).toContain(`client id:        ${sim.clientId}`);
+    expect(text).toContain(`client secret:    ${sim.clientSecret}`);
+    expect(text).toContain(`CA file:          ${sim.caFile}`);
+    expect(sim.throttle.enabled).toBe(false);
+    const users = await graphClientFor(sim).api('/users').select('userPrincipalName').get();
+    expect(users.value.map((u: { userPrincipalName: string }) => u.userPrincipalName)).toEqual(['megan.bowen@contoso.com', 'alex.wilber@contoso.com']);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('graph-sim arguments are checked', () => {
+  expect(parseGraphSimArgs(['--port', '8443'])).toEqual({ port: 8443, timeScale: 1, throttling: true, seed: undefined, dataDir: undefined });
+  expect(() => parseGraphSimArgs(['--port', 'x'])).toThrow('--port: expected an integer from 0 to 65535, got "x"');
+  expect(() => parseGraphSimArgs(['--time-scale', '0'])).toThrow('--time-scale: expected a positive number, got "0"');
+  expect(() => parseGraphSimArgs(['--bogus'])).toThrow(/bogus/);
+});
