@@ -12,11 +12,7 @@ import type { Executor } from './executor';
 import type { SyncGraph } from './graph-port';
 import type { TenantFacts } from './preflight';
 
-export interface EngineFacts extends TenantFacts {
-  /** skuPartNumber -> skuId, the shape translateUser takes. */
-  skuByPart: Record<string, string>;
-  federatedDomains: string[];
-}
+export type EngineFacts = TenantFacts;
 
 export interface EngineContext {
   config: Config;

@@ -117,13 +117,6 @@ export function createSyncEngine(options: SyncEngineOptions) {
   };
   const nowIso = () => new Date(clock.now()).toISOString();
 
-  async function federatedDomains(): Promise<string[]> {
-    const res = await graph.send({ method: 'GET', url: '/domains?$select=id,authenticationType', write: false }).catch(() => null);
-    if (!res || res.status !== 200) return [];
-    return ((res.body as { value?: { id: string; authenticationType?: string }[] }).value ?? [])
-      .filter((d) => d.authenticationType === 'Federated').map((d) => d.id);
-  }
-
   async function doPreflight(): Promise<PreflightResult> {
     const result = await runPreflight({ config, graph, tenantSwitchEnabledByBridge: q().getMeta(TENANT_SWITCH_KEY) === 'true', now: () => new Date(clock.now()) });
     const { facts, ...pf } = result;
@@ -134,7 +127,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       preflightResult = pf;
       return pf;
     }
-    ctx.facts = { ...facts, federatedDomains: await federatedDomains() };
+    ctx.facts = facts;
     const wasBlocked = store.sync.blockedReason() !== null;
     if (!pf.ok) {
       store.sync.markBlocked(pf.blocked.join('; '));

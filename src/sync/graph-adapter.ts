@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../config';
-import { createCredential, type GraphClient } from '../graph/client';
+import { createCredential, graphScope, type GraphClient } from '../graph/client';
 import type { SyncGraph } from './graph-port';
 import type { GraphOp, OpResponse } from './ops';
 
@@ -45,7 +45,7 @@ export function adaptGraphClient(client: GraphClient, graphConfig?: Config['grap
         const ca = graphConfig.caFile ? readFileSync(graphConfig.caFile, 'utf8') : undefined;
         cred = createCredential(graphConfig, ca);
       }
-      const token = await cred.getToken(`${new URL(client.baseUrl).origin}/.default`);
+      const token = await cred.getToken(graphScope(client.baseUrl));
       return token?.token ? rolesOfJwt(token.token) : null;
     },
   };

@@ -20,6 +20,8 @@ export interface TenantFacts {
   skus: Map<string, string>;
   /** skuPartNumber as Graph spells it -> skuId. */
   skuByPart: Record<string, string>;
+  /** organization.verifiedDomains of type Federated: their users need onPremisesImmutableId. */
+  federatedDomains: string[];
 }
 
 export interface PreflightInput {
@@ -60,6 +62,9 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
     otherSyncEngine: tenantSyncEnabled && Boolean(org.onPremisesLastSyncDateTime) && !tenantSwitchEnabledByBridge,
     skus,
     skuByPart,
+    federatedDomains: ((org.verifiedDomains ?? []) as { name?: string; type?: string }[])
+      .filter((d) => d.type === 'Federated' && d.name)
+      .map((d) => String(d.name)),
   };
 }
 

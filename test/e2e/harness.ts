@@ -81,3 +81,15 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
   };
 }
+
+/** Graph ids in urls and bodies replaced by the UPN or displayName they name, for exact assertions. */
+export function named(h: Harness): { method: string; url: string; body?: unknown; status: number }[] {
+  const snap = h.sim.state.snapshot();
+  const names = new Map<string, string>();
+  for (const u of [...snap.users, ...snap.deletedItems]) if (u.userPrincipalName) names.set(String(u.id), `{${u.userPrincipalName}}`);
+  for (const g of snap.groups) names.set(String(g.id), `{${g.displayName}}`);
+  names.set(String(snap.organization.id), '{org}');
+  let text = JSON.stringify(h.writes());
+  for (const [id, name] of names) text = text.split(id).join(name);
+  return JSON.parse(text.split(h.sim.url).join('{graph}'));
+}

@@ -1,0 +1,45 @@
+// SCIM users the mode tests push: a manager, a cloud user carrying every attribute of the three
+// attribute sets, and an AD-linked user (objectGUID, pwdLastSet).
+import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { CORE_USER, ENTERPRISE } from './ingress';
+
+export const AD_GUID = '8d1f6b2e-3c4a-4f5b-9a7c-0e1d2c3b4a59';
+
+export const boss = {
+  schemas: [CORE_USER],
+  userName: 'boss@example.com',
+  displayName: 'Grace Boss',
+  name: { givenName: 'Grace', familyName: 'Boss' },
+  active: true,
+  password: 'Boss-Passw0rd!x',
+};
+
+export const ada = {
+  schemas: [CORE_USER, ENTERPRISE, BRIDGE_USER_SCHEMA],
+  userName: 'ada@example.com',
+  displayName: 'Ada Lovelace',
+  name: { givenName: 'Ada', familyName: 'Lovelace' },
+  active: true,
+  password: 'Ada-Passw0rd!x',
+  title: 'Engineer',
+  preferredLanguage: 'en-US',
+  userType: 'Employee',
+  emails: [{ value: 'ada@example.com', type: 'work', primary: true }, { value: 'ada@home.example', type: 'other' }],
+  phoneNumbers: [{ value: '+1 555 0100', type: 'work' }, { value: '+1 555 0101', type: 'mobile' }],
+  addresses: [{ type: 'work', streetAddress: '1 Main St', locality: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }],
+  entitlements: [{ value: 'ENTERPRISEPACK' }],
+  [ENTERPRISE]: { employeeNumber: '1001', department: 'R&D', organization: 'Contoso', costCenter: 'CC1', division: 'DIV1', manager: { value: 'u-boss' } },
+  [BRIDGE_USER_SCHEMA]: { extensionAttribute1: 'x1', officeLocation: 'B1' },
+};
+
+export const alan = {
+  schemas: [CORE_USER, BRIDGE_USER_SCHEMA],
+  userName: 'alan@example.com',
+  displayName: 'Alan Turing',
+  name: { givenName: 'Alan', familyName: 'Turing' },
+  active: true,
+  password: 'Alan-Passw0rd!x',
+  [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'corp.example.com', objectGUID: AD_GUID, pwdLastSet: '133000000000000000' },
+};
+
+export const AD_DIRECTORY = [{ id: 'corp.example.com', type: 'ad' as const }];
