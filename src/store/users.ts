@@ -70,6 +70,7 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     clearValues: db.prepare('DELETE FROM user_values WHERE user_id = ?'),
     addValue: db.prepare('INSERT OR IGNORE INTO user_values (user_id, attr, value) VALUES (?, ?, ?)'),
     existing: db.prepare(`SELECT j.value FROM json_each(?) j JOIN users u ON u.id = j.value AND u.deleted = 0`).pluck(),
+    owners: db.prepare(`SELECT u.id, u.source_id FROM json_each(?) j JOIN users u ON u.id = j.value AND u.deleted = 0`).raw(),
     groupsOf: db.prepare(`SELECT group_id FROM memberships WHERE member_id = ? AND present = 1`).pluck(),
     dropNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
     leaveGroups: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
@@ -158,6 +159,10 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       return r ? toStored(r) : null;
     },
     /** The ids among `ids` that name live users, in one query. */
+    /** Live ids among `ids` with their owning source, in one query. */
+    owners(ids: readonly string[]): Map<string, string> {
+      return new Map(q.owners.all(JSON.stringify(ids)) as [string, string][]);
+    },
     existing(ids: readonly string[]): Set<string> {
       return new Set(q.existing.all(JSON.stringify(ids)) as string[]);
     },

@@ -1,0 +1,56 @@
+// Ownership and visibility (SPEC section 3): a source sees and changes what it owns; `seesAll`
+// sees and changes everything; a source with `contributes` sees everything and may change only
+// those attributes of resources it does not own. Plus If-Match (RFC 7644 section 3.14).
+import type { ResourceTypeDef } from './schema';
+import { contributionMatcher } from './attribution-keys';
+import type { Principal } from './auth';
+import { forbidden, notFound, preconditionFailed } from './errors';
+
+/** The owner a list is restricted to, or null when the principal sees every resource. */
+export function ownerScope(p: Principal): string | null {
+  return p.source.seesAll || p.source.contributes.length > 0 ? null : p.source.id;
+}
+
+export function canSee(p: Principal, ownerId: string): boolean {
+  return ownerId === p.source.id || ownerScope(p) === null;
+}
+
+export function assertVisible<T extends { sourceId: string }>(p: Principal, row: T | null, type: string, id: string): T {
+  if (!row || !canSee(p, row.sourceId)) throw notFound(`${type} ${id} not found`);
+  return row;
+}
+
+const matchers = new WeakMap<object, (key: string) => boolean>();
+
+/** A non-owner may change only what it contributes; 403 names the first attribute it may not. */
+export function assertCanChange(rt: ResourceTypeDef, p: Principal, ownerId: string, changed: readonly string[]): void {
+  if (ownerId === p.source.id || p.source.seesAll) return;
+  let allowed = matchers.get(p.source);
+  if (!allowed) {
+    allowed = contributionMatcher(rt, p.source.contributes);
+    matchers.set(p.source, allowed);
+  }
+  const denied = changed.find((k) => !allowed!(k));
+  if (denied) throw forbidden(`source "${p.source.id}" does not own this ${rt.name} and may not change ${denied}`);
+}
+
+export function assertOwner(p: Principal, ownerId: string, what: string): void {
+  if (ownerId !== p.source.id && !p.source.seesAll) throw forbidden(`source "${p.source.id}" does not own this ${what}`);
+}
+
+/** If-Match: `*` or a list of (weak or strong) entity tags; 412 when none is the current one. */
+export function checkIfMatch(header: string | undefined, version: number): void {
+  if (header === undefined) return;
+  if (header.trim() === '*') return;
+  const current = String(version);
+  const tags = header.split(',').map((t) => t.trim().replace(/^W\//i, '').replace(/^"|"$/g, ''));
+  if (!tags.includes(current)) throw preconditionFailed(`the resource is at version W/"${current}", not ${header.trim()}`);
+}
+
+/** If-None-Match on GET: true when the client's copy is current (answer 304). */
+export function notModified(header: string | undefined, version: number): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const current = String(version);
+  return header.split(',').some((t) => t.trim().replace(/^W\//i, '').replace(/^"|"$/g, '') === current);
+}

@@ -1,0 +1,132 @@
+// RFC 7644 section 3.7 Bulk: each operation runs through the same services as its HTTP route,
+// in its own transaction. bulkId references ("bulkId:x") resolve in any order: operations whose
+// references are not yet known wait for a later pass; what never resolves is 409.
+import type { Config } from '../config';
+import { BridgeError } from '../errors';
+import type { Principal } from './auth';
+import { isObject } from './coerce';
+import { errorBody, invalidSyntax, invalidValue, payloadTooLarge, toErrorResponse } from './errors';
+import { etagOf } from './render';
+import type { ResourceKind } from './resource-routes';
+
+export const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+export const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
+
+interface BulkOp {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  bulkId?: string;
+  version?: string;
+  path: string;
+  data?: unknown;
+}
+
+interface BulkResult {
+  method: string;
+  bulkId?: string;
+  version?: string;
+  location?: string;
+  status: string;
+  response?: unknown;
+}
+
+function readOps(body: unknown, max: number): { ops: BulkOp[]; failOnErrors?: number } {
+  if (!isObject(body)) throw invalidSyntax('the request body must be a BulkRequest object');
+  const key = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
+  const ops = key ? body[key] : undefined;
+  if (!Array.isArray(ops)) throw invalidSyntax('Operations must be an array');
+  if (ops.length > max) throw payloadTooLarge(`a bulk request may hold at most ${max} operations`);
+  const failOnErrors = body.failOnErrors;
+  if (failOnErrors !== undefined && (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)) {
+    throw invalidValue('failOnErrors must be a positive integer');
+  }
+  return {
+    failOnErrors: failOnErrors as number | undefined,
+    ops: ops.map((raw, i) => {
+      if (!isObject(raw)) throw invalidSyntax(`Operations[${i}] must be an object`);
+      const method = typeof raw.method === 'string' ? raw.method.toUpperCase() : '';
+      if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw invalidSyntax(`Operations[${i}].method must be POST, PUT, PATCH or DELETE`);
+      if (typeof raw.path !== 'string') throw invalidSyntax(`Operations[${i}].path must be a string`);
+      if (raw.bulkId !== undefined && typeof raw.bulkId !== 'string') throw invalidSyntax(`Operations[${i}].bulkId must be a string`);
+      if (method === 'POST' && !raw.bulkId) throw invalidSyntax(`Operations[${i}]: POST needs a bulkId`);
+      if (raw.version !== undefined && typeof raw.version !== 'string') throw invalidSyntax(`Operations[${i}].version must be a string`);
+      return { method: method as BulkOp['method'], bulkId: raw.bulkId as string | undefined, version: raw.version as string | undefined, path: raw.path, data: raw.data };
+    }),
+  };
+}
+
+/** Replaces every "bulkId:x" string in data; returns the unresolved ids (data unchanged then). */
+function substitute(value: unknown, ids: Map<string, string>, missing: Set<string>): unknown {
+  if (typeof value === 'string' && value.startsWith('bulkId:')) {
+    const id = ids.get(value.slice(7));
+    if (id === undefined) missing.add(value.slice(7));
+    return id ?? value;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, ids, missing));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, ids, missing)]));
+  return value;
+}
+
+export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, body: unknown, base: string) {
+  const { ops, failOnErrors } = readOps(body, config.limits.bulkOperations);
+  const results: (BulkResult | undefined)[] = new Array(ops.length);
+  const ids = new Map<string, string>();
+  let errors = 0;
+  let pending = ops.map((_, i) => i);
+
+  const fail = (i: number, status: number, detail: string, scimType?: string) => {
+    results[i] = { method: ops[i].method, ...(ops[i].bulkId ? { bulkId: ops[i].bulkId } : {}), status: String(status), response: errorBody(status, detail, scimType) };
+    errors++;
+  };
+
+  const execute = (i: number, data: unknown): void => {
+    const op = ops[i];
+    const m = /^\/?(Users|Groups)(?:\/([^/?]+))?$/i.exec(op.path);
+    const kind = m && kinds.find((k) => k.type === (m[1].toLowerCase() === 'users' ? 'User' : 'Group'));
+    if (!m || !kind) throw new BridgeError('not_found', `bulk path ${op.path} names no resource endpoint`, { status: 404 });
+    const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
+    if (op.method === 'POST') {
+      if (m[2]) throw invalidSyntax('POST goes to /Users or /Groups');
+      const row = kind.service.create(p, data);
+      ids.set(op.bulkId!, row.id);
+      results[i] = { method: op.method, bulkId: op.bulkId, version: etagOf(row.version), location: `${base}/${endpoint}/${row.id}`, status: '201' };
+      return;
+    }
+    if (!m[2]) throw invalidSyntax(`${op.method} needs a resource id in its path`);
+    const id = m[2].startsWith('bulkId:') ? ids.get(m[2].slice(7)) ?? m[2] : m[2];
+    if (op.method === 'DELETE') {
+      kind.service.remove(p, id, op.version);
+      results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: '204' };
+      return;
+    }
+    const { resource } = op.method === 'PUT' ? kind.service.replace(p, id, data, op.version) : kind.service.patch(p, id, data, op.version);
+    results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), version: etagOf(resource.version), location: `${base}/${endpoint}/${id}`, status: '200' };
+  };
+
+  // Passes until no waiting operation can proceed; failOnErrors stops the run (RFC 7644 section 3.7.3).
+  while (pending.length && (failOnErrors === undefined || errors < failOnErrors)) {
+    const waiting: number[] = [];
+    for (const i of pending) {
+      if (failOnErrors !== undefined && errors >= failOnErrors) break;
+      const missing = new Set<string>();
+      const data = substitute(ops[i].data, ids, missing);
+      const pathRef = /\/bulkId:([^/]+)$/.exec(ops[i].path)?.[1];
+      if (pathRef && !ids.has(pathRef)) missing.add(pathRef);
+      if (missing.size) {
+        waiting.push(i);
+        continue;
+      }
+      try {
+        execute(i, data);
+      } catch (err) {
+        const { status, body: e } = toErrorResponse(err);
+        fail(i, status, e.detail, e.scimType);
+      }
+    }
+    if (waiting.length === pending.length) {
+      for (const i of waiting) fail(i, 409, `bulkId reference in operation ${i} never resolves (unknown or circular)`, 'invalidValue');
+      break;
+    }
+    pending = waiting;
+  }
+  return { schemas: [BULK_RESPONSE], Operations: results.filter((r): r is BulkResult => r !== undefined) };
+}

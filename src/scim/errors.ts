@@ -1,0 +1,65 @@
+// Every failure leaves scim/ as an RFC 7644 section 3.12 error body. BridgeErrors carry status
+// and scimType; anything else is a bug, logged and answered as a plain 500 without details.
+import type { NextFunction, Request, Response } from 'express';
+import { BridgeError } from '../errors';
+import type { Logger } from '../log';
+
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+
+export type ScimType =
+  | 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath'
+  | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
+
+function make(status: number, scimType: ScimType | undefined, code: string) {
+  return (detail: string) => new BridgeError(code, detail, { status, scimType });
+}
+
+export const invalidSyntax = make(400, 'invalidSyntax', 'invalid_syntax');
+export const invalidValue = make(400, 'invalidValue', 'invalid_value');
+export const invalidPath = make(400, 'invalidPath', 'invalid_path');
+export const noTarget = make(400, 'noTarget', 'no_target');
+export const mutability = make(400, 'mutability', 'mutability');
+export const tooMany = make(400, 'tooMany', 'too_many');
+export const uniqueness = make(409, 'uniqueness', 'uniqueness');
+export const forbidden = make(403, undefined, 'forbidden');
+export const notFound = make(404, undefined, 'not_found');
+export const preconditionFailed = make(412, undefined, 'precondition_failed');
+export const payloadTooLarge = make(413, undefined, 'payload_too_large');
+
+export interface ScimErrorBody {
+  schemas: string[];
+  status: string;
+  scimType?: string;
+  detail: string;
+}
+
+export function errorBody(status: number, detail: string, scimType?: string): ScimErrorBody {
+  return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
+}
+
+/** Maps any thrown value to status + body; unknown errors become an opaque 500. */
+export function toErrorResponse(err: unknown, logger?: Logger): { status: number; body: ScimErrorBody } {
+  if (err instanceof BridgeError && err.expose) return { status: err.status, body: errorBody(err.status, err.message, err.scimType) };
+  // body-parser style errors carry a status and a type.
+  const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (e.type === 'entity.too.large') return { status: 413, body: errorBody(413, 'request body is larger than the configured limit') };
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, body: errorBody(415, e.message ?? 'unsupported encoding') };
+    return { status: 400, body: errorBody(400, 'request body could not be read', 'invalidSyntax') };
+  }
+  logger?.error({ err }, 'unexpected error in SCIM request');
+  return { status: 500, body: errorBody(500, 'internal error') };
+}
+
+export function sendError(res: Response, err: unknown, logger?: Logger): void {
+  const { status, body } = toErrorResponse(err, logger);
+  if (res.headersSent) return;
+  res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+/** Express error middleware for the SCIM router. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => sendError(res, err, logger);
+}

@@ -1,0 +1,122 @@
+// A POST or PUT body -> the stored form: canonical names in schema order, extensions under
+// their URN, no id/meta/read-only attributes, the password and the members set aside.
+import type { MemberRef } from '../store';
+import { coerceAttr, coerceSimple, isObject } from './coerce';
+import { invalidSyntax, invalidValue } from './errors';
+import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
+
+export interface ResourceInput {
+  data: Record<string, unknown>;
+  /** Write-only; never stored in `data`. */
+  password?: string;
+  /** Groups: the members given (undefined when the body has none). */
+  members?: MemberRef[];
+}
+
+const SKIPPED = new Set(['schemas', 'id', 'meta']);
+
+/** Resource data in canonical order: common and core attributes in schema order, then extensions. */
+export function canonicalOrder(rt: ResourceTypeDef, data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (data.externalId !== undefined) out.externalId = data.externalId;
+  for (const a of rt.schema.attributes) if (data[a.name] !== undefined) out[a.name] = data[a.name];
+  for (const { schema } of rt.extensions) {
+    const ext = data[schema.id];
+    if (!isObject(ext)) continue;
+    const ordered: Record<string, unknown> = {};
+    for (const a of schema.attributes) if (ext[a.name] !== undefined) ordered[a.name] = ext[a.name];
+    if (Object.keys(ordered).length) out[schema.id] = ordered;
+  }
+  return out;
+}
+
+function extensionInto(schema: SchemaDef, value: unknown, target: Record<string, unknown>): void {
+  if (value === null || value === undefined) return;
+  if (!isObject(value)) throw invalidValue(`${schema.id} must be an object`);
+  const ext = (target[schema.id] as Record<string, unknown>) ?? {};
+  for (const [key, raw] of Object.entries(value)) {
+    const attr = findInSchema(schema, key);
+    if (!attr || attr.mutability === 'readOnly') continue;
+    const v = coerceAttr(attr, raw, `${schema.id}:${attr.name}`);
+    if (v !== undefined) ext[attr.name] = v;
+  }
+  target[schema.id] = ext;
+}
+
+export function normaliseMembers(value: unknown): MemberRef[] {
+  if (value === null || value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  const out = new Map<string, MemberRef>();
+  for (const item of list) {
+    let ref: MemberRef;
+    if (typeof item === 'string' || typeof item === 'number') ref = { value: String(item), type: 'User' };
+    else if (isObject(item)) {
+      const get = (name: string) => Object.entries(item).find(([k]) => k.toLowerCase() === name)?.[1];
+      const v = get('value');
+      if (typeof v !== 'string' && typeof v !== 'number') throw invalidValue('members[].value must be a string');
+      const type = get('type');
+      if (type !== undefined && type !== null && (typeof type !== 'string' || !/^(user|group)$/i.test(type))) {
+        throw invalidValue('members[].type must be "User" or "Group"');
+      }
+      const display = get('display') ?? get('displayname');
+      ref = {
+        value: String(v),
+        type: typeof type === 'string' && type.toLowerCase() === 'group' ? 'Group' : 'User',
+        ...(display !== undefined && display !== null ? { display: coerceSimple({ type: 'string' } as never, display, 'members[].display') as string } : {}),
+      };
+    } else if (item === null) continue;
+    else throw invalidValue('members[] must be objects with a value');
+    if (ref.value === '') continue;
+    out.set(ref.value, ref);
+  }
+  return [...out.values()];
+}
+
+/** Normalises a POST/PUT body. Throws 400 invalidSyntax / invalidValue. */
+export function normaliseResource(rt: ResourceTypeDef, body: unknown): ResourceInput {
+  if (!isObject(body)) throw invalidSyntax(`the request body must be a ${rt.name} object`);
+  const schemas = body.schemas;
+  if (schemas !== undefined && (!Array.isArray(schemas) || schemas.some((s) => typeof s !== 'string'))) {
+    throw invalidSyntax('schemas must be an array of URI strings');
+  }
+  const data: Record<string, unknown> = {};
+  const input: ResourceInput = { data };
+  for (const [key, raw] of Object.entries(body)) {
+    const lower = key.toLowerCase();
+    if (SKIPPED.has(lower)) continue;
+    const ext = rt.extensions.find((e) => e.schema.id.toLowerCase() === lower);
+    if (ext) {
+      extensionInto(ext.schema, raw, data);
+      continue;
+    }
+    const resolved = resolvePath(rt, key);
+    if (!resolved || resolved.sub) continue; // unknown attribute: ignored (RFC 7644 section 3.5.1)
+    const { attr } = resolved;
+    if (rt.name === 'Group' && attr.name === 'members' && !resolved.schema) {
+      input.members = normaliseMembers(raw);
+      continue;
+    }
+    if (attr.mutability === 'readOnly') continue;
+    if (attr.name === 'password' && !resolved.schema) {
+      const pwd = coerceSimple(attr, raw, 'password');
+      if (pwd !== undefined && pwd !== '') input.password = pwd as string;
+      continue;
+    }
+    const v = coerceAttr(attr, raw, resolved.schema ? `${resolved.schema}:${attr.name}` : attr.name);
+    if (v === undefined) continue;
+    if (resolved.schema) ((data[resolved.schema] ??= {}) as Record<string, unknown>)[attr.name] = v;
+    else data[attr.name] = v;
+  }
+  input.data = canonicalOrder(rt, data);
+  checkRequired(rt, input.data);
+  return input;
+}
+
+/** RFC 7643 required attributes: userName for Users, displayName for Groups. */
+export function checkRequired(rt: ResourceTypeDef, data: Record<string, unknown>): void {
+  for (const attr of rt.schema.attributes) {
+    if (!attr.required) continue;
+    const v = data[attr.name];
+    if (v === undefined || (typeof v === 'string' && v.trim() === '')) throw invalidValue(`${attr.name} is required`);
+  }
+}

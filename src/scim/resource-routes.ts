@@ -1,0 +1,108 @@
+// HTTP for /Users and /Groups: status codes, headers (Location, ETag), projections and list
+// envelopes around the services. Responses are written directly (no express ETag hashing).
+import type { Request, Response, Router } from 'express';
+import type { ListedResource } from '../store';
+import { notModified } from './access';
+import type { Principal } from './auth';
+import { LIST_RESPONSE } from './discovery';
+import { SCIM_CONTENT_TYPE } from './errors';
+import type { GroupService } from './groups-service';
+import { fromQuery, fromSearchBody, projectionOf, type ListParams } from './list-params';
+import { etagOf, project, renderGroup, renderUser, wantsMembers, type Projection } from './render';
+import { resourceTypes } from './schema';
+import type { UserService } from './users-service';
+
+export function reply(res: Response, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  res.end(JSON.stringify(body));
+}
+
+export const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
+export const principalOf = (res: Response): Principal => res.locals.principal as Principal;
+
+export function listResponse(total: number, startIndex: number, resources: unknown[]) {
+  return { schemas: [LIST_RESPONSE], totalResults: total, itemsPerPage: resources.length, startIndex, Resources: resources };
+}
+
+/** What the generic routes need of one resource type. */
+export interface ResourceKind {
+  type: 'User' | 'Group';
+  service: UserService | GroupService;
+  render(row: ListedResource, base: string, projection: Projection): Record<string, unknown>;
+}
+
+export function userKind(service: UserService): ResourceKind {
+  return { type: 'User', service, render: (row, base, p) => project(renderUser(row, base), p) };
+}
+
+export function groupKind(service: GroupService): ResourceKind {
+  return {
+    type: 'Group',
+    service,
+    render: (row, base, p) => project(renderGroup(row, base, wantsMembers(p) ? service.members(row.id) : undefined), p),
+  };
+}
+
+/** Clients that expect the updated resource from PATCH rather than 204 (Okta's SCIM client). */
+const wantsPatchBody = (req: Request) => /okta/i.test(req.get('user-agent') ?? '');
+
+export function listAndRender(kind: ResourceKind, p: Principal, params: ListParams, base: string) {
+  const rt = resourceTypes[kind.type];
+  const projection = projectionOf(rt, params);
+  const { total, resources } = kind.service.list(p, params);
+  return listResponse(total, params.startIndex, resources.map((r) => kind.render(r, base, projection)));
+}
+
+export function mountResource(router: Router, kind: ResourceKind): void {
+  const rt = resourceTypes[kind.type];
+  const path = rt.endpoint;
+
+  router.get(path, (req, res) => {
+    reply(res, 200, listAndRender(kind, principalOf(res), fromQuery(req.query as Record<string, unknown>), baseUrlOf(req)));
+  });
+
+  router.post(`${path}/.search`, (req, res) => {
+    reply(res, 200, listAndRender(kind, principalOf(res), fromSearchBody(req.body), baseUrlOf(req)));
+  });
+
+  router.post(path, (req, res) => {
+    const row = kind.service.create(principalOf(res), req.body);
+    const base = baseUrlOf(req);
+    const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
+    reply(res, 201, body, { Location: `${base}${path}/${row.id}`, ETag: etagOf(row.version) });
+  });
+
+  router.get(`${path}/:id`, (req, res) => {
+    const row = kind.service.get(principalOf(res), req.params.id);
+    if (notModified(req.get('if-none-match'), row.version)) return reply(res, 304, undefined, { ETag: etagOf(row.version) });
+    const body = kind.render(row, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
+    reply(res, 200, body, { ETag: etagOf(row.version), Location: `${baseUrlOf(req)}${path}/${row.id}` });
+  });
+
+  router.put(`${path}/:id`, (req, res) => {
+    const { resource } = kind.service.replace(principalOf(res), req.params.id, req.body, req.get('if-match'));
+    const body = kind.render(resource, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
+    reply(res, 200, body, { ETag: etagOf(resource.version) });
+  });
+
+  router.patch(`${path}/:id`, (req, res) => {
+    const params = fromQuery(req.query as Record<string, unknown>);
+    const projection = projectionOf(rt, params);
+    const { resource } = kind.service.patch(principalOf(res), req.params.id, req.body, req.get('if-match'));
+    // RFC 7644 section 3.5.2: 204 is allowed, but 200 with the resource when attributes are asked for.
+    if (params.attributes !== undefined || params.excludedAttributes !== undefined || wantsPatchBody(req)) {
+      reply(res, 200, kind.render(resource, baseUrlOf(req), projection), { ETag: etagOf(resource.version) });
+    } else reply(res, 204, undefined, { ETag: etagOf(resource.version) });
+  });
+
+  router.delete(`${path}/:id`, (req, res) => {
+    kind.service.remove(principalOf(res), req.params.id, req.get('if-match'));
+    reply(res, 204);
+  });
+}

@@ -1,0 +1,106 @@
+// /Users as small named steps: load and check access, normalise or patch, work out what
+// changed and what sync/ must know (password, tokensValidFrom, dirSyncEnabled), then one store
+// write (= one transaction). Shared by the HTTP routes and /Bulk.
+import type { Config } from '../config';
+import { dirSyncEnabledFor, isAdLinked, pwdLastSetToDate, tokensValidFromFor, type BridgeExtension } from '../graph/identity';
+import type { ListedResource, Store, SyncWrite } from '../store';
+import { assertCanChange, assertOwner, assertVisible, checkIfMatch, ownerScope } from './access';
+import { changedAttributes } from './attribution-keys';
+import type { Principal } from './auth';
+import { parseFilter } from './filter';
+import { sortOf, type ListParams } from './list-params';
+import { applyPatch } from './patch';
+import { normaliseResource } from './resource-input';
+import { BRIDGE_USER_SCHEMA, resourceTypes } from './schema';
+
+const USER = resourceTypes.User;
+
+export interface WriteResult {
+  resource: ListedResource;
+  changed: boolean;
+}
+
+export type UserService = ReturnType<typeof createUserService>;
+
+export function createUserService({ config, store }: { config: Config; store: Store }) {
+  const bridgeOf = (data: Record<string, unknown>) => (data[BRIDGE_USER_SCHEMA] as BridgeExtension | undefined) ?? {};
+
+  function load(p: Principal, id: string): ListedResource {
+    return assertVisible(p, store.queries.getUser(id), 'User', id);
+  }
+
+  /** SPEC sections 4 and 5: dirSyncEnabled on every write; on a password change, tokensValidFrom. */
+  function syncFor(id: string | null, ownerId: string, before: Record<string, unknown> | null, after: Record<string, unknown>, password?: string): SyncWrite {
+    const sync: SyncWrite = { dirSyncEnabled: dirSyncEnabledFor(config.mode) };
+    if (password) sync.pendingPassword = password;
+    if (!before || !id) return sync; // creation is not a change
+    const oldSet = pwdLastSetToDate(bridgeOf(before).pwdLastSet);
+    const newSet = pwdLastSetToDate(bridgeOf(after).pwdLastSet);
+    const advanced = newSet !== null && (oldSet === null || newSet > oldSet);
+    if (!password && !advanced) return sync;
+    const directories = store.sources.get(ownerId)?.directories ?? [];
+    const computed = tokensValidFromFor(config.mode, isAdLinked(bridgeOf(after), directories), bridgeOf(after).pwdLastSet, new Date());
+    const current = store.sync.get('User', id)?.tokensValidFrom;
+    // Token validity never moves back: a replayed or older pwdLastSet revokes nothing.
+    if (!current || computed.getTime() > Date.parse(current)) sync.tokensValidFrom = computed.toISOString();
+    return sync;
+  }
+
+  function write(p: Principal, row: ListedResource, data: Record<string, unknown>, password: string | undefined, action: string): WriteResult {
+    const changed = changedAttributes(USER, row.data, data);
+    const attributes = password ? [...changed, 'password'] : changed;
+    assertCanChange(USER, p, row.sourceId, attributes);
+    const result = store.users.replace(row.id, data, {
+      sourceId: p.source.id,
+      attributes,
+      action,
+      expectedVersion: row.version,
+      skipIfUnchanged: true,
+      sync: syncFor(row.id, row.sourceId, row.data, data, password),
+    });
+    return { resource: result.changed ? store.queries.getUser(row.id)! : row, changed: result.changed };
+  }
+
+  return {
+    get(p: Principal, id: string): ListedResource {
+      return load(p, id);
+    },
+
+    list(p: Principal, params: ListParams) {
+      const filter = params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(USER, params.filter) : undefined;
+      return store.queries.list('User', { filter, sort: sortOf(USER, params), startIndex: params.startIndex, count: params.count, ownerId: ownerScope(p) });
+    },
+
+    create(p: Principal, body: unknown): ListedResource {
+      const input = normaliseResource(USER, body);
+      const changed = changedAttributes(USER, null, input.data);
+      const stored = store.users.create(input.data, {
+        sourceId: p.source.id,
+        attributes: input.password ? [...changed, 'password'] : changed,
+        sync: syncFor(null, p.source.id, null, input.data, input.password),
+      });
+      return store.queries.getUser(stored.id)!;
+    },
+
+    replace(p: Principal, id: string, body: unknown, ifMatch?: string): WriteResult {
+      const row = load(p, id);
+      checkIfMatch(ifMatch, row.version);
+      const input = normaliseResource(USER, body);
+      return write(p, row, input.data, input.password, 'user.replace');
+    },
+
+    patch(p: Principal, id: string, body: unknown, ifMatch?: string): WriteResult {
+      const row = load(p, id);
+      checkIfMatch(ifMatch, row.version);
+      const result = applyPatch(USER, row.data, body);
+      return write(p, row, result.data, result.password, 'user.patch');
+    },
+
+    remove(p: Principal, id: string, ifMatch?: string): void {
+      const row = load(p, id);
+      checkIfMatch(ifMatch, row.version);
+      assertOwner(p, row.sourceId, 'User');
+      store.users.remove(id, { sourceId: p.source.id, expectedVersion: row.version });
+    },
+  };
+}
