@@ -121,13 +121,13 @@ export function createSyncEngine(options: SyncEngineOptions) {
     const result = await runPreflight({ config, graph, tenantSwitchEnabledByBridge: q().getMeta(TENANT_SWITCH_KEY) === 'true', now: () => new Date(clock.now()) });
     const { facts, ...pf } = result;
     preflightAt = clock.now();
-    if (!facts) {
+    if (!facts && pf.unreachable) {
       // Graph unreachable: nothing is known to be wrong with the tenant; try again on the next run.
       logger.warn({ reasons: pf.blocked }, 'preflight could not read the tenant');
       preflightResult = pf;
       return pf;
     }
-    ctx.facts = facts;
+    if (facts) ctx.facts = facts;
     const wasBlocked = store.sync.blockedReason() !== null;
     if (!pf.ok) {
       store.sync.markBlocked(pf.blocked.join('; '));

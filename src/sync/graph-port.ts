@@ -16,5 +16,5 @@ export async function getJson<T = any>(graph: SyncGraph, url: string, headers?: 
   const res = await graph.send({ method: 'GET', url, write: false, headers });
   if (res.status >= 200 && res.status < 300) return res.body as T;
   const err = (res.body as { error?: { code?: string; message?: string } })?.error;
-  throw new Error(`GET ${url} answered ${res.status}${err ? ` ${err.code}: ${err.message}` : ''}`);
+  throw Object.assign(new Error(`GET ${url.split('?')[0]} answered ${res.status}${err ? ` ${err.code}: ${err.message}` : ''}`), { status: res.status });
 }

@@ -6,6 +6,8 @@ import { getJson, type SyncGraph } from './graph-port';
 
 export interface PreflightResult {
   ok: boolean;
+  /** Graph could not be reached: nothing is known to be wrong with the tenant. */
+  unreachable?: boolean;
   blocked: string[];
   warnings: string[];
   checkedAt: string;
@@ -33,7 +35,9 @@ export interface PreflightInput {
 }
 
 // Application permissions (learn.microsoft.com/graph/permissions-reference); any one of a set suffices.
+const ALL_MODES: Mode[] = ['license-only', 'profile-sync', 'user-sync', 'universal-sync'];
 const ROLE_NEEDS: { what: string; anyOf: string[]; modes: Mode[] | 'groups' }[] = [
+  { what: 'read the tenant (organization, subscribedSkus)', anyOf: ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'], modes: ALL_MODES },
   { what: 'read and update users', anyOf: ['User.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['profile-sync', 'user-sync', 'universal-sync'] },
   { what: 'read users', anyOf: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'], modes: ['license-only'] },
   { what: 'assign licenses', anyOf: ['LicenseAssignment.ReadWrite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['license-only', 'profile-sync', 'user-sync', 'universal-sync'] },
@@ -86,11 +90,15 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
   const warnings: string[] = [];
   const checkedAt = (input.now?.() ?? new Date()).toISOString();
   const syncMode = dirSyncEnabledFor(mode);
+  await checkRoles(input, mode, blocked, warnings);
   let facts: TenantFacts;
   try {
     facts = await readTenantFacts(graph, input.tenantSwitchEnabledByBridge);
   } catch (err) {
-    return { ok: false, blocked: [`cannot read the tenant: ${(err as Error).message}`], warnings, checkedAt, facts: null };
+    const status = (err as { status?: number }).status;
+    const unreachable = status === undefined || status === 429 || status >= 500;
+    blocked.push(`cannot read the tenant: ${(err as Error).message}`);
+    return { ok: false, ...(unreachable ? { unreachable } : {}), blocked, warnings, checkedAt, facts: null };
   }
 
   if (mode === 'universal-sync') {
@@ -122,7 +130,6 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
   for (const { key, sku } of configuredSkus(config)) {
     if (!resolveSku(facts, sku)) blocked.push(`license "${sku}" named in ${key} is not in the tenant's /subscribedSkus`);
   }
-  await checkRoles(input, mode, blocked, warnings);
   return { ok: blocked.length === 0, blocked, warnings, checkedAt, facts };
 }
 

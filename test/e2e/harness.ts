@@ -27,6 +27,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+function hasBody(body: unknown): boolean {
+  return body !== undefined && body !== null && !(typeof body === 'object' && !Array.isArray(body) && Object.keys(body as object).length === 0);
+}
+
 export interface HarnessOptions {
   mode: Mode;
   seed?: SeedObject;
@@ -71,7 +75,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     writes: () =>
       sim.requests
         .writes()
-        .map((e) => ({ method: e.method, url: e.url, ...(e.requestBody !== undefined && e.requestBody !== null ? { body: e.requestBody } : {}), status: e.status })),
+        // The Graph SDK posts {} for a bodiless POST sent alone; in a $batch the item has no body.
+        .map((e) => ({ method: e.method, url: e.url, ...(hasBody(e.requestBody) ? { body: e.requestBody } : {}), status: e.status })),
     clearLog: () => sim.requests.clear(),
     async close() {
       await engine.stop();

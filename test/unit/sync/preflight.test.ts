@@ -82,9 +82,9 @@ describe('preflight', () => {
   });
 
   it('checks the app roles in the token against what the mode writes', async () => {
-    const r = await runPreflight({ config: cfg({ mode: 'profile-sync', 'groups.push': true }), graph: fakeGraph({ roles: ['User.ReadWrite.All'] }), tenantSwitchEnabledByBridge: false });
+    const r = await runPreflight({ config: cfg({ mode: 'profile-sync', 'groups.push': true }), graph: fakeGraph({ roles: ['User.ReadWrite.All', 'Organization.Read.All'] }), tenantSwitchEnabledByBridge: false });
     expect(r.blocked).toEqual(['the Graph token lacks an app role to write security groups and memberships in profile-sync: grant one of Group.ReadWrite.All, Directory.ReadWrite.All']);
-    const lo = await runPreflight({ config: cfg({ mode: 'license-only' }), graph: fakeGraph({ roles: ['LicenseAssignment.ReadWrite.All', 'User.Read.All'] }), tenantSwitchEnabledByBridge: false });
+    const lo = await runPreflight({ config: cfg({ mode: 'license-only' }), graph: fakeGraph({ roles: ['LicenseAssignment.ReadWrite.All', 'User.Read.All', 'Directory.Read.All'] }), tenantSwitchEnabledByBridge: false });
     expect(lo.blocked).toEqual([]);
     const unknown = await runPreflight({ config: cfg({ mode: 'license-only' }), graph: fakeGraph({ roles: null }), tenantSwitchEnabledByBridge: false });
     expect(unknown.warnings).toEqual(['cannot read the app roles of the Graph token; permissions unchecked']);

@@ -1,0 +1,92 @@
+// SPEC section 6 end to end: a blocked engine writes nothing to Graph, keeps accepting SCIM
+// writes, and shows the reason in status and in each user's syncState.
+import { loadConfig } from '../../src/config';
+import { ada, boss } from './fixtures';
+import { E3, named, startHarness, type Harness } from './harness';
+import { createIngress } from './ingress';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const ENTRA_CONNECT = { organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: '2026-11-20T08:00:00Z' } };
+const CONNECT_REASON = 'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; user-sync would fight it';
+
+it('Entra Connect detected blocks user-sync with the reason in status and syncState, and ingress carries on', async () => {
+  h = await startHarness({ mode: 'user-sync', seed: ENTRA_CONNECT, overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'user-sync');
+  scim.createUser('u-boss', boss);
+  const summary = await h.engine.runOnce();
+  expect(summary.blocked).toEqual([CONNECT_REASON]);
+  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  const status = h.engine.status();
+  expect([status.state, status.reasons]).toEqual(['blocked', [CONNECT_REASON]]);
+  for (const id of ['u-boss', 'u-ada']) expect(h.store.sync.get('User', id)).toMatchObject({ state: 'blocked', lastError: CONNECT_REASON });
+  expect(h.store.users.get('u-ada')?.data.userName).toBe('ada@example.com');
+  expect(named(h)).toEqual([]);
+});
+
+it('hybrid-joined devices block user-sync, and clearing them unblocks without losing a write', async () => {
+  h = await startHarness({ mode: 'user-sync', seed: { devices: [{ id: 'd1', displayName: 'PC-1', trustType: 'ServerAd' }] }, overrides: { 'graph.allowTenantDirSync': true } });
+  createIngress(h.store, 'user-sync').createUser('u-boss', boss);
+  expect((await h.engine.runOnce()).blocked).toEqual(["user-sync refuses a tenant with hybrid-joined devices (/devices with trustType 'ServerAd' exist)"]);
+  expect(h.store.sync.get('User', 'u-boss')?.state).toBe('blocked');
+  h.sim.state.directory.devices.clear();
+  expect(await h.engine.preflight()).toMatchObject({ ok: true, blocked: [] });
+  await h.engine.runOnce();
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['PATCH /organization/{org}', 'POST /users']);
+  expect(h.store.sync.get('User', 'u-boss')?.state).toBe('synced');
+});
+
+it('graph.hybridJoin blocks universal-sync', async () => {
+  h = await startHarness({ mode: 'universal-sync', overrides: { 'graph.allowTenantDirSync': true, 'graph.hybridJoin': true } });
+  expect((await h.engine.preflight()).blocked).toEqual(['universal-sync refuses a tenant with hybrid Azure AD join (graph.hybridJoin is set)']);
+});
+
+it('names graph.allowTenantDirSync when the tenant switch is off', async () => {
+  h = await startHarness({ mode: 'user-sync' });
+  expect((await h.engine.preflight()).blocked).toEqual([
+    'user-sync needs the tenant switch organization.onPremisesSyncEnabled, which is off; set graph.allowTenantDirSync to let the bridge turn it on',
+  ]);
+});
+
+it('refuses a JIT directory in universal-sync at config load, naming the key', () => {
+  expect(() =>
+    loadConfig({ env: {}, overrides: { mode: 'universal-sync', sources: [{ id: 'okta', token: 'x'.repeat(20), directories: [{ id: 'jit.example', type: 'ad', jit: true }] }] } }),
+  ).toThrow('sources.0.directories.0.jit: universal-sync refuses JIT directory "jit.example" of source "okta"');
+});
+
+it('profile-sync over Entra Connect warns and gives on-premises mastered users licenses only', async () => {
+  const seed = {
+    ...ENTRA_CONNECT,
+    users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'ada@example.com', displayName: 'Ada (AD)', accountEnabled: true, usageLocation: 'US', mailNickname: 'ada', onPremisesSyncEnabled: true, onPremisesImmutableId: 'b25QcmVt' }],
+  };
+  h = await startHarness({ mode: 'profile-sync', seed });
+  createIngress(h.store, 'profile-sync').createUser('u-ada', ada);
+  const pf = await h.engine.preflight();
+  expect([pf.ok, pf.warnings]).toEqual([
+    true,
+    ['another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; users mastered on-premises (onPremisesSyncEnabled true) get licenses only'],
+  ]);
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
+  expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
+});
+
+it('blocks on a configured license the tenant does not have', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { licenses: { skus: ['SPE_E5', 'ENTERPRISEPACK'], groups: {} } } });
+  expect((await h.engine.preflight()).blocked).toEqual(['license "SPE_E5" named in licenses.skus is not in the tenant\'s /subscribedSkus']);
+});
+
+it('blocks on app roles in the token that do not cover what the mode writes', async () => {
+  h = await startHarness({ mode: 'profile-sync', seed: { tenant: { roles: ['User.Read.All'] } } });
+  createIngress(h.store, 'profile-sync').createUser('u-boss', boss);
+  await h.engine.runOnce();
+  expect(h.engine.status().reasons).toEqual([
+    'the Graph token lacks an app role to read the tenant (organization, subscribedSkus) in profile-sync: grant one of Organization.Read.All, Organization.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All',
+    'the Graph token lacks an app role to read and update users in profile-sync: grant one of User.ReadWrite.All, Directory.ReadWrite.All',
+    'the Graph token lacks an app role to assign licenses in profile-sync: grant one of LicenseAssignment.ReadWrite.All, User.ReadWrite.All, Directory.ReadWrite.All',
+    'cannot read the tenant: GET /organization answered 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
+  ]);
+  expect(h.store.sync.get('User', 'u-boss')?.state).toBe('blocked');
+  expect(named(h)).toEqual([]);
+});
