@@ -70,11 +70,15 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
     appliedRow(ctx, row, { appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
     return;
   }
+  // The snapshot says exactly what Graph holds, so the version can count as applied (which
+  // consumes the pending password) unless the password itself still has to be sent.
+  const passwordWritten = !p.diff.patch?.passwordProfile || ok('p');
+  const record = passwordWritten ? (o: Parameters<typeof progressRow>[2]) => ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, o) : (o: Parameters<typeof progressRow>[2]) => progressRow(ctx, row, o);
   ctx.store.transaction(() => {
-    progressRow(ctx, row, { appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
+    record({ appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
     if (failed?.kind === 'failed' && failed.status === 400 && ON_PREM_MASTERED.test(failed.message) && !snapshot.onPremisesMastered) {
       // Entra Connect masters this user (SPEC section 6): from now on licenses only.
-      progressRow(ctx, row, { appliedSnapshot: { ...snapshot, onPremisesMastered: true }, graphId: p.w.graphId });
+      record({ appliedSnapshot: { ...snapshot, onPremisesMastered: true }, graphId: p.w.graphId });
       waitRow(ctx, row, failed.message);
     } else if (failed?.kind === 'failed') failRow(ctx, row, failed.message);
     else if (retry?.kind === 'retry') retryRow(ctx, row, retry.message, retry.retryAfterMs);

@@ -43,3 +43,6 @@ export const alan = {
 };
 
 export const AD_DIRECTORY = [{ id: 'corp.example.com', type: 'ad' as const }];
+
+/** Ada without a manager: for tests where no manager exists in the tenant. */
+export const adaAlone = { ...ada, [ENTERPRISE]: { ...ada[ENTERPRISE], manager: undefined } };

@@ -1,0 +1,150 @@
+// SPEC section 7 end to end: coalescing, no-op writes, matching and idempotent create, permanent
+// errors and retry, deprovisioning, the deletion threshold, and plan.
+import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { adaAlone as ada, boss } from './fixtures';
+import { E3, named, startHarness, type Harness } from './harness';
+import { createIngress } from './ingress';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const person = (n: number) => ({ ...boss, userName: `p${n}@example.com`, displayName: `Person ${n}`, password: undefined });
+
+it('coalesces five queued updates of one user into one PATCH', async () => {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'user-sync');
+  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  await h.engine.runOnce();
+  h.clearLog();
+  for (const title of ['T1', 'T2', 'T3', 'T4', 'Chief Engineer']) scim.replaceUser('u-ada', { ...ada, password: undefined, entitlements: [], title });
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Chief Engineer' }, status: 204 }]);
+  expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ desiredVersion: 6, appliedVersion: 6, state: 'synced' });
+});
+
+it('makes no Graph write for a no-op PUT', async () => {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'user-sync');
+  scim.createUser('u-ada', ada);
+  await h.engine.runOnce();
+  h.clearLog();
+  scim.replaceUser('u-ada', { ...ada, password: undefined });
+  const summary = await h.engine.runOnce();
+  expect([named(h), summary.writes, h.store.sync.get('User', 'u-ada')?.state]).toEqual([[], 0, 'synced']);
+});
+
+it('matches an existing Graph user before any POST, and refuses one already linked to another resource', async () => {
+  const seed = { users: [{ id: '44444444-4444-4444-8444-444444444444', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', givenName: 'Grace', surname: 'Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US', onPremisesImmutableId: 'c2hhcmVk' }] };
+  h = await startHarness({ mode: 'profile-sync', seed });
+  const scim = createIngress(h.store, 'profile-sync');
+  scim.createUser('u-boss', { ...boss, password: undefined });
+  scim.createUser('u-twin', { ...boss, userName: 'twin@example.com', password: undefined, schemas: [...boss.schemas, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'x', immutableId: 'c2hhcmVk' } });
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([]);
+  expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced', graphId: '44444444-4444-4444-8444-444444444444' });
+  expect(h.store.sync.get('User', 'u-twin')).toMatchObject({
+    state: 'error',
+    lastError: 'Graph user boss@example.com (44444444-4444-4444-8444-444444444444) is already linked to bridge resource u-boss; refusing to manage it twice',
+  });
+  expect(h.sim.state.snapshot().users).toHaveLength(1);
+});
+
+it('on ObjectConflict looks up again and matches instead of creating a second user', async () => {
+  const seed = { users: [{ id: '55555555-5555-4555-8555-555555555555', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US' }] };
+  h = await startHarness({ mode: 'profile-sync', seed });
+  createIngress(h.store, 'profile-sync').createUser('u-boss', { ...boss, password: undefined });
+  // The first lookup misses (as when a create by another writer lands just after it).
+  h.sim.faults.set({ failNext: [{ status: 404, method: 'GET', pathPrefix: '/users', code: 'Request_ResourceNotFound', count: 1 }] });
+  await h.engine.runOnce();
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 400', 'PATCH /users/{boss@example.com} 204']);
+  expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced', graphId: '55555555-5555-4555-8555-555555555555' });
+  expect(h.sim.state.snapshot().users).toHaveLength(1);
+});
+
+it("surfaces a permanent Graph error as syncState error with Graph's message, and retry() applies it once fixed", async () => {
+  h = await startHarness({ mode: 'profile-sync', seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: 0 }] } });
+  createIngress(h.store, 'profile-sync').createUser('u-ada', ada);
+  await h.engine.runOnce();
+  expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ state: 'error', lastError: `Subscription with SKU ${E3} does not have any available licenses.` });
+  h.clearLog();
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([]);
+  h.sim.state.directory.skus.get(E3)!.seats = 5;
+  expect(h.engine.retry('User', 'u-ada')).toBe(1);
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
+  expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
+});
+
+it('deprovisions a deleted user by disabling it (default) or soft-deleting it', async () => {
+  h = await startHarness({ mode: 'profile-sync' });
+  const scim = createIngress(h.store, 'profile-sync');
+  scim.createUser('u-1', person(1));
+  await h.engine.runOnce();
+  h.clearLog();
+  scim.deleteUser('u-1');
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([
+    { method: 'PATCH', url: '/users/{p1@example.com}', body: { accountEnabled: false }, status: 204 },
+    { method: 'POST', url: '/users/{p1@example.com}/revokeSignInSessions', status: 200 },
+  ]);
+  await h.close();
+  h = await startHarness({ mode: 'profile-sync', overrides: { deprovision: 'delete' } });
+  const scim2 = createIngress(h.store, 'profile-sync');
+  scim2.createUser('u-1', person(1));
+  await h.engine.runOnce();
+  h.clearLog();
+  scim2.deleteUser('u-1');
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([{ method: 'DELETE', url: '/users/{p1@example.com}', status: 204 }]);
+  expect(h.sim.state.snapshot().deletedItems.map((u) => u.userPrincipalName)).toEqual(['p1@example.com']);
+});
+
+it('pauses more than deletionThreshold deprovisions from one source within an hour until approved', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 2, deprovision: 'delete' } });
+  const scim = createIngress(h.store, 'profile-sync');
+  for (let n = 1; n <= 4; n++) scim.createUser(`u-${n}`, person(n));
+  await h.engine.runOnce();
+  h.clearLog();
+  for (let n = 1; n <= 3; n++) scim.deleteUser(`u-${n}`);
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([]);
+  const status = h.engine.status();
+  expect([status.state, status.pendingDeletions]).toEqual(['paused', [{ sourceId: 'okta', pending: 3, recent: 0 }]]);
+  expect(h.store.sync.get('User', 'u-1')).toMatchObject({
+    state: 'pending',
+    lastError: 'deprovisioning paused: 3 deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions',
+  });
+  expect(h.engine.approveDeletions()).toEqual({ approved: 3 });
+  await h.engine.runOnce();
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['DELETE /users/{p1@example.com}', 'DELETE /users/{p2@example.com}', 'DELETE /users/{p3@example.com}']);
+  expect(h.engine.status().state).toBe('stopped');
+});
+
+it('plan lists the pending writes and what a mode change would write, sending nothing', async () => {
+  h = await startHarness({ mode: 'profile-sync' });
+  const scim = createIngress(h.store, 'profile-sync');
+  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  await h.engine.runOnce();
+  scim.replaceUser('u-ada', { ...ada, password: undefined, entitlements: [], displayName: 'Ada L.' });
+  h.clearLog();
+  expect(h.engine.plan()).toEqual([{ resourceType: 'User', id: 'u-ada', method: 'PATCH', url: expect.stringMatching(/^\/users\/[0-9a-f-]{36}$/), body: { displayName: 'Ada L.' } }]);
+  const toUserSync = h.engine.plan({ mode: 'user-sync' });
+  expect(toUserSync.map((w) => `${w.resourceType} ${w.method}`)).toEqual(['Organization PATCH', 'User PATCH']);
+  expect(toUserSync[1].body).toMatchObject({ displayName: 'Ada L.', jobTitle: 'Engineer', department: 'R&D', onPremisesImmutableId: 'u7ewna7eDMGEUTpI4AjUNg==' });
+  expect(named(h)).toEqual([]);
+});
+
+it('links a manager created later without sending the password again', async () => {
+  const { ada: withManager } = jest.requireActual('./fixtures') as typeof import('./fixtures');
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'user-sync');
+  scim.createUser('u-ada', { ...withManager, entitlements: [] });
+  await h.engine.runOnce();
+  expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ state: 'pending', lastError: 'waiting for manager u-boss to exist in Graph', pendingPassword: null });
+  h.clearLog();
+  scim.createUser('u-boss', { ...boss, password: undefined });
+  await h.engine.runOnce();
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['POST /users', 'PUT /users/{ada@example.com}/manager/$ref']);
+  expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
+});
