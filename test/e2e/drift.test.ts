@@ -1,0 +1,87 @@
+// SPEC section 8: in user-sync and universal-sync a managed attribute changed in Entra is found by
+// the delta query, recorded (audit sync.drift) and reverted; profile-sync allows direct edits.
+import { adaAlone as ada, boss } from './fixtures';
+import { named, startHarness, type Harness } from './harness';
+import { createIngress } from './ingress';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+function editInEntra(hh: Harness, upn: string, props: Record<string, unknown>) {
+  const dir = hh.sim.state.directory;
+  const user = [...dir.users.values()].find((u) => u.props.userPrincipalName === upn)!;
+  Object.assign(user.props, props);
+  dir.touch(user);
+}
+
+describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
+  it('reverts a managed attribute changed outside the bridge and records who/what/when', async () => {
+    h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
+    const scim = createIngress(h.store, mode);
+    scim.createUser('u-ada', { ...ada, entitlements: [] });
+    scim.createUser('u-boss', { ...boss, password: undefined });
+    await h.engine.runOnce();
+    // The first delta round sees the bridge's own writes: nothing to revert.
+    expect((await h.engine.reconcile({ full: false })).drifted).toEqual([]);
+    h.clearLog();
+    editInEntra(h, 'ada@example.com', { jobTitle: 'Intruder', department: 'Nowhere', officeLocation: 'B1' });
+    const events: string[] = [];
+    h.engine.onEvent((e) => e.type === 'drift' && events.push(`${e.id} ${e.attributes.join(',')}`));
+    const summary = await h.engine.reconcile({ full: false });
+    expect(summary).toMatchObject({ reverted: 1, errors: [], drifted: [{ resourceType: 'User', id: 'u-ada', attributes: ['jobTitle', 'department'] }] });
+    expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Engineer', department: 'R&D' }, status: 204 }]);
+    expect(events).toEqual(['u-ada jobTitle,department']);
+    const audit = h.store.audit.list({ resourceType: 'User', resourceId: 'u-ada' }).filter((a) => a.action === 'sync.drift');
+    expect(audit).toHaveLength(1);
+    expect(audit[0].detail).toMatchObject({ attributes: ['jobTitle', 'department'], changedBy: 'outside the bridge (Graph delta)', reverted: true });
+    // The revert itself is not drift.
+    h.clearLog();
+    expect((await h.engine.reconcile({ full: false })).drifted).toEqual([]);
+    expect(named(h)).toEqual([]);
+  });
+
+  it('reconcile --full compares every user', async () => {
+    h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
+    createIngress(h.store, mode).createUser('u-boss', { ...boss, password: undefined });
+    await h.engine.runOnce();
+    await h.engine.reconcile({ full: false });
+    editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
+    h.clearLog();
+    const summary = await h.engine.reconcile({ full: true });
+    expect([summary.full, summary.reverted, named(h)]).toEqual([true, 1, [{ method: 'PATCH', url: '/users/{boss@example.com}', body: { displayName: 'Grace Boss' }, status: 204 }]]);
+  });
+});
+
+it('profile-sync allows direct edits in Entra: reconcile writes nothing', async () => {
+  h = await startHarness({ mode: 'profile-sync' });
+  createIngress(h.store, 'profile-sync').createUser('u-boss', { ...boss, password: undefined });
+  await h.engine.runOnce();
+  editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
+  h.clearLog();
+  const summary = await h.engine.reconcile({ full: true });
+  expect([summary.drifted, named(h)]).toEqual([[], []]);
+});
+
+it('universal-sync removes a member added outside the bridge and restores one removed', async () => {
+  h = await startHarness({ mode: 'universal-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'universal-sync');
+  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  scim.createUser('u-boss', { ...boss, password: undefined });
+  scim.createGroup('g-eng', 'Engineering', ['u-ada']);
+  await h.engine.runOnce();
+  await h.engine.reconcile({ full: false });
+  const dir = h.sim.state.directory;
+  const group = [...dir.groups.values()].find((g) => g.props.displayName === 'Engineering')!;
+  const bossId = h.store.sync.get('User', 'u-boss')!.graphId!;
+  const adaId = h.store.sync.get('User', 'u-ada')!.graphId!;
+  group.members.add(bossId);
+  dir.removeMember(group, adaId);
+  h.clearLog();
+  await h.engine.reconcile({ full: false });
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([
+    { method: 'DELETE', url: '/groups/{Engineering}/members/{boss@example.com}/$ref', status: 204 },
+    { method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{ada@example.com}' }, status: 204 },
+  ]);
+  expect([...group.members]).toEqual([adaId]);
+});
