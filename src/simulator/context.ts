@@ -1,6 +1,7 @@
 // What every route handler receives besides the request: the tenant and how to write absolute URLs.
 import type { Directory } from './directory';
-import type { Json } from './types';
+import { decodeSkipToken, encodeSkipToken } from './odata';
+import type { Json, SimRequest } from './types';
 
 export interface SimContext {
   dir: Directory;
@@ -52,4 +53,18 @@ export function selectContext(ctx: SimContext, set: string, select: string[] | u
 
 export function isoSeconds(d = new Date()): string {
   return d.toISOString().slice(0, 19) + 'Z';
+}
+
+/** One page of a collection: @odata.context, @odata.count if asked, @odata.nextLink while more follow, value. */
+export function pageOf<T>(ctx: SimContext, req: SimRequest, page: { path: string; context: string; items: T[]; top: number; count?: boolean; map: (item: T) => Json }): Json {
+  const offset = decodeSkipToken(req);
+  const body: Json = { '@odata.context': page.context };
+  if (page.count) body['@odata.count'] = page.items.length;
+  if (offset + page.top < page.items.length) {
+    const q = new URLSearchParams(req.query);
+    q.set('$skiptoken', encodeSkipToken(offset + page.top));
+    body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0${page.path}?${q.toString().replace(/%24/g, '$')}`;
+  }
+  body.value = page.items.slice(offset, offset + page.top).map(page.map);
+  return body;
 }

@@ -3,17 +3,16 @@
 // member on remove. Security groups are deleted for good; Microsoft 365 groups go to the recycle bin.
 import { randomUUID } from 'node:crypto';
 import { badRequest, onPremMastered, resourceNotFound, invalidValue } from './errors';
-import { GROUP_DEFAULT_PROPERTIES, contextUrl, isoSeconds, project, selectContext, USER_DEFAULT_PROPERTIES, type SimContext } from './context';
+import { GROUP_DEFAULT_PROPERTIES, contextUrl, isoSeconds, pageOf, project, selectContext, USER_DEFAULT_PROPERTIES, type SimContext } from './context';
 import type { GroupObject } from './directory';
-import { decodeSkipToken, encodeSkipToken, isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
-import { groupSchema, validateWrite } from './schema';
+import { isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
+import { groupSchema, isValidMailNickname, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { referencedId } from './user-actions';
 
 const MAX_BIND = 20;
 const BIND_KEYS = new Set(['members@odata.bind', 'owners@odata.bind']);
 const GROUP_FILTERABLE = new Set(['id', 'displayName', 'mailNickname', 'securityEnabled', 'mailEnabled', 'onPremisesSyncEnabled', 'mail', 'description']);
-const MAIL_NICKNAME_FORBIDDEN = /[@()\\[\]";:<>,\s]/;
 
 export function findGroup(ctx: SimContext, id: string): GroupObject {
   const g = ctx.dir.groups.get(decodeURIComponent(id).toLowerCase()) ?? ctx.dir.groups.get(decodeURIComponent(id));
@@ -50,7 +49,7 @@ function bindIds(ctx: SimContext, input: Json): { members: string[]; owners: str
 
 function checkGroupValues(input: Json): void {
   const nick = input.mailNickname;
-  if (typeof nick === 'string' && (MAIL_NICKNAME_FORBIDDEN.test(nick) || /[^\x00-\x7f]/.test(nick))) throw invalidValue('mailNickname', 'Group');
+  if (typeof nick === 'string' && !isValidMailNickname(nick)) throw invalidValue('mailNickname', 'Group');
   if (input.displayName !== undefined && (input.displayName === null || input.displayName === '')) throw invalidValue('displayName', 'Group');
 }
 
@@ -87,17 +86,9 @@ export function listGroups(ctx: SimContext, req: SimRequest): SimResponse {
   const count = wantsCount(req);
   const f = req.query.get('$filter');
   const predicate = f ? parseFilter(f, { schema: groupSchema, filterable: GROUP_FILTERABLE, advanced: isAdvanced(req) }) : undefined;
-  const all = [...ctx.dir.groups.values()].filter((g) => !predicate || predicate(g.props));
-  const offset = decodeSkipToken(req);
-  const body: Json = { '@odata.context': selectContext(ctx, 'groups', select) };
-  if (count) body['@odata.count'] = all.length;
-  if (offset + top < all.length) {
-    const q = new URLSearchParams(req.query);
-    q.set('$skiptoken', encodeSkipToken(offset + top));
-    body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/groups?${q.toString().replace(/%24/g, '$')}`;
-  }
-  body.value = all.slice(offset, offset + top).map((g) => project(g.props, select ?? GROUP_DEFAULT_PROPERTIES));
-  return { status: 200, body };
+  const items = [...ctx.dir.groups.values()].filter((g) => !predicate || predicate(g.props));
+  const context = selectContext(ctx, 'groups', select);
+  return { status: 200, body: pageOf(ctx, req, { path: '/groups', context, items, top, count, map: (g) => project(g.props, select ?? GROUP_DEFAULT_PROPERTIES) }) };
 }
 
 export function getGroup(ctx: SimContext, req: SimRequest, id: string): SimResponse {
@@ -154,15 +145,11 @@ export function removeMember(ctx: SimContext, id: string, memberId: string): Sim
 export function listMembers(ctx: SimContext, req: SimRequest, id: string): SimResponse {
   const group = findGroup(ctx, id);
   const top = parseTop(req) ?? ctx.pageSize;
-  const offset = decodeSkipToken(req);
-  const all = [...group.members];
-  const body: Json = { '@odata.context': contextUrl(ctx, 'directoryObjects') };
-  if (offset + top < all.length) body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/groups/${group.id}/members?$top=${top}&$skiptoken=${encodeSkipToken(offset + top)}`;
-  body.value = all.slice(offset, offset + top).map((m) => {
+  const map = (m: string): Json => {
     const user = ctx.dir.users.get(m);
     if (user) return { '@odata.type': '#microsoft.graph.user', ...project(user.props, USER_DEFAULT_PROPERTIES) };
     const g = ctx.dir.groups.get(m);
     return { '@odata.type': '#microsoft.graph.group', ...project(g?.props ?? { id: m }, GROUP_DEFAULT_PROPERTIES) };
-  });
-  return { status: 200, body };
+  };
+  return { status: 200, body: pageOf(ctx, req, { path: `/groups/${group.id}/members`, context: contextUrl(ctx, 'directoryObjects'), items: [...group.members], top, map }) };
 }

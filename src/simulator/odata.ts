@@ -151,10 +151,6 @@ export function wantsCount(req: SimRequest): boolean {
   return true;
 }
 
-export interface Skip {
-  offset: number;
-}
-
 export function encodeSkipToken(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }

@@ -133,7 +133,7 @@ export interface WriteOptions {
   allow?: Set<string>;
 }
 
-/** Rejects unknown, navigation and read-only properties and ill-typed values; returns nothing on success. */
+/** Rejects unknown, navigation and read-only properties, ill-typed values and values over their length; returns the body. */
 export function validateWrite(schema: EntitySchema, body: unknown, options: WriteOptions): Json {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Empty Payload. JSON content expected.');
   const input = body as Json;
@@ -155,6 +155,11 @@ export function validateWrite(schema: EntitySchema, body: unknown, options: Writ
     if (typeof v === 'string' && v.length > max) throw lengthExceeded(key, schema.resource);
   }
   return input;
+}
+
+// mailNickname (users and groups): ASCII 0-127 except @ ( ) \ [ ] " ; : < > , and space.
+export function isValidMailNickname(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value) && !/[@()\\[\]";:<>,]/.test(value);
 }
 
 export function requiredPropertyMissing(name: string): GraphError {

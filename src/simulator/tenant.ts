@@ -2,11 +2,10 @@
 // onPremisesSyncEnabled included), devices ($filter on trustType, e.g. 'ServerAd' for hybrid
 // joined), and subscribedSkus with seats consumed.
 import { readOnlyProperty, resourceNotFound } from './errors';
-import { contextUrl, type SimContext } from './context';
+import { contextUrl, project, type SimContext } from './context';
 import { parseFilter, parseSelect, parseTop, isAdvanced } from './odata';
 import { organizationSchema, validateWrite, type EntitySchema } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
-import { project } from './context';
 
 // Organization properties the update API accepts (learn.microsoft.com/graph/api/organization-update).
 const ORG_WRITABLE = new Set([

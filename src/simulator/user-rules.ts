@@ -3,14 +3,11 @@
 // write properties of users mastered on-premises (Entra Connect).
 import { badRequest, invalidValue, objectConflict, onPremMastered } from './errors';
 import type { Directory, UserObject } from './directory';
-import { federatedRequiredOnCreate, lengthExceeded, userSchema } from './schema';
+import { federatedRequiredOnCreate, isValidMailNickname, lengthExceeded, userSchema } from './schema';
 import type { Json } from './types';
 
 // UPN alias characters Entra allows: letters, digits and ' . - _ ! # ^ ~ (learn.microsoft.com, "UserPrincipalName formats").
 const UPN = /^(?!\.)(?!.*\.\.)([A-Za-z0-9'._!#^~-]{1,64})(?<!\.)@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$/;
-// mailNickname: ASCII 0-127 except @ ( ) \ [ ] " ; : < > , and space.
-const MAIL_NICKNAME = /^[\x21-\x7e]+$/;
-const MAIL_NICKNAME_FORBIDDEN = /[@()\\[\]";:<>,]/;
 const USAGE_LOCATION = /^[A-Z]{2}$/;
 
 // Properties Entra still lets the cloud write on a user synced from on-premises AD.
@@ -49,7 +46,7 @@ function checkPassword(password: unknown): void {
 
 function checkValues(input: Json): void {
   const nick = input.mailNickname;
-  if (typeof nick === 'string' && (!MAIL_NICKNAME.test(nick) || MAIL_NICKNAME_FORBIDDEN.test(nick))) throw invalidValue('mailNickname', 'User');
+  if (typeof nick === 'string' && !isValidMailNickname(nick)) throw invalidValue('mailNickname', 'User');
   if (input.usageLocation !== undefined && input.usageLocation !== null && !USAGE_LOCATION.test(String(input.usageLocation)))
     throw invalidValue('usageLocation', 'User');
   if (input.displayName !== undefined && (input.displayName === null || input.displayName === '')) throw invalidValue('displayName', 'User');

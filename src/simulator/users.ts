@@ -1,9 +1,9 @@
 // /users: list (filter, select, top, count, paging), create, get/update/delete by id or UPN.
 import { randomUUID } from 'node:crypto';
 import { onPremMastered, resourceNotFound } from './errors';
-import { USER_DEFAULT_PROPERTIES, isoSeconds, project, selectContext, type SimContext } from './context';
+import { USER_DEFAULT_PROPERTIES, isoSeconds, pageOf, project, selectContext, type SimContext } from './context';
 import type { UserObject } from './directory';
-import { decodeSkipToken, encodeSkipToken, isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
+import { isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
 import { userSchema, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { checkUserCreate, checkUserUpdate, refuseIfOnPremMastered, isSyncedFromOnPrem } from './user-rules';
@@ -30,18 +30,9 @@ export function listUsers(ctx: SimContext, req: SimRequest): SimResponse {
   const count = wantsCount(req);
   const filterText = req.query.get('$filter');
   const predicate = filterText ? parseFilter(filterText, { schema: userSchema, filterable: USER_FILTERABLE, advanced: isAdvanced(req) }) : undefined;
-  const all = [...ctx.dir.users.values()].filter((u) => !predicate || predicate(u.props));
-  const offset = decodeSkipToken(req);
-  const page = all.slice(offset, offset + top);
-  const body: Json = { '@odata.context': selectContext(ctx, 'users', select) };
-  if (count) body['@odata.count'] = all.length;
-  if (offset + top < all.length) {
-    const q = new URLSearchParams(req.query);
-    q.set('$skiptoken', encodeSkipToken(offset + top));
-    body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/users?${q.toString().replace(/%24/g, '$')}`;
-  }
-  body.value = page.map((u) => project(u.props, select ?? USER_DEFAULT_PROPERTIES));
-  return { status: 200, body };
+  const items = [...ctx.dir.users.values()].filter((u) => !predicate || predicate(u.props));
+  const context = selectContext(ctx, 'users', select);
+  return { status: 200, body: pageOf(ctx, req, { path: '/users', context, items, top, count, map: (u) => project(u.props, select ?? USER_DEFAULT_PROPERTIES) }) };
 }
 
 export function createUser(ctx: SimContext, req: SimRequest): SimResponse {

@@ -88,3 +88,21 @@ test('resource units per 10 s by tenant size: a small tenant has 3,500', async (
   expect(top.headers['retry-after']).toMatch(/^\d+$/);
   expect(top.headers['x-ms-throttle-scope']).toMatch(/^Tenant_Application\/ReadWrite\//);
 });
+
+test('the resource-unit budget follows the tenant size: M from 50 users, L above 500, or as seeded', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'graph-sim-test-'));
+  const users = (n: number) => Array.from({ length: n }, (_, i) => ({ userPrincipalName: `u${i}@example.com`, displayName: `U${i}` }));
+  const capacity = async (seed: object) => {
+    const sim = await startSimulator({ seed, dataDir });
+    started.push(sim);
+    return sim.throttle.snapshot().find((b) => b.name === 'resourceUnits')!.capacity;
+  };
+  expect(await capacity({ users: users(49) })).toBe(3500);
+  expect(await capacity({ users: users(50) })).toBe(5000);
+  expect(await capacity({ users: users(501) })).toBe(8000);
+  expect(await capacity({ tenant: { size: 'L' } })).toBe(8000);
+});
+
+test('a seed file that cannot be read is named in the error', async () => {
+  await expect(startSimulator({ seed: '/nonexistent/seed.json' })).rejects.toThrow(/^graph simulator seed \/nonexistent\/seed\.json: ENOENT/);
+});
