@@ -16,6 +16,8 @@ export type EngineFacts = TenantFacts;
 
 export interface EngineContext {
   config: Config;
+  /** Base of the absolute @odata.id references Graph expects. */
+  graphBaseUrl: string;
   mode: Mode;
   store: Store;
   queries: SyncEngineQueries;
@@ -27,6 +29,8 @@ export interface EngineContext {
   facts: EngineFacts;
   emit(event: SyncEvent): void;
   counters: RunCounters;
+  /** Backoff for 5xx and network errors when Graph names no Retry-After. */
+  retry: { baseMs: number; capMs: number };
 }
 
 export interface RunCounters {
@@ -51,7 +55,7 @@ export function failRow(ctx: EngineContext, row: SyncRow, message: string): void
 
 /** Transient: stays pending and becomes due again after Retry-After or backoff. */
 export function retryRow(ctx: EngineContext, row: SyncRow, message: string, retryAfterMs?: number): void {
-  const delay = retryDelay(row.attempts, retryAfterMs, { baseMs: 500, capMs: 60_000 });
+  const delay = retryDelay(row.attempts, retryAfterMs, ctx.retry);
   // A version below the desired one keeps the row pending (store.sync.markError).
   ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, message, { retryAtMs: ctx.clock.now() + delay });
   ctx.counters.retried++;

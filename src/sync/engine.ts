@@ -28,6 +28,8 @@ export type { SyncEvent, SyncEventListener } from './events';
 
 export interface SyncEngineOptions {
   config: Config;
+  /** The Graph settings in effect when they differ from config.graph (the embedded simulator's). */
+  graphConfig?: Config['graph'];
   store: Store;
   graph: GraphClient | SyncGraph;
   logger: Logger;
@@ -40,6 +42,8 @@ export interface SyncEngineOptions {
   concurrency?: number;
   /** Real milliseconds the loop sleeps when nothing is due. */
   idleMs?: number;
+  /** Backoff for 5xx and network errors (default 500 ms doubling to 60 s). */
+  retry?: { baseMs: number; capMs: number };
 }
 
 export interface RunSummary {
@@ -86,7 +90,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const { config, store } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger.child({ component: 'sync' });
-  const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient, config.graph);
+  const graphConfig = options.graphConfig ?? config.graph;
+  const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient, graphConfig);
   const throttle = createThrottle(config.graph.writeBudget, clock, { marginMs: config.graph.writeBudget.perSeconds * 20 });
   const exec = createExecutor({ graph, throttle, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
@@ -96,7 +101,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved });
   const emptyFacts: EngineFacts = { organizationId: null, tenantSyncEnabled: false, otherSyncEngine: false, skus: new Map(), skuByPart: {}, federatedDomains: [] };
   const ctx: EngineContext = {
-    config, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
+    config, graphBaseUrl: graphConfig.baseUrl, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
+    retry: options.retry ?? { baseMs: 500, capMs: 60_000 },
     get queries() { return q(); },
     emit: (e) => hub.emit(e),
   } as EngineContext;

@@ -75,7 +75,7 @@ function memberOps(ctx: EngineContext, w: GroupWork, key: string) {
   for (const member of pending.adds) {
     const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
     if (!gid) waiting.push(member);
-    else ops.push({ op: { id: `${key}a${ops.length}`, ...groupRequests.addMember(ctx.config.graph.baseUrl, w.graphId!, gid), write: true }, member, add: true });
+    else ops.push({ op: { id: `${key}a${ops.length}`, ...groupRequests.addMember(ctx.graphBaseUrl, w.graphId!, gid), write: true }, member, add: true });
   }
   for (const member of pending.removes) {
     const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;

@@ -31,7 +31,7 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
   if (diff.manager && 'remove' in diff.manager) ops.m = { id: `${key}m`, ...userRequests.removeManager(gid), write: true };
   if (diff.manager && 'set' in diff.manager) {
     const managerGraphId = ctx.store.sync.get('User', diff.manager.set)?.graphId;
-    if (managerGraphId) ops.m = { id: `${key}m`, ...userRequests.setManager(ctx.config.graph.baseUrl, gid, managerGraphId), write: true };
+    if (managerGraphId) ops.m = { id: `${key}m`, ...userRequests.setManager(ctx.graphBaseUrl, gid, managerGraphId), write: true };
     else waitingFor = `waiting for manager ${diff.manager.set} to exist in Graph`;
   }
   if (diff.revoke) {
