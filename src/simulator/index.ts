@@ -16,7 +16,7 @@ import { RequestLog } from './request-log';
 import { createSimServer } from './server';
 import { createThrottle, type TenantSize, type Throttle } from './throttle';
 import { createTokenService } from './tokens';
-import { DEFAULT_ROLES, type SeedObject } from './types';
+import { DEFAULT_DIRECTORY_ROLES, DEFAULT_ROLES, DIRECTORY_ROLE_IDS, type SeedObject } from './types';
 import { runBatch } from './batch';
 
 export type { SeedObject } from './types';
@@ -86,7 +86,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const clientId = seed.tenant?.clientId ?? randomUUID();
   const clientSecret = seed.tenant?.clientSecret ?? randomBytes(24).toString('base64url');
   const certs = await makeCertificates(options.dataDir ?? join(tmpdir(), 'graph-sim'));
-  const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES });
+  const wids = (seed.tenant?.directoryRoles ?? DEFAULT_DIRECTORY_ROLES).map((r) => DIRECTORY_ROLE_IDS[r] ?? r);
+  const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES, wids });
   const clock = createClock(options.timeScale ?? 1);
   const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100 };
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });

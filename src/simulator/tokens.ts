@@ -11,6 +11,8 @@ export interface AppRegistration {
   clientId: string;
   clientSecret: string;
   roles: string[];
+  /** Directory role template ids (the wids claim). */
+  wids: string[];
 }
 
 export interface TokenClaims {
@@ -22,6 +24,7 @@ export interface TokenClaims {
   appid: string;
   tid: string;
   roles: string[];
+  wids: string[];
   oid: string;
   sub: string;
   idtyp: 'app';
@@ -95,6 +98,7 @@ export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599)
       appid: app.clientId,
       tid: app.tenantId,
       roles: [...app.roles],
+      wids: [...app.wids],
       oid: servicePrincipalId,
       sub: servicePrincipalId,
       idtyp: 'app',

@@ -46,6 +46,12 @@ export interface SeedObject {
     clientSecret?: string;
     /** App roles carried by issued tokens. */
     roles?: string[];
+    /**
+     * Entra directory roles assigned to the app's service principal (names or role template ids),
+     * carried as the token's wids claim. Default: User Administrator, which app-only password
+     * resets need; [] models an app without it.
+     */
+    directoryRoles?: string[];
     /** Resource-unit budget size (Microsoft: S under 50 users, M up to 500, L above); derived from the user count when absent. */
     size?: 'S' | 'M' | 'L';
   };
@@ -59,6 +65,17 @@ export interface SeedObject {
   /** Organization properties, e.g. onPremisesSyncEnabled and onPremisesLastSyncDateTime for a tenant run by Entra Connect. */
   organization?: Json;
 }
+
+// Directory role template ids (learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference).
+export const DIRECTORY_ROLE_IDS: Record<string, string> = {
+  'Global Administrator': '62e90394-69f5-4237-9190-012177145e10',
+  'Privileged Authentication Administrator': '7be44c8a-adaf-4e2a-84d6-ab2649e08a13',
+  'User Administrator': 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  'Helpdesk Administrator': '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+  'Authentication Administrator': 'c4e39bd9-1100-46d3-8c65-fb160da0071f',
+};
+
+export const DEFAULT_DIRECTORY_ROLES = ['User Administrator'];
 
 export const DEFAULT_ROLES = [
   'User.ReadWrite.All',

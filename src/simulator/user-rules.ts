@@ -1,10 +1,11 @@
 // Directory rules for user writes beyond the schema: UPN syntax and verified domain, uniqueness,
 // password complexity, federated-domain immutableId, documented value limits, and the refusal to
 // write properties of users mastered on-premises (Entra Connect).
-import { badRequest, invalidValue, objectConflict, onPremMastered } from './errors';
+import { badRequest, insufficientPrivileges, invalidValue, objectConflict, onPremMastered } from './errors';
 import type { Directory, UserObject } from './directory';
 import { federatedRequiredOnCreate, isValidMailNickname, lengthExceeded, userSchema } from './schema';
-import type { Json } from './types';
+import type { TokenClaims } from './tokens';
+import { DIRECTORY_ROLE_IDS, type Json } from './types';
 
 // UPN alias characters Entra allows: letters, digits and ' . - _ ! # ^ ~ (learn.microsoft.com, "UserPrincipalName formats").
 const UPN = /^(?!\.)(?!.*\.\.)([A-Za-z0-9'._!#^~-]{1,64})(?<!\.)@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$/;
@@ -76,6 +77,16 @@ export function checkUserCreate(dir: Directory, input: Json): void {
     throw badRequest('One or more properties contains invalid values.');
   checkPassword((input.passwordProfile as Json).password);
   checkImmutableIdUnique(dir, input.onPremisesImmutableId);
+}
+
+// App-only password resets need, besides User.ReadWrite.All, a directory role that may reset
+// passwords (user-update docs: "at least the User Administrator Microsoft Entra role"), or the
+// dedicated User-PasswordProfile.ReadWrite.All permission.
+const PASSWORD_RESET_ROLES = ['Global Administrator', 'Privileged Authentication Administrator', 'User Administrator', 'Helpdesk Administrator', 'Authentication Administrator'].map((n) => DIRECTORY_ROLE_IDS[n]);
+
+export function checkPasswordResetAllowed(claims: TokenClaims): void {
+  if (claims.roles.includes('User-PasswordProfile.ReadWrite.All')) return;
+  if (!claims.wids?.some((w) => PASSWORD_RESET_ROLES.includes(w))) throw insufficientPrivileges();
 }
 
 export function checkUserUpdate(dir: Directory, user: UserObject, input: Json): void {

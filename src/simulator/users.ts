@@ -6,7 +6,7 @@ import type { UserObject } from './directory';
 import { isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
 import { userSchema, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
-import { checkUserCreate, checkUserUpdate, refuseIfOnPremMastered, isSyncedFromOnPrem } from './user-rules';
+import { checkPasswordResetAllowed, checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, refuseIfOnPremMastered } from './user-rules';
 
 export const USER_FILTERABLE = new Set([
   'id', 'userPrincipalName', 'mail', 'onPremisesImmutableId', 'employeeId', 'displayName', 'givenName', 'surname',
@@ -67,6 +67,7 @@ export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimRe
   const user = findUser(ctx, key);
   const input = validateWrite(userSchema, req.body, { create: false });
   refuseIfOnPremMastered(user, Object.keys(input));
+  if (input.passwordProfile !== undefined) checkPasswordResetAllowed(req.claims);
   checkUserUpdate(ctx.dir, user, input);
   const { passwordProfile, userPrincipalName, ...props } = input;
   if (typeof userPrincipalName === 'string') ctx.dir.renameUser(user, userPrincipalName);

@@ -34,6 +34,7 @@ test('client credentials yield an RS256 token carrying the app roles', async () 
     appid: h.sim.clientId,
     idtyp: 'app',
     roles: ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All', 'Organization.ReadWrite.All', 'Device.Read.All'],
+    wids: ['fe930be7-5e62-47db-91af-98c3a49a38b1'],
   });
   const jwks = await raw(h.sim, 'GET', `/${h.sim.tenantId}/discovery/v2.0/keys`, undefined, null);
   const key = createPublicKey({ key: jwks.body.keys.find((k: { kid: string }) => k.kid === header.kid), format: 'jwk' });
@@ -71,6 +72,24 @@ test('an app without the write roles gets 403 Authorization_RequestDenied', asyn
       headers: expect.anything(),
       body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError } },
     });
+  } finally {
+    await sim.close();
+  }
+});
+
+test('an app-only password reset needs a directory role such as User Administrator', async () => {
+  const { id } = await h.client.api('/users').post(newUser('adele@contoso.com'));
+  await h.client.api(`/users/${id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } });
+  const seed = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+  seed.tenant.directoryRoles = [];
+  const sim = await startSimulator({ seed, throttling: false, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+  try {
+    const client = graphClientFor(sim);
+    const created = await client.api('/users').post(newUser('adele@contoso.com'));
+    expect((await graphError(client.api(`/users/${created.id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x' } }))).body.error).toEqual({
+      code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError,
+    });
+    await client.api(`/users/${created.id}`).patch({ accountEnabled: false });
   } finally {
     await sim.close();
   }
