@@ -38,6 +38,7 @@ export interface HarnessOptions {
   timeScale?: number;
   throttling?: boolean;
   directories?: { id: string; type: 'ad' | 'ldap' | 'cloud'; jit?: boolean }[];
+  engine?: Partial<Parameters<typeof createSyncEngine>[0]>;
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
@@ -65,7 +66,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const logger = createLogger('silent');
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
   const graph = createGraphClient(config.graph, { logger });
-  const engine = createSyncEngine({ config, store, graph, logger, databasePath: dbPath, clock: timeScale === 1 ? undefined : scaledClock(timeScale) });
+  const engine = createSyncEngine({ config, store, graph, logger, databasePath: dbPath, clock: timeScale === 1 ? undefined : scaledClock(timeScale), ...opts.engine });
   return {
     sim,
     store,

@@ -1,0 +1,52 @@
+// Faults (SPEC section 7): with 20% of Graph requests answered 5xx or 429 and a 10-second outage,
+// every change accepted meanwhile is applied once the faults stop, and applied once only.
+import { boss } from './fixtures';
+import { E3, startHarness, type Harness } from './harness';
+import { createIngress, ENTERPRISE } from './ingress';
+
+jest.setTimeout(90_000);
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const USERS = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const upn = (i: number) => `f${i}@example.com`;
+
+it('applies every accepted change after 20% 5xx/429 and a 10-second outage', async () => {
+  h = await startHarness({
+    mode: 'user-sync',
+    seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: USERS }] },
+    overrides: { 'graph.allowTenantDirSync': true },
+    engine: { retry: { baseMs: 100, capMs: 2000 }, idleMs: 50 },
+  });
+  const scim = createIngress(h.store, 'user-sync');
+  const start = Date.now();
+  h.sim.faults.set({ errorRates: { '500': 0.05, '502': 0.05, '429': 0.1 }, outages: [{ start: start + 1500, end: start + 11_500 }] });
+  h.engine.start();
+  for (let i = 0; i < USERS; i++) {
+    scim.createUser(`u${i}`, {
+      ...boss, userName: upn(i), displayName: `F ${i}`, password: undefined,
+      schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }],
+      ...(i > 0 ? { [ENTERPRISE]: { manager: { value: `u${Math.floor(i / 4)}` } } } : {}),
+    });
+    if (i % 25 === 0) await sleep(250);
+  }
+  await sleep(Math.max(0, start + 12_500 - Date.now()));
+  const injected = h.sim.faults.injected;
+  h.sim.faults.clear();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && h.engine.status().counts.synced < USERS) await sleep(200);
+
+  expect(injected).toBeGreaterThan(50);
+  expect(h.engine.status().counts).toEqual({ pending: 0, synced: USERS, error: 0, blocked: 0 });
+  const byUpn = new Map(h.sim.state.snapshot().users.map((u) => [String(u.userPrincipalName), u]));
+  expect(byUpn.size).toBe(USERS);
+  for (let i = 0; i < USERS; i++) {
+    const u = byUpn.get(upn(i))!;
+    expect([u.assignedLicenses, u.manager]).toEqual([[{ disabledPlans: [], skuId: E3 }], i > 0 ? byUpn.get(upn(Math.floor(i / 4)))!.id : null]);
+  }
+  const log = h.sim.requests.list();
+  expect(log.filter((e) => e.method === 'POST' && e.url === '/users' && e.status === 201)).toHaveLength(USERS);
+  expect(log.filter((e) => e.url.endsWith('/assignLicense') && e.status === 200)).toHaveLength(USERS);
+});
