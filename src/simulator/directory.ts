@@ -151,7 +151,11 @@ export class Directory {
     const user: UserObject = {
       kind: 'user',
       id,
-      props: { businessPhones: [], assignedLicenses: [], otherMails: [], createdDateTime: new Date().toISOString(), ...props, id },
+      props: {
+        businessPhones: [], assignedLicenses: [], otherMails: [], createdDateTime: new Date().toISOString(),
+        proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
+        ...props, id,
+      },
       password: typeof password === 'string' ? password : undefined,
       seq: 0,
     };

@@ -61,6 +61,20 @@ function checkValues(input: Json): void {
   if (ext && Object.values(ext).some((v) => typeof v === 'string' && v.length > 1024)) throw lengthExceeded('onPremisesExtensionAttributes', 'User');
 }
 
+// Setting mail adds SMTP:mail to proxyAddresses, which are unique across directory objects; Graph
+// refuses a mail another object already holds as a proxy address.
+function checkMailUnique(dir: Directory, mail: unknown, selfId?: string): void {
+  if (typeof mail !== 'string') return;
+  const proxy = `smtp:${mail.toLowerCase()}`;
+  for (const u of dir.users.values()) {
+    if (u.id === selfId) continue;
+    if (((u.props.proxyAddresses as string[] | undefined) ?? []).some((p) => p.toLowerCase() === proxy)) {
+      const message = 'Another object with the same value for property proxyAddresses already exists.';
+      throw badRequest(message, [{ code: 'ObjectConflict', message, target: 'proxyAddresses' }]);
+    }
+  }
+}
+
 function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string): void {
   if (typeof value !== 'string') return;
   for (const u of dir.users.values())
@@ -77,6 +91,7 @@ export function checkUserCreate(dir: Directory, input: Json): void {
     throw badRequest('One or more properties contains invalid values.');
   checkPassword((input.passwordProfile as Json).password);
   checkImmutableIdUnique(dir, input.onPremisesImmutableId);
+  checkMailUnique(dir, input.mail);
 }
 
 // App-only password resets need, besides User.ReadWrite.All, a directory role that may reset
@@ -97,4 +112,5 @@ export function checkUserUpdate(dir: Directory, user: UserObject, input: Json): 
   }
   if (input.passwordProfile) checkPassword((input.passwordProfile as Json).password);
   checkImmutableIdUnique(dir, input.onPremisesImmutableId, user.id);
+  checkMailUnique(dir, input.mail, user.id);
 }

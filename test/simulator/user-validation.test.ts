@@ -112,3 +112,15 @@ test('PATCH applies only what it names and keeps UPN uniqueness', async () => {
   const state = h.sim.state.snapshot().users.find((u) => u.id === id)!;
   expect(state).toMatchObject({ userPrincipalName: 'adele.vance@contoso.com', mail: 'adele.vance@contoso.com', proxyAddresses: ['SMTP:adele.vance@contoso.com'], displayName: 'Adele Vance' });
 });
+
+test('a mail another user holds as a proxy address is an ObjectConflict on proxyAddresses', async () => {
+  const message = 'Another object with the same value for property proxyAddresses already exists.';
+  const { id } = await h.client.api('/users').post(newUser('adele@contoso.com', { mail: 'adele@contoso.com' }));
+  expect((await post(newUser('adele2@contoso.com', { mailNickname: 'adele2', mail: 'ADELE@contoso.com' }))).body.error).toEqual({
+    code: 'Request_BadRequest', message, details: [{ code: 'ObjectConflict', message, target: 'proxyAddresses' }], innerError,
+  });
+  const other = await h.client.api('/users').post(newUser('adele2@contoso.com', { mailNickname: 'adele2' }));
+  expect((await graphError(h.client.api(`/users/${other.id}`).patch({ mail: 'adele@contoso.com' }))).body.error.details[0].target).toBe('proxyAddresses');
+  await h.client.api(`/users/${id}`).patch({ mail: 'adele@contoso.com' });
+  expect((await graphError(h.client.api(`/users/${id}`).patch({ mail: 'megan.bowen@contoso.com' }))).body.error.message).toBe(message);
+});
