@@ -1,0 +1,155 @@
+// SCIM ingress benchmark (issue 2): 100,000 seeded users; the bridge against a bare express +
+// better-sqlite3 handler doing the same SQL work (bench/baseline-scim.ts), measured in the same
+// run, alternating which server goes first, with medians over several rounds.
+// Each server runs alone in its own child process (its RSS is its own); autocannon runs here.
+// Targets: each scenario >= 0.5 of the baseline's requests/s; filter-by-userName p99 < 10 ms;
+// bridge resident memory < 300 MB.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startChildServer, type ChildServer } from './lib/child-server';
+import { measureLatency, type LatencyFigures } from './lib/latency';
+import { runLoad, type AutocannonRequest, type LoadFigures } from './lib/load';
+import { benchUser, benchUserName } from './lib/scim-users';
+import { seedBridgeStore, BENCH_SOURCE, BENCH_TOKEN } from './lib/scim-seed';
+import { fmt, mb, median, table, type Verdict } from './lib/stats';
+import { compareShapes } from './lib/scim-shape';
+
+export interface ScimBenchOptions {
+  users?: number;
+  rounds?: number;
+  seconds?: number;
+  connections?: number;
+}
+
+type Scenario = 'POST /Users' | 'GET filter userName eq' | 'GET list page (100)' | 'GET filter, 1 connection';
+// Throughput with `connections` concurrent clients; then latency of the filter alone with one
+// client at a time, so that its p99 is the request's own time rather than queueing behind nine others.
+const SCENARIOS: Scenario[] = ['POST /Users', 'GET filter userName eq', 'GET list page (100)', 'GET filter, 1 connection'];
+const THROUGHPUT: Scenario[] = ['POST /Users', 'GET filter userName eq', 'GET list page (100)'];
+type Figures = LoadFigures | LatencyFigures;
+const headers = { Authorization: `Bearer ${BENCH_TOKEN}`, 'Content-Type': 'application/scim+json' };
+const rand = (n: number) => Math.floor(Math.random() * n);
+
+const filterPath = (users: number) => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${benchUserName(rand(users))}"`)}`;
+
+function requestsFor(scenario: Scenario, users: number, tag: string): AutocannonRequest[] {
+  if (scenario === 'POST /Users') {
+    let n = 0;
+    return [{ method: 'POST', path: '/scim/v2/Users', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify(benchUser(`${tag}-${n++}`)) }) }];
+  }
+  if (scenario === 'GET filter userName eq' || scenario === 'GET filter, 1 connection') {
+    return [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: filterPath(users) }) }];
+  }
+  // A page in the middle of the collection: startIndex within 5% of users / 2.
+  const from = Math.floor(users * 0.45);
+  return [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: `/scim/v2/Users?startIndex=${from + 1 + rand(Math.floor(users / 10))}&count=100` }) }];
+}
+
+interface Servers {
+  bridge: ChildServer;
+  baseline: ChildServer;
+}
+
+/**
+ * Waits until a server has worked off the requests still queued when the load generator stopped
+ * (a slow endpoint keeps a server busy after autocannon's clock ends), so that they do not leak
+ * into the next measurement: a cheap request must come back quickly twice in a row.
+ */
+async function settle(url: string): Promise<void> {
+  let quick = 0;
+  const until = Date.now() + 60_000;
+  while (quick < 2 && Date.now() < until) {
+    const started = performance.now();
+    await fetch(`${url}/scim/v2/ServiceProviderConfig`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    quick = performance.now() - started < 20 ? quick + 1 : 0;
+  }
+}
+
+// The list page is slow at 100,000 users; two clients keep the server busy without queueing
+// seconds of work behind the end of each run.
+const clientsFor = (scenario: Scenario, connections: number) => (scenario === 'GET list page (100)' ? Math.min(2, connections) : connections);
+
+async function startServers(dir: string, bridgeDb: string): Promise<Servers> {
+  const baselineDb = path.join(dir, 'baseline.sqlite');
+  copyFileSync(bridgeDb, baselineDb);
+  const bridge = await startChildServer(path.join(__dirname, 'lib/bridge-server.ts'), { database: bridgeDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE });
+  const baseline = await startChildServer(path.join(__dirname, 'lib/baseline-server.ts'), { database: baselineDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE });
+  return { bridge, baseline };
+}
+
+export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ verdicts: Verdict[] }> {
+  const { users = 100_000, rounds = 3, seconds = 4, connections = 10 } = options;
+  const dir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-'));
+  const bridgeDb = path.join(dir, 'bridge.sqlite');
+  let servers: Servers | undefined;
+  try {
+    const seeded = seedBridgeStore(bridgeDb, users);
+    console.log(`seeded ${fmt(users, 0)} users through the store's write path in ${fmt(seeded.ms / 1000, 1)} s (${fmt(seeded.bytes / 1048576, 1)} MB file)`);
+    servers = await startServers(dir, bridgeDb);
+    console.log(`bridge pid ${servers.bridge.pid} at ${servers.bridge.url}; baseline pid ${servers.baseline.pid} at ${servers.baseline.url}`);
+    console.log(await compareShapes(servers.bridge.url, servers.baseline.url, headers, users));
+
+    const results: Record<Scenario, { bridge: Figures[]; baseline: Figures[] }> = Object.fromEntries(
+      SCENARIOS.map((s) => [s, { bridge: [], baseline: [] }]),
+    ) as never;
+    for (const scenario of THROUGHPUT) {
+      for (const name of ['bridge', 'baseline'] as const) {
+        await runLoad({ url: servers[name].url, connections: clientsFor(scenario, connections), durationSeconds: 1, requests: requestsFor(scenario, users, `warm-${name}`) });
+        await settle(servers[name].url);
+      }
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const scenario of SCENARIOS) {
+        const order = round % 2 ? (['bridge', 'baseline'] as const) : (['baseline', 'bridge'] as const);
+        for (const name of order) {
+          const figures =
+            scenario === 'GET filter, 1 connection'
+              ? await measureLatency(servers[name].url, () => filterPath(users), headers, seconds)
+              : await runLoad({ url: servers[name].url, connections: clientsFor(scenario, connections), durationSeconds: seconds, requests: requestsFor(scenario, users, `r${round}-${name}`) });
+          await settle(servers[name].url);
+          results[scenario][name].push(figures);
+          if (figures.failed) console.log(`  ! ${name} ${scenario}: ${figures.failed} failed responses ${'statuses' in figures ? JSON.stringify(figures.statuses) : ''}`);
+        }
+      }
+      console.log(`round ${round}/${rounds} done`);
+    }
+    return report(results, await servers.bridge.memory(), await servers.baseline.memory(), { users, rounds, seconds, connections });
+  } finally {
+    await servers?.bridge.stop();
+    await servers?.baseline.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(
+  results: Record<Scenario, { bridge: Figures[]; baseline: Figures[] }>,
+  bridgeMem: { rss: number; peakRss: number },
+  baselineMem: { rss: number; peakRss: number },
+  run: { users: number; rounds: number; seconds: number; connections: number },
+): { verdicts: Verdict[] } {
+  const verdicts: Verdict[] = [];
+  const rows: string[][] = [];
+  for (const scenario of SCENARIOS) {
+    const b = results[scenario].bridge;
+    const base = results[scenario].baseline;
+    const ratio = median(b.map((x) => x.rps)) / median(base.map((x) => x.rps));
+    rows.push([
+      scenario,
+      fmt(median(b.map((x) => x.rps)), 0), fmt(median(base.map((x) => x.rps)), 0), fmt(ratio, 2),
+      fmt(median(b.map((x) => x.p50)), 2), fmt(median(b.map((x) => x.p99)), 2), fmt(median(base.map((x) => x.p99)), 2),
+      b.map((x) => fmt(x.rps, 0)).join(' '),
+    ]);
+    if (THROUGHPUT.includes(scenario)) verdicts.push({ bench: 'scim', target: `${scenario}: req/s >= 0.5 x baseline`, measured: `${fmt(ratio, 2)} x`, pass: ratio >= 0.5 });
+  }
+  const filterP99 = median(results['GET filter, 1 connection'].bridge.map((x) => x.p99));
+  const loadedP99 = median(results['GET filter userName eq'].bridge.map((x) => x.p99));
+  verdicts.push({ bench: 'scim', target: `filter userName eq p99 < 10 ms at ${fmt(run.users, 0)} users`, measured: `${fmt(filterP99, 2)} ms (${fmt(loadedP99, 2)} ms with ${run.connections} clients)`, pass: filterP99 < 10 });
+  verdicts.push({ bench: 'scim', target: 'bridge peak RSS < 300 MB', measured: mb(bridgeMem.peakRss), pass: bridgeMem.peakRss < 300 * 1048576 });
+  console.log(`\n${fmt(run.users, 0)} users seeded; ${run.rounds} rounds x ${run.seconds} s per scenario and server, alternating which goes first;`);
+  console.log(`${run.connections} autocannon clients (list page: ${clientsFor('GET list page (100)', run.connections)}); latency run: 1 client, sub-ms timer; medians over rounds`);
+  console.log(table(['scenario', 'bridge req/s', 'baseline req/s', 'ratio', 'bridge p50 ms', 'bridge p99 ms', 'baseline p99 ms', 'bridge req/s per round'], rows));
+  console.log(`resident memory: bridge ${mb(bridgeMem.rss)} now, ${mb(bridgeMem.peakRss)} peak; baseline ${mb(baselineMem.rss)} now, ${mb(baselineMem.peakRss)} peak`);
+  for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.measured}`);
+  return { verdicts };
+}
