@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   dataDir?: string;
   /** Default page size of collections (Graph's is 100). */
   pageSize?: number;
+  /** Request log entries kept, oldest dropped first (default 200,000). */
+  requestLogLimit?: number;
 }
 
 export interface SimulatorState {
@@ -91,7 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const clock = createClock(options.timeScale ?? 1);
   const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100 };
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
-  const log = new RequestLog();
+  const log = new RequestLog(options.requestLogLimit);
   const faults = new FaultInjector();
   const core: SimCore = { ctx, throttle, faults, log, batch: runBatch };
   const reset = () => {

@@ -20,7 +20,7 @@ export class RequestLog {
   private entries: LoggedRequest[] = [];
   private seq = 0;
 
-  constructor(private readonly limit = 20_000) {}
+  constructor(private readonly limit = 200_000) {}
 
   /** Response bodies of successful reads are not kept: they are large and say nothing a test asserts on writes. */
   add(entry: Omit<LoggedRequest, 'seq' | 'time'>): void {
