@@ -49,6 +49,7 @@ export function createAdminQueries(db: Database) {
         attempts, next_attempt_at AS nextAttemptAt, last_error AS lastError, deleted
       FROM sync_state WHERE state <> 'synced' OR desired_version > applied_version
       ORDER BY dirty_seq LIMIT ?`),
+    pendingDeprovisions: db.prepare(`SELECT count(*) FROM sync_state WHERE deleted = 1 AND desired_version > applied_version`).pluck(),
     drift: db.prepare(`SELECT at, action, resource_type AS resourceType, resource_id AS resourceId, detail
       FROM audit WHERE action LIKE 'drift%' ORDER BY seq DESC LIMIT ?`),
   };
@@ -99,6 +100,10 @@ export function createAdminQueries(db: Database) {
           attribution: attribution.get(r.id) ?? {},
         })),
       };
+    },
+    /** Deleted resources whose Graph deprovisioning is still to do (held ones included). */
+    pendingDeprovisions(): number {
+      return q.pendingDeprovisions.get() as number;
     },
     queue(limit: number): unknown[] {
       return q.queue.all(limit);

@@ -5,11 +5,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Mode, SourceConfig } from '../config';
 import { dirSyncEnabledFor } from '../graph/identity';
+import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
 import { createGroupStore } from './groups';
 import { migrate } from './migrations';
 import { createResourceQueries } from './queries';
+import { createOwnershipStore } from './ownership';
+import { createSourceTokenStore } from './source-tokens';
 import { createSourceStore } from './sources';
 import { createSyncStore } from './sync-state';
 import { createUserStore } from './users';
@@ -58,6 +61,11 @@ export function openStore(path: string, options: OpenStoreOptions) {
     audit,
     attribution,
     queries: createResourceQueries(db),
+    /** Read-only views for the dashboard and the CLI. */
+    admin: createAdminQueries(db),
+    /** Sources added by `sources add` (token hashes only). */
+    sourceTokens: createSourceTokenStore(db),
+    ownership: createOwnershipStore(db),
     /** Runs fn in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();

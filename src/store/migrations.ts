@@ -143,6 +143,18 @@ export const migrations: readonly Migration[] = [
     // The display a client sent with a member (Entra sends it, and reads it back).
     sql: `ALTER TABLE memberships ADD COLUMN display TEXT;`,
   },
+  {
+    version: 3,
+    name: 'managed source tokens',
+    // Sources added with `sources add`: only the sha256 of their token is kept.
+    sql: `CREATE TABLE source_tokens (
+        id TEXT PRIMARY KEY,
+        token_sha256 TEXT NOT NULL,
+        directories TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        rotated_at TEXT
+      ) WITHOUT ROWID;`,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -1,0 +1,91 @@
+// `preflight`, `status`, `plan`, `retry`, `approve-deletions`, `reconcile`: one-shot commands
+// that open the same store as a running `serve` (SQLite WAL allows both).
+import { loadConfig } from '../config';
+import { createLogger } from '../log';
+import { openRuntime, type Runtime } from '../main';
+import type { Mode } from '../config';
+
+async function withRuntime<T>(configFile: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig({ file: configFile });
+  const runtime = await openRuntime(config, { logger: createLogger(process.env.BRIDGE_LOG_LEVEL ?? 'warn') });
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const print = (line = '') => process.stdout.write(`${line}\n`);
+
+export function preflight(configFile?: string): Promise<number> {
+  return withRuntime(configFile, async (rt) => {
+    const result = await rt.engine.preflight();
+    print(`mode: ${rt.config.mode}`);
+    for (const reason of result.blocked) print(`BLOCKED: ${reason}`);
+    for (const warning of result.warnings) print(`warning: ${warning}`);
+    print(result.ok ? 'preflight passed' : 'preflight failed: the sync engine stays blocked; SCIM ingress keeps accepting');
+    return result.ok ? 0 : 1;
+  });
+}
+
+export function status(configFile: string | undefined, opts: { json?: boolean }): Promise<number> {
+  return withRuntime(configFile, async (rt) => {
+    const s = rt.engine.status();
+    const blocked = rt.store.sync.blockedReason();
+    const report = {
+      mode: rt.config.mode,
+      blocked,
+      counts: rt.store.admin.countsByState(),
+      queueDepth: s.queueDepth,
+      lastErrors: s.lastErrors,
+      pendingDeletions: rt.store.admin.pendingDeprovisions(),
+    };
+    if (opts.json) print(JSON.stringify(report, null, 2));
+    else {
+      print(`mode: ${report.mode}`);
+      print(`engine: ${blocked ? `blocked: ${blocked}` : 'not blocked'}`);
+      print(`resources: ${Object.entries(report.counts).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      print(`queue: ${report.queueDepth} due, ${report.pendingDeletions} deprovisions pending`);
+      for (const e of report.lastErrors) print(`error ${e.type} ${e.id}: ${e.lastError}`);
+    }
+    return blocked ? 1 : 0;
+  });
+}
+
+export function plan(configFile: string | undefined, opts: { mode?: string; json?: boolean }): Promise<number> {
+  return withRuntime(configFile, async (rt) => {
+    await rt.engine.preflight().catch(() => undefined);
+    const writes = rt.engine.plan({ mode: opts.mode as Mode | undefined });
+    if (opts.json) print(JSON.stringify(writes, null, 2));
+    else {
+      print(opts.mode ? `switching ${rt.config.mode} -> ${opts.mode} would write:` : 'pending Graph writes:');
+      for (const w of writes) print(`${w.method} ${w.url}${w.body ? ` ${JSON.stringify(w.body)}` : ''}`);
+      print(`${writes.length} write(s)`);
+    }
+    return 0;
+  });
+}
+
+export function retry(configFile: string | undefined, opts: { user?: string; group?: string }): Promise<number> {
+  return withRuntime(configFile, async (rt) => {
+    const n = opts.user ? rt.engine.retry('User', opts.user) : opts.group ? rt.engine.retry('Group', opts.group) : rt.engine.retry();
+    print(`${n} resource(s) queued for retry`);
+    return 0;
+  });
+}
+
+export function approveDeletions(configFile?: string): Promise<number> {
+  return withRuntime(configFile, async (rt) => {
+    const { approved } = rt.engine.approveDeletions();
+    print(`${approved} deprovision(s) approved`);
+    return 0;
+  });
+}
+
+export function reconcile(configFile: string | undefined, opts: { full?: boolean }): Promise<number> {
+  return withRuntime(configFile, async (rt) => {
+    const summary = await rt.engine.reconcile({ full: Boolean(opts.full) });
+    print(JSON.stringify(summary, null, 2));
+    return summary.errors?.length ? 1 : 0;
+  });
+}

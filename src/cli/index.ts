@@ -1,0 +1,110 @@
+// `scim-graph-bridge <command>`: each command loads config once and hands it down.
+import { Command } from 'commander';
+import { ConfigError } from '../config';
+import { runGraphSim } from '../simulator/cli';
+import * as engineCommands from './engine-commands';
+import * as serveCommands from './serve';
+import * as sourceCommands from './source-commands';
+
+const program = new Command('scim-graph-bridge')
+  .description('SCIM 2.0 server that provisions Microsoft Entra ID through Microsoft Graph')
+  .option('-c, --config <file>', 'JSON config file (else BRIDGE_CONFIG)');
+
+function configFile(): string | undefined {
+  return program.opts().config;
+}
+
+function run(action: (...args: any[]) => Promise<number | void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    try {
+      const code = await action(...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+program
+  .command('serve')
+  .description('serve SCIM, the admin dashboard and the sync engine')
+  .action(run(async () => serveCommands.serve(configFile())));
+
+program
+  .command('preflight')
+  .description('check the tenant against the configured mode; exits non-zero with each reason')
+  .action(run(async () => engineCommands.preflight(configFile())));
+
+program
+  .command('status')
+  .description('engine state, counts by sync state, errors and pending deletions')
+  .option('--json', 'print JSON')
+  .action(run(async (opts) => engineCommands.status(configFile(), opts)));
+
+program
+  .command('plan')
+  .description('the Graph writes pending now, or what a mode change would write')
+  .option('--mode <mode>', 'show what switching to this mode would write')
+  .option('--json', 'print JSON')
+  .action(run(async (opts) => engineCommands.plan(configFile(), opts)));
+
+program
+  .command('retry')
+  .description('retry resources in error (all, or one)')
+  .option('--user <id>', 'one user')
+  .option('--group <id>', 'one group')
+  .action(run(async (opts) => engineCommands.retry(configFile(), opts)));
+
+program
+  .command('approve-deletions')
+  .description('let deprovisioning paused by the deletion threshold go ahead')
+  .action(run(async () => engineCommands.approveDeletions(configFile())));
+
+program
+  .command('reconcile')
+  .description('compare Graph with the applied state and revert drift')
+  .option('--full', 'every managed resource, not only the delta since the last check')
+  .action(run(async (opts) => engineCommands.reconcile(configFile(), opts)));
+
+const sources = program.command('sources').description('SCIM sources (IdP connectors) and their tokens');
+sources
+  .command('add <id>')
+  .description('add a source and print its new token')
+  .option('--directory <id>', 'an AD directory whose users this source carries (repeatable)', (v, all: string[]) => [...all, v], [])
+  .action(run(async (id, opts) => sourceCommands.add(configFile(), id, opts)));
+sources
+  .command('rotate <id>')
+  .description('replace a source token and print the new one')
+  .action(run(async (id) => sourceCommands.rotate(configFile(), id)));
+sources
+  .command('list')
+  .description('list sources (never their tokens)')
+  .action(run(async () => sourceCommands.list(configFile())));
+
+program
+  .command('users')
+  .description('user administration')
+  .command('transfer <userId> <toSource>')
+  .description('move ownership of a user to another source')
+  .action(run(async (userId, toSource) => sourceCommands.transferUser(configFile(), userId, toSource)));
+
+program
+  .command('graph-sim')
+  .description('serve the Graph simulator alone')
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .action(run(async () => {
+        const at = process.argv.indexOf('graph-sim');
+    await runGraphSim(process.argv.slice(at + 1));
+  }));
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,149 @@
+// Composition root: load config, open the store, start the Graph simulator when no tenant is
+// configured, build the SCIM app and the admin surface, start the sync engine.
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { createAdminData } from './admin/data';
+import { createGraphLog, type GraphLog } from './admin/graph-log';
+import { type BridgeMetrics, createMetrics } from './admin/metrics';
+import { createAdminRouter } from './admin/router';
+import type { AdminDataSource } from './admin/types';
+import { type Config, loadConfig, usesSimulator } from './config';
+import { createGraphClient } from './graph/client';
+import { createLogger, type Logger } from './log';
+import { createApp } from './scim/app';
+import { type RunningSimulator, startSimulator } from './simulator';
+import { demoSeed } from './demo-tenant';
+import { openStore, type Store } from './store';
+import type { ManagedSource } from './store/source-tokens';
+import { createSyncEngine } from './sync/engine';
+
+export interface Runtime {
+  /** The config in effect: the file's, plus sources added by `sources add` and a minted default. */
+  config: Config;
+  /** Tokens minted at this start (source id -> token), printed once and never logged. */
+  mintedTokens: Record<string, string>;
+  logger: Logger;
+  store: Store;
+  simulator?: RunningSimulator;
+  graphConfig: Config['graph'];
+  engine: ReturnType<typeof createSyncEngine>;
+  graphLog: GraphLog;
+  metrics: BridgeMetrics;
+  /** The read side of the dashboard, /healthz and the CLI's status. */
+  admin(): AdminDataSource;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Start the embedded simulator when no tenant is configured (serve, preflight); default true. */
+  simulator?: boolean;
+  /** Make a `default` source with a fresh token when no source is configured (serve). */
+  mintDefaultSource?: boolean;
+}
+
+/** Opens everything the bridge runs on, without listening: the shared start of `serve` and the CLI commands. */
+export async function openRuntime(baseConfig: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources });
+  const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
+  store.sources.sync(config.sources);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  let simulator: RunningSimulator | undefined;
+  let graphConfig = config.graph;
+  if (usesSimulator(config) && options.simulator !== false) {
+    const sim = config.graph.simulator;
+    simulator = await startSimulator({
+      port: sim.port,
+      seed: sim.seedFile ?? demoSeed(),
+      timeScale: sim.timeScale,
+      throttling: sim.throttling,
+      dataDir: config.database === ':memory:' ? undefined : dirname(resolve(config.database)),
+    });
+    graphConfig = Object.freeze({
+      ...config.graph,
+      baseUrl: simulator.url,
+      authorityHost: simulator.authorityHost,
+      tenantId: simulator.tenantId,
+      clientId: simulator.clientId,
+      clientSecret: simulator.clientSecret,
+      caFile: simulator.caFile,
+    });
+  }
+  let admin: AdminDataSource | undefined;
+  const metrics = createMetrics(() => admin);
+  const graphLog = createGraphLog(500, (e) => metrics.graphRequests.inc({ method: e.method, status: String(e.status) }));
+  const graph = graphLog.wrap(createGraphClient(graphConfig, { logger: logger.child({ component: 'graph' }) }));
+  const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
+  const runtime: Runtime = {
+    config,
+    mintedTokens: minted,
+    logger,
+    store,
+    simulator,
+    graphConfig,
+    engine,
+    graphLog,
+    metrics,
+    admin: () => (admin ??= createAdminData({ config, runtime })),
+    async close() {
+      await engine.stop();
+      await simulator?.close();
+      store.close();
+    },
+  };
+  return runtime;
+}
+
+export interface Bridge extends Runtime {
+  server: Server;
+  scimUrl: string;
+  adminToken: string;
+}
+
+/**
+ * Configured sources, then those added with `sources add` (token hashes from the store), and
+ * a `default` source with a fresh token when there are none, so `npm start` works on a fresh clone.
+ */
+function effectiveSources(config: Config, managed: ManagedSource[], mintDefault: boolean): { config: Config; minted: Record<string, string> } {
+  const configured = new Set(config.sources.map((s) => s.id));
+  const sources: unknown[] = [
+    ...config.sources,
+    ...managed.filter((m) => !configured.has(m.id)).map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories })),
+  ];
+  const minted: Record<string, string> = {};
+  if (sources.length === 0 && mintDefault) {
+    minted.default = randomBytes(32).toString('base64url');
+    sources.push({ id: 'default', token: minted.default });
+  }
+  if (sources.length === config.sources.length) return { config, minted };
+  return { config: loadConfig({ env: {}, overrides: { ...structuredClone(config), sources } }), minted };
+}
+
+export async function startBridge(baseConfig: Config, options: RuntimeOptions = {}): Promise<Bridge> {
+  const runtime = await openRuntime(baseConfig, { mintDefaultSource: true, ...options });
+  const { config } = runtime;
+  const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
+  const app = createApp({ config, store: runtime.store, logger: runtime.logger.child({ component: 'scim' }) });
+  app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
+  const server = await new Promise<Server>((resolveListen, reject) => {
+    const s = app.listen(config.port, config.host, () => resolveListen(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  runtime.engine.start();
+  return {
+    ...runtime,
+    server,
+    scimUrl: `http://${shownHost}:${port}/scim/v2`,
+    adminToken,
+    async close() {
+      await new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections?.();
+      await runtime.close();
+    },
+  };
+}
+
