@@ -92,7 +92,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const logger = options.logger.child({ component: 'sync' });
   const graphConfig = options.graphConfig ?? config.graph;
   const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient, graphConfig);
-  const throttle = createThrottle(config.graph.writeBudget, clock, { marginMs: config.graph.writeBudget.perSeconds * 20 });
+  const throttle = createThrottle(config.graph.writeBudget, clock, { margin: 0.02 });
   const exec = createExecutor({ graph, throttle, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
   let queries: SyncEngineQueries | null = null;

@@ -1,10 +1,10 @@
 // Write-budget scheduler: Microsoft's identity limit is 3,000 writes per 150 s per app and
-// tenant (learn.microsoft.com/graph/throttling-limits, "Identity and access service limits").
-// A token bucket whose tokens come back exactly `perSeconds` after they were spent: in any
-// window of that length at most `writes` are sent, so the budget is never exceeded (a bucket
-// refilled continuously from full could spend twice its size in one window). Each write of a
-// $batch spends one token. Retry-After and per-item 429s pause every acquisition until the time
-// Graph named.
+// tenant (learn.microsoft.com/graph/throttling-limits, "Identity and access service limits"),
+// enforced as a token bucket: `writes` tokens, refilled continuously at writes/perSeconds. The
+// engine keeps its own bucket of the same size, refilled a little slower (`margin`), and spends a
+// token per write (each item of a $batch) before sending, so it never asks for more than the
+// budget allows over any interval. Retry-After and per-item 429s pause every acquisition until
+// the time Graph named (a restart may find Graph's bucket emptier than ours).
 import type { Clock } from './clock';
 
 export interface WriteBudget {
@@ -19,46 +19,41 @@ export interface Throttle {
   pause(ms: number): void;
   /** Writes that would be sent now without waiting. */
   available(): number;
-  /** Writes spent within the current window. */
+  /** Writes spent since the start. */
   spent(): number;
   pausedUntil(): number;
 }
 
-export function createThrottle(budget: WriteBudget, clock: Clock, options: { marginMs?: number } = {}): Throttle {
+export function createThrottle(budget: WriteBudget, clock: Clock, options: { margin?: number } = {}): Throttle {
   if (!(budget.writes > 0) || !(budget.perSeconds > 0)) throw new RangeError('write budget must be positive');
-  const windowMs = budget.perSeconds * 1000 + (options.marginMs ?? 0);
-  // Timestamps of spent writes, oldest first; a ring would be leaner, an array of 3,000 is fine.
-  const spentAt: number[] = [];
-  let head = 0;
+  const capacity = budget.writes;
+  const ratePerMs = (budget.writes / (budget.perSeconds * 1000)) * (1 - (options.margin ?? 0));
+  let tokens = capacity;
+  let updated = clock.now();
   let pauseUntil = 0;
+  let spentTotal = 0;
   let queue: Promise<void> = Promise.resolve();
 
-  const expire = (now: number) => {
-    while (head < spentAt.length && spentAt[head] + windowMs <= now) head++;
-    if (head > 4096) {
-      spentAt.splice(0, head);
-      head = 0;
-    }
+  const refill = (now: number) => {
+    tokens = Math.min(capacity, tokens + (now - updated) * ratePerMs);
+    updated = now;
   };
-  const inWindow = () => spentAt.length - head;
 
   async function take(n: number): Promise<void> {
-    const want = Math.min(n, budget.writes);
+    const want = Math.min(n, capacity);
     for (;;) {
       const now = clock.now();
       if (pauseUntil > now) {
         await clock.sleep(pauseUntil - now);
         continue;
       }
-      expire(now);
-      const free = budget.writes - inWindow();
-      if (free >= want) {
-        for (let i = 0; i < want; i++) spentAt.push(now);
+      refill(now);
+      if (tokens >= want) {
+        tokens -= want;
+        spentTotal += want;
         return;
       }
-      // The (want - free)-th oldest spent write frees the last token we need.
-      const freedAt = spentAt[head + (want - free) - 1] + windowMs;
-      await clock.sleep(Math.max(1, freedAt - now));
+      await clock.sleep(Math.max(1, Math.ceil((want - tokens) / ratePerMs)));
     }
   }
 
@@ -75,13 +70,10 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
     available() {
       const now = clock.now();
       if (pauseUntil > now) return 0;
-      expire(now);
-      return budget.writes - inWindow();
+      refill(now);
+      return Math.floor(tokens);
     },
-    spent() {
-      expire(clock.now());
-      return inWindow();
-    },
+    spent: () => spentTotal,
     pausedUntil: () => pauseUntil,
   };
 }
