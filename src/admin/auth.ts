@@ -31,7 +31,8 @@ export function bearerToken(req: Request): string | undefined {
 export function requireAdmin(adminToken: string) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (tokenMatches(adminToken, bearerToken(req) ?? cookieToken(req))) return next();
-    if (req.accepts(['html', 'json']) === 'html' && req.method === 'GET') {
+    // A browser asking for a page goes to sign-in; API clients get a 401 they can act on.
+    if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
       res.redirect(302, `${req.baseUrl}/login`);
       return;
     }

@@ -1,0 +1,202 @@
+// The command line as an operator runs it: `serve` (what `npm start` runs) printing the SCIM URL
+// and a fresh token, BRIDGE_CONFIG with BRIDGE_MODE overriding the file, `preflight` exit codes,
+// `sources add|rotate|list`, `users transfer` and `status`.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import request from 'supertest';
+
+jest.setTimeout(90_000);
+
+const ROOT = resolve(__dirname, '../..');
+const BIN = join(ROOT, 'bin/scim-graph-bridge.js');
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const EXT = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
+
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, BRIDGE_LOG_LEVEL: 'warn' };
+  return { ...env, ...extra };
+}
+
+/** Starts `serve` and resolves with what it printed once the SCIM URL is out. */
+function serve(env: Record<string, string>): Promise<{ child: ChildProcess; out: () => string; scimUrl: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  return new Promise((done, fail) => {
+    const timer = setInterval(() => {
+      const m = /^Admin dashboard: .*$/m.exec(out) && /^SCIM base URL: (\S+)$/m.exec(out);
+      if (m) {
+        clearInterval(timer);
+        done({ child, out: () => out, scimUrl: m[1] });
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      fail(new Error(`serve exited ${code}: ${out}`));
+    });
+  });
+}
+
+function cli(args: string[], env: Record<string, string>) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+test('serve with no config prints the SCIM URL and a fresh token, provisions through the embedded simulator, and stops on SIGTERM', async () => {
+  const db = join(dir, 'bridge.sqlite');
+  const { child, out, scimUrl } = await serve({ BRIDGE_PORT: '0', BRIDGE_DATABASE: db });
+  expect(scimUrl).toMatch(/^http:\/\/localhost:\d+\/scim\/v2$/);
+  const token = /^Bearer token \(source "default"\): (\S+)$/m.exec(out())![1];
+  expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(out()).toMatch(/^Graph: embedded simulator at https:\/\/127\.0\.0\.1:\d+ /m);
+
+  const denied = await request(scimUrl).get('/Users').set('Authorization', 'Bearer wrong');
+  expect(denied.status).toBe(401);
+  const created = await request(scimUrl)
+    .post('/Users')
+    .set('Authorization', `Bearer ${token}`)
+    .set('Content-Type', 'application/scim+json')
+    .send({ schemas: [USER_SCHEMA], userName: 'grace@example.com', displayName: 'Grace Hopper' });
+  expect(created.status).toBe(201);
+  const synced = await until(async () => {
+    const r = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);
+    return r.body[EXT].syncState === 'synced' ? r.body : undefined;
+  });
+  expect(synced[EXT]).toEqual({ source: 'default', dirSyncEnabled: false, graphId: expect.any(String), syncState: 'synced' });
+
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+});
+
+test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflight blocks on the tenant switch and ingress still accepts', async () => {
+  const token = 'config-file-token-abcdefghijklmnop';
+  const configFile = join(dir, 'bridge.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      mode: 'profile-sync',
+      database: join(dir, 'bridge.sqlite'),
+      sources: [{ id: 'entra', tokenSha256: createHash('sha256').update(token).digest('hex') }],
+    }),
+  );
+  const env = { BRIDGE_CONFIG: configFile, BRIDGE_MODE: 'user-sync', BRIDGE_PORT: '0' };
+
+  const pre = cli(['preflight'], env);
+  expect(pre.code).toBe(1);
+  expect(pre.stdout).toContain('mode: user-sync');
+  expect(pre.stdout).toMatch(/^BLOCKED: .*graph\.allowTenantDirSync.*$/m);
+
+  const { scimUrl, out } = await serve(env);
+  expect(out()).not.toContain('Bearer token (source');
+  const created = await request(scimUrl)
+    .post('/Users')
+    .set('Authorization', `Bearer ${token}`)
+    .send({ schemas: [USER_SCHEMA], userName: 'linus@example.com' });
+  expect(created.status).toBe(201);
+  const blocked = await until(async () => {
+    const r = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);
+    return r.body[EXT].syncState === 'blocked' ? r.body : undefined;
+  });
+  expect(blocked[EXT]).toEqual({
+    source: 'entra',
+    dirSyncEnabled: true,
+    syncState: 'blocked',
+    lastSyncError: expect.stringContaining('graph.allowTenantDirSync'),
+  });
+  const health = await request(scimUrl.replace(/\/scim\/v2$/, '')).get('/healthz');
+  expect(health.body.status).toBe('blocked');
+  expect(health.body.engine.reasons).toEqual([expect.stringContaining('graph.allowTenantDirSync')]);
+});
+
+test('sources add, list and rotate: the token is printed once and only its hash is kept', async () => {
+  const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite') };
+  const added = cli(['sources', 'add', 'onelogin', '--directory', 'corp.example.com'], env);
+  expect(added.code).toBe(0);
+  const token = /^token: (\S+)$/m.exec(added.stdout)![1];
+  expect(cli(['sources', 'add', 'onelogin'], env)).toMatchObject({ code: 1, stderr: 'error: source onelogin exists; use "sources rotate onelogin"\n' });
+  const listed = cli(['sources', 'list'], env);
+  expect(listed.stdout).toBe('onelogin\tsources add\tusers=0\tgroups=0\tdirectories=corp.example.com\n');
+  expect(listed.stdout).not.toContain(token);
+
+  const { scimUrl } = await serve({ ...env, BRIDGE_PORT: '0' });
+  const ok = await request(scimUrl).get('/Users').set('Authorization', `Bearer ${token}`);
+  expect(ok.status).toBe(200);
+
+  const rotated = cli(['sources', 'rotate', 'onelogin'], env);
+  expect(rotated.code).toBe(0);
+  expect(/^token: (\S+)$/m.exec(rotated.stdout)![1]).not.toBe(token);
+  expect(cli(['sources', 'rotate', 'nobody'], env)).toMatchObject({ code: 1, stderr: 'error: no source nobody was added with "sources add"\n' });
+});
+
+test('users transfer moves ownership between sources and status counts resources', async () => {
+  const a = 'source-a-token-0123456789abcdef';
+  const b = 'source-b-token-0123456789abcdef';
+  const configFile = join(dir, 'bridge.json');
+  writeFileSync(configFile, JSON.stringify({ database: join(dir, 'bridge.sqlite'), sources: [{ id: 'a', token: a }, { id: 'b', token: b }] }));
+  const env = { BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' };
+  const { scimUrl, child } = await serve(env);
+  const created = await request(scimUrl).post('/Users').set('Authorization', `Bearer ${a}`).send({ schemas: [USER_SCHEMA], userName: 'ken@example.com' });
+  expect(created.status).toBe(201);
+  expect((await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`)).status).toBe(404);
+
+  const moved = cli(['users', 'transfer', created.body.id, 'b'], env);
+  expect(moved).toMatchObject({ code: 0, stdout: `user ${created.body.id} moved from a to b\n` });
+  const seen = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`);
+  expect(seen.status).toBe(200);
+  expect(seen.body[EXT].source).toBe('b');
+  expect(cli(['users', 'transfer', 'no-such-id', 'b'], env)).toMatchObject({ code: 1, stderr: 'error: no user with id no-such-id\n' });
+
+  await until(async () => {
+    const r = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`);
+    return r.body[EXT].syncState === 'synced' ? true : undefined;
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  const status = cli(['status', '--json'], env);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toEqual({
+    mode: 'profile-sync',
+    blocked: null,
+    counts: { pending: 0, synced: 1, error: 0, blocked: 0, 'User.synced': 1 },
+    queueDepth: 0,
+    lastErrors: [],
+    pendingDeletions: 0,
+  });
+});
+
+test('a config error names the key and exits 2', () => {
+  const configFile = join(dir, 'bad.json');
+  writeFileSync(configFile, JSON.stringify({ mode: 'full-sync', sources: [{ id: 'x', token: 'short' }] }));
+  const r = cli(['status'], { BRIDGE_CONFIG: configFile });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('mode: Invalid option: expected one of "license-only"|"profile-sync"|"user-sync"|"universal-sync"');
+  expect(r.stderr).toContain('sources.0.token: at least 16 characters');
+});
