@@ -26,6 +26,8 @@ export interface DeletionGuard {
   approve(): string[];
   held(): HeldSource[];
   approvedIds(): string[];
+  /** Approvals recorded elsewhere (another process ran approve-deletions). */
+  approveIds(ids: readonly string[]): void;
 }
 
 export function createDeletionGuard(options: { threshold: number; clock: Clock; windowMs?: number; approved?: readonly string[] }): DeletionGuard {
@@ -66,6 +68,7 @@ export function createDeletionGuard(options: { threshold: number; clock: Clock; 
       return ids;
     },
     approvedIds: () => [...approved],
+    approveIds: (ids) => ids.forEach((id) => approved.add(id)),
     held: () =>
       [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, pending: ids.length, recent: recent(sourceId) })),
   };

@@ -97,8 +97,15 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const hub = createEventHub();
   let queries: SyncEngineQueries | null = null;
   const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));
-  const approved = JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
-  const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved });
+  const storedApprovals = () => JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
+  const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved: storedApprovals() });
+  /** Held deprovisions as the store has them now (also right after a restart, or in a CLI process). */
+  const decideDeletions = () => {
+    const bySource = new Map<string, string[]>();
+    for (const d of q().pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
+    for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
+    return guard.held();
+  };
   const emptyFacts: EngineFacts = { organizationId: null, tenantSyncEnabled: false, otherSyncEngine: false, skus: new Map(), skuByPart: {}, federatedDomains: [] };
   const ctx: EngineContext = {
     config, graphBaseUrl: graphConfig.baseUrl, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
@@ -181,6 +188,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       if (!preflightResult || !ctx.facts.organizationId || (blocked && clock.now() - preflightAt >= PREFLIGHT_RECHECK_MS)) await doPreflight();
       if (!preflightResult?.ok) return (lastRun = summaryOf(started, 0, before, { blocked: preflightResult?.blocked ?? [] }));
       await ensureTenantSwitch();
+      guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
         if (!rows.length) break;
@@ -189,7 +197,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
         await runPass(ctx, rows);
         if (c.applied + c.created + c.matched + c.failed + c.deprovisioned === progress) break;
       }
-      q().setMeta(APPROVED_KEY, JSON.stringify(guard.approvedIds()));
+      // Approvals are kept until the deprovision they allowed is done.
+      const stillPending = new Set(q().pendingDeletions().map((d) => d.id));
+      q().setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
       lastRun = summaryOf(started, passes, before);
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'sync run failed');
@@ -238,7 +248,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
     preflight: (): Promise<PreflightResult> => serial(doPreflight),
     status(): EngineStatus {
       const reason = store.sync.blockedReason();
-      const held = guard.held();
+      const held = decideDeletions();
       return {
         state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
         mode: ctx.mode,
@@ -264,11 +274,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
     },
     approveDeletions(): { approved: number } {
       // Held deprovisions as of now, including any a fresh process has not decided yet.
-      const bySource = new Map<string, string[]>();
-      for (const d of q().pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
-      for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
+      decideDeletions();
       const ids = guard.approve();
-      q().setMeta(APPROVED_KEY, JSON.stringify(guard.approvedIds()));
+      q().setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', detail: { count: ids.length } });
       wake?.();

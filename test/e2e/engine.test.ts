@@ -148,3 +148,23 @@ it('links a manager created later without sending the password again', async () 
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['POST /users', 'PUT /users/{ada@example.com}/manager/$ref']);
   expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
 });
+
+it('takes an approval given by another process (the approve-deletions command)', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 1, deprovision: 'delete' } });
+  const scim = createIngress(h.store, 'profile-sync');
+  for (let n = 1; n <= 2; n++) scim.createUser(`u-${n}`, person(n));
+  await h.engine.runOnce();
+  h.clearLog();
+  for (let n = 1; n <= 2; n++) scim.deleteUser(`u-${n}`);
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([]);
+  const { createSyncEngine } = await import('../../src/sync/engine');
+  const { createLogger } = await import('../../src/log');
+  const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent'), databasePath: h.dbPath });
+  expect(cli.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 2, recent: 0 }]);
+  expect(cli.approveDeletions()).toEqual({ approved: 2 });
+  await cli.stop();
+  await h.engine.runOnce();
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['DELETE /users/{p1@example.com}', 'DELETE /users/{p2@example.com}']);
+  expect(h.engine.status().pendingDeletions).toEqual([]);
+});
