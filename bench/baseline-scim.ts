@@ -34,10 +34,28 @@ interface Row {
   last_error: string | null;
 }
 
+const COLS = `u.id, u.source_id, u.data, u.version, u.created, u.last_modified,
+  s.state, s.graph_id, s.last_error, s.dir_sync_enabled, s.tokens_valid_from`;
+const FROM = `users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id`;
+
+/**
+ * The reads, as src/store/queries.ts list() and getUser() write them: a count, then the page
+ * ordered by rowid, owner-scoped, paged over rowids and joined afterwards. bench/lib/scim-sql-parity.ts checks them against the SQL the
+ * store actually prepares for the same requests.
+ */
+const page = (where: string) =>
+  `SELECT ${COLS} FROM ${FROM} WHERE u.rowid IN (SELECT u.rowid FROM users u WHERE ${where} ORDER BY u.rowid LIMIT ? OFFSET ?) ORDER BY u.rowid`;
+const FILTER_WHERE = 'u.deleted = 0 AND likely(u.source_id = ?) AND u.user_name = ? COLLATE NOCASE';
+const LIST_WHERE = 'u.deleted = 0 AND u.source_id = ?';
+export const READ_SQL = {
+  filterCount: `SELECT count(*) FROM users u WHERE ${FILTER_WHERE}`,
+  filterPage: page(FILTER_WHERE),
+  listCount: `SELECT count(*) FROM users u WHERE ${LIST_WHERE}`,
+  listPage: page(LIST_WHERE),
+  getUser: `SELECT ${COLS} FROM ${FROM} WHERE u.id = ? AND u.deleted = 0`,
+};
+
 function statements(db: Database.Database) {
-  const cols = `u.id, u.source_id, u.data, u.version, u.created, u.last_modified,
-    s.state, s.dir_sync_enabled, s.tokens_valid_from, s.graph_id, s.last_error`;
-  const from = `users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id`;
   return {
     insert: db.prepare(`INSERT INTO users (id, source_id, user_name, external_id, display_name, active, data, version, created, last_modified)
       VALUES (@id, @sourceId, @userName, @externalId, @displayName, @active, @data, 1, @now, @now)`),
@@ -49,13 +67,11 @@ function statements(db: Database.Database) {
     nextSeq: db.prepare('SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state').pluck(),
     dirty: db.prepare(`INSERT INTO sync_state (type, id, desired_version, state, last_error, dirty_seq, deleted, dir_sync_enabled)
       VALUES ('User', ?, 1, 'pending', NULL, ?, 0, ?)`),
-    // src/store/queries.ts list(): a count, then the page ordered by rowid, owner-scoped.
-    countByUserName: db.prepare(`SELECT count(*) FROM users u WHERE u.deleted = 0 AND u.source_id = ? AND u.user_name = ? COLLATE NOCASE`).pluck(),
-    pageByUserName: db.prepare(`SELECT ${cols} FROM ${from} WHERE u.deleted = 0 AND u.source_id = ? AND u.user_name = ? COLLATE NOCASE ORDER BY u.rowid LIMIT ? OFFSET ?`),
-    count: db.prepare(`SELECT count(*) FROM users u WHERE u.deleted = 0 AND u.source_id = ?`).pluck(),
-    page: db.prepare(`SELECT ${cols} FROM ${from} WHERE u.deleted = 0 AND u.source_id = ? ORDER BY u.rowid LIMIT ? OFFSET ?`),
-    // src/store/queries.ts getUser(): the read after a create.
-    getUser: db.prepare(`SELECT ${cols} FROM ${from} WHERE u.id = ? AND u.deleted = 0`),
+    countByUserName: db.prepare(READ_SQL.filterCount).pluck(),
+    pageByUserName: db.prepare(READ_SQL.filterPage),
+    count: db.prepare(READ_SQL.listCount).pluck(),
+    page: db.prepare(READ_SQL.listPage),
+    getUser: db.prepare(READ_SQL.getUser),
   };
 }
 

@@ -15,6 +15,7 @@ import { seedBridgeStore, BENCH_SOURCE, BENCH_TOKEN } from './lib/scim-seed';
 import { fmt, mb, median, table, type Verdict } from './lib/stats';
 import { compareShapes } from './lib/scim-shape';
 import { sqlNotes } from './lib/scim-sql-notes';
+import { sqlParity } from './lib/scim-sql-parity';
 
 export interface ScimBenchOptions {
   users?: number;
@@ -87,6 +88,7 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
   try {
     const seeded = seedBridgeStore(bridgeDb, users);
     console.log(`seeded ${fmt(users, 0)} users through the store's write path in ${fmt(seeded.ms / 1000, 1)} s (${fmt(seeded.bytes / 1048576, 1)} MB file)`);
+    console.log(sqlParity(bridgeDb, BENCH_SOURCE, users, benchUserName(Math.floor(users / 3))));
     console.log(sqlNotes(bridgeDb, BENCH_SOURCE, users, benchUserName(Math.floor(users / 3))));
     servers = await startServers(dir, bridgeDb);
     console.log(`bridge pid ${servers.bridge.pid} at ${servers.bridge.url}; baseline pid ${servers.baseline.pid} at ${servers.baseline.url}`);
