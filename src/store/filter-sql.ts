@@ -172,7 +172,15 @@ class Compiler {
       return inner;
     }
     const inner = this.within(filter, (a) => `(e.value ->> '${jsonPath([a.sub ?? ''])}')`);
-    return { sql: `EXISTS (SELECT 1 FROM json_each(${t}.data, '${path}') e WHERE ${inner.sql})`, params: inner.params };
+    const exists = { sql: `EXISTS (SELECT 1 FROM json_each(${t}.data, '${path}') e WHERE ${inner.sql})`, params: inner.params };
+    // emails[type eq "work" and value eq "x"]: seek the indexed values first, then check the element.
+    const seek = this.kind === 'User' && !attr.schema && (INDEXED_MULTI_VALUED as readonly string[]).includes(attr.name) ? valueTerm(filter) : undefined;
+    if (!seek) return exists;
+    const prefilter = compareSql('v.value', seek.attr, seek.op, seek.value);
+    return {
+      sql: `(u.id IN (SELECT v.user_id FROM user_values v WHERE v.attr = '${attr.name}' AND ${prefilter.sql}) AND ${exists.sql})`,
+      params: [...prefilter.params, ...exists.params],
+    };
   }
 
   /** Compiles a value-path filter whose leaves are sub-attributes resolved by `expr`. */
@@ -195,6 +203,16 @@ class Compiler {
         throw unsupported('nested value path');
     }
   }
+}
+
+/** A `value eq|sw` term that every match of a value-path filter must satisfy, if there is one. */
+function valueTerm(node: FilterNode): Extract<FilterNode, { kind: 'cmp' }> | undefined {
+  if (node.kind === 'cmp' && node.attr.sub === 'value' && (node.op === 'eq' || node.op === 'sw') && typeof node.value === 'string') return node;
+  if (node.kind === 'and') for (const item of node.items) {
+    const found = valueTerm(item);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function unsupported(what: string): BridgeError {

@@ -155,6 +155,19 @@ export const migrations: readonly Migration[] = [
         rotated_at TEXT
       ) WITHOUT ROWID;`,
   },
+  {
+    version: 4,
+    name: 'indexes for dirty order and owner-scoped pages',
+    // max(dirty_seq) on every write needs an index over all rows (the due index is partial); an
+    // owner index on source_id alone keeps rowid order, so an owner's page needs no sort.
+    sql: `
+      CREATE INDEX sync_state_seq ON sync_state(dirty_seq);
+      DROP INDEX users_source;
+      CREATE INDEX users_source ON users(source_id) WHERE deleted = 0;
+      CREATE INDEX groups_source ON groups(source_id) WHERE deleted = 0;
+      CREATE INDEX sync_state_state ON sync_state(type, state COLLATE NOCASE);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

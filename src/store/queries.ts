@@ -63,6 +63,7 @@ function toListed(r: Row, withSync: boolean): ListedResource {
   return out;
 }
 
+const BRIDGE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
 const USER_COLS = `u.id, u.source_id, u.data, u.version, u.created, u.last_modified,
   s.state, s.graph_id, s.last_error, s.dir_sync_enabled, s.tokens_valid_from`;
 const USER_FROM = `users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id`;
@@ -90,7 +91,9 @@ export function createResourceQueries(db: Database) {
     const parts = [`${t}.deleted = 0`];
     const params: unknown[] = [];
     if (q.ownerId !== null) {
-      parts.push(`${t}.source_id = ?`);
+      // With a filter, tell the planner the owner term is not selective (one source usually owns
+      // nearly everything) so that it seeks on the filter's index instead of scanning the owner's.
+      parts.push(q.filter ? `likely(${t}.source_id = ?)` : `${t}.source_id = ?`);
       params.push(q.ownerId);
     }
     if (q.filter) {
@@ -104,11 +107,17 @@ export function createResourceQueries(db: Database) {
   function list(kind: 'User' | 'Group', q: ListQuery): { total: number; resources: ListedResource[] } {
     const w = where(kind, q);
     const user = kind === 'User';
-    const countFrom = user ? (usesSyncState(q.filter) ? USER_FROM : 'users u') : 'groups g';
+    const joinSync = user && (usesSyncState(q.filter) || q.sort?.attr.schema === BRIDGE_USER_SCHEMA);
+    const countFrom = user ? (joinSync ? USER_FROM : 'users u') : 'groups g';
     const total = prepared(`SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`).pluck().get(...w.params) as number;
     if (q.count <= 0 || q.startIndex > total) return { total, resources: [] };
     const order = q.sort ? compileSort(kind, q.sort) : `${user ? 'u' : 'g'}.rowid`;
-    const sql = `SELECT ${user ? USER_COLS : GROUP_COLS} FROM ${user ? USER_FROM : 'groups g'} WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    const t = user ? 'u' : 'g';
+    const table = user ? 'users' : 'groups';
+    // Deferred join: page over rowids (a covering index for the common cases) and read the
+    // 100 rows afterwards, so a deep OFFSET skips index entries rather than whole rows.
+    const page = `SELECT ${t}.rowid FROM ${countFrom} WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    const sql = `SELECT ${user ? USER_COLS : GROUP_COLS} FROM ${user ? USER_FROM : `${table} g`} WHERE ${t}.rowid IN (${page}) ORDER BY ${order}`;
     const rows = prepared(sql).all(...w.params, q.count, q.startIndex - 1) as Row[];
     return { total, resources: rows.map((r) => toListed(r, user)) };
   }

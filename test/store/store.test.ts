@@ -30,7 +30,12 @@ describe('openStore', () => {
     store = openStore(file(), { mode: 'profile-sync', sources });
     const db = new Database(file(), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: "initial" }, { version: 2, name: "membership display" }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: "initial" },
+      { version: 2, name: "membership display" },
+      { version: 3, name: "managed source tokens" },
+      { version: 4, name: "indexes for dirty order and owner-scoped pages" },
+    ]);
     db.close();
   });
 
