@@ -85,3 +85,15 @@ it('universal-sync removes a member added outside the bridge and restores one re
   ]);
   expect([...group.members]).toEqual([adaId]);
 });
+
+it('the running engine checks drift every drift.intervalSeconds', async () => {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true, 'drift.intervalSeconds': 0.5 }, engine: { idleMs: 50 } });
+  createIngress(h.store, 'user-sync').createUser('u-boss', { ...boss, password: undefined });
+  h.engine.start();
+  while (h.engine.status().counts.synced < 1 || !h.engine.status().lastDrift) await new Promise((r) => setTimeout(r, 50));
+  h.clearLog();
+  editInEntra(h, 'boss@example.com', { surname: 'Changed' });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !named(h).length) await new Promise((r) => setTimeout(r, 100));
+  expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{boss@example.com}', body: { surname: 'Boss' }, status: 204 }]);
+});
