@@ -55,18 +55,38 @@ export const READ_SQL = {
   getUser: `SELECT ${COLS} FROM ${FROM} WHERE u.id = ? AND u.deleted = 0`,
 };
 
+/** The statements a create executes in the store (src/store/users.ts, attribution.ts, audit.ts, sync-state.ts). */
+export const WRITE_SQL = {
+  insert: `INSERT INTO users (id, source_id, user_name, external_id, display_name, active, data, version, created, last_modified)
+      VALUES (@id, @sourceId, @userName, @externalId, @displayName, @active, @data, 1, @now, @now)`,
+  addValue: 'INSERT OR IGNORE INTO user_values (user_id, attr, value) VALUES (?, ?, ?)',
+  attribution: `INSERT INTO attribution (resource_type, resource_id, attribute, source_id, set_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (resource_type, resource_id, attribute) DO UPDATE SET source_id = excluded.source_id, set_at = excluded.set_at`,
+  audit: 'INSERT INTO audit (at, source_id, action, resource_type, resource_id, detail) VALUES (?, ?, ?, ?, ?, ?)',
+  blocked: `SELECT value FROM meta WHERE key = 'sync.blocked'`,
+  nextSeq: 'SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state',
+  dirty: `INSERT INTO sync_state (type, id, desired_version, state, last_error, dirty_seq, deleted,
+        dir_sync_enabled, tokens_valid_from, pending_password, password_version)
+      VALUES (@type, @id, 1, @state, @lastError, @seq, @deleted, @dirSync, @tvf, @pwd, CASE WHEN @pwd IS NULL THEN NULL ELSE 1 END)
+      ON CONFLICT (type, id) DO UPDATE SET
+        desired_version = desired_version + 1,
+        state = @state, last_error = @lastError, attempts = 0, next_attempt_at = 0, dirty_seq = @seq,
+        deleted = @deleted,
+        dir_sync_enabled = coalesce(@dirSync, dir_sync_enabled),
+        tokens_valid_from = coalesce(@tvf, tokens_valid_from),
+        pending_password = coalesce(@pwd, pending_password),
+        password_version = CASE WHEN @pwd IS NULL THEN password_version ELSE desired_version + 1 END`,
+};
+
 function statements(db: Database.Database) {
   return {
-    insert: db.prepare(`INSERT INTO users (id, source_id, user_name, external_id, display_name, active, data, version, created, last_modified)
-      VALUES (@id, @sourceId, @userName, @externalId, @displayName, @active, @data, 1, @now, @now)`),
-    addValue: db.prepare('INSERT OR IGNORE INTO user_values (user_id, attr, value) VALUES (?, ?, ?)'),
-    attribution: db.prepare(`INSERT INTO attribution (resource_type, resource_id, attribute, source_id, set_at) VALUES ('User', ?, ?, ?, ?)
-      ON CONFLICT (resource_type, resource_id, attribute) DO UPDATE SET source_id = excluded.source_id, set_at = excluded.set_at`),
-    audit: db.prepare(`INSERT INTO audit (at, source_id, action, resource_type, resource_id, detail) VALUES (?, ?, 'user.create', 'User', ?, ?)`),
-    blocked: db.prepare(`SELECT value FROM meta WHERE key = 'sync.blocked'`).pluck(),
-    nextSeq: db.prepare('SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state').pluck(),
-    dirty: db.prepare(`INSERT INTO sync_state (type, id, desired_version, state, last_error, dirty_seq, deleted, dir_sync_enabled)
-      VALUES ('User', ?, 1, 'pending', NULL, ?, 0, ?)`),
+    insert: db.prepare(WRITE_SQL.insert),
+    addValue: db.prepare(WRITE_SQL.addValue),
+    attribution: db.prepare(WRITE_SQL.attribution),
+    audit: db.prepare(WRITE_SQL.audit),
+    blocked: db.prepare(WRITE_SQL.blocked).pluck(),
+    nextSeq: db.prepare(WRITE_SQL.nextSeq).pluck(),
+    dirty: db.prepare(WRITE_SQL.dirty),
     countByUserName: db.prepare(READ_SQL.filterCount).pluck(),
     pageByUserName: db.prepare(READ_SQL.filterPage),
     count: db.prepare(READ_SQL.listCount).pluck(),
@@ -124,10 +144,11 @@ export function createBaselineApp(db: Database.Database, options: BaselineOption
     q.insert.run({ id, sourceId: options.sourceId, now, userName: String(data.userName), externalId: str(data.externalId), displayName: str(data.displayName), active: data.active === false ? 0 : 1, data: JSON.stringify(data) });
     for (const attr of MULTI) for (const item of (data[attr] as { value?: string }[]) ?? []) if (item?.value) q.addValue.run(id, attr, item.value);
     const attributes = attributionKeys(data);
-    for (const a of attributes) q.attribution.run(id, a, options.sourceId, now);
-    q.audit.run(now, options.sourceId, id, JSON.stringify({ attributes }));
-    q.blocked.get();
-    q.dirty.run(id, q.nextSeq.get(), options.dirSyncEnabled ? 1 : 0);
+    for (const a of attributes) q.attribution.run('User', id, a, options.sourceId, now);
+    q.audit.run(now, options.sourceId, 'user.create', 'User', id, JSON.stringify({ attributes }));
+    const reason = q.blocked.get() as string | undefined;
+    const seq = q.nextSeq.get();
+    q.dirty.run({ type: 'User', id, state: reason === undefined ? 'pending' : 'blocked', lastError: reason ?? null, seq, deleted: 0, dirSync: options.dirSyncEnabled ? 1 : 0, tvf: null, pwd: null });
     return { id, now };
   });
 

@@ -1,6 +1,8 @@
 // Child-process entry of the baseline server (bench/baseline-scim.ts) on 127.0.0.1, ephemeral port.
 import Database from 'better-sqlite3';
+import { dirSyncEnabledFor } from '../../src/graph/identity';
 import { createBaselineApp } from '../baseline-scim';
+import { BENCH_MODE } from './scim-seed';
 import { reportListening, reportStartFailure } from './child-server';
 
 try {
@@ -11,7 +13,7 @@ try {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  const app = createBaselineApp(db, { token: args.token, sourceId: args.sourceId, dirSyncEnabled: false });
+  const app = createBaselineApp(db, { token: args.token, sourceId: args.sourceId, dirSyncEnabled: dirSyncEnabledFor(BENCH_MODE) });
   const server = app.listen(0, '127.0.0.1', () => reportListening((server.address() as { port: number }).port));
   process.on('SIGTERM', () => server.close(() => (db.close(), process.exit(0))));
 } catch (err) {

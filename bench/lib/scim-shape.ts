@@ -1,7 +1,8 @@
 // Checks, before any timing, that the bridge and the baseline answer the benchmark's requests with
 // the same SCIM JSON shape (same attribute paths, same list envelope), so that the comparison is
 // between equal work. Values such as meta.location hosts naturally differ and are not compared.
-import { benchUserName } from './scim-users';
+import Database from 'better-sqlite3';
+import { benchUser, benchUserName } from './scim-users';
 
 function paths(value: unknown, prefix = ''): string[] {
   if (Array.isArray(value)) return value.length ? paths(value[0], `${prefix}[]`) : [`${prefix}[]`];
@@ -33,4 +34,27 @@ export async function compareShapes(bridgeUrl: string, baselineUrl: string, head
     } else lines.push(`shape check ${probe}: same SCIM shape (${pa.size} attribute paths, ${resources(a.body)} resources)`);
   }
   return lines.join('\n');
+}
+
+function rowCounts(database: string): Record<string, number> {
+  const db = new Database(database, { readonly: true });
+  try {
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+    return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
+  } finally {
+    db.close();
+  }
+}
+
+/** One POST /Users to each server: the same rows must appear in the same tables of each file. */
+export async function compareWrites(servers: { url: string; database: string }[], headers: Record<string, string>): Promise<string> {
+  const added: string[] = [];
+  for (const [i, s] of servers.entries()) {
+    const before = rowCounts(s.database);
+    const res = await fetch(`${s.url}/scim/v2/Users`, { method: 'POST', headers, body: JSON.stringify(benchUser(`write-check-${i}`)) });
+    await res.arrayBuffer();
+    const after = rowCounts(s.database);
+    added.push(`${res.status} ${Object.keys(after).sort().map((t) => `${t}+${after[t] - (before[t] ?? 0)}`).join(' ')}`);
+  }
+  return added.every((a) => a === added[0]) ? `write check: one POST adds the same rows on both (${added[0]})` : `write check: DIFFERENT rows per POST: bridge ${added[0]}; baseline ${added[1]}`;
 }

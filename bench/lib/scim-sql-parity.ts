@@ -1,42 +1,78 @@
-// Checks that the baseline reads with the very SQL the store prepares for the benchmarked
-// requests: the store is opened on the seeded file with better-sqlite3's prepare() recorded,
-// its list and getUser run once for a userName filter and a middle page, and every recorded
-// statement is compared, whitespace aside, with bench/baseline-scim.ts READ_SQL.
+// Checks that the baseline does the bridge's SQL work: the bridge's own user service
+// (src/scim/users-service.ts, what the HTTP routes call) runs a create (rolled back), a userName
+// filter and a middle page on the seeded file with every executed statement recorded, and each
+// set is compared, whitespace aside, with the statements bench/baseline-scim.ts executes.
 import Database from 'better-sqlite3';
-import { parseFilter } from '../../src/scim/filter';
-import { resourceTypes } from '../../src/scim/schema';
+import { loadConfig } from '../../src/config';
+import { fromQuery } from '../../src/scim/list-params';
+import { createUserService } from '../../src/scim/users-service';
 import { openStore } from '../../src/store';
-import { READ_SQL } from '../baseline-scim';
+import { READ_SQL, WRITE_SQL } from '../baseline-scim';
 import { BENCH_MODE } from './scim-seed';
+import { benchUser } from './scim-users';
 
 const norm = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+type Method = (...args: unknown[]) => unknown;
+
+/** Records the source of every statement executed while `fn` runs. */
+function recording(fn: () => void): Set<string> {
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, Method>;
+  probe.close();
+  const seen = new Set<string>();
+  const originals = Object.fromEntries(['run', 'get', 'all', 'iterate'].map((m) => [m, proto[m]]));
+  for (const [name, original] of Object.entries(originals)) {
+    proto[name] = function (this: { source: string }, ...args: unknown[]) {
+      // Transaction control (better-sqlite3's own BEGIN/SAVEPOINT) is the same on both sides.
+      if (!/^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(this.source.trim())) seen.add(norm(this.source));
+      return original.apply(this, args);
+    };
+  }
+  try {
+    fn();
+  } finally {
+    Object.assign(proto, originals);
+  }
+  return seen;
+}
+
+function compare(what: string, bridge: Set<string>, baseline: string[]): string[] {
+  const ours = new Set(baseline.map(norm));
+  const onlyBridge = [...bridge].filter((s) => !ours.has(s));
+  const onlyBaseline = [...ours].filter((s) => !bridge.has(s));
+  if (!onlyBridge.length && !onlyBaseline.length) return [`SQL parity ${what}: same ${ours.size} statements`];
+  return [
+    `SQL parity ${what}: DIFFERENT, update bench/baseline-scim.ts`,
+    ...onlyBridge.map((s) => `  only the bridge runs: ${s.slice(0, 300)}`),
+    ...onlyBaseline.map((s) => `  only the baseline runs: ${s.slice(0, 300)}`),
+  ];
+}
 
 export function sqlParity(database: string, sourceId: string, users: number, userName: string): string {
-  const recorded: string[] = [];
-  const proto = Database.prototype as unknown as { prepare: (sql: string) => unknown };
-  const original = proto.prepare;
-  proto.prepare = function (this: unknown, sql: string) {
-    recorded.push(norm(sql));
-    return original.call(this, sql);
-  };
-  const store = openStore(database, { mode: BENCH_MODE, sources: [{ id: sourceId, directories: [], contributes: [], seesAll: false }] });
+  const config = loadConfig({ env: {}, overrides: { database, mode: BENCH_MODE, logLevel: 'silent', sources: [{ id: sourceId, token: 'parity-token-0123456789' }] } });
+  const store = openStore(database, { mode: config.mode, sources: config.sources });
   try {
-    const before = recorded.length;
-    const filter = parseFilter(resourceTypes.User, `userName eq "${userName}"`);
-    const { resources } = store.queries.list('User', { filter, startIndex: 1, count: 100, ownerId: sourceId });
-    store.queries.list('User', { startIndex: Math.floor(users / 2), count: 100, ownerId: sourceId });
-    if (resources[0]) store.queries.getUser(resources[0].id);
-    const used = new Set(recorded.slice(before));
-    const prepared = new Set(recorded);
-    const missing = Object.entries(READ_SQL).filter(([, sql]) => !prepared.has(norm(sql)));
-    if (!missing.length) return `SQL parity: the baseline's ${Object.keys(READ_SQL).length} read statements are the store's own`;
-    const ours = new Set(Object.values(READ_SQL).map(norm));
+    const service = createUserService({ config, store });
+    const principal = { source: store.sources.get(sourceId)! };
+    const rollback = new Error('rollback');
+    const post = recording(() => {
+      try {
+        store.transaction(() => {
+          service.create(principal, benchUser('parity'));
+          throw rollback;
+        });
+      } catch (err) {
+        if (err !== rollback) throw err;
+      }
+    });
+    const filter = recording(() => service.list(principal, fromQuery({ filter: `userName eq "${userName}"` })));
+    const page = recording(() => service.list(principal, fromQuery({ startIndex: String(Math.floor(users / 2)), count: '100' })));
     return [
-      `SQL parity: DIFFERENT, update bench/baseline-scim.ts READ_SQL (${missing.map(([k]) => k).join(', ')})`,
-      ...[...used].filter((s) => !ours.has(s)).map((s) => `  store prepared: ${s}`),
+      ...compare('POST /Users', post, [...Object.values(WRITE_SQL), READ_SQL.getUser]),
+      ...compare('filter userName eq', filter, [READ_SQL.filterCount, READ_SQL.filterPage]),
+      ...compare('list page', page, [READ_SQL.listCount, READ_SQL.listPage]),
     ].join('\n');
   } finally {
     store.close();
-    proto.prepare = original;
   }
 }
