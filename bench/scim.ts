@@ -13,7 +13,7 @@ import { runLoad, type AutocannonRequest, type LoadFigures } from './lib/load';
 import { benchUser, benchUserName } from './lib/scim-users';
 import { seedBridgeStore, BENCH_SOURCE, BENCH_TOKEN } from './lib/scim-seed';
 import { fmt, mb, median, table, type Verdict } from './lib/stats';
-import { compareShapes, compareWrites } from './lib/scim-shape';
+import { compareSchemas, compareShapes, compareWrites } from './lib/scim-shape';
 import { sqlNotes } from './lib/scim-sql-notes';
 import { sqlParity } from './lib/scim-sql-parity';
 
@@ -92,6 +92,7 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
     console.log(sqlNotes(bridgeDb, BENCH_SOURCE, users, benchUserName(Math.floor(users / 3))));
     servers = await startServers(dir, bridgeDb);
     console.log(`bridge pid ${servers.bridge.pid} at ${servers.bridge.url}; baseline pid ${servers.baseline.pid} at ${servers.baseline.url}`);
+    console.log(compareSchemas(bridgeDb, path.join(dir, 'baseline.sqlite')));
     console.log(await compareShapes(servers.bridge.url, servers.baseline.url, headers, users));
     console.log(await compareWrites([{ url: servers.bridge.url, database: bridgeDb }, { url: servers.baseline.url, database: path.join(dir, 'baseline.sqlite') }], headers));
 

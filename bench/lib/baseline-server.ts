@@ -1,6 +1,7 @@
 // Child-process entry of the baseline server (bench/baseline-scim.ts) on 127.0.0.1, ephemeral port.
 import Database from 'better-sqlite3';
 import { dirSyncEnabledFor } from '../../src/graph/identity';
+import { migrate } from '../../src/store/migrations';
 import { createBaselineApp } from '../baseline-scim';
 import { BENCH_MODE } from './scim-seed';
 import { reportListening, reportStartFailure } from './child-server';
@@ -13,6 +14,9 @@ try {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // The store's own migrations (DDL only), so that the tables and indexes are the bridge's even
+  // if the migrations changed since the file was seeded.
+  migrate(db);
   const app = createBaselineApp(db, { token: args.token, sourceId: args.sourceId, dirSyncEnabled: dirSyncEnabledFor(BENCH_MODE) });
   const server = app.listen(0, '127.0.0.1', () => reportListening((server.address() as { port: number }).port));
   process.on('SIGTERM', () => server.close(() => (db.close(), process.exit(0))));

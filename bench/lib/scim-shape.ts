@@ -58,3 +58,18 @@ export async function compareWrites(servers: { url: string; database: string }[]
   }
   return added.every((a) => a === added[0]) ? `write check: one POST adds the same rows on both (${added[0]})` : `write check: DIFFERENT rows per POST: bridge ${added[0]}; baseline ${added[1]}`;
 }
+
+/** The tables and indexes of both files, after both servers opened them. */
+export function compareSchemas(a: string, b: string): string {
+  const schema = (database: string) => {
+    const db = new Database(database, { readonly: true });
+    try {
+      return (db.prepare(`SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master ORDER BY name`).pluck().all() as string[]).map((s) => s.replace(/\s+/g, ' '));
+    } finally {
+      db.close();
+    }
+  };
+  const [sa, sb] = [schema(a), schema(b)];
+  const diff = [...sa.filter((x) => !sb.includes(x)).map((x) => `bridge only: ${x}`), ...sb.filter((x) => !sa.includes(x)).map((x) => `baseline only: ${x}`)];
+  return diff.length ? `schema check: DIFFERENT\n  ${diff.join('\n  ')}` : `schema check: same ${sa.length} tables, indexes and triggers in both files`;
+}
