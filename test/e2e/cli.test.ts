@@ -200,3 +200,22 @@ test('a config error names the key and exits 2', () => {
   expect(r.stderr).toContain('mode: Invalid option: expected one of "license-only"|"profile-sync"|"user-sync"|"universal-sync"');
   expect(r.stderr).toContain('sources.0.token: at least 16 characters');
 });
+
+test('moving down from user-sync is refused until confirmed, and plan shows what the new mode would write', () => {
+  const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite') };
+  expect(cli(['status'], { ...env, BRIDGE_MODE: 'user-sync' }).code).toBe(0);
+  const refused = cli(['status'], { ...env, BRIDGE_MODE: 'profile-sync' });
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toBe(
+    'error: mode change user-sync -> profile-sync moves down from a directory-synced mode: users stop being reverted to their source and ' +
+      'lose dirSyncEnabled. Run "scim-graph-bridge plan --mode profile-sync" with the current config to see what it would write, ' +
+      'then set confirmModeChange: true (BRIDGE_CONFIRM_MODE_CHANGE=true) to go ahead.\n',
+  );
+  const plan = cli(['plan', '--mode', 'profile-sync'], { ...env, BRIDGE_MODE: 'user-sync' });
+  expect(plan).toMatchObject({ code: 0, stdout: 'switching user-sync -> profile-sync would write:\n0 write(s)\n' });
+  const confirmed = cli(['status', '--json'], { ...env, BRIDGE_MODE: 'profile-sync', BRIDGE_CONFIRM_MODE_CHANGE: 'true' });
+  expect(confirmed.code).toBe(0);
+  expect(JSON.parse(confirmed.stdout).mode).toBe('profile-sync');
+  // Up again needs no confirmation.
+  expect(cli(['status'], { ...env, BRIDGE_MODE: 'universal-sync' }).code).toBe(0);
+});

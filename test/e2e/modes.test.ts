@@ -117,6 +117,31 @@ describe('license-only', () => {
     expect([tenantAda.displayName, tenantAda.onPremisesImmutableId ?? null]).toEqual(['Ada (tenant)', null]);
   });
 
+  it('writes no groups even with groups.push, never touches the tenant switch, and allows direct edits', async () => {
+    h = await startHarness({ mode: 'license-only', seed, overrides: { 'groups.push': true, 'graph.allowTenantDirSync': true } });
+    const scim = createIngress(h.store, 'license-only');
+    scim.createUser('u-ada', { ...ada, entitlements: [] });
+    scim.createGroup('g-eng', 'Engineering', ['u-ada']);
+    await h.engine.runOnce();
+    h.sim.state.directory.users.get('11111111-1111-4111-8111-111111111111')!.props.displayName = 'Edited in Entra';
+    expect((await h.engine.reconcile({ full: true })).drifted).toEqual([]);
+    expect(named(h)).toEqual([]);
+    expect(h.store.sync.get('Group', 'g-eng')).toMatchObject({ state: 'synced', graphId: null });
+    expect(h.sim.state.snapshot().organization.onPremisesSyncEnabled ?? null).toBeNull();
+  });
+
+  it('revokes sessions on a password change (tokensValidFrom = now) and writes no password', async () => {
+    h = await startHarness({ mode: 'license-only', seed });
+    const accepted = new Date('2026-11-26T12:00:00.000Z');
+    const scim = createIngress(h.store, 'license-only', 'okta', () => accepted);
+    scim.createUser('u-ada', { ...ada, entitlements: [] });
+    await h.engine.runOnce();
+    scim.replaceUser('u-ada', { ...ada, entitlements: [], password: 'N3w-Passw0rd!x' });
+    await h.engine.runOnce();
+    expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/revokeSignInSessions', status: 200 }]);
+    expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ state: 'synced', tokensValidFrom: accepted.toISOString(), appliedTokensValidFrom: accepted.toISOString(), pendingPassword: null });
+  });
+
   it('on deactivation removes the licenses the bridge assigned, and nothing else', async () => {
     h = await startHarness({ mode: 'license-only', seed });
     const scim = createIngress(h.store, 'license-only');
@@ -127,6 +152,14 @@ describe('license-only', () => {
     await h.engine.runOnce();
     expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [], removeLicenses: [E3] }, status: 200 }]);
   });
+});
+
+it('user-sync writes no groups without groups.push', async () => {
+  h = await startHarness({ mode: 'user-sync', directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+  pushAll(h, 'user-sync');
+  await h.engine.runOnce();
+  expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([]);
+  expect(h.store.sync.get('Group', 'g-eng')).toMatchObject({ state: 'synced', graphId: null });
 });
 
 describe.each(['profile-sync', 'user-sync', 'universal-sync'] as const)('deactivation in %s', (mode) => {
