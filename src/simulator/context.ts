@@ -1,6 +1,7 @@
 // What every route handler receives besides the request: the tenant and how to write absolute URLs.
 import type { Directory } from './directory';
-import { decodeSkipToken, encodeSkipToken } from './odata';
+import { decodeSkipToken, encodeSkipToken, isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
+import type { EntitySchema } from './schema';
 import type { Json, SimRequest } from './types';
 
 export interface SimContext {
@@ -67,4 +68,20 @@ export function pageOf<T>(ctx: SimContext, req: SimRequest, page: { path: string
   }
   body.value = page.items.slice(offset, offset + page.top).map(page.map);
   return body;
+}
+
+/** GET /users or /groups: $select, $top, $count, $filter and paging over directory objects. */
+export function listEntities<T extends { props: Json }>(
+  ctx: SimContext,
+  req: SimRequest,
+  set: { name: 'users' | 'groups'; schema: EntitySchema; filterable: Set<string>; objects: Iterable<T>; defaults: string[] },
+): Json {
+  const select = parseSelect(req, set.schema);
+  const top = parseTop(req) ?? ctx.pageSize;
+  const count = wantsCount(req);
+  const f = req.query.get('$filter');
+  const predicate = f ? parseFilter(f, { schema: set.schema, filterable: set.filterable, advanced: isAdvanced(req) }) : undefined;
+  const items = [...set.objects].filter((o) => !predicate || predicate(o.props));
+  const context = selectContext(ctx, set.name, select);
+  return pageOf(ctx, req, { path: `/${set.name}`, context, items, top, count, map: (o) => project(o.props, select ?? set.defaults) });
 }

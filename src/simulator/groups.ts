@@ -3,9 +3,9 @@
 // member on remove. Security groups are deleted for good; Microsoft 365 groups go to the recycle bin.
 import { randomUUID } from 'node:crypto';
 import { badRequest, onPremMastered, resourceNotFound, invalidValue } from './errors';
-import { GROUP_DEFAULT_PROPERTIES, contextUrl, isoSeconds, pageOf, project, selectContext, USER_DEFAULT_PROPERTIES, type SimContext } from './context';
+import { GROUP_DEFAULT_PROPERTIES, contextUrl, isoSeconds, listEntities, pageOf, project, selectContext, USER_DEFAULT_PROPERTIES, type SimContext } from './context';
 import type { GroupObject } from './directory';
-import { isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
+import { parseSelect, parseTop } from './odata';
 import { groupSchema, isValidMailNickname, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { referencedId } from './user-actions';
@@ -81,14 +81,8 @@ export function createGroup(ctx: SimContext, req: SimRequest): SimResponse {
 }
 
 export function listGroups(ctx: SimContext, req: SimRequest): SimResponse {
-  const select = parseSelect(req, groupSchema);
-  const top = parseTop(req) ?? ctx.pageSize;
-  const count = wantsCount(req);
-  const f = req.query.get('$filter');
-  const predicate = f ? parseFilter(f, { schema: groupSchema, filterable: GROUP_FILTERABLE, advanced: isAdvanced(req) }) : undefined;
-  const items = [...ctx.dir.groups.values()].filter((g) => !predicate || predicate(g.props));
-  const context = selectContext(ctx, 'groups', select);
-  return { status: 200, body: pageOf(ctx, req, { path: '/groups', context, items, top, count, map: (g) => project(g.props, select ?? GROUP_DEFAULT_PROPERTIES) }) };
+  const set = { name: 'groups' as const, schema: groupSchema, filterable: GROUP_FILTERABLE, objects: ctx.dir.groups.values(), defaults: GROUP_DEFAULT_PROPERTIES };
+  return { status: 200, body: listEntities(ctx, req, set) };
 }
 
 export function getGroup(ctx: SimContext, req: SimRequest, id: string): SimResponse {

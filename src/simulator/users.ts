@@ -1,9 +1,9 @@
 // /users: list (filter, select, top, count, paging), create, get/update/delete by id or UPN.
 import { randomUUID } from 'node:crypto';
 import { onPremMastered, resourceNotFound } from './errors';
-import { USER_DEFAULT_PROPERTIES, isoSeconds, pageOf, project, selectContext, type SimContext } from './context';
+import { USER_DEFAULT_PROPERTIES, isoSeconds, listEntities, project, selectContext, type SimContext } from './context';
 import type { UserObject } from './directory';
-import { isAdvanced, parseFilter, parseSelect, parseTop, wantsCount } from './odata';
+import { parseSelect } from './odata';
 import { userSchema, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { checkPasswordResetAllowed, checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, refuseIfOnPremMastered } from './user-rules';
@@ -25,14 +25,8 @@ export function userEntity(ctx: SimContext, user: UserObject, select?: string[])
 }
 
 export function listUsers(ctx: SimContext, req: SimRequest): SimResponse {
-  const select = parseSelect(req, userSchema);
-  const top = parseTop(req) ?? ctx.pageSize;
-  const count = wantsCount(req);
-  const filterText = req.query.get('$filter');
-  const predicate = filterText ? parseFilter(filterText, { schema: userSchema, filterable: USER_FILTERABLE, advanced: isAdvanced(req) }) : undefined;
-  const items = [...ctx.dir.users.values()].filter((u) => !predicate || predicate(u.props));
-  const context = selectContext(ctx, 'users', select);
-  return { status: 200, body: pageOf(ctx, req, { path: '/users', context, items, top, count, map: (u) => project(u.props, select ?? USER_DEFAULT_PROPERTIES) }) };
+  const set = { name: 'users' as const, schema: userSchema, filterable: USER_FILTERABLE, objects: ctx.dir.users.values(), defaults: USER_DEFAULT_PROPERTIES };
+  return { status: 200, body: listEntities(ctx, req, set) };
 }
 
 export function createUser(ctx: SimContext, req: SimRequest): SimResponse {
