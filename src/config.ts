@@ -121,6 +121,7 @@ const envKeys: Record<string, string[]> = {
   BRIDGE_HOST: ['host'],
   BRIDGE_DATABASE: ['database'],
   BRIDGE_MODE: ['mode'],
+  BRIDGE_CONFIRM_MODE_CHANGE: ['confirmModeChange'],
   BRIDGE_ADMIN_TOKEN: ['adminToken'],
   BRIDGE_LOG_LEVEL: ['logLevel'],
   BRIDGE_DEPROVISION: ['deprovision'],

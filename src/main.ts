@@ -46,7 +46,7 @@ export interface RuntimeOptions {
 
 /** Opens everything the bridge runs on, without listening: the shared start of `serve` and the CLI commands. */
 export async function openRuntime(baseConfig: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources });
+  const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources, confirmModeChange: baseConfig.confirmModeChange });
   const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
   store.sources.sync(config.sources);
   const logger = options.logger ?? createLogger(config.logLevel);

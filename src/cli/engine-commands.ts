@@ -1,13 +1,15 @@
 // `preflight`, `status`, `plan`, `retry`, `approve-deletions`, `reconcile`: one-shot commands
 // that open the same store as a running `serve` (SQLite WAL allows both).
 import { loadConfig } from '../config';
+import pino from 'pino';
 import { createLogger } from '../log';
 import { openRuntime, type Runtime } from '../main';
 import type { Mode } from '../config';
 
 async function withRuntime<T>(configFile: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig({ file: configFile });
-  const runtime = await openRuntime(config, { logger: createLogger(process.env.BRIDGE_LOG_LEVEL ?? 'warn') });
+  // Logs go to stderr so that stdout carries only the command's answer.
+  const runtime = await openRuntime(config, { logger: createLogger(config.logLevel, pino.destination(2)) });
   try {
     return await fn(runtime);
   } finally {

@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   sources: readonly Pick<SourceConfig, 'id' | 'directories' | 'contributes' | 'seesAll'>[];
   /** Milliseconds a writer waits for another connection's lock (default 5000). */
   busyTimeoutMs?: number;
+  /** Allows moving down from user-sync/universal-sync (SPEC section 2); refused otherwise. */
+  confirmModeChange?: boolean;
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -48,7 +50,15 @@ export function openStore(path: string, options: OpenStoreOptions) {
   const users = createUserStore(db, { sync, audit, attribution });
   const groups = createGroupStore(db, { sync, audit, attribution });
   sources.sync(options.sources);
-  const previousMode = recordMode(db, audit, options.mode);
+  let previousMode: Mode | null;
+  try {
+    previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
+    // A block was the previous mode's preflight verdict; the engine checks the new mode afresh.
+    if (previousMode !== null) sync.unblockAll();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   return {
     mode: options.mode,
@@ -76,13 +86,28 @@ export function openStore(path: string, options: OpenStoreOptions) {
   };
 }
 
-function recordMode(db: Database.Database, audit: ReturnType<typeof createAuditStore>, mode: Mode): Mode | null {
+export class ModeChangeRefused extends Error {
+  constructor(readonly from: Mode, readonly to: Mode) {
+    super(
+      `mode change ${from} -> ${to} moves down from a directory-synced mode: users stop being reverted to their source and ` +
+        `lose dirSyncEnabled. Run "scim-graph-bridge plan --mode ${to}" with the current config to see what it would write, ` +
+        `then set confirmModeChange: true (BRIDGE_CONFIRM_MODE_CHANGE=true) to go ahead.`,
+    );
+    this.name = 'ModeChangeRefused';
+  }
+}
+
+function recordMode(db: Database.Database, audit: ReturnType<typeof createAuditStore>, mode: Mode, confirmed: boolean): Mode | null {
   const before = db.prepare(`SELECT value FROM meta WHERE key = 'mode'`).pluck().get() as Mode | undefined;
   if (before === mode) return null;
+  if (before && dirSyncEnabledFor(before) && !dirSyncEnabledFor(mode) && !confirmed) throw new ModeChangeRefused(before, mode);
   db.transaction(() => {
     db.prepare(`INSERT INTO meta (key, value) VALUES ('mode', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(mode);
     // dirSyncEnabled is recorded per user by mode (SPEC section 5).
     db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = 'User'`).run(dirSyncEnabledFor(mode) ? 1 : 0);
+    // Every resource is diffed again under the new mode's attribute sets.
+    db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1, next_attempt_at = 0, attempts = 0,
+      state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END WHERE deleted = 0`).run();
     audit.append({ action: 'mode.change', detail: { from: before ?? null, to: mode } });
   })();
   return before ?? null;
