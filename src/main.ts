@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import express from 'express';
+import { accessLog } from './admin/access-log';
 import { createAdminData } from './admin/data';
 import { createGraphLog, type GraphLog } from './admin/graph-log';
 import { type BridgeMetrics, createMetrics } from './admin/metrics';
@@ -125,7 +127,10 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
   const runtime = await openRuntime(baseConfig, { mintDefaultSource: true, ...options });
   const { config } = runtime;
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
-  const app = createApp({ config, store: runtime.store, logger: runtime.logger.child({ component: 'scim' }) });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics));
+  app.use(createApp({ config, store: runtime.store, logger: runtime.logger.child({ component: 'scim' }) }));
   app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = app.listen(config.port, config.host, () => resolveListen(s));

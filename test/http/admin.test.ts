@@ -82,6 +82,7 @@ test('GET /metrics exposes resources by state and Graph requests by status', asy
   expect(res.text).toContain('bridge_resources{state="synced"} 1');
   expect(res.text).toContain('bridge_engine_blocked 0');
   expect(res.text).toMatch(/bridge_graph_requests_total\{method="POST",status="201"\} 1/);
+  expect(res.text).toContain('bridge_scim_requests_total{method="POST",status="201"} 1');
 });
 
 test('the dashboard without the admin token: JSON 401, HTML redirect to sign-in', async () => {
