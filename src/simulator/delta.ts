@@ -35,8 +35,10 @@ function userItem(u: UserObject, select: string[] | undefined): Json {
   return { ...project(u.props, select ?? USER_DEFAULT_PROPERTIES), id: u.id };
 }
 
+// $select=...,members asks for members@delta; the navigation property is not itself a property.
 function groupItem(g: GroupObject, select: string[] | undefined, since: number): Json {
-  const item: Json = { ...project(g.props, select ?? GROUP_DEFAULT_PROPERTIES), id: g.id };
+  const item: Json = { ...project(g.props, select?.filter((n) => n !== 'members') ?? GROUP_DEFAULT_PROPERTIES), id: g.id };
+  if (select && !select.includes('members')) return item;
   const removed = (g.memberRemovals ?? []).filter((r) => r.seq > since && !g.members.has(r.id));
   item['members@delta'] = [
     ...[...g.members].map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),

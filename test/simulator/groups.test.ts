@@ -59,7 +59,8 @@ test('a deleted security group is gone for good, a Microsoft 365 group goes to t
 });
 
 test('groups/delta reports member additions and removals after the delta link', async () => {
-  let page = await h.client.api('/groups/delta').select('displayName').get();
+  expect((await h.client.api('/groups/delta').select('displayName').get()).value).toEqual([{ displayName: 'Sales', id: SALES }]);
+  let page = await h.client.api('/groups/delta').select('displayName,members').get();
   expect(page.value).toEqual([{ displayName: 'Sales', id: SALES, 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: ALEX }] }]);
   const deltaLink = page['@odata.deltaLink'];
   expect(deltaLink).toMatch(new RegExp(`^${h.sim.url}/v1.0/groups/delta\\?\\$deltatoken=`));
