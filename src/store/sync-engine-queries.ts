@@ -30,6 +30,8 @@ export function openSyncEngineQueries(path: string) {
     markMemberForeign: db.prepare(`UPDATE memberships SET in_graph = 1 WHERE group_id = ? AND member_id = ?`),
     touchDirty: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END,
       next_attempt_at = 0 WHERE type = ? AND id = ?`),
+    unlink: db.prepare(`UPDATE sync_state SET graph_id = NULL, applied_snapshot = NULL,
+      state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END, next_attempt_at = 0 WHERE type = ? AND id = ?`),
     errors: db.prepare(`SELECT type, id, last_error AS lastError FROM sync_state WHERE state = 'error' ORDER BY dirty_seq DESC LIMIT ?`),
     getMeta: db.prepare(`SELECT value FROM sync_engine_meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO sync_engine_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -52,6 +54,8 @@ export function openSyncEngineQueries(path: string) {
     memberMissingInGraph: (groupId: string, memberId: string) => q.markMemberMissing.run(groupId, memberId),
     /** Marks a resource due now without a new desired version (drift found Graph off its applied state). */
     touch: (type: ResourceType, id: string) => q.touchDirty.run(type, id),
+    /** The Graph object is gone for good: forget the link so the next pass matches or creates again. */
+    unlink: (type: ResourceType, id: string) => void q.unlink.run(type, id),
     recentErrors: (limit = 20) => q.errors.all(limit) as { type: ResourceType; id: string; lastError: string }[],
     getMeta: (key: string) => (q.getMeta.get(key) as string | undefined) ?? null,
     setMeta: (key: string, value: string) => void q.setMeta.run(key, value),

@@ -40,10 +40,12 @@ export interface RunCounters {
   created: number;
   matched: number;
   deprovisioned: number;
+  /** Users found deleted in Graph and restored or unlinked for a new match. */
+  recovered: number;
 }
 
 export function newCounters(): RunCounters {
-  return { applied: 0, failed: 0, retried: 0, created: 0, matched: 0, deprovisioned: 0 };
+  return { applied: 0, failed: 0, retried: 0, created: 0, matched: 0, deprovisioned: 0, recovered: 0 };
 }
 
 /** Permanent: state error with Graph's message; waits for the next change or `retry`. */

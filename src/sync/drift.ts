@@ -68,11 +68,16 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
     const byGraphId = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
     for (const item of items) {
       const id = byGraphId.get(String(item.id));
-      if (!id || item['@removed']) continue;
+      if (!id) continue;
       summary.examined++;
       const row = ctx.store.sync.get('User', id);
       const snapshot = row?.appliedSnapshot as UserSnapshot | null;
-      if (!row || !snapshot || snapshot.onPremisesMastered) continue;
+      if (!row || !snapshot || snapshot.onPremisesMastered || snapshot.deprovisioned) continue;
+      if (item['@removed']) {
+        // Deleted in Entra: restore it from the recycle bin.
+        found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: ['deleted'], ops: [{ method: 'POST', url: `/directory/deletedItems/${encodeURIComponent(String(item.id))}/restore`, body: {}, write: true }] });
+        continue;
+      }
       const revert = userDrift(item, snapshot);
       if (!revert.size) continue;
       found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: [...revert.keys()], ops: [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] });

@@ -193,9 +193,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
         if (!rows.length) break;
         const c = ctx.counters;
-        const progress = c.applied + c.created + c.matched + c.failed + c.deprovisioned;
+        const progress = () => c.applied + c.created + c.matched + c.failed + c.deprovisioned + c.recovered;
+        const before = progress();
         await runPass(ctx, rows);
-        if (c.applied + c.created + c.matched + c.failed + c.deprovisioned === progress) break;
+        if (progress() === before) break;
       }
       // Approvals are kept until the deprovision they allowed is done.
       const stillPending = new Set(q().pendingDeletions().map((d) => d.id));

@@ -3,6 +3,7 @@
 // revokeSignInSessions) and record exactly what succeeded.
 import { diffUser, type UserDiff } from '../graph/diff';
 import { flatten, unflatten } from '../graph/paths';
+import { dirSyncEnabledFor } from '../graph/identity';
 import { userRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
 import type { GraphOp, OpOutcome } from './ops';
@@ -56,6 +57,14 @@ function partialSnapshot(p: Planned, ok: (k: 'p' | 'l' | 'm' | 'r') => boolean):
   };
 }
 
+/** A 404 on the user's own PATCH, license or revoke: the Graph user was deleted outside the bridge. */
+function goneFromGraph(p: Planned, out: Map<string, OpOutcome>): boolean {
+  return (['p', 'l', 'r'] as const).some((k) => {
+    const o = p.ops[k] ? out.get(p.ops[k]!.id) : undefined;
+    return o?.kind === 'failed' && o.status === 404;
+  });
+}
+
 function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): void {
   const outcome = (k: 'p' | 'l' | 'm' | 'r') => (p.ops[k] ? out.get(p.ops[k]!.id) : undefined);
   const ok = (k: 'p' | 'l' | 'm' | 'r') => outcome(k)?.kind === 'ok';
@@ -92,11 +101,41 @@ export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<
   const ops = planned.flatMap((p) => Object.values(p.ops) as GraphOp[]);
   const out = ops.length ? await ctx.exec.run(ops) : new Map<string, OpOutcome>();
   const revoked: string[] = [];
+  const gone: UserWork[] = [];
   for (const p of planned) {
+    if (goneFromGraph(p, out)) {
+      gone.push(p.w);
+      continue;
+    }
     settle(ctx, p, out);
     if (p.ops.r && out.get(p.ops.r.id)?.kind === 'ok') revoked.push(p.w.row.id);
   }
+  if (gone.length) await recoverDeleted(ctx, gone);
   return revoked;
+}
+
+// Deleted in Entra behind the bridge's back. Where Entra is not the source of truth (user-sync,
+// universal-sync: drift is reverted) the soft-deleted user is restored; otherwise, or when it is
+// gone for good, the link is dropped and the next pass matches or creates the user again.
+async function recoverDeleted(ctx: EngineContext, work: UserWork[]): Promise<void> {
+  const restore = dirSyncEnabledFor(ctx.mode);
+  const out = restore
+    ? await ctx.exec.run(work.map((w, i) => ({ id: `${i}`, method: 'POST' as const, url: `/directory/deletedItems/${encodeURIComponent(w.graphId!)}/restore`, body: {}, write: true })))
+    : new Map<string, OpOutcome>();
+  work.forEach((w, i) => {
+    const restored = out.get(`${i}`)?.kind === 'ok';
+    const at = new Date(ctx.clock.now()).toISOString();
+    ctx.store.audit.append({
+      action: 'sync.drift',
+      resourceType: 'User',
+      resourceId: w.row.id,
+      detail: { graphId: w.graphId, attributes: ['deleted'], changedBy: 'outside the bridge (Graph answered 404)', detectedAt: at, reverted: restored },
+    });
+    if (restored) ctx.emit({ type: 'drift', resourceType: 'User', id: w.row.id, graphId: w.graphId!, attributes: ['deleted'], at });
+    else ctx.queries.unlink('User', w.row.id);
+    ctx.counters.recovered++;
+    waitRow(ctx, w.row, restored ? 'restored after deletion outside the bridge' : 'the Graph user was deleted outside the bridge; matching or creating it again');
+  });
 }
 
 /** SPEC section 4: record what Graph reports as signInSessionsValidFromDateTime after a revoke. */

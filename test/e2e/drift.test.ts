@@ -97,3 +97,38 @@ it('the running engine checks drift every drift.intervalSeconds', async () => {
   while (Date.now() < deadline && !named(h).length) await new Promise((r) => setTimeout(r, 100));
   expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{boss@example.com}', body: { surname: 'Boss' }, status: 204 }]);
 });
+
+describe('a user deleted in Entra behind the bridge', () => {
+  it('is restored in user-sync, found by the delta query', async () => {
+    h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+    createIngress(h.store, 'user-sync').createUser('u-boss', { ...boss, password: undefined });
+    await h.engine.runOnce();
+    await h.engine.reconcile({ full: false });
+    const gid = h.store.sync.get('User', 'u-boss')!.graphId!;
+    const dir = h.sim.state.directory;
+    const user = dir.users.get(gid)!;
+    dir.removeUser(user, 'changed');
+    dir.deleted.set(gid, user);
+    h.clearLog();
+    const summary = await h.engine.reconcile({ full: false });
+    expect(summary.drifted).toEqual([{ resourceType: 'User', id: 'u-boss', graphId: gid, attributes: ['deleted'] }]);
+    expect(named(h)).toEqual([{ method: 'POST', url: '/directory/deletedItems/{boss@example.com}/restore', status: 200 }]);
+    expect(h.sim.state.snapshot().users.map((u) => u.id)).toEqual([gid]);
+  });
+
+  it('is created again in profile-sync on its next change', async () => {
+    h = await startHarness({ mode: 'profile-sync' });
+    const scim = createIngress(h.store, 'profile-sync');
+    scim.createUser('u-boss', { ...boss, password: undefined });
+    await h.engine.runOnce();
+    const gid = h.store.sync.get('User', 'u-boss')!.graphId!;
+    const dir = h.sim.state.directory;
+    dir.removeUser(dir.users.get(gid)!, 'deleted');
+    h.clearLog();
+    scim.replaceUser('u-boss', { ...boss, password: undefined, displayName: 'Grace B.' });
+    await h.engine.runOnce();
+    expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual([`PATCH /users/${gid} 404`, 'POST /users 201']);
+    expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced' });
+    expect(h.sim.state.snapshot().users.map((u) => u.displayName)).toEqual(['Grace B.']);
+  });
+});
