@@ -98,6 +98,7 @@ program
   .command('graph-sim')
   .description('serve the Graph simulator alone')
   .allowUnknownOption(true)
+  .allowExcessArguments(true)
   .helpOption(false)
   .action(run(async () => {
         const at = process.argv.indexOf('graph-sim');

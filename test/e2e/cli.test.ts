@@ -3,10 +3,11 @@
 // `sources add|rotate|list`, `users transfer` and `status`.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 jest.setTimeout(90_000);
 
@@ -218,4 +219,18 @@ test('moving down from user-sync is refused until confirmed, and plan shows what
   expect(JSON.parse(confirmed.stdout).mode).toBe('profile-sync');
   // Up again needs no confirmation.
   expect(cli(['status'], { ...env, BRIDGE_MODE: 'universal-sync' }).code).toBe(0);
+});
+
+test('graph-sim serves the simulator alone through the scim-graph-bridge command', async () => {
+  const child = spawn(process.execPath, [BIN, 'graph-sim', '--port', '0', '--no-throttling'], { cwd: ROOT, env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  const url = await until(async () => /Graph simulator listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]);
+  // Without a token Graph answers 401 with its error body.
+  const ca = readFileSync(/CA file:\s+(\S+)/.exec(out)![1], 'utf8');
+  const res = await undiciFetch(`${url}/v1.0/users`, { dispatcher: new Agent({ connect: { ca } }) });
+  expect(res.status).toBe(401);
+  const body = (await res.json()) as { error: { code: string } };
+  expect(body.error.code).toBe('InvalidAuthenticationToken');
 });
