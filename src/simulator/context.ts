@@ -10,6 +10,8 @@ export interface SimContext {
   baseUrl: string;
   /** Default page size for collections (Graph's default for users and groups is 100). */
   pageSize: number;
+  /** How long a new object stays out of collection queries (fault injection: replication lag). */
+  replicationLagMs: () => number;
 }
 
 export const USER_DEFAULT_PROPERTIES = [
@@ -71,7 +73,7 @@ export function pageOf<T>(ctx: SimContext, req: SimRequest, page: { path: string
 }
 
 /** GET /users or /groups: $select, $top, $count, $filter and paging over directory objects. */
-export function listEntities<T extends { props: Json }>(
+export function listEntities<T extends { props: Json; visibleAt?: number }>(
   ctx: SimContext,
   req: SimRequest,
   set: { name: 'users' | 'groups'; schema: EntitySchema; filterable: Set<string>; objects: Iterable<T>; defaults: string[] },
@@ -81,7 +83,8 @@ export function listEntities<T extends { props: Json }>(
   const count = wantsCount(req);
   const f = req.query.get('$filter');
   const predicate = f ? parseFilter(f, { schema: set.schema, filterable: set.filterable, advanced: isAdvanced(req) }) : undefined;
-  const items = [...set.objects].filter((o) => !predicate || predicate(o.props));
+  const now = Date.now();
+  const items = [...set.objects].filter((o) => (o.visibleAt ?? 0) <= now && (!predicate || predicate(o.props)));
   const context = selectContext(ctx, set.name, select);
   return pageOf(ctx, req, { path: `/${set.name}`, context, items, top, count, map: (o) => project(o.props, select ?? set.defaults) });
 }

@@ -12,6 +12,8 @@ export interface UserObject {
   managerId?: string;
   /** Groups a soft-deleted user belonged to, given back on restore. */
   memberOf?: string[];
+  /** Epoch ms from which collection queries ($filter lists) see the object. */
+  visibleAt?: number;
   seq: number;
 }
 
@@ -22,6 +24,8 @@ export interface GroupObject {
   members: Set<string>;
   /** Members removed, with the sequence number of the removal, for members@delta. */
   memberRemovals?: { id: string; seq: number }[];
+  /** Epoch ms from which collection queries ($filter lists) see the object. */
+  visibleAt?: number;
   seq: number;
 }
 

@@ -29,6 +29,12 @@ export interface FaultConfig {
   /** Added latency per top-level request: a fixed ms value or a range. */
   latencyMs?: number | { min: number; max: number };
   failNext?: ForcedFailure[];
+  /**
+   * Replication lag: users and groups created within the last N ms are missing from collection
+   * queries (GET /users?$filter=..., /groups), as a directory replica that has not caught up yet;
+   * GET by id finds them. Entra's reads can lag writes like this.
+   */
+  replicationLagMs?: number;
 }
 
 const DEFAULTS: Record<number, [string, string]> = {
@@ -68,6 +74,10 @@ export class FaultInjector {
   clear(): void {
     this.config = {};
     this.forced = [];
+  }
+
+  get replicationLagMs(): number {
+    return this.config.replicationLagMs ?? 0;
   }
 
   latency(): number {

@@ -66,7 +66,7 @@ export function createGroup(ctx: SimContext, req: SimRequest): SimResponse {
   for (const k of BIND_KEYS) delete props[k];
   const id = randomUUID();
   const group: GroupObject = {
-    kind: 'group', id, members: new Set(members), seq: 0,
+    kind: 'group', id, members: new Set(members), seq: 0, visibleAt: Date.now() + ctx.replicationLagMs(),
     props: {
       groupTypes: [], proxyAddresses: [], resourceBehaviorOptions: [], resourceProvisioningOptions: [], creationOptions: [],
       onPremisesProvisioningErrors: [], serviceProvisioningErrors: [], createdDateTime: isoSeconds(), renewedDateTime: isoSeconds(),

@@ -91,10 +91,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const wids = (seed.tenant?.directoryRoles ?? DEFAULT_DIRECTORY_ROLES).map((r) => DIRECTORY_ROLE_IDS[r] ?? r);
   const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES, wids });
   const clock = createClock(options.timeScale ?? 1);
-  const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100 };
+  const faults = new FaultInjector();
+  const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100, replicationLagMs: () => faults.replicationLagMs };
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
   const log = new RequestLog(options.requestLogLimit);
-  const faults = new FaultInjector();
   const core: SimCore = { ctx, throttle, faults, log, batch: runBatch };
   const reset = () => {
     ctx.dir = new Directory(structuredClone(seed), tenantId);

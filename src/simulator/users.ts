@@ -39,6 +39,7 @@ export function createUser(ctx: SimContext, req: SimRequest): SimResponse {
     id: randomUUID(),
     password: String((passwordProfile as Json).password),
     seq: 0,
+    visibleAt: Date.now() + ctx.replicationLagMs(),
     props: {
       businessPhones: [], otherMails: [], imAddresses: [], assignedLicenses: [], assignedPlans: [], provisionedPlans: [],
       proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],

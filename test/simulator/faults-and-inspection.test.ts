@@ -56,3 +56,16 @@ test('the inspection API over HTTP: state, request log, faults, throttling and r
   expect(h.sim.state.snapshot().users.find((u) => u.id === ALEX)!.jobTitle).toBeUndefined();
   expect(h.sim.requests.list()).toEqual([]);
 });
+
+test('replication lag hides new users from $filter queries for a while, not from GET by id', async () => {
+  h.sim.faults.set({ replicationLagMs: 300 });
+  const created = await raw(h.sim, 'POST', '/v1.0/users', { accountEnabled: true, displayName: 'Adele', mailNickname: 'adele', userPrincipalName: 'adele@contoso.com', passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' } });
+  const query = `/v1.0/users?$filter=${encodeURIComponent("userPrincipalName eq 'adele@contoso.com'")}&$select=id`;
+  expect((await raw(h.sim, 'GET', query)).body.value).toEqual([]);
+  expect((await raw(h.sim, 'GET', `/v1.0/users/${created.body.id}`)).status).toBe(200);
+  expect((await raw(h.sim, 'POST', '/v1.0/users', { accountEnabled: true, displayName: 'Adele', mailNickname: 'adele', userPrincipalName: 'adele@contoso.com', passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' } })).body.error.details).toEqual([
+    { code: 'ObjectConflict', target: 'userPrincipalName' },
+  ]);
+  await new Promise((r) => setTimeout(r, 320));
+  expect((await raw(h.sim, 'GET', query)).body.value).toEqual([{ id: created.body.id }]);
+});
