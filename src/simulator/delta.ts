@@ -1,7 +1,8 @@
 // users/delta and groups/delta: an initial round returns every object (paged with $skiptoken)
 // and ends with an @odata.deltaLink; following it returns what changed since, soft-deleted objects
 // as {"id", "@removed": {"reason": "changed"}} and hard-deleted ones with reason "deleted". For
-// groups, members@delta lists the current members and those removed since.
+// groups, members@delta lists the current members and those removed since; for users,
+// manager@delta holds the current manager (empty when there is none).
 import { badRequest } from './errors';
 import { GROUP_DEFAULT_PROPERTIES, USER_DEFAULT_PROPERTIES, contextUrl, project, type SimContext } from './context';
 import type { GroupObject, UserObject } from './directory';
@@ -30,9 +31,11 @@ function decode(token: string): DeltaState {
   throw badRequest('Badly formed token.');
 }
 
-// Delta items always carry id, whatever $select names.
+// Delta items always carry id, whatever $select names; $select=manager asks for manager@delta.
 function userItem(u: UserObject, select: string[] | undefined): Json {
-  return { ...project(u.props, select ?? USER_DEFAULT_PROPERTIES), id: u.id };
+  const item: Json = { ...project(u.props, select?.filter((n) => n !== 'manager') ?? USER_DEFAULT_PROPERTIES), id: u.id };
+  if (select?.includes('manager')) item['manager@delta'] = u.managerId ? [{ '@odata.type': '#microsoft.graph.user', id: u.managerId }] : [];
+  return item;
 }
 
 // $select=...,members asks for members@delta; the navigation property is not itself a property.

@@ -85,3 +85,13 @@ test('users/delta reports changes and soft deletions since the delta link', asyn
     { id, '@removed': { reason: 'changed' } },
   ]);
 });
+
+test('users/delta with $select=manager carries manager@delta', async () => {
+  const first = await h.client.api('/users/delta').select('displayName,manager').get();
+  expect(first.value).toEqual([
+    { displayName: 'Megan Bowen', id: MEGAN, 'manager@delta': [] },
+    { displayName: 'Alex Wilber', id: ALEX, 'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: MEGAN }] },
+  ]);
+  await h.client.api(`/users/${ALEX}/manager/$ref`).delete();
+  expect((await h.client.api(first['@odata.deltaLink']).get()).value).toEqual([{ displayName: 'Alex Wilber', id: ALEX, 'manager@delta': [] }]);
+});
