@@ -4,8 +4,9 @@
 // manager = 3), time to provision against the minimum the budget allows for those writes (target:
 // within 1.1x; the baseline is computed in the same run from the write count: the first 3,000
 // at once, then 20 per second), and the share of requests that drew a 429 (target: under 1%).
-// Standalone: node bin/run-ts.js bench/sync.ts [users] [rounds] [timeScale]
-import { mkdtempSync, rmSync } from 'node:fs';
+// The simulator runs in a child process of its own, so that it does not share the engine's event
+// loop (Graph is another machine too). Standalone: node bin/run-ts.js bench/sync.ts [users] [rounds] [timeScale]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
@@ -15,7 +16,26 @@ import { startSimulator } from '../src/simulator';
 import { openStore } from '../src/store';
 import { scaledClock } from '../src/sync/clock';
 import { createSyncEngine } from '../src/sync/engine';
+import { Agent } from 'undici';
+import { reportListening, reportStartFailure, startChildServer } from './lib/child-server';
 import { fmt, median, table, type Verdict } from './lib/stats';
+
+const CHILD_TAG = 'syncBenchSimulator';
+
+interface SimInfo {
+  url: string;
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  caFile: string;
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  status: number;
+}
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -35,9 +55,25 @@ interface Round {
   requests: number;
 }
 
+async function simulatorChild(args: { dataDir: string; users: number; timeScale: number }): Promise<void> {
+  const sim = await startSimulator({ port: 0, timeScale: args.timeScale, throttling: true, dataDir: args.dataDir, seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: args.users + 10 }] } });
+  const info: SimInfo = { url: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile };
+  writeFileSync(path.join(args.dataDir, 'sim.json'), JSON.stringify(info));
+  reportListening(Number(new URL(sim.url).port));
+}
+
+async function requestLog(sim: SimInfo): Promise<LoggedRequest[]> {
+  const dispatcher = new Agent({ connect: { ca: readFileSync(sim.caFile, 'utf8') } });
+  const res = await fetch(`${sim.url}/_sim/requests`, { dispatcher } as unknown as RequestInit);
+  const body = (await res.json()) as { value: LoggedRequest[] };
+  await dispatcher.close();
+  return body.value;
+}
+
 async function round(users: number, timeScale: number): Promise<Round> {
-  const sim = await startSimulator({ port: 0, timeScale, throttling: true, seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: users + 10 }] } });
   const dir = mkdtempSync(path.join(tmpdir(), 'sync-bench-'));
+  const child = await startChildServer(__filename, { [CHILD_TAG]: true, dataDir: dir, users, timeScale });
+  const sim = JSON.parse(readFileSync(path.join(dir, 'sim.json'), 'utf8')) as SimInfo;
   const dbPath = path.join(dir, 'bridge.sqlite');
   const config = loadConfig({
     env: {},
@@ -68,18 +104,14 @@ async function round(users: number, timeScale: number): Promise<Round> {
   while (engine.status().counts.synced < users) await new Promise((r) => setTimeout(r, 50));
   const simSeconds = (clock.now() - started) / 1000;
   await engine.stop();
-  if (process.env.SYNC_BENCH_DEBUG) {
-    const snap = sim.state.snapshot();
-    console.log({ users: snap.users.length, licensed: snap.users.filter((u) => (u.assignedLicenses as unknown[]).length).length, managed: snap.users.filter((u) => u.manager).length, status: engine.status().counts, graph: engine.status().graph });
-  }
-  const log = sim.requests.list().filter((e) => e.url !== '/$batch');
+  const log = (await requestLog(sim)).filter((e) => e.url !== '/$batch');
   const userWrites = log.filter((e) => e.method !== 'GET' && e.status < 300 && e.url.startsWith('/users')).length;
   const allWrites = log.filter((e) => e.method !== 'GET' && e.status < 300).length;
   const throttled = log.filter((e) => e.status === 429).length;
   const budget = config.graph.writeBudget;
   const minimumSeconds = Math.max(0, allWrites - budget.writes) / (budget.writes / budget.perSeconds);
   store.close();
-  await sim.close();
+  await child.stop();
   rmSync(dir, { recursive: true, force: true });
   return { writesPerUser: userWrites / users, simSeconds, minimumSeconds, ratio: simSeconds / minimumSeconds, throttledShare: throttled / log.length, requests: log.length };
 }
@@ -87,7 +119,7 @@ async function round(users: number, timeScale: number): Promise<Round> {
 export async function runSyncBench(options: SyncBenchOptions = {}): Promise<{ verdicts: Verdict[] }> {
   const users = options.users ?? 5000;
   const rounds = options.rounds ?? 3;
-  const timeScale = options.timeScale ?? 20;
+  const timeScale = options.timeScale ?? 10;
   console.log(`sync bench: ${users} users with license and manager, user-sync, write budget 3,000/150 s, clock x${timeScale}, ${rounds} rounds`);
   const results: Round[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -111,7 +143,10 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<{ ve
   };
 }
 
-if (path.resolve(process.argv[1] ?? '') === __filename) {
+const childArg = process.argv[2];
+if (childArg?.includes(CHILD_TAG)) {
+  simulatorChild(JSON.parse(childArg)).catch(reportStartFailure);
+} else if (path.resolve(process.argv[1] ?? '') === __filename) {
   const [users, rounds, timeScale] = process.argv.slice(2).map(Number);
   runSyncBench({ users: users || undefined, rounds: rounds || undefined, timeScale: timeScale || undefined }).then(
     (r) => {
