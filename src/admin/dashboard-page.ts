@@ -11,7 +11,7 @@ main{padding:16px 20px;display:grid;gap:16px}
 section{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:12px 16px}
 section h2{font-size:15px;margin:0 0 8px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #f0f1f3;vertical-align:top}
-th{font-weight:600;color:#4b5563}td.mono{font-family:ui-monospace,monospace;font-size:12px}
+th{font-weight:600;color:#4b5563}td.mono{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-line}
 ul.reasons{margin:4px 0;padding-left:20px}.muted{color:#6b7280}
 input{padding:4px 8px;border:1px solid #d1d5db;border-radius:4px}`;
 

@@ -106,7 +106,12 @@ export function createAdminQueries(db: Database) {
       return q.pendingDeprovisions.get() as number;
     },
     queue(limit: number): unknown[] {
-      return q.queue.all(limit);
+      return (q.queue.all(limit) as { nextAttemptAt: number; deleted: number }[]).map((r) => ({
+        ...r,
+        deleted: r.deleted === 1,
+        // A permanent error waits for the resource's next change or an operator's retry.
+        nextAttemptAt: r.nextAttemptAt >= Number.MAX_SAFE_INTEGER ? 'on change or retry' : r.nextAttemptAt > 0 ? new Date(r.nextAttemptAt).toISOString() : 'now',
+      }));
     },
     drift(limit: number): unknown[] {
       return (q.drift.all(limit) as { detail: string | null }[]).map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : null }));
