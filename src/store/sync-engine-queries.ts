@@ -20,11 +20,16 @@ export function openSyncEngineQueries(path: string) {
       AND NOT (deleted = 1 AND applied_version >= desired_version)`).pluck(),
     pendingDeletions: db.prepare(`SELECT s.id, u.source_id AS sourceId FROM sync_state s JOIN users u ON u.id = s.id
       WHERE s.type = 'User' AND s.deleted = 1 AND s.desired_version > s.applied_version`),
+    // What plan shows: everything behind, blocked rows included (plan explains a blocked engine too).
+    behind: db.prepare(`SELECT type, id FROM sync_state WHERE desired_version > applied_version OR state IN ('pending', 'blocked') ORDER BY dirty_seq`),
     userIds: db.prepare(`SELECT id FROM users WHERE deleted = 0 ORDER BY created, id`).pluck(),
     linkedUsers: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'User' AND graph_id IS NOT NULL AND deleted = 0`),
     linkedGroups: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'Group' AND graph_id IS NOT NULL AND deleted = 0`),
     groupsOf: db.prepare(`SELECT g.id, g.display_name AS displayName FROM memberships m JOIN groups g ON g.id = m.group_id
       WHERE m.member_id = ? AND m.present = 1 AND g.deleted = 0`),
+    presentMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND present = 1`).pluck(),
+    holdingLicense: db.prepare(`SELECT DISTINCT s.id FROM sync_state s, json_each(s.applied_snapshot, '$.licenses') l
+      WHERE s.type = 'User' AND s.applied_snapshot IS NOT NULL AND lower(l.value) IN (SELECT lower(value) FROM json_each(?))`).pluck(),
     groupMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND in_graph = 1`).pluck(),
     markMemberMissing: db.prepare(`UPDATE memberships SET in_graph = 0 WHERE group_id = ? AND member_id = ?`),
     markMemberForeign: db.prepare(`UPDATE memberships SET in_graph = 1 WHERE group_id = ? AND member_id = ?`),
@@ -47,8 +52,13 @@ export function openSyncEngineQueries(path: string) {
     linkedElsewhere: (type: ResourceType, graphId: string, exceptId: string) => (q.byGraphId.get(type, graphId, exceptId) as string | undefined) ?? null,
     pendingDeletions: () => q.pendingDeletions.all() as { id: string; sourceId: string }[],
     userIds: () => q.userIds.all() as string[],
+    behind: () => q.behind.all() as { type: ResourceType; id: string }[],
     linked: (type: ResourceType) => (type === 'User' ? q.linkedUsers : q.linkedGroups).all() as { id: string; graphId: string }[],
     groupsOf: (userId: string) => q.groupsOf.all(userId) as { id: string; displayName: string }[],
+    /** Current members of a group, for sync/ to look at their licenses again. */
+    presentMembers: (groupId: string) => q.presentMembers.all(groupId) as string[],
+    /** Users the bridge assigned any of these skuIds to. */
+    usersHoldingLicense: (skuIds: readonly string[]) => q.holdingLicense.all(JSON.stringify(skuIds)) as string[],
     membersInGraph: (groupId: string) => q.groupMembers.all(groupId) as string[],
     /** Drift: a member the bridge added was removed in Graph; it becomes a pending add again. */
     memberMissingInGraph: (groupId: string, memberId: string) => q.markMemberMissing.run(groupId, memberId),

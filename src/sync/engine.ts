@@ -60,6 +60,8 @@ export interface RunSummary {
   requests: number;
   throttled: number;
   blocked: string[] | null;
+  /** graph.dryRun: the writes that would be sent; nothing is sent or recorded as applied. */
+  planned?: number;
   error?: string;
   queueDepth: number;
 }
@@ -187,6 +189,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
       const blocked = store.sync.blockedReason() !== null;
       if (!preflightResult || !ctx.facts.organizationId || (blocked && clock.now() - preflightAt >= PREFLIGHT_RECHECK_MS)) await doPreflight();
       if (!preflightResult?.ok) return (lastRun = summaryOf(started, 0, before, { blocked: preflightResult?.blocked ?? [] }));
+      if (config.graph.dryRun) {
+        // Applied state must only ever say what Graph holds: a dry run plans and records nothing.
+        const planned = planWrites(ctx);
+        for (const w of planned) logger.info({ resourceType: w.resourceType, id: w.id, method: w.method, url: w.url.split('?')[0] }, 'dry run: planned Graph write');
+        return (lastRun = summaryOf(started, 0, before, { planned: planned.length }));
+      }
       await ensureTenantSwitch();
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {

@@ -69,7 +69,7 @@ export function planWrites(base: EngineContext, mode?: Mode): PlannedWrite[] {
   }
   const rows = mode && mode !== base.mode
     ? ctx.queries.userIds().map((id) => ({ type: 'User' as const, id }))
-    : ctx.store.sync.listDue(Number.MAX_SAFE_INTEGER, 100_000).map((r) => ({ type: r.type, id: r.id }));
+    : ctx.queries.behind();
   for (const r of rows) {
     if (r.type === 'User') out.push(...userPlan(ctx, r.id));
     else if (writesGroups(ctx.config, ctx.mode)) out.push(...groupPlan(ctx, r.id));

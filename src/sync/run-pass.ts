@@ -5,7 +5,7 @@ import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow } from './context';
 import { deprovisionUsers } from './deprovision';
 import { syncGroups } from './group-sync';
-import { writesGroups } from './preflight';
+import { resolveSku, writesGroups } from './preflight';
 import { applyUsers, recordGraphTokens } from './user-apply';
 import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
@@ -32,6 +32,22 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   if (revoked.length) await recordGraphTokens(ctx, revoked);
 }
 
+/** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */
+function licensesOfGroup(ctx: EngineContext, groupId: string): string[] {
+  const name = String(ctx.store.groups.getForSync(groupId)?.resource.displayName ?? '').toLowerCase();
+  const skus = Object.entries(ctx.config.licenses.groups)
+    .filter(([g]) => g.toLowerCase() === groupId.toLowerCase() || g.toLowerCase() === name)
+    .flatMap(([, list]) => list);
+  return skus.map((s) => resolveSku(ctx.facts, s)).filter((s): s is string => Boolean(s));
+}
+
+/** A licensed group changed: its members, and whoever holds its licenses, are diffed again. */
+export function touchLicensedMembers(ctx: EngineContext, groupId: string): void {
+  const skus = licensesOfGroup(ctx, groupId);
+  if (!skus.length) return;
+  for (const id of new Set([...ctx.queries.presentMembers(groupId), ...ctx.queries.usersHoldingLicense(skus)])) ctx.queries.touch('User', id);
+}
+
 /** Splits due rows by kind and runs them in dependency order; user chunks run two at a time. */
 export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
   const users: SyncRow[] = [];
@@ -51,6 +67,7 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   await Promise.all([worker(), worker()]);
   if (deleted.length) await deprovisionUsers(ctx, deleted);
   if (!groups.length) return;
+  for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await syncGroups(ctx, groups);
   // Groups the mode does not push: nothing to write, nothing left pending.
   else for (const g of groups) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });

@@ -168,3 +168,28 @@ it('takes an approval given by another process (the approve-deletions command)',
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['DELETE /users/{p1@example.com}', 'DELETE /users/{p2@example.com}']);
   expect(h.engine.status().pendingDeletions).toEqual([]);
 });
+
+it('assigns licenses mapped from a group (licenses.groups) when a member joins, and removes them when it leaves', async () => {
+  h = await startHarness({ mode: 'license-only', seed: { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p1@example.com', displayName: 'P1', accountEnabled: true, usageLocation: 'US', mailNickname: 'p1' }] }, overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } } });
+  const scim = createIngress(h.store, 'license-only');
+  scim.createUser('u-1', person(1));
+  scim.createGroup('g-sales', 'Sales', []);
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([]);
+  scim.setMembers('g-sales', ['u-1']);
+  await h.engine.runOnce();
+  scim.setMembers('g-sales', []);
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([
+    { method: 'POST', url: '/users/{p1@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
+    { method: 'POST', url: '/users/{p1@example.com}/assignLicense', body: { addLicenses: [], removeLicenses: [E3] }, status: 200 },
+  ]);
+});
+
+it('graph.dryRun plans the writes and records nothing as applied', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { 'graph.dryRun': true } });
+  createIngress(h.store, 'profile-sync').createUser('u-1', person(1));
+  const summary = await h.engine.runOnce();
+  expect([summary.planned, summary.writes, named(h)]).toEqual([1, 0, []]);
+  expect(h.store.sync.get('User', 'u-1')).toMatchObject({ state: 'pending', graphId: null, appliedVersion: 0 });
+});
