@@ -53,6 +53,11 @@ const graphSchema = z.object({
   writeBudget: z
     .object({ writes: z.number().int().positive().default(3000), perSeconds: z.number().positive().default(150) })
     .default({ writes: 3000, perSeconds: 150 }),
+  // Resource units per 10 s per app and tenant by tenant size (Microsoft: S 3,500, M 5,000, L 8,000);
+  // the default is the smallest, which fits every tenant.
+  resourceUnits: z
+    .object({ units: z.number().int().positive().default(3500), perSeconds: z.number().positive().default(10) })
+    .default({ units: 3500, perSeconds: 10 }),
 });
 
 export const configSchema = z

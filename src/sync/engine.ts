@@ -95,7 +95,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const graphConfig = options.graphConfig ?? config.graph;
   const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient, graphConfig);
   const throttle = createThrottle(config.graph.writeBudget, clock, { margin: 0.02 });
-  const exec = createExecutor({ graph, throttle, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
+  const { units: ruCapacity, perSeconds: ruSeconds } = config.graph.resourceUnits;
+  const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });
+  const exec = createExecutor({ graph, throttle, units, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
   let queries: SyncEngineQueries | null = null;
   const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));

@@ -5,7 +5,7 @@
 import type { Logger } from '../log';
 import { packBatches } from './batcher';
 import type { SyncGraph } from './graph-port';
-import { classifyResponse, retryAfterMs, type GraphOp, type OpOutcome, type OpResponse } from './ops';
+import { classifyResponse, resourceUnitCost, retryAfterMs, type GraphOp, type OpOutcome, type OpResponse } from './ops';
 import type { Throttle } from './throttle';
 
 export interface ExecutorStats {
@@ -23,6 +23,8 @@ export interface Executor {
 export interface ExecutorOptions {
   graph: SyncGraph;
   throttle: Throttle;
+  /** The resource-unit budget every request (read or write) spends from. */
+  units?: Throttle;
   logger: Logger;
   /** $batch requests in flight at once. */
   concurrency?: number;
@@ -47,12 +49,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
   function noteThrottle(res: OpResponse): void {
     if (res.status !== 429) return;
     stats.throttled++;
-    throttle.pause(retryAfterMs(res.headers, options.now?.()) ?? options.defaultThrottleMs ?? 1000);
+    const ms = retryAfterMs(res.headers, options.now?.()) ?? options.defaultThrottleMs ?? 1000;
+    throttle.pause(ms);
+    options.units?.pause(ms);
   }
 
   async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>): Promise<void> {
     const writes = batch.filter((op) => op.write).length;
     if (writes) await throttle.acquire(writes);
+    if (options.units) await options.units.acquire(batch.reduce((n, op) => n + resourceUnitCost(op), 0));
     stats.batches++;
     stats.requests += batch.length;
     stats.writes += writes;

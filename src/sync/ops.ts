@@ -66,3 +66,14 @@ export function classifyResponse(res: OpResponse): OpOutcome {
   }
   return { kind: 'failed', status: res.status, code, message };
 }
+
+/**
+ * Resource units a request costs (learn.microsoft.com/graph/throttling-limits, identity and access
+ * service limits): listing users 2, any other request 1; $select takes one off, never below 1.
+ */
+export function resourceUnitCost(op: Pick<GraphOp, 'method' | 'url'>): number {
+  const [path, query = ''] = op.url.split('?');
+  let cost = op.method === 'GET' && /^\/users\/?$/.test(path) ? 2 : 1;
+  if (/(^|&)\$select=/.test(decodeURIComponent(query))) cost -= 1;
+  return Math.max(1, cost);
+}

@@ -113,6 +113,7 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
       baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile,
       allowTenantDirSync: true,
       writeBudget: { writes: 1_000_000, perSeconds: 1 },
+      resourceUnits: { units: 1_000_000, perSeconds: 1 },
     },
   }));
   up = startChild(configFile);

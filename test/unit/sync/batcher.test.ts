@@ -67,3 +67,15 @@ describe('response classification', () => {
     expect(retryAfterMs({})).toBeUndefined();
   });
 });
+
+describe('resource units', () => {
+  it('costs 2 for listing users, 1 otherwise, one less with $select', () => {
+    const { resourceUnitCost } = jest.requireActual('../../../src/sync/ops') as typeof import('../../../src/sync/ops');
+    expect([
+      resourceUnitCost({ method: 'GET', url: '/users?$filter=x' }),
+      resourceUnitCost({ method: 'GET', url: "/users?$filter=userPrincipalName%20eq%20'a'&$select=id" }),
+      resourceUnitCost({ method: 'PATCH', url: '/users/1' }),
+      resourceUnitCost({ method: 'GET', url: '/organization?$select=id' }),
+    ]).toEqual([2, 1, 1, 1]);
+  });
+});
