@@ -2,6 +2,7 @@
 // sees and changes everything; a source with `contributes` sees everything and may change only
 // those attributes of resources it does not own. Plus If-Match (RFC 7644 section 3.14).
 import type { ResourceTypeDef } from './schema';
+import type { UnknownPolicy } from './coerce';
 import { contributionMatcher } from './attribution-keys';
 import type { Principal } from './auth';
 import { forbidden, notFound, preconditionFailed } from './errors';
@@ -38,13 +39,31 @@ export function assertOwner(p: Principal, ownerId: string, what: string): void {
   if (ownerId !== p.source.id && !p.source.seesAll) throw forbidden(`source "${p.source.id}" does not own this ${what}`);
 }
 
-/** If-Match: `*` or a list of (weak or strong) entity tags; 412 when none is the current one. */
-export function checkIfMatch(header: string | undefined, version: number): void {
-  if (header === undefined) return;
-  if (header.trim() === '*') return;
+/** The conditional headers of a write (RFC 7232, RFC 7644 section 3.14). */
+export interface Preconditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+export interface WriteOptions extends Preconditions {
+  /** How attributes the schema does not define are treated (see resource-routes). */
+  unknown?: UnknownPolicy;
+}
+
+/**
+ * If-Match: `*` or a list of (weak or strong) entity tags; 412 when none is the current one.
+ * If-None-Match on a write: 412 when it names the current version (or is `*`).
+ */
+export function checkIfMatch(pre: Preconditions | undefined, version: number): void {
   const current = String(version);
-  const tags = header.split(',').map((t) => t.trim().replace(/^W\//i, '').replace(/^"|"$/g, ''));
-  if (!tags.includes(current)) throw preconditionFailed(`the resource is at version W/"${current}", not ${header.trim()}`);
+  const ifMatch = pre?.ifMatch;
+  if (ifMatch !== undefined && ifMatch.trim() !== '*') {
+    const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//i, '').replace(/^"|"$/g, ''));
+    if (!tags.includes(current)) throw preconditionFailed(`the resource is at version W/"${current}", not ${ifMatch.trim().slice(0, 100)}`);
+  }
+  if (pre?.ifNoneMatch !== undefined && notModified(pre.ifNoneMatch, version)) {
+    throw preconditionFailed(`If-None-Match names the current version W/"${current}"`);
+  }
 }
 
 /** If-None-Match on GET: true when the client's copy is current (answer 304). */

@@ -4,7 +4,7 @@
 import type { Config } from '../config';
 import { BridgeError } from '../errors';
 import type { Principal } from './auth';
-import { isObject } from './coerce';
+import { isObject, type UnknownPolicy } from './coerce';
 import { errorBody, invalidSyntax, invalidValue, payloadTooLarge, toErrorResponse } from './errors';
 import { etagOf } from './render';
 import type { ResourceKind } from './resource-routes';
@@ -31,6 +31,10 @@ interface BulkResult {
 
 function readOps(body: unknown, max: number): { ops: BulkOp[]; failOnErrors?: number } {
   if (!isObject(body)) throw invalidSyntax('the request body must be a BulkRequest object');
+  const schemas = body.schemas;
+  if (!Array.isArray(schemas) || schemas.length !== 1 || String(schemas[0]).toLowerCase() !== BULK_REQUEST.toLowerCase()) {
+    throw invalidSyntax(`schemas must be ["${BULK_REQUEST}"]`);
+  }
   const key = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
   const ops = key ? body[key] : undefined;
   if (!Array.isArray(ops)) throw invalidSyntax('Operations must be an array');
@@ -66,7 +70,7 @@ function substitute(value: unknown, ids: Map<string, string>, missing: Set<strin
   return value;
 }
 
-export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, body: unknown, base: string) {
+export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, body: unknown, base: string, unknown?: UnknownPolicy) {
   const { ops, failOnErrors } = readOps(body, config.limits.bulkOperations);
   const results: (BulkResult | undefined)[] = new Array(ops.length);
   const ids = new Map<string, string>();
@@ -86,7 +90,7 @@ export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, bod
     const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
     if (op.method === 'POST') {
       if (m[2]) throw invalidSyntax('POST goes to /Users or /Groups');
-      const row = kind.service.create(p, data);
+      const row = kind.service.create(p, data, { unknown });
       ids.set(op.bulkId!, row.id);
       results[i] = { method: op.method, bulkId: op.bulkId, version: etagOf(row.version), location: `${base}/${endpoint}/${row.id}`, status: '201' };
       return;
@@ -94,11 +98,11 @@ export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, bod
     if (!m[2]) throw invalidSyntax(`${op.method} needs a resource id in its path`);
     const id = m[2].startsWith('bulkId:') ? ids.get(m[2].slice(7)) ?? m[2] : m[2];
     if (op.method === 'DELETE') {
-      kind.service.remove(p, id, op.version);
+      kind.service.remove(p, id, { ifMatch: op.version, unknown });
       results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: '204' };
       return;
     }
-    const { resource } = op.method === 'PUT' ? kind.service.replace(p, id, data, op.version) : kind.service.patch(p, id, data, op.version);
+    const { resource } = op.method === 'PUT' ? kind.service.replace(p, id, data, { ifMatch: op.version, unknown }) : kind.service.patch(p, id, data, { ifMatch: op.version, unknown });
     results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), version: etagOf(resource.version), location: `${base}/${endpoint}/${id}`, status: '200' };
   };
 

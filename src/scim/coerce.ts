@@ -1,10 +1,12 @@
 // Input coercion against the schema (RFC 7643 section 2): canonical attribute names whatever
-// the case, "True"/"False" strings as booleans (Entra), bare strings for complex attributes
-// with a `value` (manager, members), null as unassigned. Unknown and read-only attributes in
-// a resource body are ignored (RFC 7644 section 3.5.1); wrong types are 400 invalidValue.
+// the case, JSON types as the schema says, with the two leniencies real IdPs need: "True"/"False"
+// strings as booleans (Entra) and a bare id for a reference attribute (manager, members). null,
+// "" , [] and {} are unassigned (RFC 7643 section 2.5). Read-only attributes in a body are ignored
+// (RFC 7644 section 3.5.1); an unknown attribute with a value is refused rather than dropped, so
+// that a mapping mistake surfaces at the IdP instead of losing data.
 import type { AttrDef } from './schema';
 import { findSub } from './schema';
-import { invalidValue } from './errors';
+import { invalidSyntax, invalidValue } from './errors';
 
 export const MAX_STRING = 65_536;
 
@@ -28,31 +30,62 @@ export function coerceSimple(attr: AttrDef, value: unknown, path: string): unkno
       return value;
     case 'complex':
       throw invalidValue(`${path} is complex`);
-    default: {
-      let s: string;
-      if (typeof value === 'string') s = value;
-      else if (typeof value === 'number' || typeof value === 'boolean') s = String(value);
-      else throw invalidValue(`${path} must be a string`);
-      if (s.length > MAX_STRING) throw invalidValue(`${path} is longer than ${MAX_STRING} characters`);
-      return s;
-    }
+    default:
+      if (attr.name === 'pwdLastSet') return pwdLastSet(value, path);
+      if (typeof value !== 'string') throw invalidValue(`${path} must be a string`);
+      if (value.length > MAX_STRING) throw invalidValue(`${path} is longer than ${MAX_STRING} characters`);
+      return value;
   }
 }
 
+/** AD pwdLastSet: a FILETIME (integer or digits) or an ISO 8601 date; stored as a string. */
+function pwdLastSet(value: unknown, path: string): string {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && (/^\d{1,20}$/.test(value) || (/^\d{4}-\d\d-\d\d/.test(value) && !Number.isNaN(Date.parse(value))))) return value;
+  throw invalidValue(`${path} must be an AD FILETIME integer or an ISO 8601 date`);
+}
+
+/** null, "", [] and {} (RFC 7643 section 2.5): a value that asserts nothing. */
+export function isUnassigned(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return true;
+  if (Array.isArray(value)) return value.every(isUnassigned);
+  if (isObject(value)) return Object.values(value).every(isUnassigned);
+  return false;
+}
+
+export function unknownAttribute(path: string): Error {
+  return invalidSyntax(`unknown attribute "${path}"`);
+}
+
+/** What to do with an attribute the schema does not define: refuse it, or drop it and say which. */
+export interface UnknownPolicy {
+  ignore: boolean;
+  ignored: string[];
+}
+
+export function onUnknown(policy: UnknownPolicy | undefined, path: string, raw: unknown): void {
+  if (isUnassigned(raw)) return;
+  const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+  if (!policy?.ignore) throw unknownAttribute(shown);
+  policy.ignored.push(shown);
+}
+
 /** A complex value: known sub-attributes in canonical case, read-only ones dropped; undefined if empty. */
-export function coerceComplex(attr: AttrDef, value: unknown, path: string, keepReadOnly = false): Record<string, unknown> | undefined {
+export function coerceComplex(attr: AttrDef, value: unknown, path: string, keepReadOnly = false, unknown?: UnknownPolicy): Record<string, unknown> | undefined {
   if (value === null || value === undefined) return undefined;
   if (!isObject(value)) {
-    // A bare value for an attribute with a `value` sub-attribute: Entra's manager and members.
-    if ((typeof value === 'string' || typeof value === 'number') && findSub(attr, 'value')) {
-      return value === '' ? undefined : { value: String(value) };
-    }
+    // A bare id for a reference attribute (one with a $ref): Entra's manager and members.
+    if (typeof value === 'string' && findSub(attr, '$ref') && findSub(attr, 'value')) return value === '' ? undefined : { value };
     throw invalidValue(`${path} must be an object`);
   }
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(value)) {
     const sub = findSub(attr, key);
-    if (!sub || (!keepReadOnly && sub.mutability === 'readOnly')) continue;
+    if (!sub) {
+      onUnknown(unknown, `${path}.${key}`, raw);
+      continue;
+    }
+    if (!keepReadOnly && sub.mutability === 'readOnly') continue;
     const v = coerceSimple(sub, raw, `${path}.${sub.name}`);
     if (v !== undefined) out[sub.name] = v;
   }
@@ -67,14 +100,14 @@ function orderLike(attr: AttrDef, obj: Record<string, unknown>): Record<string, 
 }
 
 /** One attribute value of any shape; multi-valued values are lists without duplicates or empties. */
-export function coerceAttr(attr: AttrDef, value: unknown, path: string): unknown {
+export function coerceAttr(attr: AttrDef, value: unknown, path: string, unknown?: UnknownPolicy): unknown {
   if (value === null || value === undefined) return undefined;
   if (attr.multiValued) {
     const list = Array.isArray(value) ? value : [value];
     const out: unknown[] = [];
     const seen = new Set<string>();
     for (const item of list) {
-      const v = attr.type === 'complex' ? coerceComplex(attr, item, path) : coerceSimple(attr, item, path);
+      const v = attr.type === 'complex' ? coerceComplex(attr, item, path, false, unknown) : coerceSimple(attr, item, path);
       if (v === undefined) continue;
       const key = JSON.stringify(v);
       if (seen.has(key)) continue;
@@ -83,7 +116,7 @@ export function coerceAttr(attr: AttrDef, value: unknown, path: string): unknown
     }
     return out.length ? singlePrimary(out) : undefined;
   }
-  if (attr.type === 'complex') return coerceComplex(attr, value, path);
+  if (attr.type === 'complex') return coerceComplex(attr, value, path, false, unknown);
   return coerceSimple(attr, value, path);
 }
 

@@ -3,7 +3,7 @@
 // resolution of every attribute path against the schema. Also parses PATCH paths.
 //
 // Lenient where real clients are (Entra's reference collection): case-insensitive operators and
-// attribute names, unquoted values (`familyName eq Employee`, dateTimes), single-quoted strings.
+// attribute names, unquoted values (`familyName eq Employee`, dateTimes).
 import { BridgeError } from '../errors';
 import type { CompareOp, FilterAttr, FilterNode, FilterValue } from '../store/filter-types';
 import { resolvePath, type ResourceTypeDef } from './schema';
@@ -37,7 +37,7 @@ function tokenize(input: string): Token[] {
     const c = input[i];
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++;
     else if (c === '(' || c === ')' || c === '[' || c === ']') tokens.push({ t: c, v: c, at: i++ });
-    else if (c === '"' || c === "'") {
+    else if (c === '"') {
       let j = i + 1;
       let raw = '';
       while (j < input.length && input[j] !== c) {
@@ -47,7 +47,7 @@ function tokenize(input: string): Token[] {
       if (j >= input.length) throw invalidFilter(`unterminated string starting at position ${i}`);
       let value: string;
       try {
-        value = c === '"' ? JSON.parse(`"${raw}"`) : raw.replace(/\\(.)/g, '$1');
+        value = JSON.parse(`"${raw}"`);
       } catch {
         throw invalidFilter(`invalid string at position ${i}`);
       }
@@ -153,8 +153,13 @@ class Parser {
     if (lower === 'true') return true;
     if (lower === 'false') return false;
     if (lower === 'null') return null;
-    if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(tok.v)) return Number(tok.v);
-    return tok.v; // unquoted value, as Entra's reference collection sends
+    if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(tok.v)) {
+      const n = Number(tok.v);
+      if (!Number.isFinite(n)) throw invalidFilter(`number ${tok.v} is out of range`);
+      return n;
+    }
+    if (/^['{]/.test(tok.v)) throw invalidFilter(`${tok.v.slice(0, 20)} is not a value: quote strings with "`);
+    return tok.v; // unquoted value, as Entra's reference collection sends (`familyName eq Employee`)
   }
 }
 

@@ -2,7 +2,7 @@
 // name no User or Group the source can see are dropped: ids are the bridge's own, so an
 // unknown one can never become valid (Entra's reference collection adds "string id 1").
 import type { ListedResource, MemberChanges, MemberRef, MemberView, Store } from '../store';
-import { assertCanChange, assertOwner, assertVisible, canSee, checkIfMatch, ownerScope } from './access';
+import { assertCanChange, assertOwner, assertVisible, type WriteOptions, canSee, checkIfMatch, ownerScope } from './access';
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
@@ -73,8 +73,8 @@ export function createGroupService({ store }: { store: Store }) {
       return store.queries.list('Group', { filter, sort: sortOf(GROUP, params), startIndex: params.startIndex, count: params.count, ownerId: ownerScope(p) });
     },
 
-    create(p: Principal, body: unknown): ListedResource {
-      const input = normaliseResource(GROUP, body);
+    create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
+      const input = normaliseResource(GROUP, body, opts.unknown);
       const members = resolve(p, input.members);
       const changed = changedAttributes(GROUP, null, input.data);
       const stored = store.groups.create(input.data, {
@@ -86,23 +86,23 @@ export function createGroupService({ store }: { store: Store }) {
     },
 
     /** PUT replaces the members too: a body without members leaves the group empty (RFC 7644 section 3.5.1). */
-    replace(p: Principal, id: string, body: unknown, ifMatch?: string): WriteResult {
+    replace(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
-      checkIfMatch(ifMatch, row.version);
-      const input = normaliseResource(GROUP, body);
+      checkIfMatch(opts, row.version);
+      const input = normaliseResource(GROUP, body, opts.unknown);
       return write(p, row, input.data, [{ replace: input.members ?? [] }], 'group.replace');
     },
 
-    patch(p: Principal, id: string, body: unknown, ifMatch?: string): WriteResult {
+    patch(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
-      checkIfMatch(ifMatch, row.version);
-      const result = applyPatch(GROUP, row.data, body, { membersOf: () => store.groups.members(id) });
+      checkIfMatch(opts, row.version);
+      const result = applyPatch(GROUP, row.data, body, { membersOf: () => store.groups.members(id), unknown: opts.unknown });
       return write(p, row, result.data, result.members, 'group.patch');
     },
 
-    remove(p: Principal, id: string, ifMatch?: string): void {
+    remove(p: Principal, id: string, opts: WriteOptions = {}): void {
       const row = load(p, id);
-      checkIfMatch(ifMatch, row.version);
+      checkIfMatch(opts, row.version);
       assertOwner(p, row.sourceId, 'Group');
       store.groups.remove(id, { sourceId: p.source.id, expectedVersion: row.version });
     },

@@ -30,9 +30,15 @@ function int(name: string, raw: unknown): number | undefined {
 
 function str(name: string, raw: unknown): string | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw.join(',');
   if (typeof raw !== 'string') throw invalidValue(`${name} must be a string`);
   return raw;
+}
+
+/** attributes / excludedAttributes: a comma-separated string, or (in a SearchRequest) an array of strings. */
+function list(name: string, raw: unknown): string | undefined {
+  if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw.join(',');
+  if (Array.isArray(raw)) throw invalidValue(`${name} must be an array of attribute names`);
+  return str(name, raw);
 }
 
 /** startIndex below 1 counts as 1, count below 0 as 0, above MAX_COUNT as MAX_COUNT (RFC 7644 section 3.4.2.4). */
@@ -63,14 +69,18 @@ export function fromQuery(query: Record<string, unknown>): ListParams {
 /** From a POST .search body (SearchRequest). */
 export function fromSearchBody(body: unknown): ListParams {
   if (!isObject(body)) throw invalidSyntax('the request body must be a SearchRequest object');
+  const schemas = body.schemas;
+  if (!Array.isArray(schemas) || schemas.length !== 1 || String(schemas[0]).toLowerCase() !== SEARCH_REQUEST.toLowerCase()) {
+    throw invalidSyntax(`schemas must be ["${SEARCH_REQUEST}"]`);
+  }
   const get = (name: string) => body[Object.keys(body).find((k) => k.toLowerCase() === name.toLowerCase()) ?? ''];
   return {
     filter: str('filter', get('filter')),
     sortBy: str('sortBy', get('sortBy')),
     sortOrder: str('sortOrder', get('sortOrder')),
     ...paging(int('startIndex', get('startIndex')), int('count', get('count'))),
-    attributes: str('attributes', get('attributes')),
-    excludedAttributes: str('excludedAttributes', get('excludedAttributes')),
+    attributes: list('attributes', get('attributes')),
+    excludedAttributes: list('excludedAttributes', get('excludedAttributes')),
   };
 }
 

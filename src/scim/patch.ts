@@ -4,7 +4,7 @@
 // members and manager. Group members become MemberChanges applied in SQL, never a list rewrite.
 import type { FilterNode } from '../store';
 import type { MemberChanges, MemberView } from '../store';
-import { coerceAttr, coerceComplex, coerceSimple, isObject, singlePrimary } from './coerce';
+import { coerceAttr, coerceComplex, coerceSimple, isObject, isUnassigned, singlePrimary, type UnknownPolicy } from './coerce';
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors';
 import { equalities, matchesElement, parseValueFilter } from './filter';
 import { canonicalOrder, checkRequired, normaliseMembers } from './resource-input';
@@ -29,6 +29,8 @@ export interface PatchResult {
 export interface PatchOptions {
   /** Groups: current members, read only when a remove filter needs more than `value eq`. */
   membersOf?: () => MemberView[];
+  /** Unknown attributes in a no-path value: refused unless the policy ignores them. */
+  unknown?: UnknownPolicy;
 }
 
 interface Operation {
@@ -40,6 +42,10 @@ interface Operation {
 /** Validates the PatchOp envelope and returns its operations. */
 export function readOperations(body: unknown): Operation[] {
   if (!isObject(body)) throw invalidSyntax('the request body must be a PatchOp object');
+  const schemas = body.schemas;
+  if (!Array.isArray(schemas) || schemas.length !== 1 || String(schemas[0]).toLowerCase() !== PATCH_OP.toLowerCase()) {
+    throw invalidSyntax(`schemas must be ["${PATCH_OP}"]`);
+  }
   const key = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
   const ops = key ? body[key] : undefined;
   if (!Array.isArray(ops)) throw invalidSyntax('Operations must be an array');
@@ -51,7 +57,12 @@ export function readOperations(body: unknown): Operation[] {
     if (typeof op !== 'string' || !/^(add|remove|replace)$/i.test(op)) throw invalidSyntax(`Operations[${i}].op must be add, remove or replace`);
     const path = get('path');
     if (path !== undefined && path !== null && typeof path !== 'string') throw invalidPath(`Operations[${i}].path must be a string`);
-    return { op: op.toLowerCase() as Op, path: typeof path === 'string' && path.trim() !== '' ? path.trim() : undefined, value: get('value') };
+    const value = get('value');
+    const lower = op.toLowerCase() as Op;
+    // RFC 7644 section 3.5.2.1/3: add and replace carry a value (replace may set null to clear).
+    if (lower === 'add' && (value === undefined || value === null)) throw invalidValue(`Operations[${i}]: add needs a value`);
+    if (lower === 'replace' && !Object.keys(raw).some((k) => k.toLowerCase() === 'value')) throw invalidValue(`Operations[${i}]: replace needs a value`);
+    return { op: lower, path: typeof path === 'string' && path.trim() !== '' ? path.trim() : undefined, value };
   });
 }
 
@@ -106,8 +117,8 @@ class Patcher {
       if (op.op === 'remove') throw noTarget('remove needs a path');
       if (!isObject(op.value)) throw invalidValue(`${op.op} without a path needs an object value`);
       for (const [key, value] of Object.entries(op.value)) {
-        if (/^(schemas|id|meta)$/i.test(key)) continue;
-        this.applyTo(op.op, parseTargetLenient(this.rt, key), value);
+        if (/^(schemas|id|meta)$/i.test(key)) continue; // Okta repeats the id in a no-path replace
+        this.applyTo(op.op, parseTargetLenient(this.rt, key, value, this.options.unknown), value);
       }
       return;
     }
@@ -115,7 +126,7 @@ class Patcher {
   }
 
   private applyTo(op: Op, target: Target | undefined, value: unknown): void {
-    if (!target) return; // unknown key in a no-path value: ignored like in a PUT body
+    if (!target) return; // an unknown key with an unassigned value: nothing to do
     if (target.kind === 'resource') return;
     if (target.kind === 'extension') {
       if (op === 'remove') {
@@ -124,7 +135,7 @@ class Patcher {
       }
       if (!isObject(value)) throw invalidValue(`${target.schema.id} needs an object value`);
       for (const [key, v] of Object.entries(value)) {
-        const t = parseTargetLenient(this.rt, `${target.schema.id}:${key}`);
+        const t = parseTargetLenient(this.rt, `${target.schema.id}:${key}`, v, this.options.unknown);
         if (t) this.applyTo(op, t, v);
       }
       return;
@@ -143,7 +154,7 @@ class Patcher {
     if (filter) return this.filtered(op, container, attr, filter, sub, value, label);
     if (op === 'remove') return this.remove(container, attr, sub, value);
     if (sub) return this.setSub(container, attr, sub, value, label);
-    const v = coerceAttr(attr, value, label);
+    const v = coerceAttr(attr, value, label, this.options.unknown);
     if (v === undefined) {
       if (op === 'replace') delete container[attr.name];
       return;
@@ -271,13 +282,16 @@ function sameElement(el: unknown, doomed: Record<string, unknown>): boolean {
   });
 }
 
-/** A key of a no-path value: a path, or undefined when it names nothing we know (ignored). */
-function parseTargetLenient(rt: ResourceTypeDef, key: string): Target | undefined {
+/** A key of a no-path value; one that names nothing is refused unless its value is unassigned. */
+function parseTargetLenient(rt: ResourceTypeDef, key: string, value: unknown, unknown?: UnknownPolicy): Target | undefined {
   try {
     return parseTarget(rt, key);
   } catch (err) {
-    if ((err as { scimType?: string }).scimType === 'invalidPath') return undefined;
-    throw err;
+    if ((err as { scimType?: string }).scimType !== 'invalidPath') throw err;
+    if (isUnassigned(value)) return undefined;
+    if (!unknown?.ignore) throw err;
+    unknown.ignored.push(key.length > 200 ? `${key.slice(0, 200)}...` : key);
+    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 // A POST or PUT body -> the stored form: canonical names in schema order, extensions under
 // their URN, no id/meta/read-only attributes, the password and the members set aside.
 import type { MemberRef } from '../store';
-import { coerceAttr, coerceSimple, isObject } from './coerce';
+import { coerceAttr, coerceSimple, isObject, isUnassigned, onUnknown, type UnknownPolicy } from './coerce';
 import { invalidSyntax, invalidValue } from './errors';
 import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
 
@@ -30,14 +30,18 @@ export function canonicalOrder(rt: ResourceTypeDef, data: Record<string, unknown
   return out;
 }
 
-function extensionInto(schema: SchemaDef, value: unknown, target: Record<string, unknown>): void {
+function extensionInto(schema: SchemaDef, value: unknown, target: Record<string, unknown>, unknown?: UnknownPolicy): void {
   if (value === null || value === undefined) return;
   if (!isObject(value)) throw invalidValue(`${schema.id} must be an object`);
   const ext = (target[schema.id] as Record<string, unknown>) ?? {};
   for (const [key, raw] of Object.entries(value)) {
     const attr = findInSchema(schema, key);
-    if (!attr || attr.mutability === 'readOnly') continue;
-    const v = coerceAttr(attr, raw, `${schema.id}:${attr.name}`);
+    if (!attr) {
+      onUnknown(unknown, `${schema.id}:${key}`, raw);
+      continue;
+    }
+    if (attr.mutability === 'readOnly') continue;
+    const v = coerceAttr(attr, raw, `${schema.id}:${attr.name}`, unknown);
     if (v !== undefined) ext[attr.name] = v;
   }
   target[schema.id] = ext;
@@ -49,11 +53,11 @@ export function normaliseMembers(value: unknown): MemberRef[] {
   const out = new Map<string, MemberRef>();
   for (const item of list) {
     let ref: MemberRef;
-    if (typeof item === 'string' || typeof item === 'number') ref = { value: String(item), type: 'User' };
+    if (typeof item === 'string') ref = { value: item, type: 'User' };
     else if (isObject(item)) {
       const get = (name: string) => Object.entries(item).find(([k]) => k.toLowerCase() === name)?.[1];
       const v = get('value');
-      if (typeof v !== 'string' && typeof v !== 'number') throw invalidValue('members[].value must be a string');
+      if (typeof v !== 'string') throw invalidValue('members[].value must be a string');
       const type = get('type');
       if (type !== undefined && type !== null && (typeof type !== 'string' || !/^(user|group)$/i.test(type))) {
         throw invalidValue('members[].type must be "User" or "Group"');
@@ -62,7 +66,7 @@ export function normaliseMembers(value: unknown): MemberRef[] {
       ref = {
         value: String(v),
         type: typeof type === 'string' && type.toLowerCase() === 'group' ? 'Group' : 'User',
-        ...(display !== undefined && display !== null ? { display: coerceSimple({ type: 'string' } as never, display, 'members[].display') as string } : {}),
+        ...(display !== undefined && display !== null ? { display: coerceSimple({ name: 'display', type: 'string' } as never, display, 'members[].display') as string } : {}),
       };
     } else if (item === null) continue;
     else throw invalidValue('members[] must be objects with a value');
@@ -72,13 +76,25 @@ export function normaliseMembers(value: unknown): MemberRef[] {
   return [...out.values()];
 }
 
-/** Normalises a POST/PUT body. Throws 400 invalidSyntax / invalidValue. */
-export function normaliseResource(rt: ResourceTypeDef, body: unknown): ResourceInput {
-  if (!isObject(body)) throw invalidSyntax(`the request body must be a ${rt.name} object`);
-  const schemas = body.schemas;
-  if (schemas !== undefined && (!Array.isArray(schemas) || schemas.some((s) => typeof s !== 'string'))) {
-    throw invalidSyntax('schemas must be an array of URI strings');
+/** RFC 7643 section 3: `schemas` lists the core schema and every extension the body uses, nothing unknown. */
+function checkSchemas(rt: ResourceTypeDef, body: Record<string, unknown>): void {
+  const schemas = body[Object.keys(body).find((k) => k.toLowerCase() === 'schemas') ?? 'schemas'];
+  if (!Array.isArray(schemas) || schemas.some((s) => typeof s !== 'string')) throw invalidSyntax('schemas must be an array of URI strings');
+  const listed = new Set((schemas as string[]).map((s) => s.toLowerCase()));
+  if (!listed.has(rt.schema.id.toLowerCase())) throw invalidSyntax(`schemas must include ${rt.schema.id}`);
+  const known = new Set([rt.schema.id, ...rt.extensions.map((e) => e.schema.id)].map((s) => s.toLowerCase()));
+  const unknown = (schemas as string[]).find((s) => !known.has(s.toLowerCase()));
+  if (unknown !== undefined) throw invalidSyntax(`schema "${unknown.length > 200 ? `${unknown.slice(0, 200)}...` : unknown}" is not one of ${rt.name}'s`);
+  for (const { schema } of rt.extensions) {
+    const key = Object.keys(body).find((k) => k.toLowerCase() === schema.id.toLowerCase());
+    if (key && !isUnassigned(body[key]) && !listed.has(schema.id.toLowerCase())) throw invalidSyntax(`${schema.id} is used but not listed in schemas`);
   }
+}
+
+/** Normalises a POST/PUT body. Throws 400 invalidSyntax / invalidValue. */
+export function normaliseResource(rt: ResourceTypeDef, body: unknown, unknown?: UnknownPolicy): ResourceInput {
+  if (!isObject(body)) throw invalidSyntax(`the request body must be a ${rt.name} object`);
+  checkSchemas(rt, body);
   const data: Record<string, unknown> = {};
   const input: ResourceInput = { data };
   for (const [key, raw] of Object.entries(body)) {
@@ -86,11 +102,14 @@ export function normaliseResource(rt: ResourceTypeDef, body: unknown): ResourceI
     if (SKIPPED.has(lower)) continue;
     const ext = rt.extensions.find((e) => e.schema.id.toLowerCase() === lower);
     if (ext) {
-      extensionInto(ext.schema, raw, data);
+      extensionInto(ext.schema, raw, data, unknown);
       continue;
     }
     const resolved = resolvePath(rt, key);
-    if (!resolved || resolved.sub) continue; // unknown attribute: ignored (RFC 7644 section 3.5.1)
+    if (!resolved || resolved.sub) {
+      onUnknown(unknown, key, raw);
+      continue;
+    }
     const { attr } = resolved;
     if (rt.name === 'Group' && attr.name === 'members' && !resolved.schema) {
       input.members = normaliseMembers(raw);
@@ -102,7 +121,7 @@ export function normaliseResource(rt: ResourceTypeDef, body: unknown): ResourceI
       if (pwd !== undefined && pwd !== '') input.password = pwd as string;
       continue;
     }
-    const v = coerceAttr(attr, raw, resolved.schema ? `${resolved.schema}:${attr.name}` : attr.name);
+    const v = coerceAttr(attr, raw, resolved.schema ? `${resolved.schema}:${attr.name}` : attr.name, unknown);
     if (v === undefined) continue;
     if (resolved.schema) ((data[resolved.schema] ??= {}) as Record<string, unknown>)[attr.name] = v;
     else data[attr.name] = v;

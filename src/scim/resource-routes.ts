@@ -1,9 +1,11 @@
 // HTTP for /Users and /Groups: status codes, headers (Location, ETag), projections and list
 // envelopes around the services. Responses are written directly (no express ETag hashing).
 import type { Request, Response, Router } from 'express';
+import type { Logger } from '../log';
 import type { ListedResource } from '../store';
-import { notModified } from './access';
+import { notModified, type WriteOptions } from './access';
 import type { Principal } from './auth';
+import type { UnknownPolicy } from './coerce';
 import { LIST_RESPONSE } from './discovery';
 import { SCIM_CONTENT_TYPE } from './errors';
 import type { GroupService } from './groups-service';
@@ -24,6 +26,26 @@ export function reply(res: Response, status: number, body?: unknown, headers: Re
 }
 
 export const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
+/**
+ * Attributes the schema does not define: a client that declares application/scim+json (RFC 7644
+ * section 8.1) gets RFC 7643 validation, so a mapping mistake is a 400 it can show. Plain
+ * application/json is what Entra's reference tooling sends, and its collection expects such
+ * attributes to be ignored (a misspelled "adreses" on PUT answers 200); they are dropped and logged.
+ */
+export function unknownPolicyOf(req: Request): UnknownPolicy {
+  const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  return { ignore: type === 'application/json', ignored: [] };
+}
+
+export function writeOptionsOf(req: Request): WriteOptions {
+  return { ifMatch: req.get('if-match'), ifNoneMatch: req.get('if-none-match'), unknown: unknownPolicyOf(req) };
+}
+
+function reportIgnored(log: Logger | undefined, req: Request, res: Response, opts: WriteOptions): void {
+  if (opts.unknown?.ignored.length) {
+    log?.warn({ source: principalOf(res).source.id, method: req.method, path: req.path, ignored: opts.unknown.ignored }, 'unknown attributes ignored');
+  }
+}
 export const principalOf = (res: Response): Principal => res.locals.principal as Principal;
 
 export function listResponse(total: number, startIndex: number, resources: unknown[]) {
@@ -59,7 +81,7 @@ export function listAndRender(kind: ResourceKind, p: Principal, params: ListPara
   return listResponse(total, params.startIndex, resources.map((r) => kind.render(r, base, projection)));
 }
 
-export function mountResource(router: Router, kind: ResourceKind): void {
+export function mountResource(router: Router, kind: ResourceKind, log?: Logger): void {
   const rt = resourceTypes[kind.type];
   const path = rt.endpoint;
 
@@ -72,7 +94,9 @@ export function mountResource(router: Router, kind: ResourceKind): void {
   });
 
   router.post(path, (req, res) => {
-    const row = kind.service.create(principalOf(res), req.body);
+    const opts = writeOptionsOf(req);
+    const row = kind.service.create(principalOf(res), req.body, opts);
+    reportIgnored(log, req, res, opts);
     const base = baseUrlOf(req);
     const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
     reply(res, 201, body, { Location: `${base}${path}/${row.id}`, ETag: etagOf(row.version) });
@@ -86,7 +110,9 @@ export function mountResource(router: Router, kind: ResourceKind): void {
   });
 
   router.put(`${path}/:id`, (req, res) => {
-    const { resource } = kind.service.replace(principalOf(res), req.params.id, req.body, req.get('if-match'));
+    const opts = writeOptionsOf(req);
+    const { resource } = kind.service.replace(principalOf(res), req.params.id, req.body, opts);
+    reportIgnored(log, req, res, opts);
     const body = kind.render(resource, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
     reply(res, 200, body, { ETag: etagOf(resource.version) });
   });
@@ -94,7 +120,9 @@ export function mountResource(router: Router, kind: ResourceKind): void {
   router.patch(`${path}/:id`, (req, res) => {
     const params = fromQuery(req.query as Record<string, unknown>);
     const projection = projectionOf(rt, params);
-    const { resource } = kind.service.patch(principalOf(res), req.params.id, req.body, req.get('if-match'));
+    const opts = writeOptionsOf(req);
+    const { resource } = kind.service.patch(principalOf(res), req.params.id, req.body, opts);
+    reportIgnored(log, req, res, opts);
     // RFC 7644 section 3.5.2: 204 is allowed, but 200 with the resource when attributes are asked for.
     if (params.attributes !== undefined || params.excludedAttributes !== undefined || wantsPatchBody(req)) {
       reply(res, 200, kind.render(resource, baseUrlOf(req), projection), { ETag: etagOf(resource.version) });
@@ -102,7 +130,7 @@ export function mountResource(router: Router, kind: ResourceKind): void {
   });
 
   router.delete(`${path}/:id`, (req, res) => {
-    kind.service.remove(principalOf(res), req.params.id, req.get('if-match'));
+    kind.service.remove(principalOf(res), req.params.id, writeOptionsOf(req));
     reply(res, 204);
   });
 }

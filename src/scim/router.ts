@@ -11,7 +11,7 @@ import { listOf, resourceTypeList, schemaList, serviceProviderConfig } from './d
 import { errorHandler, invalidValue, notFound, toErrorResponse } from './errors';
 import { createGroupService } from './groups-service';
 import { fromSearchBody, type ListParams } from './list-params';
-import { baseUrlOf, groupKind, listAndRender, listResponse, mountResource, principalOf, reply, userKind, type ResourceKind } from './resource-routes';
+import { baseUrlOf, groupKind, listAndRender, listResponse, mountResource, principalOf, reply, unknownPolicyOf, userKind, type ResourceKind } from './resource-routes';
 import { createUserService } from './users-service';
 import { BridgeError } from '../errors';
 
@@ -46,13 +46,13 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
     reply(res, 200, found);
   });
 
-  mountResource(router, users);
-  mountResource(router, groups);
+  mountResource(router, users, log);
+  mountResource(router, groups, log);
 
   // Root search across Users then Groups (RFC 7644 section 3.4.3).
   router.post('/.search', (req, res) => reply(res, 200, searchAll(kinds, principalOf(res), fromSearchBody(req.body), baseUrlOf(req))));
 
-  router.post('/Bulk', (req, res) => reply(res, 200, runBulk(config, kinds, principalOf(res), req.body, baseUrlOf(req))));
+  router.post('/Bulk', (req, res) => reply(res, 200, runBulk(config, kinds, principalOf(res), req.body, baseUrlOf(req), unknownPolicyOf(req))));
 
   // RFC 7644 section 3.11: the authenticated subject is a provisioning source, not a User.
   router.all(['/Me', '/Me/*rest'], () => {

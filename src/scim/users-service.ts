@@ -4,7 +4,7 @@
 import type { Config } from '../config';
 import { dirSyncEnabledFor, isAdLinked, pwdLastSetToDate, tokensValidFromFor, type BridgeExtension } from '../graph/identity';
 import type { ListedResource, Store, SyncWrite } from '../store';
-import { assertCanChange, assertOwner, assertVisible, checkIfMatch, ownerScope } from './access';
+import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIfMatch, ownerScope } from './access';
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
@@ -71,8 +71,8 @@ export function createUserService({ config, store }: { config: Config; store: St
       return store.queries.list('User', { filter, sort: sortOf(USER, params), startIndex: params.startIndex, count: params.count, ownerId: ownerScope(p) });
     },
 
-    create(p: Principal, body: unknown): ListedResource {
-      const input = normaliseResource(USER, body);
+    create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
+      const input = normaliseResource(USER, body, opts.unknown);
       const changed = changedAttributes(USER, null, input.data);
       const stored = store.users.create(input.data, {
         sourceId: p.source.id,
@@ -82,23 +82,23 @@ export function createUserService({ config, store }: { config: Config; store: St
       return store.queries.getUser(stored.id)!;
     },
 
-    replace(p: Principal, id: string, body: unknown, ifMatch?: string): WriteResult {
+    replace(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
-      checkIfMatch(ifMatch, row.version);
-      const input = normaliseResource(USER, body);
+      checkIfMatch(opts, row.version);
+      const input = normaliseResource(USER, body, opts.unknown);
       return write(p, row, input.data, input.password, 'user.replace');
     },
 
-    patch(p: Principal, id: string, body: unknown, ifMatch?: string): WriteResult {
+    patch(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
-      checkIfMatch(ifMatch, row.version);
-      const result = applyPatch(USER, row.data, body);
+      checkIfMatch(opts, row.version);
+      const result = applyPatch(USER, row.data, body, { unknown: opts.unknown });
       return write(p, row, result.data, result.password, 'user.patch');
     },
 
-    remove(p: Principal, id: string, ifMatch?: string): void {
+    remove(p: Principal, id: string, opts: WriteOptions = {}): void {
       const row = load(p, id);
-      checkIfMatch(ifMatch, row.version);
+      checkIfMatch(opts, row.version);
       assertOwner(p, row.sourceId, 'User');
       store.users.remove(id, { sourceId: p.source.id, expectedVersion: row.version });
     },

@@ -1,7 +1,7 @@
 // SPEC section 11: every malformed request gets the RFC 7644 status, scimType and detail, and
 // changes nothing (every row of every table compared before and after).
 import request from 'supertest';
-import { BRIDGE, PATCH_OP, TOKENS, scimError, snapshot, startHarness, type Harness } from './scim-harness';
+import { BRIDGE, CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, TOKENS, scimError, snapshot, startHarness, type Harness } from './scim-harness';
 
 let h: Harness;
 let userId: string;
@@ -148,5 +148,65 @@ describe('queries', () => {
     const res = await h.as('okta').get('/scim/v2/Users/%E0%A4%A');
     expect(res.status).toBe(400);
     expect(res.body).toEqual(scimError(400, "Failed to decode param '%E0%A4%A'", 'invalidSyntax'));
+  });
+});
+
+describe('schemas, unknown attributes and types (application/scim+json)', () => {
+  const post = (body: object) => raw('post', '/scim/v2/Users', JSON.stringify(body));
+  const user = { schemas: [CORE_USER], userName: 'new@example.com' };
+
+  test.each([
+    [{ userName: 'new@example.com' }, 'schemas must be an array of URI strings'],
+    [{ ...user, schemas: [CORE_GROUP] }, `schemas must include ${CORE_USER}`],
+    [{ ...user, schemas: [CORE_USER, 'urn:example:unknown:2.0:User'] }, 'schema "urn:example:unknown:2.0:User" is not one of User\'s'],
+    [{ ...user, [ENTERPRISE]: { department: 'x' } }, `${ENTERPRISE} is used but not listed in schemas`],
+    [{ ...user, favouriteColour: 'blue' }, 'unknown attribute "favouriteColour"'],
+    [{ ...user, name: { givenName: 'a', middleInitial: 'b' } }, 'unknown attribute "name.middleInitial"'],
+    [{ ...user, emails: [{ value: 'a@example.com', colour: 'red' }] }, 'unknown attribute "emails.colour"'],
+    [{ ...user, schemas: [CORE_USER, ENTERPRISE], [ENTERPRISE]: { shoeSize: 44 } }, `unknown attribute "${ENTERPRISE}:shoeSize"`],
+  ])('POST %j: 400 invalidSyntax', async (body, detail) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual(scimError(400, detail, 'invalidSyntax'));
+  });
+
+  test.each([
+    [{ ...user, title: 42 }, 'title must be a string'],
+    [{ ...user, externalId: true }, 'externalId must be a string'],
+    [{ ...user, emails: 'a@example.com' }, 'emails must be an object'],
+    [{ ...user, schemas: [CORE_USER, ENTERPRISE], [ENTERPRISE]: { manager: 42 } }, `${ENTERPRISE}:manager must be an object`],
+    [{ ...user, schemas: [CORE_USER, ENTERPRISE], [ENTERPRISE]: { manager: { value: 42 } } }, `${ENTERPRISE}:manager.value must be a string`],
+    [{ ...user, schemas: [CORE_USER, BRIDGE], [BRIDGE]: { pwdLastSet: 'not a date' } }, `${BRIDGE}:pwdLastSet must be an AD FILETIME integer or an ISO 8601 date`],
+  ])('POST %j: 400 invalidValue', async (body, detail) => {
+    const res = await post(body);
+    expect(res.body).toEqual(scimError(400, detail, 'invalidValue'));
+  });
+
+  test('an unknown attribute with nothing in it (null, [], {}) is unassigned, not refused', async () => {
+    const res = await raw('put', `/scim/v2/Users/${userId}`, JSON.stringify({ schemas: [CORE_USER], userName: 'ann@example.com', name: { givenName: 'Ann' }, adreses: [], nickname2: null }));
+    expect(res.status).toBe(200);
+  });
+
+  test.each([
+    [{ Operations: [{ op: 'replace', path: 'title', value: 'x' }] }, `schemas must be ["${PATCH_OP}"]`, 'invalidSyntax'],
+    [{ schemas: [PATCH_OP, 'urn:example:bad'], Operations: [] }, `schemas must be ["${PATCH_OP}"]`, 'invalidSyntax'],
+    [{ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'title' }] }, 'Operations[0]: add needs a value', 'invalidValue'],
+    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title' }] }, 'Operations[0]: replace needs a value', 'invalidValue'],
+    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { displayName: 'ok', shoeSize: 44 } }] }, '"shoeSize" names no attribute of User', 'invalidPath'],
+  ])('PATCH %j: 400', async (body, detail, scimType) => {
+    const res = await raw('patch', `/scim/v2/Users/${userId}`, JSON.stringify(body));
+    expect(res.body).toEqual(scimError(400, detail, scimType));
+  });
+
+  test('PUT with If-None-Match naming the current version (or *): 412', async () => {
+    for (const value of ['*', 'W/"1"']) {
+      const res = await raw('put', `/scim/v2/Users/${userId}`, JSON.stringify({ schemas: [CORE_USER], userName: 'ann@example.com' })).set('If-None-Match', value);
+      expect(res.body).toEqual(scimError(412, 'If-None-Match names the current version W/"1"'));
+    }
+  });
+
+  test('a SearchRequest without its schema: 400 invalidSyntax', async () => {
+    const res = await raw('post', '/scim/v2/.search', JSON.stringify({ filter: 'userName pr' }));
+    expect(res.body).toEqual(scimError(400, 'schemas must be ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]', 'invalidSyntax'));
   });
 });

@@ -1,6 +1,6 @@
 // RFC 7644 section 3.7 Bulk: operations through the same services, bulkId references in any
 // order, failOnErrors, and the configured maximum.
-import { BRIDGE, scimError, snapshot, startHarness, type Harness } from './scim-harness';
+import { BRIDGE, CORE_GROUP, CORE_USER, PATCH_OP, scimError, snapshot, startHarness, type Harness } from './scim-harness';
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
@@ -13,9 +13,9 @@ test('creates a group whose member is a user created later in the same request (
   const res = await h.as('okta').post('/scim/v2/Bulk').send({
     schemas: [BULK_REQUEST],
     Operations: [
-      { method: 'POST', path: '/Groups', bulkId: 'g1', data: { displayName: 'Tour Guides', members: [{ type: 'User', value: 'bulkId:u1' }] } },
-      { method: 'POST', path: '/Users', bulkId: 'u1', data: { userName: 'bjensen@example.com' } },
-      { method: 'PATCH', path: '/Users/bulkId:u1', data: { Operations: [{ op: 'replace', path: 'active', value: false }] } },
+      { method: 'POST', path: '/Groups', bulkId: 'g1', data: { schemas: [CORE_GROUP], displayName: 'Tour Guides', members: [{ type: 'User', value: 'bulkId:u1' }] } },
+      { method: 'POST', path: '/Users', bulkId: 'u1', data: { schemas: [CORE_USER], userName: 'bjensen@example.com' } },
+      { method: 'PATCH', path: '/Users/bulkId:u1', data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] } },
     ],
   });
   expect(res.status).toBe(200);
@@ -40,8 +40,8 @@ test('failOnErrors stops after that many errors; each error carries a SCIM error
     schemas: [BULK_REQUEST],
     failOnErrors: 1,
     Operations: [
-      { method: 'POST', path: '/Users', bulkId: 'a', data: { userName: 'taken@example.com' } },
-      { method: 'POST', path: '/Users', bulkId: 'b', data: { userName: 'never@example.com' } },
+      { method: 'POST', path: '/Users', bulkId: 'a', data: { schemas: [CORE_USER], userName: 'taken@example.com' } },
+      { method: 'POST', path: '/Users', bulkId: 'b', data: { schemas: [CORE_USER], userName: 'never@example.com' } },
     ],
   });
   expect(res.body).toEqual({
@@ -54,7 +54,7 @@ test('failOnErrors stops after that many errors; each error carries a SCIM error
 test('a reference that never resolves is 409 for that operation', async () => {
   const res = await h.as('okta').post('/scim/v2/Bulk').send({
     schemas: [BULK_REQUEST],
-    Operations: [{ method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:nobody' }] } }],
+    Operations: [{ method: 'POST', path: '/Groups', bulkId: 'g', data: { schemas: [CORE_GROUP], displayName: 'G', members: [{ value: 'bulkId:nobody' }] } }],
   });
   expect(res.body.Operations).toEqual([
     { method: 'POST', bulkId: 'g', status: '409', response: scimError(409, 'bulkId reference in operation 0 never resolves (unknown or circular)', 'invalidValue') },

@@ -69,11 +69,16 @@ export function startHarness(options: { mode?: Mode; overrides?: Record<string, 
     file,
     as(source) {
       const auth = `Bearer ${TOKENS[source]}`;
+      const withSchemas = (t: request.Test, method: string, url: string) => {
+        const send = t.send.bind(t);
+        t.send = (body?: string | object) => send(typeof body === 'object' && body !== null && !Array.isArray(body) ? addSchemas(method, url, body) : body);
+        return t;
+      };
       return {
         get: (url) => request(app).get(url).set('Authorization', auth),
-        post: (url) => request(app).post(url).set('Authorization', auth),
-        put: (url) => request(app).put(url).set('Authorization', auth),
-        patch: (url) => request(app).patch(url).set('Authorization', auth),
+        post: (url) => withSchemas(request(app).post(url).set('Authorization', auth), 'POST', url),
+        put: (url) => withSchemas(request(app).put(url).set('Authorization', auth), 'PUT', url),
+        patch: (url) => withSchemas(request(app).patch(url).set('Authorization', auth), 'PATCH', url),
         delete: (url) => request(app).delete(url).set('Authorization', auth),
       };
     },
@@ -82,6 +87,22 @@ export function startHarness(options: { mode?: Mode; overrides?: Record<string, 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The `schemas` a body must carry (RFC 7643 section 3, RFC 7644 sections 3.4.3, 3.5.2 and 3.7), added
+ * when a test's body has none, so that each test shows only what it is about. Tests of `schemas`
+ * itself send their bytes directly. supertest sends objects as application/json.
+ */
+function addSchemas(method: string, url: string, body: object): object {
+  if (Object.keys(body).some((k) => k.toLowerCase() === 'schemas')) return body;
+  const path = url.split('?')[0];
+  if (/\/\.search$/.test(path)) return { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], ...body };
+  if (/\/Bulk$/.test(path)) return { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], ...body };
+  if (method === 'PATCH') return { schemas: [PATCH_OP], ...body };
+  if (/\/Groups/.test(path)) return { schemas: [CORE_GROUP], ...body };
+  const extensions = [ENTERPRISE, BRIDGE].filter((urn) => urn in body);
+  return { schemas: [CORE_USER, ...extensions], ...body };
 }
 
 /** Placeholder for values a test cannot know: ids, times, the test server's host. */

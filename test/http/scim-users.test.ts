@@ -49,6 +49,7 @@ describe('POST /Users', () => {
 
   test('takes attribute names in any case, "True" strings, a bare manager id and nulls as unassigned', async () => {
     const res = await h.as('okta').post('/scim/v2/Users').send({
+      SCHEMAS: [CORE_USER, ENTERPRISE.toLowerCase()],
       UserName: 'kim@example.com',
       Active: 'True',
       NAME: { GivenName: 'Kim', familyName: null },
@@ -70,9 +71,10 @@ describe('POST /Users', () => {
     });
   });
 
-  test('ignores unknown and read-only attributes (id, meta, groups, the bridge sync state)', async () => {
+  test('ignores read-only attributes (id, meta, groups, the bridge sync state), and unknown ones sent as application/json', async () => {
     const res = await h.as('okta').post('/scim/v2/Users').send({
       ...barbara,
+      schemas: [CORE_USER, ENTERPRISE, BRIDGE],
       id: 'chosen-by-client',
       meta: { created: '2001-01-01T00:00:00Z' },
       groups: [{ value: 'g1' }],
@@ -231,7 +233,7 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
 
   test('user-sync: an AD-linked user takes pwdLastSet; a replayed older value revokes nothing', async () => {
     h = startHarness({ mode: 'user-sync' });
-    const adUser = { ...barbara, [BRIDGE]: { sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z') } };
+    const adUser = { ...barbara, schemas: [CORE_USER, ENTERPRISE, BRIDGE], [BRIDGE]: { sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z') } };
     const { body } = await h.as('okta').post('/scim/v2/Users').send(adUser);
     expect(body[BRIDGE]).toEqual({ sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z'), source: 'okta', dirSyncEnabled: true, syncState: 'pending' });
     const advance = { Operations: [{ op: 'replace', path: `${BRIDGE}:pwdLastSet`, value: filetime('2026-03-05T10:30:00Z') }] };
@@ -244,9 +246,10 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
 
   test('user-sync: a user that is not AD-linked takes the time of acceptance', async () => {
     h = startHarness({ mode: 'user-sync' });
-    const { body } = await h.as('entra').post('/scim/v2/Users').send({ ...barbara, [BRIDGE]: { pwdLastSet: filetime('2020-01-01T00:00:00Z') } });
+    const withBridge = { ...barbara, schemas: [CORE_USER, ENTERPRISE, BRIDGE], [BRIDGE]: { pwdLastSet: filetime('2020-01-01T00:00:00Z') } };
+    const { body } = await h.as('entra').post('/scim/v2/Users').send(withBridge);
     const before = Date.now();
-    await h.as('entra').put(`/scim/v2/Users/${body.id}`).send({ ...barbara, password: 'An0ther!', [BRIDGE]: { pwdLastSet: filetime('2020-01-01T00:00:00Z') } });
+    await h.as('entra').put(`/scim/v2/Users/${body.id}`).send({ ...withBridge, password: 'An0ther!' });
     expect(Date.parse(h.store.sync.get('User', body.id)!.tokensValidFrom!)).toBeGreaterThanOrEqual(before - 1);
   });
 });
