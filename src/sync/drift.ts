@@ -58,9 +58,36 @@ function userDrift(item: Record<string, unknown>, snapshot: UserSnapshot): Map<s
   return revert;
 }
 
+// Licenses the bridge assigned and someone removed are assigned again; the manager the bridge set
+// is set again (or removed again). Licenses assigned outside the bridge are not the bridge's.
+function linkDrift(ctx: EngineContext, item: Record<string, unknown>, snapshot: UserSnapshot): { attributes: string[]; ops: Omit<GraphOp, 'id'>[] } {
+  const gid = String(item.id);
+  const attributes: string[] = [];
+  const ops: Omit<GraphOp, 'id'>[] = [];
+  if (Array.isArray(item.assignedLicenses)) {
+    const have = new Set((item.assignedLicenses as { skuId?: string }[]).map((l) => String(l.skuId).toLowerCase()));
+    const missing = snapshot.licenses.filter((s) => !have.has(s.toLowerCase()));
+    if (missing.length) {
+      attributes.push('assignedLicenses');
+      ops.push({ ...userRequests.assignLicense(gid, { addLicenses: missing.map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] }), write: true });
+    }
+  }
+  const delta = item['manager@delta'] as { id: string }[] | undefined;
+  if (Array.isArray(delta) && snapshot.manager !== undefined) {
+    const want = snapshot.manager ? ctx.store.sync.get('User', snapshot.manager)?.graphId ?? null : null;
+    const now = delta[0]?.id ?? null;
+    if (want !== now && (want || now)) {
+      attributes.push('manager');
+      ops.push(want ? { ...userRequests.setManager(ctx.graphBaseUrl, gid, want), write: true } : { ...userRequests.removeManager(gid), write: true });
+    }
+  }
+  return { attributes, ops };
+}
+
 export async function checkDrift(ctx: EngineContext, full: boolean): Promise<DriftSummary> {
   const summary: DriftSummary = { full, examined: 0, drifted: [], reverted: 0, errors: [] };
-  const select = [...new Set(['id', ...managedGraphProperties(ctx.mode).map((p) => p.split('.')[0])])];
+  // manager is a navigation property: $select=manager yields manager@delta.
+  const select = [...new Set(['id', 'assignedLicenses', 'manager', ...managedGraphProperties(ctx.mode).map((p) => p.split('.')[0])])];
   const saved = full ? '' : ctx.queries.getMeta(USERS_LINK) ?? '';
   const found: Found[] = [];
   try {
@@ -79,8 +106,10 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
         continue;
       }
       const revert = userDrift(item, snapshot);
-      if (!revert.size) continue;
-      found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: [...revert.keys()], ops: [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] });
+      const links = linkDrift(ctx, item, snapshot);
+      if (!revert.size && !links.ops.length) continue;
+      const ops: Omit<GraphOp, 'id'>[] = revert.size ? [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] : [];
+      found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: [...revert.keys(), ...links.attributes], ops: [...ops, ...links.ops] });
     }
   } catch (err) {
     summary.errors.push(`users: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 // SPEC section 8: in user-sync and universal-sync a managed attribute changed in Entra is found by
 // the delta query, recorded (audit sync.drift) and reverted; profile-sync allows direct edits.
-import { adaAlone as ada, boss } from './fixtures';
+import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 import { createIngress } from './ingress';
 
@@ -131,4 +131,26 @@ describe('a user deleted in Entra behind the bridge', () => {
     expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced' });
     expect(h.sim.state.snapshot().users.map((u) => u.displayName)).toEqual(['Grace B.']);
   });
+});
+
+it('assigns again a license the bridge assigned and sets again the manager it set, when changed in Entra', async () => {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'user-sync');
+  scim.createUser('u-boss', { ...boss, password: undefined });
+  scim.createUser('u-ada', withManager);
+  await h.engine.runOnce();
+  await h.engine.reconcile({ full: false });
+  const dir = h.sim.state.directory;
+  const adaId = h.store.sync.get('User', 'u-ada')!.graphId!;
+  const user = dir.users.get(adaId)!;
+  user.props.assignedLicenses = [];
+  user.managerId = undefined;
+  dir.touch(user);
+  h.clearLog();
+  const summary = await h.engine.reconcile({ full: false });
+  expect(summary.drifted).toEqual([{ resourceType: 'User', id: 'u-ada', graphId: adaId, attributes: ['assignedLicenses', 'manager'] }]);
+  expect(named(h)).toEqual([
+    { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900' }], removeLicenses: [] }, status: 200 },
+    { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 },
+  ]);
 });

@@ -1,7 +1,7 @@
 // SPEC section 7 end to end: coalescing, no-op writes, matching and idempotent create, permanent
 // errors and retry, deprovisioning, the deletion threshold, and plan.
 import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
-import { adaAlone as ada, boss } from './fixtures';
+import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
 import { createIngress } from './ingress';
 
@@ -136,7 +136,6 @@ it('plan lists the pending writes and what a mode change would write, sending no
 });
 
 it('links a manager created later without sending the password again', async () => {
-  const { ada: withManager } = jest.requireActual('./fixtures') as typeof import('./fixtures');
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
   const scim = createIngress(h.store, 'user-sync');
   scim.createUser('u-ada', { ...withManager, entitlements: [] });
