@@ -4,7 +4,6 @@
 import type { Config, Mode } from '../config';
 import type { GraphClient } from '../graph/client';
 import { dirSyncEnabledFor } from '../graph/identity';
-import { organizationRequests } from '../graph/requests';
 import type { Logger } from '../log';
 import type { ResourceType, Store, SyncStateName } from '../store';
 import { openSyncEngineQueries, type SyncEngineQueries } from '../store/sync-engine-queries';
@@ -17,7 +16,8 @@ import { createExecutor, type ExecutorStats } from './executor';
 import { adaptGraphClient, isSyncGraph } from './graph-adapter';
 import type { SyncGraph } from './graph-port';
 import { planWrites, type PlannedWrite } from './plan';
-import { type PreflightResult, runPreflight } from './preflight';
+import { createGate } from './gate';
+import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
 import { createThrottle } from './throttle';
 
@@ -83,7 +83,6 @@ export interface EngineStatus {
 
 export type SyncEngine = ReturnType<typeof createSyncEngine>;
 
-const TENANT_SWITCH_KEY = 'tenant.dirSyncEnabledByBridge';
 const APPROVED_KEY = 'deletions.approved';
 const PREFLIGHT_RECHECK_MS = 30_000;
 const MAX_PASSES = 50;
@@ -118,8 +117,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
     emit: (e) => hub.emit(e),
   } as EngineContext;
 
-  let preflightResult: PreflightResult | null = null;
-  let preflightAt = -Infinity;
+  const gate = createGate(ctx);
   let lastRun: RunSummary | null = null;
   let lastDrift: DriftSummary | null = null;
   let lastDriftAt = -Infinity;
@@ -133,43 +131,6 @@ export function createSyncEngine(options: SyncEngineOptions) {
     return p;
   };
   const nowIso = () => new Date(clock.now()).toISOString();
-
-  async function doPreflight(): Promise<PreflightResult> {
-    const result = await runPreflight({ config, graph, tenantSwitchEnabledByBridge: q().getMeta(TENANT_SWITCH_KEY) === 'true', now: () => new Date(clock.now()) });
-    const { facts, ...pf } = result;
-    preflightAt = clock.now();
-    if (!facts && pf.unreachable) {
-      // Graph unreachable: nothing is known to be wrong with the tenant; try again on the next run.
-      logger.warn({ reasons: pf.blocked }, 'preflight could not read the tenant');
-      preflightResult = pf;
-      return pf;
-    }
-    if (facts) ctx.facts = facts;
-    const wasBlocked = store.sync.blockedReason() !== null;
-    if (!pf.ok) {
-      store.sync.markBlocked(pf.blocked.join('; '));
-      if (!wasBlocked || preflightResult?.blocked.join() !== pf.blocked.join()) hub.emit({ type: 'blocked', reasons: pf.blocked, at: nowIso() });
-      logger.error({ reasons: pf.blocked }, 'preflight blocked the sync engine');
-    } else if (wasBlocked) {
-      store.sync.unblockAll();
-      hub.emit({ type: 'unblocked', at: nowIso() });
-    }
-    for (const w of pf.warnings) logger.warn({ warning: w }, 'preflight warning');
-    preflightResult = pf;
-    return pf;
-  }
-
-  async function ensureTenantSwitch(): Promise<void> {
-    const f = ctx.facts;
-    if (!dirSyncEnabledFor(ctx.mode) || f.tenantSyncEnabled || !f.organizationId || !config.graph.allowTenantDirSync) return;
-    const out = await exec.run([{ id: 'org', ...organizationRequests.enableDirSync(f.organizationId), write: true }]);
-    const o = out.get('org');
-    if (o?.kind !== 'ok') throw new Error(`enabling organization.onPremisesSyncEnabled failed: ${o && 'message' in o ? o.message : 'no answer'}`);
-    q().setMeta(TENANT_SWITCH_KEY, 'true');
-    f.tenantSyncEnabled = true;
-    store.audit.append({ action: 'sync.tenant.dirSyncEnabled', resourceType: 'Organization', resourceId: f.organizationId, detail: { onPremisesSyncEnabled: true } });
-    hub.emit({ type: 'tenant-dirsync-enabled', organizationId: f.organizationId, at: nowIso() });
-  }
 
   function summaryOf(started: number, passes: number, before: ExecutorStats, extra: Partial<RunSummary> = {}): RunSummary {
     const after = exec.stats();
@@ -189,15 +150,16 @@ export function createSyncEngine(options: SyncEngineOptions) {
     let passes = 0;
     try {
       const blocked = store.sync.blockedReason() !== null;
-      if (!preflightResult || !ctx.facts.organizationId || (blocked && clock.now() - preflightAt >= PREFLIGHT_RECHECK_MS)) await doPreflight();
-      if (!preflightResult?.ok) return (lastRun = summaryOf(started, 0, before, { blocked: preflightResult?.blocked ?? [] }));
+      if (!gate.result() || !ctx.facts.organizationId || (blocked && clock.now() - gate.checkedAt() >= PREFLIGHT_RECHECK_MS)) await gate.check();
+      const pf = gate.result();
+      if (!pf?.ok) return (lastRun = summaryOf(started, 0, before, { blocked: pf?.blocked ?? [] }));
       if (config.graph.dryRun) {
         // Applied state must only ever say what Graph holds: a dry run plans and records nothing.
         const planned = planWrites(ctx);
         for (const w of planned) logger.info({ resourceType: w.resourceType, id: w.id, method: w.method, url: w.url.split('?')[0] }, 'dry run: planned Graph write');
         return (lastRun = summaryOf(started, 0, before, { planned: planned.length }));
       }
-      await ensureTenantSwitch();
+      await gate.ensureTenantSwitch();
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
@@ -221,7 +183,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   }
 
   async function driftIfDue(): Promise<void> {
-    if (!dirSyncEnabledFor(ctx.mode) || !preflightResult?.ok) return;
+    if (!dirSyncEnabledFor(ctx.mode) || !gate.result()?.ok) return;
     if (clock.now() - lastDriftAt < config.drift.intervalSeconds * 1000) return;
     await engine.reconcile({ full: false });
   }
@@ -256,20 +218,20 @@ export function createSyncEngine(options: SyncEngineOptions) {
       queries = null;
     },
     runOnce: (): Promise<RunSummary> => serial(runOnceNow),
-    preflight: (): Promise<PreflightResult> => serial(doPreflight),
+    preflight: (): Promise<PreflightResult> => serial(gate.check),
     status(): EngineStatus {
       const reason = store.sync.blockedReason();
       const held = decideDeletions();
       return {
         state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
         mode: ctx.mode,
-        reasons: reason ? (preflightResult?.blocked.length ? preflightResult.blocked : [reason]) : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
-        warnings: preflightResult?.warnings ?? [],
+        reasons: reason ? (gate.result()?.blocked.length ? gate.result()!.blocked : [reason]) : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
+        warnings: gate.result()?.warnings ?? [],
         queueDepth: q().queueDepth(),
         counts: q().countsByState(),
         lastErrors: q().recentErrors(20),
         pendingDeletions: held,
-        preflight: preflightResult,
+        preflight: gate.result(),
         graph: exec.stats(),
         lastRun,
         lastDrift,
@@ -298,7 +260,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         if (!dirSyncEnabledFor(ctx.mode)) {
           return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`] };
         }
-        if (!preflightResult) await doPreflight();
+        if (!gate.result()) await gate.check();
         lastDriftAt = clock.now();
         lastDrift = await checkDrift(ctx, Boolean(opts.full));
         return lastDrift;
