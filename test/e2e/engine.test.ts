@@ -192,3 +192,17 @@ it('graph.dryRun plans the writes and records nothing as applied', async () => {
   expect([summary.planned, summary.writes, named(h)]).toEqual([1, 0, []]);
   expect(h.store.sync.get('User', 'u-1')).toMatchObject({ state: 'pending', graphId: null, appliedVersion: 0 });
 });
+
+it('matches a security group that already exists (an earlier create whose answer was lost) instead of creating a second', async () => {
+  const seed = { groups: [{ id: '77777777-7777-4777-8777-777777777777', displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false, members: [] }] };
+  h = await startHarness({ mode: 'universal-sync', seed, overrides: { 'graph.allowTenantDirSync': true } });
+  const scim = createIngress(h.store, 'universal-sync');
+  scim.createUser('u-1', person(1));
+  scim.createGroup('g-eng', 'Engineering', ['u-1']);
+  await h.engine.runOnce();
+  expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([
+    { method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{p1@example.com}' }, status: 204 },
+  ]);
+  expect(h.store.sync.get('Group', 'g-eng')).toMatchObject({ state: 'synced', graphId: '77777777-7777-4777-8777-777777777777' });
+  expect(h.sim.state.snapshot().groups).toHaveLength(1);
+});
