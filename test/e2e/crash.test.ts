@@ -121,11 +121,16 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
 
   // Ingress while the killer strikes: the IdP side retries what a kill interrupted.
   let kills = 0;
+  let ingressDone = false;
+  let killsAfterIngress = 0;
+  const probe = openSyncEngineQueries(dbPath);
+  // At least KILLS kills, and at least two once ingress is over while Graph writes are still going on.
   const killer = (async () => {
-    while (kills < KILLS) {
+    while (kills < KILLS || (killsAfterIngress < 2 && (!ingressDone || probe.queueDepth() > 0))) {
       await sleep(300 + random() * 1500);
       await kill();
       kills++;
+      if (ingressDone) killsAfterIngress++;
       up = startChild(configFile);
       await up;
     }
@@ -153,7 +158,9 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
     const members = ids.filter((_, i) => i % GROUPS === g).map((value) => ({ value }));
     await ensure('Groups', 'displayName', `Team ${g}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Team ${g}`, members });
   }
+  ingressDone = true;
   await killer;
+  probe.close();
   expect(kills).toBeGreaterThanOrEqual(5);
 
   // Let the last process finish the queue.
