@@ -9,7 +9,9 @@ import type { ResourceType, SyncStateName } from './types';
 export type SyncEngineQueries = ReturnType<typeof openSyncEngineQueries>;
 
 export function openSyncEngineQueries(path: string) {
-  const db = new Database(path);
+  // A second connection cannot reach a private in-memory database.
+  if (path === ':memory:' || path === '') throw new Error('the sync engine needs the store on a database file (database: ":memory:" is not supported)');
+  const db = new Database(path, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   db.exec(`CREATE TABLE IF NOT EXISTS sync_engine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`);
   const q = {
