@@ -193,7 +193,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
       const summary = await engine.runOnce();
       await driftIfDue().catch((err) => logger.error({ err: (err as Error).message }, 'drift check failed'));
       if (!running) break;
-      const busy = summary.queueDepth > 0 && !summary.blocked && summary.passes > 0;
+      // Straight on while runs make progress; a run that moved nothing (rows waiting on a
+      // manager, or on a retry time) waits, so nothing spins.
+      const progressed = summary.applied + summary.created + summary.matched + summary.failed + summary.deprovisioned + summary.retried > 0;
+      const busy = summary.queueDepth > 0 && !summary.blocked && progressed;
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, busy ? 10 : options.idleMs ?? 500);
