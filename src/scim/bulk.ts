@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { BridgeError } from '../errors';
 import type { Principal } from './auth';
 import { isObject, type UnknownPolicy } from './coerce';
-import { errorBody, invalidSyntax, invalidValue, payloadTooLarge, toErrorResponse } from './errors';
+import { invalidSyntax, invalidValue, payloadTooLarge, toErrorResponse } from './errors';
 import { etagOf } from './render';
 import type { ResourceKind } from './resource-routes';
 
@@ -70,64 +70,78 @@ function substitute(value: unknown, ids: Map<string, string>, missing: Set<strin
   return value;
 }
 
+interface RunContext {
+  kinds: ResourceKind[];
+  p: Principal;
+  base: string;
+  unknown?: UnknownPolicy;
+  /** bulkId -> the id of the resource its POST created. */
+  ids: Map<string, string>;
+}
+
+/** One operation through the service its path names; throws what the service throws. */
+function execute(ctx: RunContext, op: BulkOp, data: unknown): BulkResult {
+  const m = /^\/?(Users|Groups)(?:\/([^/?]+))?$/i.exec(op.path);
+  const kind = m && ctx.kinds.find((k) => k.type === (m[1].toLowerCase() === 'users' ? 'User' : 'Group'));
+  if (!m || !kind) throw new BridgeError('not_found', `bulk path ${op.path} names no resource endpoint`, { status: 404 });
+  const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
+  const tag = op.bulkId ? { bulkId: op.bulkId } : {};
+  const { p, unknown } = ctx;
+  if (op.method === 'POST') {
+    if (m[2]) throw invalidSyntax('POST goes to /Users or /Groups');
+    const row = kind.service.create(p, data, { unknown });
+    ctx.ids.set(op.bulkId!, row.id);
+    return { method: op.method, ...tag, version: etagOf(row.version), location: `${ctx.base}/${endpoint}/${row.id}`, status: '201' };
+  }
+  if (!m[2]) throw invalidSyntax(`${op.method} needs a resource id in its path`);
+  const id = m[2].startsWith('bulkId:') ? (ctx.ids.get(m[2].slice(7)) ?? m[2]) : m[2];
+  const opts = { ifMatch: op.version, unknown };
+  if (op.method === 'DELETE') {
+    kind.service.remove(p, id, opts);
+    return { method: op.method, ...tag, status: '204' };
+  }
+  const { resource } = op.method === 'PUT' ? kind.service.replace(p, id, data, opts) : kind.service.patch(p, id, data, opts);
+  return { method: op.method, ...tag, version: etagOf(resource.version), location: `${ctx.base}/${endpoint}/${id}`, status: '200' };
+}
+
+function failure(op: BulkOp, err: unknown): BulkResult {
+  const { status, body } = toErrorResponse(err);
+  return { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: String(status), response: body };
+}
+
+/** Operations whose references are known run; the others wait for a later pass (RFC 7644 section 3.7.2). */
 export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, body: unknown, base: string, unknown?: UnknownPolicy) {
   const { ops, failOnErrors } = readOps(body, config.limits.bulkOperations);
+  const ctx: RunContext = { kinds, p, base, unknown, ids: new Map() };
   const results: (BulkResult | undefined)[] = new Array(ops.length);
-  const ids = new Map<string, string>();
   let errors = 0;
+  const stopped = () => failOnErrors !== undefined && errors >= failOnErrors;
   let pending = ops.map((_, i) => i);
-
-  const fail = (i: number, status: number, detail: string, scimType?: string) => {
-    results[i] = { method: ops[i].method, ...(ops[i].bulkId ? { bulkId: ops[i].bulkId } : {}), status: String(status), response: errorBody(status, detail, scimType) };
-    errors++;
-  };
-
-  const execute = (i: number, data: unknown): void => {
-    const op = ops[i];
-    const m = /^\/?(Users|Groups)(?:\/([^/?]+))?$/i.exec(op.path);
-    const kind = m && kinds.find((k) => k.type === (m[1].toLowerCase() === 'users' ? 'User' : 'Group'));
-    if (!m || !kind) throw new BridgeError('not_found', `bulk path ${op.path} names no resource endpoint`, { status: 404 });
-    const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
-    if (op.method === 'POST') {
-      if (m[2]) throw invalidSyntax('POST goes to /Users or /Groups');
-      const row = kind.service.create(p, data, { unknown });
-      ids.set(op.bulkId!, row.id);
-      results[i] = { method: op.method, bulkId: op.bulkId, version: etagOf(row.version), location: `${base}/${endpoint}/${row.id}`, status: '201' };
-      return;
-    }
-    if (!m[2]) throw invalidSyntax(`${op.method} needs a resource id in its path`);
-    const id = m[2].startsWith('bulkId:') ? ids.get(m[2].slice(7)) ?? m[2] : m[2];
-    if (op.method === 'DELETE') {
-      kind.service.remove(p, id, { ifMatch: op.version, unknown });
-      results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: '204' };
-      return;
-    }
-    const { resource } = op.method === 'PUT' ? kind.service.replace(p, id, data, { ifMatch: op.version, unknown }) : kind.service.patch(p, id, data, { ifMatch: op.version, unknown });
-    results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), version: etagOf(resource.version), location: `${base}/${endpoint}/${id}`, status: '200' };
-  };
-
-  // Passes until no waiting operation can proceed; failOnErrors stops the run (RFC 7644 section 3.7.3).
-  while (pending.length && (failOnErrors === undefined || errors < failOnErrors)) {
+  while (pending.length && !stopped()) {
     const waiting: number[] = [];
     for (const i of pending) {
-      if (failOnErrors !== undefined && errors >= failOnErrors) break;
+      if (stopped()) break;
       const missing = new Set<string>();
-      const data = substitute(ops[i].data, ids, missing);
+      const data = substitute(ops[i].data, ctx.ids, missing);
       const pathRef = /\/bulkId:([^/]+)$/.exec(ops[i].path)?.[1];
-      if (pathRef && !ids.has(pathRef)) missing.add(pathRef);
+      if (pathRef && !ctx.ids.has(pathRef)) missing.add(pathRef);
       if (missing.size) {
         waiting.push(i);
         continue;
       }
       try {
-        execute(i, data);
+        results[i] = execute(ctx, ops[i], data);
       } catch (err) {
-        const { status, body: e } = toErrorResponse(err);
-        fail(i, status, e.detail, e.scimType);
+        results[i] = failure(ops[i], err);
+        errors++;
       }
     }
     if (waiting.length === pending.length) {
-      for (const i of waiting) fail(i, 409, `bulkId reference in operation ${i} never resolves (unknown or circular)`, 'invalidValue');
+      // RFC 7644 section 3.7.1: an unresolvable (or circular) bulkId reference is a 409.
+      for (const i of waiting) {
+        const detail = `bulkId reference in operation ${i} never resolves (unknown or circular)`;
+        results[i] = failure(ops[i], new BridgeError('unresolved_bulk_id', detail, { status: 409, scimType: 'invalidValue' }));
+      }
       break;
     }
     pending = waiting;
