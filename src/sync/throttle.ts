@@ -15,7 +15,7 @@ export interface WriteBudget {
 export interface Throttle {
   /** Waits until `n` writes fit in the budget and no pause is in force, then spends them. */
   acquire(n: number): Promise<void>;
-  /** Graph answered 429 (or Retry-After): spend nothing until `ms` from now. */
+  /** Graph answered 429 (or Retry-After): spend nothing until `ms` from now, then refill from empty. */
   pause(ms: number): void;
   /** Writes that would be sent now without waiting. */
   available(): number;
@@ -65,7 +65,11 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
       return turn;
     },
     pause(ms) {
-      pauseUntil = Math.max(pauseUntil, clock.now() + Math.max(0, ms));
+      // Graph says the budget is spent, whatever our count: start again from empty after the pause.
+      const now = clock.now();
+      refill(now);
+      tokens = 0;
+      pauseUntil = Math.max(pauseUntil, now + Math.max(0, ms));
     },
     available() {
       const now = clock.now();

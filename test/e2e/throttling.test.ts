@@ -1,0 +1,38 @@
+// Graph's own budget smaller than the one configured: the simulator answers 429 with Retry-After
+// (per item inside $batch); the engine pauses for it and still applies every change exactly once.
+import { boss } from './fixtures';
+import { E3, startHarness, type Harness } from './harness';
+import { createIngress, ENTERPRISE } from './ingress';
+
+jest.setTimeout(60_000);
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const USERS = 1700;
+
+it('honours per-item 429s and Retry-After, and applies everything once', async () => {
+  h = await startHarness({
+    mode: 'profile-sync',
+    timeScale: 10,
+    throttling: true,
+    seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: USERS }] },
+    // Twice Microsoft's budget: the engine overspends and Graph pushes back.
+    overrides: { 'graph.writeBudget': { writes: 6000, perSeconds: 150 } },
+    engine: { idleMs: 20 },
+  });
+  const scim = createIngress(h.store, 'profile-sync');
+  h.store.transaction(() => {
+    for (let i = 0; i < USERS; i++) scim.createUser(`t${i}`, { ...boss, userName: `t${i}@example.com`, password: undefined, schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }] });
+  });
+  h.engine.start();
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline && h.engine.status().counts.synced < USERS) await new Promise((r) => setTimeout(r, 100));
+  expect(h.engine.status().counts).toEqual({ pending: 0, synced: USERS, error: 0, blocked: 0 });
+  const log = h.sim.requests.list();
+  expect(log.filter((e) => e.status === 429).length).toBeGreaterThan(0);
+  expect(h.engine.status().graph.throttled).toBeGreaterThan(0);
+  expect(log.filter((e) => e.method === 'POST' && e.url === '/users' && e.status === 201)).toHaveLength(USERS);
+  expect(log.filter((e) => e.url.endsWith('/assignLicense') && e.status === 200)).toHaveLength(USERS);
+  expect(h.sim.state.snapshot().users.filter((u) => (u.assignedLicenses as unknown[]).length === 1)).toHaveLength(USERS);
+});
