@@ -15,7 +15,7 @@ export interface WriteBudget {
 export interface Throttle {
   /** Waits until `n` writes fit in the budget and no pause is in force, then spends them. */
   acquire(n: number): Promise<void>;
-  /** Graph answered 429 (or Retry-After): spend nothing until `ms` from now, then refill from empty. */
+  /** Graph answered 429 (or Retry-After): spend nothing until `ms` from now. */
   pause(ms: number): void;
   /** Writes that would be sent now without waiting. */
   available(): number;
@@ -65,11 +65,9 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
       return turn;
     },
     pause(ms) {
-      // Graph says the budget is spent, whatever our count: start again from empty after the pause.
-      const now = clock.now();
-      refill(now);
-      tokens = 0;
-      pauseUntil = Math.max(pauseUntil, now + Math.max(0, ms));
+      // Only the pause: a 429 may come from a limit other than the write budget (resource units,
+      // another service), and emptying the bucket on each would starve the engine for a window.
+      pauseUntil = Math.max(pauseUntil, clock.now() + Math.max(0, ms));
     },
     available() {
       const now = clock.now();
