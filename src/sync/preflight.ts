@@ -24,6 +24,8 @@ export interface TenantFacts {
   skuByPart: Record<string, string>;
   /** organization.verifiedDomains of type Federated: their users need onPremisesImmutableId. */
   federatedDomains: string[];
+  /** Why /subscribedSkus could not be read, when a Graph-compatible server refuses it. */
+  skusUnreadable?: string;
 }
 
 export interface PreflightInput {
@@ -54,7 +56,16 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
   const tenantSyncEnabled = org.onPremisesSyncEnabled === true;
   const skus = new Map<string, string>();
   const skuByPart: Record<string, string> = {};
-  const subscribed = await getJson<{ value: any[] }>(graph, '/subscribedSkus');
+  let subscribed: { value?: any[] } = {};
+  let skusUnreadable: string | undefined;
+  try {
+    subscribed = await getJson<{ value: any[] }>(graph, '/subscribedSkus');
+  } catch (err) {
+    // A Graph stand-in without licensing still serves users: only license writes depend on this list.
+    const status = (err as { status?: number }).status;
+    if (status === undefined || status === 429 || status >= 500) throw err;
+    skusUnreadable = (err as Error).message;
+  }
   for (const s of subscribed.value ?? []) {
     if (s.skuPartNumber) skuByPart[String(s.skuPartNumber)] = s.skuId;
     if (s.skuPartNumber) skus.set(String(s.skuPartNumber).toUpperCase(), s.skuId);
@@ -69,6 +80,7 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
     federatedDomains: ((org.verifiedDomains ?? []) as { name?: string; type?: string }[])
       .filter((d) => d.type === 'Federated' && d.name)
       .map((d) => String(d.name)),
+    ...(skusUnreadable ? { skusUnreadable } : {}),
   };
 }
 
@@ -127,6 +139,7 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
       }
     }
   }
+  if (facts.skusUnreadable) warnings.push(`cannot read /subscribedSkus (${facts.skusUnreadable}): license entitlements cannot be resolved`);
   for (const { key, sku } of configuredSkus(config)) {
     if (!resolveSku(facts, sku)) blocked.push(`license "${sku}" named in ${key} is not in the tenant's /subscribedSkus`);
   }

@@ -7,13 +7,15 @@ interface Tenant {
   devices?: unknown[];
   skus?: { skuId: string; skuPartNumber: string }[];
   roles?: string[] | null;
+  /** A Graph stand-in that does not serve /subscribedSkus. */
+  noSkus?: boolean;
 }
 
 function fakeGraph(t: Tenant): SyncGraph {
   return {
     async send(op) {
       if (op.url === '/organization') return { id: 'x', status: 200, body: { value: [{ id: 'org1', onPremisesSyncEnabled: null, ...t.org }] } };
-      if (op.url === '/subscribedSkus') return { id: 'x', status: 200, body: { value: t.skus ?? [] } };
+      if (op.url === '/subscribedSkus' && !t.noSkus) return { id: 'x', status: 200, body: { value: t.skus ?? [] } };
       if (op.url.startsWith('/devices')) return { id: 'x', status: 200, body: { value: t.devices ?? [] } };
       return { id: 'x', status: 404, body: { error: { code: 'NotFound', message: op.url } } };
     },
@@ -72,6 +74,13 @@ describe('preflight', () => {
     expect(r.blocked).toEqual([
       'universal-sync refuses JIT directory "jit.example" of source "okta" (sources[].directories[].jit): its users would be marked synced without an authoritative directory',
     ]);
+  });
+
+  it('passes with a warning on a Graph stand-in without /subscribedSkus, unless licenses are configured', async () => {
+    const r = await runPreflight({ config: cfg({ mode: 'profile-sync' }), graph: fakeGraph({ noSkus: true }), tenantSwitchEnabledByBridge: false });
+    expect([r.ok, r.blocked, r.warnings]).toEqual([true, [], ['cannot read /subscribedSkus (GET /subscribedSkus answered 404 NotFound: /subscribedSkus): license entitlements cannot be resolved']]);
+    const licensed = await runPreflight({ config: cfg({ mode: 'profile-sync', 'licenses.skus': ['SPE_E3'] }), graph: fakeGraph({ noSkus: true }), tenantSwitchEnabledByBridge: false });
+    expect(licensed.blocked).toEqual(['license "SPE_E3" named in licenses.skus is not in the tenant\'s /subscribedSkus']);
   });
 
   it('checks configured licenses against /subscribedSkus by part number or skuId', async () => {
