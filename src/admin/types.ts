@@ -1,5 +1,7 @@
-// What the admin surface reads. The composition root fills it from the store and the
-// engine, so admin/ depends on neither directly.
+// What the admin surface reads. The composition root fills it from the store's read-only
+// views and the engine, so admin/ depends on their shapes only.
+import type { AdminUser } from '../store/admin-queries';
+
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'blocked';
   mode: string;
@@ -8,24 +10,12 @@ export interface HealthReport {
   queue: Record<string, number>;
 }
 
-export interface AdminUserRow {
-  id: string;
-  userName: string;
-  source: string;
-  active: boolean;
-  syncState: string;
-  lastSyncError: string | null;
-  graphId: string | null;
-  dirSyncEnabled: boolean;
-  tokensValidFrom: string | null;
-  attribution: Record<string, { source: string; at: string }>;
-}
 
 export interface AdminDataSource {
   health(): HealthReport;
   ready(): boolean;
   sources(): Array<{ id: string; directories: unknown[]; users: number; groups: number }>;
-  users(options: { offset: number; limit: number; search?: string }): { total: number; items: AdminUserRow[] };
+  users(options: { offset: number; limit: number; search?: string }): { total: number; items: AdminUser[] };
   queue(limit: number): unknown[];
   graphLog(limit: number): unknown[];
   drift(limit: number): unknown[];
