@@ -234,3 +234,50 @@ test('graph-sim serves the simulator alone through the scim-graph-bridge command
   const body = (await res.json()) as { error: { code: string } };
   expect(body.error.code).toBe('InvalidAuthenticationToken');
 });
+
+test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, clientId, clientSecret, caFile) provisions there', async () => {
+  const { startSimulator } = await import('../../src/simulator');
+  const sim = await startSimulator({ port: 0, dataDir: dir, seed: { domains: [{ name: 'contoso.com', isDefault: true }] } });
+  try {
+    const token = 'outside-graph-token-0123456789';
+    const configFile = join(dir, 'bridge.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        database: join(dir, 'bridge.sqlite'),
+        mode: 'profile-sync',
+        defaults: { usageLocation: 'US' },
+        sources: [{ id: 'okta', token }],
+        graph: { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile },
+      }),
+    );
+    const { scimUrl, out } = await serve({ BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' });
+    expect(out()).toContain(`Graph: ${sim.url}\n`);
+    const created = await request(scimUrl)
+      .post('/Users')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ schemas: [USER_SCHEMA], userName: 'barbara@contoso.com', displayName: 'Barbara Liskov', name: { givenName: 'Barbara', familyName: 'Liskov' }, title: 'Professor' });
+    expect(created.status).toBe(201);
+    const synced = await until(async () => {
+      const r = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);
+      return r.body[EXT].syncState === 'synced' ? r.body : undefined;
+    });
+    const graphUser = sim.state.snapshot().users.find((u: any) => u.userPrincipalName === 'barbara@contoso.com') as any;
+    expect(synced[EXT].graphId).toBe(graphUser.id);
+    // profile-sync writes the basic set only: no jobTitle.
+    const create = sim.requests.writes().find((w) => w.method === 'POST' && w.url === '/users')!;
+    expect(create.status).toBe(201);
+    expect(create.requestBody).toEqual({
+      accountEnabled: true,
+      displayName: 'Barbara Liskov',
+      givenName: 'Barbara',
+      surname: 'Liskov',
+      mailNickname: 'barbara',
+      userPrincipalName: 'barbara@contoso.com',
+      usageLocation: 'US',
+      passwordProfile: { password: expect.any(String), forceChangePasswordNextSignIn: false },
+    });
+  } finally {
+    await sim.close();
+  }
+});
