@@ -7,6 +7,7 @@
 import type { AttrDef } from './schema';
 import { findSub } from './schema';
 import { invalidSyntax, invalidValue } from './errors';
+import type { IgnoredExtension } from './foreign-extensions';
 
 export const MAX_STRING = 65_536;
 
@@ -57,10 +58,14 @@ export function unknownAttribute(path: string): Error {
   return invalidSyntax(`unknown attribute "${path}"`);
 }
 
-/** What to do with an attribute the schema does not define: refuse it, or drop it and say which. */
+/**
+ * What to do with an attribute the schema does not define: refuse it, or drop it and say which. Unknown
+ * extension schemas are ignored either way (foreign-extensions.ts) and noted in `extensions`.
+ */
 export interface UnknownPolicy {
   ignore: boolean;
   ignored: string[];
+  extensions: IgnoredExtension[];
 }
 
 export function onUnknown(policy: UnknownPolicy | undefined, path: string, raw: unknown): void {

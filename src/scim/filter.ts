@@ -6,6 +6,7 @@
 // attribute names, unquoted values (`familyName eq Employee`, dateTimes).
 import { BridgeError } from '../errors';
 import type { CompareOp, FilterAttr, FilterNode, FilterValue } from '../store/filter-types';
+import { foreignExtensionOf, noteExtension, type IgnoredExtension } from './foreign-extensions';
 import { resolvePath, type ResourceTypeDef } from './schema';
 
 export const FILTER_LIMITS = { length: 4096, terms: 100, depth: 16 };
@@ -184,13 +185,41 @@ function toAttr(rt: ResourceTypeDef, path: string, within?: FilterAttr): FilterA
   };
 }
 
-function resolveNode(rt: ResourceTypeDef, node: RawNode, within?: FilterAttr): FilterNode {
+// `id pr` holds for every resource (id is always assigned); its negation for none. The constant
+// terms a filter on an unknown extension's attribute compiles to, in SQL and in memory alike.
+const ID_ATTR: FilterAttr = { name: 'id', multiValued: false, type: 'string', caseExact: true };
+const ALWAYS: FilterNode = { kind: 'pr', attr: ID_ATTR };
+const NEVER: FilterNode = { kind: 'not', expr: ALWAYS };
+
+/**
+ * A term on an attribute of an extension this resource type does not implement (foreign-extensions.ts).
+ * The bridge accepts such extensions but stores none of their attributes, so the attribute is unassigned
+ * on every resource (RFC 7643 section 2.5) and the term is evaluated as on any unassigned attribute:
+ * `pr`, `eq "x"`, `co`, `gt` and the rest match nothing; `ne "x"` and `eq null` match every resource.
+ * Not 400 invalidFilter: RFC 7644 section 3.4.2.2 keeps that for filters the ABNF does not produce and
+ * operators the server does not recognise, and this filter is neither; refusing it would fail the
+ * lookups of a client whose writes the same extension does not fail.
+ */
+function unassignedTerm(node: Extract<RawNode, { kind: 'pr' | 'cmp' | 'valuePath' }>): FilterNode {
+  if (node.kind !== 'cmp') return NEVER;
+  const matches = node.op === 'ne' ? node.value !== null : node.op === 'eq' && node.value === null;
+  return matches ? ALWAYS : NEVER;
+}
+
+function resolveNode(rt: ResourceTypeDef, node: RawNode, within?: FilterAttr, notes?: IgnoredExtension[]): FilterNode {
+  if (!within && (node.kind === 'pr' || node.kind === 'cmp' || node.kind === 'valuePath')) {
+    const urn = foreignExtensionOf(rt, node.path);
+    if (urn) {
+      noteExtension(notes, urn, 'filter');
+      return unassignedTerm(node);
+    }
+  }
   switch (node.kind) {
     case 'and':
     case 'or':
-      return { kind: node.kind, items: node.items.map((n) => resolveNode(rt, n, within)) };
+      return { kind: node.kind, items: node.items.map((n) => resolveNode(rt, n, within, notes)) };
     case 'not':
-      return { kind: 'not', expr: resolveNode(rt, node.expr, within) };
+      return { kind: 'not', expr: resolveNode(rt, node.expr, within, notes) };
     case 'pr':
       return { kind: 'pr', attr: toAttr(rt, node.path, within) };
     case 'cmp': {
@@ -229,9 +258,9 @@ function coerceValue(attr: FilterAttr, op: CompareOp, value: FilterValue): Filte
   return value;
 }
 
-/** Parses and resolves a filter for one resource type. Throws 400 invalidFilter. */
-export function parseFilter(rt: ResourceTypeDef, input: string): FilterNode {
-  return resolveNode(rt, parseRawFilter(input));
+/** Parses and resolves a filter for one resource type; unknown extensions it names go to `notes`. Throws 400 invalidFilter. */
+export function parseFilter(rt: ResourceTypeDef, input: string, notes?: IgnoredExtension[]): FilterNode {
+  return resolveNode(rt, parseRawFilter(input), undefined, notes);
 }
 
 /** A filter inside a PATCH path (`emails[type eq "work"]`), relative to `attr`. */

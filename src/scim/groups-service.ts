@@ -6,6 +6,7 @@ import { assertCanChange, assertOwner, assertVisible, type WriteOptions, canSee,
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
+import type { IgnoredExtension } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
 import { normaliseResource } from './resource-input';
@@ -68,8 +69,9 @@ export function createGroupService({ store }: { store: Store }) {
       return store.groups.members(id);
     },
 
-    list(p: Principal, params: ListParams) {
-      const filter = params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(GROUP, params.filter) : undefined;
+    /** `notes` collects the unknown extensions the filter names (they match as unassigned attributes). */
+    list(p: Principal, params: ListParams, notes?: IgnoredExtension[]) {
+      const filter = params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(GROUP, params.filter, notes) : undefined;
       return store.queries.list('Group', { filter, sort: sortOf(GROUP, params), startIndex: params.startIndex, count: params.count, ownerId: ownerScope(p) });
     },
 

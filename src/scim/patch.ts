@@ -2,11 +2,14 @@
 // no-path values whose keys are paths, filtered paths that create the element they name when
 // nothing matches (Entra's `emails[type eq "work"].value`), remove by value list, bare-string
 // members and manager. Group members become MemberChanges applied in SQL, never a list rewrite.
+// A path or no-path key under an extension schema the bridge does not implement (Entra's custom
+// extension attributes) is ignored, in any op and either content type (foreign-extensions.ts).
 import type { FilterNode } from '../store';
 import type { MemberChanges, MemberView } from '../store';
 import { coerceAttr, coerceComplex, coerceSimple, isObject, isUnassigned, singlePrimary, type UnknownPolicy } from './coerce';
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors';
 import { equalities, matchesElement, parseValueFilter } from './filter';
+import { foreignExtensionOf, noteExtension } from './foreign-extensions';
 import { canonicalOrder, checkRequired, normaliseMembers } from './resource-input';
 import { findSub, resolvePath, type AttrDef, type ResourceTypeDef, type SchemaDef } from './schema';
 
@@ -118,11 +121,20 @@ class Patcher {
       if (!isObject(op.value)) throw invalidValue(`${op.op} without a path needs an object value`);
       for (const [key, value] of Object.entries(op.value)) {
         if (/^(schemas|id|meta)$/i.test(key)) continue; // Okta repeats the id in a no-path replace
+        if (this.foreign(key, value)) continue;
         this.applyTo(op.op, parseTargetLenient(this.rt, key, value, this.options.unknown), value);
       }
       return;
     }
+    if (this.foreign(op.path, op.value)) return;
     this.applyTo(op.op, parseTarget(this.rt, op.path), op.value);
+  }
+
+  /** A path under an extension schema this resource type does not implement: ignored in any op (foreign-extensions.ts). */
+  private foreign(path: string, value: unknown): boolean {
+    const urn = foreignExtensionOf(this.rt, path, { objectValue: isObject(value) });
+    if (urn) noteExtension(this.options.unknown?.extensions, urn, 'path');
+    return urn !== undefined;
   }
 
   private applyTo(op: Op, target: Target | undefined, value: unknown): void {

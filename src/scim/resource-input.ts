@@ -3,6 +3,7 @@
 import type { MemberRef } from '../store';
 import { coerceAttr, coerceSimple, isObject, isUnassigned, onUnknown, type UnknownPolicy } from './coerce';
 import { invalidSyntax, invalidValue } from './errors';
+import { foreignExtensionOf, isForeignExtension, noteExtension } from './foreign-extensions';
 import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
 
 export interface ResourceInput {
@@ -76,25 +77,35 @@ export function normaliseMembers(value: unknown): MemberRef[] {
   return [...out.values()];
 }
 
-/** RFC 7643 section 3: `schemas` lists the core schema and every extension the body uses, nothing unknown. */
-function checkSchemas(rt: ResourceTypeDef, body: Record<string, unknown>): void {
+/**
+ * RFC 7643 section 3: `schemas` lists the core schema and every extension the body uses. An extension
+ * this resource type does not implement is accepted and noted (foreign-extensions.ts); anything else
+ * unknown (another core schema, a message schema, a non-URN) is refused. Returns the foreign URNs listed.
+ */
+function checkSchemas(rt: ResourceTypeDef, body: Record<string, unknown>, unknown?: UnknownPolicy): string[] {
   const schemas = body[Object.keys(body).find((k) => k.toLowerCase() === 'schemas') ?? 'schemas'];
   if (!Array.isArray(schemas) || schemas.some((s) => typeof s !== 'string')) throw invalidSyntax('schemas must be an array of URI strings');
   const listed = new Set((schemas as string[]).map((s) => s.toLowerCase()));
   if (!listed.has(rt.schema.id.toLowerCase())) throw invalidSyntax(`schemas must include ${rt.schema.id}`);
   const known = new Set([rt.schema.id, ...rt.extensions.map((e) => e.schema.id)].map((s) => s.toLowerCase()));
-  const unknown = (schemas as string[]).find((s) => !known.has(s.toLowerCase()));
-  if (unknown !== undefined) throw invalidSyntax(`schema "${unknown.length > 200 ? `${unknown.slice(0, 200)}...` : unknown}" is not one of ${rt.name}'s`);
+  const foreign: string[] = [];
+  for (const s of schemas as string[]) {
+    if (known.has(s.toLowerCase())) continue;
+    if (!isForeignExtension(rt, s)) throw invalidSyntax(`schema "${s.length > 200 ? `${s.slice(0, 200)}...` : s}" is not one of ${rt.name}'s`);
+    foreign.push(s);
+    noteExtension(unknown?.extensions, s, 'schemas');
+  }
   for (const { schema } of rt.extensions) {
     const key = Object.keys(body).find((k) => k.toLowerCase() === schema.id.toLowerCase());
     if (key && !isUnassigned(body[key]) && !listed.has(schema.id.toLowerCase())) throw invalidSyntax(`${schema.id} is used but not listed in schemas`);
   }
+  return foreign;
 }
 
 /** Normalises a POST/PUT body. Throws 400 invalidSyntax / invalidValue. */
 export function normaliseResource(rt: ResourceTypeDef, body: unknown, unknown?: UnknownPolicy): ResourceInput {
   if (!isObject(body)) throw invalidSyntax(`the request body must be a ${rt.name} object`);
-  checkSchemas(rt, body);
+  const listed = checkSchemas(rt, body, unknown);
   const data: Record<string, unknown> = {};
   const input: ResourceInput = { data };
   for (const [key, raw] of Object.entries(body)) {
@@ -107,7 +118,9 @@ export function normaliseResource(rt: ResourceTypeDef, body: unknown, unknown?: 
     }
     const resolved = resolvePath(rt, key);
     if (!resolved || resolved.sub) {
-      onUnknown(unknown, key, raw);
+      const urn = resolved ? undefined : foreignExtensionOf(rt, key, { listed, objectValue: isObject(raw) });
+      if (urn) noteExtension(unknown?.extensions, urn, 'attribute');
+      else onUnknown(unknown, key, raw);
       continue;
     }
     const { attr } = resolved;

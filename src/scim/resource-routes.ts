@@ -8,6 +8,7 @@ import type { Principal } from './auth';
 import type { UnknownPolicy } from './coerce';
 import { LIST_RESPONSE } from './discovery';
 import { SCIM_CONTENT_TYPE } from './errors';
+import type { IgnoredExtension } from './foreign-extensions';
 import type { GroupService } from './groups-service';
 import { fromQuery, fromSearchBody, projectionOf, type ListParams } from './list-params';
 import { etagOf, project, renderGroup, renderUser, wantsMembers, type Projection } from './render';
@@ -31,20 +32,25 @@ export const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get(
  * section 8.1) gets RFC 7643 validation, so a mapping mistake is a 400 it can show. Plain
  * application/json is what Entra's reference tooling sends, and its collection expects such
  * attributes to be ignored (a misspelled "adreses" on PUT answers 200); they are dropped and logged.
+ * Extension schemas the bridge does not implement are ignored and logged under both (foreign-extensions.ts).
  */
 export function unknownPolicyOf(req: Request): UnknownPolicy {
   const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  return { ignore: type === 'application/json', ignored: [] };
+  return { ignore: type === 'application/json', ignored: [], extensions: [] };
 }
 
 export function writeOptionsOf(req: Request): WriteOptions {
   return { ifMatch: req.get('if-match'), ifNoneMatch: req.get('if-none-match'), unknown: unknownPolicyOf(req) };
 }
 
-function reportIgnored(log: Logger | undefined, req: Request, res: Response, opts: WriteOptions): void {
-  if (opts.unknown?.ignored.length) {
-    log?.warn({ source: principalOf(res).source.id, method: req.method, path: req.path, ignored: opts.unknown.ignored }, 'unknown attributes ignored');
-  }
+/**
+ * One warning per request for what it sent that the bridge ignored: unknown attributes (plain JSON) and
+ * extension schemas the bridge does not implement (foreign-extensions.ts). Names and URNs only, never values.
+ */
+export function reportIgnored(log: Logger | undefined, req: Request, res: Response, unknown: Pick<UnknownPolicy, 'ignored' | 'extensions'> | undefined): void {
+  const who = () => ({ source: principalOf(res).source.id, method: req.method, path: req.path });
+  if (unknown?.ignored.length) log?.warn({ ...who(), ignored: unknown.ignored }, 'unknown attributes ignored');
+  if (unknown?.extensions.length) log?.warn({ ...who(), extensions: unknown.extensions }, 'unknown extension schemas ignored');
 }
 export const principalOf = (res: Response): Principal => res.locals.principal as Principal;
 
@@ -74,10 +80,10 @@ export function groupKind(service: GroupService): ResourceKind {
 /** Clients that expect the updated resource from PATCH rather than 204 (Okta's SCIM client). */
 const wantsPatchBody = (req: Request) => /okta/i.test(req.get('user-agent') ?? '');
 
-export function listAndRender(kind: ResourceKind, p: Principal, params: ListParams, base: string) {
+export function listAndRender(kind: ResourceKind, p: Principal, params: ListParams, base: string, notes?: IgnoredExtension[]) {
   const rt = resourceTypes[kind.type];
   const projection = projectionOf(rt, params);
-  const { total, resources } = kind.service.list(p, params);
+  const { total, resources } = kind.service.list(p, params, notes);
   return listResponse(total, params.startIndex, resources.map((r) => kind.render(r, base, projection)));
 }
 
@@ -86,17 +92,21 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
   const path = rt.endpoint;
 
   router.get(path, (req, res) => {
-    reply(res, 200, listAndRender(kind, principalOf(res), fromQuery(req.query as Record<string, unknown>), baseUrlOf(req)));
+    const extensions: IgnoredExtension[] = [];
+    reply(res, 200, listAndRender(kind, principalOf(res), fromQuery(req.query as Record<string, unknown>), baseUrlOf(req), extensions));
+    reportIgnored(log, req, res, { ignored: [], extensions });
   });
 
   router.post(`${path}/.search`, (req, res) => {
-    reply(res, 200, listAndRender(kind, principalOf(res), fromSearchBody(req.body), baseUrlOf(req)));
+    const extensions: IgnoredExtension[] = [];
+    reply(res, 200, listAndRender(kind, principalOf(res), fromSearchBody(req.body), baseUrlOf(req), extensions));
+    reportIgnored(log, req, res, { ignored: [], extensions });
   });
 
   router.post(path, (req, res) => {
     const opts = writeOptionsOf(req);
     const row = kind.service.create(principalOf(res), req.body, opts);
-    reportIgnored(log, req, res, opts);
+    reportIgnored(log, req, res, opts.unknown);
     const base = baseUrlOf(req);
     const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
     reply(res, 201, body, { Location: `${base}${path}/${row.id}`, ETag: etagOf(row.version) });
@@ -112,7 +122,7 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
   router.put(`${path}/:id`, (req, res) => {
     const opts = writeOptionsOf(req);
     const { resource } = kind.service.replace(principalOf(res), req.params.id, req.body, opts);
-    reportIgnored(log, req, res, opts);
+    reportIgnored(log, req, res, opts.unknown);
     const body = kind.render(resource, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
     reply(res, 200, body, { ETag: etagOf(resource.version) });
   });
@@ -122,7 +132,7 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
     const projection = projectionOf(rt, params);
     const opts = writeOptionsOf(req);
     const { resource } = kind.service.patch(principalOf(res), req.params.id, req.body, opts);
-    reportIgnored(log, req, res, opts);
+    reportIgnored(log, req, res, opts.unknown);
     // RFC 7644 section 3.5.2: 204 is allowed, but 200 with the resource when attributes are asked for.
     if (params.attributes !== undefined || params.excludedAttributes !== undefined || wantsPatchBody(req)) {
       reply(res, 200, kind.render(resource, baseUrlOf(req), projection), { ETag: etagOf(resource.version) });

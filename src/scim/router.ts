@@ -11,7 +11,8 @@ import { listOf, resourceTypeList, schemaList, serviceProviderConfig } from './d
 import { errorHandler, invalidValue, notFound, toErrorResponse } from './errors';
 import { createGroupService } from './groups-service';
 import { fromSearchBody, type ListParams } from './list-params';
-import { baseUrlOf, groupKind, listAndRender, listResponse, mountResource, principalOf, reply, unknownPolicyOf, userKind, type ResourceKind } from './resource-routes';
+import type { IgnoredExtension } from './foreign-extensions';
+import { baseUrlOf, groupKind, listAndRender, listResponse, mountResource, principalOf, reply, reportIgnored, unknownPolicyOf, userKind, type ResourceKind } from './resource-routes';
 import { createUserService } from './users-service';
 import { BridgeError } from '../errors';
 
@@ -50,9 +51,17 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   mountResource(router, groups, log);
 
   // Root search across Users then Groups (RFC 7644 section 3.4.3).
-  router.post('/.search', (req, res) => reply(res, 200, searchAll(kinds, principalOf(res), fromSearchBody(req.body), baseUrlOf(req))));
+  router.post('/.search', (req, res) => {
+    const extensions: IgnoredExtension[] = [];
+    reply(res, 200, searchAll(kinds, principalOf(res), fromSearchBody(req.body), baseUrlOf(req), extensions));
+    reportIgnored(log, req, res, { ignored: [], extensions });
+  });
 
-  router.post('/Bulk', (req, res) => reply(res, 200, runBulk(config, kinds, principalOf(res), req.body, baseUrlOf(req), unknownPolicyOf(req))));
+  router.post('/Bulk', (req, res) => {
+    const unknown = unknownPolicyOf(req);
+    reply(res, 200, runBulk(config, kinds, principalOf(res), req.body, baseUrlOf(req), unknown));
+    reportIgnored(log, req, res, unknown);
+  });
 
   // RFC 7644 section 3.11: the authenticated subject is a provisioning source, not a User.
   router.all(['/Me', '/Me/*rest'], () => {
@@ -76,13 +85,13 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   return router;
 }
 
-function searchAll(kinds: ResourceKind[], p: ReturnType<typeof principalOf>, params: ListParams, base: string) {
+function searchAll(kinds: ResourceKind[], p: ReturnType<typeof principalOf>, params: ListParams, base: string, notes: IgnoredExtension[]) {
   // Each type answers the filter it understands; a filter neither understands is the client's error.
   const parts: { total: number; kind: ResourceKind }[] = [];
   let lastError: unknown;
   for (const kind of kinds) {
     try {
-      parts.push({ total: kind.service.list(p, { ...params, count: 0 }).total, kind });
+      parts.push({ total: kind.service.list(p, { ...params, count: 0 }, notes).total, kind });
     } catch (err) {
       if (toErrorResponse(err).status !== 400) throw err;
       lastError = err;
@@ -99,7 +108,7 @@ function searchAll(kinds: ResourceKind[], p: ReturnType<typeof principalOf>, par
       skip -= n;
       continue;
     }
-    const page = listAndRender(kind, p, { ...params, startIndex: skip + 1, count: room }, base);
+    const page = listAndRender(kind, p, { ...params, startIndex: skip + 1, count: room }, base, notes);
     resources.push(...page.Resources);
     room -= page.Resources.length;
     skip = 0;

@@ -8,6 +8,7 @@ import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIf
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
+import type { IgnoredExtension } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
 import { normaliseResource } from './resource-input';
@@ -66,8 +67,9 @@ export function createUserService({ config, store }: { config: Config; store: St
       return load(p, id);
     },
 
-    list(p: Principal, params: ListParams) {
-      const filter = params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(USER, params.filter) : undefined;
+    /** `notes` collects the unknown extensions the filter names (they match as unassigned attributes). */
+    list(p: Principal, params: ListParams, notes?: IgnoredExtension[]) {
+      const filter = params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(USER, params.filter, notes) : undefined;
       return store.queries.list('User', { filter, sort: sortOf(USER, params), startIndex: params.startIndex, count: params.count, ownerId: ownerScope(p) });
     },
 

@@ -133,6 +133,7 @@ describe('queries', () => {
     ['startIndex=1.5', 'startIndex must be an integer', 'invalidValue'],
     ['excludedAttributes=name.nickname', '"name.nickname" names no attribute of User', 'invalidPath'],
     ['filter=%28%28%28', 'filter ends where an expression was expected', 'invalidFilter'],
+    [`filter=${encodeURIComponent(`${ENTERPRISE}:shoeSize eq "44"`)}`, `unknown attribute "${ENTERPRISE}:shoeSize"`, 'invalidFilter'],
   ])('GET /Users?%s: 400', async (query, detail, scimType) => {
     const res = await h.as('okta').get(`/scim/v2/Users?${query}`);
     expect(res.status).toBe(400);
@@ -158,7 +159,11 @@ describe('schemas, unknown attributes and types (application/scim+json)', () => 
   test.each([
     [{ userName: 'new@example.com' }, 'schemas must be an array of URI strings'],
     [{ ...user, schemas: [CORE_GROUP] }, `schemas must include ${CORE_USER}`],
-    [{ ...user, schemas: [CORE_USER, 'urn:example:unknown:2.0:User'] }, 'schema "urn:example:unknown:2.0:User" is not one of User\'s'],
+    // An unknown extension URN is accepted and ignored (scim-unknown-extensions.test.ts); what is not an extension is not.
+    [{ ...user, schemas: [CORE_USER, CORE_GROUP] }, `schema "${CORE_GROUP}" is not one of User's`],
+    [{ ...user, schemas: [CORE_USER, PATCH_OP] }, `schema "${PATCH_OP}" is not one of User's`],
+    [{ ...user, schemas: [CORE_USER, 'enterprise'] }, 'schema "enterprise" is not one of User\'s'],
+    [{ ...user, schemas: [CORE_USER, `urn:example:${'x'.repeat(600)}`] }, `schema "urn:example:${'x'.repeat(188)}..." is not one of User's`],
     [{ ...user, [ENTERPRISE]: { department: 'x' } }, `${ENTERPRISE} is used but not listed in schemas`],
     [{ ...user, favouriteColour: 'blue' }, 'unknown attribute "favouriteColour"'],
     [{ ...user, name: { givenName: 'a', middleInitial: 'b' } }, 'unknown attribute "name.middleInitial"'],
@@ -193,6 +198,8 @@ describe('schemas, unknown attributes and types (application/scim+json)', () => 
     [{ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'title' }] }, 'Operations[0]: add needs a value', 'invalidValue'],
     [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title' }] }, 'Operations[0]: replace needs a value', 'invalidValue'],
     [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { displayName: 'ok', shoeSize: 44 } }] }, '"shoeSize" names no attribute of User', 'invalidPath'],
+    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${ENTERPRISE}:shoeSize`, value: 44 }] }, `"${ENTERPRISE}:shoeSize" names no attribute of User`, 'invalidPath'],
+    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CORE_GROUP}:displayName`, value: 'x' }] }, `"${CORE_GROUP}:displayName" names no attribute of User`, 'invalidPath'],
   ])('PATCH %j: 400', async (body, detail, scimType) => {
     const res = await raw('patch', `/scim/v2/Users/${userId}`, JSON.stringify(body));
     expect(res.body).toEqual(scimError(400, detail, scimType));
