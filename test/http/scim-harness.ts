@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 import { loadConfig, type Config, type Mode } from '../../src/config';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 import { createApp } from '../../src/scim/app';
 import { openStore, type Store } from '../../src/store';
 
@@ -42,7 +42,8 @@ export interface Harness {
   close(): void;
 }
 
-export function startHarness(options: { mode?: Mode; overrides?: Record<string, unknown> } = {}): Harness {
+/** `logger` replaces the silent one, for tests of what a request logs. */
+export function startHarness(options: { mode?: Mode; overrides?: Record<string, unknown>; logger?: Logger } = {}): Harness {
   const dir = mkdtempSync(path.join(tmpdir(), 'bridge-http-'));
   const file = path.join(dir, 'bridge.sqlite');
   const config = loadConfig({
@@ -61,7 +62,7 @@ export function startHarness(options: { mode?: Mode; overrides?: Record<string, 
     },
   });
   const store = openStore(file, { mode: config.mode, sources: config.sources });
-  const app = createApp({ config, store, logger: createLogger('silent') });
+  const app = createApp({ config, store, logger: options.logger ?? createLogger('silent') });
   return {
     app,
     store,
