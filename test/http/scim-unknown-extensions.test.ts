@@ -216,6 +216,16 @@ describe('filters, groups and Bulk', () => {
     expect(ignoredWarnings().map((l) => l.extensions)).toEqual([1, 2, 3, 4].map(() => [{ urn: ENTRA_EXT, in: 'filter' }]));
   });
 
+  test('POST /.search across Users and Groups with such a filter: 200, nothing matches, one warning', async () => {
+    await createEntraUser();
+    logLines.length = 0;
+    const search = { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: `${ENTRA_EXT}:costCode eq "FIN-4130-X"` };
+    const res = await send('post', '/scim/v2/.search', 'entra', JSON.stringify(search));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(list([]));
+    expect(ignoredWarnings()).toEqual([expect.objectContaining({ method: 'POST', path: '/.search', extensions: [{ urn: ENTRA_EXT, in: 'filter' }] })]);
+  });
+
   test('POST /Groups listing an unknown extension: 201 without it', async () => {
     const body = { schemas: [CORE_GROUP, ENTRA_EXT], displayName: 'Tour Operations', [ENTRA_EXT]: { costCode: 'FIN-4130-X' } };
     const res = await send('post', '/scim/v2/Groups', 'entra', JSON.stringify(body));
