@@ -2,7 +2,6 @@
 // the delta query, recorded (audit sync.drift) and reverted; profile-sync allows direct edits.
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
-import { createIngress } from './ingress';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -17,9 +16,9 @@ function editInEntra(hh: Harness, upn: string, props: Record<string, unknown>) {
 describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
   it('reverts a managed attribute changed outside the bridge and records who/what/when', async () => {
     h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
-    const scim = createIngress(h.store, mode);
-    scim.createUser('u-ada', { ...ada, entitlements: [] });
-    scim.createUser('u-boss', { ...boss, password: undefined });
+    const scim = h.scim;
+    await scim.createUser('u-ada', { ...ada, entitlements: [] });
+    await scim.createUser('u-boss', { ...boss, password: undefined });
     await h.engine.runOnce();
     // The first delta round sees the bridge's own writes: nothing to revert.
     expect((await h.engine.reconcile({ full: false })).drifted).toEqual([]);
@@ -28,10 +27,10 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     const events: string[] = [];
     h.engine.onEvent((e) => e.type === 'drift' && events.push(`${e.id} ${e.attributes.join(',')}`));
     const summary = await h.engine.reconcile({ full: false });
-    expect(summary).toMatchObject({ reverted: 1, errors: [], drifted: [{ resourceType: 'User', id: 'u-ada', attributes: ['jobTitle', 'department'] }] });
+    expect(summary).toMatchObject({ reverted: 1, errors: [], drifted: [{ resourceType: 'User', id: scim.id('u-ada'), attributes: ['jobTitle', 'department'] }] });
     expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Engineer', department: 'R&D' }, status: 204 }]);
-    expect(events).toEqual(['u-ada jobTitle,department']);
-    const audit = h.store.audit.list({ resourceType: 'User', resourceId: 'u-ada' }).filter((a) => a.action === 'sync.drift');
+    expect(events).toEqual([`${scim.id('u-ada')} jobTitle,department`]);
+    const audit = h.store.audit.list({ resourceType: 'User', resourceId: scim.id('u-ada') }).filter((a) => a.action === 'sync.drift');
     expect(audit).toHaveLength(1);
     expect(audit[0].detail).toMatchObject({ attributes: ['jobTitle', 'department'], changedBy: 'outside the bridge (Graph delta)', reverted: true });
     // The revert itself is not drift.
@@ -42,7 +41,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
 
   it('reconcile --full compares every user', async () => {
     h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
-    createIngress(h.store, mode).createUser('u-boss', { ...boss, password: undefined });
+    await h.scim.createUser('u-boss', { ...boss, password: undefined });
     await h.engine.runOnce();
     await h.engine.reconcile({ full: false });
     editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
@@ -54,7 +53,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
 
 it('profile-sync allows direct edits in Entra: reconcile writes nothing', async () => {
   h = await startHarness({ mode: 'profile-sync' });
-  createIngress(h.store, 'profile-sync').createUser('u-boss', { ...boss, password: undefined });
+  await h.scim.createUser('u-boss', { ...boss, password: undefined });
   await h.engine.runOnce();
   editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
   h.clearLog();
@@ -64,16 +63,16 @@ it('profile-sync allows direct edits in Entra: reconcile writes nothing', async 
 
 it('universal-sync removes a member added outside the bridge and restores one removed', async () => {
   h = await startHarness({ mode: 'universal-sync', overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'universal-sync');
-  scim.createUser('u-ada', { ...ada, entitlements: [] });
-  scim.createUser('u-boss', { ...boss, password: undefined });
-  scim.createGroup('g-eng', 'Engineering', ['u-ada']);
+  const scim = h.scim;
+  await scim.createUser('u-ada', { ...ada, entitlements: [] });
+  await scim.createUser('u-boss', { ...boss, password: undefined });
+  await scim.createGroup('g-eng', 'Engineering', ['u-ada']);
   await h.engine.runOnce();
   await h.engine.reconcile({ full: false });
   const dir = h.sim.state.directory;
   const group = [...dir.groups.values()].find((g) => g.props.displayName === 'Engineering')!;
-  const bossId = h.store.sync.get('User', 'u-boss')!.graphId!;
-  const adaId = h.store.sync.get('User', 'u-ada')!.graphId!;
+  const bossId = (await scim.bridge('u-boss')).graphId;
+  const adaId = (await scim.bridge('u-ada')).graphId;
   group.members.add(bossId);
   dir.removeMember(group, adaId);
   h.clearLog();
@@ -88,7 +87,7 @@ it('universal-sync removes a member added outside the bridge and restores one re
 
 it('the running engine checks drift every drift.intervalSeconds', async () => {
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true, 'drift.intervalSeconds': 0.5 }, engine: { idleMs: 50 } });
-  createIngress(h.store, 'user-sync').createUser('u-boss', { ...boss, password: undefined });
+  await h.scim.createUser('u-boss', { ...boss, password: undefined });
   h.engine.start();
   while (h.engine.status().counts.synced < 1 || !h.engine.status().lastDrift) await new Promise((r) => setTimeout(r, 50));
   h.clearLog();
@@ -101,54 +100,55 @@ it('the running engine checks drift every drift.intervalSeconds', async () => {
 describe('a user deleted in Entra behind the bridge', () => {
   it('is restored in user-sync, found by the delta query', async () => {
     h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
-    createIngress(h.store, 'user-sync').createUser('u-boss', { ...boss, password: undefined });
+    await h.scim.createUser('u-boss', { ...boss, password: undefined });
     await h.engine.runOnce();
     await h.engine.reconcile({ full: false });
-    const gid = h.store.sync.get('User', 'u-boss')!.graphId!;
+    const gid = (await h.scim.bridge('u-boss')).graphId;
     const dir = h.sim.state.directory;
     const user = dir.users.get(gid)!;
     dir.removeUser(user, 'changed');
     dir.deleted.set(gid, user);
     h.clearLog();
     const summary = await h.engine.reconcile({ full: false });
-    expect(summary.drifted).toEqual([{ resourceType: 'User', id: 'u-boss', graphId: gid, attributes: ['deleted'] }]);
+    expect(summary.drifted).toEqual([{ resourceType: 'User', id: h.scim.id('u-boss'), graphId: gid, attributes: ['deleted'] }]);
     expect(named(h)).toEqual([{ method: 'POST', url: '/directory/deletedItems/{boss@example.com}/restore', status: 200 }]);
     expect(h.sim.state.snapshot().users.map((u) => u.id)).toEqual([gid]);
   });
 
   it('is created again in profile-sync on its next change', async () => {
     h = await startHarness({ mode: 'profile-sync' });
-    const scim = createIngress(h.store, 'profile-sync');
-    scim.createUser('u-boss', { ...boss, password: undefined });
+    const scim = h.scim;
+    await scim.createUser('u-boss', { ...boss, password: undefined });
     await h.engine.runOnce();
-    const gid = h.store.sync.get('User', 'u-boss')!.graphId!;
+    const gid = (await scim.bridge('u-boss')).graphId;
     const dir = h.sim.state.directory;
     dir.removeUser(dir.users.get(gid)!, 'deleted');
     h.clearLog();
-    scim.replaceUser('u-boss', { ...boss, password: undefined, displayName: 'Grace B.' });
+    await scim.patchUser('u-boss', [{ op: 'replace', path: 'displayName', value: 'Grace B.' }]);
     await h.engine.runOnce();
     expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual([`PATCH /users/${gid} 404`, 'POST /users 201']);
-    expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced' });
+    const recreated = h.sim.state.snapshot().users[0];
+    expect(await scim.bridge('u-boss')).toMatchObject({ syncState: 'synced', graphId: recreated.id });
     expect(h.sim.state.snapshot().users.map((u) => u.displayName)).toEqual(['Grace B.']);
   });
 });
 
 it('assigns again a license the bridge assigned and sets again the manager it set, when changed in Entra', async () => {
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'user-sync');
-  scim.createUser('u-boss', { ...boss, password: undefined });
-  scim.createUser('u-ada', withManager);
+  const scim = h.scim;
+  await scim.createUser('u-boss', { ...boss, password: undefined });
+  await scim.createUser('u-ada', withManager);
   await h.engine.runOnce();
   await h.engine.reconcile({ full: false });
   const dir = h.sim.state.directory;
-  const adaId = h.store.sync.get('User', 'u-ada')!.graphId!;
+  const adaId = (await scim.bridge('u-ada')).graphId;
   const user = dir.users.get(adaId)!;
   user.props.assignedLicenses = [];
   user.managerId = undefined;
   dir.touch(user);
   h.clearLog();
   const summary = await h.engine.reconcile({ full: false });
-  expect(summary.drifted).toEqual([{ resourceType: 'User', id: 'u-ada', graphId: adaId, attributes: ['assignedLicenses', 'manager'] }]);
+  expect(summary.drifted).toEqual([{ resourceType: 'User', id: scim.id('u-ada'), graphId: adaId, attributes: ['assignedLicenses', 'manager'] }]);
   expect(named(h)).toEqual([
     { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900' }], removeLicenses: [] }, status: 200 },
     { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 },

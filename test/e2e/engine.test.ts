@@ -1,9 +1,8 @@
 // SPEC section 7 end to end: coalescing, no-op writes, matching and idempotent create, permanent
 // errors and retry, deprovisioning, the deletion threshold, and plan.
-import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/graph/identity';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
-import { createIngress } from './ingress';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -12,77 +11,80 @@ const person = (n: number) => ({ ...boss, userName: `p${n}@example.com`, display
 
 it('coalesces five queued updates of one user into one PATCH', async () => {
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'user-sync');
-  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  const scim = h.scim;
+  await scim.createUser('u-ada', { ...ada, entitlements: [] });
   await h.engine.runOnce();
   h.clearLog();
-  for (const title of ['T1', 'T2', 'T3', 'T4', 'Chief Engineer']) scim.replaceUser('u-ada', { ...ada, password: undefined, entitlements: [], title });
+  for (const title of ['T1', 'T2', 'T3', 'T4', 'Chief Engineer']) await scim.patchUser('u-ada', [{ op: 'replace', path: 'title', value: title }]);
   await h.engine.runOnce();
   expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Chief Engineer' }, status: 204 }]);
-  expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ desiredVersion: 6, appliedVersion: 6, state: 'synced' });
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ desiredVersion: 6, appliedVersion: 6, state: 'synced' });
 });
 
 it('makes no Graph write for a no-op PUT', async () => {
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'user-sync');
-  scim.createUser('u-ada', ada);
+  const scim = h.scim;
+  await scim.createUser('u-ada', ada);
   await h.engine.runOnce();
   h.clearLog();
-  scim.replaceUser('u-ada', { ...ada, password: undefined });
+  await scim.replaceUser('u-ada', { ...ada, password: undefined });
   const summary = await h.engine.runOnce();
-  expect([named(h), summary.writes, h.store.sync.get('User', 'u-ada')?.state]).toEqual([[], 0, 'synced']);
+  expect([named(h), summary.writes, (await scim.bridge('u-ada')).syncState]).toEqual([[], 0, 'synced']);
 });
 
 it('matches an existing Graph user before any POST, and refuses one already linked to another resource', async () => {
   const seed = { users: [{ id: '44444444-4444-4444-8444-444444444444', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', givenName: 'Grace', surname: 'Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US', onPremisesImmutableId: 'c2hhcmVk' }] };
   h = await startHarness({ mode: 'profile-sync', seed });
-  const scim = createIngress(h.store, 'profile-sync');
-  scim.createUser('u-boss', { ...boss, password: undefined });
-  scim.createUser('u-twin', { ...boss, userName: 'twin@example.com', password: undefined, schemas: [...boss.schemas, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'x', immutableId: 'c2hhcmVk' } });
+  const scim = h.scim;
+  await scim.createUser('u-boss', { ...boss, password: undefined });
+  await scim.createUser('u-twin', { ...boss, userName: 'twin@example.com', password: undefined, schemas: [...boss.schemas, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'x', immutableId: 'c2hhcmVk' } });
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
-  expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced', graphId: '44444444-4444-4444-8444-444444444444' });
-  expect(h.store.sync.get('User', 'u-twin')).toMatchObject({
-    state: 'error',
-    lastError: 'Graph user boss@example.com (44444444-4444-4444-8444-444444444444) is already linked to bridge resource u-boss; refusing to manage it twice',
+  expect(await scim.bridge('u-boss')).toMatchObject({ syncState: 'synced', graphId: '44444444-4444-4444-8444-444444444444' });
+  expect(await scim.bridge('u-twin')).toMatchObject({
+    syncState: 'error',
+    lastSyncError: `Graph user boss@example.com (44444444-4444-4444-8444-444444444444) is already linked to bridge resource ${scim.id('u-boss')}; refusing to manage it twice`,
   });
+  expect((await scim.bridge('u-twin')).graphId).toBeUndefined();
   expect(h.sim.state.snapshot().users).toHaveLength(1);
 });
 
 it('on ObjectConflict looks up again and matches instead of creating a second user', async () => {
   const seed = { users: [{ id: '55555555-5555-4555-8555-555555555555', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US' }] };
   h = await startHarness({ mode: 'profile-sync', seed });
-  createIngress(h.store, 'profile-sync').createUser('u-boss', { ...boss, password: undefined });
+  await h.scim.createUser('u-boss', { ...boss, password: undefined });
   // The first lookup misses (as when a create by another writer lands just after it).
   h.sim.faults.set({ failNext: [{ status: 404, method: 'GET', pathPrefix: '/users', code: 'Request_ResourceNotFound', count: 1 }] });
   await h.engine.runOnce();
   expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 400', 'PATCH /users/{boss@example.com} 204']);
-  expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ state: 'synced', graphId: '55555555-5555-4555-8555-555555555555' });
+  expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ state: 'synced', graphId: '55555555-5555-4555-8555-555555555555' });
   expect(h.sim.state.snapshot().users).toHaveLength(1);
 });
 
 it("surfaces a permanent Graph error as syncState error with Graph's message, and retry() applies it once fixed", async () => {
   h = await startHarness({ mode: 'profile-sync', seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: 0 }] } });
-  createIngress(h.store, 'profile-sync').createUser('u-ada', ada);
+  const scim = h.scim;
+  await scim.createUser('u-ada', ada);
   await h.engine.runOnce();
-  expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ state: 'error', lastError: `Subscription with SKU ${E3} does not have any available licenses.` });
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'error', lastError: `Subscription with SKU ${E3} does not have any available licenses.` });
+  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'error', lastSyncError: `Subscription with SKU ${E3} does not have any available licenses.` });
   h.clearLog();
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
   h.sim.state.directory.skus.get(E3)!.seats = 5;
-  expect(h.engine.retry('User', 'u-ada')).toBe(1);
+  expect(h.engine.retry('User', scim.id('u-ada'))).toBe(1);
   await h.engine.runOnce();
   expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
-  expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
+  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'synced' });
+  expect((await scim.bridge('u-ada')).lastSyncError).toBeUndefined();
 });
 
 it('deprovisions a deleted user by disabling it (default) or soft-deleting it', async () => {
   h = await startHarness({ mode: 'profile-sync' });
-  const scim = createIngress(h.store, 'profile-sync');
-  scim.createUser('u-1', person(1));
+  await h.scim.createUser('u-1', person(1));
   await h.engine.runOnce();
   h.clearLog();
-  scim.deleteUser('u-1');
+  await h.scim.deleteUser('u-1');
   await h.engine.runOnce();
   expect(named(h)).toEqual([
     { method: 'PATCH', url: '/users/{p1@example.com}', body: { accountEnabled: false }, status: 204 },
@@ -90,11 +92,10 @@ it('deprovisions a deleted user by disabling it (default) or soft-deleting it', 
   ]);
   await h.close();
   h = await startHarness({ mode: 'profile-sync', overrides: { deprovision: 'delete' } });
-  const scim2 = createIngress(h.store, 'profile-sync');
-  scim2.createUser('u-1', person(1));
+  await h.scim.createUser('u-1', person(1));
   await h.engine.runOnce();
   h.clearLog();
-  scim2.deleteUser('u-1');
+  await h.scim.deleteUser('u-1');
   await h.engine.runOnce();
   expect(named(h)).toEqual([{ method: 'DELETE', url: '/users/{p1@example.com}', status: 204 }]);
   expect(h.sim.state.snapshot().deletedItems.map((u) => u.userPrincipalName)).toEqual(['p1@example.com']);
@@ -102,59 +103,66 @@ it('deprovisions a deleted user by disabling it (default) or soft-deleting it', 
 
 it('pauses more than deletionThreshold deprovisions from one source within an hour until approved', async () => {
   h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 2, deprovision: 'delete' } });
-  const scim = createIngress(h.store, 'profile-sync');
-  for (let n = 1; n <= 4; n++) scim.createUser(`u-${n}`, person(n));
+  const scim = h.scim;
+  for (let n = 1; n <= 4; n++) await scim.createUser(`u-${n}`, person(n));
   await h.engine.runOnce();
   h.clearLog();
-  for (let n = 1; n <= 3; n++) scim.deleteUser(`u-${n}`);
+  for (let n = 1; n <= 3; n++) await scim.deleteUser(`u-${n}`);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
   const status = h.engine.status();
   expect([status.state, status.pendingDeletions]).toEqual(['paused', [{ sourceId: 'okta', pending: 3, recent: 0 }]]);
-  expect(h.store.sync.get('User', 'u-1')).toMatchObject({
+  expect(h.store.sync.get('User', scim.id('u-1'))).toMatchObject({
     state: 'pending',
     lastError: 'deprovisioning paused: 3 deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions',
   });
   expect(h.engine.approveDeletions()).toEqual({ approved: 3 });
   await h.engine.runOnce();
-  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['DELETE /users/{p1@example.com}', 'DELETE /users/{p2@example.com}', 'DELETE /users/{p3@example.com}']);
+  // Deletions approved together go in the engine's order for siblings (their resource ids).
+  const deletes = scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`);
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(deletes);
   expect(h.engine.status().state).toBe('stopped');
 });
 
 it('plan lists the pending writes and what a mode change would write, sending nothing', async () => {
   h = await startHarness({ mode: 'profile-sync' });
-  const scim = createIngress(h.store, 'profile-sync');
-  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  const scim = h.scim;
+  await scim.createUser('u-ada', { ...ada, entitlements: [] });
   await h.engine.runOnce();
-  scim.replaceUser('u-ada', { ...ada, password: undefined, entitlements: [], displayName: 'Ada L.' });
+  await scim.replaceUser('u-ada', { ...ada, password: undefined, entitlements: [], displayName: 'Ada L.' });
   h.clearLog();
-  expect(h.engine.plan()).toEqual([{ resourceType: 'User', id: 'u-ada', method: 'PATCH', url: expect.stringMatching(/^\/users\/[0-9a-f-]{36}$/), body: { displayName: 'Ada L.' } }]);
+  expect(h.engine.plan()).toEqual([{ resourceType: 'User', id: scim.id('u-ada'), method: 'PATCH', url: expect.stringMatching(/^\/users\/[0-9a-f-]{36}$/), body: { displayName: 'Ada L.' } }]);
   const toUserSync = h.engine.plan({ mode: 'user-sync' });
   expect(toUserSync.map((w) => `${w.resourceType} ${w.method}`)).toEqual(['Organization PATCH', 'User PATCH']);
-  expect(toUserSync[1].body).toMatchObject({ displayName: 'Ada L.', jobTitle: 'Engineer', department: 'R&D', onPremisesImmutableId: 'u7ewna7eDMGEUTpI4AjUNg==' });
+  expect(toUserSync[1].body).toMatchObject({ displayName: 'Ada L.', jobTitle: 'Engineer', department: 'R&D', onPremisesImmutableId: derivedImmutableId(scim.id('u-ada')) });
   expect(named(h)).toEqual([]);
 });
 
-it('links a manager created later without sending the password again', async () => {
+it('links a manager created in Graph later without sending the password again', async () => {
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'user-sync');
-  scim.createUser('u-ada', { ...withManager, entitlements: [] });
+  const scim = h.scim;
+  // SCIM ids are the server's, so the IdP sends the manager after it: here Graph refuses the
+  // manager's first create (a UPN outside the tenant's verified domains) and the IdP fixes it later.
+  await scim.createUser('u-boss', { ...boss, userName: 'boss@unverified.example', password: undefined });
+  await scim.createUser('u-ada', { ...withManager, entitlements: [] });
   await h.engine.runOnce();
-  expect(h.store.sync.get('User', 'u-ada')).toMatchObject({ state: 'pending', lastError: 'waiting for manager u-boss to exist in Graph', pendingPassword: null });
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'pending', lastError: `waiting for manager ${scim.id('u-boss')} to exist in Graph`, pendingPassword: null });
+  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'pending', lastSyncError: `waiting for manager ${scim.id('u-boss')} to exist in Graph` });
+  expect(h.sim.state.snapshot().users.map((u) => u.userPrincipalName)).toEqual(['ada@example.com']);
   h.clearLog();
-  scim.createUser('u-boss', { ...boss, password: undefined });
+  await scim.replaceUser('u-boss', { ...boss, password: undefined });
   await h.engine.runOnce();
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['POST /users', 'PUT /users/{ada@example.com}/manager/$ref']);
-  expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
+  expect(h.store.sync.get('User', scim.id('u-ada'))?.state).toBe('synced');
 });
 
 it('takes an approval given by another process (the approve-deletions command)', async () => {
   h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 1, deprovision: 'delete' } });
-  const scim = createIngress(h.store, 'profile-sync');
-  for (let n = 1; n <= 2; n++) scim.createUser(`u-${n}`, person(n));
+  const scim = h.scim;
+  for (let n = 1; n <= 2; n++) await scim.createUser(`u-${n}`, person(n));
   await h.engine.runOnce();
   h.clearLog();
-  for (let n = 1; n <= 2; n++) scim.deleteUser(`u-${n}`);
+  for (let n = 1; n <= 2; n++) await scim.deleteUser(`u-${n}`);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
   const { createSyncEngine } = await import('../../src/sync/engine');
@@ -164,20 +172,20 @@ it('takes an approval given by another process (the approve-deletions command)',
   expect(cli.approveDeletions()).toEqual({ approved: 2 });
   await cli.stop();
   await h.engine.runOnce();
-  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['DELETE /users/{p1@example.com}', 'DELETE /users/{p2@example.com}']);
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(scim.inIdOrder(['u-1', 'u-2']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`));
   expect(h.engine.status().pendingDeletions).toEqual([]);
 });
 
 it('assigns licenses mapped from a group (licenses.groups) when a member joins, and removes them when it leaves', async () => {
   h = await startHarness({ mode: 'license-only', seed: { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p1@example.com', displayName: 'P1', accountEnabled: true, usageLocation: 'US', mailNickname: 'p1' }] }, overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } } });
-  const scim = createIngress(h.store, 'license-only');
-  scim.createUser('u-1', person(1));
-  scim.createGroup('g-sales', 'Sales', []);
+  const scim = h.scim;
+  await scim.createUser('u-1', person(1));
+  await scim.createGroup('g-sales', 'Sales', []);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
-  scim.setMembers('g-sales', ['u-1']);
+  await scim.setMembers('g-sales', ['u-1']);
   await h.engine.runOnce();
-  scim.setMembers('g-sales', []);
+  await scim.setMembers('g-sales', []);
   await h.engine.runOnce();
   expect(named(h)).toEqual([
     { method: 'POST', url: '/users/{p1@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
@@ -187,22 +195,22 @@ it('assigns licenses mapped from a group (licenses.groups) when a member joins, 
 
 it('graph.dryRun plans the writes and records nothing as applied', async () => {
   h = await startHarness({ mode: 'profile-sync', overrides: { 'graph.dryRun': true } });
-  createIngress(h.store, 'profile-sync').createUser('u-1', person(1));
+  await h.scim.createUser('u-1', person(1));
   const summary = await h.engine.runOnce();
   expect([summary.planned, summary.writes, named(h)]).toEqual([1, 0, []]);
-  expect(h.store.sync.get('User', 'u-1')).toMatchObject({ state: 'pending', graphId: null, appliedVersion: 0 });
+  expect(h.store.sync.get('User', h.scim.id('u-1'))).toMatchObject({ state: 'pending', graphId: null, appliedVersion: 0 });
 });
 
 it('matches a security group that already exists (an earlier create whose answer was lost) instead of creating a second', async () => {
   const seed = { groups: [{ id: '77777777-7777-4777-8777-777777777777', displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false, members: [] }] };
   h = await startHarness({ mode: 'universal-sync', seed, overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'universal-sync');
-  scim.createUser('u-1', person(1));
-  scim.createGroup('g-eng', 'Engineering', ['u-1']);
+  const scim = h.scim;
+  await scim.createUser('u-1', person(1));
+  await scim.createGroup('g-eng', 'Engineering', ['u-1']);
   await h.engine.runOnce();
   expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([
     { method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{p1@example.com}' }, status: 204 },
   ]);
-  expect(h.store.sync.get('Group', 'g-eng')).toMatchObject({ state: 'synced', graphId: '77777777-7777-4777-8777-777777777777' });
+  expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({ state: 'synced', graphId: '77777777-7777-4777-8777-777777777777' });
   expect(h.sim.state.snapshot().groups).toHaveLength(1);
 });

@@ -2,7 +2,7 @@
 // every change accepted meanwhile is applied once the faults stop, and applied once only.
 import { boss } from './fixtures';
 import { E3, startHarness, type Harness } from './harness';
-import { createIngress, ENTERPRISE } from './ingress';
+import { ENTERPRISE } from './ingress';
 
 jest.setTimeout(90_000);
 
@@ -20,12 +20,12 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
     overrides: { 'graph.allowTenantDirSync': true },
     engine: { retry: { baseMs: 100, capMs: 2000 }, idleMs: 50 },
   });
-  const scim = createIngress(h.store, 'user-sync');
+  const scim = h.scim;
   const start = Date.now();
   h.sim.faults.set({ errorRates: { '500': 0.05, '502': 0.05, '429': 0.1 }, outages: [{ start: start + 1500, end: start + 11_500 }] });
   h.engine.start();
   for (let i = 0; i < USERS; i++) {
-    scim.createUser(`u${i}`, {
+    await scim.createUser(`u${i}`, {
       ...boss, userName: upn(i), displayName: `F ${i}`, password: undefined,
       schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }],
       ...(i > 0 ? { [ENTERPRISE]: { manager: { value: `u${Math.floor(i / 4)}` } } } : {}),

@@ -1,5 +1,6 @@
 // SCIM users the mode tests push: a manager, a cloud user carrying every attribute of the three
-// attribute sets, and an AD-linked user (objectGUID, pwdLastSet).
+// attribute sets, and an AD-linked user (objectGUID, pwdLastSet). A manager.value is the test's
+// name for the manager ('u-boss'); the ingress helper sends it as the server's id.
 import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
 import { CORE_USER, ENTERPRISE } from './ingress';
 

@@ -1,6 +1,6 @@
 // End-to-end harness: a simulator on an ephemeral port, a store on a temporary SQLite file, the
-// Graph client pointed at the simulator, and the sync engine; plus the simulator's request log
-// reduced to the writes a test asserts.
+// Graph client pointed at the simulator, the sync engine and the SCIM app over that store; plus
+// the simulator's request log reduced to the writes a test asserts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { startSimulator, type RunningSimulator, type SeedObject } from '../../sr
 import { openStore, type Store } from '../../src/store';
 import { scaledClock } from '../../src/sync/clock';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
+import { createIngress, type Ingress } from './ingress';
 
 export const SOURCE_TOKEN = 'okta-token-0123456789abcdef';
 export const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
@@ -20,6 +21,8 @@ export interface Harness {
   sim: RunningSimulator;
   store: Store;
   engine: SyncEngine;
+  /** The SCIM ingress (createApp over this config and store), driven as source okta. */
+  scim: Ingress;
   config: Config;
   dbPath: string;
   writes(): { method: string; url: string; body?: unknown; status: number }[];
@@ -67,10 +70,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
   const graph = createGraphClient(config.graph, { logger });
   const engine = createSyncEngine({ config, store, graph, logger, databasePath: dbPath, clock: timeScale === 1 ? undefined : scaledClock(timeScale), ...opts.engine });
+  const scim = await createIngress({ config, store });
   return {
     sim,
     store,
     engine,
+    scim,
     config,
     dbPath,
     writes: () =>
@@ -81,6 +86,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     clearLog: () => sim.requests.clear(),
     async close() {
       await engine.stop();
+      await scim.close();
       store.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,8 @@
 // SPEC section 6 end to end: a blocked engine writes nothing to Graph, keeps accepting SCIM
 // writes, and shows the reason in status and in each user's syncState.
 import { loadConfig } from '../../src/config';
-import { ada, boss } from './fixtures';
+import { ada, adaAlone, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
-import { createIngress } from './ingress';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -13,28 +12,33 @@ const CONNECT_REASON = 'another sync engine owns the tenant (Entra Connect, AAD 
 
 it('Entra Connect detected blocks user-sync with the reason in status and syncState, and ingress carries on', async () => {
   h = await startHarness({ mode: 'user-sync', seed: ENTRA_CONNECT, overrides: { 'graph.allowTenantDirSync': true } });
-  const scim = createIngress(h.store, 'user-sync');
-  scim.createUser('u-boss', boss);
+  const scim = h.scim;
+  await scim.createUser('u-boss', boss);
   const summary = await h.engine.runOnce();
   expect(summary.blocked).toEqual([CONNECT_REASON]);
-  scim.createUser('u-ada', { ...ada, entitlements: [] });
+  // Accepted while blocked: 201, stored, and blocked with the reason as soon as GET reports it.
+  const created = await scim.createUser('u-ada', { ...ada, entitlements: [] });
+  expect(created.userName).toBe('ada@example.com');
   const status = h.engine.status();
   expect([status.state, status.reasons]).toEqual(['blocked', [CONNECT_REASON]]);
-  for (const id of ['u-boss', 'u-ada']) expect(h.store.sync.get('User', id)).toMatchObject({ state: 'blocked', lastError: CONNECT_REASON });
-  expect(h.store.users.get('u-ada')?.data.userName).toBe('ada@example.com');
+  for (const name of ['u-boss', 'u-ada']) {
+    expect(h.store.sync.get('User', scim.id(name))).toMatchObject({ state: 'blocked', lastError: CONNECT_REASON });
+    expect(await scim.bridge(name)).toMatchObject({ source: 'okta', dirSyncEnabled: true, syncState: 'blocked', lastSyncError: CONNECT_REASON });
+  }
+  expect((await scim.getUser('u-ada')).userName).toBe('ada@example.com');
   expect(named(h)).toEqual([]);
 });
 
 it('hybrid-joined devices block user-sync, and clearing them unblocks without losing a write', async () => {
   h = await startHarness({ mode: 'user-sync', seed: { devices: [{ id: 'd1', displayName: 'PC-1', trustType: 'ServerAd' }] }, overrides: { 'graph.allowTenantDirSync': true } });
-  createIngress(h.store, 'user-sync').createUser('u-boss', boss);
+  await h.scim.createUser('u-boss', boss);
   expect((await h.engine.runOnce()).blocked).toEqual(["user-sync refuses a tenant with hybrid-joined devices (/devices with trustType 'ServerAd' exist)"]);
-  expect(h.store.sync.get('User', 'u-boss')?.state).toBe('blocked');
+  expect((await h.scim.bridge('u-boss')).syncState).toBe('blocked');
   h.sim.state.directory.devices.clear();
   expect(await h.engine.preflight()).toMatchObject({ ok: true, blocked: [] });
   await h.engine.runOnce();
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['PATCH /organization/{org}', 'POST /users']);
-  expect(h.store.sync.get('User', 'u-boss')?.state).toBe('synced');
+  expect((await h.scim.bridge('u-boss')).syncState).toBe('synced');
 });
 
 it('graph.hybridJoin blocks universal-sync', async () => {
@@ -61,7 +65,7 @@ it('profile-sync over Entra Connect warns and gives on-premises mastered users l
     users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'ada@example.com', displayName: 'Ada (AD)', accountEnabled: true, usageLocation: 'US', mailNickname: 'ada', onPremisesSyncEnabled: true, onPremisesImmutableId: 'b25QcmVt' }],
   };
   h = await startHarness({ mode: 'profile-sync', seed });
-  createIngress(h.store, 'profile-sync').createUser('u-ada', ada);
+  await h.scim.createUser('u-ada', adaAlone);
   const pf = await h.engine.preflight();
   expect([pf.ok, pf.warnings]).toEqual([
     true,
@@ -69,7 +73,7 @@ it('profile-sync over Entra Connect warns and gives on-premises mastered users l
   ]);
   await h.engine.runOnce();
   expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
-  expect(h.store.sync.get('User', 'u-ada')?.state).toBe('synced');
+  expect((await h.scim.bridge('u-ada')).syncState).toBe('synced');
 });
 
 it('blocks on a configured license the tenant does not have', async () => {
@@ -79,7 +83,7 @@ it('blocks on a configured license the tenant does not have', async () => {
 
 it('blocks on app roles in the token that do not cover what the mode writes', async () => {
   h = await startHarness({ mode: 'profile-sync', seed: { tenant: { roles: ['User.Read.All'] } } });
-  createIngress(h.store, 'profile-sync').createUser('u-boss', boss);
+  await h.scim.createUser('u-boss', boss);
   await h.engine.runOnce();
   expect(h.engine.status().reasons).toEqual([
     'the Graph token lacks an app role to read the tenant (organization, subscribedSkus) in profile-sync: grant one of Organization.Read.All, Organization.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All',
@@ -87,6 +91,6 @@ it('blocks on app roles in the token that do not cover what the mode writes', as
     'the Graph token lacks an app role to assign licenses in profile-sync: grant one of LicenseAssignment.ReadWrite.All, User.ReadWrite.All, Directory.ReadWrite.All',
     'cannot read the tenant: GET /organization answered 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
   ]);
-  expect(h.store.sync.get('User', 'u-boss')?.state).toBe('blocked');
+  expect((await h.scim.bridge('u-boss')).syncState).toBe('blocked');
   expect(named(h)).toEqual([]);
 });

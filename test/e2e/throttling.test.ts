@@ -2,7 +2,7 @@
 // (per item inside $batch); the engine pauses for it and still applies every change exactly once.
 import { boss } from './fixtures';
 import { E3, startHarness, type Harness } from './harness';
-import { createIngress, ENTERPRISE } from './ingress';
+import { ENTERPRISE } from './ingress';
 
 jest.setTimeout(60_000);
 
@@ -21,10 +21,8 @@ it('honours per-item 429s and Retry-After, and applies everything once', async (
     overrides: { 'graph.writeBudget': { writes: 6000, perSeconds: 150 } },
     engine: { idleMs: 20 },
   });
-  const scim = createIngress(h.store, 'profile-sync');
-  h.store.transaction(() => {
-    for (let i = 0; i < USERS; i++) scim.createUser(`t${i}`, { ...boss, userName: `t${i}@example.com`, password: undefined, schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }] });
-  });
+  // Every user accepted through SCIM before the engine starts.
+  for (let i = 0; i < USERS; i++) await h.scim.createUser(`t${i}`, { ...boss, userName: `t${i}@example.com`, password: undefined, schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }] });
   h.engine.start();
   const deadline = Date.now() + 45_000;
   while (Date.now() < deadline && h.engine.status().counts.synced < USERS) await new Promise((r) => setTimeout(r, 100));

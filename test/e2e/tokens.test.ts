@@ -1,9 +1,9 @@
 // SPEC section 4: token validity (StsRefreshTokensValidFrom) per mode, and revokeSignInSessions
-// only when tokensValidFrom advances past the last applied value.
+// only when tokensValidFrom advances past the last applied value. The value is the one the SCIM
+// ingress computed, read back from the bridge extension on GET.
 import { BRIDGE_USER_SCHEMA, pwdLastSetToDate } from '../../src/graph/identity';
 import { AD_DIRECTORY, alan, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
-import { createIngress } from './ingress';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -12,72 +12,104 @@ const revoke = (upn: string) => ({ method: 'POST', url: `/users/{${upn}}/revokeS
 const PWD_2022 = '133000000000000000';
 const PWD_2023 = '133300000000000000';
 
+/** A write, and the tokensValidFrom GET reports after it: the wall-clock time it was accepted. */
+async function acceptedAt(write: () => Promise<unknown>, name: string): Promise<string> {
+  const before = Date.now();
+  await write();
+  const after = Date.now();
+  const value = (await h.scim.bridge(name)).tokensValidFrom;
+  expect(Date.parse(value)).toBeGreaterThanOrEqual(before);
+  expect(Date.parse(value)).toBeLessThanOrEqual(after);
+  return value;
+}
+
 it('profile-sync: a password change revokes once, with tokensValidFrom the time it was accepted', async () => {
   h = await startHarness({ mode: 'profile-sync' });
-  const accepted = new Date('2026-11-26T10:00:00.000Z');
-  const scim = createIngress(h.store, 'profile-sync', 'okta', () => accepted);
-  scim.createUser('u-boss', boss);
+  const scim = h.scim;
+  await scim.createUser('u-boss', boss);
   await h.engine.runOnce();
   // Creation is not a password change.
   expect(named(h).filter((w) => w.url.endsWith('revokeSignInSessions'))).toEqual([]);
+  expect((await scim.bridge('u-boss')).tokensValidFrom).toBeUndefined();
   h.clearLog();
-  scim.replaceUser('u-boss', { ...boss, password: 'N3w-Passw0rd!x' });
+  const accepted = await acceptedAt(() => scim.replaceUser('u-boss', { ...boss, password: 'N3w-Passw0rd!x' }), 'u-boss');
   await h.engine.runOnce();
   expect(named(h)).toEqual([
     { method: 'PATCH', url: '/users/{boss@example.com}', body: { passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } }, status: 204 },
     revoke('boss@example.com'),
   ]);
-  const row = h.store.sync.get('User', 'u-boss')!;
+  const row = h.store.sync.get('User', scim.id('u-boss'))!;
   const graphUser = h.sim.state.snapshot().users.find((u) => u.userPrincipalName === 'boss@example.com')!;
-  expect(row).toMatchObject({ state: 'synced', pendingPassword: null, tokensValidFrom: accepted.toISOString(), appliedTokensValidFrom: accepted.toISOString(), graphTokensValidFrom: graphUser.signInSessionsValidFromDateTime });
+  expect(row).toMatchObject({ state: 'synced', pendingPassword: null, tokensValidFrom: accepted, appliedTokensValidFrom: accepted, graphTokensValidFrom: graphUser.signInSessionsValidFromDateTime });
+  expect(await scim.bridge('u-boss')).toEqual({ source: 'okta', dirSyncEnabled: false, tokensValidFrom: accepted, graphId: graphUser.id, syncState: 'synced' });
   h.clearLog();
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
 });
 
 describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
+  const withPwdLastSet = (pwdLastSet: string) => ({ ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet } });
+
   it('gives an AD-linked user tokensValidFrom = pwdLastSet, revokes once, and a replay revokes nothing', async () => {
     h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
-    const scim = createIngress(h.store, mode);
-    const user = { ...alan, password: undefined };
-    scim.createUser('u-alan', { ...user, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet: PWD_2022 } });
+    const scim = h.scim;
+    await scim.createUser('u-alan', withPwdLastSet(PWD_2022));
     await h.engine.runOnce();
     h.clearLog();
-    const advanced = { ...user, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet: PWD_2023 } };
-    scim.replaceUser('u-alan', advanced);
+    await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
+    const expected = pwdLastSetToDate(PWD_2023)!.toISOString();
+    expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: expected, syncState: 'pending' });
     await h.engine.runOnce();
     expect(named(h)).toEqual([revoke('alan@example.com')]);
-    const expected = pwdLastSetToDate(PWD_2023)!.toISOString();
-    expect(h.store.sync.get('User', 'u-alan')).toMatchObject({ tokensValidFrom: expected, appliedTokensValidFrom: expected, dirSyncEnabled: true });
+    expect(h.store.sync.get('User', scim.id('u-alan'))).toMatchObject({ tokensValidFrom: expected, appliedTokensValidFrom: expected, dirSyncEnabled: true });
+    expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: expected, syncState: 'synced' });
     h.clearLog();
-    scim.replaceUser('u-alan', advanced);
+    await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
     await h.engine.runOnce();
     expect(named(h)).toEqual([]);
+    expect((await scim.bridge('u-alan')).tokensValidFrom).toBe(expected);
   });
 
-  it('revokes nothing for an out-of-order older tokensValidFrom', async () => {
+  it('revokes nothing for an out-of-order older pwdLastSet, nor for the newer one sent again after it', async () => {
     h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
-    const scim = createIngress(h.store, mode);
-    scim.createUser('u-alan', { ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet: PWD_2022 } });
+    const scim = h.scim;
+    await scim.createUser('u-alan', withPwdLastSet(PWD_2022));
     await h.engine.runOnce();
-    h.store.users.replace('u-alan', h.store.users.get('u-alan')!.data, { sourceId: 'okta', sync: { tokensValidFrom: pwdLastSetToDate(PWD_2023)!.toISOString() } });
+    await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
     await h.engine.runOnce();
+    const newer = pwdLastSetToDate(PWD_2023)!.toISOString();
     h.clearLog();
-    h.store.users.replace('u-alan', h.store.users.get('u-alan')!.data, { sourceId: 'okta', sync: { tokensValidFrom: pwdLastSetToDate(PWD_2022)!.toISOString() } });
+    // The older value arrives late (out of order).
+    await scim.replaceUser('u-alan', withPwdLastSet(PWD_2022));
+    expect((await scim.bridge('u-alan')).tokensValidFrom).toBe(newer);
     await h.engine.runOnce();
     expect(named(h)).toEqual([]);
+    // Again with a password: the password is written, the older pwdLastSet still revokes nothing.
+    await scim.replaceUser('u-alan', { ...withPwdLastSet(PWD_2022), password: 'Alan-Passw0rd!y' });
+    expect((await scim.bridge('u-alan')).tokensValidFrom).toBe(newer);
+    await h.engine.runOnce();
+    expect(named(h)).toEqual([
+      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: 'Alan-Passw0rd!y', forceChangePasswordNextSignIn: false } }, status: 204 },
+    ]);
+    h.clearLog();
+    // The newer value once more: no further than what was applied.
+    await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
+    expect((await scim.bridge('u-alan')).tokensValidFrom).toBe(newer);
+    await h.engine.runOnce();
+    expect(named(h)).toEqual([]);
+    expect(h.store.sync.get('User', scim.id('u-alan'))).toMatchObject({ tokensValidFrom: newer, appliedTokensValidFrom: newer });
   });
 
   it('gives a cloud user tokensValidFrom = now on a password change', async () => {
     h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
-    const accepted = new Date('2026-11-26T11:00:00.000Z');
-    const scim = createIngress(h.store, mode, 'okta', () => accepted);
-    scim.createUser('u-boss', boss);
+    const scim = h.scim;
+    await scim.createUser('u-boss', boss);
     await h.engine.runOnce();
     h.clearLog();
-    scim.replaceUser('u-boss', { ...boss, password: 'N3w-Passw0rd!x' });
+    const accepted = await acceptedAt(() => scim.replaceUser('u-boss', { ...boss, password: 'N3w-Passw0rd!x' }), 'u-boss');
     await h.engine.runOnce();
     expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['PATCH /users/{boss@example.com}', 'POST /users/{boss@example.com}/revokeSignInSessions']);
-    expect(h.store.sync.get('User', 'u-boss')).toMatchObject({ tokensValidFrom: accepted.toISOString(), appliedTokensValidFrom: accepted.toISOString() });
+    expect(h.store.sync.get('User', scim.id('u-boss'))).toMatchObject({ tokensValidFrom: accepted, appliedTokensValidFrom: accepted });
+    expect(await scim.bridge('u-boss')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: accepted, syncState: 'synced' });
   });
 });
