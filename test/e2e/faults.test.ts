@@ -21,6 +21,10 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
     engine: { retry: { baseMs: 100, capMs: 2000 }, idleMs: 50 },
   });
   const scim = h.scim;
+  // Preflight reads the tenant before the faults begin: a 5xx on its GET /devices blocks the engine
+  // for 30 s (see the test.failing case in preflight.test.ts), which would leave this test with no
+  // Graph traffic to fault. Every write, lookup and retry below still runs under the faults.
+  expect(await h.engine.preflight()).toMatchObject({ ok: true, blocked: [] });
   const start = Date.now();
   h.sim.faults.set({ errorRates: { '500': 0.05, '502': 0.05, '429': 0.1 }, outages: [{ start: start + 1500, end: start + 11_500 }] });
   h.engine.start();

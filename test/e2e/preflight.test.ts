@@ -94,3 +94,22 @@ it('blocks on app roles in the token that do not cover what the mode writes', as
   expect((await h.scim.bridge('u-boss')).syncState).toBe('blocked');
   expect(named(h)).toEqual([]);
 });
+
+// SPEC section 6 blocks on what the tenant is; section 7 backs off on 5xx. A Graph server error
+// while preflight reads the tenant says nothing about the tenant: the next run reads it again.
+async function transientPreflightError(pathPrefix: string) {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  await h.scim.createUser('u-boss', boss);
+  h.sim.faults.set({ failNext: [{ status: 500, method: 'GET', pathPrefix, count: 1 }] });
+  await h.engine.runOnce();
+  await h.engine.runOnce();
+  expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['PATCH /organization/{org}', 'POST /users']);
+  expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
+}
+
+it('a transient 5xx on GET /organization in preflight is read again on the next run, not a block', () => transientPreflightError('/organization'));
+
+// Known engine defect: a 500 on GET /devices blocks the engine ("cannot check for hybrid-joined
+// devices: GET /devices answered 500 ...") until the next preflight 30 s later. Remove .failing
+// once src/sync/preflight.ts treats it as it treats /organization.
+test.failing('a transient 5xx on GET /devices in preflight is read again on the next run, not a block', () => transientPreflightError('/devices'));
