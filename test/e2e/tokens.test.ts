@@ -1,7 +1,7 @@
 // SPEC section 4: token validity (StsRefreshTokensValidFrom) per mode, and revokeSignInSessions
 // only when tokensValidFrom advances past the last applied value. The value is the one the SCIM
 // ingress computed, read back from the bridge extension on GET.
-import { BRIDGE_USER_SCHEMA, pwdLastSetToDate } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
 import { AD_DIRECTORY, alan, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 
@@ -11,6 +11,8 @@ afterEach(async () => h?.close());
 const revoke = (upn: string) => ({ method: 'POST', url: `/users/{${upn}}/revokeSignInSessions`, status: 200 });
 const PWD_2022 = '133000000000000000';
 const PWD_2023 = '133300000000000000';
+/** PWD_2023 as UTC: 13,330,000,000 s after 1601-01-01 is 1,685,526,400 s after 1970-01-01. */
+const PWD_2023_UTC = '2023-05-31T09:46:40.000Z';
 
 /** A write, and the tokensValidFrom GET reports after it: the wall-clock time it was accepted. */
 async function acceptedAt(write: () => Promise<unknown>, name: string): Promise<string> {
@@ -57,7 +59,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     await h.engine.runOnce();
     h.clearLog();
     await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
-    const expected = pwdLastSetToDate(PWD_2023)!.toISOString();
+    const expected = PWD_2023_UTC;
     expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: expected, syncState: 'pending' });
     await h.engine.runOnce();
     expect(named(h)).toEqual([revoke('alan@example.com')]);
@@ -77,7 +79,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     await h.engine.runOnce();
     await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
     await h.engine.runOnce();
-    const newer = pwdLastSetToDate(PWD_2023)!.toISOString();
+    const newer = PWD_2023_UTC;
     h.clearLog();
     // The older value arrives late (out of order).
     await scim.replaceUser('u-alan', withPwdLastSet(PWD_2022));
@@ -111,5 +113,50 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(['PATCH /users/{boss@example.com}', 'POST /users/{boss@example.com}/revokeSignInSessions']);
     expect(h.store.sync.get('User', scim.id('u-boss'))).toMatchObject({ tokensValidFrom: accepted, appliedTokensValidFrom: accepted });
     expect(await scim.bridge('u-boss')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: accepted, syncState: 'synced' });
+  });
+});
+
+it('profile-sync: an advanced pwdLastSet is a password change, and its tokensValidFrom is now, not pwdLastSet', async () => {
+  h = await startHarness({ mode: 'profile-sync', directories: AD_DIRECTORY });
+  const scim = h.scim;
+  const withPwdLastSet = (pwdLastSet: string) => ({ ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet } });
+  await scim.createUser('u-alan', withPwdLastSet(PWD_2022));
+  await h.engine.runOnce();
+  h.clearLog();
+  const accepted = await acceptedAt(() => scim.replaceUser('u-alan', withPwdLastSet(PWD_2023)), 'u-alan');
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([revoke('alan@example.com')]);
+  expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: false, tokensValidFrom: accepted, syncState: 'synced' });
+});
+
+describe.each(['user-sync', 'universal-sync'] as const)('%s, AD-linked user', (mode) => {
+  it('without pwdLastSet (0) a password change gives tokensValidFrom = now', async () => {
+    h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+    const scim = h.scim;
+    const noPwdLastSet = { ...alan, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet: '0' } };
+    await scim.createUser('u-alan', noPwdLastSet);
+    await h.engine.runOnce();
+    h.clearLog();
+    const accepted = await acceptedAt(() => scim.replaceUser('u-alan', { ...noPwdLastSet, password: 'N3w-Passw0rd!x' }), 'u-alan');
+    await h.engine.runOnce();
+    expect(named(h)).toEqual([
+      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } }, status: 204 },
+      revoke('alan@example.com'),
+    ]);
+    expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: accepted, syncState: 'synced' });
+  });
+
+  it('linked by objectGUID alone (the source has exactly one ad directory) gets tokensValidFrom = pwdLastSet', async () => {
+    h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+    const scim = h.scim;
+    const { sourceDirectory: _none, ...guidOnly } = alan[BRIDGE_USER_SCHEMA];
+    const user = (pwdLastSet: string) => ({ ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...guidOnly, pwdLastSet } });
+    await scim.createUser('u-alan', user(PWD_2022));
+    await h.engine.runOnce();
+    h.clearLog();
+    await scim.replaceUser('u-alan', user(PWD_2023));
+    await h.engine.runOnce();
+    expect(named(h)).toEqual([revoke('alan@example.com')]);
+    expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: PWD_2023_UTC, syncState: 'synced' });
   });
 });
