@@ -135,6 +135,11 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
         const devices = await getJson<{ value: unknown[] }>(graph, "/devices?$filter=trustType eq 'ServerAd'&$select=id&$top=1");
         if ((devices.value ?? []).length > 0) blocked.push(`${mode} refuses a tenant with hybrid-joined devices (/devices with trustType 'ServerAd' exist)`);
       } catch (err) {
+        // A transient failure says nothing about the tenant: try again on the next run, as for /organization.
+        const status = (err as { status?: number }).status;
+        if (status === undefined || status === 429 || status >= 500) {
+          return { ok: false, unreachable: true, blocked: [`cannot check for hybrid-joined devices: ${(err as Error).message}`], warnings, checkedAt, facts: null };
+        }
         blocked.push(`cannot check for hybrid-joined devices: ${(err as Error).message}`);
       }
     }

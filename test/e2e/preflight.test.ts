@@ -109,7 +109,4 @@ async function transientPreflightError(pathPrefix: string) {
 
 it('a transient 5xx on GET /organization in preflight is read again on the next run, not a block', () => transientPreflightError('/organization'));
 
-// Known engine defect: a 500 on GET /devices blocks the engine ("cannot check for hybrid-joined
-// devices: GET /devices answered 500 ...") until the next preflight 30 s later. Remove .failing
-// once src/sync/preflight.ts treats it as it treats /organization.
-test.failing('a transient 5xx on GET /devices in preflight is read again on the next run, not a block', () => transientPreflightError('/devices'));
+it('a transient 5xx on GET /devices in preflight is read again on the next run, not a block', () => transientPreflightError('/devices'));
