@@ -281,3 +281,19 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
     await sim.close();
   }
 });
+
+test('retry, approve-deletions and reconcile answer in words and exit codes', () => {
+  const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite') };
+  expect(cli(['retry'], env)).toMatchObject({ code: 0, stdout: '0 resource(s) queued for retry\n' });
+  expect(cli(['retry', '--user', 'no-such-user'], env)).toMatchObject({ code: 0, stdout: '0 resource(s) queued for retry\n' });
+  expect(cli(['approve-deletions'], env)).toMatchObject({ code: 0, stdout: '0 deprovision(s) approved\n' });
+  const reconcile = cli(['reconcile', '--full'], env);
+  expect(reconcile.code).toBe(1);
+  expect(JSON.parse(reconcile.stdout)).toEqual({
+    full: true,
+    examined: 0,
+    drifted: [],
+    reverted: 0,
+    errors: ['drift is checked in user-sync and universal-sync; profile-sync allows direct edits in Entra'],
+  });
+});
