@@ -1,15 +1,14 @@
 // Security groups and memberships (SPEC section 2: universal-sync, or groups.push in profile-sync
 // and user-sync). Groups come after their members: a member without a Graph id yet keeps the
 // group pending until it has one. Memberships are applied from the store's pending member
-// changes, so a group of 10,000 members is never loaded whole.
+// changes, so a group of 10,000 members is never loaded whole; adds travel 20 to a write
+// (member-sync.ts).
 import type { SyncRow } from '../store';
 import { diffGroup, translateGroup, type AppliedGroupSnapshot, type ScimGroup } from '../graph/diff';
 import { groupRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
+import { NO_ANSWER, planMembers, settleMembers } from './member-sync';
 import type { GraphOp, OpOutcome } from './ops';
-
-const MEMBER_CHUNK = 200;
-const ALREADY_MEMBER = /already exist/i;
 
 interface GroupWork {
   row: SyncRow;
@@ -66,60 +65,34 @@ async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<voi
   });
 }
 
-function memberOps(ctx: EngineContext, w: GroupWork, key: string) {
-  const pending = ctx.store.groups.pendingMemberChanges(w.row.id, MEMBER_CHUNK);
-  const ops: { op: GraphOp; member: string; add: boolean }[] = [];
-  const waiting: string[] = [];
-  // A member never linked to Graph leaves nothing to remove there.
-  const gone: string[] = [];
-  for (const member of pending.adds) {
-    const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
-    if (!gid) waiting.push(member);
-    else ops.push({ op: { id: `${key}a${ops.length}`, ...groupRequests.addMember(ctx.graphBaseUrl, w.graphId!, gid), write: true }, member, add: true });
-  }
-  for (const member of pending.removes) {
-    const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
-    if (!gid) gone.push(member);
-    else ops.push({ op: { id: `${key}x${ops.length}`, ...groupRequests.removeMember(w.graphId!, gid), write: true }, member, add: false });
-  }
-  return { ops, waiting, gone, more: pending.adds.length + pending.removes.length >= MEMBER_CHUNK };
-}
-
-function memberDone(o: OpOutcome | undefined, add: boolean): boolean {
-  if (!o) return false;
-  if (o.kind === 'ok') return true;
-  // Adding a member already there, or removing one already gone, is the state wanted.
-  return o.kind === 'failed' && (add ? o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404);
-}
-
 async function applyGroups(ctx: EngineContext, work: GroupWork[]): Promise<void> {
   const planned = work.map((w, i) => {
     const desired = translateGroup(ctx.mode, w.scim, { resourceId: w.row.id, groupsPush: ctx.config.groups.push })!;
     const diff = diffGroup({ ...desired, members: [] }, { properties: w.snapshot?.properties ?? {}, members: [] });
     const patch = diff.patch ? { id: `${i}p`, ...groupRequests.patch(w.graphId!, diff.patch), write: true } : undefined;
-    return { w, diff, patch, members: memberOps(ctx, w, String(i)) };
+    return { w, diff, patch, members: planMembers(ctx, w.row.id, w.graphId!, String(i)) };
   });
-  const all = planned.flatMap((p) => [...(p.patch ? [p.patch] : []), ...p.members.ops.map((m) => m.op)]);
-  const out = await ctx.exec.run(all);
+  const out = await ctx.exec.run(planned.flatMap((p) => [...(p.patch ? [p.patch] : []), ...p.members.writes.map((m) => m.op)]));
+  for (const p of planned) settleMembers(ctx, p.members, out);
+  // Chunks Graph refused whole, member by member: one more round in the same pass.
+  const again = planned.filter((p) => p.members.writes.length);
+  if (again.length) {
+    const out2 = await ctx.exec.run(again.flatMap((p) => p.members.writes.map((m) => m.op)));
+    for (const p of again) settleMembers(ctx, p.members, out2);
+  }
   for (const p of planned) {
-    const adds = p.members.ops.filter((m) => m.add && memberDone(out.get(m.op.id), true)).map((m) => m.member);
-    const removes = p.members.ops.filter((m) => !m.add && memberDone(out.get(m.op.id), false)).map((m) => m.member);
-    removes.push(...p.members.gone);
-    ctx.store.groups.markMembersApplied(p.w.row.id, adds, removes);
-    const patchOk = !p.patch || out.get(p.patch.id)?.kind === 'ok';
+    const patchOutcome: OpOutcome | undefined = p.patch ? out.get(p.patch.id) ?? NO_ANSWER : undefined;
+    const patchOk = !patchOutcome || patchOutcome.kind === 'ok';
     const snapshot = { properties: patchOk ? p.diff.nextSnapshot.properties : p.w.snapshot?.properties ?? {}, members: [] };
-    const bad = [p.patch, ...p.members.ops.map((m) => m.op)]
-      .filter((op): op is GraphOp => Boolean(op))
-      .map((op) => ({ op, o: out.get(op.id)! }))
-      .find(({ op, o }) => o.kind !== 'ok' && !p.members.ops.some((m) => m.op === op && memberDone(o, m.add)));
+    const bad = [...(patchOk ? [] : [patchOutcome!]), ...p.members.problems][0];
     if (!bad && !p.members.waiting.length && !p.members.more) {
       appliedRow(ctx, p.w.row, { appliedSnapshot: snapshot, graphId: p.w.graphId });
       continue;
     }
     ctx.store.transaction(() => {
       progressRow(ctx, p.w.row, { appliedSnapshot: snapshot, graphId: p.w.graphId });
-      if (bad?.o.kind === 'failed') failRow(ctx, p.w.row, bad.o.message);
-      else if (bad?.o.kind === 'retry') retryRow(ctx, p.w.row, bad.o.message, bad.o.retryAfterMs);
+      if (bad?.kind === 'failed') failRow(ctx, p.w.row, bad.message);
+      else if (bad?.kind === 'retry') retryRow(ctx, p.w.row, bad.message, bad.retryAfterMs);
       else if (p.members.waiting.length) retryRow(ctx, p.w.row, `waiting for ${p.members.waiting.length} member(s) to exist in Graph`, 1000);
       else waitRow(ctx, p.w.row, 'more member changes pending');
     });

@@ -6,6 +6,7 @@ import { dirSyncEnabledFor } from '../graph/identity';
 import { diffUser } from '../graph/diff';
 import { userRequests } from '../graph/requests';
 import type { EngineContext } from './context';
+import { MEMBER_BIND_MAX } from './member-sync';
 import { writesGroups } from './preflight';
 import { planUserOps } from './user-apply';
 import { desiredUser, type UserSnapshot } from './user-work';
@@ -56,7 +57,12 @@ function groupPlan(ctx: EngineContext, id: string): PlannedWrite[] {
   const out: PlannedWrite[] = [];
   if (!row.graphId) out.push({ resourceType: 'Group', id, method: 'POST', url: '/groups' });
   const gid = row.graphId ?? '{new}';
-  for (const m of pending.adds) out.push({ resourceType: 'Group', id, method: 'POST', url: `/groups/${gid}/members/$ref`, note: `member ${m}` });
+  // As group-sync writes them: up to 20 adds in one PATCH members@odata.bind, a lone add by $ref.
+  for (let i = 0; i < pending.adds.length; i += MEMBER_BIND_MAX) {
+    const chunk = pending.adds.slice(i, i + MEMBER_BIND_MAX);
+    if (chunk.length === 1) out.push({ resourceType: 'Group', id, method: 'POST', url: `/groups/${gid}/members/$ref`, note: `member ${chunk[0]}` });
+    else out.push({ resourceType: 'Group', id, method: 'PATCH', url: `/groups/${gid}`, note: `members@odata.bind: ${chunk.join(', ')}` });
+  }
   for (const m of pending.removes) out.push({ resourceType: 'Group', id, method: 'DELETE', url: `/groups/${gid}/members/{${m}}/$ref`, note: `member ${m}` });
   return out;
 }

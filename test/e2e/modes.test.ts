@@ -23,10 +23,10 @@ const adaExtended = {
 const licenseE3 = { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 };
 const managerLink = { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 };
 const UPN: Record<string, string> = { 'u-ada': 'ada@example.com', 'u-alan': 'alan@example.com' };
-/** The group, then its two members in the engine's order for siblings (their resource ids). */
+/** The group, then its two members in one members@odata.bind write, in the engine's order for siblings (their resource ids). */
 const groupWrites = (hh: Harness) => [
   { method: 'POST', url: '/groups', body: { displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false }, status: 201 },
-  ...hh.scim.inIdOrder(['u-ada', 'u-alan']).map((name) => ({ method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': `{graph}/v1.0/directoryObjects/{${UPN[name]}}` }, status: 204 })),
+  { method: 'PATCH', url: '/groups/{Engineering}', body: { 'members@odata.bind': hh.scim.inIdOrder(['u-ada', 'u-alan']).map((name) => `{graph}/v1.0/directoryObjects/{${UPN[name]}}`) }, status: 204 },
 ];
 const tenantSwitch = { method: 'PATCH', url: '/organization/{org}', body: { onPremisesSyncEnabled: true }, status: 204 };
 
