@@ -41,6 +41,8 @@ export interface HarnessOptions {
   timeScale?: number;
   throttling?: boolean;
   directories?: { id: string; type: 'ad' | 'ldap' | 'cloud'; jit?: boolean }[];
+  /** Sources besides okta (e.g. entra); drive one with createIngress({config, store}, id). */
+  extraSources?: { id: string; token: string }[];
   engine?: Partial<Parameters<typeof createSyncEngine>[0]>;
 }
 
@@ -54,7 +56,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     overrides: {
       mode: opts.mode,
       database: dbPath,
-      sources: [{ id: 'okta', token: SOURCE_TOKEN, directories: opts.directories ?? [] }],
+      sources: [{ id: 'okta', token: SOURCE_TOKEN, directories: opts.directories ?? [] }, ...(opts.extraSources ?? [])],
       'graph.baseUrl': sim.url,
       'graph.authorityHost': sim.authorityHost,
       'graph.tenantId': sim.tenantId,
