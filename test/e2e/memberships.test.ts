@@ -148,3 +148,44 @@ it('a member whose user is not in Graph yet waits while the others are added', a
   expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'pending', lastError: 'waiting for 1 member(s) to exist in Graph' });
   expect(h.store.groups.pendingMemberChanges(h.scim.id('g-eng'))).toEqual({ adds: [h.scim.id(missing)], removes: [] });
 });
+
+it('a chunk refused for a member gone from Graph adds the others one by one and fails the group with Graph\'s message for that member only', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true } });
+  for (let i = 1; i <= 3; i++) await h.scim.createUser(`u-${i}`, person(i));
+  await h.engine.runOnce();
+  // p2 is hard-deleted in Entra, outside the bridge, which still holds its Graph id.
+  const dir = h.sim.state.directory;
+  const gone = dir.userByKey('p2@example.com')!;
+  dir.removeUser(gone, 'deleted');
+  h.clearLog();
+  await h.scim.createGroup('g-eng', 'Engineering', names(1, 3));
+  await h.engine.runOnce();
+  const ordered = h.scim.inIdOrder(names(1, 3));
+  const refs = named(h).filter((w) => w.url.startsWith('/groups/')).map((w) => (w.body ? { ...w, body: JSON.parse(JSON.stringify(w.body).split(gone.id).join('{p2}')) } : w));
+  const refOf = (name: string) => (name === 'u-2' ? '{graph}/v1.0/directoryObjects/{p2}' : ref(name));
+  expect(refs).toEqual([
+    { method: 'PATCH', url: '/groups/{Engineering}', body: { 'members@odata.bind': ordered.map(refOf) }, status: 404 },
+    ...ordered.map((name) => ({ method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': refOf(name) }, status: name === 'u-2' ? 404 : 204 })),
+  ]);
+  expect(graphMembers(h)).toEqual(upns(['u-1', 'u-3']));
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({
+    state: 'error',
+    lastError: `Resource '${gone.id}' does not exist or one of its queried reference-property objects are not present.`,
+  });
+  expect(h.store.groups.pendingMemberChanges(h.scim.id('g-eng'))).toEqual({ adds: [h.scim.id('u-2')], removes: [] });
+});
+
+it('a chunk answered 429 is recorded as nothing applied and sent again whole', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true }, engine: { retry: { baseMs: 60_000, capMs: 60_000 } } });
+  await usersAndGroup(h, 3, names(1, 3));
+  h.sim.faults.set({ failNext: [{ status: 429, method: 'PATCH', pathPrefix: '/groups/', count: 1 }] });
+  await h.engine.runOnce();
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'pending' });
+  expect(h.store.groups.pendingMemberChanges(h.scim.id('g-eng')).adds).toHaveLength(3);
+  expect(h.engine.retry('Group', h.scim.id('g-eng'))).toBe(1);
+  await h.engine.runOnce();
+  const ordered = h.scim.inIdOrder(names(1, 3));
+  expect(named(h).filter((w) => w.url.startsWith('/groups/'))).toEqual([bind(ordered, 429), bind(ordered)]);
+  expect(graphMembers(h)).toEqual(upns(names(1, 3)));
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'synced' });
+});
