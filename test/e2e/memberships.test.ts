@@ -65,6 +65,20 @@ it('writes 45 new members as 3 PATCH members@odata.bind (20 + 20 + 5), not 45 PO
   expect(named(h)).toEqual([]);
 });
 
+it('plan shows member adds as the engine writes them: 20 to a PATCH members@odata.bind, a lone one by $ref', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true } });
+  await usersAndGroup(h, 21, names(1, 21));
+  const ordered = h.scim.inIdOrder(names(1, 21)).map((n) => h.scim.id(n));
+  const group = h.scim.id('g-eng');
+  expect(h.engine.plan().filter((w) => w.resourceType === 'Group')).toEqual([
+    { resourceType: 'Group', id: group, method: 'POST', url: '/groups' },
+    { resourceType: 'Group', id: group, method: 'PATCH', url: '/groups/{new}', note: `members@odata.bind: ${ordered.slice(0, 20).join(', ')}` },
+    { resourceType: 'Group', id: group, method: 'POST', url: '/groups/{new}/members/$ref', note: `member ${ordered[20]}` },
+  ]);
+  await h.engine.runOnce();
+  expect(named(h).filter((w) => w.url.startsWith('/groups/'))).toEqual([bind(h.scim.inIdOrder(names(1, 21)).slice(0, 20)), addOne(h.scim.inIdOrder(names(1, 21))[20])]);
+});
+
 it('a chunk refused because one member is already in the Graph group is added member by member and converges', async () => {
   const seed = {
     users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'p3@example.com', displayName: 'Person 3', accountEnabled: true, mailNickname: 'p3', usageLocation: 'US' }],
