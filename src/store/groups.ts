@@ -5,18 +5,9 @@ import type { Database } from 'better-sqlite3';
 import type { AttributionStore } from './attribution';
 import type { AuditStore } from './audit';
 import { mapConstraint, notFound, preconditionFailed } from './errors';
+import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
 import type { ForSync, MemberRef, StoredResource, WriteContext } from './types';
-
-interface Row {
-  id: string;
-  source_id: string;
-  data: string;
-  version: number;
-  created: string;
-  last_modified: string;
-  deleted: number;
-}
 
 /** Membership changes of one write, applied in SQL: replace, removeAll, remove, then add. Give a list to apply several in order. */
 export interface MemberChanges {
@@ -31,15 +22,6 @@ export interface MemberView {
   type: 'User' | 'Group';
   display: string | null;
 }
-
-const toStored = (r: Row): StoredResource => ({
-  id: r.id,
-  sourceId: r.source_id,
-  version: r.version,
-  created: r.created,
-  lastModified: r.last_modified,
-  data: JSON.parse(r.data),
-});
 
 export type GroupStore = ReturnType<typeof createGroupStore>;
 
@@ -140,7 +122,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       data: Record<string, unknown> | null,
       ctx: WriteContext & { expectedVersion?: number; members?: MemberChanges | readonly MemberChanges[]; skipIfUnchanged?: boolean },
     ): StoredResource & { changed: boolean } => {
-      const before = q.get.get(id) as Row | undefined;
+      const before = q.get.get(id) as ResourceRow | undefined;
       if (!before) throw notFound('Group', id);
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
       const now = (ctx.at ?? new Date()).toISOString();
@@ -159,7 +141,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
   );
 
   const remove = db.transaction((id: string, ctx: WriteContext & { expectedVersion?: number }): void => {
-    const before = q.get.get(id) as Row | undefined;
+    const before = q.get.get(id) as ResourceRow | undefined;
     if (!before) throw notFound('Group', id);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
     const now = (ctx.at ?? new Date()).toISOString();
@@ -180,7 +162,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     update,
     remove,
     get(id: string): StoredResource | null {
-      const r = q.get.get(id) as Row | undefined;
+      const r = q.get.get(id) as ResourceRow | undefined;
       return r ? toStored(r) : null;
     },
     members(id: string): MemberView[] {
@@ -197,15 +179,9 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       return new Set(q.existing.all(JSON.stringify(ids)) as string[]);
     },
     getForSync(id: string): ForSync | null {
-      const r = q.getAny.get(id) as Row | undefined;
+      const r = q.getAny.get(id) as ResourceRow | undefined;
       if (!r) return null;
-      const data = JSON.parse(r.data) as Record<string, unknown>;
-      return {
-        id: r.id,
-        sourceId: r.source_id,
-        resource: { ...data, id: r.id, meta: { resourceType: 'Group', created: r.created, lastModified: r.last_modified, version: `W/"${r.version}"` } },
-        deleted: r.deleted === 1,
-      };
+      return toForSync(r, 'Group');
     },
     /** Desired-but-unapplied adds and applied-but-undesired removes, from the partial index. */
     pendingMemberChanges(groupId: string, limit = 1000): { adds: string[]; removes: string[] } {

@@ -5,30 +5,12 @@ import type { Database } from 'better-sqlite3';
 import type { AttributionStore } from './attribution';
 import type { AuditStore } from './audit';
 import { mapConstraint, notFound, preconditionFailed } from './errors';
+import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
 import type { ForSync, StoredResource, WriteContext } from './types';
 
 /** Multi-valued attributes whose `value`s are indexed in user_values for filtering. */
 export const INDEXED_MULTI_VALUED = ['emails', 'phoneNumbers', 'ims', 'photos', 'entitlements', 'roles'] as const;
-
-interface Row {
-  id: string;
-  source_id: string;
-  data: string;
-  version: number;
-  created: string;
-  last_modified: string;
-  deleted: number;
-}
-
-const toStored = (r: Row): StoredResource => ({
-  id: r.id,
-  sourceId: r.source_id,
-  version: r.version,
-  created: r.created,
-  lastModified: r.last_modified,
-  data: JSON.parse(r.data),
-});
 
 function columns(data: Record<string, unknown>) {
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -111,7 +93,7 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       data: Record<string, unknown>,
       ctx: WriteContext & { expectedVersion?: number; skipIfUnchanged?: boolean },
     ): StoredResource & { changed: boolean } => {
-      const before = q.get.get(id) as Row | undefined;
+      const before = q.get.get(id) as ResourceRow | undefined;
       if (!before) throw notFound('User', id);
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
       const now = (ctx.at ?? new Date()).toISOString();
@@ -130,7 +112,7 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
   // A deleted user leaves its groups: memberships never applied to Graph go, applied ones
   // become pending removes, and each group it left is marked dirty.
   const remove = db.transaction((id: string, ctx: WriteContext & { expectedVersion?: number }): void => {
-    const before = q.get.get(id) as Row | undefined;
+    const before = q.get.get(id) as ResourceRow | undefined;
     if (!before) throw notFound('User', id);
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
     const now = (ctx.at ?? new Date()).toISOString();
@@ -151,14 +133,13 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     replace,
     remove,
     get(id: string): StoredResource | null {
-      const r = q.get.get(id) as Row | undefined;
+      const r = q.get.get(id) as ResourceRow | undefined;
       return r ? toStored(r) : null;
     },
     getByUserName(userName: string): StoredResource | null {
-      const r = q.byUserName.get(userName) as Row | undefined;
+      const r = q.byUserName.get(userName) as ResourceRow | undefined;
       return r ? toStored(r) : null;
     },
-    /** The ids among `ids` that name live users, in one query. */
     /** Live ids among `ids` with their owning source, in one query. */
     owners(ids: readonly string[]): Map<string, string> {
       return new Map(q.owners.all(JSON.stringify(ids)) as [string, string][]);
@@ -168,15 +149,9 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     },
     /** For sync/: the resource including deleted ones (until deprovisioned), with id and schemas. */
     getForSync(id: string): ForSync | null {
-      const r = q.getAny.get(id) as Row | undefined;
+      const r = q.getAny.get(id) as ResourceRow | undefined;
       if (!r) return null;
-      const data = JSON.parse(r.data) as Record<string, unknown>;
-      return {
-        id: r.id,
-        sourceId: r.source_id,
-        resource: { ...data, id: r.id, meta: { resourceType: 'User', created: r.created, lastModified: r.last_modified, version: `W/"${r.version}"` } },
-        deleted: r.deleted === 1,
-      };
+      return toForSync(r, 'User');
     },
   };
 }
