@@ -1,16 +1,10 @@
 // One Graph request the engine plans, and the outcome it sorts each response into.
-export type GraphMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+import type { BatchRequestItem } from '../graph/client';
 
-export interface GraphOp {
-  /** Unique within one batch; also the $batch request id. */
-  id: string;
-  method: GraphMethod;
-  /** Path under /v1.0, e.g. `/users/{id}/assignLicense`. */
-  url: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Ids of ops that must succeed first (same $batch, Graph's dependsOn). */
-  dependsOn?: string[];
+export type { GraphMethod } from '../graph/requests';
+
+/** A $batch item (id unique within one batch, relative url, dependsOn) that the engine also budgets. */
+export interface GraphOp extends BatchRequestItem {
   /** Writes spend the write budget; lookups do not. */
   write: boolean;
 }
