@@ -23,6 +23,10 @@ it('honours per-item 429s and Retry-After, and applies everything once', async (
   });
   // Every user accepted through SCIM before the engine starts.
   for (let i = 0; i < USERS; i++) await h.scim.createUser(`t${i}`, { ...boss, userName: `t${i}@example.com`, password: undefined, schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }] });
+  // Spend Graph's write budget down to a few writes, so the engine's first $batch round overruns it
+  // however fast this machine is (otherwise a slow run stays under the refill rate and sees no 429).
+  const drain = { method: 'PATCH', path: '/users/drain', query: new URLSearchParams() } as unknown as Parameters<typeof h.sim.throttle.charge>[0];
+  for (let i = 0; i < 2950; i++) h.sim.throttle.charge(drain);
   h.engine.start();
   const deadline = Date.now() + 45_000;
   while (Date.now() < deadline && h.engine.status().counts.synced < USERS) await new Promise((r) => setTimeout(r, 100));
