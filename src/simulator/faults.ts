@@ -32,9 +32,22 @@ export interface FaultConfig {
   /**
    * Replication lag: users and groups created within the last N ms are missing from collection
    * queries (GET /users?$filter=..., /groups), as a directory replica that has not caught up yet;
-   * GET by id finds them. Entra's reads can lag writes like this.
+   * GET by id finds them. Entra's reads can lag writes like this. While the fault is set, writes
+   * naming such an object fail as Graph documents for recently created objects: 404
+   * Request_ResourceNotFound for PATCH, assignLicense, manager/$ref and revokeSignInSessions, and
+   * 400 Request_BadRequest (REFERENCE_MISSING) for member adds (members@odata.bind, members/$ref).
    */
   replicationLagMs?: number;
+}
+
+/** Graph's answer to a member add naming a group or member a replica has not seen yet (group-post-members). */
+export const REFERENCE_MISSING = 'The source resource object or one of the objects being referenced do not exist.';
+
+export const referenceMissing = () => new GraphError(400, 'Request_BadRequest', REFERENCE_MISSING);
+
+/** Created within the replication lag, with the fault still set: not on the replica a write reaches. */
+export function notReplicated(obj: { visibleAt?: number }, lagMs: number, now = Date.now()): boolean {
+  return lagMs > 0 && (obj.visibleAt ?? 0) > now;
 }
 
 const DEFAULTS: Record<number, [string, string]> = {

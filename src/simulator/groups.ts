@@ -3,6 +3,7 @@
 // member on remove. Security groups are deleted for good; Microsoft 365 groups go to the recycle bin.
 import { randomUUID } from 'node:crypto';
 import { badRequest, onPremMastered, resourceNotFound, invalidValue } from './errors';
+import { notReplicated, referenceMissing } from './faults';
 import { GROUP_DEFAULT_PROPERTIES, contextUrl, isoSeconds, listEntities, pageOf, project, selectContext, USER_DEFAULT_PROPERTIES, type SimContext } from './context';
 import type { GroupObject } from './directory';
 import { parseSelect, parseTop } from './odata';
@@ -37,6 +38,7 @@ function bindIds(ctx: SimContext, input: Json): { members: string[]; owners: str
       const id = referencedId(ctx, { '@odata.id': ref });
       const obj = ctx.dir.userByKey(id) ?? ctx.dir.groups.get(id);
       if (!obj) throw resourceNotFound(id);
+      if (notReplicated(obj, ctx.replicationLagMs())) throw referenceMissing();
       return obj.id;
     });
   };
@@ -92,6 +94,7 @@ export function getGroup(ctx: SimContext, req: SimRequest, id: string): SimRespo
 export function updateGroup(ctx: SimContext, req: SimRequest, id: string): SimResponse {
   const group = findGroup(ctx, id);
   const input = validateWrite(groupSchema, req.body, { create: false, allow: BIND_KEYS });
+  if (notReplicated(group, ctx.replicationLagMs())) throw 'members@odata.bind' in input ? referenceMissing() : resourceNotFound(decodeURIComponent(id));
   refuseIfSynced(group);
   checkGroupValues(input);
   const { members } = bindIds(ctx, input);
@@ -122,6 +125,7 @@ export function addMember(ctx: SimContext, req: SimRequest, id: string): SimResp
   const memberId = referencedId(ctx, req.body);
   const member = ctx.dir.userByKey(memberId) ?? ctx.dir.groups.get(memberId);
   if (!member) throw resourceNotFound(memberId);
+  if (notReplicated(group, ctx.replicationLagMs()) || notReplicated(member, ctx.replicationLagMs())) throw referenceMissing();
   if (group.members.has(member.id)) throw memberExists();
   group.members.add(member.id);
   ctx.dir.touch(group);

@@ -7,7 +7,8 @@ import type { UserObject } from './directory';
 import { checkShape, requiredPropertyMissing } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { refuseIfOnPremMastered } from './user-rules';
-import { findUser, userEntity } from './users';
+import { notReplicated } from './faults';
+import { findUser, findUserForWrite, userEntity } from './users';
 
 /** The object id an @odata.id reference names: .../users/{id} or .../directoryObjects/{id}, on Graph's host or ours. */
 export function referencedId(ctx: SimContext, body: unknown): string {
@@ -26,10 +27,10 @@ export function referencedId(ctx: SimContext, body: unknown): string {
 }
 
 export function setManager(ctx: SimContext, req: SimRequest, key: string): SimResponse {
-  const user = findUser(ctx, key);
+  const user = findUserForWrite(ctx, key);
   const managerId = referencedId(ctx, req.body);
   const manager = ctx.dir.userByKey(managerId);
-  if (!manager) throw resourceNotFound(managerId);
+  if (!manager || notReplicated(manager, ctx.replicationLagMs())) throw resourceNotFound(managerId);
   refuseIfOnPremMastered(user, ['manager']);
   if (manager.id === user.id) throw badRequest('Invalid object identifier: a user cannot be their own manager.');
   user.managerId = manager.id;
@@ -38,7 +39,7 @@ export function setManager(ctx: SimContext, req: SimRequest, key: string): SimRe
 }
 
 export function removeManager(ctx: SimContext, key: string): SimResponse {
-  const user = findUser(ctx, key);
+  const user = findUserForWrite(ctx, key);
   if (!user.managerId) throw resourceNotFound('manager');
   refuseIfOnPremMastered(user, ['manager']);
   user.managerId = undefined;
@@ -75,7 +76,7 @@ function parseLicenseChange(body: unknown): LicenseChange {
 const invalidLicense = (skuId: string) => badRequest(`License ${skuId} does not correspond to a valid company License.`);
 
 export function assignLicense(ctx: SimContext, req: SimRequest, key: string): SimResponse {
-  const user = findUser(ctx, key);
+  const user = findUserForWrite(ctx, key);
   const change = parseLicenseChange(req.body);
   const current = (user.props.assignedLicenses as { skuId: string; disabledPlans: string[] }[]) ?? [];
   for (const l of change.addLicenses) if (!ctx.dir.skus.has(l.skuId)) throw invalidLicense(l.skuId);
@@ -100,7 +101,7 @@ export function assignLicense(ctx: SimContext, req: SimRequest, key: string): Si
 }
 
 export function revokeSignInSessions(ctx: SimContext, req: SimRequest, key: string): SimResponse {
-  const user: UserObject = findUser(ctx, key);
+  const user: UserObject = findUserForWrite(ctx, key);
   if (req.body !== undefined && Object.keys(req.body as Json).length) throw odataBadRequest('The request body must be empty for revokeSignInSessions.');
   user.props.signInSessionsValidFromDateTime = isoSeconds();
   ctx.dir.touch(user);

@@ -1,6 +1,7 @@
 // /users: list (filter, select, top, count, paging), create, get/update/delete by id or UPN.
 import { randomUUID } from 'node:crypto';
 import { onPremMastered, resourceNotFound } from './errors';
+import { notReplicated } from './faults';
 import { USER_DEFAULT_PROPERTIES, isoSeconds, listEntities, project, selectContext, type SimContext } from './context';
 import type { UserObject } from './directory';
 import { parseSelect } from './odata';
@@ -17,6 +18,13 @@ export const USER_FILTERABLE = new Set([
 export function findUser(ctx: SimContext, key: string): UserObject {
   const user = ctx.dir.userByKey(decodeURIComponent(key));
   if (!user) throw resourceNotFound(decodeURIComponent(key));
+  return user;
+}
+
+/** A user a write names: one created within the replication-lag fault is not found yet. */
+export function findUserForWrite(ctx: SimContext, key: string): UserObject {
+  const user = findUser(ctx, key);
+  if (notReplicated(user, ctx.replicationLagMs())) throw resourceNotFound(decodeURIComponent(key));
   return user;
 }
 
@@ -59,7 +67,7 @@ export function getUser(ctx: SimContext, req: SimRequest, key: string): SimRespo
 }
 
 export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimResponse {
-  const user = findUser(ctx, key);
+  const user = findUserForWrite(ctx, key);
   const input = validateWrite(userSchema, req.body, { create: false });
   refuseIfOnPremMastered(user, Object.keys(input));
   if (input.passwordProfile !== undefined) checkPasswordResetAllowed(req.claims);
