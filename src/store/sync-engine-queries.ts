@@ -14,6 +14,8 @@ export function openSyncEngineQueries(path: string) {
   const db = new Database(path, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   db.exec(`CREATE TABLE IF NOT EXISTS sync_engine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`);
+  // When the engine created or matched a Graph object (replication delay, src/sync/replication.ts).
+  db.exec(`CREATE TABLE IF NOT EXISTS sync_engine_linked (graph_id TEXT PRIMARY KEY, linked_at INTEGER NOT NULL) WITHOUT ROWID`);
   const q = {
     counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
     queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
@@ -42,6 +44,9 @@ export function openSyncEngineQueries(path: string) {
     errors: db.prepare(`SELECT type, id, last_error AS lastError FROM sync_state WHERE state = 'error' ORDER BY dirty_seq DESC LIMIT ?`),
     getMeta: db.prepare(`SELECT value FROM sync_engine_meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO sync_engine_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+    setLinked: db.prepare(`INSERT INTO sync_engine_linked (graph_id, linked_at) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET linked_at = excluded.linked_at`),
+    pruneLinked: db.prepare(`DELETE FROM sync_engine_linked WHERE linked_at < ?`),
+    linkedAt: db.prepare(`SELECT linked_at FROM sync_engine_linked WHERE graph_id = ?`).pluck(),
   };
   return {
     countsByState(): Record<SyncStateName, number> {
@@ -71,6 +76,13 @@ export function openSyncEngineQueries(path: string) {
     recentErrors: (limit = 20) => q.errors.all(limit) as { type: ResourceType; id: string; lastError: string }[],
     getMeta: (key: string) => (q.getMeta.get(key) as string | undefined) ?? null,
     setMeta: (key: string, value: string) => void q.setMeta.run(key, value),
+    /** Records when a Graph object was created or matched; forgets records older than pruneBeforeMs. */
+    recordLinked(graphId: string, atMs: number, pruneBeforeMs: number): void {
+      q.pruneLinked.run(pruneBeforeMs);
+      q.setLinked.run(graphId.toLowerCase(), atMs);
+    },
+    /** Epoch ms the engine created or matched this Graph object, if recorded and not yet pruned. */
+    linkedAt: (graphId: string) => (q.linkedAt.get(graphId.toLowerCase()) as number | undefined) ?? null,
     close: () => db.open && db.close(),
   };
 }

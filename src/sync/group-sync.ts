@@ -8,6 +8,7 @@ import { diffGroup, translateGroup, type AppliedGroupSnapshot, type ScimGroup } 
 import { groupRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
 import { NO_ANSWER, planMembers, settleMembers } from './member-sync';
+import { noteLinked, retryReplicationMisses } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 
 interface GroupWork {
@@ -41,6 +42,7 @@ async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<voi
     if (found && !ctx.queries.linkedElsewhere('Group', found.id, w.row.id)) {
       const snapshot: AppliedGroupSnapshot = { properties: { ...found }, members: [] };
       delete snapshot.properties.id;
+      noteLinked(ctx, found.id);
       progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
       Object.assign(w, { graphId: found.id, snapshot });
     } else creates.push({ id: `${i}c`, ...groupRequests.create(diffGroup(desired[i], null).create!), write: true });
@@ -52,6 +54,7 @@ async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<voi
     if (o.kind === 'ok') {
       const id = (o.body as { id: string }).id;
       const snapshot: AppliedGroupSnapshot = { properties: { ...desired[i].properties }, members: [] };
+      noteLinked(ctx, id);
       progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
       Object.assign(w, { graphId: id, snapshot });
       ctx.emit({ type: 'created', resourceType: 'Group', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
@@ -73,6 +76,7 @@ async function applyGroups(ctx: EngineContext, work: GroupWork[]): Promise<void>
     return { w, diff, patch, members: planMembers(ctx, w.row.id, w.graphId!, String(i)) };
   });
   const out = await ctx.exec.run(planned.flatMap((p) => [...(p.patch ? [p.patch] : []), ...p.members.writes.map((m) => m.op)]));
+  await retryReplicationMisses(ctx, planned.flatMap((p) => (p.patch ? [{ opId: p.patch.id, refs: [{ set: 'groups' as const, id: p.w.graphId }] }] : [])), out);
   for (const p of planned) settleMembers(ctx, p.members, out);
   // Chunks Graph refused whole, member by member: one more round in the same pass.
   const again = planned.filter((p) => p.members.writes.length);

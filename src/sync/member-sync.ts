@@ -9,6 +9,7 @@
 import { groupRequests } from '../graph/requests';
 import type { EngineContext } from './context';
 import type { GraphOp, OpOutcome } from './ops';
+import { softenReferenceMissing } from './replication';
 
 /** Graph's limit on members@odata.bind references in one request. */
 export const MEMBER_BIND_MAX = 20;
@@ -87,7 +88,9 @@ export function settleMembers(ctx: EngineContext, plan: MemberPlan, out: Map<str
   const removes: string[] = [];
   const next: MemberWrite[] = [];
   for (const w of plan.writes) {
-    const o: OpOutcome = out.get(w.op.id) ?? NO_ANSWER;
+    // A group or member created moments ago may not have reached every replica yet: retried whole.
+    const answer: OpOutcome = out.get(w.op.id) ?? NO_ANSWER;
+    const o = w.add ? softenReferenceMissing(ctx, answer, [plan.groupGraphId, ...w.gids]) : answer;
     if (confirmed(w, o)) (w.add ? adds : removes).push(...w.members);
     else if (w.add && w.members.length > 1 && o.kind === 'failed' && (o.status === 400 || o.status === 404)) {
       ctx.logger.info({ group: plan.groupId, members: w.members.length, status: o.status, err: o.message }, 'member chunk refused whole; adding its members one by one');

@@ -7,6 +7,7 @@ import { dirSyncEnabledFor } from '../graph/identity';
 import { userRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
 import type { GraphOp, OpOutcome } from './ops';
+import { type NotFoundWrite, retryReplicationMisses } from './replication';
 import type { UserSnapshot, UserWork } from './user-work';
 
 const ON_PREM_MASTERED = /on-premises mastered/i;
@@ -16,6 +17,8 @@ interface Planned {
   diff: UserDiff;
   ops: Partial<Record<'p' | 'l' | 'm' | 'r', GraphOp>>;
   waitingFor?: string;
+  /** The manager a manager/$ref write names. */
+  managerGraphId?: string;
 }
 
 export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Planned {
@@ -23,6 +26,7 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
   const gid = w.graphId!;
   const ops: Planned['ops'] = {};
   let waitingFor: string | undefined;
+  let managerGraphId: string | undefined;
   if (diff.patch) ops.p = { id: `${key}p`, ...userRequests.patch(gid, diff.patch), write: true };
   if (diff.licenses) {
     // A license needs usageLocation (Graph 400 otherwise): after the PATCH that sets it.
@@ -31,7 +35,7 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
   }
   if (diff.manager && 'remove' in diff.manager) ops.m = { id: `${key}m`, ...userRequests.removeManager(gid), write: true };
   if (diff.manager && 'set' in diff.manager) {
-    const managerGraphId = ctx.store.sync.get('User', diff.manager.set)?.graphId;
+    managerGraphId = ctx.store.sync.get('User', diff.manager.set)?.graphId ?? undefined;
     if (managerGraphId) ops.m = { id: `${key}m`, ...userRequests.setManager(ctx.graphBaseUrl, gid, managerGraphId), write: true };
     else waitingFor = `waiting for manager ${diff.manager.set} to exist in Graph`;
   }
@@ -39,7 +43,17 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
     const after = ops.p && diff.patch?.accountEnabled === false ? [ops.p.id] : undefined;
     ops.r = { id: `${key}r`, ...userRequests.revokeSignInSessions(gid), write: true, ...(after ? { dependsOn: after } : {}) };
   }
-  return { w, diff, ops, waitingFor };
+  return { w, diff, ops, waitingFor, managerGraphId };
+}
+
+/** The objects each write names: a 404 on one just created may be a replica behind. */
+function namedObjects(p: Planned): NotFoundWrite[] {
+  // A manager removal answered 404 means no manager: not a replica question.
+  const writes = (Object.entries(p.ops) as ['p' | 'l' | 'm' | 'r', GraphOp][]).filter(([k]) => k !== 'm' || p.managerGraphId);
+  return writes.map(([k, op]) => ({
+    opId: op.id,
+    refs: [{ set: 'users' as const, id: p.w.graphId }, ...(k === 'm' && p.managerGraphId ? [{ set: 'users' as const, id: p.managerGraphId }] : [])],
+  }));
 }
 
 /** The snapshot after the writes that succeeded, and nothing that did not. */
@@ -100,6 +114,7 @@ export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<
   const planned = work.map((w, i) => planUserOps(ctx, w, String(i)));
   const ops = planned.flatMap((p) => Object.values(p.ops) as GraphOp[]);
   const out = ops.length ? await ctx.exec.run(ops) : new Map<string, OpOutcome>();
+  await retryReplicationMisses(ctx, planned.flatMap(namedObjects), out);
   const revoked: string[] = [];
   const gone: UserWork[] = [];
   for (const p of planned) {

@@ -7,6 +7,7 @@ import { managedGraphProperties } from '../graph/mapping';
 import { flatten, unflatten } from '../graph/paths';
 import { userRequests } from '../graph/requests';
 import { type EngineContext, failRow, progressRow, retryRow } from './context';
+import { noteLinked } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 import { desiredUser, type UserSnapshot, type UserWork } from './user-work';
 
@@ -48,6 +49,7 @@ function adopt(ctx: EngineContext, w: UserWork, found: GraphUser, how: 'matched'
     return false;
   }
   const snapshot = snapshotOf(found, w);
+  noteLinked(ctx, found.id);
   progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
   w.graphId = found.id;
   w.snapshot = snapshot;
@@ -105,6 +107,7 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
       const tvf = w.row.tokensValidFrom;
       // Creation is not a password change (SPEC section 4): its tokensValidFrom revokes nothing.
       const snapshot: UserSnapshot = { properties: w.desired.properties, licenses: [], ...(tvf ? { tokensValidFrom: tvf } : {}) };
+      noteLinked(ctx, id);
       progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
       w.graphId = id;
       w.snapshot = snapshot;
