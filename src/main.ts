@@ -1,7 +1,7 @@
 // Composition root: load config, open the store, start the Graph simulator when no tenant is
 // configured, build the SCIM app and the admin surface, start the sync engine.
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import express from 'express';
@@ -132,10 +132,19 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
   app.use(accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics));
   app.use(createApp({ config, store: runtime.store, logger: runtime.logger.child({ component: 'scim' }) }));
   app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
-  const server = await new Promise<Server>((resolveListen, reject) => {
-    const s = app.listen(config.port, config.host, () => resolveListen(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    // Not app.listen: Express 5 calls its callback on failure too.
+    server = await new Promise<Server>((resolveListen, reject) => {
+      const s = createServer(app);
+      s.once('error', reject);
+      s.listen(config.port, config.host, () => resolveListen(s));
+    });
+  } catch (err) {
+    // Port taken, say: let go of the simulator and the store so the process can exit with the reason.
+    await runtime.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   runtime.engine.start();
@@ -145,8 +154,10 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
     scimUrl: `http://${shownHost}:${port}/scim/v2`,
     adminToken,
     async close() {
-      await new Promise<void>((done) => server.close(() => done()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      // Idle keep-alive connections would otherwise hold close() open.
+      server.closeIdleConnections();
+      await closed;
       await runtime.close();
     },
   };

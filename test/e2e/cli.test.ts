@@ -297,3 +297,17 @@ test('retry, approve-deletions and reconcile answer in words and exit codes', ()
     errors: ['drift is checked in user-sync and universal-sync; profile-sync allows direct edits in Entra'],
   });
 });
+
+test('serve on a port already taken exits 1 with the reason instead of hanging', async () => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '0.0.0.0', () => r()));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    const r = cli(['serve'], { BRIDGE_DATABASE: join(dir, 'bridge.sqlite'), BRIDGE_PORT: String(port) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: listen EADDRINUSE: address already in use 0.0.0.0:${port}\n`);
+  } finally {
+    taken.close();
+  }
+});
