@@ -4,6 +4,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { compileFilter, compileSort, usesSyncState, type Sql } from './filter-sql';
 import type { FilterNode, SortSpec } from './filter-types';
 import type { StoredResource, SyncStateName } from './types';
+import type { ResourceRow } from './resource-row';
 
 export interface SyncView {
   state: SyncStateName | null;
@@ -28,13 +29,8 @@ export interface ListQuery {
   ownerId: string | null;
 }
 
-interface Row {
-  id: string;
-  source_id: string;
-  data: string;
-  version: number;
-  created: string;
-  last_modified: string;
+// A live resource row with its sync columns joined in.
+interface Row extends Omit<ResourceRow, 'deleted'> {
   state?: SyncStateName | null;
   graph_id?: string | null;
   last_error?: string | null;
