@@ -63,3 +63,11 @@ export function noteExtension(notes: IgnoredExtension[] | undefined, urn: string
   if (!notes || notes.some((n) => n.urn === urn && n.in === site)) return;
   notes.push({ urn, in: site });
 }
+
+/** What the ingress left out of a write, for its audit row: attribute names and extension URNs, never values. */
+export function ignoredForAudit(unknown?: { ignored: string[]; extensions: IgnoredExtension[] }): Record<string, unknown> | undefined {
+  const attributes = [...new Set(unknown?.ignored ?? [])];
+  const extensions = [...new Set((unknown?.extensions ?? []).map((e) => e.urn))];
+  if (!attributes.length && !extensions.length) return undefined;
+  return { ignored: { ...(attributes.length ? { attributes } : {}), ...(extensions.length ? { extensions } : {}) } };
+}

@@ -6,7 +6,7 @@ import { assertCanChange, assertOwner, assertVisible, type WriteOptions, canSee,
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
-import type { IgnoredExtension } from './foreign-extensions';
+import { type IgnoredExtension, ignoredForAudit } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
 import { normaliseResource } from './resource-input';
@@ -45,7 +45,7 @@ export function createGroupService({ store }: { store: Store }) {
     }));
   }
 
-  function write(p: Principal, row: ListedResource, data: Record<string, unknown>, members: MemberChanges[], action: string): WriteResult {
+  function write(p: Principal, row: ListedResource, data: Record<string, unknown>, members: MemberChanges[], action: string, opts: WriteOptions): WriteResult {
     const changed = changedAttributes(GROUP, row.data, data);
     const attributes = members.length ? [...changed, 'members'] : changed;
     assertCanChange(GROUP, p, row.sourceId, attributes);
@@ -56,6 +56,7 @@ export function createGroupService({ store }: { store: Store }) {
       members: resolveChanges(p, members),
       expectedVersion: row.version,
       skipIfUnchanged: true,
+      auditDetail: ignoredForAudit(opts.unknown),
     });
     return { resource: result.changed ? store.queries.getGroup(row.id)! : row, changed: result.changed };
   }
@@ -83,6 +84,7 @@ export function createGroupService({ store }: { store: Store }) {
         sourceId: p.source.id,
         attributes: members.length ? [...changed, 'members'] : changed,
         members,
+        auditDetail: ignoredForAudit(opts.unknown),
       });
       return store.queries.getGroup(stored.id)!;
     },
@@ -92,14 +94,14 @@ export function createGroupService({ store }: { store: Store }) {
       const row = load(p, id);
       checkIfMatch(opts, row.version);
       const input = normaliseResource(GROUP, body, opts.unknown);
-      return write(p, row, input.data, [{ replace: input.members ?? [] }], 'group.replace');
+      return write(p, row, input.data, [{ replace: input.members ?? [] }], 'group.replace', opts);
     },
 
     patch(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
       checkIfMatch(opts, row.version);
       const result = applyPatch(GROUP, row.data, body, { membersOf: () => store.groups.members(id), unknown: opts.unknown });
-      return write(p, row, result.data, result.members, 'group.patch');
+      return write(p, row, result.data, result.members, 'group.patch', opts);
     },
 
     remove(p: Principal, id: string, opts: WriteOptions = {}): void {

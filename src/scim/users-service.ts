@@ -8,7 +8,7 @@ import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIf
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
-import type { IgnoredExtension } from './foreign-extensions';
+import { type IgnoredExtension, ignoredForAudit } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
 import { normaliseResource } from './resource-input';
@@ -47,7 +47,7 @@ export function createUserService({ config, store }: { config: Config; store: St
     return sync;
   }
 
-  function write(p: Principal, row: ListedResource, data: Record<string, unknown>, password: string | undefined, action: string): WriteResult {
+  function write(p: Principal, row: ListedResource, data: Record<string, unknown>, password: string | undefined, action: string, opts: WriteOptions): WriteResult {
     const changed = changedAttributes(USER, row.data, data);
     const attributes = password ? [...changed, 'password'] : changed;
     assertCanChange(USER, p, row.sourceId, attributes);
@@ -58,6 +58,7 @@ export function createUserService({ config, store }: { config: Config; store: St
       expectedVersion: row.version,
       skipIfUnchanged: true,
       sync: syncFor(row.id, row.sourceId, row.data, data, password),
+      auditDetail: ignoredForAudit(opts.unknown),
     });
     return { resource: result.changed ? store.queries.getUser(row.id)! : row, changed: result.changed };
   }
@@ -80,6 +81,7 @@ export function createUserService({ config, store }: { config: Config; store: St
         sourceId: p.source.id,
         attributes: input.password ? [...changed, 'password'] : changed,
         sync: syncFor(null, p.source.id, null, input.data, input.password),
+        auditDetail: ignoredForAudit(opts.unknown),
       });
       return store.queries.getUser(stored.id)!;
     },
@@ -88,14 +90,14 @@ export function createUserService({ config, store }: { config: Config; store: St
       const row = load(p, id);
       checkIfMatch(opts, row.version);
       const input = normaliseResource(USER, body, opts.unknown);
-      return write(p, row, input.data, input.password, 'user.replace');
+      return write(p, row, input.data, input.password, 'user.replace', opts);
     },
 
     patch(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
       checkIfMatch(opts, row.version);
       const result = applyPatch(USER, row.data, body, { unknown: opts.unknown });
-      return write(p, row, result.data, result.password, 'user.patch');
+      return write(p, row, result.data, result.password, 'user.patch', opts);
     },
 
     remove(p: Principal, id: string, opts: WriteOptions = {}): void {

@@ -91,7 +91,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
 
   function record(id: string, action: string, ctx: WriteContext, now: string, detail: Record<string, unknown>, deleted = false): void {
     if (ctx.attributes?.length) deps.attribution.record('Group', id, ctx.attributes, ctx.sourceId, now);
-    deps.audit.append({ sourceId: ctx.sourceId, action, resourceType: 'Group', resourceId: id, detail, at: new Date(now) });
+    deps.audit.append({ sourceId: ctx.sourceId, action, resourceType: 'Group', resourceId: id, detail: { ...detail, ...ctx.auditDetail }, at: new Date(now) });
     deps.sync.markDirty('Group', id, { deleted, sync: ctx.sync });
   }
 

@@ -48,6 +48,8 @@ export interface WriteContext {
   attributes?: string[];
   action?: string;
   sync?: SyncWrite;
+  /** More for the audit row, e.g. what the ingress left out of the write (names and URNs, never values). */
+  auditDetail?: Record<string, unknown>;
 }
 
 export interface ForSync {

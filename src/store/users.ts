@@ -71,7 +71,7 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       action,
       resourceType: 'User',
       resourceId: id,
-      detail: ctx.attributes ? { attributes: ctx.attributes } : undefined,
+      detail: ctx.attributes || ctx.auditDetail ? { ...(ctx.attributes ? { attributes: ctx.attributes } : {}), ...ctx.auditDetail } : undefined,
       at: new Date(now),
     });
     deps.sync.markDirty('User', id, { deleted, sync: ctx.sync });
