@@ -4,7 +4,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { compileFilter, compileSort, usesSyncState, type Sql } from './filter-sql';
 import type { FilterNode, SortSpec } from './filter-types';
 import type { StoredResource, SyncStateName } from './types';
-import type { ResourceRow } from './resource-row';
+import { type ResourceRow, toStored } from './resource-row';
 
 export interface SyncView {
   state: SyncStateName | null;
@@ -39,14 +39,7 @@ interface Row extends Omit<ResourceRow, 'deleted'> {
 }
 
 function toListed(r: Row, withSync: boolean): ListedResource {
-  const out: ListedResource = {
-    id: r.id,
-    sourceId: r.source_id,
-    version: r.version,
-    created: r.created,
-    lastModified: r.last_modified,
-    data: JSON.parse(r.data),
-  };
+  const out: ListedResource = toStored(r);
   if (withSync) {
     out.sync = {
       state: r.state ?? null,

@@ -11,7 +11,7 @@ export interface ResourceRow {
   deleted: number;
 }
 
-export const toStored = (r: ResourceRow): StoredResource => ({
+export const toStored = (r: Omit<ResourceRow, 'deleted'>): StoredResource => ({
   id: r.id,
   sourceId: r.source_id,
   version: r.version,
