@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { createGraphClient } from '../src/graph/client';
 import { createLogger } from '../src/log';
-import { startSimulator } from '../src/simulator';
+import { type LoggedRequest, type RunningSimulator, startSimulator } from '../src/simulator';
 import { openStore } from '../src/store';
 import { scaledClock } from '../src/sync/clock';
 import { createSyncEngine } from '../src/sync/engine';
@@ -22,20 +22,8 @@ import { fmt, median, table, type Verdict } from './lib/stats';
 
 const CHILD_TAG = 'syncBenchSimulator';
 
-interface SimInfo {
-  url: string;
-  authorityHost: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  caFile: string;
-}
-
-interface LoggedRequest {
-  method: string;
-  url: string;
-  status: number;
-}
+/** What the simulator's child process reports: how to reach it and authenticate. */
+type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile'>;
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
