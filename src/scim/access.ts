@@ -21,16 +21,16 @@ export function assertVisible<T extends { sourceId: string }>(p: Principal, row:
   return row;
 }
 
-const matchers = new WeakMap<object, (key: string) => boolean>();
+// Per source and resource type: what a source contributes is matched against that type's attributes.
+const matchers = new WeakMap<object, Map<string, (key: string) => boolean>>();
 
 /** A non-owner may change only what it contributes; 403 names the first attribute it may not. */
 export function assertCanChange(rt: ResourceTypeDef, p: Principal, ownerId: string, changed: readonly string[]): void {
   if (ownerId === p.source.id || p.source.seesAll) return;
-  let allowed = matchers.get(p.source);
-  if (!allowed) {
-    allowed = contributionMatcher(rt, p.source.contributes);
-    matchers.set(p.source, allowed);
-  }
+  let byType = matchers.get(p.source);
+  if (!byType) matchers.set(p.source, (byType = new Map()));
+  let allowed = byType.get(rt.name);
+  if (!allowed) byType.set(rt.name, (allowed = contributionMatcher(rt, p.source.contributes)));
   const denied = changed.find((k) => !allowed!(k));
   if (denied) throw forbidden(`source "${p.source.id}" does not own this ${rt.name} and may not change ${denied}`);
 }

@@ -86,4 +86,14 @@ describe('ownership and visibility', () => {
     expect((await h.as('hr').delete(`/scim/v2/Users/${id}`)).body).toEqual(scimError(403, 'source "hr" does not own this User'));
     expect(snapshot(h.file)).toEqual(before);
   });
+
+  test('a contributing source refused on a Group may still change its attributes of a User', async () => {
+    const id = await oktaUser();
+    const group = await h.as('okta').post('/scim/v2/Groups').send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Staff' });
+    expect(group.status).toBe(201);
+    const deniedGroup = await h.as('hr').patch(`/scim/v2/Groups/${group.body.id}`).send({ Operations: [{ op: 'replace', path: 'displayName', value: 'x' }] });
+    expect(deniedGroup.body).toEqual(scimError(403, 'source "hr" does not own this Group and may not change displayName'));
+    const ok = await h.as('hr').patch(`/scim/v2/Users/${id}`).send({ Operations: [{ op: 'replace', path: 'title', value: 'Supervisor' }] });
+    expect(ok.status).toBe(204);
+  });
 });
