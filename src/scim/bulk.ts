@@ -86,15 +86,38 @@ function execute(ctx: RunContext, op: BulkOp, data: unknown): BulkResult {
   if (!m || !kind) throw new BridgeError('not_found', `bulk path ${op.path} names no resource endpoint`, { status: 404 });
   const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
   const tag = op.bulkId ? { bulkId: op.bulkId } : {};
-  const { p, unknown } = ctx;
+  const { p } = ctx;
+  // Each operation's write records what it ignored; the request's single log line gets all of them.
+  const unknown = ctx.unknown && { ignore: ctx.unknown.ignore, ignored: [], extensions: [] };
+  try {
+    return executeWith(ctx, op, data, m[2], kind, endpoint, tag, p, unknown);
+  } finally {
+    if (ctx.unknown && unknown) {
+      ctx.unknown.ignored.push(...unknown.ignored);
+      ctx.unknown.extensions.push(...unknown.extensions);
+    }
+  }
+}
+
+function executeWith(
+  ctx: RunContext,
+  op: BulkOp,
+  data: unknown,
+  pathId: string | undefined,
+  kind: ResourceKind,
+  endpoint: string,
+  tag: { bulkId?: string },
+  p: Principal,
+  unknown: UnknownPolicy | undefined,
+): BulkResult {
   if (op.method === 'POST') {
-    if (m[2]) throw invalidSyntax('POST goes to /Users or /Groups');
+    if (pathId) throw invalidSyntax('POST goes to /Users or /Groups');
     const row = kind.service.create(p, data, { unknown });
     ctx.ids.set(op.bulkId!, row.id);
     return { method: op.method, ...tag, version: etagOf(row.version), location: `${ctx.base}/${endpoint}/${row.id}`, status: '201' };
   }
-  if (!m[2]) throw invalidSyntax(`${op.method} needs a resource id in its path`);
-  const id = m[2].startsWith('bulkId:') ? (ctx.ids.get(m[2].slice(7)) ?? m[2]) : m[2];
+  if (!pathId) throw invalidSyntax(`${op.method} needs a resource id in its path`);
+  const id = pathId.startsWith('bulkId:') ? (ctx.ids.get(pathId.slice(7)) ?? pathId) : pathId;
   const opts = { ifMatch: op.version, unknown };
   if (op.method === 'DELETE') {
     kind.service.remove(p, id, opts);

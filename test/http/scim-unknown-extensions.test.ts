@@ -278,4 +278,22 @@ describe('filters, groups and Bulk', () => {
       expect.objectContaining({ source: 'entra', method: 'POST', path: '/Bulk', extensions: [{ urn: ENTRA_EXT, in: 'schemas' }, { urn: ENTRA_EXT, in: 'attribute' }] }),
     ]);
   });
+
+  test('POST /Bulk: each operation\'s audit row names only what that operation ignored', async () => {
+    const withExt = JSON.parse(fixture('entra/user-create-custom-extension.json'));
+    const plain = { schemas: [CORE_USER], userName: 'plain@example.com' };
+    const bulk = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: withExt },
+        { method: 'POST', path: '/Users', bulkId: 'b', data: plain },
+      ],
+    };
+    const res = await send('post', '/scim/v2/Bulk', 'entra', JSON.stringify(bulk));
+    expect(res.body.Operations.map((o: { status: string }) => o.status)).toEqual(['201', '201']);
+    const [a, b] = res.body.Operations.map((o: { location: string }) => o.location.split('/').pop());
+    const ignoredOf = (id: string) => h.store.audit.list({ resourceId: id }).map((e) => (e.detail as { ignored?: unknown } | null)?.ignored);
+    expect(ignoredOf(a)).toEqual([{ extensions: [ENTRA_EXT] }]);
+    expect(ignoredOf(b)).toEqual([undefined]);
+  });
 });
