@@ -119,37 +119,45 @@ export class ConfigError extends Error {
   }
 }
 
-// Environment overrides: BRIDGE_PORT, BRIDGE_DATABASE, BRIDGE_MODE (SPEC section 12), and
-// BRIDGE_<PATH> for any other key, e.g. BRIDGE_GRAPH_CLIENT_SECRET -> graph.clientSecret.
-const envKeys: Record<string, string[]> = {
-  BRIDGE_PORT: ['port'],
-  BRIDGE_HOST: ['host'],
-  BRIDGE_DATABASE: ['database'],
-  BRIDGE_MODE: ['mode'],
-  BRIDGE_CONFIRM_MODE_CHANGE: ['confirmModeChange'],
-  BRIDGE_ADMIN_TOKEN: ['adminToken'],
-  BRIDGE_LOG_LEVEL: ['logLevel'],
-  BRIDGE_DEPROVISION: ['deprovision'],
-  BRIDGE_DELETION_THRESHOLD: ['deletionThreshold'],
-  BRIDGE_DEFAULTS_USAGE_LOCATION: ['defaults', 'usageLocation'],
-  BRIDGE_GROUPS_PUSH: ['groups', 'push'],
-  BRIDGE_DRIFT_INTERVAL_SECONDS: ['drift', 'intervalSeconds'],
-  BRIDGE_GRAPH_TENANT_ID: ['graph', 'tenantId'],
-  BRIDGE_GRAPH_CLIENT_ID: ['graph', 'clientId'],
-  BRIDGE_GRAPH_CLIENT_SECRET: ['graph', 'clientSecret'],
-  BRIDGE_GRAPH_CERTIFICATE_PATH: ['graph', 'certificatePath'],
-  BRIDGE_GRAPH_BASE_URL: ['graph', 'baseUrl'],
-  BRIDGE_GRAPH_AUTHORITY_HOST: ['graph', 'authorityHost'],
-  BRIDGE_GRAPH_CA_FILE: ['graph', 'caFile'],
-  BRIDGE_GRAPH_ALLOW_TENANT_DIR_SYNC: ['graph', 'allowTenantDirSync'],
-  BRIDGE_GRAPH_DRY_RUN: ['graph', 'dryRun'],
-  BRIDGE_GRAPH_HYBRID_JOIN: ['graph', 'hybridJoin'],
-};
+// Environment overrides: every key as BRIDGE_ and its path in upper snake case, e.g.
+// BRIDGE_GRAPH_CLIENT_SECRET -> graph.clientSecret (BRIDGE_PORT, BRIDGE_DATABASE, BRIDGE_MODE: SPEC
+// section 12). Each key has its kind, so a digits-only secret stays a string; lists and maps are JSON.
+type EnvKind = 'string' | 'number' | 'boolean' | 'json';
+const envPaths: [string, EnvKind][] = [
+  ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
+  ['sources', 'json'], ['adminToken', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
+  ['defaults.usageLocation', 'string'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
+  ['drift.intervalSeconds', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
+  ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],
+  ['graph.baseUrl', 'string'], ['graph.authorityHost', 'string'], ['graph.caFile', 'string'],
+  ['graph.allowTenantDirSync', 'boolean'], ['graph.dryRun', 'boolean'], ['graph.hybridJoin', 'boolean'],
+  ['graph.simulator.enabled', 'boolean'], ['graph.simulator.port', 'number'], ['graph.simulator.seedFile', 'string'],
+  ['graph.simulator.timeScale', 'number'], ['graph.simulator.throttling', 'boolean'],
+  ['graph.writeBudget.writes', 'number'], ['graph.writeBudget.perSeconds', 'number'],
+  ['graph.resourceUnits.units', 'number'], ['graph.resourceUnits.perSeconds', 'number'],
+];
 
-function coerce(raw: string): unknown {
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+/** graph.clientSecret -> BRIDGE_GRAPH_CLIENT_SECRET */
+export function envNameOf(path: string): string {
+  return `BRIDGE_${path.split('.').map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+}
+
+/** The environment variable of every key, with the key's path. */
+export function environmentKeys(): Record<string, string> {
+  return Object.fromEntries(envPaths.map(([path]) => [envNameOf(path), path]));
+}
+
+// A value that does not fit its kind is passed on as text, so the schema's error names the key.
+function coerce(name: string, raw: string, kind: EnvKind): unknown {
+  if (kind === 'number') return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (kind === 'json') {
+    try {
+      return JSON.parse(raw);
+    } catch (err) {
+      throw new ConfigError([`${name}: not valid JSON (${(err as Error).message})`]);
+    }
+  }
   return raw;
 }
 
@@ -193,9 +201,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
       throw new ConfigError([`config file ${file}: not valid JSON (${(err as Error).message})`]);
     }
   }
-  for (const [name, path] of Object.entries(envKeys)) {
+  for (const [path, kind] of envPaths) {
+    const name = envNameOf(path);
     const value = env[name];
-    if (value !== undefined && value !== '') setPath(raw, path, path[0] === 'mode' ? value : coerce(value));
+    if (value !== undefined && value !== '') setPath(raw, path.split('.'), coerce(name, value, kind));
   }
   for (const [key, value] of Object.entries(options.overrides ?? {})) setPath(raw, key.split('.'), value);
   const parsed = configSchema.safeParse(raw);
