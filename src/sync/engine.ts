@@ -92,7 +92,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const clock = options.clock ?? systemClock;
   const logger = options.logger.child({ component: 'sync' });
   const graphConfig = options.graphConfig ?? config.graph;
-  const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient, graphConfig);
+  const graph: SyncGraph = isSyncGraph(options.graph) ? options.graph : adaptGraphClient(options.graph as GraphClient);
   const throttle = createThrottle(config.graph.writeBudget, clock, { margin: 0.02 });
   const { units: ruCapacity, perSeconds: ruSeconds } = config.graph.resourceUnits;
   const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });

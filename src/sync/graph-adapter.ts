@@ -1,10 +1,7 @@
 // src/graph's client as the SyncGraph the engine reasons with: HTTP answers as OpResponse, and
 // the app roles of the access token for preflight (decoded from the JWT's `roles` claim; the
 // signature is not checked: the token comes straight from the authority over TLS).
-import { readFileSync } from 'node:fs';
-import type { TokenCredential } from '@azure/identity';
-import type { Config } from '../config';
-import { createCredential, graphScope, type GraphClient } from '../graph/client';
+import type { GraphClient } from '../graph/client';
 import type { SyncGraph } from './graph-port';
 import type { GraphOp, OpResponse } from './ops';
 
@@ -19,8 +16,7 @@ export function rolesOfJwt(token: string): string[] | null {
   }
 }
 
-export function adaptGraphClient(client: GraphClient, graphConfig?: Config['graph'], credential?: TokenCredential): SyncGraph {
-  let cred = credential;
+export function adaptGraphClient(client: GraphClient): SyncGraph {
   return {
     async send(op) {
       const res = await client.request(op.method, op.url, op.body, op.headers);
@@ -39,14 +35,10 @@ export function adaptGraphClient(client: GraphClient, graphConfig?: Config['grap
       );
       return results.map((r) => ({ id: r.id, status: r.status, headers: r.headers, body: r.body }));
     },
+    // The client's own token (cached by @azure/identity): no second credential, no second token.
     async tokenRoles() {
-      if (!graphConfig?.tenantId || !graphConfig.clientId) return null;
-      if (!cred) {
-        const ca = graphConfig.caFile ? readFileSync(graphConfig.caFile, 'utf8') : undefined;
-        cred = createCredential(graphConfig, ca);
-      }
-      const token = await cred.getToken(graphScope(client.baseUrl));
-      return token?.token ? rolesOfJwt(token.token) : null;
+      const token = await client.accessToken?.();
+      return token ? rolesOfJwt(token) : null;
     },
   };
 }

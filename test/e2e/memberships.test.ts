@@ -108,7 +108,7 @@ it('a PATCH members@odata.bind whose answer is lost (Graph applied it, nothing w
   await usersAndGroup(h, 3, names(1, 3));
   // The engine's Graph port loses the answer to the first members@odata.bind write after Graph applied it,
   // which leaves the store as a crash between the write and markMembersApplied does.
-  const real = adaptGraphClient(createGraphClient(h.config.graph, { logger: createLogger('silent') }), h.config.graph);
+  const real = adaptGraphClient(createGraphClient(h.config.graph, { logger: createLogger('silent') }));
   let lost = false;
   const isBind = (op: { method: string; body?: unknown }) => op.method === 'PATCH' && Boolean((op.body as Record<string, unknown> | undefined)?.['members@odata.bind']);
   const loseOnce = (hasBind: boolean) => {
