@@ -61,6 +61,8 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
       seed: sim.seedFile ?? demoSeed(),
       timeScale: sim.timeScale,
       throttling: sim.throttling,
+      // A long-running bridge needs only the recent requests for inspection, not a test's full history.
+      requestLogLimit: 2000,
       dataDir: config.database === ':memory:' ? undefined : dirname(resolve(config.database)),
     });
     graphConfig = Object.freeze({

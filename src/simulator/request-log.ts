@@ -27,7 +27,8 @@ export class RequestLog {
     const { responseBody, ...rest } = entry;
     const keep = entry.method !== 'GET' || entry.status >= 400;
     this.entries.push({ seq: ++this.seq, time: new Date().toISOString(), ...rest, ...(keep && responseBody !== undefined ? { responseBody } : {}) });
-    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+    // Trimmed in chunks: one splice per request would move the whole array each time once full.
+    if (this.entries.length > this.limit + Math.ceil(this.limit / 10)) this.entries.splice(0, this.entries.length - this.limit);
   }
 
   /** A copy of the entries, optionally only those matching method and/or a path prefix. */
