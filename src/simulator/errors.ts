@@ -52,11 +52,6 @@ export const invalidValue = (name: string, resource: string) =>
     { code: 'InvalidValue', message: `Invalid value specified for property '${name}' of resource '${resource}'.`, target: name },
   ]);
 
-export const requiredMissing = (name: string, resource: string) =>
-  badRequest(`Property '${name}' is required when creating the ${resource.toLowerCase()}.`, [
-    { code: 'MissingValue', target: name },
-  ]);
-
 export const objectConflict = (property: string) =>
   badRequest(`Another object with the same value for property ${property} already exists.`, [
     { code: 'ObjectConflict', target: property },

@@ -65,7 +65,6 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     dropMemberNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
     leaveAsMember: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
     touch: db.prepare('UPDATE groups SET version = version + 1, last_modified = ? WHERE id = ?'),
-    existing: db.prepare(`SELECT j.value FROM json_each(?) j JOIN groups g ON g.id = j.value AND g.deleted = 0`).pluck(),
     owners: db.prepare(`SELECT g.id, g.source_id FROM json_each(?) j JOIN groups g ON g.id = j.value AND g.deleted = 0`).raw(),
     isMember: db.prepare('SELECT 1 FROM memberships WHERE group_id = ? AND member_id = ? AND present = 1').pluck(),
   };
@@ -174,9 +173,6 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     /** Live ids among `ids` with their owning source, in one query. */
     owners(ids: readonly string[]): Map<string, string> {
       return new Map(q.owners.all(JSON.stringify(ids)) as [string, string][]);
-    },
-    existing(ids: readonly string[]): Set<string> {
-      return new Set(q.existing.all(JSON.stringify(ids)) as string[]);
     },
     getForSync(id: string): ForSync | null {
       const r = q.getAny.get(id) as ResourceRow | undefined;

@@ -51,7 +51,6 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     softDelete: db.prepare(`UPDATE users SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0`),
     clearValues: db.prepare('DELETE FROM user_values WHERE user_id = ?'),
     addValue: db.prepare('INSERT OR IGNORE INTO user_values (user_id, attr, value) VALUES (?, ?, ?)'),
-    existing: db.prepare(`SELECT j.value FROM json_each(?) j JOIN users u ON u.id = j.value AND u.deleted = 0`).pluck(),
     owners: db.prepare(`SELECT u.id, u.source_id FROM json_each(?) j JOIN users u ON u.id = j.value AND u.deleted = 0`).raw(),
     groupsOf: db.prepare(`SELECT group_id FROM memberships WHERE member_id = ? AND present = 1`).pluck(),
     dropNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
@@ -143,9 +142,6 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     /** Live ids among `ids` with their owning source, in one query. */
     owners(ids: readonly string[]): Map<string, string> {
       return new Map(q.owners.all(JSON.stringify(ids)) as [string, string][]);
-    },
-    existing(ids: readonly string[]): Set<string> {
-      return new Set(q.existing.all(JSON.stringify(ids)) as string[]);
     },
     /** For sync/: the resource including deleted ones (until deprovisioned), with id and schemas. */
     getForSync(id: string): ForSync | null {

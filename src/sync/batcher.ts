@@ -75,16 +75,3 @@ export function packBatches(ops: GraphOp[], max = MAX_BATCH): Packed {
     deferred,
   };
 }
-
-/** The $batch request body Graph expects. */
-export function batchBody(batch: GraphOp[]): { requests: unknown[] } {
-  return {
-    requests: batch.map((op) => ({
-      id: op.id,
-      method: op.method,
-      url: op.url,
-      ...(op.dependsOn?.length ? { dependsOn: op.dependsOn } : {}),
-      ...(op.body !== undefined ? { body: op.body, headers: { 'Content-Type': 'application/json', ...op.headers } } : op.headers ? { headers: op.headers } : {}),
-    })),
-  };
-}

@@ -25,7 +25,6 @@ export interface DeletionGuard {
   /** Operator approval: everything held now may run; the hour's count starts again. */
   approve(): string[];
   held(): HeldSource[];
-  approvedIds(): string[];
   /** Approvals recorded elsewhere (another process ran approve-deletions). */
   approveIds(ids: readonly string[]): void;
 }
@@ -67,7 +66,6 @@ export function createDeletionGuard(options: { threshold: number; clock: Clock; 
       heldNow.clear();
       return ids;
     },
-    approvedIds: () => [...approved],
     approveIds: (ids) => ids.forEach((id) => approved.add(id)),
     held: () =>
       [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, pending: ids.length, recent: recent(sourceId) })),

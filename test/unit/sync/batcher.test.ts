@@ -1,4 +1,4 @@
-import { batchBody, packBatches } from '../../../src/sync/batcher';
+import { packBatches } from '../../../src/sync/batcher';
 import { classifyResponse, retryAfterMs, type GraphOp } from '../../../src/sync/ops';
 
 const op = (id: string, dependsOn?: string[]): GraphOp => ({ id, method: 'POST', url: `/x/${id}`, body: {}, write: true, ...(dependsOn ? { dependsOn } : {}) });
@@ -36,15 +36,6 @@ describe('batcher', () => {
   it('drops dependsOn pointing outside the batch', () => {
     const { batches } = packBatches([op('a', ['gone'])]);
     expect(batches[0][0]).toEqual({ id: 'a', method: 'POST', url: '/x/a', body: {}, write: true });
-  });
-
-  it('writes the JSON batch body Graph expects', () => {
-    expect(batchBody([op('1'), { id: '2', method: 'DELETE', url: '/u/1', write: true, dependsOn: ['1'] }])).toEqual({
-      requests: [
-        { id: '1', method: 'POST', url: '/x/1', body: {}, headers: { 'Content-Type': 'application/json' } },
-        { id: '2', method: 'DELETE', url: '/u/1', dependsOn: ['1'] },
-      ],
-    });
   });
 });
 
