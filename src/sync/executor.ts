@@ -46,12 +46,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const concurrency = options.concurrency ?? 4;
   const stats: ExecutorStats = { requests: 0, writes: 0, throttled: 0, batches: 0 };
 
-  function noteThrottle(res: OpResponse): void {
-    if (res.status !== 429) return;
+  /** A 429, per item or for the whole $batch, pauses both budgets for its Retry-After. */
+  function pauseFor(retryAfter: number | undefined): void {
     stats.throttled++;
-    const ms = retryAfterMs(res.headers, options.now?.()) ?? options.defaultThrottleMs ?? 1000;
+    const ms = retryAfter ?? options.defaultThrottleMs ?? 1000;
     throttle.pause(ms);
     options.units?.pause(ms);
+  }
+
+  function noteThrottle(res: OpResponse): void {
+    if (res.status === 429) pauseFor(retryAfterMs(res.headers, options.now?.()));
   }
 
   async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>): Promise<void> {
@@ -69,10 +73,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       });
     } catch (err) {
       const outcome = networkOutcome(err);
-      if (outcome.kind === 'retry' && outcome.throttled) {
-        stats.throttled++;
-        throttle.pause(outcome.retryAfterMs ?? options.defaultThrottleMs ?? 1000);
-      }
+      if (outcome.kind === 'retry' && outcome.throttled) pauseFor(outcome.retryAfterMs);
       logger.warn({ batch: batch.length, status: outcome.status, err: (err as Error).message }, 'graph batch failed');
       for (const op of batch) out.set(op.id, outcome);
     }

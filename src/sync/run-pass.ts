@@ -42,7 +42,9 @@ function licensesOfGroup(ctx: EngineContext, groupId: string): string[] {
 }
 
 /** A licensed group changed: its members, and whoever holds its licenses, are diffed again. */
-export function touchLicensedMembers(ctx: EngineContext, groupId: string): void {
+function touchLicensedMembers(ctx: EngineContext, groupId: string): void {
+  // Without a group -> SKU mapping there is nothing to look up (and no group to load) per due group.
+  if (Object.keys(ctx.config.licenses.groups).length === 0) return;
   const skus = licensesOfGroup(ctx, groupId);
   if (!skus.length) return;
   for (const id of new Set([...ctx.queries.presentMembers(groupId), ...ctx.queries.usersHoldingLicense(skus)])) ctx.queries.touch('User', id);
