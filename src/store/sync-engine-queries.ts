@@ -42,6 +42,10 @@ export function openSyncEngineQueries(path: string) {
     unlink: db.prepare(`UPDATE sync_state SET graph_id = NULL, applied_snapshot = NULL,
       state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END, next_attempt_at = 0 WHERE type = ? AND id = ?`),
     errors: db.prepare(`SELECT type, id, last_error AS lastError FROM sync_state WHERE state = 'error' ORDER BY dirty_seq DESC LIMIT ?`),
+    // Deprovisions the audit records since `?` and since the last operator approval (which resets the count).
+    recentDeprovisions: db.prepare(`SELECT source_id AS sourceId, at FROM audit
+      WHERE action LIKE 'sync.deprovision.%' AND at > ?
+        AND at > coalesce((SELECT max(at) FROM audit WHERE action = 'sync.deletions.approved'), '')`),
     getMeta: db.prepare(`SELECT value FROM sync_engine_meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO sync_engine_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     setLinked: db.prepare(`INSERT INTO sync_engine_linked (graph_id, linked_at) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET linked_at = excluded.linked_at`),
@@ -74,6 +78,8 @@ export function openSyncEngineQueries(path: string) {
     /** The Graph object is gone for good: forget the link so the next pass matches or creates again. */
     unlink: (type: ResourceType, id: string) => void q.unlink.run(type, id),
     recentErrors: (limit = 20) => q.errors.all(limit) as { type: ResourceType; id: string; lastError: string }[],
+    /** Deprovisions applied since `sinceIso`, for the deletion threshold to survive a restart. */
+    recentDeprovisions: (sinceIso: string) => q.recentDeprovisions.all(sinceIso) as { sourceId: string | null; at: string }[],
     getMeta: (key: string) => (q.getMeta.get(key) as string | undefined) ?? null,
     setMeta: (key: string, value: string) => void q.setMeta.run(key, value),
     /** Records when a Graph object was created or matched; forgets records older than pruneBeforeMs. */

@@ -29,9 +29,17 @@ export interface DeletionGuard {
   approveIds(ids: readonly string[]): void;
 }
 
-export function createDeletionGuard(options: { threshold: number; clock: Clock; windowMs?: number; approved?: readonly string[] }): DeletionGuard {
+export function createDeletionGuard(options: {
+  threshold: number;
+  clock: Clock;
+  windowMs?: number;
+  approved?: readonly string[];
+  /** Deprovisions already applied within the window (from the audit), so a restart does not reset the count. */
+  recent?: readonly { sourceId: string; atMs: number }[];
+}): DeletionGuard {
   const windowMs = options.windowMs ?? DELETION_WINDOW_MS;
   const done = new Map<string, number[]>();
+  for (const r of options.recent ?? []) done.set(r.sourceId, [...(done.get(r.sourceId) ?? []), r.atMs]);
   // Approvals survive a restart: the engine persists them and passes them back in.
   const approved = new Set<string>(options.approved ?? []);
   const heldNow = new Map<string, string[]>();

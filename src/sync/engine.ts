@@ -9,7 +9,7 @@ import type { ResourceType, Store, SyncStateName } from '../store';
 import { openSyncEngineQueries, type SyncEngineQueries } from '../store/sync-engine-queries';
 import { type Clock, systemClock } from './clock';
 import { type EngineContext, type EngineFacts, newCounters } from './context';
-import { createDeletionGuard, type HeldSource } from './deletion-guard';
+import { createDeletionGuard, DELETION_WINDOW_MS, type HeldSource } from './deletion-guard';
 import { checkDrift, type DriftSummary } from './drift';
 import { createEventHub, type SyncEventListener } from './events';
 import { createExecutor, type ExecutorStats } from './executor';
@@ -101,7 +101,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
   let queries: SyncEngineQueries | null = null;
   const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));
   const storedApprovals = () => JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
-  const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved: storedApprovals() });
+  const recent = q()
+    .recentDeprovisions(new Date(clock.now() - DELETION_WINDOW_MS).toISOString())
+    .map((r) => ({ sourceId: r.sourceId ?? '', atMs: Date.parse(r.at) }));
+  const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved: storedApprovals(), recent });
   /** Held deprovisions as the store has them now (also right after a restart, or in a CLI process). */
   const decideDeletions = () => {
     const bySource = new Map<string, string[]>();

@@ -1,6 +1,7 @@
 // SPEC section 7 end to end: coalescing, no-op writes, matching and idempotent create, permanent
 // errors and retry, deprovisioning, the deletion threshold, and plan.
 import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/graph/identity';
+import { createGraphClient } from '../../src/graph/client';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
 
@@ -122,6 +123,30 @@ it('pauses more than deletionThreshold deprovisions from one source within an ho
   const deletes = scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`);
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(deletes);
   expect(h.engine.status().state).toBe('stopped');
+});
+
+it('counts the hour\'s deprovisions across a restart: the threshold still holds the next one', async () => {
+  h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 2, deprovision: 'delete' } });
+  const scim = h.scim;
+  for (let n = 1; n <= 3; n++) await scim.createUser(`u-${n}`, person(n));
+  await h.engine.runOnce();
+  for (let n = 1; n <= 2; n++) await scim.deleteUser(`u-${n}`);
+  await h.engine.runOnce();
+  expect(h.sim.state.snapshot().deletedItems).toHaveLength(2);
+  h.clearLog();
+  // A new engine on the same database, as after a restart.
+  const { createSyncEngine } = await import('../../src/sync/engine');
+  const { createLogger } = await import('../../src/log');
+  const logger = createLogger('silent');
+  const restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger }), logger, databasePath: h.dbPath });
+  try {
+    await scim.deleteUser('u-3');
+    await restarted.runOnce();
+    expect(named(h).filter((w) => w.method === 'DELETE')).toEqual([]);
+    expect(restarted.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 1, recent: 2 }]);
+  } finally {
+    await restarted.stop();
+  }
 });
 
 it('plan lists the pending writes and what a mode change would write, sending nothing', async () => {
