@@ -11,6 +11,7 @@ import type { SyncEvent } from './events';
 import type { Executor } from './executor';
 import type { SyncGraph } from './graph-port';
 import type { TenantFacts } from './preflight';
+import { redactSecrets } from '../graph/errors';
 
 export type EngineFacts = TenantFacts;
 
@@ -31,6 +32,8 @@ export interface EngineContext {
   counters: RunCounters;
   /** Backoff for 5xx and network errors when Graph names no Retry-After. */
   retry: { baseMs: number; capMs: number };
+  /** Values never to appear in a message the engine records (the Graph client secret). */
+  secrets?: readonly (string | undefined)[];
 }
 
 export interface RunCounters {
@@ -48,8 +51,13 @@ export function newCounters(): RunCounters {
   return { applied: 0, failed: 0, retried: 0, created: 0, matched: 0, deprovisioned: 0, recovered: 0 };
 }
 
+// Every message the engine records reaches lastError, the audit, SCIM and the dashboard: Graph's text
+// goes through the same redaction as the client's errors (secrets, bearer tokens, JWTs, passwords).
+const safe = (ctx: EngineContext, message: string) => redactSecrets(message, ctx.secrets);
+
 /** Permanent: state error with Graph's message; waits for the next change or `retry`. */
-export function failRow(ctx: EngineContext, row: SyncRow, message: string): void {
+export function failRow(ctx: EngineContext, row: SyncRow, raw: string): void {
+  const message = safe(ctx, raw);
   ctx.store.sync.markError(row.type, row.id, row.desiredVersion, message);
   ctx.counters.failed++;
   ctx.emit({ type: 'error', resourceType: row.type, id: row.id, message, at: new Date(ctx.clock.now()).toISOString() });
@@ -59,13 +67,13 @@ export function failRow(ctx: EngineContext, row: SyncRow, message: string): void
 export function retryRow(ctx: EngineContext, row: SyncRow, message: string, retryAfterMs?: number): void {
   const delay = retryDelay(row.attempts, retryAfterMs, ctx.retry);
   // A version below the desired one keeps the row pending (store.sync.markError).
-  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, message, { retryAtMs: ctx.clock.now() + delay });
+  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, safe(ctx, message), { retryAtMs: ctx.clock.now() + delay });
   ctx.counters.retried++;
 }
 
 /** Waiting on another resource (a manager, a member): due again on the next pass. */
 export function waitRow(ctx: EngineContext, row: SyncRow, message: string): void {
-  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, message, { retryAtMs: ctx.clock.now() });
+  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, safe(ctx, message), { retryAtMs: ctx.clock.now() });
 }
 
 /** Everything up to the version read was written. */

@@ -116,6 +116,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const ctx: EngineContext = {
     config, graphBaseUrl: graphConfig.baseUrl, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
     retry: options.retry ?? { baseMs: 500, capMs: 60_000 },
+    secrets: [graphConfig.clientSecret],
     get queries() { return q(); },
     emit: (e) => hub.emit(e),
   } as EngineContext;
