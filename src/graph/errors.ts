@@ -1,6 +1,7 @@
-// Graph failures -> BridgeError: status, Graph's error.code as the code, Graph's message as the
-// message, retryable for 429, 5xx and network failures, retryAfterMs from Retry-After (seconds or
-// an HTTP date; learn.microsoft.com/graph/throttling). Whether to retry is sync/'s decision.
+// The one classifier of Graph outcomes: every answer (whole request or $batch item) and every
+// failure without an answer is read here into ok, or Graph's code and message with retryable
+// (408, 424, 429, 5xx, network) and retryAfterMs from Retry-After (seconds or an HTTP date;
+// learn.microsoft.com/graph/throttling). Whether to retry is sync/'s decision, made from this verdict.
 import { BridgeError } from '../errors';
 
 export interface GraphErrorBody {
@@ -57,23 +58,82 @@ export interface GraphFailure {
   body?: unknown;
 }
 
-/** An HTTP error response from Graph (whole request or one $batch item) as a BridgeError. */
-export function classifyGraphError(failure: GraphFailure, secrets: readonly (string | undefined)[] = [], nowMs = Date.now()): BridgeError {
-  const body = (typeof failure.body === 'string' ? tryJson(failure.body) : failure.body) as GraphErrorBody | undefined;
+/** Retry-After of a response (header name in any case), in milliseconds. */
+export function retryAfterMs(headers: HeaderBag, nowMs = Date.now()): number | undefined {
+  return parseRetryAfter(headerOf(headers, 'retry-after'), nowMs);
+}
+
+/** What one Graph answer (a whole request, one $batch item, or a failure before any answer) means. */
+export type GraphOutcome =
+  | { ok: true; status: number; body?: unknown }
+  | { ok: false; status: number; code: string; message: string; retryable: boolean; throttled: boolean; retryAfterMs?: number };
+
+export type GraphFailureOutcome = Extract<GraphOutcome, { ok: false }>;
+
+export interface ClassifyOptions {
+  /** Values cut out of Graph's message (the client secret). */
+  secrets?: readonly (string | undefined)[];
+  nowMs?: number;
+}
+
+/** The one place that reads a Graph answer: 2xx ok; otherwise Graph's code and message, retryable, Retry-After. */
+export function classifyGraphResponse(res: GraphFailure, options: ClassifyOptions = {}): GraphOutcome {
+  if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, body: res.body };
+  const body = (typeof res.body === 'string' ? tryJson(res.body) : res.body) as GraphErrorBody | undefined;
   const err = body && typeof body === 'object' ? body.error : undefined;
-  const code = typeof err?.code === 'string' && err.code ? err.code : `HTTP${failure.status}`;
+  const code = typeof err?.code === 'string' && err.code ? err.code : `HTTP${res.status}`;
   const rawMessage =
     typeof err?.message === 'string' && err.message
       ? err.message
-      : typeof failure.body === 'string' && failure.body.trim()
-        ? failure.body.trim().slice(0, 500)
-        : `Graph answered HTTP ${failure.status}`;
-  const retryAfterMs = parseRetryAfter(headerOf(failure.headers, 'retry-after'), nowMs);
-  return new BridgeError(code, redactSecrets(rawMessage, secrets), {
-    status: failure.status,
-    retryable: isRetryableStatus(failure.status),
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    expose: failure.status < 500,
+      : typeof res.body === 'string' && res.body.trim()
+        ? res.body.trim().slice(0, 500)
+        : `Graph answered HTTP ${res.status}`;
+  const after = retryAfterMs(res.headers, options.nowMs);
+  return {
+    ok: false,
+    status: res.status,
+    code,
+    message: redactSecrets(rawMessage, options.secrets),
+    retryable: isRetryableStatus(res.status),
+    throttled: res.status === 429,
+    ...(after !== undefined ? { retryAfterMs: after } : {}),
+  };
+}
+
+/**
+ * A request that threw instead of answering: an error already classified (a BridgeError from the
+ * client, or anything carrying a status) keeps its verdict; anything else is a network failure.
+ */
+export function classifyThrown(error: unknown, options: ClassifyOptions = {}): GraphFailureOutcome {
+  const e = error as { status?: unknown; code?: unknown; message?: unknown; retryable?: unknown; retryAfterMs?: unknown };
+  const known = error instanceof BridgeError || (typeof e?.status === 'number' && e.status >= 400);
+  const err = known ? e : classifyNetworkError(error, options.secrets);
+  const status = err.status as number;
+  return {
+    ok: false,
+    status,
+    code: typeof err.code === 'string' ? err.code : 'NetworkError',
+    message: String(err.message ?? error),
+    retryable: typeof err.retryable === 'boolean' ? err.retryable : isRetryableStatus(status),
+    throttled: status === 429,
+    ...(typeof err.retryAfterMs === 'number' ? { retryAfterMs: err.retryAfterMs } : {}),
+  };
+}
+
+/** Whether a failed Graph call (thrown by the client or by a caller from an answer) is worth trying again. */
+export function isRetryableFailure(error: unknown): boolean {
+  return classifyThrown(error).retryable;
+}
+
+/** An HTTP error response from Graph (whole request or one $batch item) as a BridgeError. */
+export function classifyGraphError(failure: GraphFailure, secrets: readonly (string | undefined)[] = [], nowMs = Date.now()): BridgeError {
+  const o = classifyGraphResponse(failure, { secrets, nowMs });
+  if (o.ok) throw new RangeError(`HTTP ${failure.status} is not a failure`);
+  return new BridgeError(o.code, o.message, {
+    status: o.status,
+    retryable: o.retryable,
+    ...(o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {}),
+    expose: o.status < 500,
   });
 }
 

@@ -5,7 +5,8 @@
 import type { Logger } from '../log';
 import { packBatches } from './batcher';
 import type { SyncGraph } from './graph-port';
-import { classifyResponse, resourceUnitCost, retryAfterMs, type GraphOp, type OpOutcome, type OpResponse } from './ops';
+import { classifyThrown } from '../graph/errors';
+import { classifyResponse, outcomeOf, resourceUnitCost, type GraphOp, type OpOutcome } from './ops';
 import type { Throttle } from './throttle';
 
 export interface ExecutorStats {
@@ -33,14 +34,6 @@ export interface ExecutorOptions {
   now?: () => number;
 }
 
-function networkOutcome(err: unknown): OpOutcome {
-  const e = err as { status?: number; message?: string; retryAfterMs?: number; retryable?: boolean };
-  const status = e?.status ?? 503;
-  if (e?.retryable === false && status < 500 && status !== 429)
-    return { kind: 'failed', status, code: 'BatchFailed', message: e?.message ?? String(err) };
-  return { kind: 'retry', status, message: e?.message ?? String(err), retryAfterMs: e?.retryAfterMs, throttled: status === 429 };
-}
-
 export function createExecutor(options: ExecutorOptions): Executor {
   const { graph, throttle, logger } = options;
   const concurrency = options.concurrency ?? 4;
@@ -54,10 +47,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
     options.units?.pause(ms);
   }
 
-  function noteThrottle(res: OpResponse): void {
-    if (res.status === 429) pauseFor(retryAfterMs(res.headers, options.now?.()));
-  }
-
   async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>): Promise<void> {
     const writes = batch.filter((op) => op.write).length;
     if (writes) await throttle.acquire(writes);
@@ -68,11 +57,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
     try {
       const responses = batch.length === 1 && !batch[0].dependsOn ? [await graph.send(batch[0])] : await graph.batch(batch);
       responses.forEach((res, i) => {
-        noteThrottle(res);
-        out.set(batch[i].id, classifyResponse({ ...res, id: batch[i].id }));
+        const outcome = classifyResponse({ ...res, id: batch[i].id }, options.now?.());
+        if (outcome.kind === 'retry' && outcome.throttled) pauseFor(outcome.retryAfterMs);
+        out.set(batch[i].id, outcome);
       });
     } catch (err) {
-      const outcome = networkOutcome(err);
+      const outcome = outcomeOf(classifyThrown(err), { thrown: true });
       if (outcome.kind === 'retry' && outcome.throttled) pauseFor(outcome.retryAfterMs);
       logger.warn({ batch: batch.length, status: outcome.status, err: (err as Error).message }, 'graph batch failed');
       for (const op of batch) out.set(op.id, outcome);

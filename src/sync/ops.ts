@@ -1,5 +1,6 @@
 // One Graph request the engine plans, and the outcome it sorts each response into.
 import type { BatchRequestItem } from '../graph/client';
+import { classifyGraphResponse, type GraphOutcome } from '../graph/errors';
 
 export type { GraphMethod } from '../graph/requests';
 
@@ -21,44 +22,18 @@ export type OpOutcome =
   | { kind: 'retry'; status: number; message: string; retryAfterMs?: number; throttled: boolean }
   | { kind: 'failed'; status: number; code: string; message: string };
 
-/** Graph's error body: {"error":{"code","message",...}}. */
-export function graphErrorOf(body: unknown): { code: string; message: string } {
-  const err = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  return {
-    code: typeof err?.code === 'string' ? err.code : 'UnknownError',
-    message: typeof err?.message === 'string' ? err.message : 'Graph returned an error without a message',
-  };
+/** The engine's view of the one Graph classifier (graph/errors.ts): ok, retry later, or failed for good. */
+export function outcomeOf(o: GraphOutcome, opts: { thrown?: boolean } = {}): OpOutcome {
+  if (o.ok) return { kind: 'ok', status: o.status, body: o.body };
+  // A thrown error's message already says what failed ("Graph unreachable (ECONNRESET): ...").
+  const message = opts.thrown ? o.message : `${o.code}: ${o.message}`;
+  if (o.retryable) return { kind: 'retry', status: o.status, message, retryAfterMs: o.retryAfterMs, throttled: o.throttled };
+  return { kind: 'failed', status: o.status, code: o.code, message: o.message };
 }
 
-function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
-  if (!headers) return undefined;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key ? headers[key] : undefined;
-}
-
-/** Retry-After in seconds (Graph sends seconds) or an HTTP date, to milliseconds. */
-export function retryAfterMs(headers: Record<string, string> | undefined, nowMs = Date.now()): number | undefined {
-  const raw = headerValue(headers, 'retry-after');
-  if (raw === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Math.round(Number(raw) * 1000);
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-/** Sorts one response: 2xx ok; 429, 5xx and 424 (a failed dependency) retry later; other 4xx fail. */
-export function classifyResponse(res: OpResponse): OpOutcome {
-  if (res.status >= 200 && res.status < 300) return { kind: 'ok', status: res.status, body: res.body };
-  const { code, message } = graphErrorOf(res.body);
-  if (res.status === 429 || res.status >= 500 || res.status === 424 || res.status === 408) {
-    return {
-      kind: 'retry',
-      status: res.status,
-      message: `${code}: ${message}`,
-      retryAfterMs: retryAfterMs(res.headers),
-      throttled: res.status === 429,
-    };
-  }
-  return { kind: 'failed', status: res.status, code, message };
+/** Sorts one response (see classifyGraphResponse: 408, 424, 429 and 5xx retry later; other 4xx fail). */
+export function classifyResponse(res: OpResponse, nowMs?: number): OpOutcome {
+  return outcomeOf(classifyGraphResponse(res, { nowMs }));
 }
 
 /**

@@ -2,6 +2,7 @@
 // reason an operator can act on. Blocked reasons stop Graph writes; SCIM ingress carries on.
 import type { Config, Mode } from '../config';
 import { dirSyncEnabledFor } from '../graph/identity';
+import { isRetryableFailure } from '../graph/errors';
 import { getJson, type SyncGraph } from './graph-port';
 
 export interface PreflightResult {
@@ -62,8 +63,7 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
     subscribed = await getJson<{ value: any[] }>(graph, '/subscribedSkus');
   } catch (err) {
     // A Graph stand-in without licensing still serves users: only license writes depend on this list.
-    const status = (err as { status?: number }).status;
-    if (status === undefined || status === 429 || status >= 500) throw err;
+    if (isRetryableFailure(err)) throw err;
     skusUnreadable = (err as Error).message;
   }
   for (const s of subscribed.value ?? []) {
@@ -107,8 +107,7 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
   try {
     facts = await readTenantFacts(graph, input.tenantSwitchEnabledByBridge);
   } catch (err) {
-    const status = (err as { status?: number }).status;
-    const unreachable = status === undefined || status === 429 || status >= 500;
+    const unreachable = isRetryableFailure(err);
     blocked.push(`cannot read the tenant: ${(err as Error).message}`);
     return { ok: false, ...(unreachable ? { unreachable } : {}), blocked, warnings, checkedAt, facts: null };
   }
@@ -136,8 +135,7 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
         if ((devices.value ?? []).length > 0) blocked.push(`${mode} refuses a tenant with hybrid-joined devices (/devices with trustType 'ServerAd' exist)`);
       } catch (err) {
         // A transient failure says nothing about the tenant: try again on the next run, as for /organization.
-        const status = (err as { status?: number }).status;
-        if (status === undefined || status === 429 || status >= 500) {
+        if (isRetryableFailure(err)) {
           return { ok: false, unreachable: true, blocked: [`cannot check for hybrid-joined devices: ${(err as Error).message}`], warnings, checkedAt, facts: null };
         }
         blocked.push(`cannot check for hybrid-joined devices: ${(err as Error).message}`);

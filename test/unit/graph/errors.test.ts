@@ -1,7 +1,7 @@
 // Graph error classification: code and message from Graph's body, retryable for 429/5xx/network,
 // retryAfterMs from Retry-After seconds or HTTP date, and no secret in any message.
 import { BridgeError } from '../../../src/errors';
-import { classifyGraphError, classifyNetworkError, parseRetryAfter, redactSecrets } from '../../../src/graph/errors';
+import { classifyGraphError, classifyGraphResponse, classifyNetworkError, classifyThrown, isRetryableFailure, parseRetryAfter, redactSecrets } from '../../../src/graph/errors';
 
 const body = (code: string, message: string) => ({ error: { code, message, innerError: { date: '2025-03-01T12:00:00', 'request-id': 'r-1' } } });
 const NOW = Date.parse('2025-03-01T12:00:00Z');
@@ -66,4 +66,23 @@ test('secrets never reach a message', () => {
   expect(redactSecrets(`x ${secret} y`, [secret])).toBe('x [redacted] y');
   const net = classifyNetworkError(new Error(`token request with ${secret} failed`), [secret]);
   expect(net.message).not.toContain(secret);
+});
+
+test('one verdict for every Graph answer: 408, 424, 429 and 5xx retryable, other 4xx final, 2xx ok', () => {
+  expect(classifyGraphResponse({ status: 201, body: { id: 'u1' } })).toEqual({ ok: true, status: 201, body: { id: 'u1' } });
+  expect(classifyGraphResponse({ status: 408, body: body('RequestTimeout', 'slow') })).toEqual({
+    ok: false, status: 408, code: 'RequestTimeout', message: 'slow', retryable: true, throttled: false,
+  });
+  expect(classifyGraphResponse({ status: 424, body: body('FailedDependency', 'dep') })).toMatchObject({ retryable: true, throttled: false });
+  expect(classifyGraphResponse({ status: 429, headers: { 'Retry-After': '3' }, body: body('TooManyRequests', 'x') })).toMatchObject({ retryable: true, throttled: true, retryAfterMs: 3000 });
+  expect(classifyGraphResponse({ status: 404, body: body('Request_ResourceNotFound', 'gone') })).toMatchObject({ code: 'Request_ResourceNotFound', retryable: false });
+});
+
+test('a thrown failure keeps a verdict already made; anything else is a network failure', () => {
+  const batch = classifyGraphError({ status: 400, body: body('BadRequest', 'bad $batch') });
+  expect(classifyThrown(batch)).toEqual({ ok: false, status: 400, code: 'BadRequest', message: 'bad $batch', retryable: false, throttled: false });
+  expect(classifyThrown(new TypeError('fetch failed'))).toEqual({
+    ok: false, status: 503, code: 'NetworkError', message: 'Graph unreachable (NetworkError): fetch failed', retryable: true, throttled: false,
+  });
+  expect([isRetryableFailure(batch), isRetryableFailure(new Error('socket hang up'))]).toEqual([false, true]);
 });

@@ -1,5 +1,6 @@
 import { packBatches } from '../../../src/sync/batcher';
-import { classifyResponse, retryAfterMs, type GraphOp } from '../../../src/sync/ops';
+import { retryAfterMs } from '../../../src/graph/errors';
+import { classifyResponse, type GraphOp } from '../../../src/sync/ops';
 
 const op = (id: string, dependsOn?: string[]): GraphOp => ({ id, method: 'POST', url: `/x/${id}`, body: {}, write: true, ...(dependsOn ? { dependsOn } : {}) });
 

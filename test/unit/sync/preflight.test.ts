@@ -98,4 +98,21 @@ describe('preflight', () => {
     const unknown = await runPreflight({ config: cfg({ mode: 'license-only' }), graph: fakeGraph({ roles: null }), tenantSwitchEnabledByBridge: false });
     expect(unknown.warnings).toEqual(['cannot read the app roles of the Graph token; permissions unchecked']);
   });
+
+  it('treats a timeout or a failed dependency like a 5xx: Graph unreachable, nothing known about the tenant', async () => {
+    // The same rule as the executor's: 408, 424, 429 and 5xx are tried again, other 4xx are answers.
+    const failing = (status: number, url: string): SyncGraph => {
+      const base = fakeGraph({});
+      return { ...base, send: async (op) => (op.url.startsWith(url) ? { id: 'x', status, body: { error: { code: 'Timeout', message: 'try later' } } } : base.send(op)) };
+    };
+    const config = cfg({ mode: 'user-sync', 'graph.allowTenantDirSync': true });
+    const org = await runPreflight({ config, graph: failing(408, '/organization'), tenantSwitchEnabledByBridge: false });
+    expect([org.ok, org.unreachable, org.blocked]).toEqual([false, true, ['cannot read the tenant: GET /organization answered 408 Timeout: try later']]);
+    const skus = await runPreflight({ config, graph: failing(424, '/subscribedSkus'), tenantSwitchEnabledByBridge: false });
+    expect([skus.ok, skus.unreachable, skus.blocked]).toEqual([false, true, ['cannot read the tenant: GET /subscribedSkus answered 424 Timeout: try later']]);
+    const devices = await runPreflight({ config, graph: failing(408, '/devices'), tenantSwitchEnabledByBridge: false });
+    expect([devices.ok, devices.unreachable, devices.blocked]).toEqual([false, true, ['cannot check for hybrid-joined devices: GET /devices answered 408 Timeout: try later']]);
+    const refused = await runPreflight({ config, graph: failing(403, '/devices'), tenantSwitchEnabledByBridge: false });
+    expect([refused.ok, refused.unreachable, refused.blocked]).toEqual([false, undefined, ['cannot check for hybrid-joined devices: GET /devices answered 403 Timeout: try later']]);
+  });
 });
