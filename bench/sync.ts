@@ -86,7 +86,7 @@ async function round(users: number, timeScale: number): Promise<Round> {
     }
   });
   const clock = scaledClock(timeScale);
-  const engine = createSyncEngine({ config, store, graph: createGraphClient(config.graph, { logger }), logger, databasePath: dbPath, clock, idleMs: 20 });
+  const engine = createSyncEngine({ config, store, graph: createGraphClient(config.graph, { logger }), logger, clock, idleMs: 20 });
   const started = clock.now();
   engine.start();
   while (engine.status().counts.synced < users) await new Promise((r) => setTimeout(r, 50));

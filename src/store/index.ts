@@ -14,6 +14,7 @@ import { createResourceQueries } from './queries';
 import { createOwnershipStore } from './ownership';
 import { createSourceTokenStore } from './source-tokens';
 import { createSourceStore } from './sources';
+import { createSyncEngineQueries } from './sync-engine-queries';
 import { createSyncStore } from './sync-state';
 import { createUserStore } from './users';
 
@@ -21,6 +22,7 @@ export type * from './types';
 export type { MemberChanges, MemberView } from './groups';
 export type * from './filter-types';
 export type { ListQuery, ListedResource, SyncView } from './queries';
+export type { SyncEngineQueries } from './sync-engine-queries';
 
 export interface OpenStoreOptions {
   mode: Mode;
@@ -76,6 +78,8 @@ export function openStore(path: string, options: OpenStoreOptions) {
     /** Sources added by `sources add` (token hashes only). */
     sourceTokens: createSourceTokenStore(db),
     ownership: createOwnershipStore(db),
+    /** The sync engine's read models and its own state (delta links, approvals, link times). */
+    engine: createSyncEngineQueries(db),
     /** Runs fn in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();

@@ -168,6 +168,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sync_state_state ON sync_state(type, state COLLATE NOCASE);
     `,
   },
+  {
+    version: 5,
+    name: 'sync engine state',
+    // The engine's key/value state (delta links, approvals) and when it created or matched a Graph object
+    // (replication delay, src/sync/replication.ts). Earlier releases created both tables outside the
+    // migrations, hence IF NOT EXISTS.
+    sql: `
+      CREATE TABLE IF NOT EXISTS sync_engine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS sync_engine_linked (graph_id TEXT PRIMARY KEY, linked_at INTEGER NOT NULL) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -1,21 +1,13 @@
 // Read models and small bookkeeping the sync engine needs beyond store.sync: counts for status,
 // pending deprovisions per source, the resource a Graph id is linked to, a user's groups, and the
-// engine's own key/value state (delta links, the tenant switch it turned on). The store does not
-// hand out its connection, so this opens a second one on the same WAL database file; every call
-// is synchronous and holds no transaction across an await.
-import Database from 'better-sqlite3';
+// engine's own key/value state (delta links, approvals, when it linked a Graph object). Reached as
+// `store.engine`, on the store's one connection; the tables are created by migrations (version 5).
+import type { Database } from 'better-sqlite3';
 import type { ResourceType, SyncStateName } from './types';
 
-export type SyncEngineQueries = ReturnType<typeof openSyncEngineQueries>;
+export type SyncEngineQueries = ReturnType<typeof createSyncEngineQueries>;
 
-export function openSyncEngineQueries(path: string) {
-  // A second connection cannot reach a private in-memory database.
-  if (path === ':memory:' || path === '') throw new Error('the sync engine needs the store on a database file (database: ":memory:" is not supported)');
-  const db = new Database(path, { fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  db.exec(`CREATE TABLE IF NOT EXISTS sync_engine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`);
-  // When the engine created or matched a Graph object (replication delay, src/sync/replication.ts).
-  db.exec(`CREATE TABLE IF NOT EXISTS sync_engine_linked (graph_id TEXT PRIMARY KEY, linked_at INTEGER NOT NULL) WITHOUT ROWID`);
+export function createSyncEngineQueries(db: Database) {
   const q = {
     counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
     queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
@@ -89,6 +81,5 @@ export function openSyncEngineQueries(path: string) {
     },
     /** Epoch ms the engine created or matched this Graph object, if recorded and not yet pruned. */
     linkedAt: (graphId: string) => (q.linkedAt.get(graphId.toLowerCase()) as number | undefined) ?? null,
-    close: () => db.open && db.close(),
   };
 }

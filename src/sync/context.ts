@@ -2,8 +2,7 @@
 // preflight read, and the small helpers that record a row's outcome in store.sync.
 import type { Config, Mode } from '../config';
 import type { Logger } from '../log';
-import type { Store, SyncRow } from '../store';
-import type { SyncEngineQueries } from '../store/sync-engine-queries';
+import type { Store, SyncEngineQueries, SyncRow } from '../store';
 import { retryDelay } from './backoff';
 import type { Clock } from './clock';
 import type { DeletionGuard } from './deletion-guard';
@@ -21,6 +20,7 @@ export interface EngineContext {
   graphBaseUrl: string;
   mode: Mode;
   store: Store;
+  /** store.engine: the engine's read models and state. */
   queries: SyncEngineQueries;
   graph: SyncGraph;
   exec: Executor;

@@ -6,7 +6,6 @@ import type { GraphClient } from '../graph/client';
 import { dirSyncEnabledFor } from '../graph/identity';
 import type { Logger } from '../log';
 import type { ResourceType, Store, SyncStateName } from '../store';
-import { openSyncEngineQueries, type SyncEngineQueries } from '../store/sync-engine-queries';
 import { type Clock, systemClock } from './clock';
 import { type EngineContext, type EngineFacts, newCounters } from './context';
 import { createDeletionGuard, DELETION_WINDOW_MS, type HeldSource } from './deletion-guard';
@@ -34,8 +33,6 @@ export interface SyncEngineOptions {
   graph: GraphClient | SyncGraph;
   logger: Logger;
   clock?: Clock;
-  /** The SQLite file the store opened (default config.database). */
-  databasePath?: string;
   /** Rows taken per pass. */
   batchSize?: number;
   /** $batch requests in flight. */
@@ -98,17 +95,15 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });
   const exec = createExecutor({ graph, throttle, units, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
-  let queries: SyncEngineQueries | null = null;
-  const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));
-  const storedApprovals = () => JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
-  const recent = q()
+  const storedApprovals = () => JSON.parse(store.engine.getMeta(APPROVED_KEY) || '[]') as string[];
+  const recent = store.engine
     .recentDeprovisions(new Date(clock.now() - DELETION_WINDOW_MS).toISOString())
     .map((r) => ({ sourceId: r.sourceId ?? '', atMs: Date.parse(r.at) }));
   const guard = createDeletionGuard({ threshold: config.deletionThreshold, clock, approved: storedApprovals(), recent });
   /** Held deprovisions as the store has them now (also right after a restart, or in a CLI process). */
   const decideDeletions = () => {
     const bySource = new Map<string, string[]>();
-    for (const d of q().pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
+    for (const d of store.engine.pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
     for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
     return guard.held();
   };
@@ -117,9 +112,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
     config, graphBaseUrl: graphConfig.baseUrl, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
     retry: options.retry ?? { baseMs: 500, capMs: 60_000 },
     secrets: [graphConfig.clientSecret],
-    get queries() { return q(); },
+    queries: store.engine,
     emit: (e) => hub.emit(e),
-  } as EngineContext;
+  };
 
   const gate = createGate(ctx);
   let lastRun: RunSummary | null = null;
@@ -143,7 +138,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       startedAt: new Date(started).toISOString(), durationMs: clock.now() - started, passes,
       applied: c.applied, created: c.created, matched: c.matched, failed: c.failed, retried: c.retried, deprovisioned: c.deprovisioned,
       writes: after.writes - before.writes, requests: after.requests - before.requests, throttled: after.throttled - before.throttled,
-      blocked: null, queueDepth: q().queueDepth(), ...extra,
+      blocked: null, queueDepth: store.engine.queueDepth(), ...extra,
     };
   }
 
@@ -175,8 +170,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
         if (progress() === before) break;
       }
       // Approvals are kept until the deprovision they allowed is done.
-      const stillPending = new Set(q().pendingDeletions().map((d) => d.id));
-      q().setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
+      const stillPending = new Set(store.engine.pendingDeletions().map((d) => d.id));
+      store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
       lastRun = summaryOf(started, passes, before);
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'sync run failed');
@@ -221,8 +216,6 @@ export function createSyncEngine(options: SyncEngineOptions) {
       await loop;
       await chain;
       loop = null;
-      queries?.close();
-      queries = null;
     },
     runOnce: (): Promise<RunSummary> => serial(runOnceNow),
     preflight: (): Promise<PreflightResult> => serial(gate.check),
@@ -234,9 +227,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
         mode: ctx.mode,
         reasons: reason ? (gate.result()?.blocked.length ? gate.result()!.blocked : [reason]) : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
         warnings: gate.result()?.warnings ?? [],
-        queueDepth: q().queueDepth(),
-        counts: q().countsByState(),
-        lastErrors: q().recentErrors(20),
+        queueDepth: store.engine.queueDepth(),
+        counts: store.engine.countsByState(),
+        lastErrors: store.engine.recentErrors(20),
         pendingDeletions: held,
         preflight: gate.result(),
         graph: exec.stats(),
@@ -256,7 +249,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       // Held deprovisions as of now, including any a fresh process has not decided yet.
       decideDeletions();
       const ids = guard.approve();
-      q().setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
+      store.engine.setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', detail: { count: ids.length } });
       wake?.();

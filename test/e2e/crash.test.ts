@@ -6,10 +6,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
-import { openSyncEngineQueries } from '../../src/store/sync-engine-queries';
+import Database from 'better-sqlite3';
+import { createSyncEngineQueries } from '../../src/store/sync-engine-queries';
 import { E3 } from './harness';
 
 jest.setTimeout(120_000);
+
+/** The test's own connection to the bridge's database file, to watch its queue from outside. */
+function openProbe(path: string) {
+  const db = new Database(path, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return Object.assign(createSyncEngineQueries(db), { close: () => db.close() });
+}
 
 const ROOT = resolve(__dirname, '../..');
 const TOKEN = 'crash-test-token-0123456789';
@@ -123,7 +131,7 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
   let kills = 0;
   let ingressDone = false;
   let killsAfterIngress = 0;
-  const probe = openSyncEngineQueries(dbPath);
+  const probe = openProbe(dbPath);
   // At least KILLS kills, and at least two once ingress is over while Graph writes are still going on.
   const killer = (async () => {
     while (kills < KILLS || (killsAfterIngress < 2 && (!ingressDone || probe.queueDepth() > 0))) {
@@ -164,7 +172,7 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
   expect(kills).toBeGreaterThanOrEqual(5);
 
   // Let the last process finish the queue.
-  const queries = openSyncEngineQueries(dbPath);
+  const queries = openProbe(dbPath);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && (queries.queueDepth() > 0 || queries.countsByState().synced < USERS + GROUPS)) await sleep(250);
   const counts = queries.countsByState();

@@ -138,7 +138,7 @@ it('counts the hour\'s deprovisions across a restart: the threshold still holds 
   const { createSyncEngine } = await import('../../src/sync/engine');
   const { createLogger } = await import('../../src/log');
   const logger = createLogger('silent');
-  const restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger }), logger, databasePath: h.dbPath });
+  const restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger }), logger });
   try {
     await scim.deleteUser('u-3');
     await restarted.runOnce();
@@ -192,7 +192,7 @@ it('takes an approval given by another process (the approve-deletions command)',
   expect(named(h)).toEqual([]);
   const { createSyncEngine } = await import('../../src/sync/engine');
   const { createLogger } = await import('../../src/log');
-  const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent'), databasePath: h.dbPath });
+  const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent') });
   expect(cli.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 2, recent: 0 }]);
   expect(cli.approveDeletions()).toEqual({ approved: 2 });
   await cli.stop();

@@ -44,13 +44,15 @@ export interface HarnessOptions {
   /** Sources besides okta (e.g. entra); drive one with createIngress({config, store}, id). */
   extraSources?: { id: string; token: string }[];
   engine?: Partial<Parameters<typeof createSyncEngine>[0]>;
+  /** The store's database (default a file in a temporary directory), e.g. ':memory:'. */
+  database?: string;
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const timeScale = opts.timeScale ?? 1;
   const sim = await startSimulator({ port: 0, seed: opts.seed ?? {}, timeScale, throttling: opts.throttling ?? false });
   const dir = mkdtempSync(join(tmpdir(), 'sync-e2e-'));
-  const dbPath = join(dir, 'bridge.sqlite');
+  const dbPath = opts.database ?? join(dir, 'bridge.sqlite');
   const config = loadConfig({
     env: {},
     overrides: {
@@ -71,7 +73,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const logger = createLogger('silent');
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
   const graph = createGraphClient(config.graph, { logger });
-  const engine = createSyncEngine({ config, store, graph, logger, databasePath: dbPath, clock: timeScale === 1 ? undefined : scaledClock(timeScale), ...opts.engine });
+  const engine = createSyncEngine({ config, store, graph, logger, clock: timeScale === 1 ? undefined : scaledClock(timeScale), ...opts.engine });
   const scim = await createIngress({ config, store });
   return {
     sim,

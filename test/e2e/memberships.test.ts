@@ -129,7 +129,7 @@ it('a PATCH members@odata.bind whose answer is lost (Graph applied it, nothing w
       return res;
     },
   };
-  const engine = createSyncEngine({ config: h.config, store: h.store, graph, logger: createLogger('silent'), databasePath: h.dbPath, retry: { baseMs: 60_000, capMs: 60_000 } });
+  const engine = createSyncEngine({ config: h.config, store: h.store, graph, logger: createLogger('silent'), retry: { baseMs: 60_000, capMs: 60_000 } });
   try {
     await engine.runOnce();
     expect(lost).toBe(true);

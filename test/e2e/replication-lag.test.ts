@@ -47,7 +47,7 @@ it('retries the license, manager and member writes refused while a new user and 
 
   // The retries run on a new engine over the same database: the create times survive a restart.
   await h.engine.stop();
-  restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger: createLogger('silent') }), logger: createLogger('silent'), databasePath: h.dbPath, retry: { baseMs: 100, capMs: 200 } });
+  restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger: createLogger('silent') }), logger: createLogger('silent'), retry: { baseMs: 100, capMs: 200 } });
   restarted.onEvent((e) => e.type === 'error' && seen.push(e.id));
   for (let i = 0; i < 30 && h.store.sync.listDue(Number.MAX_SAFE_INTEGER, 10).length; i++) {
     await sleep(100);

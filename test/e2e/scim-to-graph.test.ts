@@ -60,3 +60,27 @@ it('a blocked engine keeps accepting SCIM writes and GET shows syncState blocked
   });
   expect(named(h)).toEqual([]);
 });
+
+it('a bridge on database ":memory:" syncs SCIM writes to Graph with its engine state on the same connection', async () => {
+  h = await startHarness({ mode: 'profile-sync', database: ':memory:' });
+  const app = createApp({ config: h.config, store: h.store, logger: createLogger('silent') });
+  const created = await request(app).post('/scim/v2/Users').set(auth).send({
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'mo@example.com', active: true, displayName: 'Mo', name: { givenName: 'Mo', familyName: 'Ng' },
+  });
+  expect(created.status).toBe(201);
+  const run = await h.engine.runOnce();
+  expect([run.error, run.created, h.engine.status().counts]).toEqual([undefined, 1, { pending: 0, synced: 1, error: 0, blocked: 0 }]);
+  // No password from the IdP: the bridge sends a random one (SPEC section 4).
+  expect(named(h)).toEqual([
+    {
+      method: 'POST', url: '/users', status: 201,
+      body: {
+        accountEnabled: true, displayName: 'Mo', givenName: 'Mo', surname: 'Ng', mailNickname: 'mo', usageLocation: 'US', userPrincipalName: 'mo@example.com',
+        passwordProfile: { forceChangePasswordNextSignIn: false, password: expect.any(String) },
+      },
+    },
+  ]);
+  // The replication window's record lives in the same in-memory database.
+  const graphId = h.store.sync.get('User', created.body.id)!.graphId!;
+  expect(h.store.engine.linkedAt(graphId)).not.toBeNull();
+});

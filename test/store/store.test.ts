@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type Store } from '../../src/store';
+import { migrations } from '../../src/store/migrations';
 
 const sources = [
   { id: 'okta', directories: [{ id: 'corp.example.com', type: 'ad' as const, jit: false }], contributes: [], seesAll: false },
@@ -35,6 +36,7 @@ describe('openStore', () => {
       { version: 2, name: "membership display" },
       { version: 3, name: "managed source tokens" },
       { version: 4, name: "indexes for dirty order and owner-scoped pages" },
+      { version: 5, name: "sync engine state" },
     ]);
     db.close();
   });
@@ -231,4 +233,28 @@ describe('groups and memberships', () => {
       resource: { displayName: 'Ops', externalId: 'x1', id: g.id, meta: expect.objectContaining({ resourceType: 'Group' }) },
     });
   });
+});
+
+test('a database from before migration 5, whose engine tables were made outside the migrations, keeps their rows', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-m5-'));
+  const path = join(dir, 'bridge.sqlite');
+  try {
+    const old = new Database(path);
+    // The schema as the previous release left it: migrations 1-4 recorded.
+    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    for (const m of migrations.filter((x) => x.version <= 4)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00Z');
+    }
+    old.exec(`CREATE TABLE sync_engine_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO sync_engine_meta VALUES ('delta.users', '/users/delta?$deltatoken=abc')`);
+    old.close();
+    const store = openStore(path, { mode: 'profile-sync', sources: [] });
+    expect(store.engine.getMeta('delta.users')).toBe('/users/delta?$deltatoken=abc');
+    store.engine.recordLinked('ABC', 5, 0);
+    expect(store.engine.linkedAt('abc')).toBe(5);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
