@@ -8,6 +8,7 @@ import type { AttrDef } from './schema';
 import { findSub } from './schema';
 import { invalidSyntax, invalidValue } from './errors';
 import type { IgnoredExtension } from './foreign-extensions';
+import { checkText } from './text';
 
 export const MAX_STRING = 65_536;
 
@@ -28,14 +29,14 @@ export function coerceSimple(attr: AttrDef, value: unknown, path: string): unkno
     }
     case 'dateTime':
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw invalidValue(`${path} must be an xsd:dateTime string`);
-      return value;
+      return checkText(value, path);
     case 'complex':
       throw invalidValue(`${path} is complex`);
     default:
       if (attr.name === 'pwdLastSet') return pwdLastSet(value, path);
       if (typeof value !== 'string') throw invalidValue(`${path} must be a string`);
       if (value.length > MAX_STRING) throw invalidValue(`${path} is longer than ${MAX_STRING} characters`);
-      return value;
+      return checkText(value, path, { verbatim: attr.name === 'password' });
   }
 }
 

@@ -35,6 +35,7 @@ describe('openStore', () => {
       { version: 2, name: "membership display" },
       { version: 3, name: "managed source tokens" },
       { version: 4, name: "indexes for dirty order and owner-scoped pages" },
+      { version: 5, name: "canonical identity keys" },
     ]);
     db.close();
   });
