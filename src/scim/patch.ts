@@ -11,7 +11,7 @@ import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from '
 import { equalities, matchesElement, parseValueFilter } from './filter';
 import { foreignExtensionOf, noteExtension } from './foreign-extensions';
 import { canonicalOrder, checkRequired, normaliseMembers } from './resource-input';
-import { findSub, resolvePath, type AttrDef, type ResourceTypeDef, type SchemaDef } from './schema';
+import { findSub, resolvePath, resolveUnqualified, type AttrDef, type ResourceTypeDef, type ResolvedPath, type SchemaDef } from './schema';
 
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const MAX_OPERATIONS = 1000;
@@ -69,6 +69,14 @@ export function readOperations(body: unknown): Operation[] {
   });
 }
 
+/** `[urn:]attr[.sub]`, or an extension attribute without its URN when only one extension has it (Entra's `"path": "manager"`). */
+function resolveAttrPath(rt: ResourceTypeDef, path: string, attrPath: string): ResolvedPath {
+  const resolved = resolvePath(rt, attrPath) ?? resolveUnqualified(rt, attrPath);
+  if (resolved && 'ambiguous' in resolved) throw invalidPath(`"${path}" is an attribute of ${resolved.ambiguous.join(' and ')}: prefix it with one of them`);
+  if (!resolved) throw invalidPath(`"${path}" names no attribute of ${rt.name}`);
+  return resolved;
+}
+
 function parseTarget(rt: ResourceTypeDef, path: string): Target {
   const ext = rt.extensions.find((e) => e.schema.id.toLowerCase() === path.toLowerCase());
   if (ext) return { kind: 'extension', schema: ext.schema };
@@ -85,8 +93,7 @@ function parseTarget(rt: ResourceTypeDef, path: string): Target {
     if (after && !after.startsWith('.')) throw invalidPath(`"${path}" is not a valid path`);
     subText = after ? after.slice(1) : undefined;
   }
-  const resolved = resolvePath(rt, attrPath);
-  if (!resolved) throw invalidPath(`"${path}" names no attribute of ${rt.name}`);
+  const resolved = resolveAttrPath(rt, path, attrPath);
   const { attr } = resolved;
   let sub = resolved.sub;
   let filter: FilterNode | undefined;

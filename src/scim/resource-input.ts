@@ -3,7 +3,7 @@
 import type { MemberRef } from '../store';
 import { coerceAttr, coerceSimple, isObject, isUnassigned, onUnknown, type UnknownPolicy } from './coerce';
 import { invalidSyntax, invalidValue } from './errors';
-import { foreignExtensionOf, isForeignExtension, noteExtension } from './foreign-extensions';
+import { foreignExtensionOf, isAttributelessMarker, isForeignExtension, noteExtension } from './foreign-extensions';
 import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
 import { checkIdentityKey, checkText } from './text';
 
@@ -91,7 +91,7 @@ function checkSchemas(rt: ResourceTypeDef, body: Record<string, unknown>, unknow
   const known = new Set([rt.schema.id, ...rt.extensions.map((e) => e.schema.id)].map((s) => s.toLowerCase()));
   const foreign: string[] = [];
   for (const s of schemas as string[]) {
-    if (known.has(s.toLowerCase())) continue;
+    if (known.has(s.toLowerCase()) || isAttributelessMarker(rt, s)) continue;
     if (!isForeignExtension(rt, s)) throw invalidSyntax(`schema "${s.length > 200 ? `${s.slice(0, 200)}...` : s}" is not one of ${rt.name}'s`);
     foreign.push(s);
     noteExtension(unknown?.extensions, s, 'schemas');
