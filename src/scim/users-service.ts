@@ -11,6 +11,7 @@ import { parseFilter } from './filter';
 import { type IgnoredExtension, ignoredForAudit } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
+import { graphReadyUser } from './graph-values';
 import { createReferenceChecker } from './references';
 import { normaliseResource } from './resource-input';
 import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, resourceTypes } from './schema';
@@ -68,7 +69,7 @@ export function createUserService({ config, store }: { config: Config; store: St
   }
 
   function write(p: Principal, row: ListedResource, input: Record<string, unknown>, password: string | undefined, action: string, opts: WriteOptions): WriteResult {
-    const data = checkManager(p, row.sourceId, row.data, input);
+    const data = checkManager(p, row.sourceId, row.data, graphReadyUser(row.data, input));
     const changed = changedAttributes(USER, row.data, data);
     const attributes = password ? [...changed, 'password'] : changed;
     assertCanChange(USER, p, row.sourceId, attributes);
@@ -97,7 +98,7 @@ export function createUserService({ config, store }: { config: Config; store: St
 
     create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
       const input = normaliseResource(USER, body, opts.unknown);
-      input.data = checkManager(p, p.source.id, null, input.data);
+      input.data = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
       const changed = changedAttributes(USER, null, input.data);
       const stored = store.users.create(input.data, {
         sourceId: p.source.id,

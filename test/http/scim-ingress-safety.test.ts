@@ -258,3 +258,27 @@ describe('references', () => {
     expect((await h.as('script').get(`/scim/v2/Groups/${group}`)).body.members).toHaveLength(2);
   });
 });
+
+describe('values Graph constrains further than SCIM', () => {
+  beforeEach(() => (h = startHarness()));
+
+  test('preferredLanguage as an Accept-Language list is stored as the one culture Graph takes; PATCH too', async () => {
+    const res = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lang@contoso.com', preferredLanguage: 'en-US,en;q=0.9' });
+    expect(res.status).toBe(201);
+    expect(res.body.preferredLanguage).toBe('en-US');
+    await h.as('entra').patch(`/scim/v2/Users/${res.body.id}`).send({ Operations: [{ op: 'replace', path: 'preferredLanguage', value: 'fr_ca' }] });
+    expect((await h.as('entra').get(`/scim/v2/Users/${res.body.id}`)).body.preferredLanguage).toBe('fr-CA');
+  });
+
+  test('preferredLanguage naming no culture, and an immutableId with "_": 400 with the rule, nothing stored', async () => {
+    const before = snapshot(h.file);
+    const lang = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lang@contoso.com', preferredLanguage: '*' });
+    expect(lang.body).toEqual(
+      scimError(400, 'preferredLanguage "*" does not name one culture: send one culture as Graph stores it, an ISO 639-1 language and an ISO 3166 country or region such as "en-US" (or the language alone, "en")', 'invalidValue'),
+    );
+    const BRIDGE = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
+    const id = await h.as('entra').post('/scim/v2/Users').send({ userName: 'imm@contoso.com', [BRIDGE]: { immutableId: 'a_b' } });
+    expect(id.body).toEqual(scimError(400, `${BRIDGE}:immutableId may not contain "$" or "_": Graph refuses them in onPremisesImmutableId`, 'invalidValue'));
+    expect(snapshot(h.file)).toEqual(before);
+  });
+});
