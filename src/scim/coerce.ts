@@ -11,6 +11,12 @@ import type { IgnoredExtension } from './foreign-extensions';
 import { checkText } from './text';
 
 export const MAX_STRING = 65_536;
+/** Values one multi-valued attribute may hold (emails, phoneNumbers, addresses, entitlements, roles, ...). Group members are stored apart and bounded by the body size. */
+export const MAX_VALUES = 100;
+
+export function tooManyValues(path: string): Error {
+  return invalidValue(`${path} may hold at most ${MAX_VALUES} values`);
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -119,6 +125,7 @@ export function coerceAttr(attr: AttrDef, value: unknown, path: string, unknown?
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(v);
+      if (out.length > MAX_VALUES) throw tooManyValues(path);
     }
     return out.length ? singlePrimary(out) : undefined;
   }

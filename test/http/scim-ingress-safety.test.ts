@@ -282,3 +282,55 @@ describe('values Graph constrains further than SCIM', () => {
     expect(snapshot(h.file)).toEqual(before);
   });
 });
+
+describe('bounded work', () => {
+  beforeEach(() => (h = startHarness()));
+  const emails = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ value: `e${from + i}@contoso.com`, type: 'other' }));
+
+  test('a multi-valued attribute holds at most 100 values: POST and PATCH past it are 400, nothing stored', async () => {
+    const before = snapshot(h.file);
+    const post = await h.as('entra').post('/scim/v2/Users').send({ userName: 'many@contoso.com', emails: emails(101) });
+    expect(post.body).toEqual(scimError(400, 'emails may hold at most 100 values', 'invalidValue'));
+    expect(snapshot(h.file)).toEqual(before);
+    const id = (await h.as('entra').post('/scim/v2/Users').send({ userName: 'many@contoso.com', emails: emails(100) })).body.id;
+    const again = snapshot(h.file);
+    const Operations = [{ op: 'add', path: 'emails', value: [{ value: 'one.more@contoso.com', type: 'work' }] }];
+    const patch = await h.as('entra').patch(`/scim/v2/Users/${id}`).send({ Operations });
+    expect(patch.body).toEqual(scimError(400, 'emails may hold at most 100 values', 'invalidValue'));
+    expect(snapshot(h.file)).toEqual(again);
+  });
+
+  test('PATCH with many add operations: duplicates skipped, a new primary demotes the old one', async () => {
+    const id = (await h.as('entra').post('/scim/v2/Users').send({ userName: 'p@contoso.com', emails: [{ value: 'a@contoso.com', type: 'work', primary: true }] })).body.id;
+    const Operations = [
+      ...emails(50).map((e) => ({ op: 'add', path: 'emails', value: [e] })),
+      ...emails(50).map((e) => ({ op: 'add', path: 'emails', value: [e] })),
+      { op: 'add', path: 'emails', value: [{ value: 'b@contoso.com', type: 'work', primary: true }, { value: 'c@contoso.com', type: 'work', primary: true }] },
+    ];
+    expect((await h.as('entra').patch(`/scim/v2/Users/${id}`).send({ Operations })).status).toBe(204);
+    const body = (await h.as('entra').get(`/scim/v2/Users/${id}`)).body;
+    expect(body.emails).toEqual([
+      { value: 'a@contoso.com', type: 'work', primary: false },
+      ...emails(50),
+      { value: 'b@contoso.com', type: 'work', primary: true },
+      { value: 'c@contoso.com', type: 'work', primary: false },
+    ]);
+  });
+
+  test('PATCH member operations fold into one change: add, remove and re-add in one request', async () => {
+    const [a, b, c] = [await createUser('a@contoso.com', 'entra'), await createUser('b@contoso.com', 'entra'), await createUser('c@contoso.com', 'entra')];
+    const group = await createGroup('Fold', 'entra', [{ value: a }]);
+    const Operations = [
+      { op: 'add', path: 'members', value: [{ value: b }] },
+      { op: 'remove', path: 'members', value: [{ value: b }] },
+      { op: 'remove', path: 'members', value: [{ value: a }] },
+      { op: 'add', path: 'members', value: [{ value: a }, { value: c }] },
+      { op: 'remove', path: `members[value eq "${c}"]` },
+    ];
+    expect((await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations })).status).toBe(204);
+    expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value)).toEqual([a]);
+    const replaced = [{ op: 'replace', path: 'members', value: [{ value: b }] }, { op: 'add', path: 'members', value: [{ value: c }] }];
+    await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: replaced });
+    expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value).sort()).toEqual([b, c].sort());
+  });
+});
