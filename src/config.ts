@@ -1,5 +1,6 @@
 // The one reader of process.env. Loads a JSON config file, applies environment
 // overrides, validates with zod and returns a frozen object passed down explicitly.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -105,6 +106,17 @@ export const configSchema = z
     cfg.sources.forEach((s, i) => {
       if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
       ids.add(s.id);
+    });
+    // A token names one source: two sharing one (plain or as sha256, from the file, the environment or
+    // `sources add`, which is merged through this schema) would let either act as the other.
+    const byToken = new Map<string, string>();
+    cfg.sources.forEach((s, i) => {
+      const hash = s.token ? createHash('sha256').update(s.token).digest('hex') : s.tokenSha256?.toLowerCase();
+      if (!hash) return;
+      const first = byToken.get(hash);
+      if (first !== undefined && first !== s.id) {
+        ctx.addIssue({ code: 'custom', path: ['sources', i], message: `sources "${first}" and "${s.id}" have the same token; give each source its own` });
+      } else byToken.set(hash, s.id);
     });
   });
 

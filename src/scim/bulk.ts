@@ -1,6 +1,6 @@
 // RFC 7644 section 3.7 Bulk: each operation runs through the same services as its HTTP route,
-// in its own transaction. bulkId references ("bulkId:x") resolve in any order: operations whose
-// references are not yet known wait for a later pass; what never resolves is 409.
+// in its own transaction. bulkId references ("bulkId:x") resolve in any order: operations run in
+// dependency order, found in one pass; a reference that never resolves or a cycle is 409.
 import type { Config } from '../config';
 import { BridgeError } from '../errors';
 import type { Principal } from './auth';
@@ -58,7 +58,7 @@ function readOps(body: unknown, max: number): { ops: BulkOp[]; failOnErrors?: nu
   };
 }
 
-/** Replaces every "bulkId:x" string in data; returns the unresolved ids (data unchanged then). */
+/** Replaces every "bulkId:x" string in data by the id its POST created (left as is when there is none). */
 function substitute(value: unknown, ids: Map<string, string>, missing: Set<string>): unknown {
   if (typeof value === 'string' && value.startsWith('bulkId:')) {
     const id = ids.get(value.slice(7));
@@ -68,6 +68,61 @@ function substitute(value: unknown, ids: Map<string, string>, missing: Set<strin
   if (Array.isArray(value)) return value.map((v) => substitute(v, ids, missing));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, ids, missing)]));
   return value;
+}
+
+/** The bulkIds an operation refers to, in its data and its path, found in one walk. */
+function referencesOf(op: BulkOp): Set<string> {
+  const refs = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.startsWith('bulkId:')) refs.add(value.slice(7));
+    } else if (Array.isArray(value)) value.forEach(walk);
+    else if (isObject(value)) Object.values(value).forEach(walk);
+  };
+  walk(op.data);
+  const pathRef = /\/bulkId:([^/]+)$/.exec(op.path)?.[1];
+  if (pathRef) refs.add(pathRef);
+  return refs;
+}
+
+/**
+ * The order to run operations in: each after the POSTs whose bulkIds it uses (RFC 7644 section 3.7.2),
+ * otherwise as sent, found by one depth-first walk (linear in operations plus references). Operations
+ * on a cycle of references are returned in `cyclic`; they fail with 409 (section 3.7.1).
+ */
+function runOrder(ops: BulkOp[]): { order: number[]; cyclic: Set<number> } {
+  const definer = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (op.method === 'POST' && op.bulkId && !definer.has(op.bulkId)) definer.set(op.bulkId, i);
+  });
+  const deps = ops.map((op) => [...referencesOf(op)].map((b) => definer.get(b)).filter((d): d is number => d !== undefined));
+  const state = new Uint8Array(ops.length); // 0 new, 1 on the walk's path, 2 placed
+  const order: number[] = [];
+  const cyclic = new Set<number>();
+  for (let root = 0; root < ops.length; root++) {
+    if (state[root]) continue;
+    // Iterative walk: a chain of 1,000 references must not depend on the stack's depth.
+    const stack: { node: number; next: number }[] = [{ node: root, next: 0 }];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const dep = deps[top.node][top.next++];
+      if (dep === undefined) {
+        stack.pop();
+        state[top.node] = 2;
+        order.push(top.node);
+      } else if (state[dep] === 0) {
+        state[dep] = 1;
+        stack.push({ node: dep, next: 0 });
+      } else if (state[dep] === 1) {
+        for (let k = stack.length - 1; k >= 0; k--) {
+          cyclic.add(stack[k].node);
+          if (stack[k].node === dep) break;
+        }
+      }
+    }
+  }
+  return { order, cyclic };
 }
 
 interface RunContext {
@@ -132,42 +187,46 @@ function failure(op: BulkOp, err: unknown): BulkResult {
   return { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: String(status), response: body };
 }
 
-/** Operations whose references are known run; the others wait for a later pass (RFC 7644 section 3.7.2). */
-export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, body: unknown, base: string, unknown?: UnknownPolicy) {
+/** Work between two yields to the event loop: other requests (and /healthz) wait no longer than this. */
+const SLICE_MS = 20;
+
+/**
+ * Runs the operations in dependency order (runOrder), each in its own transaction, yielding to the
+ * event loop every SLICE_MS so that a Bulk of the largest allowed size never blocks other requests.
+ */
+export async function runBulk(config: Config, kinds: ResourceKind[], p: Principal, body: unknown, base: string, unknown?: UnknownPolicy) {
   const { ops, failOnErrors } = readOps(body, config.limits.bulkOperations);
   const ctx: RunContext = { kinds, p, base, unknown, ids: new Map() };
   const results: (BulkResult | undefined)[] = new Array(ops.length);
+  const { order, cyclic } = runOrder(ops);
   let errors = 0;
-  const stopped = () => failOnErrors !== undefined && errors >= failOnErrors;
-  let pending = ops.map((_, i) => i);
-  while (pending.length && !stopped()) {
-    const waiting: number[] = [];
-    for (const i of pending) {
-      if (stopped()) break;
-      const missing = new Set<string>();
-      const data = substitute(ops[i].data, ctx.ids, missing);
-      const pathRef = /\/bulkId:([^/]+)$/.exec(ops[i].path)?.[1];
-      if (pathRef && !ctx.ids.has(pathRef)) missing.add(pathRef);
-      if (missing.size) {
-        waiting.push(i);
-        continue;
-      }
-      try {
-        results[i] = execute(ctx, ops[i], data);
-      } catch (err) {
-        results[i] = failure(ops[i], err);
-        errors++;
-      }
+  let sliceStart = performance.now();
+  for (const i of order) {
+    if (failOnErrors !== undefined && errors >= failOnErrors) break;
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
     }
-    if (waiting.length === pending.length) {
-      // RFC 7644 section 3.7.1: an unresolvable (or circular) bulkId reference is a 409.
-      for (const i of waiting) {
-        const detail = `bulkId reference in operation ${i} never resolves (unknown or circular)`;
-        results[i] = failure(ops[i], new BridgeError('unresolved_bulk_id', detail, { status: 409, scimType: 'invalidValue' }));
-      }
-      break;
-    }
-    pending = waiting;
+    results[i] = runOne(ctx, ops[i], i, cyclic.has(i));
+    if (Number(results[i]!.status) >= 400) errors++;
   }
   return { schemas: [BULK_RESPONSE], Operations: results.filter((r): r is BulkResult => r !== undefined) };
+}
+
+function runOne(ctx: RunContext, op: BulkOp, i: number, cyclic: boolean): BulkResult {
+  // RFC 7644 section 3.7.1: a circular or unresolvable bulkId reference is a 409.
+  if (cyclic) return failure(op, new BridgeError('unresolved_bulk_id', `bulkId references of operation ${i} form a cycle`, { status: 409, scimType: 'invalidValue' }));
+  const missing = new Set<string>();
+  const data = substitute(op.data, ctx.ids, missing);
+  const pathRef = /\/bulkId:([^/]+)$/.exec(op.path)?.[1];
+  if (pathRef && !ctx.ids.has(pathRef)) missing.add(pathRef);
+  if (missing.size) {
+    const detail = `bulkId reference in operation ${i} never resolves (unknown or circular)`;
+    return failure(op, new BridgeError('unresolved_bulk_id', detail, { status: 409, scimType: 'invalidValue' }));
+  }
+  try {
+    return execute(ctx, op, data);
+  } catch (err) {
+    return failure(op, err);
+  }
 }

@@ -8,8 +8,15 @@ import type { AttrDef } from './schema';
 import { findSub } from './schema';
 import { invalidSyntax, invalidValue } from './errors';
 import type { IgnoredExtension } from './foreign-extensions';
+import { checkText } from './text';
 
 export const MAX_STRING = 65_536;
+/** Values one multi-valued attribute may hold (emails, phoneNumbers, addresses, entitlements, roles, ...). Group members are stored apart and bounded by the body size. */
+export const MAX_VALUES = 100;
+
+export function tooManyValues(path: string): Error {
+  return invalidValue(`${path} may hold at most ${MAX_VALUES} values`);
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -28,14 +35,14 @@ export function coerceSimple(attr: AttrDef, value: unknown, path: string): unkno
     }
     case 'dateTime':
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw invalidValue(`${path} must be an xsd:dateTime string`);
-      return value;
+      return checkText(value, path);
     case 'complex':
       throw invalidValue(`${path} is complex`);
     default:
       if (attr.name === 'pwdLastSet') return pwdLastSet(value, path);
       if (typeof value !== 'string') throw invalidValue(`${path} must be a string`);
       if (value.length > MAX_STRING) throw invalidValue(`${path} is longer than ${MAX_STRING} characters`);
-      return value;
+      return checkText(value, path, { verbatim: attr.name === 'password' });
   }
 }
 
@@ -118,9 +125,13 @@ export function coerceAttr(attr: AttrDef, value: unknown, path: string, unknown?
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(v);
+      if (out.length > MAX_VALUES) throw tooManyValues(path);
     }
     return out.length ? singlePrimary(out) : undefined;
   }
+  // A one-element list for a single-valued complex attribute: Entra's manager PATCH,
+  // `"value": [{"$ref": "...", "value": "<id>"}]` (Microsoft Learn SCIM provisioning tutorial).
+  if (attr.type === 'complex' && Array.isArray(value) && value.length === 1) return coerceComplex(attr, value[0], path, false, unknown);
   if (attr.type === 'complex') return coerceComplex(attr, value, path, false, unknown);
   return coerceSimple(attr, value, path);
 }

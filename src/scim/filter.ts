@@ -134,8 +134,19 @@ class Parser {
       this.pos++;
       const filter = this.or(depth + 1);
       this.expect(']');
-      return { kind: 'valuePath', path, filter };
+      const next = this.peek();
+      if (next?.t !== 'word' || !next.v.startsWith('.')) return { kind: 'valuePath', path, filter };
+      // `emails[type eq "work"].value eq "x"` (Entra's user lookup, Microsoft Learn "Tutorial: Develop
+      // and plan provisioning for a SCIM endpoint"): a value path followed by a sub-attribute and a
+      // comparison, read as one element matching both, `emails[type eq "work" and value eq "x"]`.
+      this.pos++;
+      const term = this.comparison(next.v.slice(1));
+      return { kind: 'valuePath', path, filter: { kind: 'and', items: [filter, term] } };
     }
+    return this.comparison(path);
+  }
+
+  private comparison(path: string): RawNode {
     const opTok = this.peek();
     if (opTok?.t !== 'word') throw invalidFilter(`expected an operator after "${path}"`);
     const op = opTok.v.toLowerCase();
@@ -255,7 +266,8 @@ function coerceValue(attr: FilterAttr, op: CompareOp, value: FilterValue): Filte
   }
   if (typeof value === 'number' && attr.type !== 'integer' && attr.type !== 'decimal') return String(value);
   if (typeof value === 'boolean') return String(value);
-  return value;
+  // Stored strings are NFC (text.ts): a client's canonically equal spelling matches them.
+  return typeof value === 'string' ? value.normalize('NFC') : value;
 }
 
 /** Parses and resolves a filter for one resource type; unknown extensions it names go to `notes`. Throws 400 invalidFilter. */

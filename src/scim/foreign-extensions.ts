@@ -58,6 +58,17 @@ export function foreignExtensionOf(rt: ResourceTypeDef, path: string, opts: { li
   return isForeignExtension(rt, urn) ? urn : undefined;
 }
 
+/**
+ * Entra's classic provisioning client lists `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`
+ * beside the core schema when it creates a group (Microsoft Learn, "Tutorial: Develop and plan provisioning
+ * for a SCIM endpoint", Create Group). It defines no attributes: a marker, accepted silently in `schemas`.
+ */
+const ENTRA_CLASSIC_MARKER = 'http://schemas.microsoft.com/2006/11/resourcemanagement/adscim/2.0/';
+
+export function isAttributelessMarker(rt: ResourceTypeDef, schema: string): boolean {
+  return schema.toLowerCase() === `${ENTRA_CLASSIC_MARKER}${rt.name.toLowerCase()}`;
+}
+
 /** Records an ignored extension once per URN and site. */
 export function noteExtension(notes: IgnoredExtension[] | undefined, urn: string, site: ExtensionSite): void {
   if (!notes || notes.some((n) => n.urn === urn && n.in === site)) return;

@@ -1,14 +1,15 @@
-// /Groups: like users-service, with members kept out of the group's row. Member values that
-// name no User or Group the source can see are dropped: ids are the bridge's own, so an
-// unknown one can never become valid (Entra's reference collection adds "string id 1").
-import type { ListedResource, MemberChanges, MemberRef, MemberView, Store } from '../store';
-import { assertCanChange, assertOwner, assertVisible, type WriteOptions, canSee, checkIfMatch, ownerScope } from './access';
+// /Groups: like users-service, with members kept out of the group's row. Member values must name a
+// User or Group both the writing source and the group's owner can see (references.ts), and a read
+// shows only the members the reader can see.
+import type { ListedResource, MemberChanges, MemberView, Store } from '../store';
+import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIfMatch, ownerScope } from './access';
 import { changedAttributes } from './attribution-keys';
 import type { Principal } from './auth';
 import { parseFilter } from './filter';
 import { type IgnoredExtension, ignoredForAudit } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
+import { createReferenceChecker } from './references';
 import { normaliseResource } from './resource-input';
 import { resourceTypes } from './schema';
 import type { WriteResult } from './users-service';
@@ -22,41 +23,37 @@ export function createGroupService({ store }: { store: Store }) {
     return assertVisible(p, store.queries.getGroup(id), 'Group', id);
   }
 
-  /** Keeps the members that exist and are visible, typed by where they were found. */
-  function resolve(p: Principal, refs: readonly MemberRef[] | undefined): MemberRef[] {
-    if (!refs?.length) return [];
-    const ids = refs.map((r) => r.value);
-    const users = store.users.owners(ids);
-    const groups = store.groups.owners(ids);
-    const out: MemberRef[] = [];
-    for (const ref of refs) {
-      const owner = users.get(ref.value) ?? groups.get(ref.value);
-      if (owner === undefined || !canSee(p, owner)) continue;
-      out.push({ ...ref, type: users.has(ref.value) ? 'User' : 'Group' });
-    }
-    return out;
+  const references = createReferenceChecker(store);
+
+  /** Member adds and replaces checked against what the writer and the group's owner can see; removes as given. */
+  function resolveChanges(p: Principal, ownerId: string, changes: MemberChanges[], dropped: string[]): MemberChanges[] {
+    const check = (refs: MemberChanges['add']) => {
+      const r = references.members(p, ownerId, refs);
+      dropped.push(...r.dropped);
+      return r.kept;
+    };
+    return changes.map((c) => ({ ...c, ...(c.add ? { add: check(c.add) } : {}), ...(c.replace ? { replace: check(c.replace) } : {}) }));
   }
 
-  function resolveChanges(p: Principal, changes: MemberChanges[]): MemberChanges[] {
-    return changes.map((c) => ({
-      ...c,
-      ...(c.add ? { add: resolve(p, c.add) } : {}),
-      ...(c.replace ? { replace: resolve(p, c.replace) } : {}),
-    }));
-  }
+  const auditOf = (opts: WriteOptions, dropped: string[]) => {
+    const ignored = ignoredForAudit(opts.unknown);
+    return dropped.length ? { ...ignored, droppedMembers: dropped } : ignored;
+  };
 
   function write(p: Principal, row: ListedResource, data: Record<string, unknown>, members: MemberChanges[], action: string, opts: WriteOptions): WriteResult {
     const changed = changedAttributes(GROUP, row.data, data);
     const attributes = members.length ? [...changed, 'members'] : changed;
     assertCanChange(GROUP, p, row.sourceId, attributes);
+    const dropped: string[] = [];
+    const resolved = resolveChanges(p, row.sourceId, members, dropped);
     const result = store.groups.update(row.id, data, {
       sourceId: p.source.id,
       attributes,
       action,
-      members: resolveChanges(p, members),
+      members: resolved,
       expectedVersion: row.version,
       skipIfUnchanged: true,
-      auditDetail: ignoredForAudit(opts.unknown),
+      auditDetail: auditOf(opts, dropped),
     });
     return { resource: result.changed ? store.queries.getGroup(row.id)! : row, changed: result.changed };
   }
@@ -66,8 +63,9 @@ export function createGroupService({ store }: { store: Store }) {
       return load(p, id);
     },
 
-    members(id: string): MemberView[] {
-      return store.groups.members(id);
+    /** The members `p` can see (a source never learns of another source's users through a group). */
+    members(p: Principal, id: string): MemberView[] {
+      return store.groups.members(id, ownerScope(p));
     },
 
     /** `notes` collects the unknown extensions the filter names (they match as unassigned attributes). */
@@ -78,13 +76,13 @@ export function createGroupService({ store }: { store: Store }) {
 
     create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
       const input = normaliseResource(GROUP, body, opts.unknown);
-      const members = resolve(p, input.members);
+      const { kept: members, dropped } = references.members(p, p.source.id, input.members);
       const changed = changedAttributes(GROUP, null, input.data);
       const stored = store.groups.create(input.data, {
         sourceId: p.source.id,
         attributes: members.length ? [...changed, 'members'] : changed,
         members,
-        auditDetail: ignoredForAudit(opts.unknown),
+        auditDetail: auditOf(opts, dropped),
       });
       return store.queries.getGroup(stored.id)!;
     },
@@ -100,7 +98,7 @@ export function createGroupService({ store }: { store: Store }) {
     patch(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {
       const row = load(p, id);
       checkIfMatch(opts, row.version);
-      const result = applyPatch(GROUP, row.data, body, { membersOf: () => store.groups.members(id), unknown: opts.unknown });
+      const result = applyPatch(GROUP, row.data, body, { membersOf: () => store.groups.members(id, ownerScope(p)), unknown: opts.unknown });
       return write(p, row, result.data, result.members, 'group.patch', opts);
     },
 

@@ -3,8 +3,9 @@
 import type { MemberRef } from '../store';
 import { coerceAttr, coerceSimple, isObject, isUnassigned, onUnknown, type UnknownPolicy } from './coerce';
 import { invalidSyntax, invalidValue } from './errors';
-import { foreignExtensionOf, isForeignExtension, noteExtension } from './foreign-extensions';
+import { foreignExtensionOf, isAttributelessMarker, isForeignExtension, noteExtension } from './foreign-extensions';
 import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
+import { checkIdentityKey, checkText } from './text';
 
 export interface ResourceInput {
   data: Record<string, unknown>;
@@ -54,7 +55,7 @@ export function normaliseMembers(value: unknown): MemberRef[] {
   const out = new Map<string, MemberRef>();
   for (const item of list) {
     let ref: MemberRef;
-    if (typeof item === 'string') ref = { value: item, type: 'User' };
+    if (typeof item === 'string') ref = { value: checkText(item, 'members[].value'), type: 'User' };
     else if (isObject(item)) {
       const get = (name: string) => Object.entries(item).find(([k]) => k.toLowerCase() === name)?.[1];
       const v = get('value');
@@ -65,7 +66,7 @@ export function normaliseMembers(value: unknown): MemberRef[] {
       }
       const display = get('display') ?? get('displayname');
       ref = {
-        value: String(v),
+        value: checkText(v, 'members[].value'),
         type: typeof type === 'string' && type.toLowerCase() === 'group' ? 'Group' : 'User',
         ...(display !== undefined && display !== null ? { display: coerceSimple({ name: 'display', type: 'string' } as never, display, 'members[].display') as string } : {}),
       };
@@ -90,7 +91,7 @@ function checkSchemas(rt: ResourceTypeDef, body: Record<string, unknown>, unknow
   const known = new Set([rt.schema.id, ...rt.extensions.map((e) => e.schema.id)].map((s) => s.toLowerCase()));
   const foreign: string[] = [];
   for (const s of schemas as string[]) {
-    if (known.has(s.toLowerCase())) continue;
+    if (known.has(s.toLowerCase()) || isAttributelessMarker(rt, s)) continue;
     if (!isForeignExtension(rt, s)) throw invalidSyntax(`schema "${s.length > 200 ? `${s.slice(0, 200)}...` : s}" is not one of ${rt.name}'s`);
     foreign.push(s);
     noteExtension(unknown?.extensions, s, 'schemas');
@@ -144,11 +145,15 @@ export function normaliseResource(rt: ResourceTypeDef, body: unknown, unknown?: 
   return input;
 }
 
-/** RFC 7643 required attributes: userName for Users, displayName for Groups. */
+/**
+ * RFC 7643 required attributes: userName for Users, displayName for Groups. They are also the
+ * identity keys that become the UPN or the group's name in Graph, checked by text.ts.
+ */
 export function checkRequired(rt: ResourceTypeDef, data: Record<string, unknown>): void {
   for (const attr of rt.schema.attributes) {
     if (!attr.required) continue;
     const v = data[attr.name];
     if (v === undefined || (typeof v === 'string' && v.trim() === '')) throw invalidValue(`${attr.name} is required`);
+    if (typeof v === 'string') checkIdentityKey(v, attr.name);
   }
 }

@@ -62,7 +62,8 @@ export function listResponse(total: number, startIndex: number, resources: unkno
 export interface ResourceKind {
   type: 'User' | 'Group';
   service: UserService | GroupService;
-  render(row: ListedResource, base: string, projection: Projection): Record<string, unknown>;
+  /** `p` is the reader: a group shows only the members it can see. */
+  render(row: ListedResource, base: string, projection: Projection, p: Principal): Record<string, unknown>;
 }
 
 export function userKind(service: UserService): ResourceKind {
@@ -73,7 +74,7 @@ export function groupKind(service: GroupService): ResourceKind {
   return {
     type: 'Group',
     service,
-    render: (row, base, p) => project(renderGroup(row, base, wantsMembers(p) ? service.members(row.id) : undefined), p),
+    render: (row, base, projection, p) => project(renderGroup(row, base, wantsMembers(projection) ? service.members(p, row.id) : undefined), projection),
   };
 }
 
@@ -84,7 +85,7 @@ export function listAndRender(kind: ResourceKind, p: Principal, params: ListPara
   const rt = resourceTypes[kind.type];
   const projection = projectionOf(rt, params);
   const { total, resources } = kind.service.list(p, params, notes);
-  return listResponse(total, params.startIndex, resources.map((r) => kind.render(r, base, projection)));
+  return listResponse(total, params.startIndex, resources.map((r) => kind.render(r, base, projection, p)));
 }
 
 export function mountResource(router: Router, kind: ResourceKind, log?: Logger): void {
@@ -108,14 +109,14 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
     const row = kind.service.create(principalOf(res), req.body, opts);
     reportIgnored(log, req, res, opts.unknown);
     const base = baseUrlOf(req);
-    const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
+    const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)), principalOf(res));
     reply(res, 201, body, { Location: `${base}${path}/${row.id}`, ETag: etagOf(row.version) });
   });
 
   router.get(`${path}/:id`, (req, res) => {
     const row = kind.service.get(principalOf(res), req.params.id);
     if (notModified(req.get('if-none-match'), row.version)) return reply(res, 304, undefined, { ETag: etagOf(row.version) });
-    const body = kind.render(row, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
+    const body = kind.render(row, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)), principalOf(res));
     reply(res, 200, body, { ETag: etagOf(row.version), Location: `${baseUrlOf(req)}${path}/${row.id}` });
   });
 
@@ -123,7 +124,7 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
     const opts = writeOptionsOf(req);
     const { resource } = kind.service.replace(principalOf(res), req.params.id, req.body, opts);
     reportIgnored(log, req, res, opts.unknown);
-    const body = kind.render(resource, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)));
+    const body = kind.render(resource, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)), principalOf(res));
     reply(res, 200, body, { ETag: etagOf(resource.version) });
   });
 
@@ -135,7 +136,7 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
     reportIgnored(log, req, res, opts.unknown);
     // RFC 7644 section 3.5.2: 204 is allowed, but 200 with the resource when attributes are asked for.
     if (params.attributes !== undefined || params.excludedAttributes !== undefined || wantsPatchBody(req)) {
-      reply(res, 200, kind.render(resource, baseUrlOf(req), projection), { ETag: etagOf(resource.version) });
+      reply(res, 200, kind.render(resource, baseUrlOf(req), projection, principalOf(res)), { ETag: etagOf(resource.version) });
     } else reply(res, 204, undefined, { ETag: etagOf(resource.version) });
   });
 

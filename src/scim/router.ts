@@ -57,9 +57,9 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
     reportIgnored(log, req, res, { ignored: [], extensions });
   });
 
-  router.post('/Bulk', (req, res) => {
+  router.post('/Bulk', async (req, res) => {
     const unknown = unknownPolicyOf(req);
-    reply(res, 200, runBulk(config, kinds, principalOf(res), req.body, baseUrlOf(req), unknown));
+    reply(res, 200, await runBulk(config, kinds, principalOf(res), req.body, baseUrlOf(req), unknown));
     reportIgnored(log, req, res, unknown);
   });
 

@@ -165,3 +165,18 @@ export function resolvePath(rt: ResourceTypeDef, path: string): ResolvedPath | u
   const sub = findSub(attr, tail);
   return sub ? { schema: schemaUrn, attr, sub } : undefined;
 }
+
+/**
+ * An extension attribute named without its URN (`manager`, `manager.value`, `employeeNumber`), as
+ * Entra sends `"path": "manager"` in PATCH: resolved when exactly one extension of the resource type
+ * has an attribute of that name (and no core attribute does). Returns undefined when none has it and
+ * `ambiguous` with the candidate URNs when several do.
+ */
+export function resolveUnqualified(rt: ResourceTypeDef, path: string): ResolvedPath | { ambiguous: string[] } | undefined {
+  if (path.toLowerCase().startsWith('urn:')) return undefined;
+  const head = path.split('.')[0];
+  if (rt.core.has(head.toLowerCase())) return undefined;
+  const owners = rt.extensions.filter(({ schema }) => findInSchema(schema, head));
+  if (owners.length > 1) return { ambiguous: owners.map(({ schema }) => schema.id) };
+  return owners.length ? resolvePath(rt, `${owners[0].schema.id}:${path}`) : undefined;
+}

@@ -11,8 +11,10 @@ import { parseFilter } from './filter';
 import { type IgnoredExtension, ignoredForAudit } from './foreign-extensions';
 import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
+import { graphReadyUser } from './graph-values';
+import { createReferenceChecker } from './references';
 import { normaliseResource } from './resource-input';
-import { BRIDGE_USER_SCHEMA, resourceTypes } from './schema';
+import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, resourceTypes } from './schema';
 
 const USER = resourceTypes.User;
 
@@ -25,6 +27,25 @@ export type UserService = ReturnType<typeof createUserService>;
 
 export function createUserService({ config, store }: { config: Config; store: Store }) {
   const bridgeOf = (data: Record<string, unknown>) => (data[BRIDGE_USER_SCHEMA] as BridgeExtension | undefined) ?? {};
+
+  const references = createReferenceChecker(store);
+  const managerOf = (data: Record<string, unknown> | null): unknown =>
+    ((data?.[ENTERPRISE_USER_SCHEMA] as Record<string, unknown> | undefined)?.manager as { value?: unknown } | undefined)?.value;
+
+  /**
+   * A new or changed manager must be a User the writer and the user's owner can see (references.ts);
+   * one deleted meanwhile is dropped. An unchanged one is not checked again, so a manager deleted
+   * later does not block the user's other updates.
+   */
+  function checkManager(p: Principal, ownerId: string, before: Record<string, unknown> | null, data: Record<string, unknown>): Record<string, unknown> {
+    const value = managerOf(data);
+    if (typeof value !== 'string' || value === managerOf(before)) return data;
+    if (references.manager(p, ownerId, value, `${ENTERPRISE_USER_SCHEMA}:manager.value`) === 'keep') return data;
+    const { manager: _gone, ...rest } = data[ENTERPRISE_USER_SCHEMA] as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...data, [ENTERPRISE_USER_SCHEMA]: rest };
+    if (!Object.keys(rest).length) delete out[ENTERPRISE_USER_SCHEMA];
+    return out;
+  }
 
   function load(p: Principal, id: string): ListedResource {
     return assertVisible(p, store.queries.getUser(id), 'User', id);
@@ -47,7 +68,8 @@ export function createUserService({ config, store }: { config: Config; store: St
     return sync;
   }
 
-  function write(p: Principal, row: ListedResource, data: Record<string, unknown>, password: string | undefined, action: string, opts: WriteOptions): WriteResult {
+  function write(p: Principal, row: ListedResource, input: Record<string, unknown>, password: string | undefined, action: string, opts: WriteOptions): WriteResult {
+    const data = checkManager(p, row.sourceId, row.data, graphReadyUser(row.data, input));
     const changed = changedAttributes(USER, row.data, data);
     const attributes = password ? [...changed, 'password'] : changed;
     assertCanChange(USER, p, row.sourceId, attributes);
@@ -76,6 +98,7 @@ export function createUserService({ config, store }: { config: Config; store: St
 
     create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
       const input = normaliseResource(USER, body, opts.unknown);
+      input.data = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
       const changed = changedAttributes(USER, null, input.data);
       const stored = store.users.create(input.data, {
         sourceId: p.source.id,

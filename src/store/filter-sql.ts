@@ -95,7 +95,21 @@ function presentSql(e: string): string {
 }
 
 class Compiler {
-  constructor(private readonly kind: Kind) {}
+  /** `ownerId`: the reader sees only what this source owns, members and a user's groups included. */
+  constructor(
+    private readonly kind: Kind,
+    private readonly ownerId: string | null = null,
+  ) {}
+
+  /** Restricts a membership row `m` to what the reader sees: members (or groups) it owns. */
+  private scoped(inner: Sql, side: 'member' | 'group'): Sql {
+    const sql = `EXISTS (SELECT 1 FROM memberships m WHERE m.${side === 'member' ? 'group_id = g.id' : 'member_id = u.id'} AND m.present = 1 AND ${inner.sql}`;
+    if (this.ownerId === null) return { sql: `${sql})`, params: inner.params };
+    const owned = side === 'member'
+      ? `coalesce((SELECT su.source_id FROM users su WHERE su.id = m.member_id), (SELECT sg.source_id FROM groups sg WHERE sg.id = m.member_id)) = ?`
+      : `(SELECT sg.source_id FROM groups sg WHERE sg.id = m.group_id) = ?`;
+    return { sql: `${sql} AND ${owned})`, params: [...inner.params, this.ownerId] };
+  }
 
   private get t(): string {
     return this.kind === 'User' ? 'u' : 'g';
@@ -129,8 +143,7 @@ class Compiler {
     if (this.kind === 'Group' && attr.name === 'members' && !attr.schema) return this.members(attr, cmp);
     if (this.kind === 'User' && attr.name === 'groups' && !attr.schema) {
       if (attr.sub !== 'value' && attr.sub !== undefined) throw unsupported(`groups.${attr.sub}`);
-      const inner = cmp('m.group_id');
-      return { sql: `EXISTS (SELECT 1 FROM memberships m WHERE m.member_id = u.id AND m.present = 1 AND ${inner.sql})`, params: inner.params };
+      return this.scoped(cmp('m.group_id'), 'group');
     }
     if (attr.multiValued) {
       if (
@@ -152,19 +165,16 @@ class Compiler {
   private members(attr: FilterAttr, cmp: (e: string) => Sql): Sql {
     const col = { value: 'm.member_id', type: 'm.member_type', display: 'm.display' }[attr.sub ?? 'value'];
     if (!col) throw unsupported(`members.${attr.sub}`);
-    const inner = cmp(col);
-    return { sql: `EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = g.id AND m.present = 1 AND ${inner.sql})`, params: inner.params };
+    return this.scoped(cmp(col), 'member');
   }
 
   private valuePath(attr: FilterAttr, filter: FilterNode): Sql {
     const t = this.t;
     if (this.kind === 'Group' && attr.name === 'members' && !attr.schema) {
-      const inner = this.within(filter, (a) => ({ value: 'm.member_id', type: 'm.member_type', display: 'm.display' })[a.sub ?? ''] ?? fail(a));
-      return { sql: `EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = g.id AND m.present = 1 AND ${inner.sql})`, params: inner.params };
+      return this.scoped(this.within(filter, (a) => ({ value: 'm.member_id', type: 'm.member_type', display: 'm.display' })[a.sub ?? ''] ?? fail(a)), 'member');
     }
     if (this.kind === 'User' && attr.name === 'groups' && !attr.schema) {
-      const inner = this.within(filter, (a) => (a.sub === 'value' ? 'm.group_id' : fail(a)));
-      return { sql: `EXISTS (SELECT 1 FROM memberships m WHERE m.member_id = u.id AND m.present = 1 AND ${inner.sql})`, params: inner.params };
+      return this.scoped(this.within(filter, (a) => (a.sub === 'value' ? 'm.group_id' : fail(a))), 'group');
     }
     const path = jsonPath(dataPath(attr, false));
     if (!attr.multiValued) {
@@ -223,8 +233,8 @@ function fail(a: FilterAttr): never {
   throw unsupported(`${a.name}.${a.sub}`);
 }
 
-export function compileFilter(kind: Kind, node: FilterNode): Sql {
-  return new Compiler(kind).compile(node);
+export function compileFilter(kind: Kind, node: FilterNode, ownerId: string | null = null): Sql {
+  return new Compiler(kind, ownerId).compile(node);
 }
 
 /** Whether a filter needs the sync_state join (bridge read-only attributes). */

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import type { AttributionStore } from './attribution';
 import type { AuditStore } from './audit';
 import { mapConstraint, notFound, preconditionFailed } from './errors';
+import { identityKey } from './identity-key';
 import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
 import type { ForSync, MemberRef, StoredResource, WriteContext } from './types';
@@ -32,9 +33,9 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
   const q = {
     get: db.prepare(`SELECT ${cols} FROM groups WHERE id = ? AND deleted = 0`),
     getAny: db.prepare(`SELECT ${cols} FROM groups WHERE id = ?`),
-    insert: db.prepare(`INSERT INTO groups (id, source_id, display_name, external_id, data, version, created, last_modified)
-      VALUES (@id, @sourceId, @displayName, @externalId, @data, 1, @now, @now)`),
-    update: db.prepare(`UPDATE groups SET display_name = @displayName, external_id = @externalId, data = @data,
+    insert: db.prepare(`INSERT INTO groups (id, source_id, display_name, display_name_key, external_id, data, version, created, last_modified)
+      VALUES (@id, @sourceId, @displayName, @displayNameKey, @externalId, @data, 1, @now, @now)`),
+    update: db.prepare(`UPDATE groups SET display_name = @displayName, display_name_key = @displayNameKey, external_id = @externalId, data = @data,
       version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
     softDelete: db.prepare('UPDATE groups SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0'),
     add: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph, display)
@@ -54,6 +55,11 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id
       LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id
       WHERE m.group_id = ? AND m.present = 1`),
+    membersOwnedBy: db.prepare(`SELECT m.member_id AS value, m.member_type AS type, coalesce(m.display, u.display_name, g.display_name) AS display
+      FROM memberships m
+      LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id
+      LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id
+      WHERE m.group_id = ? AND m.present = 1 AND coalesce(u.source_id, g.source_id) = ?`),
     pending: db.prepare(`SELECT member_id, present FROM memberships WHERE group_id = ? AND present <> in_graph LIMIT ?`),
     appliedAdd: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph)
       SELECT ?, value, 'User', 0, 1 FROM json_each(?) WHERE true
@@ -66,6 +72,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     leaveAsMember: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
     touch: db.prepare('UPDATE groups SET version = version + 1, last_modified = ? WHERE id = ?'),
     owners: db.prepare(`SELECT g.id, g.source_id FROM json_each(?) j JOIN groups g ON g.id = j.value AND g.deleted = 0`).raw(),
+    references: db.prepare(`SELECT g.id, g.source_id, g.deleted FROM json_each(?) j JOIN groups g ON g.id = j.value`).raw(),
     isMember: db.prepare('SELECT 1 FROM memberships WHERE group_id = ? AND member_id = ? AND present = 1').pluck(),
   };
 
@@ -102,7 +109,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       const now = (ctx.at ?? new Date()).toISOString();
       const displayName = String(data.displayName ?? '');
       mapConstraint(
-        () => q.insert.run({ id, sourceId: ctx.sourceId, displayName, externalId: str(data.externalId), data: JSON.stringify(data), now }),
+        () => q.insert.run({ id, sourceId: ctx.sourceId, displayName, displayNameKey: identityKey(displayName), externalId: str(data.externalId), data: JSON.stringify(data), now }),
         `displayName "${displayName}" is already taken`,
       );
       const added = ctx.members?.length ? applyMembers(id, { add: ctx.members }) : 0;
@@ -131,7 +138,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       const next = data ?? JSON.parse(before.data);
       const displayName = String(next.displayName ?? '');
       mapConstraint(
-        () => q.update.run({ id, displayName, externalId: str(next.externalId), data: json, now }),
+        () => q.update.run({ id, displayName, displayNameKey: identityKey(displayName), externalId: str(next.externalId), data: json, now }),
         `displayName "${displayName}" is already taken`,
       );
       record(id, ctx.action ?? 'group.update', ctx, now, { attributes: ctx.attributes, memberChanges });
@@ -164,8 +171,9 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       const r = q.get.get(id) as ResourceRow | undefined;
       return r ? toStored(r) : null;
     },
-    members(id: string): MemberView[] {
-      return q.members.all(id) as MemberView[];
+    /** The group's members; with `ownerId`, only those that source owns (what an owner-scoped source may see). */
+    members(id: string, ownerId: string | null = null): MemberView[] {
+      return (ownerId === null ? q.members.all(id) : q.membersOwnedBy.all(id, ownerId)) as MemberView[];
     },
     isMember(groupId: string, memberId: string): boolean {
       return q.isMember.get(groupId, memberId) !== undefined;
@@ -173,6 +181,11 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     /** Live ids among `ids` with their owning source, in one query. */
     owners(ids: readonly string[]): Map<string, string> {
       return new Map(q.owners.all(JSON.stringify(ids)) as [string, string][]);
+    },
+    /** Ids among `ids` that name a row, deleted ones included (tombstones), with owner and whether deleted. */
+    references(ids: readonly string[]): Map<string, { sourceId: string; deleted: boolean }> {
+      const rows = q.references.all(JSON.stringify(ids)) as [string, string, number][];
+      return new Map(rows.map(([id, sourceId, deleted]) => [id, { sourceId, deleted: deleted === 1 }]));
     },
     getForSync(id: string): ForSync | null {
       const r = q.getAny.get(id) as ResourceRow | undefined;

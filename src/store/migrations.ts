@@ -1,11 +1,30 @@
 // Versioned schema migrations. Each runs once, in order, inside a transaction, and is
 // recorded in schema_migrations; never edit a released migration, append a new one.
 import type { Database } from 'better-sqlite3';
+import { identityKey } from './identity-key';
 
 interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Data changes SQL cannot express, run after `sql` in the same transaction. */
+  run?: (db: Database) => void;
+}
+
+/**
+ * Fills a key column from its source column. Rows whose key collides with an earlier row's (possible
+ * only for names that differed beyond ASCII case before keys existed) keep a key of their own, made
+ * unique by their id, so an upgrade never fails; the next write of such a name is checked normally.
+ */
+function backfillKeys(db: Database, table: 'users' | 'groups', column: string, keyColumn: string): void {
+  const rows = db.prepare(`SELECT id, ${column} AS name FROM ${table} WHERE deleted = 0 ORDER BY rowid`).all() as { id: string; name: string }[];
+  const set = db.prepare(`UPDATE ${table} SET ${keyColumn} = ? WHERE id = ?`);
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const key = identityKey(row.name);
+    set.run(seen.has(key) ? `${key}\u0000${row.id}` : key, row.id);
+    seen.add(key);
+  }
 }
 
 export const migrations: readonly Migration[] = [
@@ -179,6 +198,23 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE IF NOT EXISTS sync_engine_linked (graph_id TEXT PRIMARY KEY, linked_at INTEGER NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: 'canonical identity keys',
+    // Uniqueness on the key Graph compares (identity-key.ts), not on ASCII-only NOCASE.
+    sql: `
+      ALTER TABLE users ADD COLUMN user_name_key TEXT;
+      ALTER TABLE groups ADD COLUMN display_name_key TEXT;
+    `,
+    run(db) {
+      backfillKeys(db, 'users', 'user_name', 'user_name_key');
+      backfillKeys(db, 'groups', 'display_name', 'display_name_key');
+      db.exec(`
+        CREATE UNIQUE INDEX users_user_name_key ON users(user_name_key) WHERE deleted = 0;
+        CREATE UNIQUE INDEX groups_display_name_key ON groups(display_name_key) WHERE deleted = 0;
+      `);
+    },
+  },
 ];
 
 export function migrate(db: Database): number[] {
@@ -191,6 +227,7 @@ export function migrate(db: Database): number[] {
     if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.run?.(db);
       record.run(m.version, m.name, new Date().toISOString());
     })();
     applied.push(m.version);

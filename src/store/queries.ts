@@ -86,7 +86,7 @@ export function createResourceQueries(db: Database) {
       params.push(q.ownerId);
     }
     if (q.filter) {
-      const f = compileFilter(kind, q.filter);
+      const f = compileFilter(kind, q.filter, q.ownerId);
       parts.push(f.sql);
       params.push(...f.params);
     }

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import type { AttributionStore } from './attribution';
 import type { AuditStore } from './audit';
 import { mapConstraint, notFound, preconditionFailed } from './errors';
+import { identityKey } from './identity-key';
 import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
 import type { ForSync, StoredResource, WriteContext } from './types';
@@ -16,6 +17,7 @@ function columns(data: Record<string, unknown>) {
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
     userName: String(data.userName ?? ''),
+    userNameKey: identityKey(String(data.userName ?? '')),
     externalId: str(data.externalId),
     displayName: str(data.displayName),
     active: data.active === false ? 0 : 1,
@@ -43,15 +45,16 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
   const q = {
     get: db.prepare(`SELECT ${cols} FROM users WHERE id = ? AND deleted = 0`),
     getAny: db.prepare(`SELECT ${cols} FROM users WHERE id = ?`),
-    byUserName: db.prepare(`SELECT ${cols} FROM users WHERE user_name = ? COLLATE NOCASE AND deleted = 0`),
-    insert: db.prepare(`INSERT INTO users (id, source_id, user_name, external_id, display_name, active, data, version, created, last_modified)
-      VALUES (@id, @sourceId, @userName, @externalId, @displayName, @active, @data, 1, @now, @now)`),
-    update: db.prepare(`UPDATE users SET user_name = @userName, external_id = @externalId, display_name = @displayName,
+    byUserName: db.prepare(`SELECT ${cols} FROM users WHERE user_name_key = ? AND deleted = 0`),
+    insert: db.prepare(`INSERT INTO users (id, source_id, user_name, user_name_key, external_id, display_name, active, data, version, created, last_modified)
+      VALUES (@id, @sourceId, @userName, @userNameKey, @externalId, @displayName, @active, @data, 1, @now, @now)`),
+    update: db.prepare(`UPDATE users SET user_name = @userName, user_name_key = @userNameKey, external_id = @externalId, display_name = @displayName,
       active = @active, data = @data, version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
     softDelete: db.prepare(`UPDATE users SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0`),
     clearValues: db.prepare('DELETE FROM user_values WHERE user_id = ?'),
     addValue: db.prepare('INSERT OR IGNORE INTO user_values (user_id, attr, value) VALUES (?, ?, ?)'),
     owners: db.prepare(`SELECT u.id, u.source_id FROM json_each(?) j JOIN users u ON u.id = j.value AND u.deleted = 0`).raw(),
+    references: db.prepare(`SELECT u.id, u.source_id, u.deleted FROM json_each(?) j JOIN users u ON u.id = j.value`).raw(),
     groupsOf: db.prepare(`SELECT group_id FROM memberships WHERE member_id = ? AND present = 1`).pluck(),
     dropNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
     leaveGroups: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
@@ -136,12 +139,17 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       return r ? toStored(r) : null;
     },
     getByUserName(userName: string): StoredResource | null {
-      const r = q.byUserName.get(userName) as ResourceRow | undefined;
+      const r = q.byUserName.get(identityKey(userName)) as ResourceRow | undefined;
       return r ? toStored(r) : null;
     },
     /** Live ids among `ids` with their owning source, in one query. */
     owners(ids: readonly string[]): Map<string, string> {
       return new Map(q.owners.all(JSON.stringify(ids)) as [string, string][]);
+    },
+    /** Ids among `ids` that name a row, deleted ones included (tombstones), with owner and whether deleted. */
+    references(ids: readonly string[]): Map<string, { sourceId: string; deleted: boolean }> {
+      const rows = q.references.all(JSON.stringify(ids)) as [string, string, number][];
+      return new Map(rows.map(([id, sourceId, deleted]) => [id, { sourceId, deleted: deleted === 1 }]));
     },
     /** For sync/: the resource including deleted ones (until deprovisioned), with id and schemas. */
     getForSync(id: string): ForSync | null {

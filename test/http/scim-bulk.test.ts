@@ -74,3 +74,50 @@ test('a malformed operation makes the whole request 400 invalidSyntax', async ()
   const res = await h.as('okta').post('/scim/v2/Bulk').send({ schemas: [BULK_REQUEST], Operations: [{ method: 'GET', path: '/Users' }] });
   expect(res.body).toEqual(scimError(400, 'Operations[0].method must be POST, PUT, PATCH or DELETE', 'invalidSyntax'));
 });
+
+test('operations on a cycle of bulkId references are 409 each; one that depends on the cycle never resolves', async () => {
+  const before = snapshot(h.file);
+  const res = await h.as('okta').post('/scim/v2/Bulk').send({
+    schemas: [BULK_REQUEST],
+    Operations: [
+      { method: 'POST', path: '/Groups', bulkId: 'g1', data: { schemas: [CORE_GROUP], displayName: 'G1', members: [{ type: 'Group', value: 'bulkId:g2' }] } },
+      { method: 'POST', path: '/Groups', bulkId: 'g2', data: { schemas: [CORE_GROUP], displayName: 'G2', members: [{ type: 'Group', value: 'bulkId:g1' }] } },
+      { method: 'PATCH', path: '/Groups/bulkId:g1', data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'G' }] } },
+    ],
+  });
+  expect(res.body).toEqual({
+    schemas: [BULK_RESPONSE],
+    Operations: [
+      { method: 'POST', bulkId: 'g1', status: '409', response: scimError(409, 'bulkId references of operation 0 form a cycle', 'invalidValue') },
+      { method: 'POST', bulkId: 'g2', status: '409', response: scimError(409, 'bulkId references of operation 1 form a cycle', 'invalidValue') },
+      { method: 'PATCH', status: '409', response: scimError(409, 'bulkId reference in operation 2 never resolves (unknown or circular)', 'invalidValue') },
+    ],
+  });
+  expect(snapshot(h.file)).toEqual(before);
+});
+
+test('a chain of references sent in reverse order resolves: each operation after the POST it names', async () => {
+  const big = startHarness({ overrides: { limits: { bodyBytes: 1_048_576, bulkOperations: 1000 } } });
+  try {
+    // u0 is created last; u(k) names u(k+1)... as its manager, so nothing can run before its successor.
+    const n = 200;
+    const Operations = Array.from({ length: n }, (_, k) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `u${k}`,
+      data: {
+        schemas: [CORE_USER, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+        userName: `u${k}@example.com`,
+        ...(k < n - 1 ? { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { manager: { value: `bulkId:u${k + 1}` } } } : {}),
+      },
+    }));
+    const res = await big.as('okta').post('/scim/v2/Bulk').send({ schemas: [BULK_REQUEST], Operations });
+    expect(res.status).toBe(200);
+    expect(res.body.Operations.map((o: { status: string }) => o.status)).toEqual(Array(n).fill('201'));
+    const first = await big.as('okta').get(`/scim/v2/Users?filter=${encodeURIComponent('userName eq "u0@example.com"')}`);
+    const second = await big.as('okta').get(`/scim/v2/Users?filter=${encodeURIComponent('userName eq "u1@example.com"')}`);
+    expect(first.body.Resources[0]['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']).toEqual({ manager: { value: second.body.Resources[0].id } });
+  } finally {
+    big.close();
+  }
+});

@@ -197,3 +197,42 @@ describe('OneLogin PATCH', () => {
     expect((await getUser(memberId, 'okta')).active).toBe(false);
   });
 });
+
+describe('Entra ID lookups, group create and unqualified extension paths', () => {
+  test('GET /Users?filter=emails[type eq "work"].value eq "…" finds the user by work email only', async () => {
+    const id = await createUser();
+    await createUser({ ...user, userName: 'other@testuser.com', externalId: 'x', emails: [{ type: 'home', value: 'Test_User_fd0ea19b@testuser.com' }] });
+    const { filter } = fixture('entra/user-lookup-work-email.json', { email: 'Test_User_fd0ea19b@testuser.com' }) as { filter: string };
+    const res = await h.as('entra').get(`/scim/v2/Users?filter=${encodeURIComponent(filter)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.totalResults).toBe(1);
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual([id]);
+    const none = fixture('entra/user-lookup-work-email.json', { email: 'nobody@testuser.com' }) as { filter: string };
+    expect((await h.as('entra').get(`/scim/v2/Users?filter=${encodeURIComponent(none.filter)}`)).body.totalResults).toBe(0);
+  });
+
+  test('POST /Groups listing the classic ADSCIM Group schema beside the core one: 201, the marker ignored', async () => {
+    const res = await h.as('entra').post('/scim/v2/Groups').set('Content-Type', 'application/scim+json').send(JSON.stringify(fixture('entra/group-create-classic-schema.json')));
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      schemas: [CORE_GROUP],
+      id: expect.any(String),
+      externalId: '8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159',
+      displayName: 'displayName',
+      meta: { resourceType: 'Group', created: anyTime, lastModified: anyTime, location: location(`/Groups/${res.body.id}`), version: 'W/"1"' },
+    });
+  });
+
+  test('PATCH "path": "manager" with a one-element list sets the enterprise manager', async () => {
+    const managerId = await createUser({ ...user, userName: 'boss@testuser.com', externalId: 'boss' });
+    const id = await createUser();
+    expect((await patch('Users', id, fixture('entra/user-add-manager-unqualified.json', { managerId }))).status).toBe(204);
+    expect((await getUser(id))[ENTERPRISE]).toEqual({ department: 'Sales', manager: { value: managerId, $ref: `http://.../scim/Users/${managerId}` } });
+  });
+
+  test('PATCH paths naming other enterprise attributes without the URN', async () => {
+    const id = await createUser();
+    expect((await patch('Users', id, fixture('entra/user-replace-unqualified-extension.json'))).status).toBe(204);
+    expect((await getUser(id))[ENTERPRISE]).toEqual({ employeeNumber: '701984', department: 'Tour Operations' });
+  });
+});

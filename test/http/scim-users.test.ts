@@ -48,13 +48,14 @@ describe('POST /Users', () => {
   });
 
   test('takes attribute names in any case, "True" strings, a bare manager id and nulls as unassigned', async () => {
+    const boss = (await h.as('okta').post('/scim/v2/Users').send({ userName: 'boss@example.com' })).body.id;
     const res = await h.as('okta').post('/scim/v2/Users').send({
       SCHEMAS: [CORE_USER, ENTERPRISE.toLowerCase()],
       UserName: 'kim@example.com',
       Active: 'True',
       NAME: { GivenName: 'Kim', familyName: null },
       Emails: [{ Primary: 'true', Type: 'work', Value: 'kim@example.com' }, null],
-      [ENTERPRISE.toUpperCase()]: { Department: 'Ops', Manager: 'boss-id' },
+      [ENTERPRISE.toUpperCase()]: { Department: 'Ops', Manager: boss },
       addresses: [],
     });
     expect(res.status).toBe(201);
@@ -65,7 +66,7 @@ describe('POST /Users', () => {
       name: { givenName: 'Kim' },
       active: true,
       emails: [{ value: 'kim@example.com', type: 'work', primary: true }],
-      [ENTERPRISE]: { department: 'Ops', manager: { value: 'boss-id' } },
+      [ENTERPRISE]: { department: 'Ops', manager: { value: boss } },
       [BRIDGE]: { source: 'okta', dirSyncEnabled: false, syncState: 'pending' },
       meta: expect.objectContaining({ resourceType: 'User', version: 'W/"1"' }),
     });

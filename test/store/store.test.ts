@@ -37,6 +37,7 @@ describe('openStore', () => {
       { version: 3, name: "managed source tokens" },
       { version: 4, name: "indexes for dirty order and owner-scoped pages" },
       { version: 5, name: "sync engine state" },
+      { version: 6, name: "canonical identity keys" },
     ]);
     db.close();
   });

@@ -1,5 +1,6 @@
 // Config: the defaults SPEC section 12 promises, environment over file, and an environment
 // variable for every key with its own type.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,4 +54,43 @@ test('a bad value names the key', () => {
   expect(() => loadConfig({ env: { BRIDGE_PORT: 'eighty' } })).toThrow('port: Invalid input: expected number, received string');
   expect(() => loadConfig({ env: { BRIDGE_SOURCES: '[{' } })).toThrow(ConfigError);
   expect(() => loadConfig({ env: { BRIDGE_SOURCES: '[{' } })).toThrow(/BRIDGE_SOURCES: not valid JSON/);
+});
+
+describe('two sources with one token are refused, naming both and never the token', () => {
+  const token = 'shared-token-0123456789abcdef';
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+
+  test.each([
+    ['both plain, in the file', { sources: [{ id: 'okta', token }, { id: 'entra', token }] }, {}],
+    ['plain and its sha256 (upper case)', { sources: [{ id: 'okta', token }, { id: 'entra', tokenSha256: sha(token).toUpperCase() }] }, {}],
+    ['both as sha256, from BRIDGE_SOURCES', {}, { BRIDGE_SOURCES: JSON.stringify([{ id: 'okta', tokenSha256: sha(token) }, { id: 'entra', tokenSha256: sha(token) }]) }],
+  ])('%s', (_what, file, env) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bridge-config-')), 'c.json');
+    writeFileSync(path, JSON.stringify(file));
+    let error: unknown;
+    try {
+      loadConfig({ file: path, env });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual(['sources.1: sources "okta" and "entra" have the same token; give each source its own']);
+    expect((error as Error).message).not.toContain(token);
+    expect((error as Error).message).not.toContain(sha(token));
+  });
+
+  test('a source added with `sources add` whose token a configured source already uses stops the start', async () => {
+    const { openStore } = await import('../../src/store');
+    const { openRuntime } = await import('../../src/main');
+    const database = join(mkdtempSync(join(tmpdir(), 'bridge-config-')), 'b.sqlite');
+    const config = loadConfig({ env: {}, overrides: { database, logLevel: 'silent', sources: [{ id: 'okta', token }] } });
+    const store = openStore(database, { mode: config.mode, sources: config.sources });
+    store.sourceTokens.add('onelogin', sha(token), []);
+    store.close();
+    await expect(openRuntime(config, { simulator: false })).rejects.toThrow('sources.1: sources "okta" and "onelogin" have the same token; give each source its own');
+  });
+
+  test('distinct tokens load', () => {
+    expect(loadConfig({ env: {}, overrides: { sources: [{ id: 'okta', token }, { id: 'entra', token: `${token}x` }] } }).sources).toHaveLength(2);
+  });
 });
