@@ -2,7 +2,7 @@
 // held in memory. Every change stamps the object with a sequence number, which is what delta
 // queries page over. Seeded objects are taken as given (they stand for what already exists).
 import { randomUUID } from 'node:crypto';
-import type { Json, SeedDomain, SeedObject, SeedSku } from './types';
+import { DIRECTORY_ROLE_IDS, type Json, type SeedDomain, type SeedObject, type SeedSku } from './types';
 
 export interface UserObject {
   kind: 'user';
@@ -10,6 +10,8 @@ export interface UserObject {
   props: Json;
   password?: string;
   managerId?: string;
+  /** Directory role template ids assigned to the user (an administrator when not empty). */
+  directoryRoles?: string[];
   /** Groups a soft-deleted user belonged to, given back on restore. */
   memberOf?: string[];
   /** Epoch ms from which collection queries ($filter lists) see the object. */
@@ -150,7 +152,7 @@ export class Directory {
   }
 
   private seedUser(u: Json): void {
-    const { manager: _manager, password, ...props } = u;
+    const { manager: _manager, password, directoryRoles, ...props } = u;
     const id = String(props.id ?? randomUUID());
     const user: UserObject = {
       kind: 'user',
@@ -161,6 +163,7 @@ export class Directory {
         ...props, id,
       },
       password: typeof password === 'string' ? password : undefined,
+      ...(Array.isArray(directoryRoles) && directoryRoles.length ? { directoryRoles: directoryRoles.map((r) => DIRECTORY_ROLE_IDS[String(r)] ?? String(r)) } : {}),
       seq: 0,
     };
     this.addUser(user);
