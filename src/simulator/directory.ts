@@ -63,6 +63,8 @@ export class Directory {
   /** Soft-deleted users and groups (directory/deletedItems), restorable for 30 days in Entra. */
   readonly deleted = new Map<string, UserObject | GroupObject>();
   readonly removals: Removal[] = [];
+  /** Delta links issued before the current generation are expired (expireDeltaLinks). */
+  deltaGeneration = 0;
   private readonly upnIndex = new Map<string, string>();
   private seq = 0;
 
@@ -80,6 +82,11 @@ export class Directory {
       const id = String(d.id ?? randomUUID());
       this.devices.set(id, { id, deletedDateTime: null, accountEnabled: true, trustType: 'AzureAd', ...d });
     }
+  }
+
+  /** Every delta link issued so far answers syncStateNotFound, as one older than seven days does. */
+  expireDeltaLinks(): void {
+    this.deltaGeneration++;
   }
 
   nextSeq(): number {

@@ -70,6 +70,11 @@ export interface RunningSimulator {
   requests: RequestLog;
   faults: FaultInjector;
   throttle: Throttle;
+  /**
+   * Grants the app these app roles (and directory roles, by name or template id) from now on, as an
+   * admin consenting after the registration; tokens issued before keep their claims until they expire.
+   */
+  grant(roles: string[], directoryRoles?: string[]): void;
   /** Requests real Graph would not route for an app (when strictContract). */
   contract: ContractRecorder;
   /** Back to the seeded tenant; clears the request log, faults and throttle buckets. */
@@ -135,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults,
     throttle,
     contract,
+    grant: (roles, directoryRoles) => tokens.setGrant(roles, directoryRoles?.map((r) => DIRECTORY_ROLE_IDS[r] ?? r)),
     reset,
     close: () =>
       new Promise<void>((resolve) => {
