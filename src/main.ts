@@ -15,7 +15,8 @@ import { type Config, loadConfig, usesSimulator } from './config';
 import { createGraphClient } from './graph/client';
 import { createLogger, type Logger } from './log';
 import { createApp } from './scim/app';
-import { type RunningSimulator, startSimulator } from './simulator';
+import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
+import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
 import { openStore, type Store } from './store';
 import type { ManagedSource } from './store/source-tokens';
@@ -47,6 +48,10 @@ export interface RuntimeOptions {
 }
 
 /** Opens everything the bridge runs on, without listening: the shared start of `serve` and the CLI commands. */
+function simulatorSeedNamesRoles(seedFile: string | undefined): boolean {
+  return Boolean(seedFile && loadSeed(seedFile).tenant?.roles);
+}
+
 export async function openRuntime(baseConfig: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources, confirmModeChange: baseConfig.confirmModeChange });
   const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
@@ -65,6 +70,9 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
       requestLogLimit: 2000,
       dataDir: config.database === ':memory:' ? undefined : dirname(resolve(config.database)),
     });
+    // The demo tenant's app holds what `scim-graph-bridge permissions` lists for this config,
+    // recommended ones included (a seed file naming tenant.roles keeps its own).
+    if (!simulatorSeedNamesRoles(sim.seedFile)) simulator.grant(leastGrant(config, config.mode, { optional: true }));
     graphConfig = Object.freeze({
       ...config.graph,
       baseUrl: simulator.url,

@@ -176,7 +176,9 @@ export function translateUser(mode: Mode, scimUser: ScimUser, ctx: TranslateUser
     dirSyncEnabled: dirSyncEnabledFor(mode),
     match: { onPremisesImmutableId: matchImmutableId(ext, adLinked, stamped), userPrincipalName },
     properties,
-    ...(password && sets.includes(passwordSet) ? { password } : {}),
+    // Users of a federated domain sign in at the federation's IdP: Entra holds no password to set
+    // for them (a create still sends the generated one Graph requires).
+    ...(password && sets.includes(passwordSet) && !federated ? { password } : {}),
     ...(sets.includes(managerSet) ? { manager: managerId ? String(managerId) : null } : {}),
     // license-only deactivation: remove the bridge-assigned licenses, touch nothing else (SPEC section 2).
     licenses: mode === 'license-only' && !active ? [] : licenses,

@@ -3,7 +3,7 @@
 // as {"id", "@removed": {"reason": "changed"}} and hard-deleted ones with reason "deleted". For
 // groups, members@delta lists the current members and those removed since; for users,
 // manager@delta holds the current manager (empty when there is none).
-import { badRequest } from './errors';
+import { GraphError, badRequest } from './errors';
 import { GROUP_DEFAULT_PROPERTIES, USER_DEFAULT_PROPERTIES, contextUrl, project, type SimContext } from './context';
 import type { GroupObject, UserObject } from './directory';
 import { parseSelect } from './odata';
@@ -17,7 +17,17 @@ interface DeltaState {
   upto: number;
   offset: number;
   select?: string[];
+  /** When the round's delta link was issued (epoch ms) and the directory's delta generation then. */
+  at?: number;
+  gen?: number;
 }
+
+/** Delta links of identity resources live seven days (devblogs.microsoft.com, "Duration of change tracking tokens for identity and education resources"). */
+export const DELTA_LINK_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+// Graph's answer to an expired delta link: 400 BadRequest, code syncStateNotFound.
+const syncStateNotFound = () =>
+  new GraphError(400, 'syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
 
 const encode = (s: DeltaState) => Buffer.from(JSON.stringify(s)).toString('base64url');
 
@@ -56,7 +66,10 @@ export function delta(ctx: SimContext, req: SimRequest, kind: 'user' | 'group'):
   const skipToken = req.query.get('$skiptoken');
   let state: DeltaState;
   if (skipToken) state = decode(skipToken);
-  else if (deltaToken) state = { ...decode(deltaToken), offset: 0 };
+  else if (deltaToken) {
+    state = { ...decode(deltaToken), offset: 0 };
+    if ((state.gen ?? 0) < ctx.dir.deltaGeneration || (state.at ?? Date.now()) + DELTA_LINK_LIFETIME_MS <= Date.now()) throw syncStateNotFound();
+  }
   else state = { since: 0, upto: ctx.dir.currentSeq, offset: 0, select: parseSelect(req, kind === 'user' ? userSchema : groupSchema) };
   if (deltaToken) state = { ...state, upto: ctx.dir.currentSeq };
   const objects: (UserObject | GroupObject)[] = [...(kind === 'user' ? ctx.dir.users.values() : ctx.dir.groups.values())];
@@ -72,7 +85,7 @@ export function delta(ctx: SimContext, req: SimRequest, kind: 'user' | 'group'):
   const page = changed.slice(state.offset, state.offset + ctx.pageSize);
   const body: Json = { '@odata.context': contextUrl(ctx, `${set}${state.select ? `(${state.select.join(',')})` : ''}`) };
   if (state.offset + ctx.pageSize < changed.length) body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$skiptoken=${encode({ ...state, offset: state.offset + ctx.pageSize })}`;
-  else body['@odata.deltaLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$deltatoken=${encode({ since: state.upto, upto: state.upto, offset: 0, select: state.select })}`;
+  else body['@odata.deltaLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$deltatoken=${encode({ since: state.upto, upto: state.upto, offset: 0, select: state.select, at: Date.now(), gen: ctx.dir.deltaGeneration })}`;
   body.value = page;
   return { status: 200, body };
 }

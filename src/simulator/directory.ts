@@ -2,7 +2,7 @@
 // held in memory. Every change stamps the object with a sequence number, which is what delta
 // queries page over. Seeded objects are taken as given (they stand for what already exists).
 import { randomUUID } from 'node:crypto';
-import type { Json, SeedDomain, SeedObject, SeedSku } from './types';
+import { DIRECTORY_ROLE_IDS, type Json, type SeedDomain, type SeedObject, type SeedSku } from './types';
 
 export interface UserObject {
   kind: 'user';
@@ -10,6 +10,8 @@ export interface UserObject {
   props: Json;
   password?: string;
   managerId?: string;
+  /** Directory role template ids assigned to the user (an administrator when not empty). */
+  directoryRoles?: string[];
   /** Groups a soft-deleted user belonged to, given back on restore. */
   memberOf?: string[];
   /** Epoch ms from which collection queries ($filter lists) see the object. */
@@ -61,6 +63,8 @@ export class Directory {
   /** Soft-deleted users and groups (directory/deletedItems), restorable for 30 days in Entra. */
   readonly deleted = new Map<string, UserObject | GroupObject>();
   readonly removals: Removal[] = [];
+  /** Delta links issued before the current generation are expired (expireDeltaLinks). */
+  deltaGeneration = 0;
   private readonly upnIndex = new Map<string, string>();
   private seq = 0;
 
@@ -78,6 +82,11 @@ export class Directory {
       const id = String(d.id ?? randomUUID());
       this.devices.set(id, { id, deletedDateTime: null, accountEnabled: true, trustType: 'AzureAd', ...d });
     }
+  }
+
+  /** Every delta link issued so far answers syncStateNotFound, as one older than seven days does. */
+  expireDeltaLinks(): void {
+    this.deltaGeneration++;
   }
 
   nextSeq(): number {
@@ -150,7 +159,7 @@ export class Directory {
   }
 
   private seedUser(u: Json): void {
-    const { manager: _manager, password, ...props } = u;
+    const { manager: _manager, password, directoryRoles, ...props } = u;
     const id = String(props.id ?? randomUUID());
     const user: UserObject = {
       kind: 'user',
@@ -161,6 +170,7 @@ export class Directory {
         ...props, id,
       },
       password: typeof password === 'string' ? password : undefined,
+      ...(Array.isArray(directoryRoles) && directoryRoles.length ? { directoryRoles: directoryRoles.map((r) => DIRECTORY_ROLE_IDS[String(r)] ?? String(r)) } : {}),
       seq: 0,
     };
     this.addUser(user);

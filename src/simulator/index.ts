@@ -18,6 +18,9 @@ import { createThrottle, type TenantSize, type Throttle } from './throttle';
 import { createTokenService } from './tokens';
 import { DEFAULT_DIRECTORY_ROLES, DEFAULT_ROLES, DIRECTORY_ROLE_IDS, type SeedObject } from './types';
 import { runBatch } from './batch';
+import { createContractRecorder, type ContractRecorder } from './contract';
+
+export { takeAllContractViolations } from './contract';
 
 export type { SeedObject } from './types';
 export type { FaultConfig, ForcedFailure, OutageWindow } from './faults';
@@ -40,6 +43,12 @@ export interface SimulatorOptions {
   pageSize?: number;
   /** Request log entries kept, oldest dropped first (default 200,000). */
   requestLogLimit?: number;
+  /**
+   * Record every request that Microsoft's published v1.0 description does not allow an app to
+   * send (unknown path or method, a property that is not writable): see contract.violations.
+   * Default true; tests that send off-contract requests on purpose turn it off.
+   */
+  strictContract?: boolean;
 }
 
 export interface SimulatorState {
@@ -61,6 +70,13 @@ export interface RunningSimulator {
   requests: RequestLog;
   faults: FaultInjector;
   throttle: Throttle;
+  /**
+   * Grants the app these app roles (and directory roles, by name or template id) from now on, as an
+   * admin consenting after the registration; tokens issued before keep their claims until they expire.
+   */
+  grant(roles: string[], directoryRoles?: string[]): void;
+  /** Requests real Graph would not route for an app (when strictContract). */
+  contract: ContractRecorder;
   /** Back to the seeded tenant; clears the request log, faults and throttle buckets. */
   reset(): void;
   close(): Promise<void>;
@@ -95,7 +111,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100, replicationLagMs: () => faults.replicationLagMs };
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
   const log = new RequestLog(options.requestLogLimit);
-  const core: SimCore = { ctx, throttle, faults, log, batch: runBatch };
+  const contract = createContractRecorder(options.strictContract ?? true);
+  const core: SimCore = { ctx, throttle, faults, log, contract, batch: runBatch };
   const reset = () => {
     ctx.dir = new Directory(structuredClone(seed), tenantId);
     log.clear();
@@ -122,6 +139,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     requests: log,
     faults,
     throttle,
+    contract,
+    grant: (roles, directoryRoles) => tokens.setGrant(roles, directoryRoles?.map((r) => DIRECTORY_ROLE_IDS[r] ?? r)),
     reset,
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@
 // error body for anything refused. Top-level requests and $batch items both pass through here.
 import { GraphError, errorBody } from './errors';
 import type { SimContext } from './context';
+import type { ContractRecorder } from './contract';
 import type { FaultInjector } from './faults';
 import type { RequestLog } from './request-log';
 import { dispatch } from './routes';
@@ -13,6 +14,7 @@ export interface SimCore {
   throttle: Throttle;
   faults: FaultInjector;
   log: RequestLog;
+  contract?: ContractRecorder;
   /** Runs a $batch envelope; set by batch.ts to keep the dependency one-way. */
   batch?: (core: SimCore, req: SimRequest) => SimResponse;
 }
@@ -26,6 +28,7 @@ export function toErrorResponse(err: unknown, req: Pick<SimRequest, 'requestId' 
 }
 
 export function handleGraph(core: SimCore, req: SimRequest): SimResponse {
+  core.contract?.check(req);
   try {
     core.faults.check(req);
     const isBatch = req.path === '/$batch' && !req.inBatch;

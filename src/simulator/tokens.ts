@@ -38,6 +38,8 @@ export interface TokenService {
   jwks(): Record<string, unknown>;
   issue(form: URLSearchParams, tenant: string): { status: number; body: Record<string, unknown> };
   verifyBearer(authorization: string | undefined): TokenClaims;
+  /** What an admin consents to afterwards: tokens issued from now on carry these. */
+  setGrant(roles: string[], wids?: string[]): void;
 }
 
 function aadError(status: number, error: string, code: number, description: string) {
@@ -148,7 +150,12 @@ export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599)
   const jwk = publicKey.export({ format: 'jwk' });
   const jwks = () => ({ keys: [{ kty: 'RSA', use: 'sig', kid, n: jwk.n, e: jwk.e }] });
 
-  return { discovery, jwks, issue, verifyBearer };
+  function setGrant(roles: string[], wids?: string[]) {
+    app.roles = [...roles];
+    if (wids) app.wids = [...wids];
+  }
+
+  return { discovery, jwks, issue, verifyBearer, setGrant };
 }
 
 function decodeAndVerify(token: string, publicKey: KeyObject): TokenClaims {

@@ -48,8 +48,9 @@ export interface SeedObject {
     roles?: string[];
     /**
      * Entra directory roles assigned to the app's service principal (names or role template ids),
-     * carried as the token's wids claim. Default: User Administrator, which app-only password
-     * resets need; [] models an app without it.
+     * carried as the token's wids claim. Default: none, as for a new app registration; User
+     * Administrator lets app-only calls reset passwords, Privileged Authentication Administrator
+     * or Global Administrator also lets them act on administrators.
      */
     directoryRoles?: string[];
     /** Resource-unit budget size (Microsoft: S under 50 users, M up to 500, L above); derived from the user count when absent. */
@@ -57,8 +58,13 @@ export interface SeedObject {
   };
   domains?: SeedDomain[];
   skus?: SeedSku[];
-  /** Existing users: Graph properties as Graph would return them (read-only ones included), plus optional manager (id or UPN). */
-  users?: (Json & { manager?: string })[];
+  /**
+   * Existing users: Graph properties as Graph would return them (read-only ones included), plus
+   * optional manager (id or UPN) and directoryRoles (names or role template ids: the user is an
+   * administrator). onPremisesSyncEnabled null is a cloud user, true one synced by Entra Connect,
+   * false one synced once and no longer.
+   */
+  users?: (Json & { manager?: string; directoryRoles?: string[] })[];
   /** Existing groups: Graph properties plus members (ids or UPNs). */
   groups?: (Json & { members?: string[] })[];
   devices?: Json[];
@@ -73,14 +79,18 @@ export const DIRECTORY_ROLE_IDS: Record<string, string> = {
   'User Administrator': 'fe930be7-5e62-47db-91af-98c3a49a38b1',
   'Helpdesk Administrator': '729827e3-9c14-49f7-bb1b-9608f156bbb8',
   'Authentication Administrator': 'c4e39bd9-1100-46d3-8c65-fb160da0071f',
+  'Privileged Role Administrator': 'e8611ab8-c189-46e8-94e1-60213ab1f814',
+  'Security Administrator': '194ae4cb-b126-40b2-bd5b-6091b380977d',
+  'Exchange Administrator': '29232cdf-9323-42fd-ade2-1d097af3e4de',
 };
 
-export const DEFAULT_DIRECTORY_ROLES = ['User Administrator'];
+export const DEFAULT_DIRECTORY_ROLES: string[] = [];
 
-export const DEFAULT_ROLES = [
-  'User.ReadWrite.All',
-  'Group.ReadWrite.All',
-  'Directory.ReadWrite.All',
-  'Organization.ReadWrite.All',
-  'Device.Read.All',
-];
+/**
+ * App roles of a simulator started without seed.tenant.roles: the least set the bridge needs in its
+ * widest configuration (universal-sync, graph.allowTenantDirSync, groups), as src/graph/permissions.ts
+ * computes it (a unit test keeps the two equal). The bridge's embedded simulator and the test
+ * harness grant the least set of their own config instead. Password changes of existing users
+ * (User-PasswordProfile.ReadWrite.All) are not in it.
+ */
+export const DEFAULT_ROLES = ['User.ReadWrite.All', 'Organization.ReadWrite.All', 'RoleManagement.Read.Directory', 'Device.Read.All', 'Group.ReadWrite.All'];

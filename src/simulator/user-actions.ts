@@ -7,6 +7,7 @@ import type { UserObject } from './directory';
 import { checkShape, requiredPropertyMissing } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { refuseIfOnPremMastered } from './user-rules';
+import { checkSensitiveAction } from './permissions';
 import { notReplicated } from './faults';
 import { findUser, findUserForWrite, userEntity } from './users';
 
@@ -102,6 +103,7 @@ export function assignLicense(ctx: SimContext, req: SimRequest, key: string): Si
 
 export function revokeSignInSessions(ctx: SimContext, req: SimRequest, key: string): SimResponse {
   const user: UserObject = findUserForWrite(ctx, key);
+  checkSensitiveAction(req.claims, user.directoryRoles);
   if (req.body !== undefined && Object.keys(req.body as Json).length) throw odataBadRequest('The request body must be empty for revokeSignInSessions.');
   user.props.signInSessionsValidFromDateTime = isoSeconds();
   ctx.dir.touch(user);

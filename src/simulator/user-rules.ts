@@ -1,11 +1,10 @@
 // Directory rules for user writes beyond the schema: UPN syntax and verified domain, uniqueness,
 // password complexity, federated-domain immutableId, documented value limits, and the refusal to
 // write properties of users mastered on-premises (Entra Connect).
-import { badRequest, insufficientPrivileges, invalidValue, objectConflict, onPremMastered } from './errors';
+import { badRequest, invalidValue, objectConflict, onPremMastered } from './errors';
 import type { Directory, UserObject } from './directory';
 import { federatedRequiredOnCreate, isValidMailNickname, lengthExceeded, userSchema } from './schema';
-import type { TokenClaims } from './tokens';
-import { DIRECTORY_ROLE_IDS, type Json } from './types';
+import type { Json } from './types';
 
 // UPN alias characters Entra allows: letters, digits and ' . - _ ! # ^ ~ (learn.microsoft.com, "UserPrincipalName formats").
 const UPN = /^(?!\.)(?!.*\.\.)([A-Za-z0-9'._!#^~-]{1,64})(?<!\.)@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$/;
@@ -18,7 +17,17 @@ export function isSyncedFromOnPrem(user: UserObject): boolean {
   return user.props.onPremisesSyncEnabled === true;
 }
 
+// A user synced once and no longer (onPremisesSyncEnabled false) is cloud mastered, except its
+// Exchange custom attributes: "For a cloud-only user previously synced from on-premises Active
+// Directory, these properties are read-only in Microsoft Graph" (user resource,
+// onPremisesExtensionAttributes).
+const READ_ONLY_WHEN_FORMERLY_SYNCED = new Set(['onPremisesExtensionAttributes']);
+
+export const externallyMastered = () =>
+  badRequest('Unable to update the specified properties for objects that have originated within an external service.');
+
 export function refuseIfOnPremMastered(user: UserObject, keys: string[]): void {
+  if (user.props.onPremisesSyncEnabled === false && keys.some((k) => READ_ONLY_WHEN_FORMERLY_SYNCED.has(k))) throw externallyMastered();
   if (!isSyncedFromOnPrem(user)) return;
   if (keys.some((k) => !CLOUD_WRITABLE_WHEN_SYNCED.has(k) || userSchema.readOnlyWhenSynced.has(k))) throw onPremMastered();
 }
@@ -94,23 +103,18 @@ export function checkUserCreate(dir: Directory, input: Json): void {
   checkMailUnique(dir, input.mail);
 }
 
-// App-only password resets need, besides User.ReadWrite.All, a directory role that may reset
-// passwords (user-update docs: "at least the User Administrator Microsoft Entra role"), or the
-// dedicated User-PasswordProfile.ReadWrite.All permission.
-const PASSWORD_RESET_ROLES = ['Global Administrator', 'Privileged Authentication Administrator', 'User Administrator', 'Helpdesk Administrator', 'Authentication Administrator'].map((n) => DIRECTORY_ROLE_IDS[n]);
-
-export function checkPasswordResetAllowed(claims: TokenClaims): void {
-  if (claims.roles.includes('User-PasswordProfile.ReadWrite.All')) return;
-  if (!claims.wids?.some((w) => PASSWORD_RESET_ROLES.includes(w))) throw insufficientPrivileges();
-}
-
 export function checkUserUpdate(dir: Directory, user: UserObject, input: Json): void {
   checkValues(input);
   if (input.userPrincipalName !== undefined) {
     if (typeof input.userPrincipalName !== 'string') throw invalidValue('userPrincipalName', 'User');
     checkUpn(dir, input.userPrincipalName, user.id);
   }
-  if (input.passwordProfile) checkPassword((input.passwordProfile as Json).password);
+  if (input.passwordProfile) {
+    // Users of a federated domain sign in at their IdP: Entra holds no password to reset for them.
+    const domain = dir.domain(String(user.props.userPrincipalName).split('@')[1] ?? '');
+    if (domain?.type === 'Federated') throw badRequest('Password reset is not supported for users of a federated domain.', [{ code: 'InvalidValue', target: 'passwordProfile' }]);
+    checkPassword((input.passwordProfile as Json).password);
+  }
   checkImmutableIdUnique(dir, input.onPremisesImmutableId, user.id);
   checkMailUnique(dir, input.mail, user.id);
 }

@@ -7,7 +7,8 @@ import type { UserObject } from './directory';
 import { parseSelect } from './odata';
 import { userSchema, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
-import { checkPasswordResetAllowed, checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, refuseIfOnPremMastered } from './user-rules';
+import { authorizeUserPatch, checkPasswordResetAllowed, checkSensitiveAction, SENSITIVE_PROPERTIES } from './permissions';
+import { checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, refuseIfOnPremMastered } from './user-rules';
 
 export const USER_FILTERABLE = new Set([
   'id', 'userPrincipalName', 'mail', 'onPremisesImmutableId', 'employeeId', 'displayName', 'givenName', 'surname',
@@ -69,8 +70,11 @@ export function getUser(ctx: SimContext, req: SimRequest, key: string): SimRespo
 export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimResponse {
   const user = findUserForWrite(ctx, key);
   const input = validateWrite(userSchema, req.body, { create: false });
-  refuseIfOnPremMastered(user, Object.keys(input));
+  const keys = Object.keys(input);
+  authorizeUserPatch(req.claims, keys);
   if (input.passwordProfile !== undefined) checkPasswordResetAllowed(req.claims);
+  if (keys.some((k) => SENSITIVE_PROPERTIES.includes(k))) checkSensitiveAction(req.claims, user.directoryRoles);
+  refuseIfOnPremMastered(user, keys);
   checkUserUpdate(ctx.dir, user, input);
   const { passwordProfile, userPrincipalName, ...props } = input;
   if (typeof userPrincipalName === 'string') ctx.dir.renameUser(user, userPrincipalName);
@@ -88,8 +92,9 @@ export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimRe
 }
 
 /** DELETE is a soft delete: the user moves to directory/deletedItems for 30 days, its seats freed. */
-export function deleteUser(ctx: SimContext, key: string): SimResponse {
+export function deleteUser(ctx: SimContext, req: SimRequest, key: string): SimResponse {
   const user = findUser(ctx, key);
+  checkSensitiveAction(req.claims, user.directoryRoles);
   if (isSyncedFromOnPrem(user)) throw onPremMastered();
   ctx.dir.removeUser(user, 'changed');
   ctx.dir.adjustSeats(user.props.assignedLicenses, -1);

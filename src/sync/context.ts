@@ -32,6 +32,8 @@ export interface EngineContext {
   counters: RunCounters;
   /** Backoff for 5xx and network errors when Graph names no Retry-After. */
   retry: { baseMs: number; capMs: number };
+  /** How long after a revoke signInSessionsValidFromDateTime is read back (Graph documents minutes). */
+  tokenReadbackDelayMs: number;
   /** Values never to appear in a message the engine records (the Graph client secret). */
   secrets?: readonly (string | undefined)[];
 }

@@ -26,15 +26,32 @@ function relative(link: string): string {
   return link.replace(/^https?:\/\/[^/]+/i, '').replace(/^\/v1\.0/i, '');
 }
 
-async function readDelta(ctx: EngineContext, start: string, key: string): Promise<Record<string, unknown>[]> {
+// Graph's documented answers to a delta link it can no longer serve: 410 Gone (delta query
+// overview, "synchronization reset"), or a 4xx whose code says the sync state is gone
+// (syncStateNotFound for identity resources past their seven days; syncStateInvalid, resyncRequired).
+const EXPIRED_CODES = /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i;
+
+export function deltaLinkExpired(res: { status: number; body?: unknown }): boolean {
+  if (res.status === 410) return true;
+  if (res.status < 400 || res.status >= 500) return false;
+  const code = String((res.body as { error?: { code?: unknown } } | undefined)?.error?.code ?? '');
+  return EXPIRED_CODES.test(code);
+}
+
+async function readDelta(ctx: EngineContext, saved: string, initial: string, key: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
-  let url: string | null = start;
+  let url: string | null = saved || initial;
+  let restarted = !saved;
   while (url) {
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
-    if (res.status === 410 || (res.status === 400 && key)) {
-      // An expired or foreign delta token: start a full round again.
+    if (!restarted && deltaLinkExpired(res)) {
+      // The saved link expired: a full round now (what changed meanwhile is found by comparing it all).
+      ctx.logger.warn({ status: res.status, key }, 'delta link expired; starting a full round');
       ctx.queries.setMeta(key, '');
-      throw new Error(`delta link refused (${res.status}); the next check starts a full round`);
+      items.length = 0;
+      url = initial;
+      restarted = true;
+      continue;
     }
     if (res.status !== 200) throw new Error(`GET ${url.split('?')[0]} answered ${res.status}`);
     const body = res.body as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
@@ -91,7 +108,7 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
   const saved = full ? '' : ctx.queries.getMeta(USERS_LINK) ?? '';
   const found: Found[] = [];
   try {
-    const items = await readDelta(ctx, saved || `/users/delta?$select=${select.join(',')}`, USERS_LINK);
+    const items = await readDelta(ctx, saved, `/users/delta?$select=${select.join(',')}`, USERS_LINK);
     const byGraphId = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
     for (const item of items) {
       const id = byGraphId.get(String(item.id));
@@ -140,7 +157,7 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
 async function groupDrift(ctx: EngineContext, full: boolean, found: Found[], summary: DriftSummary): Promise<void> {
   const saved = full ? '' : ctx.queries.getMeta(GROUPS_LINK) ?? '';
   try {
-    const items = await readDelta(ctx, saved || '/groups/delta?$select=id,displayName,description,members', GROUPS_LINK);
+    const items = await readDelta(ctx, saved, '/groups/delta?$select=id,displayName,description,members', GROUPS_LINK);
     const groups = new Map(ctx.queries.linked('Group').map((l) => [l.graphId, l.id]));
     const users = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
     for (const item of items) {

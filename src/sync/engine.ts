@@ -15,9 +15,10 @@ import { createExecutor, type ExecutorStats } from './executor';
 import { adaptGraphClient, isSyncGraph } from './graph-adapter';
 import type { SyncGraph } from './graph-port';
 import { planWrites, type PlannedWrite } from './plan';
-import { createGate } from './gate';
+import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
 import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
+import { readBackDueTokens } from './user-apply';
 import { createThrottle } from './throttle';
 
 export type { PlannedWrite } from './plan';
@@ -39,6 +40,8 @@ export interface SyncEngineOptions {
   concurrency?: number;
   /** Real milliseconds the loop sleeps when nothing is due. */
   idleMs?: number;
+  /** How long after a revoke signInSessionsValidFromDateTime is read back (default 5 minutes). */
+  tokenReadbackDelayMs?: number;
   /** Backoff for 5xx and network errors (default 500 ms doubling to 60 s). */
   retry?: { baseMs: number; capMs: number };
 }
@@ -83,6 +86,8 @@ export type SyncEngine = ReturnType<typeof createSyncEngine>;
 const APPROVED_KEY = 'deletions.approved';
 const PREFLIGHT_RECHECK_MS = 30_000;
 const MAX_PASSES = 50;
+/** user-revokesigninsessions: "there might be a small delay of a few minutes before tokens are revoked". */
+export const TOKEN_READBACK_DELAY_MS = 5 * 60_000;
 
 export function createSyncEngine(options: SyncEngineOptions) {
   const { config, store } = options;
@@ -111,6 +116,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const ctx: EngineContext = {
     config, graphBaseUrl: graphConfig.baseUrl, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
     retry: options.retry ?? { baseMs: 500, capMs: 60_000 },
+    tokenReadbackDelayMs: options.tokenReadbackDelayMs ?? TOKEN_READBACK_DELAY_MS,
     secrets: [graphConfig.clientSecret],
     queries: store.engine,
     emit: (e) => hub.emit(e),
@@ -158,7 +164,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
         for (const w of planned) logger.info({ resourceType: w.resourceType, id: w.id, method: w.method, url: w.url.split('?')[0] }, 'dry run: planned Graph write');
         return (lastRun = summaryOf(started, 0, before, { planned: planned.length }));
       }
-      await gate.ensureTenantSwitch();
+      const refused = await gate.ensureTenantSwitch();
+      if (refused) return (lastRun = summaryOf(started, 0, before, { blocked: gate.result()?.blocked ?? [refused] }));
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
@@ -169,6 +176,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         await runPass(ctx, rows);
         if (progress() === before) break;
       }
+      await readBackDueTokens(ctx);
       // Approvals are kept until the deprovision they allowed is done.
       const stillPending = new Set(store.engine.pendingDeletions().map((d) => d.id));
       store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
@@ -241,6 +249,11 @@ export function createSyncEngine(options: SyncEngineOptions) {
       return planWrites(ctx, opts.mode);
     },
     retry(type?: ResourceType, id?: string): number {
+      // A refused tenant switch is tried again on retry (with the preflight that precedes it).
+      if (store.engine.getMeta(TENANT_SWITCH_REFUSED_KEY)) {
+        store.engine.setMeta(TENANT_SWITCH_REFUSED_KEY, '');
+        gate.invalidate();
+      }
       const n = store.sync.retry(type, id);
       wake?.();
       return n;

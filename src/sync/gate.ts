@@ -7,12 +7,17 @@ import type { EngineContext } from './context';
 import { type PreflightResult, runPreflight } from './preflight';
 
 const TENANT_SWITCH_KEY = 'tenant.dirSyncEnabledByBridge';
+/** Graph refused the switch: {reason, config} until `retry` or a config change. */
+export const TENANT_SWITCH_REFUSED_KEY = 'tenant.dirSyncRefused';
 
 export interface Gate {
   check(): Promise<PreflightResult>;
   result(): PreflightResult | null;
   checkedAt(): number;
-  ensureTenantSwitch(): Promise<void>;
+  /** Sends the switch when due; Graph's refusal blocks the engine with its reason (returned). */
+  ensureTenantSwitch(): Promise<string | null>;
+  /** Forget the last result: the next run checks again. */
+  invalidate(): void;
 }
 
 export function createGate(ctx: EngineContext): Gate {
@@ -21,9 +26,20 @@ export function createGate(ctx: EngineContext): Gate {
   let at = -Infinity;
   const nowIso = () => new Date(clock.now()).toISOString();
 
+  // What the refusal depends on: another mode, tenant, app or allowTenantDirSync makes it stale.
+  const switchConfig = () => JSON.stringify([ctx.mode, config.graph.tenantId ?? null, config.graph.clientId ?? null, config.graph.allowTenantDirSync]);
+  const switchRefused = (): string | null => {
+    const raw = ctx.queries.getMeta(TENANT_SWITCH_REFUSED_KEY);
+    if (!raw) return null;
+    const saved = JSON.parse(raw) as { reason: string; config: string };
+    return saved.config === switchConfig() ? saved.reason : null;
+  };
+
   async function check(): Promise<PreflightResult> {
     const tenantSwitchEnabledByBridge = ctx.queries.getMeta(TENANT_SWITCH_KEY) === 'true';
-    const { facts, ...pf } = await runPreflight({ config, graph: ctx.graph, tenantSwitchEnabledByBridge, now: () => new Date(clock.now()) }, ctx.mode);
+    const { facts, ...result } = await runPreflight({ config, graph: ctx.graph, tenantSwitchEnabledByBridge, now: () => new Date(clock.now()) }, ctx.mode);
+    const refused = facts && !facts.tenantSyncEnabled ? switchRefused() : null;
+    const pf = refused ? { ...result, ok: false, blocked: [...result.blocked, refused] } : result;
     at = clock.now();
     if (!facts && pf.unreachable) {
       // Graph unreachable: nothing is known to be wrong with the tenant; try again on the next run.
@@ -44,17 +60,30 @@ export function createGate(ctx: EngineContext): Gate {
     return (last = pf);
   }
 
-  async function ensureTenantSwitch(): Promise<void> {
+  async function ensureTenantSwitch(): Promise<string | null> {
     const f = ctx.facts;
-    if (!dirSyncEnabledFor(ctx.mode) || f.tenantSyncEnabled || !f.organizationId || !config.graph.allowTenantDirSync) return;
+    if (!dirSyncEnabledFor(ctx.mode) || f.tenantSyncEnabled || !f.organizationId || !config.graph.allowTenantDirSync) return null;
     const out = await ctx.exec.run([{ id: 'org', ...organizationRequests.enableDirSync(f.organizationId), write: true }]);
     const o = out.get('org');
+    if (o?.kind === 'failed') {
+      // A refusal is not transient: block with Graph's reason until `retry` or a config change.
+      const hint = o.status === 403 ? '; grant Organization.ReadWrite.All (docs/graph-app.md), then run retry' : '; run retry once the tenant allows it';
+      const reason = `Graph refused the tenant switch PATCH /organization/{id} {onPremisesSyncEnabled: true} (${o.status} ${o.code}: ${o.message})${hint}`;
+      ctx.queries.setMeta(TENANT_SWITCH_REFUSED_KEY, JSON.stringify({ reason, config: switchConfig() }));
+      const blocked = [...(last?.blocked ?? []), reason];
+      last = { ...(last ?? { warnings: [], checkedAt: nowIso() }), ok: false, blocked };
+      store.sync.markBlocked(blocked.join('; '));
+      ctx.emit({ type: 'blocked', reasons: blocked, at: nowIso() });
+      logger.error({ reasons: blocked }, 'Graph refused the tenant switch; the sync engine is blocked');
+      return reason;
+    }
     if (o?.kind !== 'ok') throw new Error(`enabling organization.onPremisesSyncEnabled failed: ${o && 'message' in o ? o.message : 'no answer'}`);
     ctx.queries.setMeta(TENANT_SWITCH_KEY, 'true');
     f.tenantSyncEnabled = true;
     store.audit.append({ action: 'sync.tenant.dirSyncEnabled', resourceType: 'Organization', resourceId: f.organizationId, detail: { onPremisesSyncEnabled: true } });
     ctx.emit({ type: 'tenant-dirsync-enabled', organizationId: f.organizationId, at: nowIso() });
+    return null;
   }
 
-  return { check, result: () => last, checkedAt: () => at, ensureTenantSwitch };
+  return { check, result: () => last, checkedAt: () => at, ensureTenantSwitch, invalidate: () => { last = null; } };
 }

@@ -4,6 +4,7 @@ import type { Config, Mode } from '../config';
 import { dirSyncEnabledFor } from '../graph/identity';
 import { isRetryableFailure } from '../graph/errors';
 import { getJson, type SyncGraph } from './graph-port';
+import { missingPermissions, missingReason } from '../graph/permissions';
 
 export interface PreflightResult {
   ok: boolean;
@@ -36,17 +37,6 @@ export interface PreflightInput {
   tenantSwitchEnabledByBridge: boolean;
   now?: () => Date;
 }
-
-// Application permissions (learn.microsoft.com/graph/permissions-reference); any one of a set suffices.
-const ALL_MODES: Mode[] = ['license-only', 'profile-sync', 'user-sync', 'universal-sync'];
-const ROLE_NEEDS: { what: string; anyOf: string[]; modes: Mode[] | 'groups' }[] = [
-  { what: 'read the tenant (organization, subscribedSkus)', anyOf: ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'], modes: ALL_MODES },
-  { what: 'read and update users', anyOf: ['User.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['profile-sync', 'user-sync', 'universal-sync'] },
-  { what: 'read users', anyOf: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'], modes: ['license-only'] },
-  { what: 'assign licenses', anyOf: ['LicenseAssignment.ReadWrite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['license-only', 'profile-sync', 'user-sync', 'universal-sync'] },
-  { what: 'set the tenant directory-sync switch', anyOf: ['Organization.ReadWrite.All', 'OnPremDirectorySynchronization.ReadWrite.All', 'Directory.ReadWrite.All'], modes: ['user-sync', 'universal-sync'] },
-  { what: 'write security groups and memberships', anyOf: ['Group.ReadWrite.All', 'Directory.ReadWrite.All'], modes: 'groups' },
-];
 
 export function writesGroups(config: Config, mode: Mode = config.mode): boolean {
   return mode === 'universal-sync' || (mode !== 'license-only' && config.groups.push);
@@ -149,17 +139,13 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
   return { ok: blocked.length === 0, blocked, warnings, checkedAt, facts };
 }
 
+// Every permission the config needs, from the table in src/graph/permissions.ts (derived from
+// Microsoft's permission table): a missing one blocks with what it stops, an optional one warns.
 async function checkRoles(input: PreflightInput, mode: Mode, blocked: string[], warnings: string[]): Promise<void> {
   const roles = await input.graph.tokenRoles().catch(() => null);
   if (roles === null) {
     warnings.push('cannot read the app roles of the Graph token; permissions unchecked');
     return;
   }
-  const have = new Set(roles);
-  for (const need of ROLE_NEEDS) {
-    const applies = need.modes === 'groups' ? writesGroups(input.config, mode) : need.modes.includes(mode);
-    if (applies && !need.anyOf.some((r) => have.has(r))) {
-      blocked.push(`the Graph token lacks an app role to ${need.what} in ${mode}: grant one of ${need.anyOf.join(', ')}`);
-    }
-  }
+  for (const m of missingPermissions(roles, input.config, mode)) (m.need.optional ? warnings : blocked).push(missingReason(m, mode));
 }

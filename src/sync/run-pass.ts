@@ -6,7 +6,7 @@ import { type EngineContext, appliedRow, failRow } from './context';
 import { deprovisionUsers } from './deprovision';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
-import { applyUsers, recordGraphTokens } from './user-apply';
+import { applyUsers, scheduleTokenReadback } from './user-apply';
 import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
 
@@ -29,7 +29,7 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   if (toCreate.length) await createUsers(ctx, toCreate);
   const ready = work.filter((w) => w.graphId && w.snapshot && !w.done);
   const revoked = ready.length ? await applyUsers(ctx, ready) : [];
-  if (revoked.length) await recordGraphTokens(ctx, revoked);
+  if (revoked.length) scheduleTokenReadback(ctx, revoked);
 }
 
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */

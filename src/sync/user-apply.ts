@@ -12,10 +12,13 @@ import type { UserSnapshot, UserWork } from './user-work';
 
 const ON_PREM_MASTERED = /on-premises mastered/i;
 
+type OpKey = 'p' | 'w' | 'l' | 'm' | 'r';
+
 interface Planned {
   w: UserWork;
   diff: UserDiff;
-  ops: Partial<Record<'p' | 'l' | 'm' | 'r', GraphOp>>;
+  /** p: profile PATCH, w: password PATCH (a request of its own), l: licenses, m: manager, r: revoke. */
+  ops: Partial<Record<OpKey, GraphOp>>;
   waitingFor?: string;
   /** The manager a manager/$ref write names. */
   managerGraphId?: string;
@@ -27,7 +30,11 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
   const ops: Planned['ops'] = {};
   let waitingFor: string | undefined;
   let managerGraphId: string | undefined;
-  if (diff.patch) ops.p = { id: `${key}p`, ...userRequests.patch(gid, diff.patch), write: true };
+  // The password goes alone: Graph may refuse it (User-PasswordProfile.ReadWrite.All, a federated
+  // domain) while the profile is accepted.
+  const { passwordProfile, ...profile } = diff.patch ?? {};
+  if (Object.keys(profile).length) ops.p = { id: `${key}p`, ...userRequests.patch(gid, profile), write: true };
+  if (passwordProfile) ops.w = { id: `${key}w`, ...userRequests.patch(gid, { passwordProfile }), write: true };
   if (diff.licenses) {
     // A license needs usageLocation (Graph 400 otherwise): after the PATCH that sets it.
     const after = ops.p && diff.patch && 'usageLocation' in diff.patch ? [ops.p.id] : undefined;
@@ -49,7 +56,7 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
 /** The objects each write names: a 404 on one just created may be a replica behind. */
 function namedObjects(p: Planned): NotFoundWrite[] {
   // A manager removal answered 404 means no manager: not a replica question.
-  const writes = (Object.entries(p.ops) as ['p' | 'l' | 'm' | 'r', GraphOp][]).filter(([k]) => k !== 'm' || p.managerGraphId);
+  const writes = (Object.entries(p.ops) as [OpKey, GraphOp][]).filter(([k]) => k !== 'm' || p.managerGraphId);
   return writes.map(([k, op]) => ({
     opId: op.id,
     refs: [{ set: 'users' as const, id: p.w.graphId }, ...(k === 'm' && p.managerGraphId ? [{ set: 'users' as const, id: p.managerGraphId }] : [])],
@@ -57,7 +64,7 @@ function namedObjects(p: Planned): NotFoundWrite[] {
 }
 
 /** The snapshot after the writes that succeeded, and nothing that did not. */
-function partialSnapshot(p: Planned, ok: (k: 'p' | 'l' | 'm' | 'r') => boolean): UserSnapshot {
+function partialSnapshot(p: Planned, ok: (k: OpKey) => boolean): UserSnapshot {
   const before: UserSnapshot = p.w.snapshot ?? { properties: {}, licenses: [] };
   const next = p.diff.nextSnapshot as UserSnapshot;
   const properties = p.ops.p && ok('p') ? next.properties : before.properties;
@@ -73,17 +80,18 @@ function partialSnapshot(p: Planned, ok: (k: 'p' | 'l' | 'm' | 'r') => boolean):
 
 /** A 404 on the user's own PATCH, license or revoke: the Graph user was deleted outside the bridge. */
 function goneFromGraph(p: Planned, out: Map<string, OpOutcome>): boolean {
-  return (['p', 'l', 'r'] as const).some((k) => {
+  return (['p', 'w', 'l', 'r'] as const).some((k) => {
     const o = p.ops[k] ? out.get(p.ops[k]!.id) : undefined;
     return o?.kind === 'failed' && o.status === 404;
   });
 }
 
 function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): void {
-  const outcome = (k: 'p' | 'l' | 'm' | 'r') => (p.ops[k] ? out.get(p.ops[k]!.id) : undefined);
-  const ok = (k: 'p' | 'l' | 'm' | 'r') => outcome(k)?.kind === 'ok';
-  const keys = (Object.keys(p.ops) as ('p' | 'l' | 'm' | 'r')[]);
-  const failed = keys.map(outcome).find((o) => o?.kind === 'failed');
+  const outcome = (k: OpKey) => (p.ops[k] ? out.get(p.ops[k]!.id) : undefined);
+  const ok = (k: OpKey) => outcome(k)?.kind === 'ok';
+  const keys = Object.keys(p.ops) as OpKey[];
+  const failedKey = keys.find((k) => outcome(k)?.kind === 'failed');
+  const failed = failedKey ? outcome(failedKey) : undefined;
   const retry = keys.map(outcome).find((o) => o?.kind === 'retry');
   const snapshot = partialSnapshot(p, ok);
   const revoked = p.ops.r && ok('r') ? p.w.desired.tokensValidFrom : undefined;
@@ -95,7 +103,7 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
   }
   // The snapshot says exactly what Graph holds, so the version can count as applied (which
   // consumes the pending password) unless the password itself still has to be sent.
-  const passwordWritten = !p.diff.patch?.passwordProfile || ok('p');
+  const passwordWritten = !p.ops.w || ok('w');
   const record = passwordWritten ? (o: Parameters<typeof progressRow>[2]) => ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, o) : (o: Parameters<typeof progressRow>[2]) => progressRow(ctx, row, o);
   ctx.store.transaction(() => {
     record({ appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
@@ -103,10 +111,20 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
       // Entra Connect masters this user (SPEC section 6): from now on licenses only.
       record({ appliedSnapshot: { ...snapshot, onPremisesMastered: true }, graphId: p.w.graphId });
       waitRow(ctx, row, failed.message);
-    } else if (failed?.kind === 'failed') failRow(ctx, row, failed.message);
+    } else if (failed?.kind === 'failed' && failedKey === 'w') failRow(ctx, row, passwordNotSet(failed));
+    else if (failed?.kind === 'failed') failRow(ctx, row, failed.message);
     else if (retry?.kind === 'retry') retryRow(ctx, row, retry.message, retry.retryAfterMs);
     else waitRow(ctx, row, p.waitingFor!);
   });
+}
+
+/**
+ * A refused password: the profile is synced, the password is kept pending and the row waits in
+ * `error` for the next change or `retry` (never retried on every pass).
+ */
+function passwordNotSet(failed: { status: number; code: string; message: string }): string {
+  const hint = failed.status === 403 ? '; the app needs User-PasswordProfile.ReadWrite.All or a directory role that may reset passwords (docs/graph-app.md), then run retry' : '';
+  return `password not set: Graph refused it (${failed.code}: ${failed.message})${hint}; the profile is synced`;
 }
 
 /** Applies the diffs of users that have a Graph id. Returns the ids whose tokens were revoked. */
@@ -153,18 +171,50 @@ async function recoverDeleted(ctx: EngineContext, work: UserWork[]): Promise<voi
   });
 }
 
-/** SPEC section 4: record what Graph reports as signInSessionsValidFromDateTime after a revoke. */
-export async function recordGraphTokens(ctx: EngineContext, ids: string[]): Promise<void> {
-  const rows = ids.map((id) => ctx.store.sync.get('User', id)).filter((r) => r?.graphId);
+const READBACK_KEY = 'tokens.readback';
+
+/**
+ * SPEC section 4: what Graph reports as signInSessionsValidFromDateTime is read back after Graph's
+ * documented delay ("there might be a small delay of a few minutes before tokens are revoked",
+ * user-revokesigninsessions), not right after the revoke. Due read-backs are kept in the engine's
+ * meta table, so a restart does not lose them.
+ */
+export function scheduleTokenReadback(ctx: EngineContext, ids: string[]): void {
+  const due = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
+  const at = ctx.clock.now() + ctx.tokenReadbackDelayMs;
+  for (const id of ids) due[id] = at;
+  ctx.queries.setMeta(READBACK_KEY, JSON.stringify(due));
+}
+
+/** Reads back the users whose delay has passed; a failed read is tried again on a later run. */
+export async function readBackDueTokens(ctx: EngineContext): Promise<void> {
+  const due = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
+  const now = ctx.clock.now();
+  const ids = Object.keys(due).filter((id) => due[id] <= now);
+  if (!ids.length) return;
+  const done = await recordGraphTokens(ctx, ids);
+  const left = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
+  for (const id of done) if (left[id] === due[id]) delete left[id];
+  ctx.queries.setMeta(READBACK_KEY, JSON.stringify(left));
+}
+
+/** Records what Graph reports now; returns the ids settled (read, or gone from the store or Graph). */
+async function recordGraphTokens(ctx: EngineContext, ids: string[]): Promise<string[]> {
+  const rows = ids.map((id) => ctx.store.sync.get('User', id));
+  const settled = ids.filter((_, i) => !rows[i]?.graphId);
+  const live = rows.filter((r) => r?.graphId);
   const out = await ctx.exec.run(
-    rows.map((r, i) => ({ id: `${i}t`, method: 'GET' as const, url: `/users/${encodeURIComponent(r!.graphId!)}?$select=id,signInSessionsValidFromDateTime`, write: false })),
+    live.map((r, i) => ({ id: `${i}t`, method: 'GET' as const, url: `/users/${encodeURIComponent(r!.graphId!)}?$select=id,signInSessionsValidFromDateTime`, write: false })),
   );
-  rows.forEach((r, i) => {
+  live.forEach((r, i) => {
     const o = out.get(`${i}t`);
+    if (o?.kind === 'failed') settled.push(r!.id);
     const value = o?.kind === 'ok' ? (o.body as { signInSessionsValidFromDateTime?: string })?.signInSessionsValidFromDateTime : undefined;
     if (!value || !r) return;
+    settled.push(r.id);
     // Re-applies the version the row is at: only graphTokensValidFrom changes.
     const current = ctx.store.sync.get('User', r.id)!;
     ctx.store.sync.markApplied('User', r.id, current.appliedVersion, { appliedSnapshot: current.appliedSnapshot, graphTokensValidFrom: value });
   });
+  return settled;
 }

@@ -7,6 +7,7 @@ import { managedGraphProperties } from '../graph/mapping';
 import { flatten, unflatten } from '../graph/paths';
 import { userRequests } from '../graph/requests';
 import { type EngineContext, failRow, progressRow, retryRow } from './context';
+import { checkPrivileged } from './privileged';
 import { noteLinked } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 import { desiredUser, type UserSnapshot, type UserWork } from './user-work';
@@ -31,6 +32,7 @@ function snapshotOf(found: GraphUser, w: UserWork): UserSnapshot {
     licenses: w.desired.licenses.filter((s) => assigned.has(s.toLowerCase())),
     ...(tvf ? { tokensValidFrom: tvf } : {}),
     ...(found.onPremisesSyncEnabled === true ? { onPremisesMastered: true } : {}),
+    ...(found.onPremisesSyncEnabled === false ? { formerlySynced: true } : {}),
   };
 }
 
@@ -48,12 +50,14 @@ function adopt(ctx: EngineContext, w: UserWork, found: GraphUser, how: 'matched'
     w.done = true;
     return false;
   }
+  // What Graph lets the bridge write depends on where the user is mastered: decide it before the snapshot.
+  const mastering = { onPremisesMastered: found.onPremisesSyncEnabled === true, formerlySynced: found.onPremisesSyncEnabled === false };
+  if (mastering.onPremisesMastered || mastering.formerlySynced) w.desired = desiredUser(ctx, w.row, w.res, { properties: {}, licenses: [], ...mastering });
   const snapshot = snapshotOf(found, w);
   noteLinked(ctx, found.id);
   progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
   w.graphId = found.id;
   w.snapshot = snapshot;
-  if (snapshot.onPremisesMastered) w.desired = desiredUser(ctx, w.row, w.res, snapshot);
   if (how === 'matched') ctx.counters.matched++;
   ctx.emit({ type: how, resourceType: 'User', id: w.row.id, graphId: found.id, at: new Date(ctx.clock.now()).toISOString() });
   return true;
@@ -69,6 +73,7 @@ export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<
     if (w.desired.match.userPrincipalName) ops.push({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false });
   });
   const out = await ctx.exec.run(ops);
+  const adoptions: { w: UserWork; found: GraphUser }[] = [];
   work.forEach((w, i) => {
     const byImm = w.desired.match.onPremisesImmutableId ? firstUser(out.get(`${i}i`)) : null;
     const byUpn = firstUser(out.get(`${i}u`));
@@ -80,11 +85,26 @@ export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<
       return;
     }
     if (found) {
-      adopt(ctx, w, found, 'matched');
+      adoptions.push({ w, found });
       return;
     }
     if (ctx.mode === 'license-only') {
       failRow(ctx, w.row, `license-only matches existing users only: no Graph user has onPremisesImmutableId ${w.desired.match.onPremisesImmutableId ?? '(none)'} or userPrincipalName ${w.desired.match.userPrincipalName}`);
+      w.done = true;
+    }
+  });
+  await adoptUnlessPrivileged(ctx, adoptions);
+}
+
+/** Adopts each found user unless it holds a directory role (src/sync/privileged.ts). */
+async function adoptUnlessPrivileged(ctx: EngineContext, adoptions: { w: UserWork; found: GraphUser }[]): Promise<void> {
+  const verdicts = await checkPrivileged(ctx, adoptions.map(({ found }) => ({ id: found.id, label: String(found.userPrincipalName ?? found.id) })));
+  adoptions.forEach(({ w, found }, i) => {
+    const v = verdicts[i];
+    if (v.kind === 'ok') adopt(ctx, w, found, 'matched');
+    else {
+      if (v.kind === 'refuse') failRow(ctx, w.row, v.reason);
+      else retryRow(ctx, w.row, v.reason, v.retryAfterMs);
       w.done = true;
     }
   });
@@ -132,15 +152,17 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
 async function resolveConflicts(ctx: EngineContext, work: UserWork[]): Promise<void> {
   const select = selectFor(ctx);
   const out = await ctx.exec.run(work.map((w, i) => ({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false })));
+  const adoptions: { w: UserWork; found: GraphUser }[] = [];
   work.forEach((w, i) => {
     const found = firstUser(out.get(`${i}u`));
     if (found === 'retry') {
       retryRow(ctx, w.row, 'lookup after ObjectConflict failed');
       w.done = true;
-    } else if (found) adopt(ctx, w, found, 'matched');
+    } else if (found) adoptions.push({ w, found });
     else {
       failRow(ctx, w.row, `Another object with the same value for property userPrincipalName already exists, and no user ${w.desired.match.userPrincipalName} could be found to match`);
       w.done = true;
     }
   });
+  await adoptUnlessPrivileged(ctx, adoptions);
 }

@@ -10,6 +10,8 @@ import type { EngineContext } from './context';
 export interface UserSnapshot extends AppliedUserSnapshot {
   /** Graph reported onPremisesSyncEnabled true at match: Entra Connect masters it, licenses only. */
   onPremisesMastered?: boolean;
+  /** Graph reported onPremisesSyncEnabled false at match: synced once, its Exchange custom attributes stay read-only. */
+  formerlySynced?: boolean;
   deprovisioned?: boolean;
 }
 
@@ -28,7 +30,7 @@ export function desiredUser(ctx: EngineContext, row: SyncRow, res: ForSync, snap
   const userGroups = Object.keys(groupMapping).length
     ? ctx.queries.groupsOf(res.id).flatMap((g) => [g.id, g.displayName])
     : undefined;
-  return translateUser(mode, res.resource as unknown as ScimUser, {
+  const desired = translateUser(mode, res.resource as unknown as ScimUser, {
     resourceId: res.id,
     sourceDirectories: source?.directories ?? [],
     defaultsUsageLocation: ctx.config.defaults.usageLocation,
@@ -41,6 +43,10 @@ export function desiredUser(ctx: EngineContext, row: SyncRow, res: ForSync, snap
     ...(row.tokensValidFrom ? { tokensValidFrom: row.tokensValidFrom } : {}),
     onPremisesMastered: Boolean(snapshot?.onPremisesMastered),
   });
+  // "For a cloud-only user previously synced from on-premises Active Directory, these properties
+  // are read-only in Microsoft Graph" (user resource, onPremisesExtensionAttributes).
+  if (snapshot?.formerlySynced) delete desired.properties.onPremisesExtensionAttributes;
+  return desired;
 }
 
 export function prepareUser(ctx: EngineContext, row: SyncRow): UserWork | null {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config, type Mode } from '../../src/config';
 import { createGraphClient } from '../../src/graph/client';
+import { leastGrant } from '../../src/graph/permissions';
 import { createLogger } from '../../src/log';
 import { startSimulator, type RunningSimulator, type SeedObject } from '../../src/simulator';
 import { openStore, type Store } from '../../src/store';
@@ -70,10 +71,13 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       ...opts.overrides,
     },
   });
+  // The least-privilege default: what the bridge needs for this config, unless the seed grants its own.
+  if (!opts.seed?.tenant?.roles) sim.grant(leastGrant(config));
   const logger = createLogger('silent');
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
   const graph = createGraphClient(config.graph, { logger });
-  const engine = createSyncEngine({ config, store, graph, logger, clock: timeScale === 1 ? undefined : scaledClock(timeScale), ...opts.engine });
+  // Graph's revoke delay is minutes; tests read back at once unless they model the delay themselves.
+  const engine = createSyncEngine({ config, store, graph, logger, clock: timeScale === 1 ? undefined : scaledClock(timeScale), tokenReadbackDelayMs: 0, ...opts.engine });
   const scim = await createIngress({ config, store });
   return {
     sim,

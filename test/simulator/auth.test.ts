@@ -33,8 +33,8 @@ test('client credentials yield an RS256 token carrying the app roles', async () 
     tid: h.sim.tenantId,
     appid: h.sim.clientId,
     idtyp: 'app',
-    roles: ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All', 'Organization.ReadWrite.All', 'Device.Read.All'],
-    wids: ['fe930be7-5e62-47db-91af-98c3a49a38b1'],
+    roles: ['User.ReadWrite.All', 'Organization.ReadWrite.All', 'RoleManagement.Read.Directory', 'Device.Read.All', 'Group.ReadWrite.All'],
+    wids: [],
   });
   const jwks = await raw(h.sim, 'GET', `/${h.sim.tenantId}/discovery/v2.0/keys`, undefined, null);
   const key = createPublicKey({ key: jwks.body.keys.find((k: { kid: string }) => k.kid === header.kid), format: 'jwk' });
@@ -77,20 +77,22 @@ test('an app without the write roles gets 403 Authorization_RequestDenied', asyn
   }
 });
 
-test('an app-only password reset needs a directory role such as User Administrator', async () => {
+test('an app-only password reset needs User-PasswordProfile.ReadWrite.All or a directory role such as User Administrator', async () => {
+  // The default grant holds neither: the profile may change, the password may not.
   const { id } = await h.client.api('/users').post(newUser('adele@contoso.com'));
-  await h.client.api(`/users/${id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } });
-  const seed = JSON.parse(readFileSync(FIXTURE, 'utf8'));
-  seed.tenant.directoryRoles = [];
-  const sim = await startSimulator({ seed, throttling: false, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
-  try {
-    const client = graphClientFor(sim);
-    const created = await client.api('/users').post(newUser('adele@contoso.com'));
-    expect((await graphError(client.api(`/users/${created.id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x' } }))).body.error).toEqual({
-      code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError,
-    });
-    await client.api(`/users/${created.id}`).patch({ accountEnabled: false });
-  } finally {
-    await sim.close();
+  expect((await graphError(h.client.api(`/users/${id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x' } }))).body.error).toEqual({
+    code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError,
+  });
+  await h.client.api(`/users/${id}`).patch({ accountEnabled: false });
+  const base = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+  for (const tenant of [{ directoryRoles: ['User Administrator'] }, { roles: ['User.ReadWrite.All', 'User-PasswordProfile.ReadWrite.All'] }]) {
+    const sim = await startSimulator({ seed: { ...base, tenant: { ...base.tenant, ...tenant } }, throttling: false, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+    try {
+      const client = graphClientFor(sim);
+      const created = await client.api('/users').post(newUser('adele@contoso.com'));
+      await client.api(`/users/${created.id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } });
+    } finally {
+      await sim.close();
+    }
   }
 });

@@ -14,6 +14,7 @@ test("the client's batch helper keeps /v1.0 in item urls, which Graph rejects pe
   const item = res.getResponseById('1');
   expect(item.status).toBe(400);
   expect(await item.json()).toEqual({ error: { code: 'BadRequest', message: "Resource not found for the segment 'v1.0'.", innerError } });
+  expect(h.sim.contract.take()).toEqual([`GET /v1.0/users/${ALEX}: no such path in Graph v1.0 for an Application permission`]);
 });
 
 test('relative urls run in dependsOn order and each item answers with its own status, headers and body', async () => {

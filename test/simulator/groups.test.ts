@@ -19,6 +19,7 @@ test('POST /groups requires displayName, mailEnabled, mailNickname and securityE
     expect((await graphError(h.client.api('/groups').post(body))).body.error.details).toEqual([{ code: 'PropertyRequired', message: 'Property value is required but is empty or missing.', target: key }]);
   }
   expect((await graphError(h.client.api('/groups').post(securityGroup({ mail: 'x@contoso.com' })))).body.error.message).toBe("Property 'mail' is read-only and cannot be set.");
+  expect(h.sim.contract.take()).toEqual(["POST /groups: property 'mail' is not writable on microsoft.graph.group"]);
 });
 
 test('more than 20 references in one request are refused', async () => {

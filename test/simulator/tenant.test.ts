@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { graphError, innerError } from './graph-client';
-import { useSimulator } from './setup';
+import { FIXTURE, useSimulator } from './setup';
 
-const h = useSimulator();
+// GET /organization/{id} is granted to User.Read.All (not to Organization.*) by Microsoft's permission table.
+const seed = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+const h = useSimulator({ seed: { ...seed, tenant: { ...seed.tenant, roles: ['User.Read.All', 'Organization.ReadWrite.All', 'Device.Read.All', 'LicenseAssignment.Read.All'] } } });
 
 test('GET /organization shows the seeded dirsync state and verified domains', async () => {
   const org = await h.client.api('/organization').get();
@@ -27,6 +30,7 @@ test('PATCH /organization/{id} sets onPremisesSyncEnabled and refuses what the A
     code: 'Request_BadRequest', message: "Property 'onPremisesLastSyncDateTime' is read-only and cannot be set.", innerError,
   });
   expect((await graphError(h.client.api('/organization/00000000-0000-4000-8000-000000000000').get())).status).toBe(404);
+  expect(h.sim.contract.take()).toEqual([`PATCH /organization/${h.sim.tenantId}: property 'onPremisesLastSyncDateTime' is not writable on microsoft.graph.organization`]);
 });
 
 test("GET /devices?$filter=trustType eq 'ServerAd' finds hybrid-joined devices", async () => {
@@ -52,4 +56,5 @@ test('GET /subscribedSkus lists seats bought and consumed', async () => {
 
 test('an unknown first segment is "Resource not found for the segment"', async () => {
   expect((await graphError(h.client.api('/nosuch').get())).body.error).toEqual({ code: 'BadRequest', message: "Resource not found for the segment 'nosuch'.", innerError });
+  expect(h.sim.contract.take()).toEqual(['GET /nosuch: no such path in Graph v1.0 for an Application permission']);
 });

@@ -51,6 +51,8 @@ test('read-only and unknown properties are refused', async () => {
   expect((await post(newUser('adele@contoso.com', { accountEnabled: 'True' }))).body.error).toEqual({
     code: 'BadRequest', message: "Cannot convert the literal 'True' to the expected type 'Edm.Boolean'.", innerError,
   });
+  // Off-contract on purpose: the contract check names each property Graph does not let an app write.
+  expect(h.sim.contract.take()).toEqual(['onPremisesSyncEnabled', 'signInSessionsValidFromDateTime', 'favouriteColour', 'manager'].map((p) => `POST /users: property '${p}' is not writable on microsoft.graph.user`));
 });
 
 test('value limits from the Graph property descriptions', async () => {
