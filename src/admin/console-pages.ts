@@ -77,7 +77,7 @@ function pager(base: string, query: Record<string, string | undefined>, page: nu
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const first = total === 0 ? 0 : (page - 1) * PAGE_SIZE + 1;
   const last = Math.min(total, page * PAGE_SIZE);
-  return html`<div class="pager"><span class="count">${number(first)}–${number(last)} of ${number(total)} ${noun}</span>
+  return html`<div class="pager"><span class="count">${number(first)}–${number(last)} of ${number(total)} ${total === 1 ? noun.replace(/s$/, '') : noun}</span>
 ${page > 1 ? html`<a rel="prev" href="${href(base, { ...query, page: page - 1 })}">‹ Previous</a>` : ''}
 <span class="muted">page ${number(page)} of ${number(pages)}</span>
 ${page < pages ? html`<a rel="next" href="${href(base, { ...query, page: page + 1 })}">Next ›</a>` : ''}</div>`;
@@ -111,7 +111,7 @@ function auditTable(rows: ConsoleAuditRow[], names: Names = NO_NAMES, withResour
   if (!rows.length) return html`<p class="muted">No entries.</p>`;
   return html`<table><thead><tr><th>When</th><th>Action</th><th>Source</th>${withResource ? html`<th>Resource</th>` : ''}<th>Detail</th></tr></thead><tbody>
 ${rows.map(
-  (r) => html`<tr><td>${when(r.at)}</td><td class="mono">${r.action}</td><td>${r.sourceId ?? html`<span class="muted">bridge</span>`}</td>${
+  (r) => html`<tr><td>${when(r.at)}</td><td class="mono nowrap">${r.action}</td><td>${r.sourceId ?? html`<span class="muted">bridge</span>`}</td>${
     withResource ? html`<td>${named(names, r.resourceType, r.resourceId)}</td>` : ''
   }<td>${clip(detailText(r.detail), 140)}</td></tr>`,
 )}</tbody></table>`;
@@ -408,7 +408,7 @@ ${syncNowResult(data, 'User', id, query)}
 <section><h2>Graph values last applied</h2>${appliedSection(detail)}</section>
 </div>
 <section><h2>Attributes</h2>${attributesSection(detail)}</section>
-<section><h2>Groups</h2>${groups.length ? html`<p>${groups.map((g, i) => html`${i ? ', ' : ''}<a href="groups/${encodeURIComponent(g.id)}">${g.displayName}</a>`)}</p>` : html`<p class="muted">Member of no group.</p>`}</section>
+<section><h2>Groups</h2>${groups.length ? html`<p id="groups-of">${groups.map((g, i) => html`${i ? ', ' : ''}<a href="groups/${encodeURIComponent(g.id)}">${g.displayName}</a>`)}</p>` : html`<p class="muted">Member of no group.</p>`}</section>
 <section id="graph-requests"><h2>Graph requests for this user</h2>${graphTable(data.graphLog.forResource('User', id, { limit: 30 }), NO_NAMES, false)}</section>
 <section id="timeline"><h2>Audit timeline</h2>${auditTable(data.auditOf('User', id, 50), NO_NAMES, false)}</section>`;
 }

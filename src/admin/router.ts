@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Registry } from 'prom-client';
 import type { ResourceType } from '../store';
 import { bearerToken, requireAdmin, sessionOf, tokenMatches } from './auth';
-import { consoleCss, consoleJs, type Html, html, layout, loginPage, type Page } from './console-html';
+import { consoleCss, consoleJs, faviconSvg, type Html, html, layout, loginPage, type Page } from './console-html';
 import {
   auditPage,
   deletionsPage,
@@ -87,6 +87,9 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
   });
   admin.get('/console.js', (_req, res) => {
     res.type('js').set('Cache-Control', 'no-cache').send(consoleJs);
+  });
+  admin.get('/favicon.svg', (_req, res) => {
+    res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(faviconSvg);
   });
   admin.get('/login', (_req, res) => {
     res.set('Cache-Control', 'no-store').type('html').send(loginPage());
