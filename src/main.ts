@@ -85,7 +85,10 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
   }
   let admin: AdminDataSource | undefined;
   const metrics = createMetrics(() => admin);
-  const graphLog = createGraphLog(500, (e) => metrics.graphRequests.inc({ method: e.method, status: String(e.status) }));
+  const graphLog = createGraphLog(500, (e) => metrics.graphRequests.inc({ method: e.method, status: String(e.status) }), {
+    resolve: (keys) => store.admin.resourceFor(keys),
+    secrets: [graphConfig.clientSecret],
+  });
   const graph = graphLog.wrap(createGraphClient(graphConfig, { logger: logger.child({ component: 'graph' }) }));
   const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
   const runtime: Runtime = {

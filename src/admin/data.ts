@@ -1,7 +1,8 @@
 // Fills the admin surface from the store's read-only views and the engine's status.
 import type { Config } from '../config';
 import type { Runtime } from '../main';
-import type { AdminDataSource, HealthReport } from './types';
+import type { ResourceType } from '../store';
+import type { AdminDataSource, ConsoleData, HealthReport } from './types';
 
 export function createAdminData({ config, runtime }: { config: Config; runtime: Runtime }): AdminDataSource {
   const { store, engine } = runtime;
@@ -9,7 +10,9 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
 
   function health(): HealthReport {
     const status = engine.status();
-    const queue = views.countsByState();
+    const resources = views.countsByTypeAndState();
+    const queue: Record<string, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
+    for (const byState of Object.values(resources)) for (const [state, n] of Object.entries(byState)) queue[state] = (queue[state] ?? 0) + n;
     const state = status.state === 'blocked' ? 'blocked' : queue.error > 0 || status.state === 'paused' ? 'degraded' : 'ok';
     return {
       status: state,
@@ -17,8 +20,48 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
       engine: { state: status.state, reasons: status.reasons, warnings: status.warnings },
       graph: { simulator: Boolean(runtime.simulator), baseUrl: runtime.graphConfig.baseUrl, dryRun: config.graph.dryRun },
       queue,
+      resources,
     };
   }
+
+  const consoleData: ConsoleData = {
+    settings: {
+      mode: config.mode,
+      writeBudget: config.graph.writeBudget,
+      resourceUnits: config.graph.resourceUnits,
+      deletionThreshold: config.deletionThreshold,
+      simulator: Boolean(runtime.simulator),
+      dryRun: config.graph.dryRun,
+    },
+    status: () => engine.status(),
+    counts: () => views.countsByTypeAndState(),
+    sources: () => views.sources(),
+    users: (filter) => views.userList(filter),
+    groups: (filter) => views.groupList(filter),
+    resource(type: ResourceType, id: string) {
+      const found = type === 'User' ? store.users.getForSync(id) : store.groups.getForSync(id);
+      if (!found) return null;
+      const row = store.sync.get(type, id);
+      let sync = null;
+      if (row) {
+        const { pendingPassword: _secret, ...rest } = row;
+        sync = rest;
+      }
+      return { id: found.id, sourceId: found.sourceId, resource: found.resource, deleted: found.deleted, sync, attribution: store.attribution.list(type, id) };
+    },
+    groupMembers: (id, page) => views.groupMembers(id, page),
+    groupsOfUser: (id) => views.groupsOfUser(id, 100),
+    deletions: (source) => views.pendingDeletions({ source, limit: 500 }),
+    drift: (limit) => views.drift(limit) as ReturnType<ConsoleData['drift']>,
+    audit: (filter) => views.auditList(filter),
+    auditOf: (type, id, limit) => views.auditOf(type, id, limit),
+    names: (refs) => views.names(refs),
+    graphLog: runtime.graphLog,
+    syncNow: (type, id) => engine.syncNow(type, id),
+    retry: (type, id) => engine.retry(type, id),
+    approveDeletions: (sourceId) => engine.approveDeletions(sourceId),
+    rejectDeletions: (sourceId) => engine.rejectDeletions(sourceId),
+  };
 
   return {
     health,
@@ -30,5 +73,6 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
     graphLog: (limit) => runtime.graphLog.entries(limit),
     drift: (limit) => views.drift(limit),
     preflight: () => engine.status().preflight,
+    console: consoleData,
   };
 }

@@ -1,6 +1,7 @@
 // Read-only views for the operator: counts, a page of users with attribution and sync state,
 // the queue and drift events. Every query is bounded by a LIMIT.
 import type { Database } from 'better-sqlite3';
+import { createConsoleQueries } from './console-queries';
 
 export interface AdminUser {
   id: string;
@@ -50,9 +51,11 @@ export function createAdminQueries(db: Database) {
       FROM sync_state WHERE state <> 'synced' OR desired_version > applied_version
       ORDER BY dirty_seq LIMIT ?`),
     pendingDeprovisions: db.prepare(`SELECT count(*) FROM sync_state WHERE deleted = 1 AND desired_version > applied_version`).pluck(),
-    drift: db.prepare(`SELECT at, action, resource_type AS resourceType, resource_id AS resourceId, detail
-      FROM audit WHERE action LIKE 'drift%' ORDER BY seq DESC LIMIT ?`),
+    // The engine records drift as `sync.drift` (src/sync/drift.ts, user-apply.ts).
+    drift: db.prepare(`SELECT seq, at, action, resource_type AS resourceType, resource_id AS resourceId, detail
+      FROM audit WHERE action = 'sync.drift' ORDER BY seq DESC LIMIT ?`),
   };
+  const c = createConsoleQueries(db);
 
   return {
     /** `{ "User.synced": 10, "User.pending": 2, ... }` plus totals by state. */
@@ -116,5 +119,6 @@ export function createAdminQueries(db: Database) {
     drift(limit: number): unknown[] {
       return (q.drift.all(limit) as { detail: string | null }[]).map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : null }));
     },
+    ...c,
   };
 }

@@ -22,8 +22,8 @@ export interface DeletionGuard {
   decide(sourceId: string, pending: string[]): DeletionDecision;
   /** A deprovision was applied in Graph. */
   record(sourceId: string, resourceId: string): void;
-  /** Operator approval: everything held now may run; the hour's count starts again. */
-  approve(): string[];
+  /** Operator approval: everything held now (for one source, or all) may run; the hour's count starts again. */
+  approve(sourceId?: string): string[];
   held(): HeldSource[];
   /** Approvals recorded elsewhere (another process ran approve-deletions). */
   approveIds(ids: readonly string[]): void;
@@ -67,11 +67,14 @@ export function createDeletionGuard(options: {
       recent(sourceId);
       done.get(sourceId)!.push(options.clock.now());
     },
-    approve() {
-      const ids = [...heldNow.values()].flat();
+    approve(only) {
+      const entries = [...heldNow.entries()].filter(([sourceId]) => only === undefined || sourceId === only);
+      const ids = entries.flatMap(([, list]) => list);
       ids.forEach((id) => approved.add(id));
-      for (const sourceId of heldNow.keys()) done.set(sourceId, []);
-      heldNow.clear();
+      for (const [sourceId] of entries) {
+        done.set(sourceId, []);
+        heldNow.delete(sourceId);
+      }
       return ids;
     },
     approveIds: (ids) => ids.forEach((id) => approved.add(id)),

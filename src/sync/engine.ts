@@ -77,8 +77,27 @@ export interface EngineStatus {
   pendingDeletions: HeldSource[];
   preflight: PreflightResult | null;
   graph: ExecutorStats;
+  /** The write and resource-unit budgets: capacity, what could be spent now, and any 429 pause in force. */
+  budget: { writes: BudgetUse; resourceUnits: BudgetUse };
   lastRun: RunSummary | null;
   lastDrift: DriftSummary | null;
+}
+
+export interface BudgetUse {
+  capacity: number;
+  perSeconds: number;
+  available: number;
+  /** ISO time until which Graph asked the engine to wait (Retry-After), or null. */
+  pausedUntil: string | null;
+}
+
+/** What "sync now" did for one resource. */
+export interface SyncNowResult {
+  /** Why nothing was sent (preflight block, dry run, unknown resource). */
+  refused?: string[];
+  passes: number;
+  /** The resource's sync row afterwards (pendingPassword removed). */
+  row: Omit<import('../store').SyncRow, 'pendingPassword'> | null;
 }
 
 export type SyncEngine = ReturnType<typeof createSyncEngine>;
@@ -88,6 +107,11 @@ const PREFLIGHT_RECHECK_MS = 30_000;
 const MAX_PASSES = 50;
 /** user-revokesigninsessions: "there might be a small delay of a few minutes before tokens are revoked". */
 export const TOKEN_READBACK_DELAY_MS = 5 * 60_000;
+
+function budgetUse(t: ReturnType<typeof createThrottle>, capacity: number, perSeconds: number, now: number): BudgetUse {
+  const paused = t.pausedUntil();
+  return { capacity, perSeconds, available: Math.floor(t.available()), pausedUntil: paused > now ? new Date(paused).toISOString() : null };
+}
 
 export function createSyncEngine(options: SyncEngineOptions) {
   const { config, store } = options;
@@ -241,6 +265,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
         pendingDeletions: held,
         preflight: gate.result(),
         graph: exec.stats(),
+        budget: {
+          writes: budgetUse(throttle, config.graph.writeBudget.writes, config.graph.writeBudget.perSeconds, clock.now()),
+          resourceUnits: budgetUse(units, ruCapacity, ruSeconds, clock.now()),
+        },
         lastRun,
         lastDrift,
       };
@@ -258,15 +286,76 @@ export function createSyncEngine(options: SyncEngineOptions) {
       wake?.();
       return n;
     },
-    approveDeletions(): { approved: number } {
+    approveDeletions(sourceId?: string): { approved: number } {
       // Held deprovisions as of now, including any a fresh process has not decided yet.
       decideDeletions();
-      const ids = guard.approve();
+      const ids = guard.approve(sourceId);
       store.engine.setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
-      store.audit.append({ action: 'sync.deletions.approved', detail: { count: ids.length } });
+      store.audit.append({ action: 'sync.deletions.approved', sourceId: sourceId ?? null, detail: { count: ids.length } });
       wake?.();
       return { approved: ids.length };
+    },
+    /**
+     * The operator refuses a source's held deprovisions: nothing is sent to Graph, the accounts stay
+     * as they are there (still linked to their tombstones), and each is recorded in the audit.
+     */
+    rejectDeletions(sourceId: string): { rejected: number } {
+      const held = decideDeletions().find((h) => h.sourceId === sourceId);
+      if (!held) return { rejected: 0 };
+      const approvedIds = new Set(storedApprovals());
+      const ids = store.engine
+        .pendingDeletions()
+        .filter((d) => d.sourceId === sourceId && !approvedIds.has(d.id))
+        .map((d) => d.id);
+      store.transaction(() => {
+        for (const id of ids) {
+          const row = store.sync.get('User', id);
+          if (!row) continue;
+          store.sync.markApplied('User', id, row.desiredVersion, { appliedSnapshot: row.appliedSnapshot, graphId: row.graphId });
+          store.audit.append({ sourceId, action: 'sync.deletions.rejected', resourceType: 'User', resourceId: id, detail: { graphId: row.graphId } });
+        }
+      });
+      guard.decide(sourceId, []);
+      return { rejected: ids.length };
+    },
+    /**
+     * Provision on demand: one resource now, whatever its state, outside the run loop (serialised
+     * with it). Preflight still gates it; the Graph requests it makes are the graph log's.
+     */
+    syncNow(type: ResourceType, id: string): Promise<SyncNowResult> {
+      return serial(async () => {
+        const view = () => {
+          const row = store.sync.get(type, id);
+          if (!row) return null;
+          const { pendingPassword: _secret, ...rest } = row;
+          return rest;
+        };
+        if (!store.sync.get(type, id)) return { refused: [`no ${type} ${id}`], passes: 0, row: null };
+        if (!gate.result() || !ctx.facts.organizationId || store.sync.blockedReason() !== null) await gate.check();
+        const pf = gate.result();
+        if (!pf?.ok) return { refused: pf?.blocked ?? ['preflight has not answered'], passes: 0, row: view() };
+        if (config.graph.dryRun) return { refused: ['graph.dryRun is set: nothing is sent to Graph'], passes: 0, row: view() };
+        await gate.ensureTenantSwitch();
+        guard.approveIds(storedApprovals());
+        store.sync.retry(type, id);
+        ctx.counters = newCounters();
+        let passes = 0;
+        for (; passes < 5; passes++) {
+          const row = store.sync.get(type, id);
+          if (!row || row.state === 'blocked' || !(row.desiredVersion > row.appliedVersion || row.state === 'pending')) break;
+          const c = ctx.counters;
+          const progress = () => c.applied + c.created + c.matched + c.failed + c.deprovisioned + c.recovered;
+          const before = progress();
+          await runPass(ctx, [row]);
+          if (progress() === before) {
+            passes++;
+            break;
+          }
+        }
+        wake?.();
+        return { passes, row: view() };
+      });
     },
     reconcile(opts: { full?: boolean } = {}): Promise<DriftSummary> {
       return serial(async () => {

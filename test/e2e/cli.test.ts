@@ -105,6 +105,7 @@ test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflig
       mode: 'profile-sync',
       database: join(dir, 'bridge.sqlite'),
       sources: [{ id: 'entra', tokenSha256: createHash('sha256').update(token).digest('hex') }],
+      adminToken: 'cli-test-admin-token-abcdefghijklmnop',
     }),
   );
   const env = { BRIDGE_CONFIG: configFile, BRIDGE_MODE: 'user-sync', BRIDGE_PORT: '0' };
@@ -131,9 +132,13 @@ test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflig
     syncState: 'blocked',
     lastSyncError: expect.stringContaining('graph.allowTenantDirSync'),
   });
-  const health = await request(scimUrl.replace(/\/scim\/v2$/, '')).get('/healthz');
+  // The reasons are details for the admin; without the admin token /healthz gives state and counts only.
+  const health = await request(scimUrl.replace(/\/scim\/v2$/, '')).get('/healthz').set('Authorization', 'Bearer cli-test-admin-token-abcdefghijklmnop');
   expect(health.body.status).toBe('blocked');
   expect(health.body.engine.reasons).toEqual([expect.stringContaining('graph.allowTenantDirSync')]);
+  const brief = await request(scimUrl.replace(/\/scim\/v2$/, '')).get('/healthz');
+  expect(brief.body).toMatchObject({ status: 'blocked', engine: { state: 'blocked' } });
+  expect(JSON.stringify(brief.body)).not.toContain('allowTenantDirSync');
 });
 
 test('sources add, list and rotate: the token is printed once and only its hash is kept', async () => {

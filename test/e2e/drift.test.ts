@@ -154,3 +154,24 @@ it('assigns again a license the bridge assigned and sets again the manager it se
     { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 },
   ]);
 });
+
+it("the console's drift view lists the drift events the engine recorded", async () => {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  await h.scim.createUser('u-ada', { ...ada, entitlements: [] });
+  await h.engine.runOnce();
+  await h.engine.reconcile({ full: false });
+  editInEntra(h, 'ada@example.com', { jobTitle: 'Intruder' });
+  await h.engine.reconcile({ full: false });
+  const graphId = (await h.scim.bridge('u-ada')).graphId;
+  // What /admin/api/drift and the console's Drift page read.
+  expect(h.store.admin.drift(10)).toEqual([
+    {
+      seq: expect.any(Number),
+      at: expect.any(String),
+      action: 'sync.drift',
+      resourceType: 'User',
+      resourceId: h.scim.id('u-ada'),
+      detail: { graphId, attributes: ['jobTitle'], changedBy: 'outside the bridge (Graph delta)', detectedAt: expect.any(String), reverted: true },
+    },
+  ]);
+});

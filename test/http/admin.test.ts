@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import express from 'express';
 import request from 'supertest';
+import { createAdminRouter } from '../../src/admin/router';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
@@ -57,16 +59,34 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('GET /healthz reports mode, engine state, Graph target and counts by sync state', async () => {
+const COUNTS = {
+  queue: { pending: 0, synced: 1, error: 0, blocked: 0, deprovisioning: 0, deprovisioned: 0 },
+  resources: {
+    User: { pending: 0, synced: 1, error: 0, blocked: 0, deprovisioning: 0, deprovisioned: 0 },
+    Group: { pending: 0, synced: 0, error: 0, blocked: 0, deprovisioning: 0, deprovisioned: 0 },
+  },
+};
+
+test('GET /healthz without the admin token gives state and counts only', async () => {
   const res = await request(origin).get('/healthz');
+  expect(res.status).toBe(200);
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.body).toEqual({ status: 'ok', engine: { state: 'running' }, ...COUNTS });
+});
+
+test('GET /healthz with the admin token adds mode, reasons, warnings and the Graph target', async () => {
+  const res = await request(origin).get('/healthz').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
   expect(res.status).toBe(200);
   expect(res.body).toEqual({
     status: 'ok',
     mode: 'profile-sync',
     engine: { state: 'running', reasons: [], warnings: [] },
     graph: { simulator: true, baseUrl: bridge.simulator!.url, dryRun: false },
-    queue: { pending: 0, synced: 1, error: 0, blocked: 0, 'User.synced': 1 },
+    ...COUNTS,
   });
+  // A source's token is not the admin token.
+  const other = await request(origin).get('/healthz').set('Authorization', `Bearer ${SOURCE_TOKEN}`);
+  expect(Object.keys(other.body).sort()).toEqual(['engine', 'queue', 'resources', 'status']);
 });
 
 test('GET /readyz answers 200 once preflight has run', async () => {
@@ -97,17 +117,93 @@ test('the dashboard without the admin token: JSON 401, HTML redirect to sign-in'
   expect(wrong.status).toBe(401);
 });
 
-test('POST /admin/login with the admin token sets an httpOnly cookie that opens the dashboard', async () => {
+async function signIn(): Promise<string> {
+  const good = await request(origin).post('/admin/login').type('form').send({ token: ADMIN_TOKEN });
+  expect(good.status).toBe(303);
+  return good.headers['set-cookie'][0].split(';')[0];
+}
+
+async function csrfOf(cookie: string, path: string): Promise<string> {
+  const page = await request(origin).get(path).set('Cookie', cookie);
+  return /name="csrf" value="([^"]+)"/.exec(page.text)![1];
+}
+
+test('POST /admin/login with the admin token opens a session: an httpOnly cookie holding a session id, not the token', async () => {
   const bad = await request(origin).post('/admin/login').type('form').send({ token: 'nope' });
   expect(bad.status).toBe(401);
   expect(bad.text).toContain('That token is not the admin token.');
   const good = await request(origin).post('/admin/login').type('form').send({ token: ADMIN_TOKEN });
   expect(good.status).toBe(303);
+  expect(good.headers.location).toBe('./');
   const cookie = good.headers['set-cookie'][0];
-  expect(cookie).toMatch(/^bridge_admin=.+; Path=\/admin; HttpOnly; SameSite=Strict$/);
+  expect(cookie).toMatch(/^bridge_admin=[A-Za-z0-9_-]{43}; Path=\/admin; HttpOnly; SameSite=Strict$/);
+  expect(cookie).not.toContain(ADMIN_TOKEN);
   const page = await request(origin).get('/admin/').set('Cookie', cookie.split(';')[0]);
   expect(page.status).toBe(200);
-  expect(page.text).toContain('<h2>Users <span id="users-total"');
+  expect(page.text).toContain('<h1>Overview</h1>');
+  const forged = await request(origin).get('/admin/api/overview').set('Cookie', `bridge_admin=${encodeURIComponent(ADMIN_TOKEN)}`);
+  expect(forged.status).toBe(401);
+});
+
+test('admin pages: CSP without inline scripts, no framing (login page too), admin data never cached', async () => {
+  const cookie = await signIn();
+  const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
+  for (const path of ['/admin/login', '/admin/', '/admin/users', '/admin/api/overview']) {
+    const res = await request(origin).get(path).set('Cookie', cookie);
+    expect([path, res.status, res.headers['content-security-policy'], res.headers['x-frame-options']]).toEqual([path, 200, csp, 'DENY']);
+    expect([path, res.headers['cache-control']]).toEqual([path, 'no-store']);
+  }
+  const page = await request(origin).get('/admin/').set('Cookie', cookie);
+  // No inline script or style: everything comes from the bridge's own files.
+  expect(page.text).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+  expect(page.text).toContain('<script src="console.js" defer></script>');
+  const js = await request(origin).get('/admin/console.js');
+  expect([js.status, js.headers['content-type']]).toEqual([200, 'text/javascript; charset=utf-8']);
+});
+
+test('the session cookie is Secure when the console is served over TLS', async () => {
+  const app = express();
+  // As behind a TLS-terminating proxy on loopback: Express sets req.secure from X-Forwarded-Proto.
+  app.set('trust proxy', 'loopback');
+  app.use(createAdminRouter({ adminToken: ADMIN_TOKEN, data: bridge.admin(), metrics: bridge.metrics.registry }));
+  const tls = await request(app).post('/admin/login').set('X-Forwarded-Proto', 'https').type('form').send({ token: ADMIN_TOKEN });
+  expect(tls.headers['set-cookie'][0]).toMatch(/^bridge_admin=[A-Za-z0-9_-]{43}; Path=\/admin; HttpOnly; Secure; SameSite=Strict$/);
+  const plain = await request(app).post('/admin/login').type('form').send({ token: ADMIN_TOKEN });
+  expect(plain.headers['set-cookie'][0]).not.toContain('Secure');
+});
+
+test('every console action needs the admin session and its CSRF token; refused ones change nothing', async () => {
+  const adaId = bridge.store.admin.userList({ text: 'ada@example.com', offset: 0, limit: 1 }).items[0].id;
+  const path = `/admin/users/${adaId}/retry`;
+  const cookie = await signIn();
+  const csrf = await csrfOf(cookie, `/admin/users/${adaId}`);
+  const otherCookie = await signIn();
+  const otherCsrf = await csrfOf(otherCookie, '/admin/');
+  expect(otherCsrf).not.toBe(csrf);
+  const auditBefore = bridge.store.audit.list({ limit: 1000 }).length;
+  const refused = [
+    await request(origin).post(path).set('Cookie', cookie).type('form').send({}),
+    await request(origin).post(path).set('Cookie', cookie).type('form').send({ csrf: 'x'.repeat(43) }),
+    await request(origin).post(path).set('Cookie', cookie).type('form').send({ csrf: otherCsrf }),
+    await request(origin).post(path).set('Authorization', `Bearer ${ADMIN_TOKEN}`).type('form').send({ csrf }),
+  ];
+  expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403]);
+  expect(refused[0].text).toContain('This action needs a signed-in console session and its form token');
+  const noAuth = await request(origin).post(path).type('form').send({ csrf });
+  expect(noAuth.status).toBe(401);
+  expect(bridge.store.sync.get('User', adaId)!.state).toBe('synced');
+  expect(bridge.store.audit.list({ limit: 1000 })).toHaveLength(auditBefore);
+  for (const action of ['/admin/deletions/okta/approve', '/admin/deletions/okta/reject', '/admin/logout', `/admin/users/${adaId}/sync`]) {
+    const r = await request(origin).post(action).set('Cookie', cookie).type('form').send({});
+    expect([action, r.status]).toEqual([action, 403]);
+  }
+  expect(bridge.store.audit.list({ limit: 1000 })).toHaveLength(auditBefore);
+
+  const ok = await request(origin).post(path).set('Cookie', cookie).type('form').send({ csrf });
+  expect([ok.status, ok.headers.location]).toEqual([303, `/admin/users/${adaId}?done=retried`]);
+  const out = await request(origin).post('/admin/logout').set('Cookie', cookie).type('form').send({ csrf });
+  expect(out.status).toBe(303);
+  expect((await request(origin).get('/admin/api/overview').set('Cookie', cookie)).status).toBe(401);
 });
 
 test('GET /admin/api/users shows sync state, Graph id and per-attribute attribution', async () => {
@@ -134,13 +230,13 @@ test('GET /admin/api/graph-log lists the Graph operations without bodies', async
   const res = await request(origin).get('/admin/api/graph-log').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
   expect(res.status).toBe(200);
   const create = res.body.find((e: any) => e.method === 'POST' && e.path === '/users');
-  expect(create).toEqual({ at: expect.any(String), method: 'POST', path: '/users', status: 201, ms: expect.any(Number) });
+  expect(create).toEqual({ seq: expect.any(Number), at: expect.any(String), method: 'POST', path: '/users', status: 201, ms: expect.any(Number), resource: { type: 'User', id: expect.any(String) } });
 });
 
 test('no admin response carries a token or a password', async () => {
   const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
   const bodies = await Promise.all(
-    ['/healthz', '/metrics', '/admin/api/overview', '/admin/api/users', '/admin/api/queue', '/admin/api/graph-log', '/admin/api/drift', '/admin/'].map(
+    ['/healthz', '/metrics', '/admin/api/overview', '/admin/api/users', '/admin/api/queue', '/admin/api/graph-log', '/admin/api/drift', '/admin/', '/admin/users', '/admin/audit', '/admin/graph'].map(
       (p) => request(origin).get(p).set(auth).then((r) => r.text),
     ),
   );
