@@ -12,6 +12,7 @@ import { type EngineContext, type EngineFacts, newCounters } from './context';
 import { createDeletionGuard, DELETION_WINDOW_MS, type HeldSource } from './deletion-guard';
 import { checkDrift, type DriftSummary } from './drift';
 import { createEventHub, type SyncEventListener } from './events';
+import { createEventLogger } from './event-log';
 import { createExecutor, type ExecutorStats } from './executor';
 import { adaptGraphClient, isSyncGraph } from './graph-adapter';
 import type { SyncGraph } from './graph-port';
@@ -81,6 +82,26 @@ export interface EngineStatus {
   lastDrift: DriftSummary | null;
 }
 
+/** One budget's use: capacity, what could be spent now, spent since start, paused until (epoch ms). */
+export interface BudgetUse {
+  capacity: number;
+  available: number;
+  spent: number;
+  pausedUntil: number;
+}
+
+/** What /metrics reads at each scrape, beyond status(): cheap queries only. */
+export interface EngineTelemetry {
+  resources: { type: ResourceType; state: SyncStateName; count: number }[];
+  queueDepth: number;
+  oldestChangeAt: string | null;
+  pendingDeletions: HeldSource[];
+  blocked: boolean;
+  graph: ExecutorStats;
+  writeBudget: BudgetUse;
+  resourceUnits: BudgetUse;
+}
+
 export type SyncEngine = ReturnType<typeof createSyncEngine>;
 
 const APPROVED_KEY = 'deletions.approved';
@@ -98,6 +119,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });
   const exec = createExecutor({ graph, throttle, units, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
+  const logEvent = createEventLogger(logger);
+  hub.on(logEvent);
   let queries: SyncEngineQueries | null = null;
   const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));
   const storedApprovals = () => JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
@@ -244,6 +267,19 @@ export function createSyncEngine(options: SyncEngineOptions) {
         lastDrift,
       };
     },
+    telemetry(): EngineTelemetry {
+      const use = (t: typeof throttle, capacity: number): BudgetUse => ({ capacity, available: t.available(), spent: t.spent(), pausedUntil: t.pausedUntil() });
+      return {
+        resources: q().countsByTypeAndState().map((r) => ({ type: r.type, state: r.state, count: r.n })),
+        queueDepth: q().queueDepth(),
+        oldestChangeAt: q().oldestDueChangeAt(),
+        pendingDeletions: decideDeletions(),
+        blocked: store.sync.blockedReason() !== null,
+        graph: exec.stats(),
+        writeBudget: use(throttle, config.graph.writeBudget.writes),
+        resourceUnits: use(units, ruCapacity),
+      };
+    },
     plan(opts: { mode?: Mode } = {}): PlannedWrite[] {
       return planWrites(ctx, opts.mode);
     },
@@ -259,6 +295,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       q().setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', detail: { count: ids.length } });
+      logger.info({ approved: ids.length }, 'held deprovisions approved');
       wake?.();
       return { approved: ids.length };
     },
