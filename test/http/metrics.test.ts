@@ -175,3 +175,21 @@ test('queue depth, oldest change, pending deletions, engine state and the last s
   expect(last * 1000).toBeGreaterThanOrEqual(startedAt);
   expect(last * 1000).toBeLessThanOrEqual(Date.now());
 });
+
+test('every series the example Grafana dashboard queries is exposed', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dashboard = require('../../examples/grafana/scim-graph-bridge.dashboard.json') as { panels: { title: string; targets: { expr: string }[] }[] };
+  const names = new Set(samples.map((s) => s.name));
+  const used = new Set<string>();
+  for (const p of dashboard.panels) {
+    expect(p.targets.length).toBeGreaterThan(0);
+    for (const t of p.targets) for (const [name] of t.expr.matchAll(/\b(?:bridge|process|nodejs)_[a-z0-9_]+/g)) used.add(name);
+  }
+  expect([...used].filter((n) => !names.has(n))).toEqual([]);
+  // The dashboard covers each family of the bridge's own series.
+  for (const family of ['bridge_resources', 'bridge_scim_request_duration_seconds_bucket', 'bridge_graph_request_duration_seconds_bucket', 'bridge_graph_throttled_total',
+    'bridge_graph_retry_after_seconds_total', 'bridge_graph_write_budget_available', 'bridge_graph_resource_units_available', 'bridge_queue_depth',
+    'bridge_queue_oldest_change_age_seconds', 'bridge_pending_deletions', 'bridge_last_successful_run_timestamp_seconds']) {
+    expect(used).toContain(family);
+  }
+});
