@@ -1,5 +1,7 @@
-// Structured JSON logs. Secrets are redacted by path, and callers log ids and counts,
-// never whole payloads.
+// Structured JSON logs, one line per event: ISO 8601 `time`, `level` as a name (info, warn, ...).
+// Secrets are redacted by path, and callers log ids and counts, never whole payloads, so the cost
+// of a line does not grow with the size of a request. A child logger adds its own keys: never bind
+// a key a parent already bound (pino would print it twice).
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -13,5 +15,14 @@ const redact = {
 };
 
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact, base: { service: 'scim-graph-bridge' } }, destination);
+  return pino(
+    {
+      level,
+      redact,
+      base: { service: 'scim-graph-bridge' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
 }

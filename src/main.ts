@@ -20,7 +20,7 @@ import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
 import { openStore, type Store } from './store';
 import type { ManagedSource } from './store/source-tokens';
-import { createSyncEngine } from './sync/engine';
+import { createSyncEngine, type RunSummary } from './sync/engine';
 
 export interface Runtime {
   /** The config in effect: the file's, plus sources added by `sources add` and a minted default. */
@@ -84,13 +84,19 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     });
   }
   let admin: AdminDataSource | undefined;
-  const metrics = createMetrics(() => admin);
-  const graphLog = createGraphLog(500, (e) => metrics.graphRequests.inc({ method: e.method, status: String(e.status) }), {
+  let engineRef: ReturnType<typeof createSyncEngine> | undefined;
+  const metrics = createMetrics(() => engineRef);
+  const graphLog = createGraphLog(500, (e) => metrics.observeGraph({ method: e.method, path: e.path, status: e.status }, e.ms / 1000), {
     resolve: (keys) => store.admin.resourceFor(keys),
     secrets: [graphConfig.clientSecret],
   });
-  const graph = graphLog.wrap(createGraphClient(graphConfig, { logger: logger.child({ component: 'graph' }) }));
+  // The client names its own component: a second binding here would print the key twice.
+  const graph = graphLog.wrap(createGraphClient(graphConfig, { logger }));
   const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
+  engineRef = engine;
+  engine.onEvent((e) => {
+    if (e.type === 'run') metrics.observeRun(e.summary as RunSummary, Date.parse(e.at));
+  });
   const runtime: Runtime = {
     config,
     mintedTokens: minted,
@@ -143,7 +149,8 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
   const app = express();
   app.disable('x-powered-by');
   app.use(accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics));
-  app.use(createApp({ config, store: runtime.store, logger: runtime.logger.child({ component: 'scim' }) }));
+  // The SCIM router binds its own component.
+  app.use(createApp({ config, store: runtime.store, logger: runtime.logger }));
   app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
   let server: Server;
   try {

@@ -1,18 +1,52 @@
-// One log line and one metric per HTTP request: method, path without query, status, duration.
-// Never headers or bodies: they carry bearer tokens and passwords.
+// One log line and one metric per HTTP request: request id, method, path without query, route
+// pattern, status, duration, the SCIM source and the resource id. Never headers or bodies: they
+// carry bearer tokens and passwords. The request id is the caller's X-Request-Id when it is a
+// sane token, else a new one; either way it is echoed in the response.
+import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log';
 import type { BridgeMetrics } from './metrics';
 
+const REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+const UNLOGGED = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The matched route pattern (`/scim/v2/Users/:id`), or `unmatched`: a bounded label, never a raw URL. */
+function routeOf(req: Request): string {
+  const route = (req as Request & { route?: { path?: unknown } }).route;
+  if (!route || route.path === undefined) return 'unmatched';
+  const path = Array.isArray(route.path) ? route.path[0] : String(route.path);
+  return `${req.baseUrl}${path}`;
+}
+
+/** The SCIM resource a request named or created: `:id` of the route, or the id in a 201's Location. */
+function resourceIdOf(req: Request, res: Response, route: string): string | undefined {
+  if (route.endsWith('/:id')) {
+    const id = (req.params as Record<string, unknown> | undefined)?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+  const location = res.getHeader('Location');
+  if (res.statusCode === 201 && typeof location === 'string') return location.split('/').pop();
+  return undefined;
+}
+
 export function accessLog(logger: Logger, metrics: BridgeMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
+    const given = req.headers['x-request-id'];
+    const reqId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', reqId);
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const path = req.originalUrl.split('?')[0];
-      if (path.startsWith('/scim/')) metrics.scimRequests.inc({ method: req.method, status: String(res.statusCode) });
-      if (path === '/healthz' || path === '/readyz' || path === '/metrics') return;
-      logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      const route = routeOf(req);
+      const source = (res.locals.principal as { source?: { id?: string } } | undefined)?.source?.id;
+      metrics.observeScim({ source: source ?? '-', method: req.method, route, status: res.statusCode }, seconds);
+      if (UNLOGGED.has(path)) return;
+      const resourceId = resourceIdOf(req, res, route);
+      logger.info(
+        { reqId, method: req.method, path, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, ...(source ? { source } : {}), ...(resourceId ? { resourceId } : {}) },
+        'request',
+      );
     });
     next();
   };

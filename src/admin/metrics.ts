@@ -1,47 +1,201 @@
-// Prometheus metrics. Gauges are computed at scrape time from the admin data source, so
-// nothing has to keep them in step with the store.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AdminDataSource } from './types';
+// Prometheus metrics (/metrics). Node's default metrics keep their standard names (process_*,
+// nodejs_*) so stock Node.js dashboards work. Request counters and histograms are updated as
+// requests finish; gauges are computed at scrape time from the engine, so nothing has to keep
+// them in step with the store. Labels are bounded: route patterns and Graph request kinds, never
+// raw URLs or ids. Series and their labels are listed in docs/operations.md.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EngineTelemetry, RunSummary } from '../sync/engine';
 
 export interface BridgeMetrics {
   registry: Registry;
-  scimRequests: Counter<'method' | 'status'>;
-  graphRequests: Counter<'method' | 'status'>;
+  /** One answered SCIM request (or admin/health request when `route` is not under /scim). */
+  observeScim(labels: { source: string; method: string; route: string; status: number }, seconds: number): void;
+  /** One Graph request (each $batch item counts, with the time of its $batch). */
+  observeGraph(labels: { method: string; path: string; status: number | string }, seconds: number): void;
+  /** A finished engine run. */
+  observeRun(summary: RunSummary, atMs: number): void;
 }
 
-export function createMetrics(data: () => AdminDataSource | undefined): BridgeMetrics {
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+// Segments of a Graph path that are names of collections, actions or types, kept as they are;
+// anything else (a GUID, a UPN, a skuId) is an id and becomes {id}.
+const WORD = /^[A-Za-z$][A-Za-z.$]*$/;
+
+/** `POST /users/{id}/assignLicense` from `POST /users/0f1.../assignLicense?x=y`: a bounded label. */
+export function graphKind(method: string, path: string): string {
+  const bare = path.split('?')[0].replace(/^https?:\/\/[^/]+/, '').replace(/^\/(v1\.0|beta)(?=\/)/, '');
+  const segments = bare.split('/').map((s) => {
+    if (s === '') return s;
+    // users('id') or users(userPrincipalName='x') key syntax
+    const key = /^([A-Za-z$][A-Za-z.$]*)\(.*\)$/.exec(s);
+    if (key) return `${key[1]}({id})`;
+    return WORD.test(s) ? s : '{id}';
+  });
+  return `${method.toUpperCase()} ${segments.join('/') || '/'}`;
+}
+
+export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | undefined): BridgeMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'bridge_process_' });
+  collectDefaultMetrics({ register: registry });
+  const telemetry = (): EngineTelemetry | undefined => engine()?.telemetry();
+
   const scimRequests = new Counter({
     name: 'bridge_scim_requests_total',
-    help: 'SCIM requests answered, by method and status',
-    labelNames: ['method', 'status'] as const,
+    help: 'HTTP requests answered, by SCIM source (or "-" without a valid token), method, route pattern and status',
+    labelNames: ['source', 'method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const scimDuration = new Histogram({
+    name: 'bridge_scim_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by SCIM source, method, route pattern and status',
+    labelNames: ['source', 'method', 'route', 'status'] as const,
+    buckets: SECONDS_BUCKETS,
     registers: [registry],
   });
   const graphRequests = new Counter({
     name: 'bridge_graph_requests_total',
-    help: 'Graph requests sent (each $batch item counts), by method and status',
-    labelNames: ['method', 'status'] as const,
+    help: 'Graph requests sent (each $batch item counts), by kind (method and path pattern) and status',
+    labelNames: ['kind', 'status'] as const,
     registers: [registry],
   });
+  const graphDuration = new Histogram({
+    name: 'bridge_graph_request_duration_seconds',
+    help: 'Graph request latency by kind; a $batch item counts the time of its whole $batch',
+    labelNames: ['kind'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  });
+  const runs = new Counter({
+    name: 'bridge_sync_runs_total',
+    help: 'Engine runs by outcome: ok, blocked (preflight) or failed',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let lastSuccessMs = 0;
+
+  // Gauges and counters read from the engine at scrape time. A counter's value is replaced with the
+  // engine's own running total, so a scrape never double-counts.
+  const fromEngine = (set: (this: any, t: EngineTelemetry) => void) =>
+    function collect(this: Gauge | Counter) {
+      this.reset();
+      const t = telemetry();
+      if (t) set.call(this, t);
+    };
+  const setCounter = (c: Counter, v: number) => v > 0 && c.inc(v);
+
   new Gauge({
     name: 'bridge_resources',
-    help: 'Resources by sync state',
-    labelNames: ['state'] as const,
+    help: 'Resources by type (User, Group) and sync state (pending, synced, error, blocked)',
+    labelNames: ['type', 'state'] as const,
     registers: [registry],
-    collect() {
-      this.reset();
-      const queue = data()?.health().queue ?? {};
-      for (const [state, count] of Object.entries(queue)) this.set({ state }, count);
-    },
+    collect: fromEngine(function (this: Gauge, t) {
+      for (const type of ['User', 'Group']) for (const state of ['pending', 'synced', 'error', 'blocked']) this.set({ type, state }, 0);
+      for (const r of t.resources) this.set({ type: r.type, state: r.state }, r.count);
+    }) as () => void,
   });
   new Gauge({
     name: 'bridge_engine_blocked',
     help: '1 when preflight blocks the sync engine',
     registers: [registry],
+    collect: fromEngine(function (this: Gauge, t) {
+      this.set(t.blocked ? 1 : 0);
+    }) as () => void,
+  });
+  new Gauge({
+    name: 'bridge_queue_depth',
+    help: 'Resources with changes not yet applied to Graph (blocked ones excluded)',
+    registers: [registry],
+    collect: fromEngine(function (this: Gauge, t) {
+      this.set(t.queueDepth);
+    }) as () => void,
+  });
+  new Gauge({
+    name: 'bridge_queue_oldest_change_age_seconds',
+    help: 'Age of the oldest change still waiting for Graph; 0 with an empty queue',
+    registers: [registry],
+    collect: fromEngine(function (this: Gauge, t) {
+      this.set(t.oldestChangeAt ? Math.max(0, (Date.now() - Date.parse(t.oldestChangeAt)) / 1000) : 0);
+    }) as () => void,
+  });
+  new Gauge({
+    name: 'bridge_pending_deletions',
+    help: 'Deprovisions held by the deletion threshold until approved, by source',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    collect: fromEngine(function (this: Gauge, t) {
+      for (const h of t.pendingDeletions) this.set({ source: h.sourceId }, h.pending);
+    }) as () => void,
+  });
+  new Counter({
+    name: 'bridge_graph_throttled_total',
+    help: 'Graph answers with status 429 (a $batch envelope or item) that paused the engine',
+    registers: [registry],
+    collect: fromEngine(function (this: Counter, t) {
+      setCounter(this, t.graph.throttled);
+    }) as () => void,
+  });
+  new Counter({
+    name: 'bridge_graph_retry_after_seconds_total',
+    help: 'Time the engine held all Graph writes for Retry-After (overlapping pauses counted once)',
+    registers: [registry],
+    collect: fromEngine(function (this: Counter, t) {
+      setCounter(this, t.graph.throttledMs / 1000);
+    }) as () => void,
+  });
+  const budget = (name: string, what: string, pick: (t: EngineTelemetry) => EngineTelemetry['writeBudget']) => {
+    new Gauge({
+      name: `bridge_graph_${name}_capacity`,
+      help: `Size of the ${what} bucket`,
+      registers: [registry],
+      collect: fromEngine(function (this: Gauge, t) {
+        this.set(pick(t).capacity);
+      }) as () => void,
+    });
+    new Gauge({
+      name: `bridge_graph_${name}_available`,
+      help: `${what} that could be spent now without waiting (0 during a Retry-After pause)`,
+      registers: [registry],
+      collect: fromEngine(function (this: Gauge, t) {
+        this.set(pick(t).available);
+      }) as () => void,
+    });
+    new Counter({
+      name: `bridge_graph_${name}_spent_total`,
+      help: `${what} spent since the process started`,
+      registers: [registry],
+      collect: fromEngine(function (this: Counter, t) {
+        setCounter(this, pick(t).spent);
+      }) as () => void,
+    });
+  };
+  budget('write_budget', 'Graph write budget (writes)', (t) => t.writeBudget);
+  budget('resource_units', 'Graph resource units', (t) => t.resourceUnits);
+  new Gauge({
+    name: 'bridge_last_successful_run_timestamp_seconds',
+    help: 'Unix time at which the last engine run that was neither blocked nor failed finished; 0 before the first',
+    registers: [registry],
     collect() {
-      this.set(data()?.health().engine.state === 'blocked' ? 1 : 0);
+      this.set(lastSuccessMs / 1000);
     },
   });
-  return { registry, scimRequests, graphRequests };
+
+  return {
+    registry,
+    observeScim({ source, method, route, status }, seconds) {
+      const labels = { source, method, route, status: String(status) };
+      scimRequests.inc(labels);
+      scimDuration.observe(labels, seconds);
+    },
+    observeGraph({ method, path, status }, seconds) {
+      const kind = graphKind(method, path);
+      graphRequests.inc({ kind, status: String(status) });
+      graphDuration.observe({ kind }, seconds);
+    },
+    observeRun(summary, atMs) {
+      const outcome = summary.error ? 'failed' : summary.blocked ? 'blocked' : 'ok';
+      runs.inc({ outcome });
+      if (outcome === 'ok') lastSuccessMs = atMs;
+    },
+  };
 }

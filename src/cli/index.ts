@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config';
 import { runGraphSim } from '../simulator/cli';
+import * as backupCommand from './backup';
 import * as engineCommands from './engine-commands';
 import * as serveCommands from './serve';
 import * as sourceCommands from './source-commands';
@@ -71,6 +72,12 @@ program
   .description('compare Graph with the applied state and revert drift')
   .option('--full', 'every managed resource, not only the delta since the last check')
   .action(run(async (opts) => engineCommands.reconcile(configFile(), opts)));
+
+program
+  .command('backup <file>')
+  .description('write a consistent copy of the database to <file> (SQLite online backup; safe while serve runs)')
+  .option('--force', 'overwrite <file> if it exists')
+  .action(run(async (file, opts) => backupCommand.backup(configFile(), file, opts)));
 
 const sources = program.command('sources').description('SCIM sources (IdP connectors) and their tokens');
 sources

@@ -10,6 +10,11 @@ export type SyncEngineQueries = ReturnType<typeof createSyncEngineQueries>;
 export function createSyncEngineQueries(db: Database) {
   const q = {
     counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
+    countsByType: db.prepare(`SELECT type, state, count(*) AS n FROM sync_state GROUP BY type, state`),
+    // The change waiting longest: the first due row in dirty order, and when its resource was last written.
+    oldestDue: db.prepare(`SELECT coalesce(u.last_modified, g.last_modified) FROM
+      (SELECT type, id FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') ORDER BY dirty_seq LIMIT 1) s
+      LEFT JOIN users u ON s.type = 'User' AND u.id = s.id LEFT JOIN groups g ON s.type = 'Group' AND g.id = s.id`).pluck(),
     queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
     // A deleted resource already deprovisioned has let go of its Graph object.
     byGraphId: db.prepare(`SELECT id FROM sync_state WHERE type = ? AND graph_id = ? AND id <> ?
@@ -51,6 +56,10 @@ export function createSyncEngineQueries(db: Database) {
       return out;
     },
     queueDepth: () => q.queue.get() as number,
+    /** Rows by resource type and sync state, for /metrics. */
+    countsByTypeAndState: () => q.countsByType.all() as { type: ResourceType; state: SyncStateName; n: number }[],
+    /** When the oldest change still waiting for Graph was accepted (ISO 8601), or null with an empty queue. */
+    oldestDueChangeAt: () => (q.oldestDue.get() as string | null | undefined) ?? null,
     /** Another resource of this type already linked to graphId (matching must not adopt it twice). */
     linkedElsewhere: (type: ResourceType, graphId: string, exceptId: string) => (q.byGraphId.get(type, graphId, exceptId) as string | undefined) ?? null,
     pendingDeletions: () => q.pendingDeletions.all() as { id: string; sourceId: string }[],

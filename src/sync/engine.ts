@@ -11,6 +11,7 @@ import { type EngineContext, type EngineFacts, newCounters } from './context';
 import { createDeletionGuard, DELETION_WINDOW_MS, type HeldSource } from './deletion-guard';
 import { checkDrift, type DriftSummary } from './drift';
 import { createEventHub, type SyncEventListener } from './events';
+import { createEventLogger } from './event-log';
 import { createExecutor, type ExecutorStats } from './executor';
 import { adaptGraphClient, isSyncGraph } from './graph-adapter';
 import type { SyncGraph } from './graph-port';
@@ -100,6 +101,26 @@ export interface SyncNowResult {
   row: Omit<import('../store').SyncRow, 'pendingPassword'> | null;
 }
 
+/** One budget's use: capacity, what could be spent now, spent since start, paused until (epoch ms). */
+export interface BudgetCounters {
+  capacity: number;
+  available: number;
+  spent: number;
+  pausedUntil: number;
+}
+
+/** What /metrics reads at each scrape, beyond status(): cheap queries only. */
+export interface EngineTelemetry {
+  resources: { type: ResourceType; state: SyncStateName; count: number }[];
+  queueDepth: number;
+  oldestChangeAt: string | null;
+  pendingDeletions: HeldSource[];
+  blocked: boolean;
+  graph: ExecutorStats;
+  writeBudget: BudgetCounters;
+  resourceUnits: BudgetCounters;
+}
+
 export type SyncEngine = ReturnType<typeof createSyncEngine>;
 
 const APPROVED_KEY = 'deletions.approved';
@@ -124,6 +145,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });
   const exec = createExecutor({ graph, throttle, units, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
+  const logEvent = createEventLogger(logger);
+  hub.on(logEvent);
   const storedApprovals = () => JSON.parse(store.engine.getMeta(APPROVED_KEY) || '[]') as string[];
   const recent = store.engine
     .recentDeprovisions(new Date(clock.now() - DELETION_WINDOW_MS).toISOString())
@@ -273,6 +296,19 @@ export function createSyncEngine(options: SyncEngineOptions) {
         lastDrift,
       };
     },
+    telemetry(): EngineTelemetry {
+      const use = (t: typeof throttle, capacity: number): BudgetCounters => ({ capacity, available: t.available(), spent: t.spent(), pausedUntil: t.pausedUntil() });
+      return {
+        resources: store.engine.countsByTypeAndState().map((r) => ({ type: r.type, state: r.state, count: r.n })),
+        queueDepth: store.engine.queueDepth(),
+        oldestChangeAt: store.engine.oldestDueChangeAt(),
+        pendingDeletions: decideDeletions(),
+        blocked: store.sync.blockedReason() !== null,
+        graph: exec.stats(),
+        writeBudget: use(throttle, config.graph.writeBudget.writes),
+        resourceUnits: use(units, ruCapacity),
+      };
+    },
     plan(opts: { mode?: Mode } = {}): PlannedWrite[] {
       return planWrites(ctx, opts.mode);
     },
@@ -293,6 +329,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       store.engine.setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', sourceId: sourceId ?? null, detail: { count: ids.length } });
+      logger.info({ approved: ids.length }, 'held deprovisions approved');
       wake?.();
       return { approved: ids.length };
     },

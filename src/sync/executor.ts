@@ -13,6 +13,8 @@ export interface ExecutorStats {
   requests: number;
   writes: number;
   throttled: number;
+  /** Milliseconds of pause the 429s' Retry-After added (overlapping pauses counted once). */
+  throttledMs: number;
   batches: number;
 }
 
@@ -37,13 +39,16 @@ export interface ExecutorOptions {
 export function createExecutor(options: ExecutorOptions): Executor {
   const { graph, throttle, logger } = options;
   const concurrency = options.concurrency ?? 4;
-  const stats: ExecutorStats = { requests: 0, writes: 0, throttled: 0, batches: 0 };
+  const stats: ExecutorStats = { requests: 0, writes: 0, throttled: 0, throttledMs: 0, batches: 0 };
 
   /** A 429, per item or for the whole $batch, pauses both budgets for its Retry-After. */
   function pauseFor(retryAfter: number | undefined): void {
     stats.throttled++;
     const ms = retryAfter ?? options.defaultThrottleMs ?? 1000;
+    const now = options.now?.() ?? Date.now();
+    const before = Math.max(throttle.pausedUntil(), now);
     throttle.pause(ms);
+    stats.throttledMs += Math.max(0, throttle.pausedUntil() - before);
     options.units?.pause(ms);
   }
 

@@ -52,9 +52,13 @@ export function createGate(ctx: EngineContext): Gate {
       store.sync.markBlocked(pf.blocked.join('; '));
       if (!wasBlocked || last?.blocked.join() !== pf.blocked.join()) ctx.emit({ type: 'blocked', reasons: pf.blocked, at: nowIso() });
       logger.error({ reasons: pf.blocked }, 'preflight blocked the sync engine');
-    } else if (wasBlocked) {
-      store.sync.unblockAll();
-      ctx.emit({ type: 'unblocked', at: nowIso() });
+    } else {
+      // Once per result that differs from the last one: a passing preflight is not repeated on every check.
+      if (!last?.ok || wasBlocked) logger.info({ mode: ctx.mode, warnings: pf.warnings.length, unblocked: wasBlocked }, 'preflight passed');
+      if (wasBlocked) {
+        store.sync.unblockAll();
+        ctx.emit({ type: 'unblocked', at: nowIso() });
+      }
     }
     for (const w of pf.warnings) logger.warn({ warning: w }, 'preflight warning');
     return (last = pf);

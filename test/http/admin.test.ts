@@ -95,14 +95,14 @@ test('GET /readyz answers 200 once preflight has run', async () => {
   expect(res.body).toEqual({ ready: true });
 });
 
-test('GET /metrics exposes resources by state and Graph requests by status', async () => {
+test('GET /metrics exposes resources by type and state and Graph requests by kind and status', async () => {
   const res = await request(origin).get('/metrics');
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain/);
-  expect(res.text).toContain('bridge_resources{state="synced"} 1');
+  expect(res.text).toContain('bridge_resources{type="User",state="synced"} 1');
   expect(res.text).toContain('bridge_engine_blocked 0');
-  expect(res.text).toMatch(/bridge_graph_requests_total\{method="POST",status="201"\} 1/);
-  expect(res.text).toContain('bridge_scim_requests_total{method="POST",status="201"} 1');
+  expect(res.text).toContain('bridge_graph_requests_total{kind="POST /users",status="201"} 1');
+  expect(res.text).toContain('bridge_scim_requests_total{source="okta",method="POST",route="/scim/v2/Users",status="201"} 1');
 });
 
 test('the dashboard without the admin token: JSON 401, HTML redirect to sign-in', async () => {

@@ -47,7 +47,7 @@ describe('executor', () => {
       b: { kind: 'retry', status: 429, message: 'TooManyRequests: slow', retryAfterMs: 5000, throttled: true },
       c: { kind: 'failed', status: 400, code: 'Request_BadRequest', message: 'bad value' },
     });
-    expect([throttle.pausedUntil(), exec.stats()]).toEqual([5000, { requests: 3, writes: 3, throttled: 1, batches: 1 }]);
+    expect([throttle.pausedUntil(), exec.stats()]).toEqual([5000, { requests: 3, writes: 3, throttled: 1, throttledMs: 5000, batches: 1 }]);
   });
 
   it('turns a network failure into a retry for every op of the batch', async () => {
