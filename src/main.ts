@@ -75,12 +75,15 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
       caFile: simulator.caFile,
     });
   }
+  // Metrics read the admin data at scrape time; it needs the engine, built below.
   let admin: AdminDataSource | undefined;
   const metrics = createMetrics(() => admin);
   const graphLog = createGraphLog(500, (e) => metrics.graphRequests.inc({ method: e.method, status: String(e.status) }));
   const graph = graphLog.wrap(createGraphClient(graphConfig, { logger: logger.child({ component: 'graph' }) }));
   const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
-  const runtime: Runtime = {
+  const adminData = createAdminData({ config, views: store.admin, engine, graphLog, graph: { baseUrl: graphConfig.baseUrl, simulator: Boolean(simulator) } });
+  admin = adminData;
+  return {
     config,
     mintedTokens: minted,
     logger,
@@ -90,14 +93,13 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     engine,
     graphLog,
     metrics,
-    admin: () => (admin ??= createAdminData({ config, runtime })),
+    admin: () => adminData,
     async close() {
       await engine.stop();
       await simulator?.close();
       store.close();
     },
   };
-  return runtime;
 }
 
 export interface Bridge extends Runtime {

@@ -1,11 +1,21 @@
 // Fills the admin surface from the store's read-only views and the engine's status.
 import type { Config } from '../config';
-import type { Runtime } from '../main';
+import type { Store } from '../store';
+import type { SyncEngine } from '../sync/engine';
+import type { GraphLog } from './graph-log';
 import type { AdminDataSource, HealthReport } from './types';
 
-export function createAdminData({ config, runtime }: { config: Config; runtime: Runtime }): AdminDataSource {
-  const { store, engine } = runtime;
-  const views = store.admin;
+export interface AdminDataDeps {
+  config: Config;
+  /** The store's read-only views. */
+  views: Store['admin'];
+  engine: Pick<SyncEngine, 'status'>;
+  graphLog: Pick<GraphLog, 'entries'>;
+  /** The Graph endpoint in effect, and whether it is the embedded simulator. */
+  graph: { baseUrl: string; simulator: boolean };
+}
+
+export function createAdminData({ config, views, engine, graphLog, graph }: AdminDataDeps): AdminDataSource {
 
   function health(): HealthReport {
     const status = engine.status();
@@ -15,7 +25,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
       status: state,
       mode: config.mode,
       engine: { state: status.state, reasons: status.reasons, warnings: status.warnings },
-      graph: { simulator: Boolean(runtime.simulator), baseUrl: runtime.graphConfig.baseUrl, dryRun: config.graph.dryRun },
+      graph: { simulator: graph.simulator, baseUrl: graph.baseUrl, dryRun: config.graph.dryRun },
       queue,
     };
   }
@@ -27,7 +37,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
     sources: () => views.sources(),
     users: (options) => views.users(options),
     queue: (limit) => views.queue(limit),
-    graphLog: (limit) => runtime.graphLog.entries(limit),
+    graphLog: (limit) => graphLog.entries(limit),
     drift: (limit) => views.drift(limit),
     preflight: () => engine.status().preflight,
   };

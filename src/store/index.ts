@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Mode, SourceConfig } from '../config';
-import { dirSyncEnabledFor } from '../graph/identity';
+import { dirSyncEnabledFor } from '../rules/identity';
 import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
