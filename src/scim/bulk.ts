@@ -2,10 +2,10 @@
 // in its own transaction. bulkId references ("bulkId:x") resolve in any order: operations whose
 // references are not yet known wait for a later pass; what never resolves is 409.
 import type { Config } from '../config';
-import { BridgeError } from '../errors';
+import { invalidSyntax, invalidValue, notFound, payloadTooLarge, unresolvedBulkId } from '../errors';
 import type { Principal } from './auth';
 import { isObject, type UnknownPolicy } from './coerce';
-import { invalidSyntax, invalidValue, payloadTooLarge, toErrorResponse } from './errors';
+import { toErrorResponse } from './error-response';
 import { etagOf } from './render';
 import type { ResourceKind } from './resource-routes';
 
@@ -83,7 +83,7 @@ interface RunContext {
 function execute(ctx: RunContext, op: BulkOp, data: unknown): BulkResult {
   const m = /^\/?(Users|Groups)(?:\/([^/?]+))?$/i.exec(op.path);
   const kind = m && ctx.kinds.find((k) => k.type === (m[1].toLowerCase() === 'users' ? 'User' : 'Group'));
-  if (!m || !kind) throw new BridgeError('not_found', `bulk path ${op.path} names no resource endpoint`, { status: 404 });
+  if (!m || !kind) throw notFound(`bulk path ${op.path} names no resource endpoint`);
   const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
   const tag = op.bulkId ? { bulkId: op.bulkId } : {};
   const { p } = ctx;
@@ -163,7 +163,7 @@ export function runBulk(config: Config, kinds: ResourceKind[], p: Principal, bod
       // RFC 7644 section 3.7.1: an unresolvable (or circular) bulkId reference is a 409.
       for (const i of waiting) {
         const detail = `bulkId reference in operation ${i} never resolves (unknown or circular)`;
-        results[i] = failure(ops[i], new BridgeError('unresolved_bulk_id', detail, { status: 409, scimType: 'invalidValue' }));
+        results[i] = failure(ops[i], unresolvedBulkId(detail));
       }
       break;
     }

@@ -6,8 +6,8 @@
 // that a mapping mistake surfaces at the IdP instead of losing data.
 import type { AttrDef } from './schema';
 import { findSub } from './schema';
-import { invalidSyntax, invalidValue } from './errors';
 import type { IgnoredExtension } from './foreign-extensions';
+import { invalidSyntax, invalidValue } from '../errors';
 
 export const MAX_STRING = 65_536;
 

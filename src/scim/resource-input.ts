@@ -2,9 +2,9 @@
 // their URN, no id/meta/read-only attributes, the password and the members set aside.
 import type { MemberRef } from '../store';
 import { coerceAttr, coerceSimple, isObject, isUnassigned, onUnknown, type UnknownPolicy } from './coerce';
-import { invalidSyntax, invalidValue } from './errors';
 import { foreignExtensionOf, isForeignExtension, noteExtension } from './foreign-extensions';
 import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
+import { invalidSyntax, invalidValue } from '../errors';
 
 export interface ResourceInput {
   data: Record<string, unknown>;
