@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from './errors';
 
 const directorySchema = z.object({
   id: z.string().min(1),
@@ -123,13 +124,6 @@ export const configSchema = z
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type DirectoryConfig = z.infer<typeof directorySchema>;
-
-export class ConfigError extends Error {
-  constructor(public readonly issues: string[]) {
-    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
-    this.name = 'ConfigError';
-  }
-}
 
 // Environment overrides: every key as BRIDGE_ and its path in upper snake case, e.g.
 // BRIDGE_GRAPH_CLIENT_SECRET -> graph.clientSecret (BRIDGE_PORT, BRIDGE_DATABASE, BRIDGE_MODE: SPEC

@@ -83,7 +83,6 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
       caFile: simulator.caFile,
     });
   }
-  let admin: AdminDataSource | undefined;
   let engineRef: ReturnType<typeof createSyncEngine> | undefined;
   const metrics = createMetrics(() => engineRef);
   const graphLog = createGraphLog(500, (e) => metrics.observeGraph({ method: e.method, path: e.path, status: e.status }, e.ms / 1000), {
@@ -97,7 +96,10 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
   engine.onEvent((e) => {
     if (e.type === 'run') metrics.observeRun(e.summary as RunSummary, Date.parse(e.at));
   });
-  const runtime: Runtime = {
+  const adminData = createAdminData({
+    config, views: store.admin, records: store, engine, graphLog, graph: { baseUrl: graphConfig.baseUrl, simulator: Boolean(simulator) },
+  });
+  return {
     config,
     mintedTokens: minted,
     logger,
@@ -107,14 +109,13 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     engine,
     graphLog,
     metrics,
-    admin: () => (admin ??= createAdminData({ config, runtime })),
+    admin: () => adminData,
     async close() {
       await engine.stop();
       await simulator?.close();
       store.close();
     },
   };
-  return runtime;
 }
 
 export interface Bridge extends Runtime {

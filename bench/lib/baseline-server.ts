@@ -1,6 +1,6 @@
 // Child-process entry of the baseline server (bench/baseline-scim.ts) on 127.0.0.1, ephemeral port.
 import Database from 'better-sqlite3';
-import { dirSyncEnabledFor } from '../../src/graph/identity';
+import { dirSyncEnabledFor } from '../../src/rules/identity';
 import { migrate } from '../../src/store/migrations';
 import { createBaselineApp } from '../baseline-scim';
 import { BENCH_MODE } from './scim-seed';

@@ -8,7 +8,7 @@
 // leaving them on the store's own schema.
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { dirSyncEnabledFor } from '../../src/graph/identity';
+import { dirSyncEnabledFor } from '../../src/rules/identity';
 import { changedAttributes } from '../../src/scim/attribution-keys';
 import { normaliseResource } from '../../src/scim/resource-input';
 import { resourceTypes } from '../../src/scim/schema';

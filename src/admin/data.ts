@@ -1,13 +1,23 @@
 // Fills the admin surface from the store's read-only views and the engine's status.
 import type { Config } from '../config';
-import type { Runtime } from '../main';
-import type { ResourceType } from '../store';
+import type { ResourceType, Store } from '../store';
+import type { SyncEngine } from '../sync/engine';
+import type { GraphLog } from './graph-log';
 import type { AdminDataSource, ConsoleData, HealthReport } from './types';
 
-export function createAdminData({ config, runtime }: { config: Config; runtime: Runtime }): AdminDataSource {
-  const { store, engine } = runtime;
-  const views = store.admin;
+export interface AdminDataDeps {
+  config: Config;
+  /** The store's read-only views. */
+  views: Store['admin'];
+  /** One resource's rows, for its console page. */
+  records: Pick<Store, 'users' | 'groups' | 'sync' | 'attribution'>;
+  engine: Pick<SyncEngine, 'status' | 'syncNow' | 'retry' | 'approveDeletions' | 'rejectDeletions'>;
+  graphLog: GraphLog;
+  /** The Graph endpoint in effect, and whether it is the embedded simulator. */
+  graph: { baseUrl: string; simulator: boolean };
+}
 
+export function createAdminData({ config, views, records, engine, graphLog, graph }: AdminDataDeps): AdminDataSource {
   function health(): HealthReport {
     const status = engine.status();
     const resources = views.countsByTypeAndState();
@@ -18,7 +28,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
       status: state,
       mode: config.mode,
       engine: { state: status.state, reasons: status.reasons, warnings: status.warnings },
-      graph: { simulator: Boolean(runtime.simulator), baseUrl: runtime.graphConfig.baseUrl, dryRun: config.graph.dryRun },
+      graph: { simulator: graph.simulator, baseUrl: graph.baseUrl, dryRun: config.graph.dryRun },
       queue,
       resources,
     };
@@ -30,7 +40,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
       writeBudget: config.graph.writeBudget,
       resourceUnits: config.graph.resourceUnits,
       deletionThreshold: config.deletionThreshold,
-      simulator: Boolean(runtime.simulator),
+      simulator: graph.simulator,
       dryRun: config.graph.dryRun,
     },
     status: () => engine.status(),
@@ -39,15 +49,15 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
     users: (filter) => views.userList(filter),
     groups: (filter) => views.groupList(filter),
     resource(type: ResourceType, id: string) {
-      const found = type === 'User' ? store.users.getForSync(id) : store.groups.getForSync(id);
+      const found = type === 'User' ? records.users.getForSync(id) : records.groups.getForSync(id);
       if (!found) return null;
-      const row = store.sync.get(type, id);
+      const row = records.sync.get(type, id);
       let sync = null;
       if (row) {
         const { pendingPassword: _secret, ...rest } = row;
         sync = rest;
       }
-      return { id: found.id, sourceId: found.sourceId, resource: found.resource, deleted: found.deleted, sync, attribution: store.attribution.list(type, id) };
+      return { id: found.id, sourceId: found.sourceId, resource: found.resource, deleted: found.deleted, sync, attribution: records.attribution.list(type, id) };
     },
     groupMembers: (id, page) => views.groupMembers(id, page),
     groupsOfUser: (id) => views.groupsOfUser(id, 100),
@@ -56,7 +66,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
     audit: (filter) => views.auditList(filter),
     auditOf: (type, id, limit) => views.auditOf(type, id, limit),
     names: (refs) => views.names(refs),
-    graphLog: runtime.graphLog,
+    graphLog,
     syncNow: (type, id) => engine.syncNow(type, id),
     retry: (type, id) => engine.retry(type, id),
     approveDeletions: (sourceId) => engine.approveDeletions(sourceId),
@@ -70,7 +80,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
     sources: () => views.sources(),
     users: (options) => views.users(options),
     queue: (limit) => views.queue(limit),
-    graphLog: (limit) => runtime.graphLog.entries(limit),
+    graphLog: (limit) => graphLog.entries(limit),
     drift: (limit) => views.drift(limit),
     preflight: () => engine.status().preflight,
     console: consoleData,

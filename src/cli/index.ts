@@ -1,6 +1,6 @@
 // `scim-graph-bridge <command>`: each command loads config once and hands it down.
 import { Command } from 'commander';
-import { ConfigError } from '../config';
+import { ConfigError } from '../errors';
 import { runGraphSim } from '../simulator/cli';
 import * as backupCommand from './backup';
 import * as engineCommands from './engine-commands';

@@ -16,7 +16,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { Agent } from 'undici';
 import type { Config } from '../config';
-import { BridgeError } from '../errors';
+import { BridgeError, graphNotConfigured } from '../errors';
 import type { Logger } from '../log';
 import { classifyGraphError, classifyNetworkError, redactSecrets } from './errors';
 import type { GraphMethod } from './requests';
@@ -102,11 +102,11 @@ export function credentialOptions(config: GraphConfig, ca?: string) {
 
 export function createCredential(config: GraphConfig, ca?: string): TokenCredential {
   const { tenantId, clientId, clientSecret, certificatePath } = config;
-  if (!tenantId || !clientId) throw new BridgeError('GraphNotConfigured', 'graph.tenantId and graph.clientId are required', { status: 500 });
+  if (!tenantId || !clientId) throw graphNotConfigured('graph.tenantId and graph.clientId are required');
   const options = credentialOptions(config, ca);
   if (clientSecret) return new ClientSecretCredential(tenantId, clientId, clientSecret, options);
   if (certificatePath) return new ClientCertificateCredential(tenantId, clientId, { certificatePath }, options);
-  throw new BridgeError('GraphNotConfigured', 'give graph.clientSecret or graph.certificatePath', { status: 500 });
+  throw graphNotConfigured('give graph.clientSecret or graph.certificatePath');
 }
 
 // The SDK would wrap a credential failure into a GraphError without its cause; carrying it in

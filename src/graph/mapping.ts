@@ -3,7 +3,7 @@
 // rows of its sets and never touches the others. Targets and lengths follow schemas/graph-schemas.json
 // (a unit test checks that no row targets a read-only property and that maxLength matches Graph's).
 import type { Mode } from '../config';
-import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from './identity';
+import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../rules/identity';
 
 export type AttributeSet = 'basic' | 'extended' | 'allExtended';
 

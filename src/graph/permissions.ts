@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, Mode } from '../config';
-import { dirSyncEnabledFor } from './identity';
+import { dirSyncEnabledFor } from '../rules/identity';
 
 interface RouteEntry {
   method: string;

@@ -7,7 +7,7 @@ import {
   immutableIdFor,
   isAdLinked,
   objectGuidToImmutableId,
-} from './identity';
+} from '../rules/identity';
 import {
   type GraphValue,
   type MappingRow,

@@ -5,7 +5,7 @@ import type { ResourceTypeDef } from './schema';
 import type { UnknownPolicy } from './coerce';
 import { contributionMatcher } from './attribution-keys';
 import type { Principal } from './auth';
-import { forbidden, notFound, preconditionFailed } from './errors';
+import { forbidden, notFound, preconditionFailed } from '../errors';
 
 /** The owner a list is restricted to, or null when the principal sees every resource. */
 export function ownerScope(p: Principal): string | null {

@@ -4,9 +4,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config';
-import { BridgeError } from '../errors';
+import { unauthorized } from '../errors';
 import type { SourceRecord } from '../store';
-import { sendError } from './errors';
+import { sendError } from './error-response';
 
 export interface Principal {
   source: SourceRecord;
@@ -41,7 +41,7 @@ export function createAuthenticator(config: Config, sourceOf: (id: string) => So
       const error = header ? ', error="invalid_token"' : '';
       res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"${error}`);
       const detail = header ? 'the bearer token is not valid for any source' : 'a bearer token is required';
-      sendError(res, new BridgeError('unauthorized', detail, { status: 401 }));
+      sendError(res, unauthorized(detail));
       return;
     }
     res.locals.principal = { source } satisfies Principal;

@@ -1,8 +1,7 @@
 // Request bodies (SPEC section 11): size limit from config, JSON media types only, strict UTF-8,
 // nesting bounded before anything walks the value. Each failure is a SCIM error, never a 500.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { BridgeError } from '../errors';
-import { invalidSyntax } from './errors';
+import { invalidSyntax, unsupportedMediaType } from '../errors';
 
 export const MAX_DEPTH = 32;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -49,7 +48,7 @@ export function jsonBody(limitBytes: number) {
     if (!WITH_BODY.has(req.method)) return next();
     const contentType = req.headers['content-type'];
     if (contentType && !acceptable(contentType)) {
-      next(new BridgeError('unsupported_media_type', `Content-Type "${contentType}" is not supported: send application/scim+json or application/json in UTF-8`, { status: 415 }));
+      next(unsupportedMediaType(`Content-Type "${contentType}" is not supported: send application/scim+json or application/json in UTF-8`));
       return;
     }
     raw(req, res, (err?: unknown) => {

@@ -2,10 +2,10 @@
 // in its own transaction. bulkId references ("bulkId:x") resolve in any order: operations run in
 // dependency order, found in one pass; a reference that never resolves or a cycle is 409.
 import type { Config } from '../config';
-import { BridgeError } from '../errors';
+import { invalidSyntax, invalidValue, notFound, payloadTooLarge, unresolvedBulkId } from '../errors';
 import type { Principal } from './auth';
 import { isObject, type UnknownPolicy } from './coerce';
-import { invalidSyntax, invalidValue, payloadTooLarge, toErrorResponse } from './errors';
+import { toErrorResponse } from './error-response';
 import { etagOf } from './render';
 import type { ResourceKind } from './resource-routes';
 
@@ -138,7 +138,7 @@ interface RunContext {
 function execute(ctx: RunContext, op: BulkOp, data: unknown): BulkResult {
   const m = /^\/?(Users|Groups)(?:\/([^/?]+))?$/i.exec(op.path);
   const kind = m && ctx.kinds.find((k) => k.type === (m[1].toLowerCase() === 'users' ? 'User' : 'Group'));
-  if (!m || !kind) throw new BridgeError('not_found', `bulk path ${op.path} names no resource endpoint`, { status: 404 });
+  if (!m || !kind) throw notFound(`bulk path ${op.path} names no resource endpoint`);
   const endpoint = kind.type === 'User' ? 'Users' : 'Groups';
   const tag = op.bulkId ? { bulkId: op.bulkId } : {};
   const { p } = ctx;
@@ -215,14 +215,14 @@ export async function runBulk(config: Config, kinds: ResourceKind[], p: Principa
 
 function runOne(ctx: RunContext, op: BulkOp, i: number, cyclic: boolean): BulkResult {
   // RFC 7644 section 3.7.1: a circular or unresolvable bulkId reference is a 409.
-  if (cyclic) return failure(op, new BridgeError('unresolved_bulk_id', `bulkId references of operation ${i} form a cycle`, { status: 409, scimType: 'invalidValue' }));
+  if (cyclic) return failure(op, unresolvedBulkId(`bulkId references of operation ${i} form a cycle`));
   const missing = new Set<string>();
   const data = substitute(op.data, ctx.ids, missing);
   const pathRef = /\/bulkId:([^/]+)$/.exec(op.path)?.[1];
   if (pathRef && !ctx.ids.has(pathRef)) missing.add(pathRef);
   if (missing.size) {
     const detail = `bulkId reference in operation ${i} never resolves (unknown or circular)`;
-    return failure(op, new BridgeError('unresolved_bulk_id', detail, { status: 409, scimType: 'invalidValue' }));
+    return failure(op, unresolvedBulkId(detail));
   }
   try {
     return execute(ctx, op, data);

@@ -6,9 +6,9 @@
 // that a mapping mistake surfaces at the IdP instead of losing data.
 import type { AttrDef } from './schema';
 import { findSub } from './schema';
-import { invalidSyntax, invalidValue } from './errors';
 import type { IgnoredExtension } from './foreign-extensions';
 import { checkText } from './text';
+import { invalidSyntax, invalidValue } from '../errors';
 
 export const MAX_STRING = 65_536;
 /** Values one multi-valued attribute may hold (emails, phoneNumbers, addresses, entitlements, roles, ...). Group members are stored apart and bounded by the body size. */

@@ -4,7 +4,7 @@
 //
 // Lenient where real clients are (Entra's reference collection): case-insensitive operators and
 // attribute names, unquoted values (`familyName eq Employee`, dateTimes).
-import { BridgeError } from '../errors';
+import { invalidFilter } from '../errors';
 import type { CompareOp, FilterAttr, FilterNode, FilterValue } from '../store/filter-types';
 import { foreignExtensionOf, noteExtension, type IgnoredExtension } from './foreign-extensions';
 import { resolvePath, type ResourceTypeDef } from './schema';
@@ -27,9 +27,6 @@ interface Token {
   at: number;
 }
 
-export function invalidFilter(detail: string): BridgeError {
-  return new BridgeError('invalid_filter', detail, { status: 400, scimType: 'invalidFilter' });
-}
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];

@@ -1,8 +1,8 @@
 // User attributes whose SCIM form is wider than the Graph property they become: checked (or put in
 // Graph's form) at ingress, so the IdP hears of a value Graph would refuse, instead of the user
 // failing later in sync.
-import { BRIDGE_USER_SCHEMA } from '../graph/identity';
-import { invalidValue } from './errors';
+import { BRIDGE_USER_SCHEMA } from '../rules/identity';
+import { invalidValue } from '../errors';
 
 // Graph user resource, onPremisesImmutableId: "The $ and _ characters can't be used when specifying
 // this property." (graph-schemas.json, microsoft.graph.user).

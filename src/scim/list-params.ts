@@ -2,10 +2,10 @@
 // from the URL or a SearchRequest body, validated into numbers and resolved paths.
 import type { SortSpec } from '../store';
 import { isObject } from './coerce';
-import { invalidPath, invalidSyntax, invalidValue } from './errors';
 import { toFilterAttr } from './filter';
 import { parseSelection, type Projection } from './render';
 import type { ResourceTypeDef } from './schema';
+import { invalidPath, invalidSyntax, invalidValue } from '../errors';
 
 export const DEFAULT_COUNT = 100;
 export const MAX_COUNT = 1000;

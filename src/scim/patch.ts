@@ -7,11 +7,11 @@
 import type { FilterNode } from '../store';
 import type { MemberChanges, MemberRef, MemberView } from '../store';
 import { MAX_VALUES, coerceAttr, coerceComplex, coerceSimple, isObject, isUnassigned, singlePrimary, tooManyValues, type UnknownPolicy } from './coerce';
-import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors';
 import { equalities, matchesElement, parseValueFilter } from './filter';
 import { foreignExtensionOf, noteExtension } from './foreign-extensions';
 import { canonicalOrder, checkRequired, normaliseMembers } from './resource-input';
 import { findSub, resolvePath, resolveUnqualified, type AttrDef, type ResourceTypeDef, type ResolvedPath, type SchemaDef } from './schema';
+import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from '../errors';
 
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const MAX_OPERATIONS = 1000;

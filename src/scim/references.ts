@@ -10,7 +10,7 @@
 //   group and expects 204.
 import type { MemberRef, SourceRecord, Store } from '../store';
 import type { Principal } from './auth';
-import { invalidValue } from './errors';
+import { invalidValue } from '../errors';
 
 const BRIDGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -2,8 +2,8 @@
 // canonical, so a read is a parse, a spread and the meta block. Plus attributes /
 // excludedAttributes projections (RFC 7644 section 3.9).
 import type { ListedResource, MemberView } from '../store';
-import { invalidPath } from './errors';
 import { BRIDGE_USER_SCHEMA, CORE_GROUP, CORE_USER, ENTERPRISE_USER_SCHEMA, resolvePath, type ResourceTypeDef } from './schema';
+import { invalidPath } from '../errors';
 
 export const etagOf = (version: number): string => `W/"${version}"`;
 

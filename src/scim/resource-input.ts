@@ -2,10 +2,10 @@
 // their URN, no id/meta/read-only attributes, the password and the members set aside.
 import type { MemberRef } from '../store';
 import { coerceAttr, coerceSimple, isObject, isUnassigned, onUnknown, type UnknownPolicy } from './coerce';
-import { invalidSyntax, invalidValue } from './errors';
 import { foreignExtensionOf, isAttributelessMarker, isForeignExtension, noteExtension } from './foreign-extensions';
 import { findInSchema, resolvePath, type ResourceTypeDef, type SchemaDef } from './schema';
 import { checkIdentityKey, checkText } from './text';
+import { invalidSyntax, invalidValue } from '../errors';
 
 export interface ResourceInput {
   data: Record<string, unknown>;

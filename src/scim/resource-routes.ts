@@ -7,7 +7,7 @@ import { notModified, type WriteOptions } from './access';
 import type { Principal } from './auth';
 import type { UnknownPolicy } from './coerce';
 import { LIST_RESPONSE } from './discovery';
-import { SCIM_CONTENT_TYPE } from './errors';
+import { SCIM_CONTENT_TYPE } from './error-response';
 import type { IgnoredExtension } from './foreign-extensions';
 import type { GroupService } from './groups-service';
 import { fromQuery, fromSearchBody, projectionOf, type ListParams } from './list-params';

@@ -8,13 +8,13 @@ import { createAuthenticator } from './auth';
 import { jsonBody } from './body';
 import { runBulk } from './bulk';
 import { listOf, resourceTypeList, schemaList, serviceProviderConfig } from './discovery';
-import { errorHandler, invalidValue, notFound, toErrorResponse } from './errors';
+import { errorHandler, toErrorResponse } from './error-response';
 import { createGroupService } from './groups-service';
 import { fromSearchBody, type ListParams } from './list-params';
 import type { IgnoredExtension } from './foreign-extensions';
 import { baseUrlOf, groupKind, listAndRender, listResponse, mountResource, principalOf, reply, reportIgnored, unknownPolicyOf, userKind, type ResourceKind } from './resource-routes';
 import { createUserService } from './users-service';
-import { BridgeError } from '../errors';
+import { invalidValue, methodNotAllowed, notFound, notImplemented } from '../errors';
 
 export interface ScimDeps {
   config: Config;
@@ -65,7 +65,7 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
 
   // RFC 7644 section 3.11: the authenticated subject is a provisioning source, not a User.
   router.all(['/Me', '/Me/*rest'], () => {
-    throw new BridgeError('not_implemented', '/Me is not supported: a bearer token identifies a provisioning source, not a User', { status: 501, expose: true });
+    throw notImplemented('/Me is not supported: a bearer token identifies a provisioning source, not a User');
   });
 
   const methods: Record<string, string> = {
@@ -75,7 +75,7 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   for (const [path, allow] of Object.entries(methods)) {
     router.all(path, (_req, res) => {
       res.setHeader('Allow', allow);
-      throw new BridgeError('method_not_allowed', `method not allowed; use ${allow}`, { status: 405 });
+      throw methodNotAllowed(`method not allowed; use ${allow}`);
     });
   }
   router.use((req) => {

@@ -4,7 +4,7 @@
 import SCIMMY from 'scimmy';
 import enterpriseJson from '../../schemas/scim-enterprise-user.json';
 import bridgeJson from '../../schemas/scim-graphbridge-user.json';
-import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../graph/identity';
+import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../rules/identity';
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';

@@ -4,7 +4,7 @@
 // always safe to translate. Free text keeps tab, CR and LF (RFC 7643 section 4.1.2 lets
 // addresses.formatted span lines); identity keys (userName, a group's displayName) keep none of
 // them, nor invisible format characters, so that two keys that look alike are alike.
-import { invalidValue } from './errors';
+import { invalidValue } from '../errors';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // C0 controls but tab, LF and CR; DEL; C1 controls. NUL included.

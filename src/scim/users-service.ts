@@ -2,7 +2,7 @@
 // changed and what sync/ must know (password, tokensValidFrom, dirSyncEnabled), then one store
 // write (= one transaction). Shared by the HTTP routes and /Bulk.
 import type { Config } from '../config';
-import { dirSyncEnabledFor, isAdLinked, pwdLastSetToDate, tokensValidFromFor, type BridgeExtension } from '../graph/identity';
+import { dirSyncEnabledFor, isAdLinked, pwdLastSetToDate, tokensValidFromFor, type BridgeExtension } from '../rules/identity';
 import type { ListedResource, Store, SyncWrite } from '../store';
 import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIfMatch, ownerScope } from './access';
 import { changedAttributes } from './attribution-keys';

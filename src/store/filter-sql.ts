@@ -2,7 +2,7 @@
 // Indexed columns for the attributes IdPs filter on; multi-valued `value`s through the indexed
 // user_values table; members through memberships; everything else through JSON functions.
 // caseExact=false compares with COLLATE NOCASE (and the indexes are built NOCASE to match).
-import { BridgeError } from '../errors';
+import { BridgeError, invalidFilter } from '../errors';
 import type { CompareOp, FilterAttr, FilterNode, FilterValue, SortSpec } from './filter-types';
 import { INDEXED_MULTI_VALUED } from './users';
 
@@ -226,7 +226,7 @@ function valueTerm(node: FilterNode): Extract<FilterNode, { kind: 'cmp' }> | und
 }
 
 function unsupported(what: string): BridgeError {
-  return new BridgeError('invalid_filter', `filtering on ${what} is not supported`, { status: 400, scimType: 'invalidFilter' });
+  return invalidFilter(`filtering on ${what} is not supported`);
 }
 
 function fail(a: FilterAttr): never {

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { AttributionStore } from './attribution';
 import type { AuditStore } from './audit';
-import { mapConstraint, notFound, preconditionFailed } from './errors';
+import { notFound, preconditionFailed } from '../errors';
+import { mapConstraint } from './constraints';
 import { identityKey } from './identity-key';
 import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
@@ -129,8 +130,8 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       ctx: WriteContext & { expectedVersion?: number; members?: MemberChanges | readonly MemberChanges[]; skipIfUnchanged?: boolean },
     ): StoredResource & { changed: boolean } => {
       const before = q.get.get(id) as ResourceRow | undefined;
-      if (!before) throw notFound('Group', id);
-      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+      if (!before) throw notFound(`Group ${id} not found`);
+      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed('resource version does not match If-Match');
       const now = (ctx.at ?? new Date()).toISOString();
       const memberChanges = applyMembers(id, ctx.members);
       const json = data ? JSON.stringify(data) : before.data;
@@ -148,8 +149,8 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
 
   const remove = db.transaction((id: string, ctx: WriteContext & { expectedVersion?: number }): void => {
     const before = q.get.get(id) as ResourceRow | undefined;
-    if (!before) throw notFound('Group', id);
-    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+    if (!before) throw notFound(`Group ${id} not found`);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed('resource version does not match If-Match');
     const now = (ctx.at ?? new Date()).toISOString();
     const parents = q.groupsOf.all(id) as string[];
     q.softDelete.run(now, id);

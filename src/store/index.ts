@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Mode, SourceConfig } from '../config';
-import { dirSyncEnabledFor } from '../graph/identity';
+import { ModeChangeRefused } from '../errors';
+import { dirSyncEnabledFor } from '../rules/identity';
 import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
@@ -88,17 +89,6 @@ export function openStore(path: string, options: OpenStoreOptions) {
       if (db.open) db.close();
     },
   };
-}
-
-export class ModeChangeRefused extends Error {
-  constructor(readonly from: Mode, readonly to: Mode) {
-    super(
-      `mode change ${from} -> ${to} moves down from a directory-synced mode: users stop being reverted to their source and ` +
-        `lose dirSyncEnabled. Run "scim-graph-bridge plan --mode ${to}" with the current config to see what it would write, ` +
-        `then set confirmModeChange: true (BRIDGE_CONFIRM_MODE_CHANGE=true) to go ahead.`,
-    );
-    this.name = 'ModeChangeRefused';
-  }
 }
 
 function recordMode(db: Database.Database, audit: ReturnType<typeof createAuditStore>, mode: Mode, confirmed: boolean): Mode | null {

@@ -56,6 +56,15 @@ export interface MarkAppliedOptions {
 
 export type SyncStore = ReturnType<typeof createSyncStore>;
 
+function appliedParams(opts: MarkAppliedOptions) {
+  return {
+    snapshot: opts.appliedSnapshot === undefined ? null : JSON.stringify(opts.appliedSnapshot),
+    graphId: opts.graphId ?? null,
+    appliedTvf: opts.appliedTokensValidFrom ?? null,
+    graphTvf: opts.graphTokensValidFrom ?? null,
+  };
+}
+
 export function createSyncStore(db: Database) {
   const cols = `type, id, desired_version, applied_version, applied_snapshot, graph_id, state, last_error, attempts,
     next_attempt_at, dir_sync_enabled, tokens_valid_from, applied_tokens_valid_from, graph_tokens_valid_from,
@@ -90,10 +99,30 @@ export function createSyncStore(db: Database) {
         pending_password = CASE WHEN password_version IS NOT NULL AND @version >= password_version THEN NULL ELSE pending_password END,
         password_version = CASE WHEN password_version IS NOT NULL AND @version >= password_version THEN NULL ELSE password_version END
       WHERE type = @type AND id = @id`),
-    error: db.prepare(`UPDATE sync_state SET
+    // Failed for good at @version: error while that is still the desired version (due never: the next
+    // change or `retry` wakes it); a newer change keeps the row pending and due now.
+    failed: db.prepare(`UPDATE sync_state SET
         last_error = @message, attempts = attempts + 1,
         state = CASE WHEN state = 'blocked' THEN 'blocked' WHEN @version >= desired_version THEN 'error' ELSE 'pending' END,
-        next_attempt_at = CASE WHEN @retryAt IS NOT NULL THEN @retryAt WHEN @version >= desired_version THEN ${NEVER} ELSE 0 END
+        next_attempt_at = CASE WHEN @version >= desired_version THEN ${NEVER} ELSE 0 END
+      WHERE type = @type AND id = @id`),
+    // Transient: still pending, due again at @retryAt.
+    retryLater: db.prepare(`UPDATE sync_state SET
+        last_error = @message, attempts = attempts + 1,
+        state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END,
+        next_attempt_at = @retryAt
+      WHERE type = @type AND id = @id`),
+    // Part of the work is done (a create, a match, part of a diff): keep what Graph now holds, and keep
+    // the row behind its desired version so it stays due; a crash resumes from here.
+    progress: db.prepare(`UPDATE sync_state SET
+        applied_version = min(applied_version, desired_version - 1),
+        state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END,
+        last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END,
+        attempts = 0, next_attempt_at = 0,
+        applied_snapshot = @snapshot,
+        graph_id = coalesce(@graphId, graph_id),
+        applied_tokens_valid_from = coalesce(@appliedTvf, applied_tokens_valid_from),
+        graph_tokens_valid_from = coalesce(@graphTvf, graph_tokens_valid_from)
       WHERE type = @type AND id = @id`),
     setBlockReason: db.prepare(`INSERT INTO meta (key, value) VALUES ('${BLOCK_KEY}', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -138,19 +167,21 @@ export function createSyncStore(db: Database) {
       const r = q.get.get(type, id) as Row | undefined;
       return r ? toSyncRow(r) : null;
     },
+    /** Everything up to `version` is in Graph: synced once that is the desired version, else still pending. */
     markApplied(type: ResourceType, id: string, version: number, opts: MarkAppliedOptions = {}): void {
-      q.applied.run({
-        type,
-        id,
-        version,
-        snapshot: opts.appliedSnapshot === undefined ? null : JSON.stringify(opts.appliedSnapshot),
-        graphId: opts.graphId ?? null,
-        appliedTvf: opts.appliedTokensValidFrom ?? null,
-        graphTvf: opts.graphTokensValidFrom ?? null,
-      });
+      q.applied.run({ type, id, version, ...appliedParams(opts) });
     },
-    markError(type: ResourceType, id: string, version: number, message: string, opts: { retryAtMs?: number } = {}): void {
-      q.error.run({ type, id, version, message, retryAt: opts.retryAtMs ?? null });
+    /** Progress short of the desired version, kept across a crash; the row stays due. */
+    recordProgress(type: ResourceType, id: string, opts: MarkAppliedOptions = {}): void {
+      q.progress.run({ type, id, ...appliedParams(opts) });
+    },
+    /** Graph refused `version` for good: state error until the next change or `retry` (a newer change stays due). */
+    markFailed(type: ResourceType, id: string, version: number, message: string): void {
+      q.failed.run({ type, id, version, message });
+    },
+    /** A transient failure, or waiting on another resource: still pending, due again at retryAtMs. */
+    markRetry(type: ResourceType, id: string, message: string, retryAtMs: number): void {
+      q.retryLater.run({ type, id, message, retryAt: retryAtMs });
     },
     /** Blocks every row (preflight failed); writes arriving while blocked are blocked too. */
     markBlocked(reason: string): void {

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { AttributionStore } from './attribution';
 import type { AuditStore } from './audit';
-import { mapConstraint, notFound, preconditionFailed } from './errors';
+import { notFound, preconditionFailed } from '../errors';
+import { mapConstraint } from './constraints';
 import { identityKey } from './identity-key';
 import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
@@ -96,8 +97,8 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       ctx: WriteContext & { expectedVersion?: number; skipIfUnchanged?: boolean },
     ): StoredResource & { changed: boolean } => {
       const before = q.get.get(id) as ResourceRow | undefined;
-      if (!before) throw notFound('User', id);
-      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+      if (!before) throw notFound(`User ${id} not found`);
+      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed('resource version does not match If-Match');
       const now = (ctx.at ?? new Date()).toISOString();
       const c = columns(data);
       // A write that changes nothing (a replayed PUT, a PATCH to the same value) is not a change.
@@ -115,8 +116,8 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
   // become pending removes, and each group it left is marked dirty.
   const remove = db.transaction((id: string, ctx: WriteContext & { expectedVersion?: number }): void => {
     const before = q.get.get(id) as ResourceRow | undefined;
-    if (!before) throw notFound('User', id);
-    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed();
+    if (!before) throw notFound(`User ${id} not found`);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed('resource version does not match If-Match');
     const now = (ctx.at ?? new Date()).toISOString();
     const groups = q.groupsOf.all(id) as string[];
     q.softDelete.run(now, id);

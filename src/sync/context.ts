@@ -60,7 +60,7 @@ const safe = (ctx: EngineContext, message: string) => redactSecrets(message, ctx
 /** Permanent: state error with Graph's message; waits for the next change or `retry`. */
 export function failRow(ctx: EngineContext, row: SyncRow, raw: string): void {
   const message = safe(ctx, raw);
-  ctx.store.sync.markError(row.type, row.id, row.desiredVersion, message);
+  ctx.store.sync.markFailed(row.type, row.id, row.desiredVersion, message);
   ctx.counters.failed++;
   ctx.emit({ type: 'error', resourceType: row.type, id: row.id, message, at: new Date(ctx.clock.now()).toISOString() });
 }
@@ -68,14 +68,13 @@ export function failRow(ctx: EngineContext, row: SyncRow, raw: string): void {
 /** Transient: stays pending and becomes due again after Retry-After or backoff. */
 export function retryRow(ctx: EngineContext, row: SyncRow, message: string, retryAfterMs?: number): void {
   const delay = retryDelay(row.attempts, retryAfterMs, ctx.retry);
-  // A version below the desired one keeps the row pending (store.sync.markError).
-  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, safe(ctx, message), { retryAtMs: ctx.clock.now() + delay });
+  ctx.store.sync.markRetry(row.type, row.id, safe(ctx, message), ctx.clock.now() + delay);
   ctx.counters.retried++;
 }
 
 /** Waiting on another resource (a manager, a member): due again on the next pass. */
 export function waitRow(ctx: EngineContext, row: SyncRow, message: string): void {
-  ctx.store.sync.markError(row.type, row.id, row.desiredVersion - 1, safe(ctx, message), { retryAtMs: ctx.clock.now() });
+  ctx.store.sync.markRetry(row.type, row.id, safe(ctx, message), ctx.clock.now());
 }
 
 /** Everything up to the version read was written. */
@@ -85,6 +84,6 @@ export function appliedRow(ctx: EngineContext, row: SyncRow, opts: Parameters<St
 }
 
 /** Progress short of the desired version (a create, a match, part of a diff), kept across a crash. */
-export function progressRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['markApplied']>[3]): void {
-  ctx.store.sync.markApplied(row.type, row.id, Math.min(row.appliedVersion, row.desiredVersion - 1), opts);
+export function progressRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['recordProgress']>[2]): void {
+  ctx.store.sync.recordProgress(row.type, row.id, opts);
 }

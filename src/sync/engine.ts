@@ -3,7 +3,7 @@
 // preflight (section 6) gates every write but never ingress; drift (section 8) runs on its interval.
 import type { Config, Mode } from '../config';
 import type { GraphClient } from '../graph/client';
-import { dirSyncEnabledFor } from '../graph/identity';
+import { dirSyncEnabledFor } from '../rules/identity';
 import type { Logger } from '../log';
 import type { ResourceType, Store, SyncStateName } from '../store';
 import { type Clock, systemClock } from './clock';

@@ -2,7 +2,7 @@
 // down from user-sync/universal-sync needs confirmation, and plan shows the change first).
 // Computed from the store and the applied snapshots alone; nothing is sent.
 import type { Mode } from '../config';
-import { dirSyncEnabledFor } from '../graph/identity';
+import { dirSyncEnabledFor } from '../rules/identity';
 import { diffUser } from '../graph/diff';
 import { userRequests } from '../graph/requests';
 import type { EngineContext } from './context';

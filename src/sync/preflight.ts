@@ -1,7 +1,7 @@
 // Preflight (SPEC section 6): refuse what Okta's Office 365 integration refuses, each with a
 // reason an operator can act on. Blocked reasons stop Graph writes; SCIM ingress carries on.
 import type { Config, Mode } from '../config';
-import { dirSyncEnabledFor } from '../graph/identity';
+import { dirSyncEnabledFor } from '../rules/identity';
 import { isRetryableFailure } from '../graph/errors';
 import { getJson, type SyncGraph } from './graph-port';
 import { missingPermissions, missingReason } from '../graph/permissions';

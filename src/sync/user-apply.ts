@@ -3,7 +3,7 @@
 // revokeSignInSessions) and record exactly what succeeded.
 import { diffUser, type UserDiff } from '../graph/diff';
 import { flatten, unflatten } from '../graph/paths';
-import { dirSyncEnabledFor } from '../graph/identity';
+import { dirSyncEnabledFor } from '../rules/identity';
 import { userRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
 import type { GraphOp, OpOutcome } from './ops';

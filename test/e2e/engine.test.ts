@@ -1,6 +1,6 @@
 // SPEC section 7 end to end: coalescing, no-op writes, matching and idempotent create, permanent
 // errors and retry, deprovisioning, the deletion threshold, and plan.
-import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
 import { createGraphClient } from '../../src/graph/client';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';

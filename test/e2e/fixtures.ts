@@ -1,7 +1,7 @@
 // SCIM users the mode tests push: a manager, a cloud user carrying every attribute of the three
 // attribute sets, and an AD-linked user (objectGUID, pwdLastSet). A manager.value is the test's
 // name for the manager ('u-boss'); the ingress helper sends it as the server's id.
-import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { CORE_USER, ENTERPRISE } from './ingress';
 
 export const AD_GUID = '8d1f6b2e-3c4a-4f5b-9a7c-0e1d2c3b4a59';

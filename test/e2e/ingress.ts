@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import type { Config } from '../../src/config';
-import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { createLogger } from '../../src/log';
 import { createApp } from '../../src/scim/app';
 import type { Store } from '../../src/store';

@@ -1,7 +1,7 @@
 // SPEC section 2, cell by cell: what each mode creates, which attributes it writes, licenses,
 // deactivation, groups, dirSyncEnabled, the tenant switch and onPremisesImmutableId. Every
 // assertion is on the exact Graph writes in the simulator's request log.
-import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
 import { AD_DIRECTORY, ada, adaAlone, alan, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
 

@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { createLogger } from '../../src/log';
 import { createApp } from '../../src/scim/app';
-import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { named, SOURCE_TOKEN, startHarness, type Harness } from './harness';
 
 let h: Harness;

@@ -1,6 +1,6 @@
 // SPEC sections 2 and 5 with two sources: user-sync and universal-sync mark dirSyncEnabled for all
 // users, whatever their source (here Okta and Entra ID provisioning); profile-sync for none.
-import { derivedImmutableId } from '../../src/graph/identity';
+import { derivedImmutableId } from '../../src/rules/identity';
 import { boss } from './fixtures';
 import { startHarness, type Harness } from './harness';
 import { createIngress, type Ingress } from './ingress';

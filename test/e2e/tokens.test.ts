@@ -1,7 +1,7 @@
 // SPEC section 4: token validity (StsRefreshTokensValidFrom) per mode, and revokeSignInSessions
 // only when tokensValidFrom advances past the last applied value. The value is the one the SCIM
 // ingress computed, read back from the bridge extension on GET.
-import { BRIDGE_USER_SCHEMA } from '../../src/graph/identity';
+import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { AD_DIRECTORY, alan, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 

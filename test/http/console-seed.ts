@@ -58,7 +58,7 @@ export function seedConsoleStore(config: Config, o: SeedOptions): { errorUserIds
         const created = store.users.create(data, { sourceId: 'okta', attributes, sync: { dirSyncEnabled: false } });
         if (i <= o.errors) {
           // Never reached Graph: a permanent error that waits for a retry (or sync now).
-          store.sync.markError('User', created.id, 1, SEED_ERROR);
+          store.sync.markFailed('User', created.id, 1, SEED_ERROR);
           errorUserIds.push(created.id);
         } else {
           const graphId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;

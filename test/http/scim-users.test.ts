@@ -144,7 +144,7 @@ describe('GET /Users/:id', () => {
     h.store.sync.markApplied('User', body.id, 1, { appliedSnapshot: {} });
     expect(await ext()).toEqual({ source: 'okta', dirSyncEnabled: false, graphId: 'graph-object-1', syncState: 'synced' });
     await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send({ Operations: [{ op: 'replace', path: 'title', value: 'Guide' }] });
-    h.store.sync.markError('User', body.id, 2, 'Property netId is invalid.');
+    h.store.sync.markFailed('User', body.id, 2, 'Property netId is invalid.');
     expect(await ext()).toEqual({
       source: 'okta', dirSyncEnabled: false, graphId: 'graph-object-1', syncState: 'error', lastSyncError: 'Property netId is invalid.',
     });

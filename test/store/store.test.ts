@@ -116,7 +116,7 @@ describe('store.sync', () => {
     const a = store.users.create(alice, { sourceId: 'okta' });
     const b = store.users.create({ userName: 'bob@example.com' }, { sourceId: 'okta' });
     expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id, b.id]);
-    store.sync.markError('User', a.id, 1, 'throttled', { retryAtMs: Date.now() + 60_000 });
+    store.sync.markRetry('User', a.id, 'throttled', Date.now() + 60_000);
     expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([b.id]);
     expect(store.sync.listDue(Date.now() + 61_000, 10).map((r) => r.id)).toEqual([a.id, b.id]);
   });
@@ -147,12 +147,12 @@ describe('store.sync', () => {
 
   test('a permanent error waits for the next change or retry', () => {
     const a = store.users.create(alice, { sourceId: 'okta' });
-    store.sync.markError('User', a.id, 1, 'Property netId is invalid');
+    store.sync.markFailed('User', a.id, 1, 'Property netId is invalid');
     expect(store.sync.get('User', a.id)).toMatchObject({ state: 'error', lastError: 'Property netId is invalid', attempts: 1 });
     expect(store.sync.listDue(Date.now(), 10)).toEqual([]);
     expect(store.sync.retry('User')).toBe(1);
     expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id]);
-    store.sync.markError('User', a.id, 1, 'again');
+    store.sync.markFailed('User', a.id, 1, 'again');
     store.users.replace(a.id, { ...alice, title: 'x' }, { sourceId: 'okta' });
     expect(store.sync.get('User', a.id)).toMatchObject({ state: 'pending', lastError: null, attempts: 0 });
   });
@@ -160,9 +160,31 @@ describe('store.sync', () => {
   test('an error for an older version leaves a newer change due', () => {
     const a = store.users.create(alice, { sourceId: 'okta' });
     store.users.replace(a.id, { ...alice, title: 'x' }, { sourceId: 'okta' });
-    store.sync.markError('User', a.id, 1, 'boom');
+    store.sync.markFailed('User', a.id, 1, 'boom');
     expect(store.sync.get('User', a.id)).toMatchObject({ state: 'pending', lastError: 'boom' });
     expect(store.sync.listDue(Date.now(), 10)).toHaveLength(1);
+  });
+
+  test('markRetry keeps the row pending with the message, due at the given time', () => {
+    const a = store.users.create(alice, { sourceId: 'okta' });
+    store.sync.markRetry('User', a.id, 'TooManyRequests: slow down', 5_000);
+    expect(store.sync.get('User', a.id)).toMatchObject({ state: 'pending', lastError: 'TooManyRequests: slow down', attempts: 1, nextAttemptAt: 5_000, appliedVersion: 0 });
+    expect(store.sync.listDue(4_999, 10)).toEqual([]);
+    expect(store.sync.listDue(5_000, 10).map((r) => r.id)).toEqual([a.id]);
+  });
+
+  test('recordProgress keeps what Graph holds and the row behind, due, with its password still pending', () => {
+    const a = store.users.create(alice, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pw' } });
+    store.sync.recordProgress('User', a.id, { appliedSnapshot: { displayName: 'Alice' }, graphId: 'g-1' });
+    expect(store.sync.get('User', a.id)).toMatchObject({
+      appliedVersion: 0, desiredVersion: 1, state: 'pending', graphId: 'g-1', appliedSnapshot: { displayName: 'Alice' }, pendingPassword: 'S3cret!pw',
+    });
+    expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id]);
+    // A row made due without a new version (drift) is still behind after progress, so the rest is sent.
+    store.sync.markApplied('User', a.id, 1, { appliedSnapshot: { displayName: 'Alice' } });
+    store.engine.touch('User', a.id);
+    store.sync.recordProgress('User', a.id, { appliedSnapshot: { displayName: 'Alice', jobTitle: 'x' } });
+    expect(store.sync.get('User', a.id)).toMatchObject({ appliedVersion: 0, desiredVersion: 1, state: 'pending' });
   });
 
   test('markBlocked blocks every row and writes made while blocked; unblockAll releases them', () => {

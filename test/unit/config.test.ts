@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, environmentKeys, envNameOf, loadConfig } from '../../src/config';
+import { environmentKeys, envNameOf, loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
 
 /** Paths of every leaf of a parsed config (arrays and empty maps are leaves). */
 function leaves(value: unknown, prefix = ''): string[] {

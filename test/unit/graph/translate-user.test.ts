@@ -4,7 +4,7 @@ import type { Mode } from '../../../src/config';
 import { diffUser, emptySnapshot } from '../../../src/graph/diff';
 import type { ScimUser } from '../../../src/graph/mapping';
 import { translateUser } from '../../../src/graph/translate-user';
-import { derivedImmutableId } from '../../../src/graph/identity';
+import { derivedImmutableId } from '../../../src/rules/identity';
 import {
   ALL_EXTENDED_BODY, BASIC_BODY, E3, E5, EMS, ENT, EXT, EXTENDED_BODY, GUID_IMMUTABLE_ID, PASSWORD,
   ctx, fixedPassword, fullUser,

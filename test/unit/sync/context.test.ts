@@ -6,7 +6,12 @@ import type { SyncRow } from '../../../src/store';
 function fakeCtx() {
   const recorded: string[] = [];
   const ctx = {
-    store: { sync: { markError: (_t: string, _i: string, _v: number, message: string) => void recorded.push(message) } },
+    store: {
+      sync: {
+        markFailed: (_t: string, _i: string, _v: number, message: string) => void recorded.push(message),
+        markRetry: (_t: string, _i: string, message: string) => void recorded.push(message),
+      },
+    },
     counters: { failed: 0, retried: 0 },
     emit: () => undefined,
     clock: { now: () => 0 },

@@ -1,31 +1,12 @@
-// Every failure leaves scim/ as an RFC 7644 section 3.12 error body. BridgeErrors carry status
-// and scimType; anything else is a bug, logged and answered as a plain 500 without details.
+// Every failure leaves scim/ as an RFC 7644 section 3.12 error body. BridgeErrors (the catalogue in
+// src/errors.ts) carry status and scimType; anything else is a bug, logged and answered as a plain
+// 500 without details.
 import type { NextFunction, Request, Response } from 'express';
 import { BridgeError } from '../errors';
 import type { Logger } from '../log';
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
-
-export type ScimType =
-  | 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath'
-  | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
-
-function make(status: number, scimType: ScimType | undefined, code: string) {
-  return (detail: string) => new BridgeError(code, detail, { status, scimType });
-}
-
-export const invalidSyntax = make(400, 'invalidSyntax', 'invalid_syntax');
-export const invalidValue = make(400, 'invalidValue', 'invalid_value');
-export const invalidPath = make(400, 'invalidPath', 'invalid_path');
-export const noTarget = make(400, 'noTarget', 'no_target');
-export const mutability = make(400, 'mutability', 'mutability');
-export const tooMany = make(400, 'tooMany', 'too_many');
-export const uniqueness = make(409, 'uniqueness', 'uniqueness');
-export const forbidden = make(403, undefined, 'forbidden');
-export const notFound = make(404, undefined, 'not_found');
-export const preconditionFailed = make(412, undefined, 'precondition_failed');
-export const payloadTooLarge = make(413, undefined, 'payload_too_large');
 
 export interface ScimErrorBody {
   schemas: string[];

@@ -9,7 +9,7 @@ import {
   pwdLastSetToDate,
   tokensValidFromFor,
   tokensValidFromOnWrite,
-} from '../../../src/graph/identity';
+} from '../../../src/rules/identity';
 import type { DirectoryConfig } from '../../../src/config';
 
 const AD: DirectoryConfig[] = [{ id: 'corp.example.com', type: 'ad', jit: false }];
