@@ -188,7 +188,7 @@ function failure(op: BulkOp, err: unknown): BulkResult {
 }
 
 /** Work between two yields to the event loop: other requests (and /healthz) wait no longer than this. */
-const SLICE_MS = 20;
+const SLICE_MS = 10;
 
 /**
  * Runs the operations in dependency order (runOrder), each in its own transaction, yielding to the

@@ -129,9 +129,9 @@ export function coerceAttr(attr: AttrDef, value: unknown, path: string, unknown?
     }
     return out.length ? singlePrimary(out) : undefined;
   }
-  // A one-element list for a single-valued complex attribute: Entra's manager PATCH,
+  // A one-element list for a single-valued reference (a complex attribute with $ref): Entra's manager PATCH,
   // `"value": [{"$ref": "...", "value": "<id>"}]` (Microsoft Learn SCIM provisioning tutorial).
-  if (attr.type === 'complex' && Array.isArray(value) && value.length === 1) return coerceComplex(attr, value[0], path, false, unknown);
+  if (attr.type === 'complex' && Array.isArray(value) && value.length === 1 && findSub(attr, '$ref')) return coerceComplex(attr, value[0], path, false, unknown);
   if (attr.type === 'complex') return coerceComplex(attr, value, path, false, unknown);
   return coerceSimple(attr, value, path);
 }

@@ -117,6 +117,9 @@ class Patcher {
   readonly members: MemberChanges[] = [];
   /** Value keys and primary position of the multi-valued lists `add` has grown (see addValues). */
   private readonly indexes = new WeakMap<unknown[], { keys: Set<string>; primary: number }>();
+  private readonly elementKeys = new WeakMap<object, string>();
+  /** Parsed paths: clients repeat one path across many operations. */
+  private readonly targets = new Map<string, Target>();
 
   constructor(
     private readonly rt: ResourceTypeDef,
@@ -136,7 +139,9 @@ class Patcher {
       return;
     }
     if (this.foreign(op.path, op.value)) return;
-    this.applyTo(op.op, parseTarget(this.rt, op.path), op.value);
+    let target = this.targets.get(op.path);
+    if (!target) this.targets.set(op.path, (target = parseTarget(this.rt, op.path)));
+    this.applyTo(op.op, target, op.value);
   }
 
   /** A path under an extension schema this resource type does not implement: ignored in any op (foreign-extensions.ts). */
@@ -197,28 +202,39 @@ class Patcher {
     if (!Array.isArray(list)) container[attr.name] = list = [];
     let index = this.indexes.get(list);
     if (!index) {
-      index = { keys: new Set(list.map((x) => JSON.stringify(x))), primary: list.findIndex((x) => isObject(x) && x.primary === true) };
+      index = { keys: new Set(list.map((x) => this.keyOf(x))), primary: list.findIndex((x) => isObject(x) && x.primary === true) };
       this.indexes.set(list, index);
     }
     let primarySeen = false;
     for (let value of values) {
-      const key = JSON.stringify(value);
+      const key = this.keyOf(value);
       if (index.keys.has(key)) continue;
       if (isObject(value) && value.primary === true) {
         if (primarySeen) value = { ...value, primary: false };
         else if (index.primary !== -1) {
           const old = list[index.primary] as Record<string, unknown>;
-          index.keys.delete(JSON.stringify(old));
+          index.keys.delete(this.keyOf(old));
           list[index.primary] = { ...old, primary: false };
-          index.keys.add(JSON.stringify(list[index.primary]));
+          index.keys.add(this.keyOf(list[index.primary]));
         }
         if (!primarySeen) index.primary = list.length;
         primarySeen = true;
       }
-      index.keys.add(JSON.stringify(value));
+      index.keys.add(this.keyOf(value));
       list.push(value);
       if (list.length > MAX_VALUES) throw tooManyValues(label);
     }
+  }
+
+  /**
+   * The comparison key of a value, computed once per value object: operations that rebuild a list
+   * (filters, removes) keep the elements they do not touch, so only new values are serialised.
+   */
+  private keyOf(value: unknown): string {
+    if (!isObject(value)) return JSON.stringify(value);
+    let key = this.elementKeys.get(value);
+    if (key === undefined) this.elementKeys.set(value, (key = JSON.stringify(value)));
+    return key;
   }
 
   private container(schema?: string): Record<string, unknown> {

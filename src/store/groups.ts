@@ -36,7 +36,8 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     getAny: db.prepare(`SELECT ${cols} FROM groups WHERE id = ?`),
     insert: db.prepare(`INSERT INTO groups (id, source_id, display_name, display_name_key, external_id, data, version, created, last_modified)
       VALUES (@id, @sourceId, @displayName, @displayNameKey, @externalId, @data, 1, @now, @now)`),
-    update: db.prepare(`UPDATE groups SET display_name = @displayName, display_name_key = @displayNameKey, external_id = @externalId, data = @data,
+    update: db.prepare(`UPDATE groups SET display_name = @displayName,
+      display_name_key = CASE WHEN display_name = @displayName THEN coalesce(display_name_key, @displayNameKey) ELSE @displayNameKey END, external_id = @externalId, data = @data,
       version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
     softDelete: db.prepare('UPDATE groups SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0'),
     add: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph, display)

@@ -14,7 +14,8 @@ interface Migration {
 /**
  * Fills a key column from its source column. Rows whose key collides with an earlier row's (possible
  * only for names that differed beyond ASCII case before keys existed) keep a key of their own, made
- * unique by their id, so an upgrade never fails; the next write of such a name is checked normally.
+ * unique by their id, so an upgrade never fails and they keep working; a write that changes such a name
+ * is checked normally (users.ts and groups.ts keep the key while the name is unchanged).
  */
 function backfillKeys(db: Database, table: 'users' | 'groups', column: string, keyColumn: string): void {
   const rows = db.prepare(`SELECT id, ${column} AS name FROM ${table} WHERE deleted = 0 ORDER BY rowid`).all() as { id: string; name: string }[];

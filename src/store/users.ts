@@ -49,7 +49,8 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     byUserName: db.prepare(`SELECT ${cols} FROM users WHERE user_name_key = ? AND deleted = 0`),
     insert: db.prepare(`INSERT INTO users (id, source_id, user_name, user_name_key, external_id, display_name, active, data, version, created, last_modified)
       VALUES (@id, @sourceId, @userName, @userNameKey, @externalId, @displayName, @active, @data, 1, @now, @now)`),
-    update: db.prepare(`UPDATE users SET user_name = @userName, user_name_key = @userNameKey, external_id = @externalId, display_name = @displayName,
+    update: db.prepare(`UPDATE users SET user_name = @userName,
+      user_name_key = CASE WHEN user_name = @userName THEN coalesce(user_name_key, @userNameKey) ELSE @userNameKey END, external_id = @externalId, display_name = @displayName,
       active = @active, data = @data, version = version + 1, last_modified = @now WHERE id = @id AND deleted = 0`),
     softDelete: db.prepare(`UPDATE users SET deleted = 1, version = version + 1, last_modified = ? WHERE id = ? AND deleted = 0`),
     clearValues: db.prepare('DELETE FROM user_values WHERE user_id = ?'),

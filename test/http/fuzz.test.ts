@@ -17,7 +17,7 @@ import { openStore, type Store } from '../../src/store';
 import { CORE_USER, ENTERPRISE, PATCH_OP } from '../fixtures/fuzz/attributes';
 import { tableDigests } from '../fixtures/fuzz/db-hash';
 import { closeAgent, send } from '../fixtures/fuzz/http';
-import { ACCEPTED_EXTENSION, UNKNOWN_EXTENSION, allCases, describe as describeCase, problemsOf, type FuzzCase, type FuzzContext } from '../fixtures/fuzz';
+import { ACCEPTED_EXTENSION, UNICODE, UNICODE_SEED_USER, UNKNOWN_EXTENSION, allCases, describe as describeCase, problemsOf, type FuzzCase, type FuzzContext } from '../fixtures/fuzz';
 
 const SEED = 20_261_126;
 const OWNER_TOKEN = 'fuzz-owner-token-0123456789abcdef';
@@ -66,6 +66,8 @@ async function seed(): Promise<void> {
     groups.push({ id, name: displayName, etag });
   }
   ctx = { token: OWNER_TOKEN, otherToken: OTHER_TOKEN, anchors: users.slice(0, 4), users: users.slice(4), groups };
+  // A name beyond ASCII, so that its other spellings (NFD, upper case) are collisions.
+  await created('/Users', { schemas: [CORE_USER], userName: UNICODE_SEED_USER });
 }
 
 beforeAll(async () => {
@@ -107,7 +109,7 @@ afterAll(async () => {
 const CATEGORIES = [
   'broken JSON', 'not a resource', 'deep nesting', 'huge strings', 'invalid UTF-8', 'wrong content type', 'oversized body', 'unknown attributes',
   'wrong types', 'bad PATCH', 'read-only attribute', 'wrong types (PATCH)', 'bad If-Match', 'garbage filter', 'filter bomb', 'bad paging', 'bad sort',
-  'bad attributes', 'bad .search', 'auth', 'bad Bulk', 'junk route', 'collision', 'unknown extension with a bad body',
+  'bad attributes', 'bad .search', 'auth', 'bad Bulk', 'junk route', 'collision', 'unknown extension with a bad body', UNICODE,
 ];
 
 test('the generator makes more than 1,000 cases, every one in a known category', () => {

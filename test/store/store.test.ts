@@ -281,3 +281,30 @@ test('a database from before migration 5, whose engine tables were made outside 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('identity keys (migration 6)', () => {
+  test('an existing database gains keys; names that now collide both keep working; new writes are checked on the key', () => {
+    store.close();
+    const legacy = join(dir, 'legacy.sqlite');
+    const db = new Database(legacy);
+    db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    for (const m of migrations.filter((x) => x.version <= 4)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+    }
+    db.prepare(`INSERT INTO sources (id, created_at, updated_at) VALUES ('okta', 'then', 'then')`).run();
+    const insert = db.prepare(`INSERT INTO users (id, source_id, user_name, data, created, last_modified) VALUES (?, 'okta', ?, ?, 'then', 'then')`);
+    // SQLite's NOCASE folds ASCII only: before keys these two could both be stored.
+    insert.run('u1', '\u00c9lise@example.com', JSON.stringify({ userName: '\u00c9lise@example.com' }));
+    insert.run('u2', '\u00e9lise@example.com', JSON.stringify({ userName: '\u00e9lise@example.com' }));
+    db.close();
+    store = openStore(legacy, { mode: 'profile-sync', sources });
+    const keys = new Database(legacy, { readonly: true }).prepare('SELECT id, user_name_key FROM users ORDER BY id').all();
+    expect(keys).toEqual([
+      { id: 'u1', user_name_key: '\u00e9lise@example.com' },
+      { id: 'u2', user_name_key: '\u00e9lise@example.com\u0000u2' },
+    ]);
+    expect(store.users.replace('u2', { userName: '\u00e9lise@example.com', title: 'kept' }, { sourceId: 'okta' }).changed).toBe(true);
+    expect(() => store.users.create({ userName: 'E\u0301LISE@example.com' }, { sourceId: 'okta' })).toThrow(expect.objectContaining({ status: 409, scimType: 'uniqueness' }));
+  });
+});
