@@ -59,7 +59,7 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('GET', '/organization'), r('GET', '/subscribedskus')], grant: 'Organization.Read.All', applies: ALL,
   },
   {
-    id: 'users.write', what: 'look up, create and update users, their manager and sign-in sessions', stops: 'all user provisioning',
+    id: 'users.write', what: 'look up, create, update, disable and revoke users, and set their manager', stops: 'all user provisioning and deprovisioning',
     requests: [r('GET', '/users'), r('GET', '/users/{id}'), r('POST', '/users'), r('PATCH', '/users/{id}'), r('PUT', '/users/{id}/manager'), r('DELETE', '/users/{id}/manager'), r('POST', '/users/{id}/revokesigninsessions')],
     grant: 'User.ReadWrite.All', applies: writesUsers,
   },
@@ -68,8 +68,8 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('GET', '/users'), r('GET', '/users/{id}')], grant: 'User.Read.All', applies: (c, m) => m === 'license-only',
   },
   {
-    id: 'users.deprovision', what: 'disable and revoke deprovisioned users', stops: 'deprovisioning',
-    requests: [r('PATCH', '/users/{id}'), r('POST', '/users/{id}/revokesigninsessions')], grant: 'User.ReadWrite.All', applies: writesUsers,
+    id: 'users.revoke', what: 'revoke sign-in sessions on a password change (SPEC section 4)', stops: 'session revocation on password changes',
+    requests: [r('POST', '/users/{id}/revokesigninsessions')], grant: 'User.RevokeSessions.All', applies: (c, m) => m === 'license-only',
   },
   {
     id: 'users.delete', what: 'delete deprovisioned users (deprovision: delete)', stops: 'deprovisioning',
