@@ -76,8 +76,13 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('DELETE', '/users/{id}')], grant: 'User.ReadWrite.All', applies: (c, m) => m !== 'license-only' && c.deprovision === 'delete',
   },
   {
-    id: 'users.drift', what: 'track changes made in Entra (users/delta) and restore users deleted outside the bridge', stops: 'drift detection and restores',
-    requests: [r('GET', '/users/delta'), r('POST', '/directory/deleteditems/{id}/restore')], grant: 'User.ReadWrite.All', applies: sync,
+    id: 'users.drift', what: 'track changes made to users in Entra (users/delta)', stops: 'drift detection',
+    requests: [r('GET', '/users/delta')], grant: 'User.ReadWrite.All', applies: sync,
+  },
+  {
+    id: 'users.restore', what: 'restore users deleted outside the bridge from the recycle bin', optional: true,
+    stops: 'restoring users deleted outside the bridge (they are matched or created again instead)',
+    requests: [r('POST', '/directory/deleteditems/{id}/restore')], grant: 'User.ReadWrite.All', applies: sync,
   },
   {
     id: 'licenses.assign', what: 'assign and remove licenses', stops: 'license assignment',
