@@ -68,7 +68,7 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('GET', '/users'), r('GET', '/users/{id}')], grant: 'User.Read.All', applies: (c, m) => m === 'license-only',
   },
   {
-    id: 'users.revoke', what: 'revoke sign-in sessions on a password change (SPEC section 4)', stops: 'session revocation on password changes',
+    id: 'users.revoke', what: 'revoke sign-in sessions after a password change', stops: 'session revocation on password changes',
     requests: [r('POST', '/users/{id}/revokesigninsessions')], grant: 'User.RevokeSessions.All', applies: (c, m) => m === 'license-only',
   },
   {
