@@ -111,5 +111,22 @@ const out = {
   propertyScoped,
   applicationPaths: sortedPaths,
 };
-writeFileSync(join(root, 'schemas', 'graph-permissions.json'), JSON.stringify(out, null, 1) + '\n');
+// One route, one permission and one path per line: small diffs when the table changes.
+const lines = (obj) => Object.entries(obj).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n');
+const text = [
+  '{',
+  `"x-source": ${JSON.stringify(out['x-source'])},`,
+  '"routes": [',
+  routes.map((r) => `  ${JSON.stringify(r)}`).join(',\n'),
+  '],',
+  '"propertyScoped": {',
+  lines(propertyScoped),
+  '},',
+  '"applicationPaths": {',
+  lines(sortedPaths),
+  '}',
+  '}',
+].join('\n');
+JSON.parse(text);
+writeFileSync(join(root, 'schemas', 'graph-permissions.json'), text + '\n');
 console.log(`schemas/graph-permissions.json: ${routes.length} routes, ${Object.keys(sortedPaths).length} application paths`);

@@ -1,9 +1,11 @@
 // `scim-graph-bridge <command>`: each command loads config once and hands it down.
 import { Command } from 'commander';
+import type { Mode } from '../config';
 import { ConfigError } from '../errors';
 import { runGraphSim } from '../simulator/cli';
 import * as backupCommand from './backup';
 import * as engineCommands from './engine-commands';
+import * as permissionsCommand from './permissions-command';
 import * as serveCommands from './serve';
 import * as sourceCommands from './source-commands';
 
@@ -41,6 +43,13 @@ program
   .command('preflight')
   .description('check the tenant against the configured mode; exits non-zero with each reason')
   .action(run(async () => engineCommands.preflight(configFile())));
+
+program
+  .command('permissions')
+  .description('list the Graph application permissions the configured mode and options need, with az CLI and PowerShell commands that grant them')
+  .option('--mode <mode>', 'list them for this mode instead of the configured one')
+  .option('--json', 'print JSON')
+  .action(run(async (opts: { mode?: Mode; json?: boolean }) => permissionsCommand.permissions(configFile(), opts)));
 
 program
   .command('status')

@@ -59,7 +59,7 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('GET', '/organization'), r('GET', '/subscribedskus')], grant: 'Organization.Read.All', applies: ALL,
   },
   {
-    id: 'users.write', what: 'look up, create and update users, their manager and sign-in sessions', stops: 'all user provisioning',
+    id: 'users.write', what: 'look up, create, update, disable and revoke users, and set their manager', stops: 'all user provisioning and deprovisioning',
     requests: [r('GET', '/users'), r('GET', '/users/{id}'), r('POST', '/users'), r('PATCH', '/users/{id}'), r('PUT', '/users/{id}/manager'), r('DELETE', '/users/{id}/manager'), r('POST', '/users/{id}/revokesigninsessions')],
     grant: 'User.ReadWrite.All', applies: writesUsers,
   },
@@ -68,16 +68,21 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('GET', '/users'), r('GET', '/users/{id}')], grant: 'User.Read.All', applies: (c, m) => m === 'license-only',
   },
   {
-    id: 'users.deprovision', what: 'disable and revoke deprovisioned users', stops: 'deprovisioning',
-    requests: [r('PATCH', '/users/{id}'), r('POST', '/users/{id}/revokesigninsessions')], grant: 'User.ReadWrite.All', applies: writesUsers,
+    id: 'users.revoke', what: 'revoke sign-in sessions after a password change', stops: 'session revocation on password changes',
+    requests: [r('POST', '/users/{id}/revokesigninsessions')], grant: 'User.RevokeSessions.All', applies: (c, m) => m === 'license-only',
   },
   {
     id: 'users.delete', what: 'delete deprovisioned users (deprovision: delete)', stops: 'deprovisioning',
     requests: [r('DELETE', '/users/{id}')], grant: 'User.ReadWrite.All', applies: (c, m) => m !== 'license-only' && c.deprovision === 'delete',
   },
   {
-    id: 'users.drift', what: 'track changes made in Entra (users/delta) and restore users deleted outside the bridge', stops: 'drift detection and restores',
-    requests: [r('GET', '/users/delta'), r('POST', '/directory/deleteditems/{id}/restore')], grant: 'User.ReadWrite.All', applies: sync,
+    id: 'users.drift', what: 'track changes made to users in Entra (users/delta)', stops: 'drift detection',
+    requests: [r('GET', '/users/delta')], grant: 'User.ReadWrite.All', applies: sync,
+  },
+  {
+    id: 'users.restore', what: 'restore users deleted outside the bridge from the recycle bin', optional: true,
+    stops: 'restoring users deleted outside the bridge (they are matched or created again instead)',
+    requests: [r('POST', '/directory/deleteditems/{id}/restore')], grant: 'User.ReadWrite.All', applies: sync,
   },
   {
     id: 'licenses.assign', what: 'assign and remove licenses', stops: 'license assignment',

@@ -93,4 +93,4 @@ export const DEFAULT_DIRECTORY_ROLES: string[] = [];
  * harness grant the least set of their own config instead. Password changes of existing users
  * (User-PasswordProfile.ReadWrite.All) are not in it.
  */
-export const DEFAULT_ROLES = ['User.ReadWrite.All', 'Organization.ReadWrite.All', 'RoleManagement.Read.Directory', 'Device.Read.All', 'Group.ReadWrite.All'];
+export const DEFAULT_ROLES = ['User.ReadWrite.All', 'RoleManagement.Read.Directory', 'Organization.ReadWrite.All', 'Device.Read.All', 'Group.ReadWrite.All'];

@@ -44,7 +44,9 @@ async function readDelta(ctx: EngineContext, saved: string, initial: string, key
   let restarted = !saved;
   while (url) {
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
-    if (!restarted && deltaLinkExpired(res)) {
+    // Any other 400 to a saved link (a token Graph no longer understands) is treated the same way:
+    // a full round costs reads, a stopped drift check costs correctness.
+    if (!restarted && (deltaLinkExpired(res) || res.status === 400)) {
       // The saved link expired: a full round now (what changed meanwhile is found by comparing it all).
       ctx.logger.warn({ status: res.status, key }, 'delta link expired; starting a full round');
       ctx.queries.setMeta(key, '');

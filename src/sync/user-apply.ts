@@ -34,7 +34,8 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
   // domain) while the profile is accepted.
   const { passwordProfile, ...profile } = diff.patch ?? {};
   if (Object.keys(profile).length) ops.p = { id: `${key}p`, ...userRequests.patch(gid, profile), write: true };
-  if (passwordProfile) ops.w = { id: `${key}w`, ...userRequests.patch(gid, { passwordProfile }), write: true };
+  // After the profile, so that one request chain p -> w -> r stays sequential within a $batch.
+  if (passwordProfile) ops.w = { id: `${key}w`, ...userRequests.patch(gid, { passwordProfile }), write: true, ...(ops.p ? { dependsOn: [ops.p.id] } : {}) };
   if (diff.licenses) {
     // A license needs usageLocation (Graph 400 otherwise): after the PATCH that sets it.
     const after = ops.p && diff.patch && 'usageLocation' in diff.patch ? [ops.p.id] : undefined;
@@ -47,7 +48,8 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
     else waitingFor = `waiting for manager ${diff.manager.set} to exist in Graph`;
   }
   if (diff.revoke) {
-    const after = ops.p && diff.patch?.accountEnabled === false ? [ops.p.id] : undefined;
+    // A revoke that follows a password change waits for the password: refused, it revokes nothing.
+    const after = ops.w ? [ops.w.id] : ops.p && diff.patch?.accountEnabled === false ? [ops.p.id] : undefined;
     ops.r = { id: `${key}r`, ...userRequests.revokeSignInSessions(gid), write: true, ...(after ? { dependsOn: after } : {}) };
   }
   return { w, diff, ops, waitingFor, managerGraphId };

@@ -47,6 +47,11 @@ export interface HarnessOptions {
   engine?: Partial<Parameters<typeof createSyncEngine>[0]>;
   /** The store's database (default a file in a temporary directory), e.g. ':memory:'. */
   database?: string;
+  /**
+   * What the app is granted when the seed names no tenant.roles: the least set the config needs
+   * (default), or with the recommended optional ones too (User-PasswordProfile.ReadWrite.All).
+   */
+  permissions?: 'least' | 'recommended';
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
@@ -72,7 +77,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
   });
   // The least-privilege default: what the bridge needs for this config, unless the seed grants its own.
-  if (!opts.seed?.tenant?.roles) sim.grant(leastGrant(config));
+  if (!opts.seed?.tenant?.roles) sim.grant(leastGrant(config, config.mode, { optional: opts.permissions === 'recommended' }));
   const logger = createLogger('silent');
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
   const graph = createGraphClient(config.graph, { logger });

@@ -69,7 +69,10 @@ it('profile-sync over Entra Connect warns and gives on-premises mastered users l
   const pf = await h.engine.preflight();
   expect([pf.ok, pf.warnings]).toEqual([
     true,
-    ['another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; users mastered on-premises (onPremisesSyncEnabled true) get licenses only'],
+    [
+      'the Graph token lacks User-PasswordProfile.ReadWrite.All (or another permission granting PATCH /users/{id} (passwordProfile)): password changes of existing users (each such user reports the password as not set; profiles still sync) in profile-sync; grant User-PasswordProfile.ReadWrite.All and give admin consent (docs/graph-app.md)',
+      'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; users mastered on-premises (onPremisesSyncEnabled true) get licenses only',
+    ],
   ]);
   await h.engine.runOnce();
   expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
@@ -86,10 +89,11 @@ it('blocks on app roles in the token that do not cover what the mode writes', as
   await h.scim.createUser('u-boss', boss);
   await h.engine.runOnce();
   expect(h.engine.status().reasons).toEqual([
-    'the Graph token lacks an app role to read the tenant (organization, subscribedSkus) in profile-sync: grant one of Organization.Read.All, Organization.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All',
-    'the Graph token lacks an app role to read and update users in profile-sync: grant one of User.ReadWrite.All, Directory.ReadWrite.All',
-    'the Graph token lacks an app role to assign licenses in profile-sync: grant one of LicenseAssignment.ReadWrite.All, User.ReadWrite.All, Directory.ReadWrite.All',
-    'cannot read the tenant: GET /organization answered 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
+    // Per Microsoft's permission table User.Read.All reads /organization but not /subscribedSkus.
+    'the Graph token lacks Organization.Read.All (or another permission granting GET /subscribedskus): every Graph write (preflight cannot read the tenant) in profile-sync; grant Organization.Read.All and give admin consent (docs/graph-app.md)',
+    'the Graph token lacks User.ReadWrite.All (or another permission granting POST /users, PATCH /users/{id}, PUT /users/{id}/manager, DELETE /users/{id}/manager, POST /users/{id}/revokesigninsessions): all user provisioning and deprovisioning in profile-sync; grant User.ReadWrite.All and give admin consent (docs/graph-app.md)',
+    'the Graph token lacks LicenseAssignment.ReadWrite.All (or another permission granting POST /users/{id}/assignlicense): license assignment in profile-sync; grant LicenseAssignment.ReadWrite.All and give admin consent (docs/graph-app.md)',
+    'the Graph token lacks RoleManagement.Read.Directory (or another permission granting GET /rolemanagement/directory/roleassignments): matching existing tenant users in profile-sync; grant RoleManagement.Read.Directory and give admin consent (docs/graph-app.md)',
   ]);
   expect((await h.scim.bridge('u-boss')).syncState).toBe('blocked');
   expect(named(h)).toEqual([]);

@@ -5,6 +5,7 @@ import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { AD_DIRECTORY, alan, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 
+// Password changes of existing users need User-PasswordProfile.ReadWrite.All: these tests grant it.
 let h: Harness;
 afterEach(async () => h?.close());
 
@@ -26,7 +27,7 @@ async function acceptedAt(write: () => Promise<unknown>, name: string): Promise<
 }
 
 it('profile-sync: a password change revokes once, with tokensValidFrom the time it was accepted', async () => {
-  h = await startHarness({ mode: 'profile-sync' });
+  h = await startHarness({ mode: 'profile-sync', permissions: 'recommended' });
   const scim = h.scim;
   await scim.createUser('u-boss', boss);
   await h.engine.runOnce();
@@ -53,7 +54,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
   const withPwdLastSet = (pwdLastSet: string) => ({ ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet } });
 
   it('gives an AD-linked user tokensValidFrom = pwdLastSet, revokes once, and a replay revokes nothing', async () => {
-    h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+    h = await startHarness({ mode, directories: AD_DIRECTORY, permissions: 'recommended', overrides: { 'graph.allowTenantDirSync': true } });
     const scim = h.scim;
     await scim.createUser('u-alan', withPwdLastSet(PWD_2022));
     await h.engine.runOnce();
@@ -73,7 +74,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
   });
 
   it('revokes nothing for an out-of-order older pwdLastSet, nor for the newer one sent again after it', async () => {
-    h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+    h = await startHarness({ mode, directories: AD_DIRECTORY, permissions: 'recommended', overrides: { 'graph.allowTenantDirSync': true } });
     const scim = h.scim;
     await scim.createUser('u-alan', withPwdLastSet(PWD_2022));
     await h.engine.runOnce();
@@ -103,7 +104,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
   });
 
   it('gives a cloud user tokensValidFrom = now on a password change', async () => {
-    h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
+    h = await startHarness({ mode, permissions: 'recommended', overrides: { 'graph.allowTenantDirSync': true } });
     const scim = h.scim;
     await scim.createUser('u-boss', boss);
     await h.engine.runOnce();
@@ -117,7 +118,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
 });
 
 it('profile-sync: an advanced pwdLastSet is a password change, and its tokensValidFrom is now, not pwdLastSet', async () => {
-  h = await startHarness({ mode: 'profile-sync', directories: AD_DIRECTORY });
+  h = await startHarness({ mode: 'profile-sync', directories: AD_DIRECTORY, permissions: 'recommended' });
   const scim = h.scim;
   const withPwdLastSet = (pwdLastSet: string) => ({ ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet } });
   await scim.createUser('u-alan', withPwdLastSet(PWD_2022));
@@ -131,7 +132,7 @@ it('profile-sync: an advanced pwdLastSet is a password change, and its tokensVal
 
 describe.each(['user-sync', 'universal-sync'] as const)('%s, AD-linked user', (mode) => {
   it('without pwdLastSet (0) a password change gives tokensValidFrom = now', async () => {
-    h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+    h = await startHarness({ mode, directories: AD_DIRECTORY, permissions: 'recommended', overrides: { 'graph.allowTenantDirSync': true } });
     const scim = h.scim;
     const noPwdLastSet = { ...alan, [BRIDGE_USER_SCHEMA]: { ...alan[BRIDGE_USER_SCHEMA], pwdLastSet: '0' } };
     await scim.createUser('u-alan', noPwdLastSet);
@@ -147,7 +148,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s, AD-linked user', (m
   });
 
   it('linked by objectGUID alone (the source has exactly one ad directory) gets tokensValidFrom = pwdLastSet', async () => {
-    h = await startHarness({ mode, directories: AD_DIRECTORY, overrides: { 'graph.allowTenantDirSync': true } });
+    h = await startHarness({ mode, directories: AD_DIRECTORY, permissions: 'recommended', overrides: { 'graph.allowTenantDirSync': true } });
     const scim = h.scim;
     const { sourceDirectory: _none, ...guidOnly } = alan[BRIDGE_USER_SCHEMA];
     const user = (pwdLastSet: string) => ({ ...alan, password: undefined, [BRIDGE_USER_SCHEMA]: { ...guidOnly, pwdLastSet } });

@@ -33,7 +33,7 @@ test('client credentials yield an RS256 token carrying the app roles', async () 
     tid: h.sim.tenantId,
     appid: h.sim.clientId,
     idtyp: 'app',
-    roles: ['User.ReadWrite.All', 'Organization.ReadWrite.All', 'RoleManagement.Read.Directory', 'Device.Read.All', 'Group.ReadWrite.All'],
+    roles: ['User.ReadWrite.All', 'RoleManagement.Read.Directory', 'Organization.ReadWrite.All', 'Device.Read.All', 'Group.ReadWrite.All'],
     wids: [],
   });
   const jwks = await raw(h.sim, 'GET', `/${h.sim.tenantId}/discovery/v2.0/keys`, undefined, null);

@@ -20,9 +20,12 @@ function fakeGraph(t: Tenant): SyncGraph {
       return { id: 'x', status: 404, body: { error: { code: 'NotFound', message: op.url } } };
     },
     batch: async () => [],
-    tokenRoles: async () => (t.roles === undefined ? ['Directory.ReadWrite.All'] : t.roles),
+    tokenRoles: async () => (t.roles === undefined ? EVERYTHING : t.roles),
   };
 }
+
+// What `scim-graph-bridge permissions` lists for the widest configuration, recommended ones included.
+const EVERYTHING = ['User.ReadWrite.All', 'Organization.ReadWrite.All', 'RoleManagement.Read.Directory', 'Device.Read.All', 'Group.ReadWrite.All', 'User-PasswordProfile.ReadWrite.All'];
 
 const cfg = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides });
 const connect = { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: '2026-11-01T00:00:00Z' };
@@ -92,9 +95,16 @@ describe('preflight', () => {
 
   it('checks the app roles in the token against what the mode writes', async () => {
     const r = await runPreflight({ config: cfg({ mode: 'profile-sync', 'groups.push': true }), graph: fakeGraph({ roles: ['User.ReadWrite.All', 'Organization.Read.All'] }), tenantSwitchEnabledByBridge: false });
-    expect(r.blocked).toEqual(['the Graph token lacks an app role to write security groups and memberships in profile-sync: grant one of Group.ReadWrite.All, Directory.ReadWrite.All']);
+    expect([r.blocked, r.warnings]).toEqual([
+      [
+        'the Graph token lacks RoleManagement.Read.Directory (or another permission granting GET /rolemanagement/directory/roleassignments): matching existing tenant users in profile-sync; grant RoleManagement.Read.Directory and give admin consent (docs/graph-app.md)',
+        'the Graph token lacks Group.ReadWrite.All (or another permission granting GET /groups, GET /groups/{id}, POST /groups, PATCH /groups/{id}, DELETE /groups/{id}, POST /groups/{id}/members, DELETE /groups/{id}/members/{id}): group push in profile-sync; grant Group.ReadWrite.All and give admin consent (docs/graph-app.md)',
+      ],
+      ['the Graph token lacks User-PasswordProfile.ReadWrite.All (or another permission granting PATCH /users/{id} (passwordProfile)): password changes of existing users (each such user reports the password as not set; profiles still sync) in profile-sync; grant User-PasswordProfile.ReadWrite.All and give admin consent (docs/graph-app.md)'],
+    ]);
+    // Directory.Read.All reads the tenant and role assignments; revoking sessions needs its own permission.
     const lo = await runPreflight({ config: cfg({ mode: 'license-only' }), graph: fakeGraph({ roles: ['LicenseAssignment.ReadWrite.All', 'User.Read.All', 'Directory.Read.All'] }), tenantSwitchEnabledByBridge: false });
-    expect(lo.blocked).toEqual([]);
+    expect(lo.blocked).toEqual(['the Graph token lacks User.RevokeSessions.All (or another permission granting POST /users/{id}/revokesigninsessions): session revocation on password changes in license-only; grant User.RevokeSessions.All and give admin consent (docs/graph-app.md)']);
     const unknown = await runPreflight({ config: cfg({ mode: 'license-only' }), graph: fakeGraph({ roles: null }), tenantSwitchEnabledByBridge: false });
     expect(unknown.warnings).toEqual(['cannot read the app roles of the Graph token; permissions unchecked']);
   });

@@ -1,0 +1,32 @@
+// The permission table of src/graph/permissions.ts against Microsoft's (schemas/graph-permissions.json).
+import { loadConfig, type Mode } from '../../../src/config';
+import { grantingPermissions, leastGrant, missingPermissions, PERMISSION_NEEDS } from '../../../src/graph/permissions';
+import { DEFAULT_ROLES } from '../../../src/simulator/types';
+
+const config = (mode: Mode, overrides: Record<string, unknown> = {}) =>
+  loadConfig({ env: {}, overrides: { mode, database: ':memory:', sources: [{ id: 'a', token: 'token-0123456789abcdef' }], ...overrides } });
+
+test('every permission the bridge asks for grants each request it is asked for, per the table', () => {
+  for (const need of PERMISSION_NEEDS) for (const req of need.requests) expect([need.id, req, grantingPermissions(req)]).toEqual([need.id, req, expect.arrayContaining([need.grant])]);
+});
+
+test('the least grant per mode and option', () => {
+  expect(leastGrant(config('license-only'))).toEqual(['Organization.Read.All', 'User.Read.All', 'User.RevokeSessions.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory']);
+  expect(leastGrant(config('profile-sync'))).toEqual(['Organization.Read.All', 'User.ReadWrite.All', 'RoleManagement.Read.Directory']);
+  expect(leastGrant(config('profile-sync', { 'groups.push': true }))).toEqual(['Organization.Read.All', 'User.ReadWrite.All', 'RoleManagement.Read.Directory', 'Group.ReadWrite.All']);
+  expect(leastGrant(config('user-sync', { 'graph.allowTenantDirSync': true }))).toEqual(['User.ReadWrite.All', 'RoleManagement.Read.Directory', 'Organization.ReadWrite.All', 'Device.Read.All']);
+  expect(leastGrant(config('profile-sync'), 'profile-sync', { optional: true })).toEqual(['Organization.Read.All', 'User.ReadWrite.All', 'RoleManagement.Read.Directory', 'User-PasswordProfile.ReadWrite.All']);
+});
+
+test("the simulator's default grant is the least set of the widest configuration", () => {
+  expect([...DEFAULT_ROLES].sort()).toEqual(leastGrant(config('universal-sync', { 'graph.allowTenantDirSync': true })).sort());
+});
+
+test('Directory.ReadWrite.All does not grant PATCH /organization/{id}: the tenant switch needs Organization.ReadWrite.All', () => {
+  const missing = missingPermissions(['Directory.ReadWrite.All', 'RoleManagement.Read.Directory'], config('user-sync', { 'graph.allowTenantDirSync': true }));
+  expect(missing.map((m) => [m.need.id, m.need.grant, m.need.optional ?? false])).toEqual([
+    ['users.restore', 'User.ReadWrite.All', true],
+    ['tenant.switch', 'Organization.ReadWrite.All', false],
+    ['users.password', 'User-PasswordProfile.ReadWrite.All', true],
+  ]);
+});
