@@ -431,10 +431,17 @@ ${syncNowResult(data, 'Group', id, query)}
 <section><h2>Sync</h2>${syncSection(detail)}</section>
 <section><h2>Attributes</h2>${attributesSection(detail)}</section>
 </div>
+${
+  data.settings.pushesGroups
+    ? ''
+    : html`<p class="notice" id="not-pushed">${data.settings.mode} ${data.settings.mode === 'license-only' ? 'does not write groups' : 'writes groups only with groups.push'}: this group and its members are kept for SCIM (and licenses.groups) and are not sent to Graph.</p>`
+}
 <section id="members"><h2>Members</h2><table><thead><tr><th>Member</th><th>Type</th><th>In Graph</th></tr></thead><tbody>
 ${
   members.items.length
-    ? members.items.map((m) => html`<tr><td>${resourceLink(m.type, m.id, m.name ?? m.id)}</td><td>${m.type}</td><td><span class="badge s-${m.status === 'in Graph' ? 'synced' : 'pending'}">${m.status}</span></td></tr>`)
+    ? members.items.map((m) => html`<tr><td>${resourceLink(m.type, m.id, m.name ?? m.id)}</td><td>${m.type}</td><td>${
+      data.settings.pushesGroups ? html`<span class="badge s-${m.status === 'in Graph' ? 'synced' : 'pending'}">${m.status}</span>` : html`<span class="badge s-n-a">not pushed</span>`
+    }</td></tr>`)
     : html`<tr><td colspan="3" class="muted">No members.</td></tr>`
 }</tbody></table>${pager(`groups/${encodeURIComponent(id)}`, {}, query.page, members.total, 'members')}</section>
 <section id="graph-requests"><h2>Graph requests for this group</h2>${graphTable(data.graphLog.forResource('Group', id, { limit: 30 }), NO_NAMES, false)}</section>

@@ -2,6 +2,7 @@
 import type { Config } from '../config';
 import type { Runtime } from '../main';
 import type { ResourceType } from '../store';
+import { writesGroups } from '../sync/preflight';
 import type { AdminDataSource, ConsoleData, HealthReport } from './types';
 
 export function createAdminData({ config, runtime }: { config: Config; runtime: Runtime }): AdminDataSource {
@@ -32,6 +33,7 @@ export function createAdminData({ config, runtime }: { config: Config; runtime: 
       deletionThreshold: config.deletionThreshold,
       simulator: Boolean(runtime.simulator),
       dryRun: config.graph.dryRun,
+      pushesGroups: writesGroups(config),
     },
     status: () => engine.status(),
     counts: () => views.countsByTypeAndState(),

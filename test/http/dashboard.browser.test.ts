@@ -243,7 +243,9 @@ run('the operator console in a browser, 2,000 users', () => {
     await page.waitForSelector('#members');
     expect(await text('#members .pager .count')).toBe('1–50 of 60 members');
     const members = await rows('#members');
-    expect(members[0]).toEqual(['ada@example.com', 'User', 'to add']);
+    // profile-sync without groups.push keeps groups for SCIM only, and the page says so.
+    expect(members[0]).toEqual(['ada@example.com', 'User', 'not pushed']);
+    expect(await text('#not-pushed')).toBe('profile-sync writes groups only with groups.push: this group and its members are kept for SCIM (and licenses.groups) and are not sent to Graph.');
     expect(members).toHaveLength(50);
     await shot('group');
     await page.click('#members a[rel=next]');
