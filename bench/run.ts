@@ -15,6 +15,7 @@ const benches = [
   { file: 'simulator.ts', fn: 'runSimulatorBench' },
   { file: 'sync.ts', fn: 'runSyncBench' },
   { file: 'ingress-limits.ts', fn: 'runIngressLimitsBench' },
+  { file: 'console.ts', fn: 'runConsoleBench' },
 ];
 
 async function main(): Promise<void> {

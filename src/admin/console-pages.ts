@@ -307,7 +307,7 @@ export function usersPage(data: ConsoleData, query: ListQuery): Html {
 <form class="filters" method="get" action="users">
 <label>Sync state <select name="state">${stateOptions(query.state)}</select></label>
 <label>Source <select name="source">${sourceOptions(data, query.source)}</select></label>
-<label>Name, id or externalId <input name="q" value="${query.q ?? ''}" placeholder="part of userName or displayName" size="32"></label>
+<label>Name, id or externalId <input name="q" value="${query.q ?? ''}" placeholder="start of userName or a name" size="32"></label>
 <button type="submit">Filter</button>${query.state || query.source || query.q ? html` <a href="users">Clear</a>` : ''}
 </form>
 <table id="users"><thead><tr><th>userName</th><th>Display name</th><th>Source</th><th>Active</th><th>Sync</th><th>Graph's last message</th></tr></thead><tbody>
@@ -377,6 +377,8 @@ ${rows.map(([k, v]) => html`<tr><td class="mono">${k}</td><td>${clip(formatValue
 export interface ResourcePageQuery {
   ran?: number;
   refused?: boolean;
+  /** The engine was still busy with a run when the page answered. */
+  waiting?: boolean;
   page: number;
 }
 
@@ -389,8 +391,12 @@ function syncNowResult(data: ConsoleData, type: ResourceType, id: string, query:
     }</p></section>`;
   }
   const entries = data.graphLog.forResource(type, id, { afterSeq: query.ran, limit: 30 });
+  const table = entries.length ? graphTable(entries.slice().reverse(), NO_NAMES, false) : html``;
+  if (query.waiting) {
+    return html`<section id="sync-now"><h2>Sync now: waiting for the engine</h2><p>The engine is finishing a run; this sync follows it. Reload the page to see its Graph requests.</p>${table}</section>`;
+  }
   return html`<section id="sync-now"><h2>Sync now: ${entries.length} Graph ${entries.length === 1 ? 'request' : 'requests'}</h2>${
-    entries.length ? graphTable(entries.slice().reverse(), NO_NAMES, false) : html`<p>No Graph request was needed: Graph already holds what the bridge last applied.</p>`
+    entries.length ? table : html`<p>No Graph request was needed: Graph already holds what the bridge last applied.</p>`
   }</section>`;
 }
 
@@ -425,10 +431,17 @@ ${syncNowResult(data, 'Group', id, query)}
 <section><h2>Sync</h2>${syncSection(detail)}</section>
 <section><h2>Attributes</h2>${attributesSection(detail)}</section>
 </div>
+${
+  data.settings.pushesGroups
+    ? ''
+    : html`<p class="notice" id="not-pushed">${data.settings.mode} ${data.settings.mode === 'license-only' ? 'does not write groups' : 'writes groups only with groups.push'}: this group and its members are kept for SCIM (and licenses.groups) and are not sent to Graph.</p>`
+}
 <section id="members"><h2>Members</h2><table><thead><tr><th>Member</th><th>Type</th><th>In Graph</th></tr></thead><tbody>
 ${
   members.items.length
-    ? members.items.map((m) => html`<tr><td>${resourceLink(m.type, m.id, m.name ?? m.id)}</td><td>${m.type}</td><td><span class="badge s-${m.status === 'in Graph' ? 'synced' : 'pending'}">${m.status}</span></td></tr>`)
+    ? members.items.map((m) => html`<tr><td>${resourceLink(m.type, m.id, m.name ?? m.id)}</td><td>${m.type}</td><td>${
+      data.settings.pushesGroups ? html`<span class="badge s-${m.status === 'in Graph' ? 'synced' : 'pending'}">${m.status}</span>` : html`<span class="badge s-n-a">not pushed</span>`
+    }</td></tr>`)
     : html`<tr><td colspan="3" class="muted">No members.</td></tr>`
 }</tbody></table>${pager(`groups/${encodeURIComponent(id)}`, {}, query.page, members.total, 'members')}</section>
 <section id="graph-requests"><h2>Graph requests for this group</h2>${graphTable(data.graphLog.forResource('Group', id, { limit: 30 }), NO_NAMES, false)}</section>

@@ -2,6 +2,7 @@
 import type { Config } from '../config';
 import type { ResourceType, Store } from '../store';
 import type { SyncEngine } from '../sync/engine';
+import { writesGroups } from '../sync/preflight';
 import type { GraphLog } from './graph-log';
 import type { AdminDataSource, ConsoleData, HealthReport } from './types';
 
@@ -42,6 +43,7 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
       deletionThreshold: config.deletionThreshold,
       simulator: graph.simulator,
       dryRun: config.graph.dryRun,
+      pushesGroups: writesGroups(config),
     },
     status: () => engine.status(),
     counts: () => views.countsByTypeAndState(),

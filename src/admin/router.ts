@@ -26,6 +26,8 @@ export interface AdminRouterOptions {
   data: AdminDataSource;
   metrics: Registry;
   sessions?: Sessions;
+  /** How long a "sync now" request waits for the engine before the page answers (default 20 s). */
+  syncNowWaitMs?: number;
 }
 
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
@@ -57,7 +59,7 @@ const NOTICES: Record<string, (n: number) => string> = {
   rejected: (n) => `Rejected: ${n} Entra accounts were left as they are (recorded in the audit log).`,
 };
 
-export function createAdminRouter({ adminToken, data, metrics, sessions = createSessions() }: AdminRouterOptions): Router {
+export function createAdminRouter({ adminToken, data, metrics, sessions = createSessions(), syncNowWaitMs = 20_000 }: AdminRouterOptions): Router {
   const router = express.Router();
 
   router.get('/healthz', (req, res) => {
@@ -142,7 +144,12 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
     admin.get(`/${path}/:id`, (req, res) => {
       const detail = data.console.resource(type, String(req.params.id));
       if (!detail) return void notFound(res, `No ${type.toLowerCase()} ${req.params.id}.`);
-      const query = { ran: req.query.ran === undefined ? undefined : intParam(req.query.ran, 0, Number.MAX_SAFE_INTEGER), refused: req.query.refused === '1', page: pageParam(req.query.page) };
+      const query = {
+        ran: req.query.ran === undefined ? undefined : intParam(req.query.ran, 0, Number.MAX_SAFE_INTEGER),
+        refused: req.query.refused === '1',
+        waiting: req.query.waiting === '1',
+        page: pageParam(req.query.page),
+      };
       const csrf = (res.locals.session as Session | undefined)?.csrf ?? '';
       const title = String(type === 'User' ? detail.resource.userName : detail.resource.displayName);
       render(req, res, path as Page['nav'], title, type === 'User' ? userPage(data.console, detail, query, csrf) : groupPage(data.console, detail, query, csrf));
@@ -151,8 +158,11 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
       const id = String(req.params.id);
       if (!data.console.resource(type, id)) return void notFound(res, `No ${type.toLowerCase()} ${id}.`);
       const before = data.console.graphLog.lastSeq();
-      const result = await data.console.syncNow(type, id);
-      res.redirect(303, `${req.baseUrl}/${path}/${encodeURIComponent(id)}?ran=${before}${result.refused ? '&refused=1' : ''}#sync-now`);
+      // Sync now waits for a run in progress (they are serialised); the page does not wait longer than this.
+      const waiting = new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), syncNowWaitMs).unref());
+      const result = await Promise.race([data.console.syncNow(type, id), waiting]);
+      const flag = result === 'waiting' ? '&waiting=1' : result.refused ? '&refused=1' : '';
+      res.redirect(303, `${req.baseUrl}/${path}/${encodeURIComponent(id)}?ran=${before}${flag}#sync-now`);
     });
     admin.post(`/${path}/:id/retry`, (req, res) => {
       const id = String(req.params.id);

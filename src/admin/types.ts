@@ -40,6 +40,8 @@ export interface ConsoleData {
     deletionThreshold: number;
     simulator: boolean;
     dryRun: boolean;
+    /** The mode (and groups.push) writes groups and memberships to Graph. */
+    pushesGroups: boolean;
   };
   status(): EngineStatus;
   counts(): Record<ResourceType, Record<string, number>>;

@@ -2,14 +2,14 @@
 // filtered by sync state, source and text, group members, pending deletions, the audit log and
 // a resource's timeline. Every query is bounded by a LIMIT; counts are separate queries so a page
 // never loads more than it shows.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { ResourceType } from './types';
 
 export interface ListFilter {
   /** Sync state: pending, synced, error or blocked. */
   state?: string;
   source?: string;
-  /** Part of the userName / displayName (case-insensitive), or an exact id or externalId. */
+  /** The start of the userName, displayName, given or family name (case-insensitive), or an exact id or externalId. */
   text?: string;
   offset: number;
   limit: number;
@@ -74,48 +74,87 @@ export interface AuditFilter {
 
 const STATES = new Set(['pending', 'synced', 'error', 'blocked']);
 
-function likeContains(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+// The upper bound of a prefix range: every string starting with the prefix sorts below it (NOCASE
+// compares UTF-8 bytes after folding ASCII case; U+10FFFF is the largest code point).
+const PREFIX_END = '\u{10FFFF}';
+
+interface Bound {
+  state: string | null;
+  source: string | null;
+  text: string | null;
+  lo: string | null;
+  hi: string | null;
 }
 
-function params(f: ListFilter) {
+function params(f: ListFilter): Bound {
   const text = f.text?.trim() || null;
   return {
     state: f.state && STATES.has(f.state) ? f.state : null,
     source: f.source || null,
     text,
-    like: text ? likeContains(text) : null,
+    lo: text,
+    hi: text ? text + PREFIX_END : null,
+  };
+}
+
+/**
+ * One statement per combination of filters, so that each uses its index: name order from the NOCASE
+ * name index, a state from sync_state_state, text as prefix ranges over the name indexes.
+ * Pages are two steps: the rowids of the page, then those rows.
+ */
+function listStatements(db: Database, type: 'User' | 'Group') {
+  const table = type === 'User' ? 'users' : 'groups';
+  const order = type === 'User' ? 'r.user_name COLLATE NOCASE' : 'r.display_name COLLATE NOCASE';
+  const range = (expr: string) => `SELECT rowid FROM ${table} WHERE deleted = 0 AND ${expr} >= @lo COLLATE NOCASE AND ${expr} < @hi COLLATE NOCASE`;
+  // A union of index searches: each arm uses its own NOCASE index (an OR would scan in name order).
+  const textMatch = [
+    range(type === 'User' ? 'user_name' : 'display_name'),
+    ...(type === 'User' ? [range('display_name'), range(`(data ->> '$.name.givenName')`), range(`(data ->> '$.name.familyName')`)] : []),
+    `SELECT rowid FROM ${table} WHERE deleted = 0 AND external_id = @text`,
+    `SELECT rowid FROM ${table} WHERE id = @text`,
+  ].join(' UNION ');
+  const cache = new Map<string, { count: Statement; page: Statement }>();
+  return (b: Bound) => {
+    const key = `${b.state ? 's' : ''}${b.source ? 'o' : ''}${b.text ? 't' : ''}`;
+    let st = cache.get(key);
+    if (!st) {
+      const where = ['r.deleted = 0'];
+      if (b.source) where.push('r.source_id = @source');
+      if (b.text) where.push(`r.rowid IN (${textMatch})`);
+      // Every resource has its sync_state row from its first write.
+      const join = b.state ? `JOIN sync_state s ON s.type = '${type}' AND s.id = r.id AND s.state = @state COLLATE NOCASE` : '';
+      const from = `FROM ${table} r ${join} WHERE ${where.join(' AND ')}`;
+      st = { count: db.prepare(`SELECT count(*) ${from}`).pluck(), page: db.prepare(`SELECT r.rowid ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`).pluck() };
+      cache.set(key, st);
+    }
+    const args = Object.fromEntries(Object.entries(b).filter(([k, v]) => v !== null && (k !== 'lo' && k !== 'hi' ? true : b.text !== null)));
+    return {
+      count: () => st!.count.get(args) as number,
+      rowids: (limit: number, offset: number) => st!.page.all({ ...args, limit, offset }) as number[],
+    };
   };
 }
 
 export type ConsoleQueries = ReturnType<typeof createConsoleQueries>;
 
 export function createConsoleQueries(db: Database) {
-  const userWhere = `u.deleted = 0
-      AND (@source IS NULL OR u.source_id = @source)
-      AND (@state IS NULL OR coalesce(s.state, 'pending') = @state)
-      AND (@text IS NULL OR u.user_name LIKE @like ESCAPE '\\' OR u.display_name LIKE @like ESCAPE '\\' OR u.external_id = @text OR u.id = @text)`;
-  const groupWhere = `g.deleted = 0
-      AND (@source IS NULL OR g.source_id = @source)
-      AND (@state IS NULL OR coalesce(s.state, 'pending') = @state)
-      AND (@text IS NULL OR g.display_name LIKE @like ESCAPE '\\' OR g.external_id = @text OR g.id = @text)`;
+  const userList = listStatements(db, 'User');
+  const groupList = listStatements(db, 'Group');
   const q = {
     // Deleted resources: `deprovisioned` once applied, `deprovisioning` while Graph still has to follow.
     counts: db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' WHEN deleted = 1 THEN 'deprovisioning' ELSE state END AS state,
         count(*) AS n FROM sync_state GROUP BY 1, 2`),
     userNames: db.prepare(`SELECT id, user_name AS name FROM users WHERE id IN (SELECT value FROM json_each(?))`),
     groupNames: db.prepare(`SELECT id, display_name AS name FROM groups WHERE id IN (SELECT value FROM json_each(?))`),
-    userTotal: db.prepare(`SELECT count(*) FROM users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id WHERE ${userWhere}`).pluck(),
-    userPage: db.prepare(`SELECT u.id, u.user_name AS userName, u.display_name AS displayName, u.source_id AS source, u.active,
+    userRows: db.prepare(`SELECT u.id, u.user_name AS userName, u.display_name AS displayName, u.source_id AS source, u.active,
         coalesce(s.state, 'pending') AS syncState, s.last_error AS lastError, s.graph_id AS graphId
-      FROM users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id WHERE ${userWhere}
-      ORDER BY u.user_name COLLATE NOCASE LIMIT @limit OFFSET @offset`),
-    groupTotal: db.prepare(`SELECT count(*) FROM groups g LEFT JOIN sync_state s ON s.type = 'Group' AND s.id = g.id WHERE ${groupWhere}`).pluck(),
-    groupPage: db.prepare(`SELECT g.id, g.display_name AS displayName, g.source_id AS source,
+      FROM users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id
+      WHERE u.rowid IN (SELECT value FROM json_each(?)) ORDER BY u.user_name COLLATE NOCASE`),
+    groupRows: db.prepare(`SELECT g.id, g.display_name AS displayName, g.source_id AS source,
         (SELECT count(*) FROM memberships m WHERE m.group_id = g.id AND m.present = 1) AS members,
         coalesce(s.state, 'pending') AS syncState, s.last_error AS lastError, s.graph_id AS graphId
-      FROM groups g LEFT JOIN sync_state s ON s.type = 'Group' AND s.id = g.id WHERE ${groupWhere}
-      ORDER BY g.display_name COLLATE NOCASE LIMIT @limit OFFSET @offset`),
+      FROM groups g LEFT JOIN sync_state s ON s.type = 'Group' AND s.id = g.id
+      WHERE g.rowid IN (SELECT value FROM json_each(?)) ORDER BY g.display_name COLLATE NOCASE`),
     memberTotal: db.prepare(`SELECT count(*) FROM memberships WHERE group_id = ? AND (present = 1 OR in_graph = 1)`).pluck(),
     memberPage: db.prepare(`SELECT m.member_id AS id, m.member_type AS type, m.present, m.in_graph AS inGraph,
         coalesce(u.user_name, g.display_name, m.display) AS name
@@ -161,16 +200,14 @@ export function createConsoleQueries(db: Database) {
       return out;
     },
     userList(filter: ListFilter): { total: number; items: ConsoleUserRow[] } {
-      const p = params(filter);
-      const items = (q.userPage.all({ ...p, limit: filter.limit, offset: filter.offset }) as (Omit<ConsoleUserRow, 'active'> & { active: number })[]).map((r) => ({
-        ...r,
-        active: r.active === 1,
-      }));
-      return { total: q.userTotal.get(p) as number, items };
+      const list = userList(params(filter));
+      const rowids = list.rowids(filter.limit, filter.offset);
+      const items = (q.userRows.all(JSON.stringify(rowids)) as (Omit<ConsoleUserRow, 'active'> & { active: number })[]).map((r) => ({ ...r, active: r.active === 1 }));
+      return { total: list.count(), items };
     },
     groupList(filter: ListFilter): { total: number; items: ConsoleGroupRow[] } {
-      const p = params(filter);
-      return { total: q.groupTotal.get(p) as number, items: q.groupPage.all({ ...p, limit: filter.limit, offset: filter.offset }) as ConsoleGroupRow[] };
+      const list = groupList(params(filter));
+      return { total: list.count(), items: q.groupRows.all(JSON.stringify(list.rowids(filter.limit, filter.offset))) as ConsoleGroupRow[] };
     },
     groupMembers(groupId: string, page: { offset: number; limit: number }): { total: number; items: ConsoleMemberRow[] } {
       const rows = q.memberPage.all(groupId, page.limit, page.offset) as { id: string; type: ResourceType; present: number; inGraph: number; name: string | null }[];
