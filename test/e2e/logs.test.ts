@@ -1,6 +1,6 @@
 // What the bridge logs, read from the pino stream of a started bridge: ISO times and level names,
 // access lines with the request id (the caller's X-Request-Id, else a new one, echoed either way), the
-// source and the resource id; the engine's lines for preflight, the tenant switch, each run, a resource
+// source and the resource id; the engine's lines for preflight, the tenant switch, a 429 pause, each run, a resource
 // that goes to error with Graph's message, a deletion pause and its approval. One JSON object per line,
 // no key twice, no secret.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -90,6 +90,8 @@ const auth = { Authorization: `Bearer ${SOURCE_TOKEN}` };
 const ids: Record<string, string> = {};
 
 test('access lines carry the request id, echoed in the response, with the source and the resource id', async () => {
+  // Graph throttles the first create (Retry-After: 1): the engine logs the pause.
+  bridge.simulator!.faults.set({ failNext: [{ status: 429, method: 'POST', pathPrefix: '/users', count: 1 }] });
   const created = await request(origin)
     .post('/scim/v2/Users')
     .set(auth)
@@ -158,6 +160,9 @@ test('the engine logs preflight, the tenant switch, each busy run, a failed reso
   // One line per pause, however many passes find the deletion still held.
   expect(pick('deprovisioning paused by the deletion threshold; approve with approve-deletions')).toEqual([
     expect.objectContaining({ level: 'warn', sourceId: 'okta', pending: 1 }),
+  ]);
+  expect(pick('Graph throttled (429): writes paused')).toEqual([
+    expect.objectContaining({ level: 'info', retryAfterMs: 1000, resumeAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }),
   ]);
   expect(pick('held deprovisions approved')).toEqual([expect.objectContaining({ level: 'info', approved: 1 })]);
   const runs = pick('sync run');
