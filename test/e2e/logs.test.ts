@@ -107,6 +107,13 @@ test('access lines carry the request id, echoed in the response, with the source
   const odd = await request(origin).get('/scim/v2/Users').set(auth).set('X-Request-Id', 'x'.repeat(300));
   expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   expect((await request(origin).get('/scim/v2/Users').set('Authorization', 'Bearer nope')).status).toBe(401);
+  // A large body costs the log nothing: the line names the request, not its content.
+  const big = await request(origin)
+    .put(`/scim/v2/Users/${ids.ada}`)
+    .set(auth)
+    .set('X-Request-Id', 'big-body')
+    .send({ schemas: [USER], userName: 'ada@example.com', displayName: 'A'.repeat(60_000), title: 'T'.repeat(60_000), nickName: 'N'.repeat(60_000) });
+  expect(big.status).toBe(200);
 
   const access = entries().filter((e) => e.msg === 'request');
   const post = access.find((e) => e.reqId === 'okta-req-42')!;
@@ -127,6 +134,9 @@ test('access lines carry the request id, echoed in the response, with the source
   });
   expect(access.find((e) => e.reqId === generated)).toMatchObject({ method: 'GET', route: '/scim/v2/Users/:id', status: 200, source: 'okta', resourceId: ids.ada });
   expect(access.find((e) => e.reqId === odd.headers['x-request-id'])).toMatchObject({ route: '/scim/v2/Users', status: 200, source: 'okta' });
+  const bigLine = lines().find((l) => l.includes('"reqId":"big-body"'))!;
+  expect(bigLine.length).toBeLessThan(400);
+  expect(bigLine).not.toContain('AAAA');
   // No source for a refused token, and no resource.
   const refused = access.find((e) => e.status === 401)!;
   expect(refused).not.toHaveProperty('source');
