@@ -119,8 +119,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });
   const exec = createExecutor({ graph, throttle, units, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
-  const logEvent = createEventLogger(logger);
-  hub.on(logEvent);
+  const eventLog = createEventLogger(logger);
+  hub.on(eventLog.log);
   let queries: SyncEngineQueries | null = null;
   const q = () => (queries ??= openSyncEngineQueries(options.databasePath ?? config.database));
   const storedApprovals = () => JSON.parse(q().getMeta(APPROVED_KEY) || '[]') as string[];
@@ -295,7 +295,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       q().setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', detail: { count: ids.length } });
-      logger.info({ approved: ids.length }, 'held deprovisions approved');
+      eventLog.approved(ids.length);
       wake?.();
       return { approved: ids.length };
     },
