@@ -145,8 +145,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const units = createThrottle({ writes: ruCapacity, perSeconds: ruSeconds }, clock, { margin: 0.02 });
   const exec = createExecutor({ graph, throttle, units, logger, concurrency: options.concurrency ?? 4, now: () => clock.now() });
   const hub = createEventHub();
-  const logEvent = createEventLogger(logger);
-  hub.on(logEvent);
+  const eventLog = createEventLogger(logger);
+  hub.on(eventLog.log);
   const storedApprovals = () => JSON.parse(store.engine.getMeta(APPROVED_KEY) || '[]') as string[];
   const recent = store.engine
     .recentDeprovisions(new Date(clock.now() - DELETION_WINDOW_MS).toISOString())
@@ -329,7 +329,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       store.engine.setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', sourceId: sourceId ?? null, detail: { count: ids.length } });
-      logger.info({ approved: ids.length }, 'held deprovisions approved');
+      eventLog.approved(ids.length);
       wake?.();
       return { approved: ids.length };
     },

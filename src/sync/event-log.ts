@@ -1,13 +1,20 @@
 // The engine's log lines, one per event: what an operator reads to follow provisioning without the
 // dashboard. Each run that did anything logs its summary at info (idle runs at debug); a resource
 // that goes to error logs Graph's message (already redacted); deletion pauses log when the held
-// count of a source changes, not on every pass; the tenant switch logs once; preflight results are logged by the gate.
+// count of a source changes, not on every pass (and again after an approval); the tenant switch logs once;
+// preflight results are logged by the gate.
 import type { Logger } from '../log';
 import type { SyncEvent } from './events';
 
-export function createEventLogger(logger: Logger): (event: SyncEvent) => void {
+export interface EventLogger {
+  log(event: SyncEvent): void;
+  /** Held deprovisions were approved: the next pause of any source is news again. */
+  approved(count: number): void;
+}
+
+export function createEventLogger(logger: Logger): EventLogger {
   const heldLogged = new Map<string, number>();
-  return (event) => {
+  const log = (event: SyncEvent): void => {
     switch (event.type) {
       case 'run': {
         const s = event.summary as Record<string, unknown> & { blocked?: string[] | null; error?: string };
@@ -38,11 +45,16 @@ export function createEventLogger(logger: Logger): (event: SyncEvent) => void {
       case 'blocked':
       case 'unblocked':
         return; // the gate logs each preflight result with its reasons
-
       case 'tenant-dirsync-enabled':
         logger.info({ organizationId: event.organizationId }, 'tenant switch: organization.onPremisesSyncEnabled turned on');
         return;
     }
   };
+  return {
+    log,
+    approved(count) {
+      heldLogged.clear();
+      logger.info({ approved: count }, 'held deprovisions approved');
+    },
+  };
 }
-

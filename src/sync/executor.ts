@@ -48,7 +48,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const now = options.now?.() ?? Date.now();
     const before = Math.max(throttle.pausedUntil(), now);
     throttle.pause(ms);
-    stats.throttledMs += Math.max(0, throttle.pausedUntil() - before);
+    const added = Math.max(0, throttle.pausedUntil() - before);
+    stats.throttledMs += added;
+    // One line per pause that moved the resume time (parallel 429s of one window log once).
+    if (added > 0) logger.info({ retryAfterMs: ms, resumeAt: new Date(throttle.pausedUntil()).toISOString() }, 'Graph throttled (429): writes paused');
     options.units?.pause(ms);
   }
 

@@ -1,6 +1,6 @@
 // What the bridge logs, read from the pino stream of a started bridge: ISO times and level names,
 // access lines with the request id (the caller's X-Request-Id, else a new one, echoed either way), the
-// source and the resource id; the engine's lines for preflight, the tenant switch, each run, a resource
+// source and the resource id; the engine's lines for preflight, the tenant switch, a 429 pause, each run, a resource
 // that goes to error with Graph's message, a deletion pause and its approval. One JSON object per line,
 // no key twice, no secret.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -90,6 +90,8 @@ const auth = { Authorization: `Bearer ${SOURCE_TOKEN}` };
 const ids: Record<string, string> = {};
 
 test('access lines carry the request id, echoed in the response, with the source and the resource id', async () => {
+  // Graph throttles the first create (Retry-After: 1): the engine logs the pause.
+  bridge.simulator!.faults.set({ failNext: [{ status: 429, method: 'POST', pathPrefix: '/users', count: 1 }] });
   const created = await request(origin)
     .post('/scim/v2/Users')
     .set(auth)
@@ -105,6 +107,13 @@ test('access lines carry the request id, echoed in the response, with the source
   const odd = await request(origin).get('/scim/v2/Users').set(auth).set('X-Request-Id', 'x'.repeat(300));
   expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   expect((await request(origin).get('/scim/v2/Users').set('Authorization', 'Bearer nope')).status).toBe(401);
+  // A large body costs the log nothing: the line names the request, not its content.
+  const big = await request(origin)
+    .put(`/scim/v2/Users/${ids.ada}`)
+    .set(auth)
+    .set('X-Request-Id', 'big-body')
+    .send({ schemas: [USER], userName: 'ada@example.com', displayName: 'A'.repeat(60_000), title: 'T'.repeat(60_000), nickName: 'N'.repeat(60_000) });
+  expect(big.status).toBe(200);
 
   const access = entries().filter((e) => e.msg === 'request');
   const post = access.find((e) => e.reqId === 'okta-req-42')!;
@@ -125,6 +134,9 @@ test('access lines carry the request id, echoed in the response, with the source
   });
   expect(access.find((e) => e.reqId === generated)).toMatchObject({ method: 'GET', route: '/scim/v2/Users/:id', status: 200, source: 'okta', resourceId: ids.ada });
   expect(access.find((e) => e.reqId === odd.headers['x-request-id'])).toMatchObject({ route: '/scim/v2/Users', status: 200, source: 'okta' });
+  const bigLine = lines().find((l) => l.includes('"reqId":"big-body"'))!;
+  expect(bigLine.length).toBeLessThan(400);
+  expect(bigLine).not.toContain('AAAA');
   // No source for a refused token, and no resource.
   const refused = access.find((e) => e.status === 401)!;
   expect(refused).not.toHaveProperty('source');
@@ -158,6 +170,9 @@ test('the engine logs preflight, the tenant switch, each busy run, a failed reso
   // One line per pause, however many passes find the deletion still held.
   expect(pick('deprovisioning paused by the deletion threshold; approve with approve-deletions')).toEqual([
     expect.objectContaining({ level: 'warn', sourceId: 'okta', pending: 1 }),
+  ]);
+  expect(pick('Graph throttled (429): writes paused')).toEqual([
+    expect.objectContaining({ level: 'info', retryAfterMs: 1000, resumeAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }),
   ]);
   expect(pick('held deprovisions approved')).toEqual([expect.objectContaining({ level: 'info', approved: 1 })]);
   const runs = pick('sync run');

@@ -1,7 +1,7 @@
 // /metrics after a scripted run: SCIM writes through the bridge's ingress, the engine syncing them to
 // the embedded simulator with one 429 injected through the simulator's fault API, and a deletion held
 // by the threshold. Every series an operator's dashboard uses is checked by name and labels.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -174,6 +174,15 @@ test('queue depth, oldest change, pending deletions, engine state and the last s
   const last = value('bridge_last_successful_run_timestamp_seconds')!;
   expect(last * 1000).toBeGreaterThanOrEqual(startedAt);
   expect(last * 1000).toBeLessThanOrEqual(Date.now());
+});
+
+test('every series the example alerting rules use is exposed', () => {
+  const rules = readFileSync(join(__dirname, '../../examples/prometheus/scim-graph-bridge.rules.yml'), 'utf8');
+  const exprs = [...rules.matchAll(/^\s*expr: (.+)$/gm)].map((m) => m[1]);
+  expect(exprs).toHaveLength(6);
+  const names = new Set(samples.map((s) => s.name));
+  const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\bbridge_[a-z0-9_]+/g)].map((m) => m[0])));
+  expect([...used].filter((n) => !names.has(n))).toEqual([]);
 });
 
 test('every series the example Grafana dashboard queries is exposed', () => {

@@ -143,7 +143,7 @@ describe('Entra ID with a custom extension attribute mapping', () => {
     await createEntraUser();
     expect(ignoredWarnings()).toEqual([
       expect.objectContaining({
-        level: 40,
+        level: 'warn',
         component: 'scim',
         source: 'entra',
         method: 'POST',
