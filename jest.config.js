@@ -6,4 +6,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
   testTimeout: 30000,
   setupFilesAfterEnv: ['<rootDir>/test/contract-setup.ts'],
+  // The CLI and bridge processes that tests spawn run dist/: built here when stale.
+  globalSetup: '<rootDir>/test/global-setup.js',
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point through tsx, so the repository needs no build step.
+// Runs a TypeScript entry point through tsx (development only: benchmarks and scripts).
 'use strict';
 const path = require('node:path');
 require('tsx/cjs');

@@ -1,9 +1,9 @@
 // SCIM schema definitions (RFC 7643): core User and Group from scimmy, the enterprise and
 // bridge extensions from schemas/. Used for discovery, input coercion, filters and PATCH paths;
 // every name lookup is case-insensitive (RFC 7643 section 2.1) and answers the canonical name.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import SCIMMY from 'scimmy';
-import enterpriseJson from '../../schemas/scim-enterprise-user.json';
-import bridgeJson from '../../schemas/scim-graphbridge-user.json';
 import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../rules/identity';
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -91,8 +91,10 @@ export const COMMON_ATTRIBUTES: AttrDef[] = [
 
 export const userSchema = fromScimmy(SCIMMY.Schemas.User);
 export const groupSchema = fromScimmy(SCIMMY.Schemas.Group);
-export const enterpriseSchema = fromJson(enterpriseJson as never);
-export const bridgeSchema = fromJson(bridgeJson as never);
+// Read from schemas/ at the repository root, the same path from src/scim and from the compiled dist/scim.
+const schemaFile = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', name), 'utf8')) as never;
+export const enterpriseSchema = fromJson(schemaFile('scim-enterprise-user.json'));
+export const bridgeSchema = fromJson(schemaFile('scim-graphbridge-user.json'));
 
 function coreMap(schema: SchemaDef): Map<string, AttrDef> {
   return new Map([...COMMON_ATTRIBUTES, ...schema.attributes].map((a) => [a.name.toLowerCase(), a]));

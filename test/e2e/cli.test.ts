@@ -3,11 +3,13 @@
 // `sources add|rotate|list`, `users transfer` and `status`.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { startSimulator } from '../../src/simulator';
 
 jest.setTimeout(90_000);
 
@@ -241,7 +243,6 @@ test('graph-sim serves the simulator alone through the scim-graph-bridge command
 });
 
 test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, clientId, clientSecret, caFile) provisions there', async () => {
-  const { startSimulator } = await import('../../src/simulator');
   const sim = await startSimulator({ port: 0, dataDir: dir, seed: { domains: [{ name: 'contoso.com', isDefault: true }] } });
   try {
     const token = 'outside-graph-token-0123456789';
@@ -304,7 +305,6 @@ test('retry, approve-deletions and reconcile answer in words and exit codes', ()
 });
 
 test('serve on a port already taken exits 1 with the reason instead of hanging', async () => {
-  const { createServer } = await import('node:net');
   const taken = createServer();
   await new Promise<void>((r) => taken.listen(0, '0.0.0.0', () => r()));
   const port = (taken.address() as { port: number }).port;

@@ -37,7 +37,7 @@ let port = 0;
 let up: Promise<void> = Promise.resolve();
 
 function startChild(configFile: string): Promise<void> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'test/fixtures/e2e/bridge-child.ts')], {
+  const proc = spawn(process.execPath, [join(ROOT, 'test/fixtures/e2e/bridge-child.js')], {
     cwd: ROOT,
     env: { ...process.env, E2E_CONFIG: configFile },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -2,6 +2,8 @@
 // errors and retry, deprovisioning, the deletion threshold, and plan.
 import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
 import { createGraphClient } from '../../src/graph/client';
+import { createLogger } from '../../src/log';
+import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
 
@@ -135,8 +137,6 @@ it('counts the hour\'s deprovisions across a restart: the threshold still holds 
   expect(h.sim.state.snapshot().deletedItems).toHaveLength(2);
   h.clearLog();
   // A new engine on the same database, as after a restart.
-  const { createSyncEngine } = await import('../../src/sync/engine');
-  const { createLogger } = await import('../../src/log');
   const logger = createLogger('silent');
   const restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger }), logger });
   try {
@@ -190,8 +190,6 @@ it('takes an approval given by another process (the approve-deletions command)',
   for (let n = 1; n <= 2; n++) await scim.deleteUser(`u-${n}`);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
-  const { createSyncEngine } = await import('../../src/sync/engine');
-  const { createLogger } = await import('../../src/log');
   const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent') });
   expect(cli.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 2, recent: 0 }]);
   expect(cli.approveDeletions()).toEqual({ approved: 2 });

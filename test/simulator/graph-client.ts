@@ -4,7 +4,7 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { Client } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
-import { Agent } from 'undici';
+import { Agent, request as undiciRequest } from 'undici';
 import type { RunningSimulator } from '../../src/simulator';
 
 export interface GraphErrorLike {
@@ -73,8 +73,7 @@ export async function raw(sim: RunningSimulator, method: string, path: string, b
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token === undefined) token = await tokenFor(sim);
   if (token) headers.authorization = `Bearer ${token}`;
-  const { request } = await import('undici');
-  const res = await request(`${sim.url}${path}`, {
+  const res = await undiciRequest(`${sim.url}${path}`, {
     method: method as 'GET',
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),

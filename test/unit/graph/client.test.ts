@@ -1,9 +1,13 @@
 // createGraphClient against a local HTTPS server with a self-signed CA: the client-credentials token
 // comes from authorityHost, the Authorization header reaches the custom host, $batch URLs are relative.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { generate } from 'selfsigned';
 import { createLogger } from '../../../src/log';
 import { BridgeError } from '../../../src/errors';
-import { createGraphClient, ensureOk, type GraphConfig } from '../../../src/graph/client';
+import { createGraphClient, ensureOk, graphScope, type GraphConfig } from '../../../src/graph/client';
 import { userRequests } from '../../../src/graph/requests';
 import { ACCESS_TOKEN, startTlsGraphServer, type TlsGraphServer } from './tls-graph-server';
 
@@ -228,11 +232,7 @@ test('the Graph leg itself trusts caFile (undici dispatcher), not only the token
 });
 
 test('certificatePath: ClientCertificateCredential signs a client assertion instead of sending a secret', async () => {
-  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'bridge-app' }], { keySize: 2048, algorithm: 'sha256' });
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
   const certificatePath = join(mkdtempSync(join(tmpdir(), 'graph-cert-')), 'app.pem');
   writeFileSync(certificatePath, `${pems.private}\n${pems.cert}`);
   server.handle(() => ({ status: 200, body: { id: 'u1' } }));
@@ -248,7 +248,6 @@ test('certificatePath: ClientCertificateCredential signs a client assertion inst
 });
 
 test('graphScope: Graph hosts (national clouds too) are their own resource; other hosts stand in for Graph', async () => {
-  const { graphScope } = await import('../../../src/graph/client');
   expect(graphScope('https://graph.microsoft.com')).toBe('https://graph.microsoft.com/.default');
   expect(graphScope('https://graph.microsoft.us/')).toBe('https://graph.microsoft.us/.default');
   expect(graphScope('https://microsoftgraph.chinacloudapi.cn')).toBe('https://microsoftgraph.chinacloudapi.cn/.default');

@@ -1,5 +1,5 @@
 // diffUser: the minimal Graph writes between the applied snapshot and the desired state.
-import { diffUser, emptySnapshot, isNoopDiff, type AppliedUserSnapshot } from '../../../src/graph/diff';
+import { diffUser, driftedProperties, emptySnapshot, graphUserProperties, isNoopDiff, type AppliedUserSnapshot } from '../../../src/graph/diff';
 import type { ScimUser } from '../../../src/graph/mapping';
 import { translateUser } from '../../../src/graph/translate-user';
 import { E3, E5, EMS, ENT, EXT, PASSWORD, ctx, fixedPassword, fullUser } from './fixtures';
@@ -175,7 +175,6 @@ describe('password and token validity (SPEC section 4)', () => {
 
 describe('drift helpers', () => {
   test('driftedProperties names what Graph holds differently from the applied snapshot', async () => {
-    const { driftedProperties, graphUserProperties } = await import('../../../src/graph/diff');
     const snapshot = applied('user-sync');
     const graphUser = {
       id: 'g1',
