@@ -48,7 +48,6 @@ export const invalidPath = kind('invalid_path', 400, 'invalidPath');
 export const invalidFilter = kind('invalid_filter', 400, 'invalidFilter');
 export const noTarget = kind('no_target', 400, 'noTarget');
 export const mutability = kind('mutability', 400, 'mutability');
-export const tooMany = kind('too_many', 400, 'tooMany');
 export const unauthorized = kind('unauthorized', 401);
 export const forbidden = kind('forbidden', 403);
 export const notFound = kind('not_found', 404);

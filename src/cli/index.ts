@@ -17,6 +17,7 @@ function configFile(): string | undefined {
   return program.opts().config;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own arguments and options
 function run(action: (...args: any[]) => Promise<number | void>) {
   return async (...args: unknown[]): Promise<void> => {
     try {

@@ -16,9 +16,9 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { Agent } from 'undici';
 import type { Config } from '../config';
-import { BridgeError, graphNotConfigured } from '../errors';
+import { graphNotConfigured } from '../errors';
 import type { Logger } from '../log';
-import { classifyGraphError, classifyNetworkError, redactSecrets } from './errors';
+import { classifyGraphError, classifyNetworkError } from './errors';
 import type { GraphMethod } from './requests';
 
 export type GraphConfig = Pick<
@@ -308,4 +308,3 @@ export function ensureOk<T>(response: GraphResponse<T>, secrets: readonly (strin
   throw classifyGraphError(response, secrets);
 }
 
-export { redactSecrets };

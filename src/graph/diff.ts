@@ -8,7 +8,7 @@ import { type GraphBody, flatten, isEmptyValue, sameValue, unflatten } from './p
 import type { DesiredUser } from './translate-user';
 
 export { translateGroup, diffGroup } from './group';
-export type { DesiredGroup, AppliedGroupSnapshot, GroupDiff, ScimGroup, TranslateGroupContext } from './group';
+export type { AppliedGroupSnapshot, ScimGroup } from './group';
 
 /** What the engine stores after applying a user (store.sync appliedSnapshot). Never holds a password. */
 export interface AppliedUserSnapshot {

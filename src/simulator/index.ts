@@ -23,7 +23,6 @@ import { createContractRecorder, type ContractRecorder } from './contract';
 export { takeAllContractViolations } from './contract';
 
 export type { SeedObject } from './types';
-export type { FaultConfig, ForcedFailure, OutageWindow } from './faults';
 export type { LoggedRequest } from './request-log';
 export type { StateSnapshot } from './inspect';
 
@@ -88,7 +87,7 @@ export function loadSeed(seed: SeedObject | string | undefined): SeedObject {
   try {
     return JSON.parse(readFileSync(seed, 'utf8')) as SeedObject;
   } catch (err) {
-    throw new Error(`graph simulator seed ${seed}: ${(err as Error).message}`);
+    throw new Error(`graph simulator seed ${seed}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -28,8 +28,6 @@ interface UserRow {
   tokens_valid_from: string | null;
 }
 
-export type AdminQueries = ReturnType<typeof createAdminQueries>;
-
 export function createAdminQueries(db: Database) {
   const q = {
     counts: db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' ELSE state END AS state, count(*) AS n

@@ -25,8 +25,6 @@ export interface MemberView {
   display: string | null;
 }
 
-export type GroupStore = ReturnType<typeof createGroupStore>;
-
 export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
   const cols = 'id, source_id, data, version, created, last_modified, deleted';
   const refs = `SELECT json_extract(value, '$.value') AS id, coalesce(json_extract(value, '$.type'), 'User') AS type,

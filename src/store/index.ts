@@ -22,7 +22,7 @@ import { createUserStore } from './users';
 export type * from './types';
 export type { MemberChanges, MemberView } from './groups';
 export type * from './filter-types';
-export type { ListQuery, ListedResource, SyncView } from './queries';
+export type { ListedResource } from './queries';
 export type { SyncEngineQueries } from './sync-engine-queries';
 
 export interface OpenStoreOptions {

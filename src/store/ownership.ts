@@ -2,8 +2,6 @@
 // the owner and records who owned it before.
 import type { Database } from 'better-sqlite3';
 
-export type OwnershipStore = ReturnType<typeof createOwnershipStore>;
-
 export function createOwnershipStore(db: Database) {
   const q = {
     owner: db.prepare(`SELECT source_id FROM users WHERE id = ? AND deleted = 0`).pluck(),

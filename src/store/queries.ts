@@ -58,8 +58,6 @@ const USER_COLS = `u.id, u.source_id, u.data, u.version, u.created, u.last_modif
 const USER_FROM = `users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id`;
 const GROUP_COLS = 'g.id, g.source_id, g.data, g.version, g.created, g.last_modified';
 
-export type ResourceQueries = ReturnType<typeof createResourceQueries>;
-
 export function createResourceQueries(db: Database) {
   const cache = new Map<string, Statement>();
   function prepared(sql: string): Statement {

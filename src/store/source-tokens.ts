@@ -27,8 +27,6 @@ const toSource = (r: Row): ManagedSource => ({
   rotatedAt: r.rotated_at,
 });
 
-export type SourceTokenStore = ReturnType<typeof createSourceTokenStore>;
-
 export function createSourceTokenStore(db: Database) {
   const q = {
     all: db.prepare('SELECT id, token_sha256, directories, created_at, rotated_at FROM source_tokens ORDER BY id'),

@@ -4,8 +4,6 @@ import type { Database } from 'better-sqlite3';
 import type { SourceConfig } from '../config';
 import type { SourceRecord } from './types';
 
-export type SourceStore = ReturnType<typeof createSourceStore>;
-
 interface Row {
   id: string;
   directories: string;

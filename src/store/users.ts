@@ -39,8 +39,6 @@ function multiValues(data: Record<string, unknown>): [string, string][] {
   return out;
 }
 
-export type UserStore = ReturnType<typeof createUserStore>;
-
 export function createUserStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
   const cols = 'id, source_id, data, version, created, last_modified, deleted';
   const q = {

@@ -25,7 +25,7 @@ import { createThrottle } from './throttle';
 export type { PlannedWrite } from './plan';
 export type { DriftSummary } from './drift';
 export type { PreflightResult } from './preflight';
-export type { SyncEvent, SyncEventListener } from './events';
+export type { SyncEventListener } from './events';
 
 export interface SyncEngineOptions {
   config: Config;

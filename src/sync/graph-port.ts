@@ -14,7 +14,7 @@ export interface SyncGraph {
 }
 
 /** GET that returns the body, or throws the classified failure (BridgeError: status, retryable) with Graph's message. */
-export async function getJson<T = any>(graph: SyncGraph, url: string, headers?: Record<string, string>): Promise<T> {
+export async function getJson<T>(graph: SyncGraph, url: string, headers?: Record<string, string>): Promise<T> {
   const res = await graph.send({ method: 'GET', url, write: false, headers });
   const outcome = classifyGraphResponse(res);
   if (outcome.ok) return res.body as T;

@@ -38,28 +38,41 @@ export interface PreflightInput {
   now?: () => Date;
 }
 
+// The parts of Graph's organization and subscribedSku resources preflight reads.
+interface GraphOrganization {
+  id?: string;
+  onPremisesSyncEnabled?: boolean | null;
+  onPremisesLastSyncDateTime?: string | null;
+  verifiedDomains?: { name?: string; type?: string }[];
+}
+interface GraphSubscribedSku {
+  skuId?: string;
+  skuPartNumber?: string;
+}
+
 export function writesGroups(config: Config, mode: Mode = config.mode): boolean {
   return mode === 'universal-sync' || (mode !== 'license-only' && config.groups.push);
 }
 
 export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBridge: boolean): Promise<TenantFacts> {
-  const org = (await getJson<{ value: any[] }>(graph, '/organization')).value?.[0] ?? {};
+  const org: GraphOrganization = (await getJson<{ value?: GraphOrganization[] }>(graph, '/organization')).value?.[0] ?? {};
   const tenantSyncEnabled = org.onPremisesSyncEnabled === true;
   const skus = new Map<string, string>();
   const skuByPart: Record<string, string> = {};
-  let subscribed: { value?: any[] } = {};
+  let subscribed: { value?: GraphSubscribedSku[] } = {};
   let skusUnreadable: string | undefined;
   try {
-    subscribed = await getJson<{ value: any[] }>(graph, '/subscribedSkus');
+    subscribed = await getJson<{ value?: GraphSubscribedSku[] }>(graph, '/subscribedSkus');
   } catch (err) {
     // A Graph stand-in without licensing still serves users: only license writes depend on this list.
     if (isRetryableFailure(err)) throw err;
     skusUnreadable = (err as Error).message;
   }
   for (const s of subscribed.value ?? []) {
+    if (!s.skuId) continue;
     if (s.skuPartNumber) skuByPart[String(s.skuPartNumber)] = s.skuId;
     if (s.skuPartNumber) skus.set(String(s.skuPartNumber).toUpperCase(), s.skuId);
-    if (s.skuId) skus.set(String(s.skuId).toLowerCase(), s.skuId);
+    skus.set(String(s.skuId).toLowerCase(), s.skuId);
   }
   return {
     organizationId: org.id ?? null,
@@ -67,7 +80,7 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
     otherSyncEngine: tenantSyncEnabled && Boolean(org.onPremisesLastSyncDateTime) && !tenantSwitchEnabledByBridge,
     skus,
     skuByPart,
-    federatedDomains: ((org.verifiedDomains ?? []) as { name?: string; type?: string }[])
+    federatedDomains: (org.verifiedDomains ?? [])
       .filter((d) => d.type === 'Federated' && d.name)
       .map((d) => String(d.name)),
     ...(skusUnreadable ? { skusUnreadable } : {}),
