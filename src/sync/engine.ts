@@ -39,7 +39,7 @@ export interface SyncEngineOptions {
   batchSize?: number;
   /** $batch requests in flight. */
   concurrency?: number;
-  /** Real milliseconds the loop sleeps when nothing is due. */
+  /** Milliseconds on the engine's clock the loop sleeps when nothing is due (real ones on the system clock). */
   idleMs?: number;
   /** How long after a revoke signInSessionsValidFromDateTime is read back (default 5 minutes). */
   tokenReadbackDelayMs?: number;
@@ -251,10 +251,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
       // manager, or on a retry time) waits, so nothing spins.
       const progressed = summary.applied + summary.created + summary.matched + summary.failed + summary.deprovisioned + summary.retried > 0;
       const busy = summary.queueDepth > 0 && !summary.blocked && progressed;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, busy ? 10 : options.idleMs ?? 500);
-      });
+      // The clock's sleep: a scaled or manual clock runs the loop in its own time; retry() and stop() wake it.
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      await Promise.race([clock.sleep(busy ? 10 : (options.idleMs ?? 500)), woken]);
       wake = null;
     }
   }

@@ -3,12 +3,22 @@
 import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
 import { createGraphClient } from '../../src/graph/client';
 import { createLogger } from '../../src/log';
+import { manualClock } from '../../src/sync/clock';
 import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
 
 let h: Harness;
 afterEach(async () => h?.close());
+
+/** Polls for a condition (never a fixed wait): resolves once it holds, fails the test after 20 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 20 s');
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 const person = (n: number) => ({ ...boss, userName: `p${n}@example.com`, displayName: `Person ${n}`, password: undefined });
 
@@ -236,4 +246,16 @@ it('matches a security group that already exists (an earlier create whose answer
   ]);
   expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({ state: 'synced', graphId: '77777777-7777-4777-8777-777777777777' });
   expect(h.sim.state.snapshot().groups).toHaveLength(1);
+});
+
+it('the running loop sleeps on the engine clock: an idle engine picks up a new write when its clock moves on', async () => {
+  // Ten minutes of idle on the engine's clock: only advancing that clock can wake the loop in time.
+  const clock = manualClock(Date.now());
+  h = await startHarness({ mode: 'profile-sync', engine: { clock, idleMs: 600_000 } });
+  h.engine.start();
+  await until(() => h.engine.status().lastRun !== null);
+  await h.scim.createUser('u-ada', { ...ada, entitlements: [] });
+  await clock.advance(600_000);
+  await until(() => h.engine.status().counts.synced === 1);
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 201']);
 });
