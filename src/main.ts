@@ -83,8 +83,9 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
       caFile: simulator.caFile,
     });
   }
-  let engineRef: ReturnType<typeof createSyncEngine> | undefined;
-  const metrics = createMetrics(() => engineRef);
+  // Metrics read the engine at scrape time; it needs the Graph log, built below.
+  const late: { engine?: ReturnType<typeof createSyncEngine> } = {};
+  const metrics = createMetrics(() => late.engine);
   const graphLog = createGraphLog(500, (e) => metrics.observeGraph({ method: e.method, path: e.path, status: e.status }, e.ms / 1000), {
     resolve: (keys) => store.admin.resourceFor(keys),
     secrets: [graphConfig.clientSecret],
@@ -92,7 +93,7 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
   // The client names its own component: a second binding here would print the key twice.
   const graph = graphLog.wrap(createGraphClient(graphConfig, { logger }));
   const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
-  engineRef = engine;
+  late.engine = engine;
   engine.onEvent((e) => {
     if (e.type === 'run') metrics.observeRun(e.summary as RunSummary, Date.parse(e.at));
   });

@@ -7,7 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log';
 import type { BridgeMetrics } from './metrics';
 
-const REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const UNLOGGED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The matched route pattern (`/scim/v2/Users/:id`), or `unmatched`: a bounded label, never a raw URL. */

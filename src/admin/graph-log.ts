@@ -73,7 +73,7 @@ export function targetKeys(method: string, url: string, body: unknown, answer: u
   if ((segs[0] === 'users' || segs[0] === 'groups') && segs[1] && segs[1] !== 'delta') keys.graphId = decode(segs[1]);
   if (segs[0] === 'directory' && segs[1] === 'deletedItems' && segs[2]) keys.graphId = decode(segs[2]);
   if (segs.length === 1 && query) {
-    let filter: string | null = null;
+    let filter: string | null;
     try {
       filter = new URLSearchParams(query).get('$filter');
     } catch {

@@ -72,4 +72,3 @@ export function createReferenceChecker(store: Store) {
   };
 }
 
-export type ReferenceChecker = ReturnType<typeof createReferenceChecker>;

@@ -8,6 +8,7 @@ import { invalidValue } from '../errors';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // C0 controls but tab, LF and CR; DEL; C1 controls. NUL included.
+// eslint-disable-next-line no-control-regex -- finding control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 // In identity keys also: any control (Cc), format characters (Cf: bidi overrides like U+202E,
 // zero-width joiners, soft hyphen, BOM), private use (Co), line and paragraph separators.

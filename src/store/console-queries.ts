@@ -135,7 +135,6 @@ function listStatements(db: Database, type: 'User' | 'Group') {
   };
 }
 
-export type ConsoleQueries = ReturnType<typeof createConsoleQueries>;
 
 export function createConsoleQueries(db: Database) {
   const userList = listStatements(db, 'User');

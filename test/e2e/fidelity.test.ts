@@ -1,5 +1,7 @@
 // Real-tenant fidelity: what a tenant refuses an app holding only the least set of permissions the
 // bridge needs, and how the bridge keeps each refusal narrow (docs/graph-app.md).
+import { createGraphClient } from '../../src/graph/client';
+import { createLogger } from '../../src/log';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { takeAllContractViolations } from '../../src/simulator';
 import { manualClock } from '../../src/sync/clock';
@@ -56,7 +58,7 @@ it('a tenant user holding an administrator role is never matched or modified', a
 it('the simulator refuses sensitive actions on an administrator unless the app holds a privileged role', async () => {
   const seed = { users: [{ id: '11111111-1111-4111-8111-111111111111', userPrincipalName: 'root@example.com', displayName: 'Root', accountEnabled: true, mailNickname: 'root', directoryRoles: ['User Administrator'] }] };
   h = await startHarness({ mode: 'profile-sync', seed });
-  const graph = (await import('../../src/graph/client')).createGraphClient(h.config.graph, { logger: (await import('../../src/log')).createLogger('silent') });
+  const graph = createGraphClient(h.config.graph, { logger: createLogger('silent') });
   const id = '11111111-1111-4111-8111-111111111111';
   expect((await graph.request('PATCH', `/users/${id}`, { accountEnabled: false })).status).toBe(403);
   expect((await graph.request('POST', `/users/${id}/revokeSignInSessions`)).status).toBe(403);
@@ -165,8 +167,6 @@ it('preflight blocks user-sync for a token with Directory.ReadWrite.All but not 
 
 it('the contract check records a request to a path Graph v1.0 lacks', async () => {
   h = await startHarness({ mode: 'profile-sync' });
-  const { createGraphClient } = await import('../../src/graph/client');
-  const { createLogger } = await import('../../src/log');
   const graph = createGraphClient(h.config.graph, { logger: createLogger('silent') });
   // Role assignments live under /roleManagement/directory in Graph; /directory has none.
   await graph.request('GET', "/directory/roleAssignments?$filter=principalId eq 'x'");

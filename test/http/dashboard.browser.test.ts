@@ -53,7 +53,6 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
   let origin: string;
   let seeded: ReturnType<typeof seedConsoleStore>;
   let adaId: string;
-  let groupId: string;
   const problems: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const text = async (selector: string) => ((await page.textContent(selector)) ?? '').replace(/\s+/g, ' ').trim();
@@ -88,7 +87,6 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
       .set('Authorization', `Bearer ${OKTA}`)
       .send({ schemas: [GROUP], displayName: 'Research Staff', members: [{ value: adaId }, ...some.body.Resources.map((r: { id: string }) => ({ value: r.id }))] });
     expect(group.status).toBe(201);
-    groupId = group.body.id;
     const health = () => scim().get('/healthz').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
     await waitFor(async () => {
       const h = await health();

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { environmentKeys, envNameOf, loadConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
+import { openRuntime } from '../../src/main';
+import { openStore } from '../../src/store';
 
 /** Paths of every leaf of a parsed config (arrays and empty maps are leaves). */
 function leaves(value: unknown, prefix = ''): string[] {
@@ -81,8 +83,6 @@ describe('two sources with one token are refused, naming both and never the toke
   });
 
   test('a source added with `sources add` whose token a configured source already uses stops the start', async () => {
-    const { openStore } = await import('../../src/store');
-    const { openRuntime } = await import('../../src/main');
     const database = join(mkdtempSync(join(tmpdir(), 'bridge-config-')), 'b.sqlite');
     const config = loadConfig({ env: {}, overrides: { database, logLevel: 'silent', sources: [{ id: 'okta', token }] } });
     const store = openStore(database, { mode: config.mode, sources: config.sources });
