@@ -6,7 +6,7 @@ import { groupRequests, userRequests } from '../graph/requests';
 import { flatten, sameValue, unflatten } from '../graph/paths';
 import { managedGraphProperties } from '../graph/mapping';
 import type { EngineContext } from './context';
-import type { GraphOp } from './ops';
+import type { GraphOp, OpOutcome } from './ops';
 import type { UserSnapshot } from './user-work';
 
 export interface DriftSummary {
@@ -135,18 +135,21 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
   }
   if (ctx.mode === 'universal-sync') await groupDrift(ctx, full, found, summary);
   const ops: GraphOp[] = found.flatMap((d, i) => d.ops.map((op, j) => ({ ...op, id: `${i}-${j}` })));
-  const out = await ctx.exec.run(ops);
+  // graph.dryRun: drift is found and recorded, but no revert is sent, so none is recorded as done.
+  const dryRun = ctx.config.graph.dryRun;
+  for (const op of dryRun ? ops : []) ctx.logger.info({ method: op.method, url: op.url.split('?')[0] }, 'dry run: planned drift revert');
+  const out = dryRun ? new Map<string, OpOutcome>() : await ctx.exec.run(ops);
   found.forEach((d, i) => {
     const bad = d.ops.map((_, j) => out.get(`${i}-${j}`)).find((o) => o?.kind !== 'ok');
-    const reverted = !bad;
+    const reverted = !dryRun && !bad;
     if (reverted) summary.reverted++;
-    else summary.errors.push(`${d.resourceType} ${d.id}: revert failed: ${bad ? (bad as { message: string }).message : 'no answer'}`);
+    else if (!dryRun) summary.errors.push(`${d.resourceType} ${d.id}: revert failed: ${bad ? (bad as { message: string }).message : 'no answer'}`);
     const at = new Date(ctx.clock.now()).toISOString();
     ctx.store.audit.append({
       action: 'sync.drift',
       resourceType: d.resourceType,
       resourceId: d.id,
-      detail: { graphId: d.graphId, attributes: d.attributes, changedBy: 'outside the bridge (Graph delta)', detectedAt: at, reverted },
+      detail: { graphId: d.graphId, attributes: d.attributes, changedBy: 'outside the bridge (Graph delta)', detectedAt: at, reverted, ...(dryRun ? { dryRun } : {}) },
     });
     ctx.emit({ type: 'drift', resourceType: d.resourceType, id: d.id, graphId: d.graphId, attributes: d.attributes, at });
   });

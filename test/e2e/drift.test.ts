@@ -1,5 +1,9 @@
 // SPEC section 8: in user-sync and universal-sync a managed attribute changed in Entra is found by
 // the delta query, recorded (audit sync.drift) and reverted; profile-sync allows direct edits.
+import { loadConfig } from '../../src/config';
+import { createGraphClient } from '../../src/graph/client';
+import { createLogger } from '../../src/log';
+import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 
@@ -173,5 +177,32 @@ it("the console's drift view lists the drift events the engine recorded", async 
       resourceId: h.scim.id('u-ada'),
       detail: { graphId, attributes: ['jobTitle'], changedBy: 'outside the bridge (Graph delta)', detectedAt: expect.any(String), reverted: true },
     },
+  ]);
+});
+
+it('a dry-run deployment finds drift but sends no revert and never records one as reverted', async () => {
+  h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
+  await h.scim.createUser('u-boss', { ...boss, password: undefined });
+  await h.engine.runOnce();
+  await h.engine.reconcile({ full: false });
+  // The same database under graph.dryRun, as after a restart with the flag set.
+  await h.engine.stop();
+  const config = loadConfig({ env: {}, overrides: { ...structuredClone(h.config), graph: { ...h.config.graph, dryRun: true } } });
+  const dry = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger: createLogger('silent') }), logger: createLogger('silent') });
+  editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
+  h.clearLog();
+  const summary = await dry.reconcile({ full: false });
+  await dry.stop();
+  expect(summary).toEqual({
+    full: false,
+    examined: 1,
+    reverted: 0,
+    errors: [],
+    drifted: [{ resourceType: 'User', id: h.scim.id('u-boss'), graphId: expect.any(String), attributes: ['displayName'] }],
+  });
+  expect(named(h)).toEqual([]);
+  const audit = h.store.audit.list({ resourceType: 'User', resourceId: h.scim.id('u-boss') }).filter((a) => a.action === 'sync.drift');
+  expect(audit.map((a) => a.detail)).toEqual([
+    { graphId: expect.any(String), attributes: ['displayName'], changedBy: 'outside the bridge (Graph delta)', detectedAt: expect.any(String), reverted: false, dryRun: true },
   ]);
 });
