@@ -2,7 +2,7 @@
 // changed and what sync/ must know (password, tokensValidFrom, dirSyncEnabled), then one store
 // write (= one transaction). Shared by the HTTP routes and /Bulk.
 import type { Config } from '../config';
-import { dirSyncEnabledFor, isAdLinked, pwdLastSetToDate, tokensValidFromFor, type BridgeExtension } from '../rules/identity';
+import { dirSyncEnabledFor, tokensValidFromOnWrite, type BridgeExtension } from '../rules/identity';
 import type { ListedResource, Store, SyncWrite } from '../store';
 import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIfMatch, ownerScope } from './access';
 import { changedAttributes } from './attribution-keys';
@@ -56,12 +56,10 @@ export function createUserService({ config, store }: { config: Config; store: St
     const sync: SyncWrite = { dirSyncEnabled: dirSyncEnabledFor(config.mode) };
     if (password) sync.pendingPassword = password;
     if (!before || !id) return sync; // creation is not a change
-    const oldSet = pwdLastSetToDate(bridgeOf(before).pwdLastSet);
-    const newSet = pwdLastSetToDate(bridgeOf(after).pwdLastSet);
-    const advanced = newSet !== null && (oldSet === null || newSet > oldSet);
-    if (!password && !advanced) return sync;
     const directories = store.sources.get(ownerId)?.directories ?? [];
-    const computed = tokensValidFromFor(config.mode, isAdLinked(bridgeOf(after), directories), bridgeOf(after).pwdLastSet, new Date());
+    const facts = { created: false, passwordSent: Boolean(password), ext: bridgeOf(after), previousPwdLastSet: bridgeOf(before).pwdLastSet };
+    const computed = tokensValidFromOnWrite(config.mode, facts, directories, new Date());
+    if (!computed) return sync;
     const current = store.sync.get('User', id)?.tokensValidFrom;
     // Token validity never moves back: a replayed or older pwdLastSet revokes nothing.
     if (!current || computed.getTime() > Date.parse(current)) sync.tokensValidFrom = computed.toISOString();
