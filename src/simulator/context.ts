@@ -12,6 +12,8 @@ export interface SimContext {
   pageSize: number;
   /** How long a new object stays out of collection queries (fault injection: replication lag). */
   replicationLagMs: () => number;
+  /** Wall-clock milliseconds for replication lag (Date.now unless a test injects its own). */
+  now: () => number;
 }
 
 export const USER_DEFAULT_PROPERTIES = [
@@ -83,7 +85,7 @@ export function listEntities<T extends { props: Json; visibleAt?: number }>(
   const count = wantsCount(req);
   const f = req.query.get('$filter');
   const predicate = f ? parseFilter(f, { schema: set.schema, filterable: set.filterable, advanced: isAdvanced(req) }) : undefined;
-  const now = Date.now();
+  const now = ctx.now();
   const items = [...set.objects].filter((o) => (o.visibleAt ?? 0) <= now && (!predicate || predicate(o.props)));
   const context = selectContext(ctx, set.name, select);
   return pageOf(ctx, req, { path: `/${set.name}`, context, items, top, count, map: (o) => project(o.props, select ?? set.defaults) });

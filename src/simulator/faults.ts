@@ -46,7 +46,7 @@ export const REFERENCE_MISSING = 'The source resource object or one of the objec
 export const referenceMissing = () => new GraphError(400, 'Request_BadRequest', REFERENCE_MISSING);
 
 /** Created within the replication lag, with the fault still set: not on the replica a write reaches. */
-export function notReplicated(obj: { visibleAt?: number }, lagMs: number, now = Date.now()): boolean {
+export function notReplicated(obj: { visibleAt?: number }, lagMs: number, now: number): boolean {
   return lagMs > 0 && (obj.visibleAt ?? 0) > now;
 }
 

@@ -38,7 +38,7 @@ function bindIds(ctx: SimContext, input: Json): { members: string[]; owners: str
       const id = referencedId(ctx, { '@odata.id': ref });
       const obj = ctx.dir.userByKey(id) ?? ctx.dir.groups.get(id);
       if (!obj) throw resourceNotFound(id);
-      if (notReplicated(obj, ctx.replicationLagMs())) throw referenceMissing();
+      if (notReplicated(obj, ctx.replicationLagMs(), ctx.now())) throw referenceMissing();
       return obj.id;
     });
   };
@@ -68,7 +68,7 @@ export function createGroup(ctx: SimContext, req: SimRequest): SimResponse {
   for (const k of BIND_KEYS) delete props[k];
   const id = randomUUID();
   const group: GroupObject = {
-    kind: 'group', id, members: new Set(members), seq: 0, visibleAt: Date.now() + ctx.replicationLagMs(),
+    kind: 'group', id, members: new Set(members), seq: 0, visibleAt: ctx.now() + ctx.replicationLagMs(),
     props: {
       groupTypes: [], proxyAddresses: [], resourceBehaviorOptions: [], resourceProvisioningOptions: [], creationOptions: [],
       onPremisesProvisioningErrors: [], serviceProvisioningErrors: [], createdDateTime: isoSeconds(), renewedDateTime: isoSeconds(),
@@ -94,7 +94,7 @@ export function getGroup(ctx: SimContext, req: SimRequest, id: string): SimRespo
 export function updateGroup(ctx: SimContext, req: SimRequest, id: string): SimResponse {
   const group = findGroup(ctx, id);
   const input = validateWrite(groupSchema, req.body, { create: false, allow: BIND_KEYS });
-  if (notReplicated(group, ctx.replicationLagMs())) throw 'members@odata.bind' in input ? referenceMissing() : resourceNotFound(decodeURIComponent(id));
+  if (notReplicated(group, ctx.replicationLagMs(), ctx.now())) throw 'members@odata.bind' in input ? referenceMissing() : resourceNotFound(decodeURIComponent(id));
   refuseIfSynced(group);
   checkGroupValues(input);
   const { members } = bindIds(ctx, input);
@@ -125,7 +125,7 @@ export function addMember(ctx: SimContext, req: SimRequest, id: string): SimResp
   const memberId = referencedId(ctx, req.body);
   const member = ctx.dir.userByKey(memberId) ?? ctx.dir.groups.get(memberId);
   if (!member) throw resourceNotFound(memberId);
-  if (notReplicated(group, ctx.replicationLagMs()) || notReplicated(member, ctx.replicationLagMs())) throw referenceMissing();
+  if (notReplicated(group, ctx.replicationLagMs(), ctx.now()) || notReplicated(member, ctx.replicationLagMs(), ctx.now())) throw referenceMissing();
   if (group.members.has(member.id)) throw memberExists();
   group.members.add(member.id);
   ctx.dir.touch(group);

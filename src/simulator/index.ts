@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   pageSize?: number;
   /** Request log entries kept, oldest dropped first (default 200,000). */
   requestLogLimit?: number;
+  /** Wall-clock milliseconds for the replication-lag fault (default Date.now), so a test can move time on. */
+  now?: () => number;
   /**
    * Record every request that Microsoft's published v1.0 description does not allow an app to
    * send (unknown path or method, a property that is not writable): see contract.violations.
@@ -107,7 +109,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES, wids });
   const clock = createClock(options.timeScale ?? 1);
   const faults = new FaultInjector();
-  const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100, replicationLagMs: () => faults.replicationLagMs };
+  const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100, replicationLagMs: () => faults.replicationLagMs, now: options.now ?? Date.now };
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
   const log = new RequestLog(options.requestLogLimit);
   const contract = createContractRecorder(options.strictContract ?? true);

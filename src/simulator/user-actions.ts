@@ -31,7 +31,7 @@ export function setManager(ctx: SimContext, req: SimRequest, key: string): SimRe
   const user = findUserForWrite(ctx, key);
   const managerId = referencedId(ctx, req.body);
   const manager = ctx.dir.userByKey(managerId);
-  if (!manager || notReplicated(manager, ctx.replicationLagMs())) throw resourceNotFound(managerId);
+  if (!manager || notReplicated(manager, ctx.replicationLagMs(), ctx.now())) throw resourceNotFound(managerId);
   refuseIfOnPremMastered(user, ['manager']);
   if (manager.id === user.id) throw badRequest('Invalid object identifier: a user cannot be their own manager.');
   user.managerId = manager.id;

@@ -25,7 +25,7 @@ export function findUser(ctx: SimContext, key: string): UserObject {
 /** A user a write names: one created within the replication-lag fault is not found yet. */
 export function findUserForWrite(ctx: SimContext, key: string): UserObject {
   const user = findUser(ctx, key);
-  if (notReplicated(user, ctx.replicationLagMs())) throw resourceNotFound(decodeURIComponent(key));
+  if (notReplicated(user, ctx.replicationLagMs(), ctx.now())) throw resourceNotFound(decodeURIComponent(key));
   return user;
 }
 
@@ -48,7 +48,7 @@ export function createUser(ctx: SimContext, req: SimRequest): SimResponse {
     id: randomUUID(),
     password: String((passwordProfile as Json).password),
     seq: 0,
-    visibleAt: Date.now() + ctx.replicationLagMs(),
+    visibleAt: ctx.now() + ctx.replicationLagMs(),
     props: {
       businessPhones: [], otherMails: [], imAddresses: [], assignedLicenses: [], assignedPlans: [], provisionedPlans: [],
       proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
