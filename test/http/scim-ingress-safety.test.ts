@@ -190,6 +190,14 @@ describe('references', () => {
     expect(snapshot(h.file)).toEqual(before);
   });
 
+  test('a manager value that cannot be a bridge id is dropped and named in the audit row (Microsoft\'s reference collection sends "SuzzyQ")', async () => {
+    h = startHarness();
+    const res = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lennay@contoso.com', [ENTERPRISE]: { department: 'bob', manager: { value: 'SuzzyQ' } } });
+    expect(res.status).toBe(201);
+    expect(res.body[ENTERPRISE]).toEqual({ department: 'bob' });
+    expect(h.store.audit.list({ resourceType: 'User', resourceId: res.body.id })[0].detail).toMatchObject({ droppedManager: 'SuzzyQ' });
+  });
+
   test('a member owned by another source: 400 invalidValue on POST, PUT and PATCH; nothing changes', async () => {
     h = startHarness();
     const alice = await createUser('alice@contoso.com', 'okta');
