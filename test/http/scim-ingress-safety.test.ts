@@ -98,6 +98,17 @@ describe('identity keys', () => {
     expect(found.body.totalResults).toBe(1);
   });
 
+  test('a userName or displayName eq filter finds the name on its key: the lookup an IdP makes before a create', async () => {
+    const id = await createUser('\u00e9lise@contoso.com', 'entra');
+    const group = await createGroup('\u00c9quipe');
+    for (const spelling of ['\u00c9LISE@contoso.com', 'E\u0301lise@contoso.com', '\u00e9lise@contoso.com']) {
+      const res = await h.as('entra').get(`/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${spelling}"`)}`);
+      expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual([id]);
+    }
+    const g = await h.as('entra').get(`/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "\u00e9QUIPE"')}`);
+    expect(g.body.Resources.map((r: { id: string }) => r.id)).toEqual([group]);
+  });
+
   test('a group displayName is unique without regard to case beyond ASCII', async () => {
     await createGroup('\u00c9quipe');
     const res = await h.as('okta').post('/scim/v2/Groups').send({ displayName: '\u00e9QUIPE' });
