@@ -353,3 +353,18 @@ describe('bounded work', () => {
     expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value).sort()).toEqual([b, c].sort());
   });
 });
+
+describe('member filters that scan the group', () => {
+  beforeEach(() => (h = startHarness()));
+
+  test('at most 10 operations of one PATCH select members by a filter other than value eq; nothing changes past that', async () => {
+    const a = await createUser('a@contoso.com', 'entra');
+    const group = await createGroup('Scan', 'entra', [{ value: a }]);
+    const before = snapshot(h.file);
+    const op = { op: 'remove', path: 'members[type eq "Group"]' };
+    const res = await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: Array(11).fill(op) });
+    expect(res.body).toEqual(scimError(400, 'at most 10 operations of one PATCH may select members by a filter other than value eq', 'invalidValue'));
+    expect(snapshot(h.file)).toEqual(before);
+    expect((await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: Array(10).fill(op) })).status).toBe(204);
+  });
+});
