@@ -23,13 +23,23 @@ try {
   });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // The same block measured in CPU time: the process's CPU use between two ticks of a 5 ms timer. A
+  // turn that computes for X ms shows as at least X whether or not the machine let the process run.
+  let lastTick = process.cpuUsage();
+  let maxCpuTurnMs = 0;
+  setInterval(() => {
+    const used = process.cpuUsage(lastTick);
+    maxCpuTurnMs = Math.max(maxCpuTurnMs, (used.user + used.system) / 1000);
+    lastTick = process.cpuUsage();
+  }, 5).unref();
   let cpu = process.cpuUsage();
   app.get('/_bench/loop', (_req, res) => {
     const maxMs = loop.max / 1e6;
     const used = process.cpuUsage(cpu);
+    res.json({ maxMs, cpuMs: (used.user + used.system) / 1000, maxCpuTurnMs });
     loop.reset();
+    maxCpuTurnMs = 0;
     cpu = process.cpuUsage();
-    res.json({ maxMs, cpuMs: (used.user + used.system) / 1000 });
   });
   const server = app.listen(0, '127.0.0.1', () => reportListening((server.address() as { port: number }).port));
   process.on('SIGTERM', () => server.close(() => (reader.close(), store.close(), process.exit(0))));

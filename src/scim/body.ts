@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { invalidSyntax, unsupportedMediaType } from '../errors';
 
 export const MAX_DEPTH = 32;
+const YIELD_AFTER_BYTES = 64 * 1024;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -63,7 +64,10 @@ export function jsonBody(limitBytes: number) {
         }
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         req.body = parseJsonText(text);
-        next();
+        // A large body's parse and its handling run in separate turns of the event loop, so other
+        // requests get in between (no single turn holds both the parse and the write).
+        if (buf.length > YIELD_AFTER_BYTES) setImmediate(next);
+        else next();
       } catch (e) {
         next(e);
       }

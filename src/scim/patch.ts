@@ -118,6 +118,8 @@ class Patcher {
   /** Value keys and primary position of the multi-valued lists `add` has grown (see addValues). */
   private readonly indexes = new WeakMap<unknown[], { keys: Set<string>; primary: number }>();
   private readonly elementKeys = new WeakMap<object, string>();
+  private memberScans = 0;
+  private currentMembers?: MemberView[];
   /** Parsed paths: clients repeat one path across many operations. */
   private readonly targets = new Map<string, Target>();
 
@@ -315,10 +317,15 @@ class Patcher {
   private memberIds(filter: FilterNode): string[] {
     const direct = eqValues(filter);
     if (direct) return direct;
-    const members = this.options.membersOf?.() ?? [];
-    return members.filter((m) => matchesElement(filter, m as unknown as Record<string, unknown>)).map((m) => m.value);
+    // Each such operation scans the whole group (up to 100,000 members): a few per request, loaded once.
+    if (++this.memberScans > MAX_MEMBER_SCANS) throw invalidValue(`at most ${MAX_MEMBER_SCANS} operations of one PATCH may select members by a filter other than value eq`);
+    this.currentMembers ??= this.options.membersOf?.() ?? [];
+    return this.currentMembers.filter((m) => matchesElement(filter, m as unknown as Record<string, unknown>)).map((m) => m.value);
   }
 }
+
+/** PATCH operations that may select group members by a filter other than `value eq` (each scans the group). */
+export const MAX_MEMBER_SCANS = 10;
 
 function eqValues(node: FilterNode): string[] | null {
   if (node.kind === 'cmp' && node.op === 'eq' && node.attr.sub === 'value' && typeof node.value === 'string') return [node.value];

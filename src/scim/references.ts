@@ -5,9 +5,9 @@
 // so the answer reveals nothing. Two kinds of value are dropped instead of refused:
 // - a resource the source could see that was deleted meanwhile (the IdP's queued write raced its own
 //   delete; the delete already took the resource out of its groups, and wins);
-// - a member value that cannot be any bridge id at all (ids are UUIDs): it names nothing on any source,
-//   so dropping it reveals nothing, and Microsoft's SCIM reference collection adds "string id 1" to a
-//   group and expects 204.
+// - a member or manager value that cannot be any bridge id at all (ids are UUIDs): it names nothing on
+//   any source, so dropping it reveals nothing, and Microsoft's SCIM reference collection adds "string
+//   id 1" to a group (expecting 204) and creates a user with manager "SuzzyQ" (expecting 201).
 import type { MemberRef, SourceRecord, Store } from '../store';
 import type { Principal } from './auth';
 import { invalidValue } from '../errors';
@@ -62,9 +62,11 @@ export function createReferenceChecker(store: Store) {
 
     /**
      * The enterprise manager of a user owned by `userOwnerId`: 'keep' when it names a visible live User,
-     * 'drop' when that User was deleted meanwhile. Throws 400 invalidValue otherwise.
+     * 'drop' when that User was deleted meanwhile or the value cannot be a bridge id (Microsoft's reference
+     * collection creates a user with manager "SuzzyQ" and expects 201). Throws 400 invalidValue otherwise.
      */
     manager(p: Principal, userOwnerId: string, value: string, path: string): 'keep' | 'drop' {
+      if (!BRIDGE_ID.test(value)) return 'drop';
       const found = store.users.references([value]).get(value);
       if (found && sees(p.source, found.sourceId) && sees(ownerOf(p, userOwnerId), found.sourceId)) return found.deleted ? 'drop' : 'keep';
       throw invalidValue(`${path} "${shown(value)}" names no User this source can see`);

@@ -34,18 +34,23 @@ export function createUserService({ config, store }: { config: Config; store: St
 
   /**
    * A new or changed manager must be a User the writer and the user's owner can see (references.ts);
-   * one deleted meanwhile is dropped. An unchanged one is not checked again, so a manager deleted
-   * later does not block the user's other updates.
+   * one deleted meanwhile, or a value that cannot be a bridge id, is dropped and named in the audit row.
+   * An unchanged one is not checked again, so a manager deleted later does not block other updates.
    */
-  function checkManager(p: Principal, ownerId: string, before: Record<string, unknown> | null, data: Record<string, unknown>): Record<string, unknown> {
+  function checkManager(p: Principal, ownerId: string, before: Record<string, unknown> | null, data: Record<string, unknown>): { data: Record<string, unknown>; dropped?: string } {
     const value = managerOf(data);
-    if (typeof value !== 'string' || value === managerOf(before)) return data;
-    if (references.manager(p, ownerId, value, `${ENTERPRISE_USER_SCHEMA}:manager.value`) === 'keep') return data;
+    if (typeof value !== 'string' || value === managerOf(before)) return { data };
+    if (references.manager(p, ownerId, value, `${ENTERPRISE_USER_SCHEMA}:manager.value`) === 'keep') return { data };
     const { manager: _gone, ...rest } = data[ENTERPRISE_USER_SCHEMA] as Record<string, unknown>;
     const out: Record<string, unknown> = { ...data, [ENTERPRISE_USER_SCHEMA]: rest };
     if (!Object.keys(rest).length) delete out[ENTERPRISE_USER_SCHEMA];
-    return out;
+    return { data: out, dropped: value.length > 100 ? `${value.slice(0, 100)}...` : value };
   }
+
+  const auditOf = (opts: WriteOptions, dropped: string | undefined) => {
+    const ignored = ignoredForAudit(opts.unknown);
+    return dropped === undefined ? ignored : { ...ignored, droppedManager: dropped };
+  };
 
   function load(p: Principal, id: string): ListedResource {
     return assertVisible(p, store.queries.getUser(id), 'User', id);
@@ -67,7 +72,7 @@ export function createUserService({ config, store }: { config: Config; store: St
   }
 
   function write(p: Principal, row: ListedResource, input: Record<string, unknown>, password: string | undefined, action: string, opts: WriteOptions): WriteResult {
-    const data = checkManager(p, row.sourceId, row.data, graphReadyUser(row.data, input));
+    const { data, dropped } = checkManager(p, row.sourceId, row.data, graphReadyUser(row.data, input));
     const changed = changedAttributes(USER, row.data, data);
     const attributes = password ? [...changed, 'password'] : changed;
     assertCanChange(USER, p, row.sourceId, attributes);
@@ -78,7 +83,7 @@ export function createUserService({ config, store }: { config: Config; store: St
       expectedVersion: row.version,
       skipIfUnchanged: true,
       sync: syncFor(row.id, row.sourceId, row.data, data, password),
-      auditDetail: ignoredForAudit(opts.unknown),
+      auditDetail: auditOf(opts, dropped),
     });
     return { resource: result.changed ? store.queries.getUser(row.id)! : row, changed: result.changed };
   }
@@ -96,13 +101,14 @@ export function createUserService({ config, store }: { config: Config; store: St
 
     create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
       const input = normaliseResource(USER, body, opts.unknown);
-      input.data = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
+      const { data, dropped } = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
+      input.data = data;
       const changed = changedAttributes(USER, null, input.data);
       const stored = store.users.create(input.data, {
         sourceId: p.source.id,
         attributes: input.password ? [...changed, 'password'] : changed,
         sync: syncFor(null, p.source.id, null, input.data, input.password),
-        auditDetail: ignoredForAudit(opts.unknown),
+        auditDetail: auditOf(opts, dropped),
       });
       return store.queries.getUser(stored.id)!;
     },

@@ -4,6 +4,7 @@
 // caseExact=false compares with COLLATE NOCASE (and the indexes are built NOCASE to match).
 import { BridgeError, invalidFilter } from '../errors';
 import type { CompareOp, FilterAttr, FilterNode, FilterValue, SortSpec } from './filter-types';
+import { identityKey } from './identity-key';
 import { INDEXED_MULTI_VALUED } from './users';
 
 export interface Sql {
@@ -137,6 +138,12 @@ class Compiler {
 
   /** A comparison on one attribute: column, membership table, indexed values, or JSON. */
   private leaf(attr: FilterAttr, cmp: (e: string) => Sql, op: CompareOp | 'pr', value?: FilterValue): Sql {
+    // `userName eq` / a group's `displayName eq` compare identity keys as uniqueness does (identity-key.ts),
+    // so the lookup an IdP makes before a create finds what a create would collide with.
+    if (op === 'eq' && typeof value === 'string' && !attr.schema && !attr.sub) {
+      if (this.kind === 'User' && attr.name === 'userName') return { sql: 'u.user_name_key = ?', params: [identityKey(value)] };
+      if (this.kind === 'Group' && attr.name === 'displayName') return { sql: 'g.display_name_key = ?', params: [identityKey(value)] };
+    }
     const col = column(this.kind, attr);
     if (col) return cmp(col);
     const t = this.t;

@@ -98,6 +98,17 @@ describe('identity keys', () => {
     expect(found.body.totalResults).toBe(1);
   });
 
+  test('a userName or displayName eq filter finds the name on its key: the lookup an IdP makes before a create', async () => {
+    const id = await createUser('\u00e9lise@contoso.com', 'entra');
+    const group = await createGroup('\u00c9quipe');
+    for (const spelling of ['\u00c9LISE@contoso.com', 'E\u0301lise@contoso.com', '\u00e9lise@contoso.com']) {
+      const res = await h.as('entra').get(`/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${spelling}"`)}`);
+      expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual([id]);
+    }
+    const g = await h.as('entra').get(`/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "\u00e9QUIPE"')}`);
+    expect(g.body.Resources.map((r: { id: string }) => r.id)).toEqual([group]);
+  });
+
   test('a group displayName is unique without regard to case beyond ASCII', async () => {
     await createGroup('\u00c9quipe');
     const res = await h.as('okta').post('/scim/v2/Groups').send({ displayName: '\u00e9QUIPE' });
@@ -188,6 +199,14 @@ describe('references', () => {
       expect(post.status).toBe(400);
     }
     expect(snapshot(h.file)).toEqual(before);
+  });
+
+  test('a manager value that cannot be a bridge id is dropped and named in the audit row (Microsoft\'s reference collection sends "SuzzyQ")', async () => {
+    h = startHarness();
+    const res = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lennay@contoso.com', [ENTERPRISE]: { department: 'bob', manager: { value: 'SuzzyQ' } } });
+    expect(res.status).toBe(201);
+    expect(res.body[ENTERPRISE]).toEqual({ department: 'bob' });
+    expect(h.store.audit.list({ resourceType: 'User', resourceId: res.body.id })[0].detail).toMatchObject({ droppedManager: 'SuzzyQ' });
   });
 
   test('a member owned by another source: 400 invalidValue on POST, PUT and PATCH; nothing changes', async () => {
@@ -332,5 +351,20 @@ describe('bounded work', () => {
     const replaced = [{ op: 'replace', path: 'members', value: [{ value: b }] }, { op: 'add', path: 'members', value: [{ value: c }] }];
     await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: replaced });
     expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value).sort()).toEqual([b, c].sort());
+  });
+});
+
+describe('member filters that scan the group', () => {
+  beforeEach(() => (h = startHarness()));
+
+  test('at most 10 operations of one PATCH select members by a filter other than value eq; nothing changes past that', async () => {
+    const a = await createUser('a@contoso.com', 'entra');
+    const group = await createGroup('Scan', 'entra', [{ value: a }]);
+    const before = snapshot(h.file);
+    const op = { op: 'remove', path: 'members[type eq "Group"]' };
+    const res = await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: Array(11).fill(op) });
+    expect(res.body).toEqual(scimError(400, 'at most 10 operations of one PATCH may select members by a filter other than value eq', 'invalidValue'));
+    expect(snapshot(h.file)).toEqual(before);
+    expect((await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: Array(10).fill(op) })).status).toBe(204);
   });
 });

@@ -127,7 +127,7 @@ describe('filters use indexes', () => {
     h.store.queries.explain('User', { filter: parseFilter(resourceTypes.User, filter), startIndex: 1, count: 10, ownerId: 'okta' }).join(' / ');
 
   test.each([
-    ['userName eq "a"', 'USING INDEX users_user_name'],
+    ['userName eq "a"', 'USING INDEX users_user_name_key'],
     ['userName sw "a"', 'USING INDEX users_user_name'],
     ['externalId eq "a"', 'USING INDEX users_external_id'],
     ['name.familyName eq "a"', 'USING INDEX users_family_name'],

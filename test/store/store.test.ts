@@ -288,7 +288,7 @@ describe('identity keys (migration 6)', () => {
     const legacy = join(dir, 'legacy.sqlite');
     const db = new Database(legacy);
     db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-    for (const m of migrations.filter((x) => x.version <= 4)) {
+    for (const m of migrations.filter((x) => x.version < 6)) {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
     }
