@@ -73,10 +73,14 @@ export function checkSensitiveAction(claims: TokenClaims, targetRoles: readonly 
 
 // ---- Contract: what Microsoft publishes for v1.0 application access.
 
-const templatesBySize = new Map<number, string[][]>();
+// Templates by segment count and first segment (every table path starts with a literal one).
+const templates = new Map<string, string[][]>();
 for (const path of Object.keys(file.applicationPaths)) {
   const segs = path.split('/').slice(1);
-  templatesBySize.set(segs.length, [...(templatesBySize.get(segs.length) ?? []), segs]);
+  const key = `${segs.length} ${segs[0]}`;
+  const list = templates.get(key);
+  if (list) list.push(segs);
+  else templates.set(key, [segs]);
 }
 
 /** The table's template for a concrete path (type casts and $ref dropped), or null. */
@@ -84,7 +88,7 @@ export function matchTemplate(path: string): string | null {
   const all = path.split('?')[0].split('/').slice(1).filter((s) => s !== '$ref').map((s) => decodeURIComponent(s).toLowerCase());
   // A type cast either names a collection (deletedItems/microsoft.graph.user) or narrows one (memberOf/microsoft.graph.group).
   for (const segs of [all, all.filter((s) => !s.startsWith('microsoft.graph.'))]) {
-    for (const t of templatesBySize.get(segs.length) ?? []) {
+    for (const t of templates.get(`${segs.length} ${segs[0]}`) ?? []) {
       if (t.every((seg, i) => (seg.startsWith('{') && seg.endsWith('}')) || seg === segs[i])) return '/' + t.join('/');
     }
   }

@@ -30,3 +30,32 @@ test('Directory.ReadWrite.All does not grant PATCH /organization/{id}: the tenan
     ['users.password', 'User-PasswordProfile.ReadWrite.All', true],
   ]);
 });
+
+test('scim-graph-bridge permissions prints the list for the config, with commands that grant it', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { permissions } = await import('../../../src/cli/permissions-command');
+  const file = join(mkdtempSync(join(tmpdir(), 'perm-cli-')), 'config.json');
+  writeFileSync(file, JSON.stringify({ mode: 'license-only', database: ':memory:', sources: [{ id: 'a', token: 'token-0123456789abcdef' }], graph: { clientId: 'c0ffee00-0000-4000-8000-000000000000' } }));
+  const out: string[] = [];
+  expect(permissions(file, {}, (l) => out.push(l))).toBe(0);
+  expect(out.slice(0, 6)).toEqual([
+    'Microsoft Graph application permissions for license-only (admin consent required for each):',
+    "  Organization.Read.All: read the tenant (organization, subscribedSkus)",
+    '  User.Read.All: look up existing users to license',
+    '  User.RevokeSessions.All: revoke sign-in sessions after a password change',
+    '  LicenseAssignment.ReadWrite.All: assign and remove licenses',
+    '  RoleManagement.Read.Directory: read directory role assignments, so administrators are never matched or modified',
+  ]);
+  expect(out).toContain('  APP_ID=c0ffee00-0000-4000-8000-000000000000');
+  expect(out).toContain('  for p in Organization.Read.All User.Read.All User.RevokeSessions.All LicenseAssignment.ReadWrite.All RoleManagement.Read.Directory; do');
+  expect(out).toContain("  foreach ($p in @('Organization.Read.All', 'User.Read.All', 'User.RevokeSessions.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory')) {");
+  const json: string[] = [];
+  permissions(file, { mode: 'profile-sync', json: true }, (l) => json.push(l));
+  expect(JSON.parse(json.join('\n'))).toMatchObject({
+    mode: 'profile-sync',
+    required: [{ permission: 'Organization.Read.All' }, { permission: 'User.ReadWrite.All' }, { permission: 'RoleManagement.Read.Directory' }],
+    recommended: [{ permission: 'User-PasswordProfile.ReadWrite.All' }],
+  });
+});
