@@ -140,7 +140,7 @@ button.danger{background:#b91c1c;border-color:#b91c1c;color:#fff}
 button:disabled{opacity:.6;cursor:wait}
 .actions{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 .actions form{margin:0}
-.pager{display:flex;gap:12px;align-items:center;margin-top:8px}
+.pager{display:flex;gap:12px;align-items:center;margin:6px 0}
 progress{width:100%;height:12px;accent-color:#10b981}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
 dl.kv dt{color:#4b5563}dl.kv dd{margin:0;overflow-wrap:anywhere}

@@ -310,6 +310,7 @@ export function usersPage(data: ConsoleData, query: ListQuery): Html {
 <label>Name, id or externalId <input name="q" value="${query.q ?? ''}" placeholder="start of userName or a name" size="32"></label>
 <button type="submit">Filter</button>${query.state || query.source || query.q ? html` <a href="users">Clear</a>` : ''}
 </form>
+${pager('users', keep, query.page, list.total, 'users')}
 <table id="users"><thead><tr><th>userName</th><th>Display name</th><th>Source</th><th>Active</th><th>Sync</th><th>Graph's last message</th></tr></thead><tbody>
 ${
   list.items.length
@@ -332,6 +333,7 @@ export function groupsPage(data: ConsoleData, query: ListQuery): Html {
 <label>Name, id or externalId <input name="q" value="${query.q ?? ''}" size="32"></label>
 <button type="submit">Filter</button>${query.state || query.source || query.q ? html` <a href="groups">Clear</a>` : ''}
 </form>
+${pager('groups', keep, query.page, list.total, 'groups')}
 <table id="groups"><thead><tr><th>Display name</th><th>Source</th><th class="num">Members</th><th>Sync</th><th>Graph's last message</th></tr></thead><tbody>
 ${
   list.items.length

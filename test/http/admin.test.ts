@@ -247,3 +247,20 @@ test('no admin response carries a token or a password', async () => {
     expect(text).not.toContain(bridge.simulator!.clientSecret);
   }
 });
+
+test('sync now answers within its wait when the engine is busy with a run, and the page says so', async () => {
+  const data = bridge.admin();
+  const busy = { ...data, console: { ...data.console, syncNow: () => new Promise<never>(() => undefined) } };
+  const app = express();
+  app.use(createAdminRouter({ adminToken: ADMIN_TOKEN, data: busy, metrics: bridge.metrics.registry, syncNowWaitMs: 50 }));
+  const login = await request(app).post('/admin/login').type('form').send({ token: ADMIN_TOKEN });
+  const cookie = login.headers['set-cookie'][0].split(';')[0];
+  const adaId = bridge.store.admin.userList({ text: 'ada@example.com', offset: 0, limit: 1 }).items[0].id;
+  const page = await request(app).get(`/admin/users/${adaId}`).set('Cookie', cookie);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1];
+  const res = await request(app).post(`/admin/users/${adaId}/sync`).set('Cookie', cookie).type('form').send({ csrf });
+  expect(res.status).toBe(303);
+  expect(res.headers.location).toMatch(new RegExp(`^/admin/users/${adaId}\\?ran=\\d+&waiting=1#sync-now$`));
+  const after = await request(app).get(res.headers.location.replace(/#.*$/, '')).set('Cookie', cookie);
+  expect(after.text).toContain('<h2>Sync now: waiting for the engine</h2><p>The engine is finishing a run; this sync follows it. Reload the page to see its Graph requests.</p>');
+});

@@ -87,7 +87,7 @@ beforeAll(async () => {
   expect((await request(origin).get('/scim/v2/Users/no-such-id').set(auth)).status).toBe(404);
   expect((await request(origin).get('/scim/v2/Users').set('Authorization', 'Bearer wrong-token')).status).toBe(401);
   expect((await request(origin).post('/scim/v2/Groups').set(auth).send({ schemas: [GROUP], displayName: 'Engineering' })).status).toBe(201);
-  const synced = async () => (await request(origin).get('/healthz')).body.queue['User.synced'] === 2;
+  const synced = async () => (await request(origin).get('/healthz')).body.resources.User.synced === 2;
   await until(synced, 'both users synced');
   expect((await request(origin).delete(`/scim/v2/Users/${ids[1]}`).set(auth)).status).toBe(204);
   await until(async () => (await request(origin).get('/healthz')).body.engine.state === 'paused', 'the deletion held');
