@@ -154,7 +154,7 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
   const origin = `http://127.0.0.1:${port}`;
   const health = await request(origin).get('/healthz');
   expect(health.status).toBe(200);
-  expect(health.body).toMatchObject({ status: 'ok', mode: 'profile-sync', graph: { simulator: true } });
+  expect(health.body).toMatchObject({ status: 'ok', engine: { state: 'running' }, resources: { User: { synced: 0 } } });
   expect(existsSync(join(dataDir, 'bridge.sqlite'))).toBe(true);
 
   const auth = { Authorization: `Bearer ${token}` };
