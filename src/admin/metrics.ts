@@ -16,6 +16,7 @@ export interface BridgeMetrics {
   observeRun(summary: RunSummary, atMs: number): void;
 }
 
+const RESOURCE_STATES = ['pending', 'synced', 'error', 'blocked', 'deprovisioning', 'deprovisioned'];
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 // Segments of a Graph path that are names of collections, actions or types, kept as they are;
@@ -87,11 +88,11 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
 
   new Gauge({
     name: 'bridge_resources',
-    help: 'Resources by type (User, Group) and sync state (pending, synced, error, blocked)',
+    help: 'Resources by type (User, Group) and state (pending, synced, error, blocked; deleted ones deprovisioning, deprovisioned)',
     labelNames: ['type', 'state'] as const,
     registers: [registry],
     collect: fromEngine(function (this: Gauge, t) {
-      for (const type of ['User', 'Group']) for (const state of ['pending', 'synced', 'error', 'blocked']) this.set({ type, state }, 0);
+      for (const type of ['User', 'Group']) for (const state of RESOURCE_STATES) this.set({ type, state }, 0);
       for (const r of t.resources) this.set({ type: r.type, state: r.state }, r.count);
     }) as () => void,
   });

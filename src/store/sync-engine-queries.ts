@@ -5,12 +5,17 @@
 import type { Database } from 'better-sqlite3';
 import type { ResourceType, SyncStateName } from './types';
 
+/** A sync state, or where a deleted resource stands: what /metrics and the console count by. */
+export type ResourceState = SyncStateName | 'deprovisioning' | 'deprovisioned';
+
 export type SyncEngineQueries = ReturnType<typeof createSyncEngineQueries>;
 
 export function createSyncEngineQueries(db: Database) {
   const q = {
     counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
-    countsByType: db.prepare(`SELECT type, state, count(*) AS n FROM sync_state GROUP BY type, state`),
+    // Deleted resources count as `deprovisioned` once applied and `deprovisioning` until then, as the console shows them.
+    countsByType: db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' WHEN deleted = 1 THEN 'deprovisioning' ELSE state END AS state,
+      count(*) AS n FROM sync_state GROUP BY 1, 2`),
     // The change waiting longest: the first due row in dirty order, and when its resource was last written.
     oldestDue: db.prepare(`SELECT coalesce(u.last_modified, g.last_modified) FROM
       (SELECT type, id FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') ORDER BY dirty_seq LIMIT 1) s
@@ -56,8 +61,8 @@ export function createSyncEngineQueries(db: Database) {
       return out;
     },
     queueDepth: () => q.queue.get() as number,
-    /** Rows by resource type and sync state, for /metrics. */
-    countsByTypeAndState: () => q.countsByType.all() as { type: ResourceType; state: SyncStateName; n: number }[],
+    /** Rows by resource type and state (deleted ones as deprovisioning / deprovisioned), for /metrics. */
+    countsByTypeAndState: () => q.countsByType.all() as { type: ResourceType; state: ResourceState; n: number }[],
     /** When the oldest change still waiting for Graph was accepted (ISO 8601), or null with an empty queue. */
     oldestDueChangeAt: () => (q.oldestDue.get() as string | null | undefined) ?? null,
     /** Another resource of this type already linked to graphId (matching must not adopt it twice). */

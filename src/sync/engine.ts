@@ -6,6 +6,7 @@ import type { GraphClient } from '../graph/client';
 import { dirSyncEnabledFor } from '../rules/identity';
 import type { Logger } from '../log';
 import type { ResourceType, Store, SyncStateName } from '../store';
+import type { ResourceState } from '../store/sync-engine-queries';
 import { type Clock, systemClock } from './clock';
 import { type EngineContext, type EngineFacts, newCounters } from './context';
 import { createDeletionGuard, DELETION_WINDOW_MS, type HeldSource } from './deletion-guard';
@@ -111,7 +112,7 @@ export interface BudgetCounters {
 
 /** What /metrics reads at each scrape, beyond status(): cheap queries only. */
 export interface EngineTelemetry {
-  resources: { type: ResourceType; state: SyncStateName; count: number }[];
+  resources: { type: ResourceType; state: ResourceState; count: number }[];
   queueDepth: number;
   oldestChangeAt: string | null;
   pendingDeletions: HeldSource[];

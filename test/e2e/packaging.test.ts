@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
+import { loadConfig } from '../../src/config';
 
 jest.setTimeout(120_000);
 
@@ -153,8 +154,7 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
   const origin = `http://127.0.0.1:${port}`;
   const health = await request(origin).get('/healthz');
   expect(health.status).toBe(200);
-  // Without the admin token /healthz gives state and counts only.
-  expect(health.body).toMatchObject({ status: 'ok', engine: { state: 'running' }, resources: { User: { error: 0 } } });
+  expect(health.body).toMatchObject({ status: 'ok', engine: { state: 'running' }, resources: { User: { synced: 0 } } });
   expect(existsSync(join(dataDir, 'bridge.sqlite'))).toBe(true);
 
   const auth = { Authorization: `Bearer ${token}` };
@@ -189,6 +189,17 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
   expect(list.status).toBe(200);
   expect(list.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(['ada@example.com']);
   await stop(second.child);
+});
+
+test('the example configuration of deploy/ loads, and the compose file runs the image with it and the data volume', () => {
+  const config = loadConfig({ file: join(ROOT, 'deploy/bridge.example.json'), env: {} });
+  expect(config.database).toBe('/data/bridge.sqlite');
+  const compose = readFileSync(join(ROOT, 'deploy/compose.yaml'), 'utf8');
+  expect(compose).toMatch(/^\s+dockerfile: Dockerfile$/m);
+  expect(compose).toMatch(/^\s+- bridge-data:\/data$/m);
+  expect(compose).toMatch(/^\s+- \.\/bridge\.json:\/config\/bridge\.json:ro$/m);
+  expect(compose).toMatch(/^\s+BRIDGE_CONFIG: \/config\/bridge\.json$/m);
+  expect(compose).toMatch(/^\s+- "8080:8080"$/m);
 });
 
 test('the systemd unit passes systemd-analyze verify', () => {

@@ -87,7 +87,7 @@ beforeAll(async () => {
   expect((await request(origin).get('/scim/v2/Users/no-such-id').set(auth)).status).toBe(404);
   expect((await request(origin).get('/scim/v2/Users').set('Authorization', 'Bearer wrong-token')).status).toBe(401);
   expect((await request(origin).post('/scim/v2/Groups').set(auth).send({ schemas: [GROUP], displayName: 'Engineering' })).status).toBe(201);
-  const synced = async () => (await request(origin).get('/healthz')).body.resources.User.synced === 2;
+  const synced = async () => (await request(origin).get('/healthz')).body.resources?.User?.synced === 2;
   await until(synced, 'both users synced');
   expect((await request(origin).delete(`/scim/v2/Users/${ids[1]}`).set(auth)).status).toBe(204);
   await until(async () => (await request(origin).get('/healthz')).body.engine.state === 'paused', 'the deletion held');
@@ -110,14 +110,22 @@ test('Node default metrics keep their standard names, with no doubled prefix', (
 });
 
 test('bridge_resources counts by type and state, the type never inside the state', () => {
-  const ss = ['pending', 'synced', 'error', 'blocked'];
+  const ss = ['pending', 'synced', 'error', 'blocked', 'deprovisioning', 'deprovisioned'];
   expect(labelSets('bridge_resources')).toEqual(expect.arrayContaining(ss.flatMap((state) => [{ type: 'User', state }, { type: 'Group', state }])));
-  expect(labelSets('bridge_resources')).toHaveLength(8);
-  // ada synced; grace deleted in SCIM with her deprovision held: pending until approved.
+  expect(labelSets('bridge_resources')).toHaveLength(12);
+  // ada synced; grace deleted in SCIM with her deprovision held: deprovisioning until approved.
   expect(value('bridge_resources', { type: 'User', state: 'synced' })).toBe(1);
-  expect(value('bridge_resources', { type: 'User', state: 'pending' })).toBe(1);
+  expect(value('bridge_resources', { type: 'User', state: 'deprovisioning' })).toBe(1);
+  expect(value('bridge_resources', { type: 'User', state: 'pending' })).toBe(0);
   expect(value('bridge_resources', { type: 'User', state: 'error' })).toBe(0);
   expect(value('bridge_resources', { type: 'Group', state: 'synced' })).toBe(1);
+});
+
+test('bridge_resources agrees with the counts of /healthz', async () => {
+  const health = (await request(origin).get('/healthz')).body;
+  for (const type of ['User', 'Group']) {
+    for (const [state, n] of Object.entries(health.resources[type] as Record<string, number>)) expect({ type, state, n: value('bridge_resources', { type, state }) }).toEqual({ type, state, n });
+  }
 });
 
 test('SCIM requests by source, method, route pattern and status, with a latency histogram', () => {
