@@ -216,6 +216,24 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'attribution as one row per resource',
+    // One row per resource instead of one per attribute: a create writes one row, not a dozen.
+    // attrs: {"<attribute>": ["<source id>", "<set at>"], ...}, merged with json_patch on each write.
+    sql: `
+      CREATE TABLE resource_attribution (
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        attrs TEXT NOT NULL,
+        PRIMARY KEY (resource_type, resource_id)
+      ) WITHOUT ROWID;
+      INSERT INTO resource_attribution (resource_type, resource_id, attrs)
+        SELECT resource_type, resource_id, json_group_object(attribute, json_array(source_id, set_at))
+        FROM attribution GROUP BY resource_type, resource_id;
+      DROP TABLE attribution;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -74,14 +74,17 @@ export function createSyncStore(db: Database) {
     due: db.prepare(`SELECT ${cols} FROM sync_state
       WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') AND next_attempt_at <= ?
       ORDER BY dirty_seq LIMIT ?`),
-    nextSeq: db.prepare('SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state').pluck(),
     blockedReason: db.prepare(`SELECT value FROM meta WHERE key = '${BLOCK_KEY}'`).pluck(),
+    // One statement: the block reason and the next sequence number (max over the dirty_seq index,
+    // one seek) are read inside it. The SELECT form of INSERT needs a WHERE for the upsert to parse.
     dirty: db.prepare(`INSERT INTO sync_state (type, id, desired_version, state, last_error, dirty_seq, deleted,
         dir_sync_enabled, tokens_valid_from, pending_password, password_version)
-      VALUES (@type, @id, 1, @state, @lastError, @seq, @deleted, @dirSync, @tvf, @pwd, CASE WHEN @pwd IS NULL THEN NULL ELSE 1 END)
+      SELECT @type, @id, 1, CASE WHEN b.value IS NULL THEN 'pending' ELSE 'blocked' END, b.value,
+        (SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state), @deleted, @dirSync, @tvf, @pwd, CASE WHEN @pwd IS NULL THEN NULL ELSE 1 END
+      FROM (SELECT (SELECT value FROM meta WHERE key = '${BLOCK_KEY}') AS value) b WHERE true
       ON CONFLICT (type, id) DO UPDATE SET
         desired_version = desired_version + 1,
-        state = @state, last_error = @lastError, attempts = 0, next_attempt_at = 0, dirty_seq = @seq,
+        state = excluded.state, last_error = excluded.last_error, attempts = 0, next_attempt_at = 0, dirty_seq = excluded.dirty_seq,
         deleted = @deleted,
         dir_sync_enabled = coalesce(@dirSync, dir_sync_enabled),
         tokens_valid_from = coalesce(@tvf, tokens_valid_from),
@@ -142,14 +145,10 @@ export function createSyncStore(db: Database) {
 
   /** The dirty mark every accepted write makes, inside the caller's transaction. */
   function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): void {
-    const reason = q.blockedReason.get() as string | undefined;
     const s = opts.sync ?? {};
     q.dirty.run({
       type,
       id,
-      state: reason === undefined ? 'pending' : 'blocked',
-      lastError: reason ?? null,
-      seq: q.nextSeq.get(),
       deleted: opts.deleted ? 1 : 0,
       dirSync: s.dirSyncEnabled === undefined ? null : s.dirSyncEnabled ? 1 : 0,
       tvf: s.tokensValidFrom ?? null,

@@ -11,10 +11,16 @@ import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
 
 const USER_CHUNK = 100;
+/** Rows prepared between two yields to the event loop, which the SCIM ingress shares. */
+const SLICE = 20;
+
+/** Lets queued I/O (SCIM requests) run before the engine's next slice of synchronous work. */
+export const yieldToIngress = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
   const work: UserWork[] = [];
-  for (const row of rows) {
+  for (const [i, row] of rows.entries()) {
+    if (i && i % SLICE === 0) await yieldToIngress();
     const w = prepareUser(ctx, row);
     if (!w) continue;
     if (w.desired.unknownLicenses.length) {
@@ -23,6 +29,7 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
     }
     work.push(w);
   }
+  await yieldToIngress();
   const unmatched = work.filter((w) => !w.graphId || !w.snapshot);
   if (unmatched.length) await matchUsers(ctx, unmatched);
   const toCreate = unmatched.filter((w) => !w.graphId && !w.done);

@@ -6,7 +6,7 @@ import { diffUser } from '../graph/diff';
 import { managedGraphProperties } from '../graph/mapping';
 import { flatten, unflatten } from '../graph/paths';
 import { userRequests } from '../graph/requests';
-import { type EngineContext, failRow, progressRow, retryRow } from './context';
+import { type EngineContext, failRow, inTransaction, progressRow, retryRow } from './context';
 import { checkPrivileged } from './privileged';
 import { noteLinked } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
@@ -119,7 +119,7 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
   });
   const out = await ctx.exec.run(ops);
   const conflicts: UserWork[] = [];
-  work.forEach((w, i) => {
+  inTransaction(ctx, () => work.forEach((w, i) => {
     const o = out.get(`${i}c`);
     if (!o) return;
     if (o.kind === 'ok') {
@@ -144,7 +144,7 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
       retryRow(ctx, w.row, o.message, o.retryAfterMs);
       w.done = true;
     }
-  });
+  }));
   if (conflicts.length) await resolveConflicts(ctx, conflicts);
 }
 

@@ -38,8 +38,32 @@ describe('openStore', () => {
       { version: 4, name: "indexes for dirty order and owner-scoped pages" },
       { version: 5, name: "sync engine state" },
       { version: 6, name: "canonical identity keys" },
+      { version: 7, name: "attribution as one row per resource" },
     ]);
     db.close();
+  });
+
+  test('migration 7 keeps the attribution recorded one row per attribute', () => {
+    store.close();
+    const legacy = join(dir, 'legacy.sqlite');
+    const db = new Database(legacy);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of migrations.filter((m) => m.version < 7)) {
+      db.exec(m.sql);
+      m.run?.(db);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
+    }
+    const row = db.prepare('INSERT INTO attribution VALUES (?, ?, ?, ?, ?)');
+    row.run('User', 'u1', 'userName', 'okta', '2026-01-01T00:00:00.000Z');
+    row.run('User', 'u1', 'title', 'entra', '2026-01-02T00:00:00.000Z');
+    row.run('Group', 'g1', 'displayName', 'okta', '2026-01-03T00:00:00.000Z');
+    db.close();
+    store = openStore(legacy, { mode: 'profile-sync', sources });
+    expect(store.attribution.list('User', 'u1')).toEqual([
+      { attribute: 'title', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
+      { attribute: 'userName', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+    expect(store.attribution.list('Group', 'g1')).toEqual([{ attribute: 'displayName', sourceId: 'okta', setAt: '2026-01-03T00:00:00.000Z' }]);
   });
 
   test('mirrors configured sources and keeps unconfigured ones marked', () => {
@@ -63,6 +87,17 @@ describe('openStore', () => {
 });
 
 describe('users', () => {
+  test('a later write replaces the attribution of the attributes it names and keeps the others', () => {
+    const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], at: new Date('2026-01-01T00:00:00Z') });
+    store.users.replace(u.id, { ...alice, displayName: 'Alice B', title: 'CFO' }, { sourceId: 'entra', attributes: ['displayName', 'title'], at: new Date('2026-01-02T00:00:00Z') });
+    expect(store.attribution.list('User', u.id)).toEqual([
+      { attribute: 'displayName', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
+      { attribute: 'emails', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
+      { attribute: 'title', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
+      { attribute: 'userName', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+  });
+
   test('create writes the row, attribution, audit and dirty mark together', () => {
     const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], sync: { dirSyncEnabled: false } });
     expect(store.users.get(u.id)).toEqual({ id: u.id, sourceId: 'okta', version: 1, created: u.created, lastModified: u.created, data: alice });
