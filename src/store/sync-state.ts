@@ -143,6 +143,8 @@ export function createSyncStore(db: Database) {
     setGraphId: db.prepare('UPDATE sync_state SET graph_id = ? WHERE type = ? AND id = ?'),
   };
 
+  const dirtyListeners = new Set<() => void>();
+
   /** The dirty mark every accepted write makes, inside the caller's transaction. */
   function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): void {
     const s = opts.sync ?? {};
@@ -154,10 +156,19 @@ export function createSyncStore(db: Database) {
       tvf: s.tokensValidFrom ?? null,
       pwd: s.pendingPassword ?? null,
     });
+    for (const listener of dirtyListeners) listener();
   }
 
   return {
     markDirty,
+    /**
+     * Called on every dirty mark (inside the writer's transaction: a listener only schedules work,
+     * e.g. wakes the idle engine). Returns the unsubscribe function.
+     */
+    onDirty(listener: () => void): () => void {
+      dirtyListeners.add(listener);
+      return () => dirtyListeners.delete(listener);
+    },
     /** Rows to work on: behind or pending, not blocked, due by nowMs; oldest change first. */
     listDue(nowMs: number, limit: number): SyncRow[] {
       return (q.due.all(nowMs, limit) as Row[]).map(toSyncRow);

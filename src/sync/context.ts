@@ -100,6 +100,7 @@ export function inTransaction<T>(ctx: EngineContext, fn: () => T): T {
 export function appliedRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['markApplied']>[3]): void {
   ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, opts);
   ctx.counters.applied++;
+  ctx.emit({ type: 'applied', resourceType: row.type, id: row.id, version: row.desiredVersion, at: new Date(ctx.clock.now()).toISOString() });
 }
 
 /** Progress short of the desired version (a create, a match, part of a diff), kept across a crash. */

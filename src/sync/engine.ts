@@ -176,6 +176,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   let running = false;
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
+  let unsubscribeDirty: (() => void) | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const p = chain.then(fn, fn);
@@ -252,8 +253,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
       const progressed = summary.applied + summary.created + summary.matched + summary.failed + summary.deprovisioned + summary.retried > 0;
       const busy = summary.queueDepth > 0 && !summary.blocked && progressed;
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, busy ? 10 : options.idleMs ?? 500);
+        // Woken early (a write, a retry, stop): the timer goes too, so nothing outlives stop().
+        const timer = setTimeout(resolve, busy ? 10 : options.idleMs ?? 500);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       wake = null;
     }
@@ -263,10 +268,14 @@ export function createSyncEngine(options: SyncEngineOptions) {
     start(): void {
       if (running) return;
       running = true;
+      // An accepted SCIM write wakes an idle engine at once instead of after idleMs.
+      unsubscribeDirty = store.sync.onDirty(() => wake?.());
       loop = runLoop();
     },
     async stop(): Promise<void> {
       running = false;
+      unsubscribeDirty?.();
+      unsubscribeDirty = null;
       wake?.();
       await loop;
       await chain;

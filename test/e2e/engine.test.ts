@@ -239,3 +239,17 @@ it('matches a security group that already exists (an earlier create whose answer
   expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({ state: 'synced', graphId: '77777777-7777-4777-8777-777777777777' });
   expect(h.sim.state.snapshot().groups).toHaveLength(1);
 });
+
+it('an accepted SCIM write wakes an idle engine instead of waiting for its idle interval', async () => {
+  // The idle interval is far longer than the test: only the write itself can wake the engine.
+  h = await startHarness({ mode: 'profile-sync', engine: { idleMs: 600_000 } });
+  const applied: string[] = [];
+  h.engine.onEvent((e) => e.type === 'applied' && applied.push(e.id));
+  h.engine.start();
+  // The first run finds nothing to do; the engine then sleeps.
+  for (let i = 0; i < 200 && !h.engine.status().lastRun; i++) await new Promise((r) => setTimeout(r, 50));
+  await h.scim.createUser('u-1', person(1));
+  for (let i = 0; i < 300 && !applied.length; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(applied).toEqual([h.scim.id('u-1')]);
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 201']);
+});
