@@ -234,6 +234,18 @@ export const migrations: readonly Migration[] = [
       DROP TABLE attribution;
     `,
   },
+  {
+    version: 8,
+    name: 'urgent changes',
+    // urgent: the change behind the dirty mark takes something away from a resource (deactivation,
+    // deletion, password or token validity, licence or member removal) or an operator asked for it
+    // (retry); reset when the row is applied. The engine takes urgent rows already in Graph first.
+    sql: `
+      ALTER TABLE sync_state ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX sync_state_urgent ON sync_state(dirty_seq)
+        WHERE urgent = 1 AND graph_id IS NOT NULL AND state <> 'blocked' AND (desired_version > applied_version OR state = 'pending');
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -216,7 +216,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       if (refused) return (lastRun = summaryOf(started, 0, before, { blocked: gate.result()?.blocked ?? [refused] }));
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
-        const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
+        const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000, config.sync);
         if (!rows.length) break;
         const c = ctx.counters;
         const progress = () => c.applied + c.created + c.matched + c.failed + c.deprovisioned + c.recovered;

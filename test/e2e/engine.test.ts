@@ -253,3 +253,36 @@ it('an accepted SCIM write wakes an idle engine instead of waiting for its idle 
   expect(applied).toEqual([h.scim.id('u-1')]);
   expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 201']);
 });
+
+describe('queue order', () => {
+  const deactivateFirstAfterQueuing = async (order: 'priority' | 'fifo') => {
+    h = await startHarness({ mode: 'profile-sync', overrides: { 'sync.order': order } });
+    await h.scim.createUser('u-1', person(1));
+    await h.engine.runOnce();
+    h.clearLog();
+    for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, person(n));
+    await h.scim.patchUser('u-1', [{ op: 'replace', path: 'active', value: false }]);
+    await h.engine.runOnce();
+    return named(h).map((w) => `${w.method} ${w.url}${w.method === 'PATCH' ? ` ${JSON.stringify(w.body)}` : ''}`);
+  };
+
+  it('a deactivation of a user already in Graph goes ahead of the creations queued before it', async () => {
+    expect(await deactivateFirstAfterQueuing('priority')).toEqual([
+      'PATCH /users/{p1@example.com} {"accountEnabled":false}',
+      'POST /users/{p1@example.com}/revokeSignInSessions',
+      'POST /users',
+      'POST /users',
+      'POST /users',
+    ]);
+  });
+
+  it('sync.order fifo keeps the order of arrival', async () => {
+    expect(await deactivateFirstAfterQueuing('fifo')).toEqual([
+      'POST /users',
+      'POST /users',
+      'POST /users',
+      'PATCH /users/{p1@example.com} {"accountEnabled":false}',
+      'POST /users/{p1@example.com}/revokeSignInSessions',
+    ]);
+  });
+});
