@@ -286,3 +286,16 @@ describe('queue order', () => {
     ]);
   });
 });
+
+it('looks users up 15 to a read (userPrincipalName in (...)) and still matches the one that exists', async () => {
+  const seed = { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p7@example.com', displayName: 'Person 7', accountEnabled: true, mailNickname: 'p7', usageLocation: 'US' }] };
+  h = await startHarness({ mode: 'profile-sync', seed });
+  for (let n = 1; n <= 20; n++) await h.scim.createUser(`u-${n}`, person(n));
+  await h.engine.runOnce();
+  const reads = h.sim.requests.list({ method: 'GET', pathPrefix: '/users?' }).map((e) => decodeURIComponent(e.url).split('&$select')[0]);
+  const upns = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `'p${from + i}@example.com'`).join(',');
+  expect(reads.sort()).toEqual([`/users?$filter=userPrincipalName in (${upns(1, 15)})`, `/users?$filter=userPrincipalName in (${upns(16, 20)})`].sort());
+  expect(named(h).filter((w) => w.method === 'POST' && w.url === '/users')).toHaveLength(19);
+  expect(await h.scim.bridge('u-7')).toMatchObject({ syncState: 'synced', graphId: '66666666-6666-4666-8666-666666666666' });
+  expect(h.sim.state.snapshot().users).toHaveLength(20);
+});
