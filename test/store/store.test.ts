@@ -195,7 +195,7 @@ describe('store.sync', () => {
 
     test('an operator retry and a deleted user are urgent; a user not yet in Graph is a creation whatever changed', () => {
       const { synced, created } = queue(2, 2);
-      store.sync.markError('User', synced[0], 1, 'Graph said no');
+      store.sync.markFailed('User', synced[0], 1, 'Graph said no');
       store.users.replace(synced[0], { userName: 'old0@example.com', title: 'x', active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
       store.sync.markApplied('User', synced[0], 1, { appliedSnapshot: {} });
       store.sync.retry('User', synced[0]);
