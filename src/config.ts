@@ -84,6 +84,13 @@ export const configSchema = z
     deprovision: z.enum(['disable', 'delete']).default('disable'),
     deletionThreshold: z.number().int().min(0).default(50),
     drift: z.object({ intervalSeconds: z.number().positive().default(300) }).default({ intervalSeconds: 300 }),
+    // Queue order: 'priority' sends changes to resources already in Graph (deactivations, deletions,
+    // password and token-validity changes, licence and member removals) and operator retries ahead
+    // of creations, keeping at least one creation every `creationEvery` urgent rows; 'fifo' is the
+    // order of arrival.
+    sync: z
+      .object({ order: z.enum(['priority', 'fifo']).default('priority'), creationEvery: z.number().int().min(1).default(20) })
+      .default({ order: 'priority', creationEvery: 20 }),
     adminToken: z.string().min(16).optional(),
     limits: z
       .object({ bodyBytes: z.number().int().positive().default(1_048_576), bulkOperations: z.number().int().positive().default(1000) })
@@ -133,7 +140,7 @@ const envPaths: [string, EnvKind][] = [
   ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
   ['sources', 'json'], ['adminToken', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
   ['defaults.usageLocation', 'string'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
-  ['drift.intervalSeconds', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
+  ['drift.intervalSeconds', 'number'], ['sync.order', 'string'], ['sync.creationEvery', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
   ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],
   ['graph.baseUrl', 'string'], ['graph.authorityHost', 'string'], ['graph.caFile', 'string'],
   ['graph.allowTenantDirSync', 'boolean'], ['graph.dryRun', 'boolean'], ['graph.hybridJoin', 'boolean'],

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   simulator?: boolean;
   /** Make a `default` source with a fresh token when no source is configured (serve). */
   mintDefaultSource?: boolean;
+  /** WAL checkpoints in a worker thread, off the request path (serve). */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Opens everything the bridge runs on, without listening: the shared start of `serve` and the CLI commands. */
@@ -53,7 +55,12 @@ function simulatorSeedNamesRoles(seedFile: string | undefined): boolean {
 }
 
 export async function openRuntime(baseConfig: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources, confirmModeChange: baseConfig.confirmModeChange });
+  const store = openStore(baseConfig.database, {
+    mode: baseConfig.mode,
+    sources: baseConfig.sources,
+    confirmModeChange: baseConfig.confirmModeChange,
+    backgroundCheckpoints: options.backgroundCheckpoints,
+  });
   const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
   store.sources.sync(config.sources);
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -145,7 +152,7 @@ function effectiveSources(config: Config, managed: ManagedSource[], mintDefault:
 }
 
 export async function startBridge(baseConfig: Config, options: RuntimeOptions = {}): Promise<Bridge> {
-  const runtime = await openRuntime(baseConfig, { mintDefaultSource: true, ...options });
+  const runtime = await openRuntime(baseConfig, { mintDefaultSource: true, backgroundCheckpoints: true, ...options });
   const { config } = runtime;
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
   const app = express();

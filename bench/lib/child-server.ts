@@ -37,9 +37,18 @@ function request<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
+export interface ChildOptions {
+  timeoutMs?: number;
+  /** 'ignore' discards the child's stdout (a server's log lines are still written, as in production). */
+  stdout?: 'inherit' | 'ignore';
+  /** Extra node options for the child, e.g. --cpu-prof (BENCH_CPU_PROF=dir sets that for the bridge). */
+  execArgv?: string[];
+}
+
 /** Starts `entry` (a .ts file run through bin/run-ts.js) with one JSON argument. */
-export function startChildServer(entry: string, args: unknown, timeoutMs = 60_000): Promise<ChildServer> {
-  const child = fork(runTs, [path.resolve(entry), JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function startChildServer(entry: string, args: unknown, options: ChildOptions = {}): Promise<ChildServer> {
+  const { timeoutMs = 60_000, stdout = 'inherit', execArgv = [] } = options;
+  const child = fork(runTs, [path.resolve(entry), JSON.stringify(args)], { stdio: ['ignore', stdout, 'inherit', 'ipc'], execArgv: [...process.execArgv, ...execArgv] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

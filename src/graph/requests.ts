@@ -48,7 +48,17 @@ export const userRequests = {
     method: 'GET',
     url: `/users?$filter=${encodeURIComponent(`userPrincipalName eq '${odataString(userPrincipalName)}'`)}&$select=${select.join(',')}`,
   }),
+  /**
+   * Several users in one read: `property in (...)`, at most LOOKUP_IN_LIMIT values (Graph limits
+   * an `in` filter to 15 expressions by default: learn.microsoft.com/graph/filter-query-parameter).
+   */
+  findIn: (property: 'userPrincipalName' | 'onPremisesImmutableId', values: readonly string[], select: string[]): GraphRequestSpec => ({
+    method: 'GET',
+    url: `/users?$filter=${encodeURIComponent(`${property} in (${values.map((v) => `'${odataString(v)}'`).join(',')})`)}&$select=${select.join(',')}`,
+  }),
 };
+
+export const LOOKUP_IN_LIMIT = 15;
 
 export const groupRequests = {
   create: (body: GraphBody): GraphRequestSpec => ({ method: 'POST', url: '/groups', body }),

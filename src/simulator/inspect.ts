@@ -59,11 +59,11 @@ export function createInspector(parts: InspectParts) {
         parts.faults.clear();
         return { status: 204 };
       case 'GET /_sim/throttling':
-        return { status: 200, body: { enabled: parts.throttle.enabled, buckets: parts.throttle.snapshot() } };
+        return { status: 200, body: { enabled: parts.throttle.enabled, buckets: parts.throttle.snapshot(), usage: parts.throttle.usage() } };
       case 'POST /_sim/throttling':
         if (typeof (body as Json)?.enabled === 'boolean') parts.throttle.setEnabled((body as Json).enabled as boolean);
         if ((body as Json)?.reset) parts.throttle.reset();
-        return { status: 200, body: { enabled: parts.throttle.enabled, buckets: parts.throttle.snapshot() } };
+        return { status: 200, body: { enabled: parts.throttle.enabled, buckets: parts.throttle.snapshot(), usage: parts.throttle.usage() } };
       case 'POST /_sim/reset':
         parts.reset();
         return { status: 204 };

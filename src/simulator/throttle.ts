@@ -34,19 +34,45 @@ export interface Throttle {
   readonly enabled: boolean;
   reset(): void;
   snapshot(): { name: string; capacity: number; windowSeconds: number; available: number }[];
+  /** What was charged since the last reset, throttling on or off: requests, writes, resource units, 429s. */
+  usage(): ThrottleUsage;
+}
+
+export interface ThrottleUsage {
+  requests: number;
+  writes: number;
+  resourceUnits: number;
+  throttled: number;
 }
 
 const RU_CAPACITY: Record<TenantSize, number> = { S: 3500, M: 5000, L: 8000 };
 
-// Base resource-unit costs from the published table; any other identity path costs 1.
+// Base resource-unit costs, the whole published table ("The following table lists base request
+// costs", learn.microsoft.com/graph/throttling-limits, identity and access service limits); a cost
+// listed for a me/ path applies to users/{id | userPrincipalName}/ too. Any other path costs 1.
+const ME = '(?:me|users\\/[^/]+)';
 const RU_COSTS: [string, RegExp, number][] = [
-  ['GET', /^\/users\/?$/, 2],
-  ['GET', /^\/subscribedSkus\/?$/, 3],
+  ['GET', /^\/applications\/?$/, 2],
+  ['GET', /^\/applications\/[^/]+\/extensionProperties\/?$/, 2],
+  ['GET', /^\/contracts\/?$/, 3],
+  ['POST', /^\/directoryObjects\/getByIds\/?$/, 3],
+  ['GET', /^\/domains\/[^/]+\/domainNameReferences\/?$/, 4],
+  ['POST', /^\/getObjectsById\/?$/, 3],
   ['GET', /^\/groups\/[^/]+\/members\/?$/, 3],
   ['GET', /^\/groups\/[^/]+\/transitiveMembers\/?$/, 5],
-  ['POST', /^\/directoryObjects\/getByIds\/?$/, 3],
-  ['GET', /^\/users\/[^/]+\/memberOf\/?$/, 2],
-  ['GET', /^\/users\/[^/]+\/licenseDetails\/?$/, 2],
+  ['POST', /^\/isMemberOf\/?$/, 4],
+  ['POST', new RegExp(`^\\/${ME}\\/checkMemberGroups\\/?$`), 4],
+  ['POST', new RegExp(`^\\/${ME}\\/checkMemberObjects\\/?$`), 4],
+  ['POST', new RegExp(`^\\/${ME}\\/getMemberGroups\\/?$`), 2],
+  ['POST', new RegExp(`^\\/${ME}\\/getMemberObjects\\/?$`), 2],
+  ['GET', new RegExp(`^\\/${ME}\\/licenseDetails\\/?$`), 2],
+  ['GET', new RegExp(`^\\/${ME}\\/memberOf\\/?$`), 2],
+  ['GET', new RegExp(`^\\/${ME}\\/ownedObjects\\/?$`), 2],
+  ['GET', new RegExp(`^\\/${ME}\\/transitiveMemberOf\\/?$`), 2],
+  ['GET', /^\/oauth2PermissionGrants(?:\/[^/]+)?\/?$/, 2],
+  ['GET', /^\/servicePrincipals\/[^/]+\/appRoleAssignments\/?$/, 2],
+  ['GET', /^\/subscribedSkus\/?$/, 3],
+  ['GET', /^\/users\/?$/, 2],
 ];
 
 export function resourceUnitCost(req: Pick<SimRequest, 'method' | 'path' | 'query'>): number {
@@ -67,7 +93,9 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     name, capacity, windowMs: windowSeconds * 1000, tokens: capacity, updated: clock.now(), scope, information,
   });
   let ru: Bucket, appWrites: Bucket, tenantWrites: Bucket;
+  let used: ThrottleUsage = { requests: 0, writes: 0, resourceUnits: 0, throttled: 0 };
   const reset = () => {
+    used = { requests: 0, writes: 0, resourceUnits: 0, throttled: 0 };
     ru = make('resourceUnits', RU_CAPACITY[options.size()], 10, `Tenant_Application/ReadWrite/${appId}/${tenantId}`, 'ResourceUnitLimitExceeded');
     appWrites = make('writes', 3000, 150, `Tenant_Application/Write/${appId}/${tenantId}`, 'WriteLimitExceeded');
     tenantWrites = make('tenantWrites', 18000, 300, `Tenant/Write/${appId}/${tenantId}`, 'WriteLimitExceeded');
@@ -83,16 +111,25 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   function charge(req: SimRequest): Record<string, string> {
     const cost = resourceUnitCost(req);
     const headers: Record<string, string> = { 'x-ms-resource-unit': String(cost) };
-    if (!enabled) return headers;
+    const count = () => {
+      used.requests++;
+      used.resourceUnits += cost;
+      if (isWriteMethod(req.method)) used.writes++;
+    };
+    if (!enabled) return count(), headers;
     const now = clock.now();
     const needs: [Bucket, number][] = [[ru, cost]];
     if (isWriteMethod(req.method)) needs.push([appWrites, 1], [tenantWrites, 1]);
     for (const [b] of needs) refill(b, now);
     const short = needs.find(([b, n]) => b.tokens < n);
-    if (short) throw throttled(short[0], short[1]);
+    if (short) {
+      used.throttled++;
+      throw throttled(short[0], short[1]);
+    }
     for (const [b, n] of needs) b.tokens -= n;
-    const used = Math.max(...needs.map(([b]) => 1 - b.tokens / b.capacity));
-    if (used > 0.8) headers['x-ms-throttle-limit-percentage'] = used.toFixed(1);
+    count();
+    const share = Math.max(...needs.map(([b]) => 1 - b.tokens / b.capacity));
+    if (share > 0.8) headers['x-ms-throttle-limit-percentage'] = share.toFixed(1);
     return headers;
   }
 
@@ -114,6 +151,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     reset,
     setEnabled: (value) => { enabled = value; },
     get enabled() { return enabled; },
+    usage: () => ({ ...used }),
     snapshot: () => [ru, appWrites, tenantWrites].map((b) => {
       refill(b, clock.now());
       return { name: b.name, capacity: b.capacity, windowSeconds: b.windowMs / 1000, available: Math.floor(b.tokens) };

@@ -2,6 +2,7 @@
 // the queue and drift events. Every query is bounded by a LIMIT.
 import type { Database } from 'better-sqlite3';
 import { createConsoleQueries } from './console-queries';
+import { attributionList } from './attribution';
 
 export interface AdminUser {
   id: string;
@@ -42,7 +43,7 @@ export function createAdminQueries(db: Database) {
       FROM users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id
       WHERE u.deleted = 0 AND u.user_name LIKE ? ESCAPE '\\'
       ORDER BY u.user_name COLLATE NOCASE LIMIT ? OFFSET ?`),
-    attribution: db.prepare(`SELECT resource_id, attribute, source_id, set_at FROM attribution
+    attribution: db.prepare(`SELECT resource_id, attrs FROM resource_attribution
       WHERE resource_type = 'User' AND resource_id IN (SELECT value FROM json_each(?))`),
     queue: db.prepare(`SELECT type, id, state, desired_version AS desiredVersion, applied_version AS appliedVersion,
         attempts, next_attempt_at AS nextAttemptAt, last_error AS lastError, deleted
@@ -75,16 +76,11 @@ export function createAdminQueries(db: Database) {
       const like = `${(options.search ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const rows = q.userPage.all(like, options.limit, options.offset) as UserRow[];
       const attribution = new Map<string, AdminUser['attribution']>();
-      const attrs = q.attribution.all(JSON.stringify(rows.map((r) => r.id))) as {
-        resource_id: string;
-        attribute: string;
-        source_id: string;
-        set_at: string;
-      }[];
-      for (const a of attrs) {
-        const entry = attribution.get(a.resource_id) ?? {};
-        entry[a.attribute] = { source: a.source_id, at: a.set_at };
-        attribution.set(a.resource_id, entry);
+      const stored = q.attribution.all(JSON.stringify(rows.map((r) => r.id))) as { resource_id: string; attrs: string }[];
+      for (const s of stored) {
+        const entry: AdminUser['attribution'] = {};
+        for (const a of attributionList(s.attrs)) entry[a.attribute] = { source: a.sourceId, at: a.setAt };
+        attribution.set(s.resource_id, entry);
       }
       return {
         total: q.userTotal.get(like) as number,

@@ -1,5 +1,6 @@
 // Per-attribute attribution (SPEC section 3): which source last set each attribute, and when.
-// Written in the same transaction as the resource.
+// Written in the same transaction as the resource, as one row per resource (migration 5): a JSON
+// object {attribute: [sourceId, setAt]} that each write merges its attributes into.
 import type { Database } from 'better-sqlite3';
 import type { ResourceType } from './types';
 
@@ -11,22 +12,31 @@ export interface Attribution {
 
 export type AttributionStore = ReturnType<typeof createAttributionStore>;
 
+/** The stored object as a list ordered by attribute. */
+export function attributionList(attrs: string | null | undefined): Attribution[] {
+  if (!attrs) return [];
+  const parsed = JSON.parse(attrs) as Record<string, [string, string]>;
+  return Object.keys(parsed)
+    .sort()
+    .map((attribute) => ({ attribute, sourceId: parsed[attribute][0], setAt: parsed[attribute][1] }));
+}
+
 export function createAttributionStore(db: Database) {
-  const upsert = db.prepare(`INSERT INTO attribution (resource_type, resource_id, attribute, source_id, set_at)
-    VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (resource_type, resource_id, attribute) DO UPDATE SET source_id = excluded.source_id, set_at = excluded.set_at`);
-  const list = db.prepare(`SELECT attribute, source_id, set_at FROM attribution
-    WHERE resource_type = ? AND resource_id = ? ORDER BY attribute`);
+  // One statement per write: the first write inserts, later ones merge (json_patch replaces the
+  // entries of the attributes named and keeps the others).
+  const upsert = db.prepare(`INSERT INTO resource_attribution (resource_type, resource_id, attrs) VALUES (?, ?, ?)
+    ON CONFLICT (resource_type, resource_id) DO UPDATE SET attrs = json_patch(attrs, excluded.attrs)`);
+  const get = db.prepare(`SELECT attrs FROM resource_attribution WHERE resource_type = ? AND resource_id = ?`).pluck();
   return {
     record(type: ResourceType, id: string, attributes: readonly string[], sourceId: string, at: string): void {
-      for (const attribute of attributes) upsert.run(type, id, attribute, sourceId, at);
+      if (!attributes.length) return;
+      const entry = [sourceId, at];
+      const attrs: Record<string, string[]> = {};
+      for (const attribute of attributes) attrs[attribute] = entry;
+      upsert.run(type, id, JSON.stringify(attrs));
     },
     list(type: ResourceType, id: string): Attribution[] {
-      return (list.all(type, id) as { attribute: string; source_id: string; set_at: string }[]).map((r) => ({
-        attribute: r.attribute,
-        sourceId: r.source_id,
-        setAt: r.set_at,
-      }));
+      return attributionList(get.get(type, id) as string | undefined);
     },
   };
 }

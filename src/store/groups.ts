@@ -30,6 +30,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
   const refs = `SELECT json_extract(value, '$.value') AS id, coalesce(json_extract(value, '$.type'), 'User') AS type,
     json_extract(value, '$.display') AS display FROM json_each(?)`;
   const q = {
+    hasPendingRemove: db.prepare('SELECT 1 FROM memberships WHERE group_id = ? AND present <> in_graph AND present = 0 LIMIT 1').pluck(),
     get: db.prepare(`SELECT ${cols} FROM groups WHERE id = ? AND deleted = 0`),
     getAny: db.prepare(`SELECT ${cols} FROM groups WHERE id = ?`),
     insert: db.prepare(`INSERT INTO groups (id, source_id, display_name, display_name_key, external_id, data, version, created, last_modified)
@@ -98,7 +99,9 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
   function record(id: string, action: string, ctx: WriteContext, now: string, detail: Record<string, unknown>, deleted = false): void {
     if (ctx.attributes?.length) deps.attribution.record('Group', id, ctx.attributes, ctx.sourceId, now);
     deps.audit.append({ sourceId: ctx.sourceId, action, resourceType: 'Group', resourceId: id, detail: { ...detail, ...ctx.auditDetail }, at: new Date(now) });
-    deps.sync.markDirty('Group', id, { deleted, sync: ctx.sync });
+    // A member to remove from Graph makes the group's change urgent (listDue).
+    const urgent = !deleted && q.hasPendingRemove.get(id) !== undefined;
+    deps.sync.markDirty('Group', id, { deleted, sync: urgent ? { ...ctx.sync, urgent } : ctx.sync });
   }
 
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -158,7 +161,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     q.leaveAsMember.run(id);
     for (const g of parents) {
       q.touch.run(now, g);
-      deps.sync.markDirty('Group', g);
+      deps.sync.markDirty('Group', g, { sync: { urgent: true } });
     }
     record(id, ctx.action ?? 'group.delete', ctx, now, {}, true);
   });

@@ -10,6 +10,7 @@ import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
 import { createGroupStore } from './groups';
+import { startCheckpointer, type Checkpointer } from './checkpointer';
 import { migrate } from './migrations';
 import { createResourceQueries } from './queries';
 import { createOwnershipStore } from './ownership';
@@ -32,6 +33,8 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** Allows moving down from user-sync/universal-sync (SPEC section 2); refused otherwise. */
   confirmModeChange?: boolean;
+  /** WAL checkpoints in a worker thread instead of inside commits (a serving bridge; ignored for :memory:). */
+  backgroundCheckpoints?: boolean;
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -53,11 +56,14 @@ export function openStore(path: string, options: OpenStoreOptions) {
   const users = createUserStore(db, { sync, audit, attribution });
   const groups = createGroupStore(db, { sync, audit, attribution });
   sources.sync(options.sources);
+  const onFile = path !== ':memory:' && !path.startsWith('file:');
+  let checkpointer: Checkpointer | null = null;
   let previousMode: Mode | null;
   try {
     previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
     // A block was the previous mode's preflight verdict; the engine checks the new mode afresh.
     if (previousMode !== null) sync.unblockAll();
+    if (options.backgroundCheckpoints && onFile) checkpointer = startCheckpointer(db, path);
   } catch (err) {
     db.close();
     throw err;
@@ -86,6 +92,8 @@ export function openStore(path: string, options: OpenStoreOptions) {
       return db.transaction(fn)();
     },
     close(): void {
+      void checkpointer?.stop();
+      checkpointer = null;
       if (db.open) db.close();
     },
   };

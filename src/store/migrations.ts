@@ -216,6 +216,36 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'attribution as one row per resource',
+    // One row per resource instead of one per attribute: a create writes one row, not a dozen.
+    // attrs: {"<attribute>": ["<source id>", "<set at>"], ...}, merged with json_patch on each write.
+    sql: `
+      CREATE TABLE resource_attribution (
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        attrs TEXT NOT NULL,
+        PRIMARY KEY (resource_type, resource_id)
+      ) WITHOUT ROWID;
+      INSERT INTO resource_attribution (resource_type, resource_id, attrs)
+        SELECT resource_type, resource_id, json_group_object(attribute, json_array(source_id, set_at))
+        FROM attribution GROUP BY resource_type, resource_id;
+      DROP TABLE attribution;
+    `,
+  },
+  {
+    version: 8,
+    name: 'urgent changes',
+    // urgent: the change behind the dirty mark takes something away from a resource (deactivation,
+    // deletion, password or token validity, licence or member removal) or an operator asked for it
+    // (retry); reset when the row is applied. The engine takes urgent rows already in Graph first.
+    sql: `
+      ALTER TABLE sync_state ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX sync_state_urgent ON sync_state(dirty_seq)
+        WHERE urgent = 1 AND graph_id IS NOT NULL AND state <> 'blocked' AND (desired_version > applied_version OR state = 'pending');
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -54,6 +54,7 @@ export function createSyncEngineQueries(db: Database) {
     pruneLinked: db.prepare(`DELETE FROM sync_engine_linked WHERE linked_at < ?`),
     linkedAt: db.prepare(`SELECT linked_at FROM sync_engine_linked WHERE graph_id = ?`).pluck(),
   };
+  let lastPrune = -Infinity;
   return {
     countsByState(): Record<SyncStateName, number> {
       const out: Record<SyncStateName, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
@@ -90,8 +91,18 @@ export function createSyncEngineQueries(db: Database) {
     setMeta: (key: string, value: string) => void q.setMeta.run(key, value),
     /** Records when a Graph object was created or matched; forgets records older than pruneBeforeMs. */
     recordLinked(graphId: string, atMs: number, pruneBeforeMs: number): void {
-      q.pruneLinked.run(pruneBeforeMs);
+      // The prune scans the table: once a minute is enough for records kept ten minutes.
+      if (atMs - lastPrune >= 60_000 || atMs < lastPrune) {
+        q.pruneLinked.run(pruneBeforeMs);
+        lastPrune = atMs;
+      }
       q.setLinked.run(graphId.toLowerCase(), atMs);
+    },
+    /** Several at once, in one transaction (the ids a chunk of creates or matches linked). */
+    recordLinkedMany(graphIds: readonly string[], atMs: number): void {
+      db.transaction(() => {
+        for (const id of graphIds) q.setLinked.run(id.toLowerCase(), atMs);
+      })();
     },
     /** Epoch ms the engine created or matched this Graph object, if recorded and not yet pruned. */
     linkedAt: (graphId: string) => (q.linkedAt.get(graphId.toLowerCase()) as number | undefined) ?? null,

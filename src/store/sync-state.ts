@@ -24,6 +24,7 @@ interface Row {
   graph_tokens_valid_from: string | null;
   pending_password: string | null;
   deleted: number;
+  urgent: number;
 }
 
 function toSyncRow(r: Row): SyncRow {
@@ -44,6 +45,7 @@ function toSyncRow(r: Row): SyncRow {
     graphTokensValidFrom: r.graph_tokens_valid_from,
     pendingPassword: r.pending_password,
     deleted: r.deleted === 1,
+    urgent: r.urgent === 1,
   };
 }
 
@@ -68,24 +70,33 @@ function appliedParams(opts: MarkAppliedOptions) {
 export function createSyncStore(db: Database) {
   const cols = `type, id, desired_version, applied_version, applied_snapshot, graph_id, state, last_error, attempts,
     next_attempt_at, dir_sync_enabled, tokens_valid_from, applied_tokens_valid_from, graph_tokens_valid_from,
-    pending_password, deleted`;
+    pending_password, deleted, urgent`;
   const q = {
     get: db.prepare(`SELECT ${cols} FROM sync_state WHERE type = ? AND id = ?`),
     due: db.prepare(`SELECT ${cols} FROM sync_state
       WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') AND next_attempt_at <= ?
       ORDER BY dirty_seq LIMIT ?`),
-    nextSeq: db.prepare('SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state').pluck(),
+    // Urgent rows of resources already in Graph, oldest first (partial index sync_state_urgent).
+    urgentDue: db.prepare(`SELECT ${cols} FROM sync_state
+      WHERE urgent = 1 AND graph_id IS NOT NULL AND state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')
+        AND next_attempt_at <= ?
+      ORDER BY dirty_seq LIMIT ?`),
     blockedReason: db.prepare(`SELECT value FROM meta WHERE key = '${BLOCK_KEY}'`).pluck(),
+    // One statement: the block reason and the next sequence number (max over the dirty_seq index,
+    // one seek) are read inside it. The SELECT form of INSERT needs a WHERE for the upsert to parse.
     dirty: db.prepare(`INSERT INTO sync_state (type, id, desired_version, state, last_error, dirty_seq, deleted,
-        dir_sync_enabled, tokens_valid_from, pending_password, password_version)
-      VALUES (@type, @id, 1, @state, @lastError, @seq, @deleted, @dirSync, @tvf, @pwd, CASE WHEN @pwd IS NULL THEN NULL ELSE 1 END)
+        dir_sync_enabled, tokens_valid_from, pending_password, password_version, urgent)
+      SELECT @type, @id, 1, CASE WHEN b.value IS NULL THEN 'pending' ELSE 'blocked' END, b.value,
+        (SELECT coalesce(max(dirty_seq), 0) + 1 FROM sync_state), @deleted, @dirSync, @tvf, @pwd, CASE WHEN @pwd IS NULL THEN NULL ELSE 1 END, @urgent
+      FROM (SELECT (SELECT value FROM meta WHERE key = '${BLOCK_KEY}') AS value) b WHERE true
       ON CONFLICT (type, id) DO UPDATE SET
         desired_version = desired_version + 1,
-        state = @state, last_error = @lastError, attempts = 0, next_attempt_at = 0, dirty_seq = @seq,
+        state = excluded.state, last_error = excluded.last_error, attempts = 0, next_attempt_at = 0, dirty_seq = excluded.dirty_seq,
         deleted = @deleted,
         dir_sync_enabled = coalesce(@dirSync, dir_sync_enabled),
         tokens_valid_from = coalesce(@tvf, tokens_valid_from),
         pending_password = coalesce(@pwd, pending_password),
+        urgent = CASE WHEN desired_version > applied_version THEN max(urgent, excluded.urgent) ELSE excluded.urgent END,
         password_version = CASE WHEN @pwd IS NULL THEN password_version ELSE desired_version + 1 END`),
     applied: db.prepare(`UPDATE sync_state SET
         applied_version = @version,
@@ -97,7 +108,8 @@ export function createSyncStore(db: Database) {
         applied_tokens_valid_from = coalesce(@appliedTvf, applied_tokens_valid_from),
         graph_tokens_valid_from = coalesce(@graphTvf, graph_tokens_valid_from),
         pending_password = CASE WHEN password_version IS NOT NULL AND @version >= password_version THEN NULL ELSE pending_password END,
-        password_version = CASE WHEN password_version IS NOT NULL AND @version >= password_version THEN NULL ELSE password_version END
+        password_version = CASE WHEN password_version IS NOT NULL AND @version >= password_version THEN NULL ELSE password_version END,
+        urgent = CASE WHEN @version >= desired_version THEN 0 ELSE urgent END
       WHERE type = @type AND id = @id`),
     // Failed for good at @version: error while that is still the desired version (due never: the next
     // change or `retry` wakes it); a newer change keeps the row pending and due now.
@@ -132,36 +144,58 @@ export function createSyncStore(db: Database) {
         state = CASE WHEN desired_version > applied_version THEN 'pending' ELSE 'synced' END,
         last_error = NULL, attempts = 0, next_attempt_at = 0
       WHERE state = 'blocked'`),
-    retryAll: db.prepare(`UPDATE sync_state SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL
+    retryAll: db.prepare(`UPDATE sync_state SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, urgent = 1
       WHERE state = 'error' AND (@type IS NULL OR type = @type)`),
-    retryOne: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END,
+    retryOne: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END, urgent = 1,
         attempts = 0, next_attempt_at = 0, last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END
       WHERE type = @type AND id = @id`),
     setGraphId: db.prepare('UPDATE sync_state SET graph_id = ? WHERE type = ? AND id = ?'),
   };
 
+  const dirtyListeners = new Set<() => void>();
+
   /** The dirty mark every accepted write makes, inside the caller's transaction. */
   function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): void {
-    const reason = q.blockedReason.get() as string | undefined;
     const s = opts.sync ?? {};
+    // Deletions, passwords and token validity are urgent whatever else the write did.
+    const urgent = Boolean(opts.deleted || s.urgent || s.pendingPassword || s.tokensValidFrom);
     q.dirty.run({
       type,
       id,
-      state: reason === undefined ? 'pending' : 'blocked',
-      lastError: reason ?? null,
-      seq: q.nextSeq.get(),
       deleted: opts.deleted ? 1 : 0,
       dirSync: s.dirSyncEnabled === undefined ? null : s.dirSyncEnabled ? 1 : 0,
       tvf: s.tokensValidFrom ?? null,
       pwd: s.pendingPassword ?? null,
+      urgent: urgent ? 1 : 0,
     });
+    for (const listener of dirtyListeners) listener();
   }
 
   return {
     markDirty,
-    /** Rows to work on: behind or pending, not blocked, due by nowMs; oldest change first. */
-    listDue(nowMs: number, limit: number): SyncRow[] {
-      return (q.due.all(nowMs, limit) as Row[]).map(toSyncRow);
+    /**
+     * Called on every dirty mark (inside the writer's transaction: a listener only schedules work,
+     * e.g. wakes the idle engine). Returns the unsubscribe function.
+     */
+    onDirty(listener: () => void): () => void {
+      dirtyListeners.add(listener);
+      return () => dirtyListeners.delete(listener);
+    },
+    /**
+     * Rows to work on: behind or pending, not blocked, due by nowMs. In 'fifo' order, oldest change
+     * first. In 'priority' order, urgent rows of resources already in Graph first (oldest first),
+     * then the rest (creations and the initial load) in arrival order; when both are waiting, at
+     * least one row in every `creationEvery + 1` is from the rest, so neither can starve the other.
+     */
+    listDue(nowMs: number, limit: number, order: { order?: 'priority' | 'fifo'; creationEvery?: number } = {}): SyncRow[] {
+      if (order.order === 'fifo' || limit <= 0) return (q.due.all(nowMs, limit) as Row[]).map(toSyncRow);
+      const every = Math.max(1, order.creationEvery ?? 20);
+      const urgent = q.urgentDue.all(nowMs, limit) as Row[];
+      const taken = new Set(urgent.map((r) => `${r.type}:${r.id}`));
+      const rest = (q.due.all(nowMs, limit + urgent.length) as Row[]).filter((r) => !taken.has(`${r.type}:${r.id}`));
+      const restSlots = Math.max(Math.min(rest.length, Math.ceil(limit / (every + 1))), limit - urgent.length);
+      const first = urgent.slice(0, Math.max(0, limit - Math.min(rest.length, restSlots)));
+      return [...first, ...rest.slice(0, limit - first.length)].map(toSyncRow);
     },
     get(type: ResourceType, id: string): SyncRow | null {
       const r = q.get.get(type, id) as Row | undefined;

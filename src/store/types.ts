@@ -19,6 +19,8 @@ export interface SyncRow {
   graphTokensValidFrom: string | null;
   pendingPassword: string | null;
   deleted: boolean;
+  /** A change to take ahead of creations (store/sync-state.ts listDue). */
+  urgent: boolean;
 }
 
 /** What a SCIM write asks the store to record in sync_state besides the dirty mark. */
@@ -28,6 +30,8 @@ export interface SyncWrite {
   tokensValidFrom?: string;
   /** The password accepted with this write, kept until the engine applies it. */
   pendingPassword?: string;
+  /** The write takes something away (deactivation, licence or member removal): see listDue. */
+  urgent?: boolean;
 }
 
 /** A stored SCIM resource: `data` is the resource without id, meta and read-only bridge attributes. */

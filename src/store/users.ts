@@ -39,6 +39,20 @@ function multiValues(data: Record<string, unknown>): [string, string][] {
   return out;
 }
 
+/**
+ * A change that takes something away from a user who may already be in Graph: a deactivation or
+ * an entitlement (licence) removed. Such writes go ahead of creations (sync-state.ts listDue).
+ */
+function takesAway(before: Record<string, unknown>, after: Record<string, unknown>): boolean {
+  if (before.active !== false && after.active === false) return true;
+  const values = (d: Record<string, unknown>) =>
+    new Set((Array.isArray(d.entitlements) ? d.entitlements : []).map((e) => String((e as { value?: unknown })?.value ?? '').toLowerCase()));
+  const kept = values(after);
+  return [...values(before)].some((v) => v && !kept.has(v));
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;
+
 export function createUserStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
   const cols = 'id, source_id, data, version, created, last_modified, deleted';
   const q = {
@@ -106,7 +120,8 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       }
       mapConstraint(() => q.update.run({ id, now, ...c }), `userName "${c.userName}" is already taken`);
       writeValues(id, data, true);
-      record(id, ctx.action ?? 'user.replace', ctx, now);
+      const urgent = takesAway(JSON.parse(before.data) as Record<string, unknown>, data);
+      record(id, ctx.action ?? 'user.replace', urgent ? { ...ctx, sync: { ...ctx.sync, urgent } } : ctx, now);
       return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data, changed: true };
     },
   );
@@ -125,7 +140,8 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     q.leaveGroups.run(id);
     for (const g of groups) {
       q.touchGroup.run(now, g);
-      deps.sync.markDirty('Group', g);
+      // The user leaves the group: a member removal.
+      deps.sync.markDirty('Group', g, { sync: { urgent: true } });
     }
     record(id, ctx.action ?? 'user.delete', { ...ctx, attributes: undefined }, now, true);
   });

@@ -36,6 +36,8 @@ export interface EngineContext {
   tokenReadbackDelayMs: number;
   /** Values never to appear in a message the engine records (the Graph client secret). */
   secrets?: readonly (string | undefined)[];
+  /** Graph ids created or matched inside inTransaction, recorded once it commits (src/sync/replication.ts). */
+  linkedBuffer?: string[] | null;
 }
 
 export interface RunCounters {
@@ -77,10 +79,28 @@ export function waitRow(ctx: EngineContext, row: SyncRow, message: string): void
   ctx.store.sync.markRetry(row.type, row.id, safe(ctx, message), ctx.clock.now());
 }
 
+/**
+ * Records the outcomes of one Graph round trip in one store transaction: one commit for a chunk
+ * of rows instead of one per row. Creation and match times go to the engine's own table (another
+ * connection, which must not write while this one holds the lock) right after the commit.
+ */
+export function inTransaction<T>(ctx: EngineContext, fn: () => T): T {
+  if (ctx.linkedBuffer) return ctx.store.transaction(fn);
+  const buffer: string[] = [];
+  ctx.linkedBuffer = buffer;
+  try {
+    return ctx.store.transaction(fn);
+  } finally {
+    ctx.linkedBuffer = null;
+    if (buffer.length) ctx.queries.recordLinkedMany(buffer, ctx.clock.now());
+  }
+}
+
 /** Everything up to the version read was written. */
 export function appliedRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['markApplied']>[3]): void {
   ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, opts);
   ctx.counters.applied++;
+  ctx.emit({ type: 'applied', resourceType: row.type, id: row.id, version: row.desiredVersion, at: new Date(ctx.clock.now()).toISOString() });
 }
 
 /** Progress short of the desired version (a create, a match, part of a diff), kept across a crash. */

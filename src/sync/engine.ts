@@ -177,6 +177,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   let running = false;
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
+  let unsubscribeDirty: (() => void) | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const p = chain.then(fn, fn);
@@ -216,7 +217,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       if (refused) return (lastRun = summaryOf(started, 0, before, { blocked: gate.result()?.blocked ?? [refused] }));
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
-        const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);
+        const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000, config.sync);
         if (!rows.length) break;
         const c = ctx.counters;
         const progress = () => c.applied + c.created + c.matched + c.failed + c.deprovisioned + c.recovered;
@@ -263,10 +264,14 @@ export function createSyncEngine(options: SyncEngineOptions) {
     start(): void {
       if (running) return;
       running = true;
+      // An accepted SCIM write wakes an idle engine at once instead of after idleMs.
+      unsubscribeDirty = store.sync.onDirty(() => wake?.());
       loop = runLoop();
     },
     async stop(): Promise<void> {
       running = false;
+      unsubscribeDirty?.();
+      unsubscribeDirty = null;
       wake?.();
       await loop;
       await chain;

@@ -2,6 +2,7 @@
 export type SyncEvent =
   | { type: 'error'; resourceType: 'User' | 'Group'; id: string; message: string; at: string }
   | { type: 'created' | 'matched' | 'deprovisioned'; resourceType: 'User' | 'Group'; id: string; graphId: string; at: string }
+  | { type: 'applied'; resourceType: 'User' | 'Group'; id: string; version: number; at: string }
   | { type: 'drift'; resourceType: 'User' | 'Group'; id: string; graphId: string; attributes: string[]; at: string }
   | { type: 'blocked'; reasons: string[]; at: string }
   | { type: 'unblocked'; at: string }

@@ -36,13 +36,26 @@ export function classifyResponse(res: OpResponse, nowMs?: number): OpOutcome {
   return outcomeOf(classifyGraphResponse(res, { nowMs }));
 }
 
+// The published base costs of the requests the bridge sends; any other path costs 1.
+const RU_COSTS: [string, RegExp, number][] = [
+  ['GET', /^\/users\/?$/, 2],
+  ['GET', /^\/subscribedSkus\/?$/, 3],
+  ['GET', /^\/groups\/[^/]+\/members\/?$/, 3],
+  ['GET', /^\/users\/[^/]+\/(?:memberOf|licenseDetails)\/?$/, 2],
+  ['GET', /^\/servicePrincipals\/[^/]+\/appRoleAssignments\/?$/, 2],
+];
+
 /**
  * Resource units a request costs (learn.microsoft.com/graph/throttling-limits, identity and access
- * service limits): listing users 2, any other request 1; $select takes one off, never below 1.
+ * service limits, base request costs): $select takes one off, $expand adds one, $top under 20 takes
+ * one off, never below 1.
  */
 export function resourceUnitCost(op: Pick<GraphOp, 'method' | 'url'>): number {
   const [path, query = ''] = op.url.split('?');
-  let cost = op.method === 'GET' && /^\/users\/?$/.test(path) ? 2 : 1;
-  if (/(^|&)\$select=/.test(decodeURIComponent(query))) cost -= 1;
+  const params = new URLSearchParams(query);
+  let cost = RU_COSTS.find(([m, re]) => m === op.method && re.test(path))?.[2] ?? 1;
+  if (params.has('$select')) cost -= 1;
+  if (params.has('$expand')) cost += 1;
+  if (params.has('$top') && Number(params.get('$top')) < 20) cost -= 1;
   return Math.max(1, cost);
 }

@@ -22,6 +22,7 @@ const SOURCE_MISSING = /source resource object or one of the objects being refer
 
 /** Remembers (across restarts) that the engine just created or matched this Graph object. */
 export function noteLinked(ctx: EngineContext, graphId: string): void {
+  if (ctx.linkedBuffer) return void ctx.linkedBuffer.push(graphId);
   const now = ctx.clock.now();
   ctx.queries.recordLinked(graphId, now, now - REPLICATION_WINDOW_MS);
 }
@@ -30,6 +31,7 @@ export function noteLinked(ctx: EngineContext, graphId: string): void {
 export function recentlyLinked(ctx: EngineContext, graphIds: readonly (string | null | undefined)[]): boolean {
   const now = ctx.clock.now();
   return graphIds.some((id) => {
+    if (id && ctx.linkedBuffer?.includes(id)) return true;
     const at = id ? ctx.queries.linkedAt(id) : null;
     return at !== null && now - at < REPLICATION_WINDOW_MS;
   });

@@ -10,11 +10,19 @@ import { applyUsers, scheduleTokenReadback } from './user-apply';
 import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
 
-const USER_CHUNK = 100;
+// Small chunks, several at a time: an urgent change waits at most for the chunks in flight.
+const USER_CHUNK = 20;
+const USER_WORKERS = 4;
+/** Rows prepared between two yields to the event loop, which the SCIM ingress shares. */
+const SLICE = 20;
+
+/** Lets queued I/O (SCIM requests) run before the engine's next slice of synchronous work. */
+export const yieldToIngress = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
   const work: UserWork[] = [];
-  for (const row of rows) {
+  for (const [i, row] of rows.entries()) {
+    if (i && i % SLICE === 0) await yieldToIngress();
     const w = prepareUser(ctx, row);
     if (!w) continue;
     if (w.desired.unknownLicenses.length) {
@@ -23,6 +31,7 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
     }
     work.push(w);
   }
+  await yieldToIngress();
   const unmatched = work.filter((w) => !w.graphId || !w.snapshot);
   if (unmatched.length) await matchUsers(ctx, unmatched);
   const toCreate = unmatched.filter((w) => !w.graphId && !w.done);
@@ -50,24 +59,60 @@ function touchLicensedMembers(ctx: EngineContext, groupId: string): void {
   for (const id of new Set([...ctx.queries.presentMembers(groupId), ...ctx.queries.usersHoldingLicense(skus)])) ctx.queries.touch('User', id);
 }
 
-/** Splits due rows by kind and runs them in dependency order; user chunks run two at a time. */
+const keyOf = (r: SyncRow) => `${r.type}:${r.id}`;
+/** A change to a resource already in Graph that listDue puts ahead of creations. */
+const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
+
+/**
+ * Between two chunks of a pass: urgent user changes that arrived since the pass began (a
+ * deactivation during an initial load) go next instead of after the whole pass. At most one
+ * chunk of them per chunk of the pass, so the pass itself still progresses.
+ */
+async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<void> {
+  if (ctx.config.sync.order === 'fifo') return;
+  const fresh = ctx.store.sync
+    .listDue(ctx.clock.now(), USER_CHUNK, ctx.config.sync)
+    .filter((r) => isUrgent(r) && r.type === 'User' && !claimed.has(keyOf(r)));
+  if (!fresh.length) return;
+  for (const r of fresh) claimed.add(keyOf(r));
+  const live = fresh.filter((r) => !r.deleted);
+  const gone = fresh.filter((r) => r.deleted);
+  if (live.length) await syncUserChunk(ctx, live);
+  if (gone.length) await deprovisionUsers(ctx, gone);
+}
+
+/**
+ * Splits due rows by kind and runs them in dependency order; user chunks run a few at a time.
+ * Urgent rows (listDue puts them first) go before the rest of the pass: their users' changes and
+ * deprovisions, then the users to create or update, then groups.
+ */
 export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
   const users: SyncRow[] = [];
+  const urgentUsers: SyncRow[] = [];
   const deleted: SyncRow[] = [];
   const groups: SyncRow[] = [];
   for (const row of rows) {
     if (row.type === 'Group') groups.push(row);
     else if (row.deleted) deleted.push(row);
+    else if (isUrgent(row) && ctx.config.sync.order !== 'fifo') urgentUsers.push(row);
     else users.push(row);
   }
+  const claimed = new Set(rows.map(keyOf));
+  for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) await syncUserChunk(ctx, urgentUsers.slice(i, i + USER_CHUNK));
+  const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
+  if (urgentDeleted.length) await deprovisionUsers(ctx, urgentDeleted);
   const chunks: SyncRow[][] = [];
   for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
   let next = 0;
   const worker = async () => {
-    while (next < chunks.length) await syncUserChunk(ctx, chunks[next++]);
+    while (next < chunks.length) {
+      await urgentSince(ctx, claimed);
+      if (next < chunks.length) await syncUserChunk(ctx, chunks[next++]);
+    }
   };
-  await Promise.all([worker(), worker()]);
-  if (deleted.length) await deprovisionUsers(ctx, deleted);
+  await Promise.all(Array.from({ length: USER_WORKERS }, worker));
+  const otherDeleted = deleted.filter((r) => !urgentDeleted.includes(r));
+  if (otherDeleted.length) await deprovisionUsers(ctx, otherDeleted);
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await syncGroups(ctx, groups);

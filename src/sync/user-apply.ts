@@ -5,7 +5,7 @@ import { diffUser, type UserDiff } from '../graph/diff';
 import { flatten, unflatten } from '../graph/paths';
 import { dirSyncEnabledFor } from '../rules/identity';
 import { userRequests } from '../graph/requests';
-import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
+import { type EngineContext, appliedRow, failRow, inTransaction, progressRow, retryRow, waitRow } from './context';
 import type { GraphOp, OpOutcome } from './ops';
 import { type NotFoundWrite, retryReplicationMisses } from './replication';
 import type { UserSnapshot, UserWork } from './user-work';
@@ -137,14 +137,16 @@ export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<
   await retryReplicationMisses(ctx, planned.flatMap(namedObjects), out);
   const revoked: string[] = [];
   const gone: UserWork[] = [];
-  for (const p of planned) {
-    if (goneFromGraph(p, out)) {
-      gone.push(p.w);
-      continue;
+  inTransaction(ctx, () => {
+    for (const p of planned) {
+      if (goneFromGraph(p, out)) {
+        gone.push(p.w);
+        continue;
+      }
+      settle(ctx, p, out);
+      if (p.ops.r && out.get(p.ops.r.id)?.kind === 'ok') revoked.push(p.w.row.id);
     }
-    settle(ctx, p, out);
-    if (p.ops.r && out.get(p.ops.r.id)?.kind === 'ok') revoked.push(p.w.row.id);
-  }
+  });
   if (gone.length) await recoverDeleted(ctx, gone);
   return revoked;
 }

@@ -5,8 +5,8 @@
 import { diffUser } from '../graph/diff';
 import { managedGraphProperties } from '../graph/mapping';
 import { flatten, unflatten } from '../graph/paths';
-import { userRequests } from '../graph/requests';
-import { type EngineContext, failRow, progressRow, retryRow } from './context';
+import { LOOKUP_IN_LIMIT, userRequests } from '../graph/requests';
+import { type EngineContext, failRow, inTransaction, progressRow, retryRow } from './context';
 import { checkPrivileged } from './privileged';
 import { noteLinked } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
@@ -63,24 +63,55 @@ function adopt(ctx: EngineContext, w: UserWork, found: GraphUser, how: 'matched'
   return true;
 }
 
-/** Looks up every work item without a Graph id; adopts what it finds. */
+type Lookup = GraphUser | null | { retry: string; retryAfterMs?: number };
+
+// UPNs compare without case in Entra; immutableIds (base64) are compared exactly.
+const keyFor = (property: 'userPrincipalName' | 'onPremisesImmutableId', v: string) => (property === 'userPrincipalName' ? v.toLowerCase() : v);
+
+/**
+ * Reads for `values` of one property, LOOKUP_IN_LIMIT to a request (`in`), answered per value:
+ * the user found, null (none, or the read was refused), or what to retry with.
+ */
+async function lookUp(ctx: EngineContext, property: 'userPrincipalName' | 'onPremisesImmutableId', values: string[], select: string[]): Promise<Map<string, Lookup>> {
+  const unique = [...new Map(values.map((v) => [keyFor(property, v), v])).values()];
+  const ops: GraphOp[] = [];
+  for (let i = 0; i < unique.length; i += LOOKUP_IN_LIMIT) ops.push({ id: `${property[0]}${i}`, ...userRequests.findIn(property, unique.slice(i, i + LOOKUP_IN_LIMIT), select), write: false });
+  const out = await ctx.exec.run(ops);
+  const found = new Map<string, Lookup>();
+  ops.forEach((op, k) => {
+    const o = out.get(op.id);
+    const answer: Lookup = !o ? { retry: 'lookup failed' } : o.kind === 'retry' ? { retry: o.message, retryAfterMs: o.retryAfterMs } : null;
+    for (const v of unique.slice(k * LOOKUP_IN_LIMIT, (k + 1) * LOOKUP_IN_LIMIT)) found.set(keyFor(property, v), answer);
+    if (o?.kind !== 'ok') return;
+    for (const u of (o.body as { value?: GraphUser[] })?.value ?? []) {
+      const key = keyFor(property, String(u[property] ?? ''));
+      if (found.get(key) === null) found.set(key, u);
+    }
+  });
+  return found;
+}
+
+const isRetry = (l: Lookup): l is { retry: string; retryAfterMs?: number } => l !== null && 'retry' in l;
+
+/** Looks up every work item without a Graph id, 15 values to a read; adopts what it finds. */
 export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<void> {
   const select = selectFor(ctx);
-  const ops: GraphOp[] = [];
-  work.forEach((w, i) => {
-    const imm = w.desired.match.onPremisesImmutableId;
-    if (imm) ops.push({ id: `${i}i`, ...userRequests.findByImmutableId(imm, select), write: false });
-    if (w.desired.match.userPrincipalName) ops.push({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false });
-  });
-  const out = await ctx.exec.run(ops);
+  const imms = work.map((w) => w.desired.match.onPremisesImmutableId).filter((v): v is string => Boolean(v));
+  const upns = work.map((w) => w.desired.match.userPrincipalName).filter((v): v is string => Boolean(v));
+  const [byImmutableId, byUpnName] = await Promise.all([
+    imms.length ? lookUp(ctx, 'onPremisesImmutableId', imms, select) : new Map<string, Lookup>(),
+    upns.length ? lookUp(ctx, 'userPrincipalName', upns, select) : new Map<string, Lookup>(),
+  ]);
   const adoptions: { w: UserWork; found: GraphUser }[] = [];
-  work.forEach((w, i) => {
-    const byImm = w.desired.match.onPremisesImmutableId ? firstUser(out.get(`${i}i`)) : null;
-    const byUpn = firstUser(out.get(`${i}u`));
-    const found = byImm && byImm !== 'retry' ? byImm : byUpn;
-    if (byImm === 'retry' || found === 'retry') {
-      const o = [out.get(`${i}i`), out.get(`${i}u`)].find((x) => x?.kind === 'retry');
-      retryRow(ctx, w.row, o && o.kind === 'retry' ? o.message : 'lookup failed', o && o.kind === 'retry' ? o.retryAfterMs : undefined);
+  work.forEach((w) => {
+    const imm = w.desired.match.onPremisesImmutableId;
+    const upn = w.desired.match.userPrincipalName;
+    const byImm = imm ? (byImmutableId.get(keyFor('onPremisesImmutableId', imm)) ?? null) : null;
+    const byUpn = upn ? (byUpnName.get(keyFor('userPrincipalName', upn)) ?? null) : null;
+    // The immutableId decides when it was read; the UPN otherwise.
+    const found = byImm && isRetry(byImm) ? byImm : (byImm ?? byUpn);
+    if (found && isRetry(found)) {
+      retryRow(ctx, w.row, found.retry, found.retryAfterMs);
       w.done = true;
       return;
     }
@@ -119,7 +150,7 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
   });
   const out = await ctx.exec.run(ops);
   const conflicts: UserWork[] = [];
-  work.forEach((w, i) => {
+  inTransaction(ctx, () => work.forEach((w, i) => {
     const o = out.get(`${i}c`);
     if (!o) return;
     if (o.kind === 'ok') {
@@ -144,7 +175,7 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
       retryRow(ctx, w.row, o.message, o.retryAfterMs);
       w.done = true;
     }
-  });
+  }));
   if (conflicts.length) await resolveConflicts(ctx, conflicts);
 }
 

@@ -259,3 +259,63 @@ it('the running loop sleeps on the engine clock: an idle engine picks up a new w
   await until(() => h.engine.status().counts.synced === 1);
   expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 201']);
 });
+
+it('an accepted SCIM write wakes an idle engine instead of waiting for its idle interval', async () => {
+  // The idle interval is far longer than the test: only the write itself can wake the engine.
+  h = await startHarness({ mode: 'profile-sync', engine: { idleMs: 600_000 } });
+  const applied: string[] = [];
+  h.engine.onEvent((e) => e.type === 'applied' && applied.push(e.id));
+  h.engine.start();
+  // The first run finds nothing to do; the engine then sleeps.
+  for (let i = 0; i < 200 && !h.engine.status().lastRun; i++) await new Promise((r) => setTimeout(r, 50));
+  await h.scim.createUser('u-1', person(1));
+  for (let i = 0; i < 300 && !applied.length; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(applied).toEqual([h.scim.id('u-1')]);
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 201']);
+});
+
+describe('queue order', () => {
+  const deactivateFirstAfterQueuing = async (order: 'priority' | 'fifo') => {
+    h = await startHarness({ mode: 'profile-sync', overrides: { 'sync.order': order } });
+    await h.scim.createUser('u-1', person(1));
+    await h.engine.runOnce();
+    h.clearLog();
+    for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, person(n));
+    await h.scim.patchUser('u-1', [{ op: 'replace', path: 'active', value: false }]);
+    await h.engine.runOnce();
+    return named(h).map((w) => `${w.method} ${w.url}${w.method === 'PATCH' ? ` ${JSON.stringify(w.body)}` : ''}`);
+  };
+
+  it('a deactivation of a user already in Graph goes ahead of the creations queued before it', async () => {
+    expect(await deactivateFirstAfterQueuing('priority')).toEqual([
+      'PATCH /users/{p1@example.com} {"accountEnabled":false}',
+      'POST /users/{p1@example.com}/revokeSignInSessions',
+      'POST /users',
+      'POST /users',
+      'POST /users',
+    ]);
+  });
+
+  it('sync.order fifo keeps the order of arrival', async () => {
+    expect(await deactivateFirstAfterQueuing('fifo')).toEqual([
+      'POST /users',
+      'POST /users',
+      'POST /users',
+      'PATCH /users/{p1@example.com} {"accountEnabled":false}',
+      'POST /users/{p1@example.com}/revokeSignInSessions',
+    ]);
+  });
+});
+
+it('looks users up 15 to a read (userPrincipalName in (...)) and still matches the one that exists', async () => {
+  const seed = { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p7@example.com', displayName: 'Person 7', accountEnabled: true, mailNickname: 'p7', usageLocation: 'US' }] };
+  h = await startHarness({ mode: 'profile-sync', seed });
+  for (let n = 1; n <= 20; n++) await h.scim.createUser(`u-${n}`, person(n));
+  await h.engine.runOnce();
+  const reads = h.sim.requests.list({ method: 'GET', pathPrefix: '/users?' }).map((e) => decodeURIComponent(e.url).split('&$select')[0]);
+  const upns = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `'p${from + i}@example.com'`).join(',');
+  expect(reads.sort()).toEqual([`/users?$filter=userPrincipalName in (${upns(1, 15)})`, `/users?$filter=userPrincipalName in (${upns(16, 20)})`].sort());
+  expect(named(h).filter((w) => w.method === 'POST' && w.url === '/users')).toHaveLength(19);
+  expect(await h.scim.bridge('u-7')).toMatchObject({ syncState: 'synced', graphId: '66666666-6666-4666-8666-666666666666' });
+  expect(h.sim.state.snapshot().users).toHaveLength(20);
+});

@@ -29,6 +29,27 @@ test('resource-unit costs follow the published table and modifiers', () => {
   expect(resourceUnitCost({ method: 'GET', path: '/subscribedSkus', query: q('') })).toBe(3);
   expect(resourceUnitCost({ method: 'GET', path: '/groups/x/members', query: q('$expand=manager') })).toBe(4);
   expect(resourceUnitCost({ method: 'PATCH', path: `/users/${ALEX}`, query: q('') })).toBe(1);
+  // A cost listed for me/ applies to users/{id | userPrincipalName}/ too.
+  expect(resourceUnitCost({ method: 'GET', path: `/users/${ALEX}/memberOf`, query: q('') })).toBe(2);
+  expect(resourceUnitCost({ method: 'POST', path: '/users/alex@contoso.com/checkMemberGroups', query: q('') })).toBe(4);
+  expect(resourceUnitCost({ method: 'POST', path: '/me/getMemberObjects', query: q('') })).toBe(2);
+  expect(resourceUnitCost({ method: 'POST', path: '/isMemberOf', query: q('') })).toBe(4);
+  expect(resourceUnitCost({ method: 'POST', path: '/getObjectsById', query: q('') })).toBe(3);
+  expect(resourceUnitCost({ method: 'GET', path: '/domains/contoso.com/domainNameReferences', query: q('') })).toBe(4);
+  expect(resourceUnitCost({ method: 'GET', path: '/servicePrincipals/x/appRoleAssignments', query: q('') })).toBe(2);
+  expect(resourceUnitCost({ method: 'GET', path: '/oauth2PermissionGrants/x', query: q('') })).toBe(2);
+  expect(resourceUnitCost({ method: 'GET', path: '/contracts', query: q('') })).toBe(3);
+  expect(resourceUnitCost({ method: 'GET', path: `/users/${ALEX}`, query: q('') })).toBe(1);
+});
+
+test('the inspection API counts requests, writes, resource units and 429s', async () => {
+  const { sim, client } = await throttled(1);
+  await client.api('/$batch').post({
+    requests: [{ id: '1', method: 'GET', url: '/users' }, { id: '2', method: 'GET', url: '/subscribedSkus' }, ...patches(2, 0).map((p, i) => ({ ...p, id: String(i + 3) }))],
+  });
+  const res = await raw(sim, 'GET', '/_sim/throttling');
+  // The $batch envelope itself is not charged; its four items are: 2 + 3 + 1 + 1 units.
+  expect(res.body.usage).toEqual({ requests: 4, writes: 2, resourceUnits: 7, throttled: 0 });
 });
 
 test('3,000 writes per 150 s per app and tenant, then per-item 429s inside $batch', async () => {

@@ -38,8 +38,33 @@ describe('openStore', () => {
       { version: 4, name: "indexes for dirty order and owner-scoped pages" },
       { version: 5, name: "sync engine state" },
       { version: 6, name: "canonical identity keys" },
+      { version: 7, name: "attribution as one row per resource" },
+      { version: 8, name: "urgent changes" },
     ]);
     db.close();
+  });
+
+  test('migration 7 keeps the attribution recorded one row per attribute', () => {
+    store.close();
+    const legacy = join(dir, 'legacy.sqlite');
+    const db = new Database(legacy);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of migrations.filter((m) => m.version < 7)) {
+      db.exec(m.sql);
+      m.run?.(db);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
+    }
+    const row = db.prepare('INSERT INTO attribution VALUES (?, ?, ?, ?, ?)');
+    row.run('User', 'u1', 'userName', 'okta', '2026-01-01T00:00:00.000Z');
+    row.run('User', 'u1', 'title', 'entra', '2026-01-02T00:00:00.000Z');
+    row.run('Group', 'g1', 'displayName', 'okta', '2026-01-03T00:00:00.000Z');
+    db.close();
+    store = openStore(legacy, { mode: 'profile-sync', sources });
+    expect(store.attribution.list('User', 'u1')).toEqual([
+      { attribute: 'title', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
+      { attribute: 'userName', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+    expect(store.attribution.list('Group', 'g1')).toEqual([{ attribute: 'displayName', sourceId: 'okta', setAt: '2026-01-03T00:00:00.000Z' }]);
   });
 
   test('mirrors configured sources and keeps unconfigured ones marked', () => {
@@ -63,6 +88,17 @@ describe('openStore', () => {
 });
 
 describe('users', () => {
+  test('a later write replaces the attribution of the attributes it names and keeps the others', () => {
+    const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], at: new Date('2026-01-01T00:00:00Z') });
+    store.users.replace(u.id, { ...alice, displayName: 'Alice B', title: 'CFO' }, { sourceId: 'entra', attributes: ['displayName', 'title'], at: new Date('2026-01-02T00:00:00Z') });
+    expect(store.attribution.list('User', u.id)).toEqual([
+      { attribute: 'displayName', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
+      { attribute: 'emails', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
+      { attribute: 'title', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
+      { attribute: 'userName', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+  });
+
   test('create writes the row, attribution, audit and dirty mark together', () => {
     const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], sync: { dirSyncEnabled: false } });
     expect(store.users.get(u.id)).toEqual({ id: u.id, sourceId: 'okta', version: 1, created: u.created, lastModified: u.created, data: alice });
@@ -119,6 +155,54 @@ describe('store.sync', () => {
     store.sync.markRetry('User', a.id, 'throttled', Date.now() + 60_000);
     expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([b.id]);
     expect(store.sync.listDue(Date.now() + 61_000, 10).map((r) => r.id)).toEqual([a.id, b.id]);
+  });
+
+  describe('priority order', () => {
+    /** Users already in Graph (created, synced), then `creations` new users queued after them. */
+    function queue(inGraph: number, creations: number) {
+      const synced = Array.from({ length: inGraph }, (_, i) => {
+        const u = store.users.create({ userName: `old${i}@example.com`, active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+        store.sync.markApplied('User', u.id, 1, { graphId: `g-${i}`, appliedSnapshot: {} });
+        return u.id;
+      });
+      const created = Array.from({ length: creations }, (_, i) => store.users.create({ userName: `new${i}@example.com` }, { sourceId: 'okta' }).id);
+      return { synced, created };
+    }
+    const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+
+    test('a deactivation, a licence removal and a password change of users in Graph overtake queued creations', () => {
+      const { synced, created } = queue(4, 3);
+      store.users.replace(synced[0], { userName: 'old0@example.com', active: false, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+      store.users.replace(synced[1], { userName: 'old1@example.com', active: true, entitlements: [] }, { sourceId: 'okta' });
+      store.users.replace(synced[2], { userName: 'old2@example.com', active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pass' } });
+      // A profile change is not urgent: it keeps its place behind the creations queued before it.
+      store.users.replace(synced[3], { userName: 'old3@example.com', title: 'CEO', active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+      expect(ids(store.sync.listDue(Date.now(), 10))).toEqual([synced[0], synced[1], synced[2], ...created, synced[3]]);
+      expect(ids(store.sync.listDue(Date.now(), 10, { order: 'fifo' }))).toEqual([...created, synced[0], synced[1], synced[2], synced[3]]);
+      // Applied, the row is no longer urgent: its next profile change queues normally.
+      store.sync.markApplied('User', synced[0], 2, { appliedSnapshot: {} });
+      expect(store.sync.get('User', synced[0])?.urgent).toBe(false);
+    });
+
+    test('creations keep a slot in every creationEvery + 1 rows under a stream of urgent changes, in arrival order', () => {
+      const { synced, created } = queue(12, 4);
+      for (const [i, id] of synced.entries()) store.users.replace(id, { userName: `old${i}@example.com`, active: false, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+      const page = ids(store.sync.listDue(Date.now(), 6, { creationEvery: 2 }));
+      expect(page).toEqual([synced[0], synced[1], synced[2], synced[3], created[0], created[1]]);
+      // With nothing else waiting, urgent rows take every slot.
+      expect(ids(store.sync.listDue(Date.now(), 3, { creationEvery: 2 })).length).toBe(3);
+    });
+
+    test('an operator retry and a deleted user are urgent; a user not yet in Graph is a creation whatever changed', () => {
+      const { synced, created } = queue(2, 2);
+      store.sync.markFailed('User', synced[0], 1, 'Graph said no');
+      store.users.replace(synced[0], { userName: 'old0@example.com', title: 'x', active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+      store.sync.markApplied('User', synced[0], 1, { appliedSnapshot: {} });
+      store.sync.retry('User', synced[0]);
+      store.users.remove(synced[1], { sourceId: 'okta' });
+      store.users.replace(created[1], { userName: 'new1@example.com', active: false }, { sourceId: 'okta' });
+      expect(ids(store.sync.listDue(Date.now(), 10))).toEqual([synced[0], synced[1], created[0], created[1]]);
+    });
   });
 
   test('markApplied syncs only when the applied version is the desired one', () => {

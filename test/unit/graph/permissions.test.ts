@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { permissions } from '../../../src/cli/permissions-command';
 // The permission table of src/graph/permissions.ts against Microsoft's (schemas/graph-permissions.json).
 import { loadConfig, type Mode } from '../../../src/config';
 import { grantingPermissions, leastGrant, missingPermissions, PERMISSION_NEEDS } from '../../../src/graph/permissions';
@@ -32,10 +36,6 @@ test('Directory.ReadWrite.All does not grant PATCH /organization/{id}: the tenan
 });
 
 test('scim-graph-bridge permissions prints the list for the config, with commands that grant it', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const { permissions } = await import('../../../src/cli/permissions-command');
   const file = join(mkdtempSync(join(tmpdir(), 'perm-cli-')), 'config.json');
   writeFileSync(file, JSON.stringify({ mode: 'license-only', database: ':memory:', sources: [{ id: 'a', token: 'token-0123456789abcdef' }], graph: { clientId: 'c0ffee00-0000-4000-8000-000000000000' } }));
   const out: string[] = [];

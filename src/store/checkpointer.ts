@@ -1,0 +1,51 @@
+// WAL checkpoints off the request path. By default SQLite checkpoints inside the commit that
+// pushes the WAL past 1,000 pages, so every fiftieth SCIM write or so also copies the WAL into the
+// database file (and syncs it) before it can answer: more than half of a write's time on a
+// 100,000-user file. A running bridge lets a worker thread, with a connection of its own, run
+// PASSIVE checkpoints (which never block readers or the writer) a few times a second, and keeps
+// SQLite's own checkpoint on its connection only as a backstop at BACKSTOP_PAGES (a writer that
+// never pauses would otherwise grow the WAL without bound: it restarts only once a checkpoint
+// caught up). If the worker fails, the connection goes back to SQLite's default.
+import { Worker } from 'node:worker_threads';
+import type { Database } from 'better-sqlite3';
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { if (!/busy|locked/i.test(String(err && err.message))) throw err; }
+}, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m === 'stop') { clearInterval(timer); try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} db.close(); process.exit(0); }
+});
+`;
+
+const BACKSTOP_PAGES = 16_000;
+
+export interface Checkpointer {
+  stop(): Promise<void>;
+}
+
+export function startCheckpointer(db: Database, path: string, intervalMs = 250): Checkpointer {
+  const worker = new Worker(WORKER, { eval: true, workerData: { module: require.resolve('better-sqlite3'), path, intervalMs } });
+  worker.unref();
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  let stopped = false;
+  const fallBack = () => {
+    if (!stopped && db.open) db.pragma('wal_autocheckpoint = 1000');
+  };
+  worker.on('error', fallBack);
+  worker.on('exit', fallBack);
+  return {
+    stop() {
+      stopped = true;
+      return new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.postMessage('stop');
+        setTimeout(() => void worker.terminate(), 2_000).unref();
+      });
+    },
+  };
+}
