@@ -41,7 +41,6 @@ const CHILD_TAG = 'syncBenchSimulator';
 type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile'>;
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
-const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const SOURCE = 'idp';

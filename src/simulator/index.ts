@@ -23,7 +23,6 @@ import { createContractRecorder, type ContractRecorder } from './contract';
 export { takeAllContractViolations } from './contract';
 
 export type { SeedObject } from './types';
-export type { LoggedRequest } from './request-log';
 export type { StateSnapshot } from './inspect';
 
 export interface SimulatorOptions {

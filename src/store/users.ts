@@ -51,8 +51,6 @@ function takesAway(before: Record<string, unknown>, after: Record<string, unknow
   return [...values(before)].some((v) => v && !kept.has(v));
 }
 
-export type UserStore = ReturnType<typeof createUserStore>;
-
 export function createUserStore(db: Database, deps: { sync: SyncStore; audit: AuditStore; attribution: AttributionStore }) {
   const cols = 'id, source_id, data, version, created, last_modified, deleted';
   const q = {
