@@ -19,7 +19,11 @@ function newest(dir) {
 
 module.exports = async function globalSetup() {
   const built = path.join(ROOT, 'dist', 'cli', 'index.js');
-  const inputs = Math.max(newest(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'tsconfig.build.json')).mtimeMs, statSync(path.join(ROOT, 'tsconfig.json')).mtimeMs);
+  const inputs = Math.max(
+    newest(path.join(ROOT, 'src')),
+    statSync(path.join(ROOT, 'tsconfig.build.json')).mtimeMs,
+    statSync(path.join(ROOT, 'tsconfig.json')).mtimeMs,
+  );
   if (existsSync(built) && statSync(built).mtimeMs >= inputs) return;
   process.stderr.write('\ndist/ is missing or older than src/: npm run build\n');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });

@@ -19,7 +19,8 @@ function boxOf(file: string): string {
   return rel.includes('/') ? rel.split('/')[0] : rel.replace(/\.ts$/, '');
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"`;]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)|\brequire\(\s*'([^']+)'\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'"`;]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)|\brequire\(\s*'([^']+)'\s*\)/g;
 
 /** Every relative import of src/, as box -> box edges, with the files that make each edge. */
 function edges(): Map<string, Map<string, string[]>> {
