@@ -85,9 +85,11 @@ test('the Dockerfile builds on node:20-bookworm-slim and runs as a non-root user
   expect(envOf(ins)).toMatchObject({ BRIDGE_DATABASE: '/data/bridge.sqlite', BRIDGE_PORT: '8080', BRIDGE_HOST: '0.0.0.0' });
   // USER comes after everything that needs root, and the volume belongs to that user.
   expect(ins.findIndex((i) => i.op === 'USER')).toBeGreaterThan(ins.findIndex((i) => i.op === 'RUN' && i.args.includes('chown node:node /data')));
-  // Everything the entry command loads is copied in.
+  // Everything the entry command loads is copied in: the compiled CLI from the build stage, bin/, schemas/.
   const copied = ins.filter((i) => i.op === 'COPY').map((i) => i.args);
-  for (const path of ['bin', 'src', 'schemas', 'package.json']) expect(copied.some((c) => c.split(/\s+/).includes(path))).toBe(true);
+  for (const path of ['bin', 'schemas', 'package.json']) expect(copied.some((c) => c.split(/\s+/).includes(path))).toBe(true);
+  expect(copied).toContain('--from=build /app/dist ./dist');
+  expect(copied).toContain('--from=build /app/node_modules ./node_modules');
 });
 
 /** Runs the image's entry command here: WORKDIR is the repository, /data a temporary directory. */
