@@ -52,10 +52,13 @@ export interface GraphLogOptions {
 // Ids in paths are kept (operators look them up); query strings are cut, they may hold filter values.
 const shortPath = (path: string) => path.split('?')[0];
 
+// `property eq 'v'`, or a look-up of one value `property in ('v')`; a look-up of several users at once
+// (the engine reads up to 15 per request) concerns no single resource.
 function odataLiteral(filter: string | null, property: string): string | undefined {
   if (!filter) return undefined;
-  const m = new RegExp(`${property} eq '((?:[^']|'')*)'`).exec(filter);
-  return m ? m[1].replace(/''/g, "'") : undefined;
+  const m = new RegExp(`${property} (?:eq '((?:[^']|'')*)'|in \\('((?:[^']|'')*)'\\))`).exec(filter);
+  const value = m?.[1] ?? m?.[2];
+  return value === undefined ? undefined : value.replace(/''/g, "'");
 }
 
 /** The identity keys of a request, never any other value of its body. */

@@ -79,6 +79,7 @@ async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<vo
   const gone = fresh.filter((r) => r.deleted);
   if (live.length) await syncUserChunk(ctx, live);
   if (gone.length) await deprovisionUsers(ctx, gone);
+  for (const r of fresh) claimed.delete(keyOf(r));
 }
 
 /**
@@ -97,8 +98,15 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
     else if (isUrgent(row) && ctx.config.sync.order !== 'fifo') urgentUsers.push(row);
     else users.push(row);
   }
+  // Rows of this pass not yet done: the pass holds them as read, so nothing else may take them. A
+  // row whose chunk is done is released, and a newer urgent change of it can go at once.
   const claimed = new Set(rows.map(keyOf));
-  for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) await syncUserChunk(ctx, urgentUsers.slice(i, i + USER_CHUNK));
+  const release = (done: SyncRow[]) => done.forEach((r) => claimed.delete(keyOf(r)));
+  for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
+    const chunk = urgentUsers.slice(i, i + USER_CHUNK);
+    await syncUserChunk(ctx, chunk);
+    release(chunk);
+  }
   const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
   if (urgentDeleted.length) await deprovisionUsers(ctx, urgentDeleted);
   const chunks: SyncRow[][] = [];
@@ -107,7 +115,11 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   const worker = async () => {
     while (next < chunks.length) {
       await urgentSince(ctx, claimed);
-      if (next < chunks.length) await syncUserChunk(ctx, chunks[next++]);
+      if (next < chunks.length) {
+        const chunk = chunks[next++];
+        await syncUserChunk(ctx, chunk);
+        release(chunk);
+      }
     }
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
