@@ -123,7 +123,7 @@ function graphTable(entries: GraphLogEntry[], names: Names = NO_NAMES, withResou
 ${entries.map(
   (e) => html`<tr><td>${when(e.at)}</td><td class="mono">${e.method} ${e.path}</td><td>${
     typeof e.status === 'number' && e.status < 400 ? badge(String(e.status)) : html`<span class="badge s-error">${e.status}</span>`
-  }</td>${withResource ? html`<td>${e.resource ? named(names, e.resource.type, e.resource.id) : ''}</td>` : ''}<td>${clip(e.error, 120)}</td><td class="num">${e.ms}</td></tr>`,
+  }</td>${withResource ? html`<td>${e.resource ? html`${named(names, e.resource.type, e.resource.id)}${e.more ? ` and ${e.more} more` : ''}` : ''}</td>` : ''}<td>${clip(e.error, 120)}</td><td class="num">${e.ms}</td></tr>`,
 )}</tbody></table>`;
 }
 

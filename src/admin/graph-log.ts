@@ -14,8 +14,10 @@ export interface GraphLogEntry {
   status: number | 'network error';
   ms: number;
   batch?: string;
-  /** The bridge resource the request concerned, when known. */
+  /** The bridge resource the request concerned, when known (the first, for a lookup of several). */
   resource?: { type: ResourceType; id: string };
+  /** How many more resources a lookup of several users concerned (each lists it among its requests). */
+  more?: number;
   /** Graph's error code and message for an answer of 400 or more (secrets redacted). */
   error?: string;
 }
@@ -25,6 +27,8 @@ export interface GraphTargetKeys {
   graphId?: string;
   userName?: string;
   groupName?: string;
+  /** A lookup of several users at once (`userPrincipalName in (...)`). */
+  userNames?: string[];
 }
 
 export type ResourceResolver = (keys: GraphTargetKeys) => { type: ResourceType; id: string } | null;
@@ -83,6 +87,8 @@ export function targetKeys(method: string, url: string, body: unknown, answer: u
       filter = null;
     }
     if (segs[0] === 'users') keys.userName = odataLiteral(filter, 'userPrincipalName');
+    const list = segs[0] === 'users' && filter ? /userPrincipalName in \((.*)\)/.exec(filter) : null;
+    if (list) keys.userNames = [...list[1].matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1].replace(/''/g, "'"));
     if (segs[0] === 'groups') keys.groupName = odataLiteral(filter, 'displayName');
   }
   if (method === 'POST' && segs.length === 1) {
@@ -112,21 +118,26 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
   const writeTimes: number[] = [];
   let seq = 0;
 
-  const resolve = (method: string, url: string, body: unknown, answer: unknown) => {
-    if (!options.resolve) return undefined;
+  const resolve = (method: string, url: string, body: unknown, answer: unknown): { type: ResourceType; id: string }[] => {
+    if (!options.resolve) return [];
     const keys = targetKeys(method, url, body, answer);
-    if (!keys.graphId && !keys.userName && !keys.groupName) return undefined;
     try {
-      return options.resolve(keys) ?? undefined;
+      if (keys.userNames?.length) {
+        return keys.userNames.slice(0, 20).flatMap((userName) => options.resolve!({ userName }) ?? []);
+      }
+      if (!keys.graphId && !keys.userName && !keys.groupName) return [];
+      const one = options.resolve(keys);
+      return one ? [one] : [];
     } catch {
       // The log never fails a Graph request (a closed store during shutdown, say).
-      return undefined;
+      return [];
     }
   };
 
-  const push = (raw: Omit<GraphLogEntry, 'seq'>) => {
+  const push = (raw: Omit<GraphLogEntry, 'seq' | 'resource' | 'more'>, concerned: { type: ResourceType; id: string }[]) => {
     const entry: GraphLogEntry = { seq: ++seq, ...raw };
-    if (!entry.resource) delete entry.resource;
+    if (concerned.length) entry.resource = concerned[0];
+    if (concerned.length > 1) entry.more = concerned.length - 1;
     if (!entry.error) delete entry.error;
     if (!entry.batch) delete entry.batch;
     ring.push(entry);
@@ -136,8 +147,8 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
       writeTimes.push(now);
       while (writeTimes.length && writeTimes[0] < now - 600_000) writeTimes.shift();
     }
-    if (entry.resource) {
-      const key = `${entry.resource.type}:${entry.resource.id}`;
+    for (const r of concerned) {
+      const key = `${r.type}:${r.id}`;
       const list = byResource.get(key) ?? [];
       byResource.delete(key);
       list.push(entry);
@@ -182,12 +193,11 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
               path: shortPath(path),
               status: res.status,
               ms: Date.now() - started,
-              resource: resolve(method, path, body, res.body),
               error: errorText(res.status, res.body, secrets),
-            });
+            }, resolve(method, path, body, res.body));
             return res;
           } catch (err) {
-            push({ at: new Date().toISOString(), method, path: shortPath(path), status: 'network error', ms: Date.now() - started, resource: resolve(method, path, body, undefined) });
+            push({ at: new Date().toISOString(), method, path: shortPath(path), status: 'network error', ms: Date.now() - started }, resolve(method, path, body, undefined));
             throw err;
           }
         },
@@ -205,9 +215,8 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
               status: r.status,
               ms,
               batch: batchId,
-              resource: resolve(requests[i].method, requests[i].url, requests[i].body, r.body),
               error: errorText(r.status, r.body, secrets),
-            }),
+            }, resolve(requests[i].method, requests[i].url, requests[i].body, r.body)),
           );
           return results;
         },

@@ -21,6 +21,10 @@ test('targetKeys reads the Graph id from the path, the UPN or name from a lookup
     graphId: 'new-id',
   });
   expect(targetKeys('GET', '/users/delta?$deltatoken=x', undefined, undefined)).toEqual({});
+  // The engine looks users up 15 to a read.
+  expect(targetKeys('GET', `/users?$filter=${encodeURIComponent("userPrincipalName in ('a@example.com','o''b@example.com')")}&$select=id`, undefined, undefined)).toEqual({
+    userNames: ['a@example.com', "o'b@example.com"],
+  });
 });
 
 test('entries name their resource, keep Graph errors (secrets redacted), never bodies; kept per resource', async () => {
