@@ -39,7 +39,7 @@ import { reportListening, reportStartFailure, startChildServer, type ChildServer
 import { fmt, mb, table, type Verdict } from './lib/stats';
 
 const CHILD_TAG = 'syncBenchSimulator';
-type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile'>;
+type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile' | 'inspectionToken'>;
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -59,7 +59,7 @@ async function simulatorChild(args: { dataDir: string; users: number; timeScale:
     // The password changes the urgent scenario sends need the password-reset permission.
     seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: args.users + 10 }], tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] } },
   });
-  const info: SimInfo = { url: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile };
+  const info: SimInfo = { url: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile, inspectionToken: sim.inspectionToken };
   writeFileSync(path.join(args.dataDir, 'sim.json'), JSON.stringify(info));
   reportListening(Number(new URL(sim.url).port));
 }
@@ -79,7 +79,7 @@ interface Run {
 }
 
 async function usage(run: Pick<Run, 'sim' | 'dispatcher'>): Promise<ThrottleUsage> {
-  const res = await fetch(`${run.sim.url}/_sim/throttling`, { dispatcher: run.dispatcher } as unknown as RequestInit);
+  const res = await fetch(`${run.sim.url}/_sim/throttling`, { dispatcher: run.dispatcher, headers: { Authorization: `Bearer ${run.sim.inspectionToken}` } } as unknown as RequestInit);
   return ((await res.json()) as { usage: ThrottleUsage }).usage;
 }
 

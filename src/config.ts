@@ -21,6 +21,26 @@ const sourceSchema = z
     contributes: z.array(z.string()).default([]),
     // A source that may see and change every resource (an operator's script, say).
     seesAll: z.boolean().default(false),
+    // Tenant users the bridge never managed that this source's users may be linked to (matched by
+    // onPremisesImmutableId or UPN), by the matched user's UPN domain ("*" for every domain), and whether
+    // its groups may be linked to existing tenant groups. Absent: none (license-only matches existing
+    // users by definition). docs/security.md.
+    adopt: z
+      .object({
+        domains: z
+          .array(
+            z
+              .string()
+              .transform((d) => d.trim().toLowerCase())
+              .refine((d) => d === '*' || /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(d), 'a DNS domain name (contoso.com) or "*"'),
+          )
+          .min(1, 'at least one domain, or "*"')
+          .optional(),
+        // Tenant security groups the bridge never managed, matched by displayName and mailNickname.
+        groups: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .refine((s) => Boolean(s.token) !== Boolean(s.tokenSha256), {
     message: 'give exactly one of token or tokenSha256',
@@ -92,10 +112,24 @@ export const configSchema = z
       .object({ order: z.enum(['priority', 'fifo']).default('priority'), creationEvery: z.number().int().min(1).default(20) })
       .default({ order: 'priority', creationEvery: 20 }),
     adminToken: z.string().min(16).optional(),
+    // Key sealing pending passwords in the database (AES-256-GCM): 32 bytes as 64 hex digits or base64.
+    // Absent: secrets.key next to the database, generated once with mode 0600 (docs/security.md).
+    secretsKey: z
+      .string()
+      .refine((k) => /^\s*([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)\s*$/.test(k), '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+      .optional(),
     limits: z
       .object({ bodyBytes: z.number().int().positive().default(1_048_576), bulkOperations: z.number().int().positive().default(1000) })
       .default({ bodyBytes: 1_048_576, bulkOperations: 1000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Serve SCIM and admin over HTTPS: PEM certificate (chain) and key files, reloaded on change and SIGHUP.
+    tls: z
+      .object({ certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() })
+      .refine((t) => Boolean(t.certFile) === Boolean(t.keyFile), { message: 'give both certFile and keyFile, or neither' })
+      .default({}),
+    // Behind a reverse proxy: which hops' X-Forwarded-For/-Proto to believe (express "trust proxy": "loopback",
+    // addresses or subnets, comma separated). Absent: none, the peer address is the client.
+    trustProxy: z.string().min(1).optional(),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.mode === 'universal-sync') {
@@ -138,9 +172,10 @@ export type DirectoryConfig = z.infer<typeof directorySchema>;
 type EnvKind = 'string' | 'number' | 'boolean' | 'json';
 const envPaths: [string, EnvKind][] = [
   ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
-  ['sources', 'json'], ['adminToken', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
+  ['sources', 'json'], ['adminToken', 'string'], ['secretsKey', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
   ['defaults.usageLocation', 'string'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
   ['drift.intervalSeconds', 'number'], ['sync.order', 'string'], ['sync.creationEvery', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
+  ['tls.certFile', 'string'], ['tls.keyFile', 'string'], ['trustProxy', 'string'],
   ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],
   ['graph.baseUrl', 'string'], ['graph.authorityHost', 'string'], ['graph.caFile', 'string'],
   ['graph.allowTenantDirSync', 'boolean'], ['graph.dryRun', 'boolean'], ['graph.hybridJoin', 'boolean'],

@@ -2,6 +2,7 @@
 // configured, build the SCIM app and the admin surface, start the sync engine.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import express from 'express';
@@ -21,6 +22,7 @@ import { demoSeed } from './demo-tenant';
 import { openStore, type Store } from './store';
 import type { ManagedSource } from './store/source-tokens';
 import { createSyncEngine, type RunSummary } from './sync/engine';
+import { loadTlsPair, type TlsReloader, watchTls } from './tls';
 
 export interface Runtime {
   /** The config in effect: the file's, plus sources added by `sources add` and a minted default. */
@@ -60,6 +62,7 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     sources: baseConfig.sources,
     confirmModeChange: baseConfig.confirmModeChange,
     backgroundCheckpoints: options.backgroundCheckpoints,
+    secretsKey: baseConfig.secretsKey,
   });
   const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
   store.sources.sync(config.sources);
@@ -130,6 +133,8 @@ export interface Bridge extends Runtime {
   server: Server;
   scimUrl: string;
   adminToken: string;
+  /** With tls configured: reload the certificate and key now (as on SIGHUP or a file change). */
+  tls: TlsReloader | null;
 }
 
 /**
@@ -157,15 +162,19 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url');
   const app = express();
   app.disable('x-powered-by');
+  if (config.trustProxy) app.set('trust proxy', config.trustProxy);
+  const tlsFiles = config.tls.certFile && config.tls.keyFile ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : null;
   app.use(accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics));
   // The SCIM router binds its own component.
   app.use(createApp({ config, store: runtime.store, logger: runtime.logger }));
   app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
   let server: Server;
+  let tlsReloader: TlsReloader | null = null;
   try {
+    const pair = tlsFiles ? loadTlsPair(tlsFiles) : null;
     // Not app.listen: Express 5 calls its callback on failure too.
     server = await new Promise<Server>((resolveListen, reject) => {
-      const s = createServer(app);
+      const s = pair ? createHttpsServer(pair, app) : createServer(app);
       s.once('error', reject);
       s.listen(config.port, config.host, () => resolveListen(s));
     });
@@ -174,15 +183,18 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
     await runtime.close();
     throw err;
   }
+  if (tlsFiles) tlsReloader = watchTls(server as HttpsServer, tlsFiles, runtime.logger);
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   runtime.engine.start();
   return {
     ...runtime,
     server,
-    scimUrl: `http://${shownHost}:${port}/scim/v2`,
+    scimUrl: `${tlsFiles ? 'https' : 'http'}://${shownHost}:${port}/scim/v2`,
+    tls: tlsReloader,
     adminToken,
     async close() {
+      tlsReloader?.close();
       const closed = new Promise<void>((done) => server.close(() => done()));
       // Idle keep-alive connections would otherwise hold close() open.
       server.closeIdleConnections();

@@ -24,11 +24,15 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
     const resources = views.countsByTypeAndState();
     const queue: Record<string, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
     for (const byState of Object.values(resources)) for (const [state, n] of Object.entries(byState)) queue[state] = (queue[state] ?? 0) + n;
-    const state = status.state === 'blocked' ? 'blocked' : queue.error > 0 || status.state === 'paused' ? 'degraded' : 'ok';
+    const failing = status.consecutiveFailedRuns > 0;
+    const state = status.state === 'blocked' ? 'blocked' : queue.error > 0 || status.state === 'paused' || failing ? 'degraded' : 'ok';
     return {
       status: state,
       mode: config.mode,
-      engine: { state: status.state, reasons: status.reasons, warnings: status.warnings },
+      engine: {
+        state: status.state, reasons: status.reasons, warnings: status.warnings,
+        consecutiveFailedRuns: status.consecutiveFailedRuns, failedRuns: status.failedRuns, lastRunError: status.lastRunError,
+      },
       graph: { simulator: graph.simulator, baseUrl: graph.baseUrl, dryRun: config.graph.dryRun },
       queue,
       resources,
@@ -53,12 +57,8 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
     resource(type: ResourceType, id: string) {
       const found = type === 'User' ? records.users.getForSync(id) : records.groups.getForSync(id);
       if (!found) return null;
-      const row = records.sync.get(type, id);
-      let sync = null;
-      if (row) {
-        const { pendingPassword: _secret, ...rest } = row;
-        sync = rest;
-      }
+      // A sync row carries no password, only whether one is pending (hasPendingPassword).
+      const sync = records.sync.get(type, id);
       return { id: found.id, sourceId: found.sourceId, resource: found.resource, deleted: found.deleted, sync, attribution: records.attribution.list(type, id) };
     },
     groupMembers: (id, page) => views.groupMembers(id, page),

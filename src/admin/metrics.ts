@@ -181,6 +181,14 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
       this.set(lastSuccessMs / 1000);
     },
   });
+  new Gauge({
+    name: 'bridge_sync_consecutive_failed_runs',
+    help: 'Engine runs in a row that failed as a whole (0 once one completes); bridge_sync_runs_total counts them all',
+    registers: [registry],
+    collect: fromEngine(function (this: Gauge, t) {
+      this.set(t.consecutiveFailedRuns);
+    }) as () => void,
+  });
 
   return {
     registry,

@@ -10,7 +10,17 @@ import type { GraphLog } from './graph-log';
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'blocked';
   mode: string;
-  engine: { state: string; reasons: string[]; warnings: string[] };
+  engine: {
+    state: string;
+    reasons: string[];
+    warnings: string[];
+    /** Sync runs in a row that failed as a whole (0 once one completes). */
+    consecutiveFailedRuns: number;
+    /** Runs that failed as a whole since start. */
+    failedRuns: number;
+    /** The last whole-run failure, kept until a run completes. */
+    lastRunError: { at: string; message: string } | null;
+  };
   graph: { simulator: boolean; baseUrl: string; dryRun: boolean };
   /** Totals by sync state (users and groups together). */
   queue: Record<string, number>;
@@ -26,8 +36,8 @@ export interface ResourceDetail {
   sourceId: string;
   resource: Record<string, unknown>;
   deleted: boolean;
-  /** The sync row without the pending password. */
-  sync: Omit<SyncRow, 'pendingPassword'> | null;
+  /** The sync row (it never carries the pending password, only hasPendingPassword). */
+  sync: SyncRow | null;
   attribution: Attribution[];
 }
 

@@ -15,8 +15,10 @@ export async function serve(configFile?: string): Promise<void> {
   out.write(`Admin dashboard: ${origin}/admin/\n`);
   if (!config.adminToken) out.write(`Admin token: ${bridge.adminToken}\n`);
   out.write(`Health: ${origin}/healthz  Metrics: ${origin}/metrics\n`);
-  if (bridge.simulator) out.write(`Graph: embedded simulator at ${bridge.simulator.url} (CA ${bridge.simulator.caFile})\n`);
-  else out.write(`Graph: ${bridge.graphConfig.baseUrl}${config.graph.dryRun ? ' (dry run: nothing is written)' : ''}\n`);
+  if (bridge.simulator) {
+    out.write(`Graph: embedded simulator at ${bridge.simulator.url} (CA ${bridge.simulator.caFile})\n`);
+    out.write(`Simulator inspection token (${bridge.simulator.url}/_sim): ${bridge.simulator.inspectionToken}\n`);
+  } else out.write(`Graph: ${bridge.graphConfig.baseUrl}${config.graph.dryRun ? ' (dry run: nothing is written)' : ''}\n`);
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -6,7 +6,7 @@ import { openStore } from '../store';
 
 function open(configFile?: string) {
   const config = loadConfig({ file: configFile });
-  return { config, store: openStore(config.database, { mode: config.mode, sources: config.sources, confirmModeChange: config.confirmModeChange }) };
+  return { config, store: openStore(config.database, { mode: config.mode, sources: config.sources, confirmModeChange: config.confirmModeChange, secretsKey: config.secretsKey }) };
 }
 
 function mint(): { token: string; sha256: string } {

@@ -41,6 +41,7 @@ export function describe(sim: RunningSimulator): string {
     `  client secret:    ${sim.clientSecret}`,
     `  CA file:          ${sim.caFile}`,
     `  inspection:       ${sim.url}/_sim/state, ${sim.url}/_sim/requests, POST ${sim.url}/_sim/faults, POST ${sim.url}/_sim/reset`,
+    `  inspection token: ${sim.inspectionToken}  (send Authorization: Bearer <token> to /_sim)`,
     '',
   ].join('\n');
 }

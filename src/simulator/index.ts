@@ -49,6 +49,8 @@ export interface SimulatorOptions {
    * Default true; tests that send off-contract requests on purpose turn it off.
    */
   strictContract?: boolean;
+  /** The bearer token of the inspection API under /_sim (default: random, returned as inspectionToken). */
+  inspectionToken?: string;
 }
 
 export interface SimulatorState {
@@ -66,6 +68,8 @@ export interface RunningSimulator {
   clientSecret: string;
   caFile: string;
   caPem: string;
+  /** Authorization: Bearer <inspectionToken> opens the inspection API under {url}/_sim. */
+  inspectionToken: string;
   state: SimulatorState;
   requests: RequestLog;
   faults: FaultInjector;
@@ -120,7 +124,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     throttle.reset();
   };
   const inspect = createInspector({ dir: () => ctx.dir, log, faults, throttle, reset });
-  const server = createSimServer({ core, tokens, tenantId, authorityHost: () => ctx.baseUrl, inspect }, { cert: certs.certPem, key: certs.keyPem });
+  const inspectionToken = options.inspectionToken ?? randomBytes(24).toString('base64url');
+  const server = createSimServer({ core, tokens, tenantId, authorityHost: () => ctx.baseUrl, inspect, inspectionToken }, { cert: certs.certPem, key: certs.keyPem });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -135,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     clientSecret,
     caFile: certs.caFile,
     caPem: certs.caPem,
+    inspectionToken,
     state: { snapshot: () => snapshot(ctx.dir), get directory() { return ctx.dir; } },
     requests: log,
     faults,

@@ -1,5 +1,8 @@
 // The request log tests read: every Graph request and $batch item, in order, with what came back.
-// Bounded so a long benchmark cannot grow it without limit.
+// Bounded so a long benchmark cannot grow it without limit. Bodies are kept with passwords and secrets
+// replaced by a fixed marker (redact.ts).
+import { redactBody } from './redact';
+
 export interface LoggedRequest {
   seq: number;
   time: string;
@@ -24,9 +27,15 @@ export class RequestLog {
 
   /** Response bodies of successful reads are not kept: they are large and say nothing a test asserts on writes. */
   add(entry: Omit<LoggedRequest, 'seq' | 'time'>): void {
-    const { responseBody, ...rest } = entry;
+    const { responseBody, requestBody, ...rest } = entry;
     const keep = entry.method !== 'GET' || entry.status >= 400;
-    this.entries.push({ seq: ++this.seq, time: new Date().toISOString(), ...rest, ...(keep && responseBody !== undefined ? { responseBody } : {}) });
+    this.entries.push({
+      seq: ++this.seq,
+      time: new Date().toISOString(),
+      ...rest,
+      ...(requestBody !== undefined ? { requestBody: redactBody(requestBody) } : {}),
+      ...(keep && responseBody !== undefined ? { responseBody: redactBody(responseBody) } : {}),
+    });
     // Trimmed in chunks: one splice per request would move the whole array each time once full.
     if (this.entries.length > this.limit + Math.ceil(this.limit / 10)) this.entries.splice(0, this.entries.length - this.limit);
   }

@@ -1,7 +1,7 @@
 // The HTTPS listener: splits traffic between the token endpoints (authorityHost), Graph under
 // /v1.0, and the inspection API under /_sim. Node's https module is used directly: it keeps the
 // simulator fast enough that it never limits the bridge's own benchmarks.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphError } from './errors';
@@ -17,6 +17,8 @@ export interface ServerParts {
   tokens: TokenService;
   tenantId: string;
   authorityHost: () => string;
+  /** The bearer token the inspection API (/_sim/...) requires. */
+  inspectionToken: string;
   /** The inspection API (/_sim/...); returns undefined for unknown paths. */
   inspect: (method: string, path: string, body: unknown, query: URLSearchParams) => SimResponse | undefined;
 }
@@ -103,11 +105,25 @@ async function route(parts: ServerParts, req: IncomingMessage, res: ServerRespon
   }
   if (req.method === 'GET' && KEYS_PATH.test(p)) return send(res, { status: 200, body: parts.tokens.jwks() }, { 'content-type': 'application/json; charset=utf-8' });
   if (p.startsWith('/_sim/')) {
+    // The inspection API reads and resets the tenant and injects faults: its token, or nothing.
+    if (!inspectionAuthorized(parts.inspectionToken, req.headers.authorization)) {
+      return send(res, { status: 401, body: { error: { code: 'Unauthorized', message: 'The simulator inspection API needs its token: Authorization: Bearer <inspection token>.' } } }, {
+        'content-type': 'application/json; charset=utf-8',
+        'www-authenticate': 'Bearer realm="graph-sim inspection"',
+      });
+    }
     const text = await readBody(req);
     const out = parts.inspect(req.method ?? 'GET', p, parseJson(text), url.searchParams);
     if (out) return send(res, out, { 'content-type': 'application/json; charset=utf-8' });
   }
   send(res, { status: 404, body: { error: { code: 'NotFound', message: `No simulator endpoint at ${p}.` } } });
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function inspectionAuthorized(token: string, header: string | undefined): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return Boolean(m) && timingSafeEqual(digest(m![1]), digest(token));
 }
 
 export function createSimServer(parts: ServerParts, tls: { cert: string; key: string }): Server {

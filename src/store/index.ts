@@ -15,6 +15,7 @@ import { migrate } from './migrations';
 import { createResourceQueries } from './queries';
 import { createOwnershipStore } from './ownership';
 import { createSourceTokenStore } from './source-tokens';
+import { createSecretBox } from './secrets';
 import { createSourceStore } from './sources';
 import { createSyncEngineQueries } from './sync-engine-queries';
 import { createSyncStore } from './sync-state';
@@ -35,6 +36,8 @@ export interface OpenStoreOptions {
   confirmModeChange?: boolean;
   /** WAL checkpoints in a worker thread instead of inside commits (a serving bridge; ignored for :memory:). */
   backgroundCheckpoints?: boolean;
+  /** The key that seals pending passwords (config secretsKey); else secrets.key next to the database (secrets.ts). */
+  secretsKey?: string;
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -47,11 +50,20 @@ export function openStore(path: string, options: OpenStoreOptions) {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  // Deleted content (a password applied or superseded, even sealed) is overwritten, not left in free pages.
+  db.pragma('secure_delete = ON');
+  let box;
+  try {
+    box = createSecretBox(path, options.secretsKey);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   migrate(db);
 
   const audit = createAuditStore(db);
   const attribution = createAttributionStore(db);
-  const sync = createSyncStore(db);
+  const sync = createSyncStore(db, box);
   const sources = createSourceStore(db);
   const users = createUserStore(db, { sync, audit, attribution });
   const groups = createGroupStore(db, { sync, audit, attribution });

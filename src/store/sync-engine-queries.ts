@@ -21,9 +21,8 @@ export function createSyncEngineQueries(db: Database) {
       (SELECT type, id FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') ORDER BY dirty_seq LIMIT 1) s
       LEFT JOIN users u ON s.type = 'User' AND u.id = s.id LEFT JOIN groups g ON s.type = 'Group' AND g.id = s.id`).pluck(),
     queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
-    // A deleted resource already deprovisioned has let go of its Graph object.
-    byGraphId: db.prepare(`SELECT id FROM sync_state WHERE type = ? AND graph_id = ? AND id <> ?
-      AND NOT (deleted = 1 AND applied_version >= desired_version)`).pluck(),
+    // A Graph object once linked stays with its resource, deprovisioned or deleted (docs/security.md).
+    byGraphId: db.prepare(`SELECT id FROM sync_state WHERE type = ? AND graph_id = ? AND id <> ?`).pluck(),
     pendingDeletions: db.prepare(`SELECT s.id, u.source_id AS sourceId FROM sync_state s JOIN users u ON u.id = s.id
       WHERE s.type = 'User' AND s.deleted = 1 AND s.desired_version > s.applied_version`),
     // What plan shows: everything behind, blocked rows included (plan explains a blocked engine too).
@@ -48,6 +47,11 @@ export function createSyncEngineQueries(db: Database) {
     recentDeprovisions: db.prepare(`SELECT source_id AS sourceId, at FROM audit
       WHERE action LIKE 'sync.deprovision.%' AND at > ?
         AND at > coalesce((SELECT max(at) FROM audit WHERE action = 'sync.deletions.approved'), '')`),
+    createSent: db.prepare(`INSERT INTO sync_engine_creates (type, id, match_key, sent_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (type, id) DO UPDATE SET match_key = excluded.match_key, sent_at = excluded.sent_at`),
+    userNameHolder: db.prepare(`SELECT id FROM users WHERE user_name = ? COLLATE NOCASE AND deleted = 0 AND id <> ?`).pluck(),
+    createKey: db.prepare(`SELECT match_key FROM sync_engine_creates WHERE type = ? AND id = ?`).pluck(),
+    createDone: db.prepare(`DELETE FROM sync_engine_creates WHERE type = ? AND id = ?`),
     getMeta: db.prepare(`SELECT value FROM sync_engine_meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO sync_engine_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     setLinked: db.prepare(`INSERT INTO sync_engine_linked (graph_id, linked_at) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET linked_at = excluded.linked_at`),
@@ -87,6 +91,19 @@ export function createSyncEngineQueries(db: Database) {
     recentErrors: (limit = 20) => q.errors.all(limit) as { type: ResourceType; id: string; lastError: string }[],
     /** Deprovisions applied since `sinceIso`, for the deletion threshold to survive a restart. */
     recentDeprovisions: (sinceIso: string) => q.recentDeprovisions.all(sinceIso) as { sourceId: string | null; at: string }[],
+    /** Another live user whose userName is exactly this one (without case), if any. */
+    userNameHeldElsewhere: (userName: string, exceptId: string) => (q.userNameHolder.get(userName, exceptId) as string | undefined) ?? null,
+    /** Creates about to be sent, each resource id with its match key (a UPN, compared lower case); one transaction. */
+    createsSent: db.transaction((type: ResourceType, entries: [string, string][]) => {
+      const at = Date.now();
+      for (const [id, key] of entries) q.createSent.run(type, id, key.toLowerCase(), at);
+    }) as (type: ResourceType, entries: [string, string][]) => void,
+    /** The match key of a create sent earlier whose outcome the engine never recorded, if any. */
+    createUnanswered: (type: ResourceType, id: string) => (q.createKey.get(type, id) as string | undefined) ?? null,
+    /** The creates' outcomes are known (created, refused, or linked): forget them; one transaction. */
+    createsSettled: db.transaction((type: ResourceType, ids: string[]) => {
+      for (const id of ids) q.createDone.run(type, id);
+    }) as (type: ResourceType, ids: string[]) => void,
     getMeta: (key: string) => (q.getMeta.get(key) as string | undefined) ?? null,
     setMeta: (key: string, value: string) => void q.setMeta.run(key, value),
     /** Records when a Graph object was created or matched; forgets records older than pruneBeforeMs. */

@@ -1,6 +1,7 @@
 // Per-resource sync bookkeeping (docs/internals.md, "Sync bookkeeping"). scim/ writes the
 // dirty mark inside its transaction; sync/ reads due rows and records what it applied.
 import type { Database } from 'better-sqlite3';
+import type { SecretBox } from './secrets';
 import type { ResourceType, SyncRow, SyncStateName, SyncWrite } from './types';
 
 // A permanent error waits for the next change or an explicit retry.
@@ -22,7 +23,7 @@ interface Row {
   tokens_valid_from: string | null;
   applied_tokens_valid_from: string | null;
   graph_tokens_valid_from: string | null;
-  pending_password: string | null;
+  has_pending_password: number;
   deleted: number;
   urgent: number;
 }
@@ -43,7 +44,7 @@ function toSyncRow(r: Row): SyncRow {
     tokensValidFrom: r.tokens_valid_from,
     appliedTokensValidFrom: r.applied_tokens_valid_from,
     graphTokensValidFrom: r.graph_tokens_valid_from,
-    pendingPassword: r.pending_password,
+    hasPendingPassword: r.has_pending_password === 1,
     deleted: r.deleted === 1,
     urgent: r.urgent === 1,
   };
@@ -67,11 +68,18 @@ function appliedParams(opts: MarkAppliedOptions) {
   };
 }
 
-export function createSyncStore(db: Database) {
+// The pending password is stored sealed (secrets.ts) and never leaves through a row: only
+// revealPendingPassword, which the engine calls to write it to Graph, opens it.
+const contextOf = (type: ResourceType, id: string) => `sync_state.pending_password:${type}:${id}`;
+
+export function createSyncStore(db: Database, box: SecretBox) {
   const cols = `type, id, desired_version, applied_version, applied_snapshot, graph_id, state, last_error, attempts,
     next_attempt_at, dir_sync_enabled, tokens_valid_from, applied_tokens_valid_from, graph_tokens_valid_from,
-    pending_password, deleted, urgent`;
+    pending_password IS NOT NULL AS has_pending_password, deleted, urgent`;
   const q = {
+    sealed: db.prepare(`SELECT pending_password FROM sync_state WHERE type = ? AND id = ?`).pluck(),
+    unsealed: db.prepare(`SELECT type, id, pending_password AS pwd FROM sync_state WHERE pending_password IS NOT NULL AND pending_password NOT LIKE 'v1:%'`),
+    reseal: db.prepare(`UPDATE sync_state SET pending_password = ? WHERE type = ? AND id = ?`),
     get: db.prepare(`SELECT ${cols} FROM sync_state WHERE type = ? AND id = ?`),
     due: db.prepare(`SELECT ${cols} FROM sync_state
       WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') AND next_attempt_at <= ?
@@ -95,9 +103,9 @@ export function createSyncStore(db: Database) {
         deleted = @deleted,
         dir_sync_enabled = coalesce(@dirSync, dir_sync_enabled),
         tokens_valid_from = coalesce(@tvf, tokens_valid_from),
-        pending_password = coalesce(@pwd, pending_password),
+        pending_password = CASE WHEN @deleted = 1 THEN NULL ELSE coalesce(@pwd, pending_password) END,
         urgent = CASE WHEN desired_version > applied_version THEN max(urgent, excluded.urgent) ELSE excluded.urgent END,
-        password_version = CASE WHEN @pwd IS NULL THEN password_version ELSE desired_version + 1 END`),
+        password_version = CASE WHEN @deleted = 1 THEN NULL WHEN @pwd IS NULL THEN password_version ELSE desired_version + 1 END`),
     applied: db.prepare(`UPDATE sync_state SET
         applied_version = @version,
         state = CASE WHEN state = 'blocked' THEN 'blocked' WHEN @version >= desired_version THEN 'synced' ELSE 'pending' END,
@@ -165,14 +173,29 @@ export function createSyncStore(db: Database) {
       deleted: opts.deleted ? 1 : 0,
       dirSync: s.dirSyncEnabled === undefined ? null : s.dirSyncEnabled ? 1 : 0,
       tvf: s.tokensValidFrom ?? null,
-      pwd: s.pendingPassword ?? null,
+      pwd: s.pendingPassword ? box.seal(s.pendingPassword, contextOf(type, id)) : null,
       urgent: urgent ? 1 : 0,
     });
     for (const listener of dirtyListeners) listener();
   }
 
+  // Pending passwords a version before encryption stored in clear are sealed at open.
+  db.transaction(() => {
+    for (const r of q.unsealed.all() as { type: ResourceType; id: string; pwd: string }[]) q.reseal.run(box.seal(r.pwd, contextOf(r.type, r.id)), r.type, r.id);
+  })();
+
   return {
     markDirty,
+    /** The pending password in clear, for the engine's Graph write only; null when none. */
+    revealPendingPassword(type: ResourceType, id: string): string | null {
+      const sealed = q.sealed.get(type, id) as string | null | undefined;
+      if (!sealed) return null;
+      try {
+        return box.open(sealed, contextOf(type, id));
+      } catch {
+        throw new Error('the pending password cannot be decrypted with the configured secrets key (secretsKey or secrets.key changed?)');
+      }
+    },
     /**
      * Called on every dirty mark (inside the writer's transaction: a listener only schedules work,
      * e.g. wakes the idle engine). Returns the unsubscribe function.

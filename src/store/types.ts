@@ -17,7 +17,8 @@ export interface SyncRow {
   tokensValidFrom: string | null;
   appliedTokensValidFrom: string | null;
   graphTokensValidFrom: string | null;
-  pendingPassword: string | null;
+  /** A password was accepted and not yet written to Graph (store.sync.revealPendingPassword gives it to the engine). */
+  hasPendingPassword: boolean;
   deleted: boolean;
   /** A change to take ahead of creations (store/sync-state.ts listDue). */
   urgent: boolean;

@@ -107,3 +107,20 @@ export function appliedRow(ctx: EngineContext, row: SyncRow, opts: Parameters<St
 export function progressRow(ctx: EngineContext, row: SyncRow, opts: Parameters<Store['sync']['recordProgress']>[2]): void {
   ctx.store.sync.recordProgress(row.type, row.id, opts);
 }
+
+/**
+ * Whatever one row raised while it was planned or applied: that row goes to `error` with the reason
+ * (waiting for the next change or `retry`), the run goes on with every other row.
+ */
+export function failRowOnThrow(ctx: EngineContext, row: SyncRow, err: unknown): void {
+  const reason = err instanceof Error ? err.message : String(err);
+  ctx.logger.warn({ resourceType: row.type, id: row.id, err: safe(ctx, reason) }, 'resource could not be synced; others go on');
+  failRow(ctx, row, `the bridge failed on this resource (fix it, or retry): ${reason}`);
+}
+
+/** The row as the store has it now, if it is still due (a retry after a partial pass starts from there). */
+export function stillDue(ctx: EngineContext, row: SyncRow): SyncRow | null {
+  const now = ctx.store.sync.get(row.type, row.id);
+  if (!now || now.state === 'blocked' || now.nextAttemptAt > ctx.clock.now()) return null;
+  return now.desiredVersion > now.appliedVersion || now.state === 'pending' ? now : null;
+}

@@ -4,6 +4,7 @@
 import type { Config, Mode } from '../config';
 import type { GraphClient } from '../graph/client';
 import { dirSyncEnabledFor } from '../rules/identity';
+import { redactSecrets } from '../graph/errors';
 import type { Logger } from '../log';
 import type { ResourceType, Store, SyncStateName } from '../store';
 import type { ResourceState } from '../store/sync-engine-queries';
@@ -83,6 +84,12 @@ export interface EngineStatus {
   budget: { writes: BudgetUse; resourceUnits: BudgetUse };
   lastRun: RunSummary | null;
   lastDrift: DriftSummary | null;
+  /** Runs in a row that failed as a whole (0 after a run that completed). */
+  consecutiveFailedRuns: number;
+  /** The error of the last run that failed as a whole, kept until a run completes. */
+  lastRunError: { at: string; message: string } | null;
+  /** Runs that failed as a whole since the engine was created. */
+  failedRuns: number;
 }
 
 export interface BudgetUse {
@@ -98,8 +105,8 @@ export interface SyncNowResult {
   /** Why nothing was sent (preflight block, dry run, unknown resource). */
   refused?: string[];
   passes: number;
-  /** The resource's sync row afterwards (pendingPassword removed). */
-  row: Omit<import('../store').SyncRow, 'pendingPassword'> | null;
+  /** The resource's sync row afterwards (a row never carries the password, only hasPendingPassword). */
+  row: import('../store').SyncRow | null;
 }
 
 /** One budget's use: capacity, what could be spent now, spent since start, paused until (epoch ms). */
@@ -117,6 +124,8 @@ export interface EngineTelemetry {
   oldestChangeAt: string | null;
   pendingDeletions: HeldSource[];
   blocked: boolean;
+  /** Runs in a row that failed as a whole (0 after a run that completed). */
+  consecutiveFailedRuns: number;
   graph: ExecutorStats;
   writeBudget: BudgetCounters;
   resourceUnits: BudgetCounters;
@@ -172,6 +181,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
 
   const gate = createGate(ctx);
   let lastRun: RunSummary | null = null;
+  let consecutiveFailedRuns = 0;
+  let failedRuns = 0;
+  let lastRunError: { at: string; message: string } | null = null;
   let lastDrift: DriftSummary | null = null;
   let lastDriftAt = -Infinity;
   let running = false;
@@ -230,9 +242,15 @@ export function createSyncEngine(options: SyncEngineOptions) {
       const stillPending = new Set(store.engine.pendingDeletions().map((d) => d.id));
       store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
       lastRun = summaryOf(started, passes, before);
+      consecutiveFailedRuns = 0;
+      lastRunError = null;
     } catch (err) {
-      logger.error({ err: (err as Error).message }, 'sync run failed');
-      lastRun = summaryOf(started, passes, before, { error: (err as Error).message });
+      const message = redactSecrets((err as Error).message, ctx.secrets);
+      consecutiveFailedRuns++;
+      failedRuns++;
+      lastRunError = { at: nowIso(), message };
+      logger.error({ err: message, consecutiveFailedRuns }, 'sync run failed');
+      lastRun = summaryOf(started, passes, before, { error: message });
     }
     hub.emit({ type: 'run', summary: lastRun, at: nowIso() });
     return lastRun;
@@ -299,6 +317,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
         },
         lastRun,
         lastDrift,
+        consecutiveFailedRuns,
+        lastRunError,
+        failedRuns,
       };
     },
     telemetry(): EngineTelemetry {
@@ -309,6 +330,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         oldestChangeAt: store.engine.oldestDueChangeAt(),
         pendingDeletions: decideDeletions(),
         blocked: store.sync.blockedReason() !== null,
+        consecutiveFailedRuns,
         graph: exec.stats(),
         writeBudget: use(throttle, config.graph.writeBudget.writes),
         resourceUnits: use(units, ruCapacity),
@@ -367,12 +389,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
      */
     syncNow(type: ResourceType, id: string): Promise<SyncNowResult> {
       return serial(async () => {
-        const view = () => {
-          const row = store.sync.get(type, id);
-          if (!row) return null;
-          const { pendingPassword: _secret, ...rest } = row;
-          return rest;
-        };
+        // A sync row carries no password, only whether one is pending.
+        const view = () => store.sync.get(type, id);
         if (!store.sync.get(type, id)) return { refused: [`no ${type} ${id}`], passes: 0, row: null };
         if (!gate.result() || !ctx.facts.organizationId || store.sync.blockedReason() !== null) await gate.check();
         const pf = gate.result();

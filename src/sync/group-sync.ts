@@ -5,14 +5,17 @@
 // (member-sync.ts).
 import type { SyncRow } from '../store';
 import { diffGroup, translateGroup, type AppliedGroupSnapshot, type ScimGroup } from '../graph/diff';
+import type { DesiredGroup } from '../graph/group';
 import { groupRequests } from '../graph/requests';
-import { type EngineContext, appliedRow, failRow, progressRow, retryRow, waitRow } from './context';
+import { type EngineContext, appliedRow, failRow, failRowOnThrow, progressRow, retryRow, waitRow } from './context';
+import { groupAdoptionAllowed } from './adoption';
 import { NO_ANSWER, planMembers, settleMembers } from './member-sync';
 import { noteLinked, retryReplicationMisses } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 
 interface GroupWork {
   row: SyncRow;
+  sourceId: string;
   graphId: string | null;
   snapshot: AppliedGroupSnapshot | null;
   scim: ScimGroup;
@@ -23,31 +26,58 @@ function odataString(value: string): string {
   return value.replace(/'/g, "''");
 }
 
-async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<void> {
-  const desired = work.map((w) => translateGroup(ctx.mode, w.scim, { resourceId: w.row.id, groupsPush: ctx.config.groups.push })!);
-  // Idempotent create: a group with this mailNickname and displayName (ours after a crash, or the tenant's) is matched.
-  const lookups = await ctx.exec.run(
-    desired.map((d, i) => ({
-      id: `${i}g`,
-      method: 'GET' as const,
-      url: `/groups?$filter=${encodeURIComponent(`mailNickname eq '${odataString(d.properties.mailNickname)}' and displayName eq '${odataString(d.properties.displayName)}'`)}&$select=id,displayName,mailNickname,description,securityEnabled,mailEnabled`,
-      write: false,
-    })),
-  );
+async function matchOrCreate(ctx: EngineContext, all: GroupWork[]): Promise<void> {
+  // A displayName Graph cannot be asked about (a lone surrogate stored before ingress checked it): that group only.
+  const work: GroupWork[] = [];
+  const desired: DesiredGroup[] = [];
+  const lookupOps: GraphOp[] = [];
+  for (const w of all) {
+    try {
+      const d = translateGroup(ctx.mode, w.scim, { resourceId: w.row.id, groupsPush: ctx.config.groups.push })!;
+      // Idempotent create: a group with this mailNickname and displayName (ours after a crash, or the tenant's) is matched.
+      const filter = `mailNickname eq '${odataString(d.properties.mailNickname)}' and displayName eq '${odataString(d.properties.displayName)}'`;
+      const url = `/groups?$filter=${encodeURIComponent(filter)}&$select=id,displayName,mailNickname,description,securityEnabled,mailEnabled`;
+      lookupOps.push({ id: `${work.length}g`, method: 'GET' as const, url, write: false });
+      work.push(w);
+      desired.push(d);
+    } catch (err) {
+      failRowOnThrow(ctx, w.row, err);
+      w.done = true;
+    }
+  }
+  const lookups = await ctx.exec.run(lookupOps);
   const creates: GraphOp[] = [];
+  const sent: [string, string][] = [];
+  const keyOf = (i: number) => `${desired[i].properties.mailNickname}\n${desired[i].properties.displayName}`;
   work.forEach((w, i) => {
     const o = lookups.get(`${i}g`)!;
     if (o.kind === 'retry') return void (retryRow(ctx, w.row, o.message, o.retryAfterMs), (w.done = true));
     const found = o.kind === 'ok' ? ((o.body as { value?: { id: string }[] }).value ?? [])[0] : undefined;
+    // Adoption is a decision (adoption.ts): a group found is the engine's own lost create, or a tenant group
+    // the source's adopt.groups allows; one linked to another resource is never taken over.
+    const own = ctx.queries.createUnanswered('Group', w.row.id);
     if (found && !ctx.queries.linkedElsewhere('Group', found.id, w.row.id)) {
+      if (own !== keyOf(i).toLowerCase() && !groupAdoptionAllowed(ctx, w.sourceId)) {
+        failRow(ctx, w.row, `the tenant already has a group with displayName ${desired[i].properties.displayName} and mailNickname ${desired[i].properties.mailNickname} that the bridge does not manage; source ${w.sourceId} may adopt existing groups only when its adopt.groups is true`);
+        w.done = true;
+        return;
+      }
       const snapshot: AppliedGroupSnapshot = { properties: { ...found }, members: [] };
       delete snapshot.properties.id;
       noteLinked(ctx, found.id);
       progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
+      if (own !== null) ctx.queries.createsSettled('Group', [w.row.id]);
+      if (own === null) ctx.store.audit.append({ sourceId: w.sourceId, action: 'sync.adopt', resourceType: 'Group', resourceId: w.row.id, detail: { graphId: found.id } });
       Object.assign(w, { graphId: found.id, snapshot });
-    } else creates.push({ id: `${i}c`, ...groupRequests.create(diffGroup(desired[i], null).create!), write: true });
+    } else {
+      sent.push([w.row.id, keyOf(i)]);
+      creates.push({ id: `${i}c`, ...groupRequests.create(diffGroup(desired[i], null).create!), write: true });
+    }
   });
+  // Recorded before the POSTs go out: a crash before their answers is healed as the engine's own groups.
+  if (sent.length) ctx.queries.createsSent('Group', sent);
   const out = await ctx.exec.run(creates);
+  const settled: string[] = [];
   work.forEach((w, i) => {
     const o = out.get(`${i}c`);
     if (!o) return;
@@ -57,8 +87,10 @@ async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<voi
       noteLinked(ctx, id);
       progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
       Object.assign(w, { graphId: id, snapshot });
+      settled.push(w.row.id);
       ctx.emit({ type: 'created', resourceType: 'Group', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
     } else if (o.kind === 'failed') {
+      settled.push(w.row.id);
       failRow(ctx, w.row, o.message);
       w.done = true;
     } else {
@@ -66,6 +98,7 @@ async function matchOrCreate(ctx: EngineContext, work: GroupWork[]): Promise<voi
       w.done = true;
     }
   });
+  if (settled.length) ctx.queries.createsSettled('Group', settled);
 }
 
 async function applyGroups(ctx: EngineContext, work: GroupWork[]): Promise<void> {
@@ -122,7 +155,7 @@ export async function syncGroups(ctx: EngineContext, rows: SyncRow[]): Promise<v
     const res = ctx.store.groups.getForSync(row.id);
     if (!res) continue;
     if (res.deleted) deleted.push(row);
-    else live.push({ row, graphId: row.graphId, snapshot: row.appliedSnapshot as AppliedGroupSnapshot | null, scim: res.resource as unknown as ScimGroup, done: false });
+    else live.push({ row, sourceId: res.sourceId, graphId: row.graphId, snapshot: row.appliedSnapshot as AppliedGroupSnapshot | null, scim: res.resource as unknown as ScimGroup, done: false });
   }
   if (deleted.length) await deleteGroups(ctx, deleted);
   const unmatched = live.filter((w) => !w.graphId);

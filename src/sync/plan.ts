@@ -77,7 +77,13 @@ export function planWrites(base: EngineContext, mode?: Mode): PlannedWrite[] {
     ? ctx.queries.userIds().map((id) => ({ type: 'User' as const, id }))
     : ctx.queries.behind();
   for (const r of rows) {
-    if (r.type === 'User') out.push(...userPlan(ctx, r.id));
+    if (r.type === 'User') {
+      try {
+        out.push(...userPlan(ctx, r.id));
+      } catch (err) {
+        out.push({ resourceType: 'User', id: r.id, method: '-', url: '-', note: `cannot be planned: ${(err as Error).message}` });
+      }
+    }
     else if (writesGroups(ctx.config, ctx.mode)) out.push(...groupPlan(ctx, r.id));
   }
   return out;

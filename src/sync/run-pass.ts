@@ -2,7 +2,7 @@
 // groups, so a user exists before its manager link, licenses and memberships, and a group's
 // members exist before the group is filled.
 import type { SyncRow } from '../store';
-import { type EngineContext, appliedRow, failRow } from './context';
+import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } from './context';
 import { deprovisionUsers } from './deprovision';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
@@ -19,11 +19,33 @@ const SLICE = 20;
 /** Lets queued I/O (SCIM requests) run before the engine's next slice of synchronous work. */
 export const yieldToIngress = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Runs `fn` over the rows; if it throws, runs each row still due alone, so that what one row raises
+ * puts that row in error and every other row still gets its attempt in this pass.
+ */
+export async function isolating(ctx: EngineContext, rows: SyncRow[], fn: (rows: SyncRow[]) => Promise<void>): Promise<void> {
+  try {
+    await fn(rows);
+  } catch (err) {
+    if (rows.length === 1) return failRowOnThrow(ctx, rows[0], err);
+    for (const row of rows) {
+      const fresh = stillDue(ctx, row);
+      if (fresh) await isolating(ctx, [fresh], fn);
+    }
+  }
+}
+
 async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
   const work: UserWork[] = [];
   for (const [i, row] of rows.entries()) {
     if (i && i % SLICE === 0) await yieldToIngress();
-    const w = prepareUser(ctx, row);
+    let w: UserWork | null;
+    try {
+      w = prepareUser(ctx, row);
+    } catch (err) {
+      failRowOnThrow(ctx, row, err);
+      continue;
+    }
     if (!w) continue;
     if (w.desired.unknownLicenses.length) {
       failRow(ctx, row, `unknown license(s) ${w.desired.unknownLicenses.join(', ')}: not in the tenant's /subscribedSkus or not allowed by licenses.skus`);
@@ -77,8 +99,8 @@ async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<vo
   for (const r of fresh) claimed.add(keyOf(r));
   const live = fresh.filter((r) => !r.deleted);
   const gone = fresh.filter((r) => r.deleted);
-  if (live.length) await syncUserChunk(ctx, live);
-  if (gone.length) await deprovisionUsers(ctx, gone);
+  if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
+  if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
   for (const r of fresh) claimed.delete(keyOf(r));
 }
 
@@ -104,11 +126,11 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   const release = (done: SyncRow[]) => done.forEach((r) => claimed.delete(keyOf(r)));
   for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
     const chunk = urgentUsers.slice(i, i + USER_CHUNK);
-    await syncUserChunk(ctx, chunk);
+    await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
     release(chunk);
   }
   const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
-  if (urgentDeleted.length) await deprovisionUsers(ctx, urgentDeleted);
+  if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
   const chunks: SyncRow[][] = [];
   for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
   let next = 0;
@@ -117,17 +139,17 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
       await urgentSince(ctx, claimed);
       if (next < chunks.length) {
         const chunk = chunks[next++];
-        await syncUserChunk(ctx, chunk);
+        await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
         release(chunk);
       }
     }
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
   const otherDeleted = deleted.filter((r) => !urgentDeleted.includes(r));
-  if (otherDeleted.length) await deprovisionUsers(ctx, otherDeleted);
+  if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovisionUsers(ctx, rows));
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
-  if (writesGroups(ctx.config, ctx.mode)) await syncGroups(ctx, groups);
+  if (writesGroups(ctx.config, ctx.mode)) await isolating(ctx, groups, (rows) => syncGroups(ctx, rows));
   // Groups the mode does not push: nothing to write, nothing left pending.
   else for (const g of groups) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
 }

@@ -1,18 +1,21 @@
 // Matching and idempotent create (SPEC section 7). Before any POST /users the engine looks the
-// user up by onPremisesImmutableId, then by UPN; a Graph user found is adopted unless another
-// bridge resource already holds it. The Graph id is committed the moment it is known, so a crash
-// between POST and commit is healed by the next lookup, which finds the user and adopts it.
+// user up by onPremisesImmutableId, then by UPN; what a Graph user found may become is decided in
+// adoption.ts (the engine's own lost create, an allowed adoption, or a refusal), and no user holding a
+// directory role is ever adopted (privileged.ts). Each create is recorded before it is sent and its
+// Graph id committed the moment it is known, so a crash between POST and commit is healed by the next
+// lookup, which finds the user and links it as the engine's own.
 import { diffUser } from '../graph/diff';
 import { managedGraphProperties } from '../graph/mapping';
 import { flatten, unflatten } from '../graph/paths';
 import { LOOKUP_IN_LIMIT, userRequests } from '../graph/requests';
-import { type EngineContext, failRow, inTransaction, progressRow, retryRow } from './context';
+import { createKey, decideLink, type LinkDecision } from './adoption';
+import { type EngineContext, failRow, failRowOnThrow, inTransaction, progressRow, retryRow } from './context';
 import { checkPrivileged } from './privileged';
 import { noteLinked } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 import { desiredUser, type UserSnapshot, type UserWork } from './user-work';
 
-const BASE_SELECT = ['id', 'userPrincipalName', 'onPremisesImmutableId', 'onPremisesSyncEnabled', 'assignedLicenses'];
+const BASE_SELECT = ['id', 'userPrincipalName', 'accountEnabled', 'onPremisesImmutableId', 'onPremisesSyncEnabled', 'assignedLicenses'];
 
 function selectFor(ctx: EngineContext): string[] {
   const managed = ctx.mode === 'license-only' ? [] : managedGraphProperties(ctx.mode).map((p) => p.split('.')[0]);
@@ -43,24 +46,64 @@ function firstUser(outcome: OpOutcome | undefined): GraphUser | null | 'retry' {
   return list[0] ?? null;
 }
 
-function adopt(ctx: EngineContext, w: UserWork, found: GraphUser, how: 'matched' | 'created'): boolean {
-  const other = ctx.queries.linkedElsewhere('User', found.id, w.row.id);
-  if (other) {
-    failRow(ctx, w.row, `Graph user ${String(found.userPrincipalName ?? found.id)} (${found.id}) is already linked to bridge resource ${other}; refusing to manage it twice`);
-    w.done = true;
-    return false;
-  }
+/** Links the found user as `decision` says (decideLink said yes, privileged.ts found no role). */
+function link(ctx: EngineContext, w: UserWork, found: GraphUser, decision: Exclude<LinkDecision, { refuse: string }>, by: 'immutableId' | 'userPrincipalName'): void {
   // What Graph lets the bridge write depends on where the user is mastered: decide it before the snapshot.
   const mastering = { onPremisesMastered: found.onPremisesSyncEnabled === true, formerlySynced: found.onPremisesSyncEnabled === false };
   if (mastering.onPremisesMastered || mastering.formerlySynced) w.desired = desiredUser(ctx, w.row, w.res, { properties: {}, licenses: [], ...mastering });
-  const snapshot = snapshotOf(found, w);
+  let snapshot = snapshotOf(found, w);
+  if (decision.link === 'adopt') {
+    // Adopting writes no password and leaves the account as enabled or disabled as it is, until the
+    // source sends a change after the adoption (user-work.ts).
+    snapshot = { ...snapshot, adopted: { version: w.row.desiredVersion, accountEnabled: found.accountEnabled !== false } };
+    ctx.store.audit.append({ sourceId: w.res.sourceId, action: 'sync.adopt', resourceType: 'User', resourceId: w.row.id, detail: { graphId: found.id, by } });
+  }
   noteLinked(ctx, found.id);
   progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
   w.graphId = found.id;
   w.snapshot = snapshot;
-  if (how === 'matched') ctx.counters.matched++;
-  ctx.emit({ type: how, resourceType: 'User', id: w.row.id, graphId: found.id, at: new Date(ctx.clock.now()).toISOString() });
-  return true;
+  w.desired = desiredUser(ctx, w.row, w.res, snapshot);
+  ctx.counters.matched++;
+  ctx.emit({ type: 'matched', resourceType: 'User', id: w.row.id, graphId: found.id, at: new Date(ctx.clock.now()).toISOString() });
+}
+
+interface Candidate {
+  w: UserWork;
+  found: GraphUser;
+  by: 'immutableId' | 'userPrincipalName';
+  /** The match key of a create sent earlier for this resource and never answered (null when none). */
+  ownCreate: string | null;
+}
+
+/**
+ * Decides each found user (adoption.ts), then asks Graph for the directory roles of those that may be
+ * linked (privileged.ts): a refusal or a role leaves the row in error with the reason, a lookup Graph
+ * could not answer retries it.
+ */
+async function adoptAllowed(ctx: EngineContext, candidates: Candidate[]): Promise<void> {
+  const allowed: { c: Candidate }[] = [];
+  for (const c of candidates) {
+    const decision = decideLink(ctx, c.w, c.found, c.by, c.ownCreate);
+    if ('refuse' in decision) {
+      failRow(ctx, c.w.row, decision.refuse);
+      c.w.done = true;
+    } else allowed.push({ c });
+  }
+  const verdicts = await checkPrivileged(ctx, allowed.map(({ c }) => ({ id: c.found.id, label: String(c.found.userPrincipalName ?? c.found.id) })));
+  allowed.forEach(({ c }, i) => {
+    const v = verdicts[i];
+    // Decided again at link time: an earlier candidate of this batch may have just linked the same user.
+    const decision = v.kind === 'ok' ? decideLink(ctx, c.w, c.found, c.by, c.ownCreate) : null;
+    if (decision && 'refuse' in decision) {
+      failRow(ctx, c.w.row, decision.refuse);
+      c.w.done = true;
+    } else if (decision) link(ctx, c.w, c.found, decision, c.by);
+    else if (v.kind !== 'ok') {
+      if (v.kind === 'refuse') failRow(ctx, c.w.row, v.reason);
+      else retryRow(ctx, c.w.row, v.reason, v.retryAfterMs);
+      c.w.done = true;
+    }
+  });
 }
 
 type Lookup = GraphUser | null | { retry: string; retryAfterMs?: number };
@@ -96,14 +139,25 @@ const isRetry = (l: Lookup): l is { retry: string; retryAfterMs?: number } => l 
 /** Looks up every work item without a Graph id, 15 values to a read; adopts what it finds. */
 export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<void> {
   const select = selectFor(ctx);
-  const imms = work.map((w) => w.desired.match.onPremisesImmutableId).filter((v): v is string => Boolean(v));
-  const upns = work.map((w) => w.desired.match.userPrincipalName).filter((v): v is string => Boolean(v));
+  for (const w of work) {
+    try {
+      // Stored data Graph cannot be asked about (a lone surrogate in a UPN): this row only, not its read.
+      for (const v of [w.desired.match.onPremisesImmutableId, w.desired.match.userPrincipalName]) if (v) encodeURIComponent(v);
+    } catch (err) {
+      failRowOnThrow(ctx, w.row, err);
+      w.done = true;
+    }
+  }
+  const live = work.filter((w) => !w.done);
+  const imms = live.map((w) => w.desired.match.onPremisesImmutableId).filter((v): v is string => Boolean(v));
+  const upns = live.map((w) => w.desired.match.userPrincipalName).filter((v): v is string => Boolean(v));
   const [byImmutableId, byUpnName] = await Promise.all([
     imms.length ? lookUp(ctx, 'onPremisesImmutableId', imms, select) : new Map<string, Lookup>(),
     upns.length ? lookUp(ctx, 'userPrincipalName', upns, select) : new Map<string, Lookup>(),
   ]);
-  const adoptions: { w: UserWork; found: GraphUser }[] = [];
-  work.forEach((w) => {
+  const candidates: Candidate[] = [];
+  const settled: string[] = [];
+  live.forEach((w) => {
     const imm = w.desired.match.onPremisesImmutableId;
     const upn = w.desired.match.userPrincipalName;
     const byImm = imm ? (byImmutableId.get(keyFor('onPremisesImmutableId', imm)) ?? null) : null;
@@ -116,7 +170,10 @@ export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<
       return;
     }
     if (found) {
-      adoptions.push({ w, found });
+      const ownCreate = ctx.queries.createUnanswered('User', w.row.id);
+      // A create of an earlier run, never answered, is settled by what this lookup found.
+      if (ownCreate !== null) settled.push(w.row.id);
+      candidates.push({ w, found, by: found === byImm ? 'immutableId' : 'userPrincipalName', ownCreate });
       return;
     }
     if (ctx.mode === 'license-only') {
@@ -124,32 +181,36 @@ export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<
       w.done = true;
     }
   });
-  await adoptUnlessPrivileged(ctx, adoptions);
-}
-
-/** Adopts each found user unless it holds a directory role (src/sync/privileged.ts). */
-async function adoptUnlessPrivileged(ctx: EngineContext, adoptions: { w: UserWork; found: GraphUser }[]): Promise<void> {
-  const verdicts = await checkPrivileged(ctx, adoptions.map(({ found }) => ({ id: found.id, label: String(found.userPrincipalName ?? found.id) })));
-  adoptions.forEach(({ w, found }, i) => {
-    const v = verdicts[i];
-    if (v.kind === 'ok') adopt(ctx, w, found, 'matched');
-    else {
-      if (v.kind === 'refuse') failRow(ctx, w.row, v.reason);
-      else retryRow(ctx, w.row, v.reason, v.retryAfterMs);
-      w.done = true;
-    }
-  });
+  await adoptAllowed(ctx, candidates);
+  if (settled.length) ctx.queries.createsSettled('User', settled);
 }
 
 /** POST /users for everything the lookup did not find, committing each Graph id at once. */
 export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise<void> {
   const ops: GraphOp[] = [];
+  // A create sent earlier and never answered makes a conflict on this one the engine's own user.
+  const unanswered = new Map<UserWork, string | null>();
+  const sent: [string, string][] = [];
   work.forEach((w, i) => {
     const diff = diffUser(w.desired, null, ctx.mode);
-    if (diff.create) ops.push({ id: `${i}c`, ...userRequests.create(diff.create), write: true });
+    if (!diff.create) return;
+    // A userName stored with surrounding whitespace (before ingress refused it) becomes the UPN of another
+    // resource's userName: the resource whose userName is the UPN itself keeps it.
+    const upn = w.desired.match.userPrincipalName;
+    if (w.res.resource.userName !== upn && ctx.queries.userNameHeldElsewhere(upn, w.row.id)) {
+      failRow(ctx, w.row, `userName ${JSON.stringify(w.res.resource.userName)} becomes userPrincipalName ${upn} in Graph, which another resource's userName already names; not created`);
+      w.done = true;
+      return;
+    }
+    unanswered.set(w, ctx.queries.createUnanswered('User', w.row.id));
+    sent.push([w.row.id, createKey(w)]);
+    ops.push({ id: `${i}c`, ...userRequests.create(diff.create), write: true });
   });
+  // Recorded before the POSTs go out: a crash before their answers is healed as the engine's own users.
+  if (sent.length) ctx.queries.createsSent('User', sent);
   const out = await ctx.exec.run(ops);
-  const conflicts: UserWork[] = [];
+  const settled: string[] = [];
+  const conflicts: { w: UserWork; ownCreate: string | null }[] = [];
   inTransaction(ctx, () => work.forEach((w, i) => {
     const o = out.get(`${i}c`);
     if (!o) return;
@@ -160,6 +221,7 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
       const snapshot: UserSnapshot = { properties: w.desired.properties, licenses: [], ...(tvf ? { tokensValidFrom: tvf } : {}) };
       noteLinked(ctx, id);
       progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
+      settled.push(w.row.id);
       w.graphId = id;
       w.snapshot = snapshot;
       // The password went with the create.
@@ -167,8 +229,9 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
       ctx.counters.created++;
       ctx.emit({ type: 'created', resourceType: 'User', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
     } else if (o.kind === 'failed' && (o.code === 'ObjectConflict' || /already exists/i.test(o.message))) {
-      conflicts.push(w);
+      conflicts.push({ w, ownCreate: unanswered.get(w) ?? null });
     } else if (o.kind === 'failed') {
+      settled.push(w.row.id);
       failRow(ctx, w.row, o.message);
       w.done = true;
     } else {
@@ -176,24 +239,31 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
       w.done = true;
     }
   }));
+  if (settled.length) ctx.queries.createsSettled('User', settled);
   if (conflicts.length) await resolveConflicts(ctx, conflicts);
 }
 
 // ObjectConflict: someone (or an earlier run of ours) holds the UPN; look again and match.
-async function resolveConflicts(ctx: EngineContext, work: UserWork[]): Promise<void> {
+async function resolveConflicts(ctx: EngineContext, work: { w: UserWork; ownCreate: string | null }[]): Promise<void> {
   const select = selectFor(ctx);
-  const out = await ctx.exec.run(work.map((w, i) => ({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false })));
-  const adoptions: { w: UserWork; found: GraphUser }[] = [];
-  work.forEach((w, i) => {
+  const out = await ctx.exec.run(work.map(({ w }, i) => ({ id: `${i}u`, ...userRequests.findByUpn(w.desired.match.userPrincipalName, select), write: false })));
+  const candidates: Candidate[] = [];
+  // Graph refused these creates: the record of each is dropped, unless an earlier create, never answered, is still open.
+  const settled: string[] = [];
+  work.forEach(({ w, ownCreate }, i) => {
     const found = firstUser(out.get(`${i}u`));
+    if (found !== 'retry' || ownCreate === null) settled.push(w.row.id);
     if (found === 'retry') {
       retryRow(ctx, w.row, 'lookup after ObjectConflict failed');
       w.done = true;
-    } else if (found) adoptions.push({ w, found });
-    else {
+    } else if (found) {
+      // This create was refused: only an earlier one, never answered, can have made the user.
+      candidates.push({ w, found, by: 'userPrincipalName', ownCreate });
+    } else {
       failRow(ctx, w.row, `Another object with the same value for property userPrincipalName already exists, and no user ${w.desired.match.userPrincipalName} could be found to match`);
       w.done = true;
     }
   });
-  await adoptUnlessPrivileged(ctx, adoptions);
+  await adoptAllowed(ctx, candidates);
+  if (settled.length) ctx.queries.createsSettled('User', settled);
 }

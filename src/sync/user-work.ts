@@ -13,6 +13,11 @@ export interface UserSnapshot extends AppliedUserSnapshot {
   /** Graph reported onPremisesSyncEnabled false at match: synced once, its Exchange custom attributes stay read-only. */
   formerlySynced?: boolean;
   deprovisioned?: boolean;
+  /**
+   * A tenant user the source's adopt setting let this resource adopt (adoption.ts): until the source
+   * sends a change after `version`, no password is written and accountEnabled stays as Graph had it.
+   */
+  adopted?: { version: number; accountEnabled: boolean };
 }
 
 export interface UserWork {
@@ -39,13 +44,18 @@ export function desiredUser(ctx: EngineContext, row: SyncRow, res: ForSync, snap
     groupLicenses: groupMapping,
     ...(userGroups ? { userGroups } : {}),
     allowedSkus: ctx.config.licenses.skus,
-    ...(row.pendingPassword ? { pendingPassword: row.pendingPassword } : {}),
+    ...(row.hasPendingPassword ? { pendingPassword: ctx.store.sync.revealPendingPassword(row.type, row.id) ?? undefined } : {}),
     ...(row.tokensValidFrom ? { tokensValidFrom: row.tokensValidFrom } : {}),
     onPremisesMastered: Boolean(snapshot?.onPremisesMastered),
   });
   // "For a cloud-only user previously synced from on-premises Active Directory, these properties
   // are read-only in Microsoft Graph" (user resource, onPremisesExtensionAttributes).
   if (snapshot?.formerlySynced) delete desired.properties.onPremisesExtensionAttributes;
+  const adopted = snapshot?.adopted;
+  if (adopted && row.desiredVersion <= adopted.version) {
+    delete desired.password;
+    if (!adopted.accountEnabled && 'accountEnabled' in desired.properties) desired.properties.accountEnabled = false;
+  }
   return desired;
 }
 

@@ -78,6 +78,7 @@ test('serve with no config prints the SCIM URL and a fresh token, provisions thr
   const token = /^Bearer token \(source "default"\): (\S+)$/m.exec(out())![1];
   expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(out()).toMatch(/^Graph: embedded simulator at https:\/\/127\.0\.0\.1:\d+ /m);
+  expect(out()).toMatch(/^Simulator inspection token \(https:\/\/127\.0\.0\.1:\d+\/_sim\): [A-Za-z0-9_-]{32}$/m);
 
   const denied = await request(scimUrl).get('/Users').set('Authorization', 'Bearer wrong');
   expect(denied.status).toBe(401);

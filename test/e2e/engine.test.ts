@@ -45,9 +45,9 @@ it('makes no Graph write for a no-op PUT', async () => {
   expect([named(h), summary.writes, (await scim.bridge('u-ada')).syncState]).toEqual([[], 0, 'synced']);
 });
 
-it('matches an existing Graph user before any POST, and refuses one already linked to another resource', async () => {
+it('matches an existing Graph user before any POST where the source may adopt, and refuses one already linked to another resource', async () => {
   const seed = { users: [{ id: '44444444-4444-4444-8444-444444444444', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', givenName: 'Grace', surname: 'Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US', onPremisesImmutableId: 'c2hhcmVk' }] };
-  h = await startHarness({ mode: 'profile-sync', seed });
+  h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   const scim = h.scim;
   await scim.createUser('u-boss', { ...boss, password: undefined });
   await scim.createUser('u-twin', { ...boss, userName: 'twin@example.com', password: undefined, schemas: [...boss.schemas, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'x', immutableId: 'c2hhcmVk' } });
@@ -56,7 +56,7 @@ it('matches an existing Graph user before any POST, and refuses one already link
   expect(await scim.bridge('u-boss')).toMatchObject({ syncState: 'synced', graphId: '44444444-4444-4444-8444-444444444444' });
   expect(await scim.bridge('u-twin')).toMatchObject({
     syncState: 'error',
-    lastSyncError: `Graph user boss@example.com (44444444-4444-4444-8444-444444444444) is already linked to bridge resource ${scim.id('u-boss')}; refusing to manage it twice`,
+    lastSyncError: 'the Graph user with onPremisesImmutableId c2hhcmVk is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)',
   });
   expect((await scim.bridge('u-twin')).graphId).toBeUndefined();
   expect(h.sim.state.snapshot().users).toHaveLength(1);
@@ -64,7 +64,7 @@ it('matches an existing Graph user before any POST, and refuses one already link
 
 it('on ObjectConflict looks up again and matches instead of creating a second user', async () => {
   const seed = { users: [{ id: '55555555-5555-4555-8555-555555555555', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US' }] };
-  h = await startHarness({ mode: 'profile-sync', seed });
+  h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   await h.scim.createUser('u-boss', { ...boss, password: undefined });
   // The first lookup misses (as when a create by another writer lands just after it).
   h.sim.faults.set({ failNext: [{ status: 404, method: 'GET', pathPrefix: '/users', code: 'Request_ResourceNotFound', count: 1 }] });
@@ -181,7 +181,7 @@ it('links a manager created in Graph later without sending the password again', 
   await scim.createUser('u-boss', { ...boss, userName: 'boss@unverified.example', password: undefined });
   await scim.createUser('u-ada', { ...withManager, entitlements: [] });
   await h.engine.runOnce();
-  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'pending', lastError: `waiting for manager ${scim.id('u-boss')} to exist in Graph`, pendingPassword: null });
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'pending', lastError: `waiting for manager ${scim.id('u-boss')} to exist in Graph`, hasPendingPassword: false });
   expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'pending', lastSyncError: `waiting for manager ${scim.id('u-boss')} to exist in Graph` });
   expect(h.sim.state.snapshot().users.map((u) => u.userPrincipalName)).toEqual(['ada@example.com']);
   h.clearLog();
@@ -234,9 +234,9 @@ it('graph.dryRun plans the writes and records nothing as applied', async () => {
   expect(h.store.sync.get('User', h.scim.id('u-1'))).toMatchObject({ state: 'pending', graphId: null, appliedVersion: 0 });
 });
 
-it('matches a security group that already exists (an earlier create whose answer was lost) instead of creating a second', async () => {
+it('matches a security group that already exists instead of creating a second, where the source may adopt groups', async () => {
   const seed = { groups: [{ id: '77777777-7777-4777-8777-777777777777', displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false, members: [] }] };
-  h = await startHarness({ mode: 'universal-sync', seed, overrides: { 'graph.allowTenantDirSync': true } });
+  h = await startHarness({ mode: 'universal-sync', seed, okta: { adopt: { groups: true } }, overrides: { 'graph.allowTenantDirSync': true } });
   const scim = h.scim;
   await scim.createUser('u-1', person(1));
   await scim.createGroup('g-eng', 'Engineering', ['u-1']);

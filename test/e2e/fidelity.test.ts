@@ -7,7 +7,7 @@ import { takeAllContractViolations } from '../../src/simulator';
 import { manualClock } from '../../src/sync/clock';
 import { adaAlone, boss } from './fixtures';
 import { CORE_USER } from './ingress';
-import { named, startHarness, type Harness } from './harness';
+import { named, passwordOf, startHarness, type Harness } from './harness';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -24,8 +24,10 @@ it('the least-privilege default refuses a password write; the profile still sync
   await h.engine.runOnce();
   expect(named(h)).toEqual([
     { method: 'PATCH', url: '/users/{kay@example.com}', body: { displayName: 'Kay Oh' }, status: 204 },
-    { method: 'PATCH', url: '/users/{kay@example.com}', body: { passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } }, status: 403 },
+    { method: 'PATCH', url: '/users/{kay@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 403 },
   ]);
+  // The request log redacts passwords; the tenant shows the refused one was not set.
+  expect(passwordOf(h, 'kay@example.com')).not.toBe('N3w-Passw0rd!x');
   expect(h.sim.state.snapshot().users.find((u) => u.userPrincipalName === 'kay@example.com')).toMatchObject({ displayName: 'Kay Oh' });
   expect(await h.scim.bridge('u-kay')).toMatchObject({
     syncState: 'error',
@@ -43,7 +45,8 @@ it('the least-privilege default refuses a password write; the profile still sync
 
 it('a tenant user holding an administrator role is never matched or modified', async () => {
   const seed = { users: [{ id: '11111111-1111-4111-8111-111111111111', userPrincipalName: 'kay@example.com', displayName: 'Kay (admin)', accountEnabled: true, mailNickname: 'kay', directoryRoles: ['Global Administrator'] }] };
-  h = await startHarness({ mode: 'profile-sync', seed });
+  // Even where the source may adopt users of the domain, the role refuses the match.
+  h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   await h.scim.createUser('u-kay', kay);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
@@ -67,7 +70,7 @@ it('the simulator refuses sensitive actions on an administrator unless the app h
 
 it('universal-sync writes a formerly synced user only what Graph lets it write (no Exchange custom attributes)', async () => {
   const seed = { users: [{ id: '22222222-2222-4222-8222-222222222222', userPrincipalName: 'kay@example.com', displayName: 'Kay', accountEnabled: true, mailNickname: 'kay', usageLocation: 'US', onPremisesSyncEnabled: false, onPremisesImmutableId: 'Zm9ybWVy' }] };
-  h = await startHarness({ mode: 'universal-sync', seed, overrides: { 'graph.allowTenantDirSync': true } });
+  h = await startHarness({ mode: 'universal-sync', seed, okta: { adopt: { domains: ['example.com'] } }, overrides: { 'graph.allowTenantDirSync': true } });
   await h.scim.createUser('u-kay', { ...kay, password: undefined, schemas: [CORE_USER, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { extensionAttribute1: 'cost-7' }, displayName: 'Kay Oh' });
   await h.engine.runOnce();
   const patches = named(h).filter((w) => w.method === 'PATCH' && w.url === '/users/{kay@example.com}');

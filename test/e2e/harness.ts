@@ -42,7 +42,9 @@ export interface HarnessOptions {
   throttling?: boolean;
   directories?: { id: string; type: 'ad' | 'ldap' | 'cloud'; jit?: boolean }[];
   /** Sources besides okta (e.g. entra); drive one with createIngress({config, store}, id). */
-  extraSources?: { id: string; token: string }[];
+  extraSources?: ({ id: string; token: string } & Record<string, unknown>)[];
+  /** More settings of source okta (e.g. adopt). */
+  okta?: Record<string, unknown>;
   engine?: Partial<Parameters<typeof createSyncEngine>[0]>;
   /** The store's database (default a file in a temporary directory), e.g. ':memory:'. */
   database?: string;
@@ -63,7 +65,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     overrides: {
       mode: opts.mode,
       database: dbPath,
-      sources: [{ id: 'okta', token: SOURCE_TOKEN, directories: opts.directories ?? [] }, ...(opts.extraSources ?? [])],
+      sources: [{ id: 'okta', token: SOURCE_TOKEN, directories: opts.directories ?? [], ...opts.okta }, ...(opts.extraSources ?? [])],
       'graph.baseUrl': sim.url,
       'graph.authorityHost': sim.authorityHost,
       'graph.tenantId': sim.tenantId,
@@ -116,4 +118,13 @@ export function named(h: Harness): { method: string; url: string; body?: unknown
   let text = JSON.stringify(h.writes());
   for (const [id, name] of names) text = text.split(id).join(name);
   return JSON.parse(text.split(h.sim.url).join('{graph}'));
+}
+
+/**
+ * The password the simulated tenant holds for a user. The simulator's request log shows every
+ * password as '[redacted]'; a test that checks which password was written reads it here.
+ */
+export function passwordOf(h: Harness, upn: string): string | undefined {
+  const id = h.sim.state.snapshot().users.find((u) => String(u.userPrincipalName).toLowerCase() === upn.toLowerCase())?.id;
+  return id ? h.sim.state.directory.users.get(String(id))?.password : undefined;
 }

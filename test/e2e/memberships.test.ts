@@ -84,7 +84,8 @@ it('a chunk refused because one member is already in the Graph group is added me
     users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'p3@example.com', displayName: 'Person 3', accountEnabled: true, mailNickname: 'p3', usageLocation: 'US' }],
     groups: [{ id: '77777777-7777-4777-8777-777777777777', displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false, members: ['33333333-3333-4333-8333-333333333333'] }],
   };
-  h = await startHarness({ mode: 'profile-sync', seed, overrides: { 'groups.push': true } });
+  // The tenant's user and group are adopted (the source's adopt setting allows it).
+  h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'], groups: true } }, overrides: { 'groups.push': true } });
   await usersAndGroup(h, 25, names(1, 25));
   await h.engine.runOnce();
   const ordered = h.scim.inIdOrder(names(1, 25));

@@ -3,12 +3,15 @@
 // assertion is on the exact Graph writes in the simulator's request log.
 import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
 import { AD_DIRECTORY, ada, adaAlone, alan, boss } from './fixtures';
-import { E3, named, startHarness, type Harness } from './harness';
+import { E3, named, passwordOf, startHarness, type Harness } from './harness';
 
 let h: Harness;
 afterEach(async () => h?.close());
 
-const pwd = (password: string) => ({ password, forceChangePasswordNextSignIn: false });
+// The request log redacts passwords; which one was written is read from the tenant (passwordOf).
+const pwd = (_password: string) => ({ password: '[redacted]', forceChangePasswordNextSignIn: false });
+const passwords = (hh: Harness) => ['boss', 'ada', 'alan'].map((n) => passwordOf(hh, `${n}@example.com`));
+const SENT = ['Boss-Passw0rd!x', 'Ada-Passw0rd!x', 'Alan-Passw0rd!x'];
 const GUID_IMMUTABLE = 'LmsfjUo8W0+afA4dLDtKWQ==';
 const basic = {
   boss: { userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', givenName: 'Grace', surname: 'Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US' },
@@ -55,6 +58,7 @@ describe('profile-sync', () => {
       licenseE3,
       ...groupWrites(h),
     ]);
+    expect(passwords(h)).toEqual(SENT);
     expect(await h.scim.bridge('u-ada')).toEqual({ extensionAttribute1: 'x1', officeLocation: 'B1', source: 'okta', dirSyncEnabled: false, graphId: graphIdOf(h, 'ada@example.com'), syncState: 'synced' });
   });
 
@@ -84,6 +88,7 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
       managerLink,
       ...groupWrites(h),
     ]);
+    expect(passwords(h)).toEqual(SENT);
     for (const [name, upn] of [['u-boss', 'boss@example.com'], ['u-ada', 'ada@example.com'], ['u-alan', 'alan@example.com']]) {
       expect(await scim.bridge(name)).toMatchObject({ source: 'okta', dirSyncEnabled: true, graphId: graphIdOf(h, upn), syncState: 'synced' });
     }
@@ -154,7 +159,7 @@ describe('license-only', () => {
     expect(Date.parse(accepted)).toBeLessThanOrEqual(after);
     await h.engine.runOnce();
     expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/revokeSignInSessions', status: 200 }]);
-    expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'synced', tokensValidFrom: accepted, appliedTokensValidFrom: accepted, pendingPassword: null });
+    expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'synced', tokensValidFrom: accepted, appliedTokensValidFrom: accepted, hasPendingPassword: false });
     expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', dirSyncEnabled: false, tokensValidFrom: accepted });
   });
 

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createLogger } from '../../src/log';
 import { createApp } from '../../src/scim/app';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
-import { named, SOURCE_TOKEN, startHarness, type Harness } from './harness';
+import { named, passwordOf, SOURCE_TOKEN, startHarness, type Harness } from './harness';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -40,9 +40,10 @@ it('an Entra-style POST, PATCH and password change become exactly the Graph writ
   expect(named(h)).toEqual([
     // The password goes in a request of its own, so that a refused password cannot fail the profile.
     { method: 'PATCH', url: '/users/{kay@example.com}', body: { displayName: 'Kay Oh' }, status: 204 },
-    { method: 'PATCH', url: '/users/{kay@example.com}', body: { passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } }, status: 204 },
+    { method: 'PATCH', url: '/users/{kay@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
     { method: 'POST', url: '/users/{kay@example.com}/revokeSignInSessions', status: 200 },
   ]);
+  expect(passwordOf(h, 'kay@example.com')).toBe('N3w-Passw0rd!x');
   const after = await request(app).get(`/scim/v2/Users/${id}`).set(auth);
   expect(after.body[BRIDGE_USER_SCHEMA]).toMatchObject({ syncState: 'synced', tokensValidFrom: h.store.sync.get('User', id)!.appliedTokensValidFrom });
 });

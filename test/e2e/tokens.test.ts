@@ -3,7 +3,7 @@
 // ingress computed, read back from the bridge extension on GET.
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { AD_DIRECTORY, alan, boss } from './fixtures';
-import { named, startHarness, type Harness } from './harness';
+import { named, passwordOf, startHarness, type Harness } from './harness';
 
 // Password changes of existing users need User-PasswordProfile.ReadWrite.All: these tests grant it.
 let h: Harness;
@@ -38,12 +38,13 @@ it('profile-sync: a password change revokes once, with tokensValidFrom the time 
   const accepted = await acceptedAt(() => scim.replaceUser('u-boss', { ...boss, password: 'N3w-Passw0rd!x' }), 'u-boss');
   await h.engine.runOnce();
   expect(named(h)).toEqual([
-    { method: 'PATCH', url: '/users/{boss@example.com}', body: { passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } }, status: 204 },
+    { method: 'PATCH', url: '/users/{boss@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
     revoke('boss@example.com'),
   ]);
+  expect(passwordOf(h, 'boss@example.com')).toBe('N3w-Passw0rd!x');
   const row = h.store.sync.get('User', scim.id('u-boss'))!;
   const graphUser = h.sim.state.snapshot().users.find((u) => u.userPrincipalName === 'boss@example.com')!;
-  expect(row).toMatchObject({ state: 'synced', pendingPassword: null, tokensValidFrom: accepted, appliedTokensValidFrom: accepted, graphTokensValidFrom: graphUser.signInSessionsValidFromDateTime });
+  expect(row).toMatchObject({ state: 'synced', hasPendingPassword: false, tokensValidFrom: accepted, appliedTokensValidFrom: accepted, graphTokensValidFrom: graphUser.signInSessionsValidFromDateTime });
   expect(await scim.bridge('u-boss')).toEqual({ source: 'okta', dirSyncEnabled: false, tokensValidFrom: accepted, graphId: graphUser.id, syncState: 'synced' });
   h.clearLog();
   await h.engine.runOnce();
@@ -92,8 +93,9 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     expect((await scim.bridge('u-alan')).tokensValidFrom).toBe(newer);
     await h.engine.runOnce();
     expect(named(h)).toEqual([
-      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: 'Alan-Passw0rd!y', forceChangePasswordNextSignIn: false } }, status: 204 },
+      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
     ]);
+    expect(passwordOf(h, 'alan@example.com')).toBe('Alan-Passw0rd!y');
     h.clearLog();
     // The newer value once more: no further than what was applied.
     await scim.replaceUser('u-alan', withPwdLastSet(PWD_2023));
@@ -141,9 +143,10 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s, AD-linked user', (m
     const accepted = await acceptedAt(() => scim.replaceUser('u-alan', { ...noPwdLastSet, password: 'N3w-Passw0rd!x' }), 'u-alan');
     await h.engine.runOnce();
     expect(named(h)).toEqual([
-      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: 'N3w-Passw0rd!x', forceChangePasswordNextSignIn: false } }, status: 204 },
+      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
       revoke('alan@example.com'),
     ]);
+    expect(passwordOf(h, 'alan@example.com')).toBe('N3w-Passw0rd!x');
     expect(await scim.bridge('u-alan')).toMatchObject({ dirSyncEnabled: true, tokensValidFrom: accepted, syncState: 'synced' });
   });
 

@@ -80,7 +80,7 @@ test('GET /healthz with the admin token adds mode, reasons, warnings and the Gra
   expect(res.body).toEqual({
     status: 'ok',
     mode: 'profile-sync',
-    engine: { state: 'running', reasons: [], warnings: [] },
+    engine: { state: 'running', reasons: [], warnings: [], consecutiveFailedRuns: 0, failedRuns: 0, lastRunError: null },
     graph: { simulator: true, baseUrl: bridge.simulator!.url, dryRun: false },
     ...COUNTS,
   });
@@ -101,6 +101,7 @@ test('GET /metrics exposes resources by type and state and Graph requests by kin
   expect(res.headers['content-type']).toMatch(/^text\/plain/);
   expect(res.text).toContain('bridge_resources{type="User",state="synced"} 1');
   expect(res.text).toContain('bridge_engine_blocked 0');
+  expect(res.text).toContain('bridge_sync_consecutive_failed_runs 0');
   expect(res.text).toContain('bridge_graph_requests_total{kind="POST /users",status="201"} 1');
   expect(res.text).toContain('bridge_scim_requests_total{source="okta",method="POST",route="/scim/v2/Users",status="201"} 1');
 });

@@ -162,7 +162,7 @@ describe('Okta PATCH', () => {
   test('password push is kept for sync/ and never stored in the resource', async () => {
     const id = await createUser(user, 'okta');
     await patch('Users', id, fixture('okta/user-password.json'), 'okta');
-    expect(h.store.sync.get('User', id)?.pendingPassword).toBe('Okta-pushed-Pa55!');
+    expect(h.store.sync.revealPendingPassword('User', id)).toBe('Okta-pushed-Pa55!');
     expect(JSON.stringify(h.store.users.getForSync(id))).not.toContain('Okta-pushed');
   });
 

@@ -94,7 +94,8 @@ describe('POST /Users', () => {
     const res = await h.as('okta').post('/scim/v2/Users').send({ ...barbara, password: 'Tr0ub4dor&3' });
     expect(res.status).toBe(201);
     expect(JSON.stringify(res.body)).not.toContain('Tr0ub4dor');
-    expect(h.store.sync.get('User', res.body.id)).toMatchObject({ pendingPassword: 'Tr0ub4dor&3', tokensValidFrom: null, desiredVersion: 1 });
+    expect(h.store.sync.get('User', res.body.id)).toMatchObject({ hasPendingPassword: true, tokensValidFrom: null, desiredVersion: 1 });
+    expect(h.store.sync.revealPendingPassword('User', res.body.id)).toBe('Tr0ub4dor&3');
   });
 
   test('records per-attribute attribution, an audit row and the dirty mark', async () => {
@@ -224,7 +225,7 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
     const before = Date.now();
     await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send({ Operations: [{ op: 'replace', value: { password: 'N3w-secret!' } }] });
     const row = h.store.sync.get('User', body.id)!;
-    expect(row.pendingPassword).toBe('N3w-secret!');
+    expect(h.store.sync.revealPendingPassword('User', row.id)).toBe('N3w-secret!');
     expect(Date.parse(row.tokensValidFrom!)).toBeGreaterThanOrEqual(before - 1);
     expect(Date.parse(row.tokensValidFrom!)).toBeLessThanOrEqual(Date.now());
     expect((await h.as('okta').get(`/scim/v2/Users/${body.id}`)).body[BRIDGE]).toEqual({
@@ -239,7 +240,7 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
     expect(body[BRIDGE]).toEqual({ sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z'), source: 'okta', dirSyncEnabled: true, syncState: 'pending' });
     const advance = { Operations: [{ op: 'replace', path: `${BRIDGE}:pwdLastSet`, value: filetime('2026-03-05T10:30:00Z') }] };
     expect((await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send(advance)).status).toBe(204);
-    expect(h.store.sync.get('User', body.id)).toMatchObject({ tokensValidFrom: '2026-03-05T10:30:00.000Z', pendingPassword: null, dirSyncEnabled: true });
+    expect(h.store.sync.get('User', body.id)).toMatchObject({ tokensValidFrom: '2026-03-05T10:30:00.000Z', hasPendingPassword: false, dirSyncEnabled: true });
     const older = { Operations: [{ op: 'replace', path: `${BRIDGE}:pwdLastSet`, value: '2026-02-01T00:00:00Z' }] };
     await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send(older);
     expect(h.store.sync.get('User', body.id)?.tokensValidFrom).toBe('2026-03-05T10:30:00.000Z');

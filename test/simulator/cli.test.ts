@@ -14,6 +14,7 @@ test('graph-sim serves the seeded tenant and prints how to reach it', async () =
     expect(text).toContain(`client id:        ${sim.clientId}`);
     expect(text).toContain(`client secret:    ${sim.clientSecret}`);
     expect(text).toContain(`CA file:          ${sim.caFile}`);
+    expect(text).toContain(`inspection token: ${sim.inspectionToken}  (send Authorization: Bearer <token> to /_sim)`);
     expect(sim.throttle.enabled).toBe(false);
     const users = await graphClientFor(sim).api('/users').select('userPrincipalName').get();
     expect(users.value.map((u: { userPrincipalName: string }) => u.userPrincipalName)).toEqual(['megan.bowen@contoso.com', 'alex.wilber@contoso.com']);

@@ -46,15 +46,15 @@ test('faults apply per item inside $batch', async () => {
 
 test('the inspection API over HTTP: state, request log, faults, throttling and reset', async () => {
   await raw(h.sim, 'PATCH', `/v1.0/users/${ALEX}`, { jobTitle: 'Buyer' });
-  const state = await raw(h.sim, 'GET', '/_sim/state', undefined, null);
+  const state = await raw(h.sim, 'GET', '/_sim/state', undefined, h.sim.inspectionToken);
   expect(state.status).toBe(200);
   expect(state.body.users.find((u: { id: string }) => u.id === ALEX)).toMatchObject({ jobTitle: 'Buyer', manager: '0b6c2d1e-4a5f-4c3b-9e8d-7f6a5b4c3d2e' });
-  const log = await raw(h.sim, 'GET', '/_sim/requests?method=PATCH', undefined, null);
+  const log = await raw(h.sim, 'GET', '/_sim/requests?method=PATCH', undefined, h.sim.inspectionToken);
   expect(log.body.value).toEqual([expect.objectContaining({ method: 'PATCH', url: `/users/${ALEX}`, status: 204, requestBody: { jobTitle: 'Buyer' } })]);
-  expect((await raw(h.sim, 'POST', '/_sim/faults', { failNext: [{ status: 502 }] }, null)).body.pending).toEqual([{ status: 502, count: 1 }]);
+  expect((await raw(h.sim, 'POST', '/_sim/faults', { failNext: [{ status: 502 }] }, h.sim.inspectionToken)).body.pending).toEqual([{ status: 502, count: 1 }]);
   expect((await raw(h.sim, 'GET', '/v1.0/organization')).status).toBe(502);
-  expect((await raw(h.sim, 'GET', '/_sim/throttling', undefined, null)).body).toMatchObject({ enabled: false, buckets: [{ name: 'resourceUnits', capacity: 3500, windowSeconds: 10 }, { name: 'writes', capacity: 3000, windowSeconds: 150 }, { name: 'tenantWrites', capacity: 18000, windowSeconds: 300 }] });
-  expect((await raw(h.sim, 'POST', '/_sim/reset', undefined, null)).status).toBe(204);
+  expect((await raw(h.sim, 'GET', '/_sim/throttling', undefined, h.sim.inspectionToken)).body).toMatchObject({ enabled: false, buckets: [{ name: 'resourceUnits', capacity: 3500, windowSeconds: 10 }, { name: 'writes', capacity: 3000, windowSeconds: 150 }, { name: 'tenantWrites', capacity: 18000, windowSeconds: 300 }] });
+  expect((await raw(h.sim, 'POST', '/_sim/reset', undefined, h.sim.inspectionToken)).status).toBe(204);
   expect(h.sim.state.snapshot().users.find((u) => u.id === ALEX)!.jobTitle).toBeUndefined();
   expect(h.sim.requests.list()).toEqual([]);
 });

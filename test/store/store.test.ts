@@ -40,6 +40,7 @@ describe('openStore', () => {
       { version: 6, name: "canonical identity keys" },
       { version: 7, name: "attribution as one row per resource" },
       { version: 8, name: "urgent changes" },
+      { version: 9, name: "engine create records" },
     ]);
     db.close();
   });
@@ -220,13 +221,15 @@ describe('store.sync', () => {
     const a = store.users.create(alice, { sourceId: 'okta' });
     store.users.replace(a.id, alice, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pw', tokensValidFrom: '2024-01-01T00:00:00.000Z' } });
     store.users.replace(a.id, { ...alice, title: 'x' }, { sourceId: 'okta' });
-    expect(store.sync.get('User', a.id)).toMatchObject({ pendingPassword: 'S3cret!pw', tokensValidFrom: '2024-01-01T00:00:00.000Z' });
+    expect(store.sync.get('User', a.id)).toMatchObject({ hasPendingPassword: true, tokensValidFrom: '2024-01-01T00:00:00.000Z' });
+    expect(store.sync.revealPendingPassword('User', a.id)).toBe('S3cret!pw');
     store.sync.markApplied('User', a.id, 1);
-    expect(store.sync.get('User', a.id)?.pendingPassword).toBe('S3cret!pw');
+    expect(store.sync.revealPendingPassword('User', a.id)).toBe('S3cret!pw');
     store.sync.markApplied('User', a.id, 2, { appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z' });
     expect(store.sync.get('User', a.id)).toMatchObject({
-      pendingPassword: null, state: 'pending', appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z',
+      hasPendingPassword: false, state: 'pending', appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z',
     });
+    expect(store.sync.revealPendingPassword('User', a.id)).toBeNull();
   });
 
   test('a permanent error waits for the next change or retry', () => {
@@ -261,8 +264,9 @@ describe('store.sync', () => {
     const a = store.users.create(alice, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pw' } });
     store.sync.recordProgress('User', a.id, { appliedSnapshot: { displayName: 'Alice' }, graphId: 'g-1' });
     expect(store.sync.get('User', a.id)).toMatchObject({
-      appliedVersion: 0, desiredVersion: 1, state: 'pending', graphId: 'g-1', appliedSnapshot: { displayName: 'Alice' }, pendingPassword: 'S3cret!pw',
+      appliedVersion: 0, desiredVersion: 1, state: 'pending', graphId: 'g-1', appliedSnapshot: { displayName: 'Alice' }, hasPendingPassword: true,
     });
+    expect(store.sync.revealPendingPassword('User', a.id)).toBe('S3cret!pw');
     expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id]);
     // A row made due without a new version (drift) is still behind after progress, so the rest is sent.
     store.sync.markApplied('User', a.id, 1, { appliedSnapshot: { displayName: 'Alice' } });

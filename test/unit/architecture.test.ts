@@ -60,7 +60,8 @@ const ALLOWED: Record<string, string[]> = {
   simulator: [],
   admin: ['config', 'errors', 'log', 'store', 'sync', 'graph'],
   'demo-tenant': ['simulator'],
-  main: ['admin', 'config', 'demo-tenant', 'errors', 'graph', 'log', 'scim', 'simulator', 'store', 'sync'],
+  tls: ['log'],
+  main: ['admin', 'config', 'demo-tenant', 'errors', 'graph', 'log', 'scim', 'simulator', 'store', 'sync', 'tls'],
   cli: ['admin', 'config', 'errors', 'graph', 'log', 'main', 'simulator', 'store', 'sync'],
 };
 

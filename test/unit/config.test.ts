@@ -31,7 +31,7 @@ test('BRIDGE_PORT, BRIDGE_DATABASE and BRIDGE_MODE win over the file', () => {
 test('every key has an environment variable', () => {
   const names = environmentKeys();
   const paths = new Set(Object.values(names));
-  const parsed = loadConfig({ env: {}, overrides: { adminToken: 'x'.repeat(16), 'graph.tenantId': 't', 'graph.clientId': 'c', 'graph.clientSecret': 's', 'graph.certificatePath': 'p', 'graph.caFile': 'f', 'defaults.usageLocation': 'US', 'graph.simulator.enabled': true, 'graph.simulator.seedFile': 's.json' } });
+  const parsed = loadConfig({ env: {}, overrides: { adminToken: 'x'.repeat(16), 'graph.tenantId': 't', 'graph.clientId': 'c', 'graph.clientSecret': 's', 'graph.certificatePath': 'p', 'graph.caFile': 'f', 'defaults.usageLocation': 'US', 'graph.simulator.enabled': true, 'graph.simulator.seedFile': 's.json', 'tls.certFile': 'c.pem', 'tls.keyFile': 'k.pem', secretsKey: '0'.repeat(64), trustProxy: 'loopback' } });
   for (const path of leaves(parsed)) expect([path, paths.has(path)]).toEqual([path, true]);
   expect(envNameOf('graph.allowTenantDirSync')).toBe('BRIDGE_GRAPH_ALLOW_TENANT_DIR_SYNC');
   expect(names.BRIDGE_GRAPH_SIMULATOR_SEED_FILE).toBe('graph.simulator.seedFile');
@@ -94,4 +94,15 @@ describe('two sources with one token are refused, naming both and never the toke
   test('distinct tokens load', () => {
     expect(loadConfig({ env: {}, overrides: { sources: [{ id: 'okta', token }, { id: 'entra', token: `${token}x` }] } }).sources).toHaveLength(2);
   });
+});
+
+test('sources[].adopt: absent by default; domains lower-cased; a bad domain, an empty list or an unknown key names the key', () => {
+  const src = { id: 'okta', token: 'okta-token-0123456789abcdef' };
+  expect(loadConfig({ env: {}, overrides: { sources: [src] } }).sources[0].adopt).toBeUndefined();
+  expect(loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: ['Contoso.COM', '*'] } }] } }).sources[0].adopt).toEqual({ domains: ['contoso.com', '*'], groups: false });
+  expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: ['@contoso.com'] } }] } })).toThrow(
+    'sources.0.adopt.domains.0: a DNS domain name (contoso.com) or "*"',
+  );
+  expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: [] } }] } })).toThrow('sources.0.adopt.domains: at least one domain, or "*"');
+  expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domain: 'contoso.com' } }] } })).toThrow(/sources\.0\.adopt/);
 });
