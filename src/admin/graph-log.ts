@@ -88,7 +88,8 @@ export function targetKeys(method: string, url: string, body: unknown, answer: u
     }
     if (segs[0] === 'users') keys.userName = odataLiteral(filter, 'userPrincipalName');
     const list = segs[0] === 'users' && filter ? /userPrincipalName in \((.*)\)/.exec(filter) : null;
-    if (list) keys.userNames = [...list[1].matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1].replace(/''/g, "'"));
+    const names = list ? [...list[1].matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1].replace(/''/g, "'")) : [];
+    if (names.length > 1) keys.userNames = names;
     if (segs[0] === 'groups') keys.groupName = odataLiteral(filter, 'displayName');
   }
   if (method === 'POST' && segs.length === 1) {
