@@ -309,7 +309,7 @@ describe('queue order', () => {
 
 it('looks users up 15 to a read (userPrincipalName in (...)) and still matches the one that exists', async () => {
   const seed = { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p7@example.com', displayName: 'Person 7', accountEnabled: true, mailNickname: 'p7', usageLocation: 'US' }] };
-  h = await startHarness({ mode: 'profile-sync', seed });
+  h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   for (let n = 1; n <= 20; n++) await h.scim.createUser(`u-${n}`, person(n));
   await h.engine.runOnce();
   const reads = h.sim.requests.list({ method: 'GET', pathPrefix: '/users?' }).map((e) => decodeURIComponent(e.url).split('&$select')[0]);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { generate } from 'selfsigned';
+import { Agent, request } from 'undici';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
@@ -42,8 +43,6 @@ function servedCn(port: number, ca: string): Promise<string> {
 }
 
 async function httpsJson(port: number, ca: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const { request } = await import('undici');
-  const { Agent } = await import('undici');
   const dispatcher = new Agent({ connect: { ca } });
   const res = await request(`https://127.0.0.1:${port}${path}`, { headers, dispatcher });
   const body = await res.body.json();
