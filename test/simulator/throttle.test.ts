@@ -47,7 +47,7 @@ test('the inspection API counts requests, writes, resource units and 429s', asyn
   await client.api('/$batch').post({
     requests: [{ id: '1', method: 'GET', url: '/users' }, { id: '2', method: 'GET', url: '/subscribedSkus' }, ...patches(2, 0).map((p, i) => ({ ...p, id: String(i + 3) }))],
   });
-  const res = await raw(sim, 'GET', '/_sim/throttling');
+  const res = await raw(sim, 'GET', '/_sim/throttling', undefined, sim.inspectionToken);
   // The $batch envelope itself is not charged; its four items are: 2 + 3 + 1 + 1 units.
   expect(res.body.usage).toEqual({ requests: 4, writes: 2, resourceUnits: 7, throttled: 0 });
 });
