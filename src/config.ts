@@ -38,14 +38,15 @@ const graphSchema = z.object({
   authorityHost: z.string().url().default('https://login.microsoftonline.com'),
   caFile: z.string().optional(),
   // Run the embedded Graph simulator; defaults to true when no tenant credentials are given.
+  // `true` / `false` is shorthand for `{ "enabled": true }` / `{ "enabled": false }`.
   simulator: z
-    .object({
+    .preprocess((v) => (typeof v === 'boolean' ? { enabled: v } : v), z.object({
       enabled: z.boolean().optional(),
       port: z.number().int().min(0).max(65535).default(0),
       seedFile: z.string().optional(),
       timeScale: z.number().positive().default(1),
       throttling: z.boolean().default(true),
-    })
+    }))
     .default({ port: 0, timeScale: 1, throttling: true }),
   allowTenantDirSync: z.boolean().default(false),
   dryRun: z.boolean().default(false),
@@ -207,6 +208,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
       throw new ConfigError([`config file ${file}: not valid JSON (${(err as Error).message})`]);
     }
   }
+  // `"simulator": true` in a file, before BRIDGE_GRAPH_SIMULATOR_* variables add keys beside it.
+  const graphRaw = raw.graph as Record<string, unknown> | undefined;
+  if (graphRaw && typeof graphRaw === 'object' && typeof graphRaw.simulator === 'boolean') graphRaw.simulator = { enabled: graphRaw.simulator };
   for (const [path, kind] of envPaths) {
     const name = envNameOf(path);
     const value = env[name];
