@@ -72,6 +72,8 @@ export const configSchema = z
     // Set when moving down from user-sync/universal-sync (SPEC section 2).
     confirmModeChange: z.boolean().default(false),
     sources: z.array(sourceSchema).default([]),
+    // After `sources rotate`, the previous token of a source stays valid this long (default 24 h).
+    tokenGraceSeconds: z.number().int().min(0).default(86_400),
     graph: graphSchema.default(graphSchema.parse({})),
     defaults: z.object({ usageLocation: z.string().length(2).optional() }).default({}),
     // SKU part numbers or skuIds the bridge may assign, and group -> SKU mapping.
@@ -132,7 +134,7 @@ export type DirectoryConfig = z.infer<typeof directorySchema>;
 type EnvKind = 'string' | 'number' | 'boolean' | 'json';
 const envPaths: [string, EnvKind][] = [
   ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
-  ['sources', 'json'], ['adminToken', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
+  ['sources', 'json'], ['tokenGraceSeconds', 'number'], ['adminToken', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
   ['defaults.usageLocation', 'string'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
   ['drift.intervalSeconds', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
   ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],

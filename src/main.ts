@@ -1,6 +1,6 @@
 // Composition root: load config, open the store, start the Graph simulator when no tenant is
 // configured, build the SCIM app and the admin surface, start the sync engine.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -19,13 +19,12 @@ import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
 import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
 import { openStore, type Store } from './store';
-import type { ManagedSource } from './store/source-tokens';
 import { createSyncEngine, type RunSummary } from './sync/engine';
 
 export interface Runtime {
   /** The config in effect: the file's, plus sources added by `sources add` and a minted default. */
   config: Config;
-  /** Tokens minted at this start (source id -> token), printed once and never logged. */
+  /** Tokens minted at this start (source id -> token; only on a new data directory), printed once and never logged. */
   mintedTokens: Record<string, string>;
   logger: Logger;
   store: Store;
@@ -43,7 +42,7 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Start the embedded simulator when no tenant is configured (serve, preflight); default true. */
   simulator?: boolean;
-  /** Make a `default` source with a fresh token when no source is configured (serve). */
+  /** Make a `default` source with a fresh token on a data directory without any source (serve). */
   mintDefaultSource?: boolean;
 }
 
@@ -54,7 +53,7 @@ function simulatorSeedNamesRoles(seedFile: string | undefined): boolean {
 
 export async function openRuntime(baseConfig: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources, confirmModeChange: baseConfig.confirmModeChange });
-  const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
+  const { config, minted } = effectiveSources(baseConfig, store, Boolean(options.mintDefaultSource));
   store.sources.sync(config.sources);
   const logger = options.logger ?? createLogger(config.logLevel);
   let simulator: RunningSimulator | undefined;
@@ -125,21 +124,23 @@ export interface Bridge extends Runtime {
 }
 
 /**
- * Configured sources, then those added with `sources add` (token hashes from the store), and
- * a `default` source with a fresh token when there are none, so `npm start` works on a fresh clone.
+ * Configured sources, then those added with `sources add` (token hashes from the store). On a new
+ * data directory without any source, `serve` makes a `default` source whose token is printed once
+ * and kept as a hash like an added source's, so it survives restarts and can be rotated.
  */
-function effectiveSources(config: Config, managed: ManagedSource[], mintDefault: boolean): { config: Config; minted: Record<string, string> } {
+function effectiveSources(config: Config, store: Store, mintDefault: boolean): { config: Config; minted: Record<string, string> } {
+  const minted: Record<string, string> = {};
+  if (mintDefault && config.sources.length === 0 && store.sourceTokens.list().length === 0) {
+    const token = randomBytes(32).toString('base64url');
+    if (store.sourceTokens.add('default', createHash('sha256').update(token).digest('hex'), [])) minted.default = token;
+  }
   const configured = new Set(config.sources.map((s) => s.id));
+  const managed = store.sourceTokens.list().filter((m) => !configured.has(m.id));
+  if (!managed.length) return { config, minted };
   const sources: unknown[] = [
     ...config.sources,
-    ...managed.filter((m) => !configured.has(m.id)).map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories })),
+    ...managed.map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories })),
   ];
-  const minted: Record<string, string> = {};
-  if (sources.length === 0 && mintDefault) {
-    minted.default = randomBytes(32).toString('base64url');
-    sources.push({ id: 'default', token: minted.default });
-  }
-  if (sources.length === config.sources.length) return { config, minted };
   return { config: loadConfig({ env: {}, overrides: { ...structuredClone(config), sources } }), minted };
 }
 

@@ -52,7 +52,13 @@ export function openStore(path: string, options: OpenStoreOptions) {
   const sources = createSourceStore(db);
   const users = createUserStore(db, { sync, audit, attribution });
   const groups = createGroupStore(db, { sync, audit, attribution });
-  sources.sync(options.sources);
+  const sourceTokens = createSourceTokenStore(db);
+  // Sources added with `sources add` count as configured alongside the config file's.
+  const listed = new Set(options.sources.map((s) => s.id));
+  sources.sync([
+    ...options.sources,
+    ...sourceTokens.list().filter((m) => !listed.has(m.id)).map((m) => ({ id: m.id, directories: m.directories, contributes: [], seesAll: false })),
+  ]);
   let previousMode: Mode | null;
   try {
     previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
@@ -77,7 +83,7 @@ export function openStore(path: string, options: OpenStoreOptions) {
     /** Read-only views for the dashboard and the CLI. */
     admin: createAdminQueries(db),
     /** Sources added by `sources add` (token hashes only). */
-    sourceTokens: createSourceTokenStore(db),
+    sourceTokens,
     ownership: createOwnershipStore(db),
     /** The sync engine's read models and its own state (delta links, approvals, link times). */
     engine: createSyncEngineQueries(db),

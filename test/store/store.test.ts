@@ -38,6 +38,8 @@ describe('openStore', () => {
       { version: 4, name: "indexes for dirty order and owner-scoped pages" },
       { version: 5, name: "sync engine state" },
       { version: 6, name: "canonical identity keys" },
+      { version: 7, name: "source token grace period" },
+      { version: 8, name: "mode each resource was applied under" },
     ]);
     db.close();
   });
