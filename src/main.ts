@@ -44,6 +44,12 @@ export interface RuntimeOptions {
   simulator?: boolean;
   /** Make a `default` source with a fresh token on a data directory without any source (serve). */
   mintDefaultSource?: boolean;
+  /**
+   * One-shot commands: the mode is not recorded (only a serving bridge records a mode change), and
+   * with `readOnly` (preflight, plan, status) the engine records nothing either.
+   */
+  oneShot?: boolean;
+  readOnly?: boolean;
 }
 
 /** Opens everything the bridge runs on, without listening: the shared start of `serve` and the CLI commands. */
@@ -52,7 +58,12 @@ function simulatorSeedNamesRoles(seedFile: string | undefined): boolean {
 }
 
 export async function openRuntime(baseConfig: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const store = openStore(baseConfig.database, { mode: baseConfig.mode, sources: baseConfig.sources, confirmModeChange: baseConfig.confirmModeChange });
+  const store = openStore(baseConfig.database, {
+    mode: baseConfig.mode,
+    sources: baseConfig.sources,
+    confirmModeChange: baseConfig.confirmModeChange,
+    recordMode: !options.oneShot && !options.readOnly,
+  });
   const { config, minted } = effectiveSources(baseConfig, store, Boolean(options.mintDefaultSource));
   store.sources.sync(config.sources);
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -90,7 +101,7 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
   });
   // The client names its own component: a second binding here would print the key twice.
   const graph = graphLog.wrap(createGraphClient(graphConfig, { logger }));
-  const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
+  const engine = createSyncEngine({ config, graphConfig, store, graph, logger, readOnly: Boolean(options.readOnly) });
   engineRef = engine;
   engine.onEvent((e) => {
     if (e.type === 'run') metrics.observeRun(e.summary as RunSummary, Date.parse(e.at));

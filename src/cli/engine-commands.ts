@@ -6,11 +6,26 @@ import { createLogger } from '../log';
 import { openRuntime, type Runtime } from '../main';
 import type { Mode } from '../config';
 
-async function withRuntime<T>(configFile: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+/**
+ * `look`: preflight, plan and status only look: they record no mode change, sync state or audit,
+ * whatever BRIDGE_MODE says (a what-if). The others change sync state, so they run only in the
+ * mode the serving bridge recorded.
+ */
+async function withRuntime<T>(configFile: string | undefined, kind: 'look' | 'act', fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig({ file: configFile });
   // Logs go to stderr so that stdout carries only the command's answer.
-  const runtime = await openRuntime(config, { logger: createLogger(config.logLevel, pino.destination(2)) });
+  const runtime = await openRuntime(config, { logger: createLogger(config.logLevel, pino.destination(2)), oneShot: true, readOnly: kind === 'look' });
   try {
+    const recorded = runtime.store.recordedMode();
+    if (recorded && recorded !== config.mode) {
+      if (kind === 'act') {
+        throw new Error(
+          `the bridge runs in ${recorded} mode (recorded by serve) and this command was given ${config.mode}; ` +
+            `run it with the serving mode, or start serve in ${config.mode} first (a mode change is recorded only by serve)`,
+        );
+      }
+      process.stderr.write(`note: the bridge runs in ${recorded} mode; this answers for ${config.mode} and records nothing\n`);
+    }
     return await fn(runtime);
   } finally {
     await runtime.close();
@@ -20,7 +35,7 @@ async function withRuntime<T>(configFile: string | undefined, fn: (rt: Runtime) 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
 export function preflight(configFile?: string): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'look', async (rt) => {
     const result = await rt.engine.preflight();
     print(`mode: ${rt.config.mode}`);
     for (const reason of result.blocked) print(`BLOCKED: ${reason}`);
@@ -31,7 +46,7 @@ export function preflight(configFile?: string): Promise<number> {
 }
 
 export function status(configFile: string | undefined, opts: { json?: boolean }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'look', async (rt) => {
     const s = rt.engine.status();
     const blocked = rt.store.sync.blockedReason();
     const report = {
@@ -55,7 +70,7 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
 }
 
 export function plan(configFile: string | undefined, opts: { mode?: string; json?: boolean }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'look', async (rt) => {
     await rt.engine.preflight().catch(() => undefined);
     const writes = rt.engine.plan({ mode: opts.mode as Mode | undefined });
     if (opts.json) print(JSON.stringify(writes, null, 2));
@@ -69,7 +84,7 @@ export function plan(configFile: string | undefined, opts: { mode?: string; json
 }
 
 export function retry(configFile: string | undefined, opts: { user?: string; group?: string }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'act', async (rt) => {
     const n = opts.user ? rt.engine.retry('User', opts.user) : opts.group ? rt.engine.retry('Group', opts.group) : rt.engine.retry();
     print(`${n} resource(s) queued for retry`);
     return 0;
@@ -77,7 +92,7 @@ export function retry(configFile: string | undefined, opts: { user?: string; gro
 }
 
 export function approveDeletions(configFile?: string): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'act', async (rt) => {
     const { approved } = rt.engine.approveDeletions();
     print(`${approved} deprovision(s) approved`);
     return 0;
@@ -85,7 +100,7 @@ export function approveDeletions(configFile?: string): Promise<number> {
 }
 
 export function reconcile(configFile: string | undefined, opts: { full?: boolean }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'act', async (rt) => {
     const summary = await rt.engine.reconcile({ full: Boolean(opts.full) });
     print(JSON.stringify(summary, null, 2));
     return summary.errors?.length ? 1 : 0;

@@ -6,7 +6,8 @@ import { openStore } from '../store';
 
 function open(configFile?: string) {
   const config = loadConfig({ file: configFile });
-  return { config, store: openStore(config.database, { mode: config.mode, sources: config.sources, confirmModeChange: config.confirmModeChange }) };
+  // Only a serving bridge records a mode change.
+  return { config, store: openStore(config.database, { mode: config.mode, sources: config.sources, recordMode: false }) };
 }
 
 function mint(): { token: string; sha256: string } {

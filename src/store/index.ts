@@ -32,6 +32,12 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** Allows moving down from user-sync/universal-sync (SPEC section 2); refused otherwise. */
   confirmModeChange?: boolean;
+  /**
+   * Record `mode` as the bridge's mode (default true): a change re-diffs every resource. Only a
+   * serving bridge records; commands that only look (preflight, plan, status) and one-shot
+   * commands open with false and leave the recorded mode, sync state and audit alone.
+   */
+  recordMode?: boolean;
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -48,7 +54,7 @@ export function openStore(path: string, options: OpenStoreOptions) {
 
   const audit = createAuditStore(db);
   const attribution = createAttributionStore(db);
-  const sync = createSyncStore(db);
+  const sync = createSyncStore(db, options.mode);
   const sources = createSourceStore(db);
   const users = createUserStore(db, { sync, audit, attribution });
   const groups = createGroupStore(db, { sync, audit, attribution });
@@ -59,20 +65,27 @@ export function openStore(path: string, options: OpenStoreOptions) {
     ...options.sources,
     ...sourceTokens.list().filter((m) => !listed.has(m.id)).map((m) => ({ id: m.id, directories: m.directories, contributes: [], seesAll: false })),
   ]);
-  let previousMode: Mode | null;
-  try {
-    previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
-    // A block was the previous mode's preflight verdict; the engine checks the new mode afresh.
-    if (previousMode !== null) sync.unblockAll();
-  } catch (err) {
-    db.close();
-    throw err;
+  let previousMode: Mode | null = null;
+  if (options.recordMode !== false) {
+    try {
+      previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
+      // A block was the previous mode's preflight verdict; the engine checks the new mode afresh.
+      if (previousMode !== null) sync.unblockAll();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
+  const readRecordedMode = db.prepare(`SELECT value FROM meta WHERE key = 'mode'`).pluck();
 
   return {
     mode: options.mode,
     /** The mode of the previous run when it differed from this one (mode changes are recorded in audit). */
     previousMode,
+    /** The mode the serving bridge last recorded (null on a new database); differs from `mode` in a what-if. */
+    recordedMode(): Mode | null {
+      return (readRecordedMode.get() as Mode | undefined) ?? null;
+    },
     users,
     groups,
     sources,

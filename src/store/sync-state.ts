@@ -1,6 +1,7 @@
 // Per-resource sync bookkeeping (docs/internals.md, "Sync bookkeeping"). scim/ writes the
 // dirty mark inside its transaction; sync/ reads due rows and records what it applied.
 import type { Database } from 'better-sqlite3';
+import type { Mode } from '../config';
 import type { ResourceType, SyncRow, SyncStateName, SyncWrite } from './types';
 
 // A permanent error waits for the next change or an explicit retry.
@@ -56,16 +57,18 @@ export interface MarkAppliedOptions {
 
 export type SyncStore = ReturnType<typeof createSyncStore>;
 
-function appliedParams(opts: MarkAppliedOptions) {
+function appliedParams(opts: MarkAppliedOptions, mode: Mode) {
   return {
     snapshot: opts.appliedSnapshot === undefined ? null : JSON.stringify(opts.appliedSnapshot),
     graphId: opts.graphId ?? null,
     appliedTvf: opts.appliedTokensValidFrom ?? null,
     graphTvf: opts.graphTokensValidFrom ?? null,
+    mode,
   };
 }
 
-export function createSyncStore(db: Database) {
+/** `mode`: the mode this process applies under, recorded with each applied row. */
+export function createSyncStore(db: Database, mode: Mode) {
   const cols = `type, id, desired_version, applied_version, applied_snapshot, graph_id, state, last_error, attempts,
     next_attempt_at, dir_sync_enabled, tokens_valid_from, applied_tokens_valid_from, graph_tokens_valid_from,
     pending_password, deleted`;
@@ -93,6 +96,7 @@ export function createSyncStore(db: Database) {
         last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END,
         attempts = 0, next_attempt_at = 0,
         applied_snapshot = @snapshot,
+        applied_mode = @mode,
         graph_id = coalesce(@graphId, graph_id),
         applied_tokens_valid_from = coalesce(@appliedTvf, applied_tokens_valid_from),
         graph_tokens_valid_from = coalesce(@graphTvf, graph_tokens_valid_from),
@@ -120,6 +124,7 @@ export function createSyncStore(db: Database) {
         last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END,
         attempts = 0, next_attempt_at = 0,
         applied_snapshot = @snapshot,
+        applied_mode = @mode,
         graph_id = coalesce(@graphId, graph_id),
         applied_tokens_valid_from = coalesce(@appliedTvf, applied_tokens_valid_from),
         graph_tokens_valid_from = coalesce(@graphTvf, graph_tokens_valid_from)
@@ -138,6 +143,10 @@ export function createSyncStore(db: Database) {
         attempts = 0, next_attempt_at = 0, last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END
       WHERE type = @type AND id = @id`),
     setGraphId: db.prepare('UPDATE sync_state SET graph_id = ? WHERE type = ? AND id = ?'),
+    // Applied, but under another mode's attribute sets (or before the mode was recorded per row).
+    appliedUnderOtherMode: db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1,
+        state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL
+      WHERE deleted = 0 AND state IN ('synced', 'skipped') AND applied_version > 0 AND (applied_mode IS NULL OR applied_mode <> ?)`),
   };
 
   /** The dirty mark every accepted write makes, inside the caller's transaction. */
@@ -169,11 +178,11 @@ export function createSyncStore(db: Database) {
     },
     /** Everything up to `version` is in Graph: synced once that is the desired version, else still pending. */
     markApplied(type: ResourceType, id: string, version: number, opts: MarkAppliedOptions = {}): void {
-      q.applied.run({ type, id, version, ...appliedParams(opts) });
+      q.applied.run({ type, id, version, ...appliedParams(opts, mode) });
     },
     /** Progress short of the desired version, kept across a crash; the row stays due. */
     recordProgress(type: ResourceType, id: string, opts: MarkAppliedOptions = {}): void {
-      q.progress.run({ type, id, ...appliedParams(opts) });
+      q.progress.run({ type, id, ...appliedParams(opts, mode) });
     },
     /** Graph refused `version` for good: state error until the next change or `retry` (a newer change stays due). */
     markFailed(type: ResourceType, id: string, version: number, message: string): void {
@@ -182,6 +191,14 @@ export function createSyncStore(db: Database) {
     /** A transient failure, or waiting on another resource: still pending, due again at retryAtMs. */
     markRetry(type: ResourceType, id: string, message: string, retryAtMs: number): void {
       q.retryLater.run({ type, id, message, retryAt: retryAtMs });
+    },
+    /**
+     * Resources recorded synced though last applied under another mode than `current` (or before
+     * the mode was recorded per row) are diffed again: due now with a new desired version.
+     * Returns how many. reconcile --full calls it.
+     */
+    requeueAppliedUnderOtherMode(current: Mode): number {
+      return q.appliedUnderOtherMode.run(current).changes;
     },
     /** Blocks every row (preflight failed); writes arriving while blocked are blocked too. */
     markBlocked(reason: string): void {

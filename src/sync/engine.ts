@@ -45,6 +45,8 @@ export interface SyncEngineOptions {
   tokenReadbackDelayMs?: number;
   /** Backoff for 5xx and network errors (default 500 ms doubling to 60 s). */
   retry?: { baseMs: number; capMs: number };
+  /** Commands that only look (preflight, plan, status): preflight records no block. */
+  readOnly?: boolean;
 }
 
 export interface RunSummary {
@@ -166,6 +168,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
     tokenReadbackDelayMs: options.tokenReadbackDelayMs ?? TOKEN_READBACK_DELAY_MS,
     secrets: [graphConfig.clientSecret],
     queries: store.engine,
+    readOnly: Boolean(options.readOnly),
     emit: (e) => hub.emit(e),
   };
 
@@ -396,12 +399,20 @@ export function createSyncEngine(options: SyncEngineOptions) {
     },
     reconcile(opts: { full?: boolean } = {}): Promise<DriftSummary> {
       return serial(async () => {
+        // Resources marked synced under another mode (a mode change not followed by a re-diff) are diffed again.
+        const requeued = opts.full ? store.sync.requeueAppliedUnderOtherMode(ctx.mode) : 0;
+        if (requeued) {
+          logger.info({ requeued, mode: ctx.mode }, 'reconcile: resources applied under another mode queued again');
+          store.audit.append({ action: 'sync.requeue.mode', detail: { mode: ctx.mode, count: requeued } });
+          wake?.();
+        }
+        const extra = opts.full ? { requeued } : {};
         if (!dirSyncEnabledFor(ctx.mode)) {
-          return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`] };
+          return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`], ...extra };
         }
         if (!gate.result()) await gate.check();
         lastDriftAt = clock.now();
-        lastDrift = await checkDrift(ctx, Boolean(opts.full));
+        lastDrift = { ...(await checkDrift(ctx, Boolean(opts.full))), ...extra };
         return lastDrift;
       });
     },
