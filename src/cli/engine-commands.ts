@@ -91,9 +91,17 @@ export function retry(configFile: string | undefined, opts: { user?: string; gro
   });
 }
 
-export function approveDeletions(configFile?: string): Promise<number> {
+export function approveDeletions(configFile: string | undefined, opts: { dryRun?: boolean } = {}): Promise<number> {
   return withRuntime(configFile, 'act', async (rt) => {
-    const { approved } = rt.engine.approveDeletions();
+    const line = (d: { userName: string; sourceId: string; kind: string; id: string }) => print(`${d.kind}\t${d.userName}\tsource=${d.sourceId}\tid=${d.id}`);
+    if (opts.dryRun) {
+      const held = rt.engine.heldDeletions();
+      held.forEach(line);
+      print(`${held.length} deprovision(s) held; approve-deletions without --dry-run releases them`);
+      return 0;
+    }
+    const { approved, released } = rt.engine.approveDeletions();
+    released.forEach(line);
     print(`${approved} deprovision(s) approved`);
     return 0;
   });

@@ -73,8 +73,9 @@ program
 
 program
   .command('approve-deletions')
-  .description('let deprovisioning paused by the deletion threshold go ahead')
-  .action(run(async () => engineCommands.approveDeletions(configFile())));
+  .description('let deprovisioning paused by the deletion threshold go ahead, listing each user it releases')
+  .option('--dry-run', 'list the held deprovisions (user, source, delete or deactivate) without releasing them')
+  .action(run(async (opts) => engineCommands.approveDeletions(configFile(), opts)));
 
 program
   .command('reconcile')

@@ -123,6 +123,14 @@ export interface EngineTelemetry {
   resourceUnits: BudgetCounters;
 }
 
+export interface HeldDeletion {
+  id: string;
+  sourceId: string;
+  userName: string;
+  /** A SCIM delete, or a deactivation (active=false). */
+  kind: 'delete' | 'deactivate';
+}
+
 export type SyncEngine = ReturnType<typeof createSyncEngine>;
 
 const APPROVED_KEY = 'deletions.approved';
@@ -157,7 +165,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   /** Held deprovisions as the store has them now (also right after a restart, or in a CLI process). */
   const decideDeletions = () => {
     const bySource = new Map<string, string[]>();
-    for (const d of store.engine.pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
+    for (const d of store.engine.pendingDeletions(ctx.mode === 'license-only')) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
     for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
     return guard.held();
   };
@@ -228,7 +236,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       }
       await readBackDueTokens(ctx);
       // Approvals are kept until the deprovision they allowed is done.
-      const stillPending = new Set(store.engine.pendingDeletions().map((d) => d.id));
+      const stillPending = new Set(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => d.id));
       store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
       lastRun = summaryOf(started, passes, before);
     } catch (err) {
@@ -325,16 +333,27 @@ export function createSyncEngine(options: SyncEngineOptions) {
       wake?.();
       return n;
     },
-    approveDeletions(sourceId?: string): { approved: number } {
-      // Held deprovisions as of now, including any a fresh process has not decided yet.
+    /** The deprovisions the deletion threshold holds now (of one source, or all), by user: what approveDeletions releases. */
+    heldDeletions(sourceId?: string): HeldDeletion[] {
       decideDeletions();
+      const pending = new Map(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => [d.id, d]));
+      return guard
+        .heldIds()
+        .filter((h) => sourceId === undefined || h.sourceId === sourceId)
+        .flatMap(({ sourceId: source, ids }) =>
+          ids.map((id) => ({ id, sourceId: source, userName: pending.get(id)?.userName ?? '', kind: pending.get(id)?.kind ?? 'delete' })),
+        );
+    },
+    approveDeletions(sourceId?: string): { approved: number; released: HeldDeletion[] } {
+      // Held deprovisions as of now, including any a fresh process has not decided yet.
+      const released = engine.heldDeletions(sourceId);
       const ids = guard.approve(sourceId);
       store.engine.setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', sourceId: sourceId ?? null, detail: { count: ids.length } });
       eventLog.approved(ids.length);
       wake?.();
-      return { approved: ids.length };
+      return { approved: ids.length, released };
     },
     /**
      * The operator refuses a source's held deprovisions: nothing is sent to Graph, the accounts stay

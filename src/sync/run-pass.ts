@@ -3,7 +3,7 @@
 // members exist before the group is filled.
 import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow } from './context';
-import { deprovisionUsers } from './deprovision';
+import { deprovisionUsers, guardDeprovisions } from './deprovision';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
@@ -12,8 +12,37 @@ import { prepareUser, type UserWork } from './user-work';
 
 const USER_CHUNK = 100;
 
+/** A deactivation (active=false) not yet applied to a user linked in Graph: a deprovision the deletion threshold counts. */
+function deactivates(ctx: EngineContext, w: UserWork): boolean {
+  const s = w.snapshot;
+  if (w.desired.active || !w.graphId || !s || s.deprovisioned) return false;
+  if (ctx.mode === 'license-only' || s.onPremisesMastered) return s.licenses.length > 0;
+  return s.properties.accountEnabled !== false;
+}
+
+/** Deactivations past the deletion threshold wait for approval; the others go ahead and are counted once applied. */
+function guardDeactivations(ctx: EngineContext, work: UserWork[]): { work: UserWork[]; deactivating: UserWork[] } {
+  const candidates = work.filter((w) => deactivates(ctx, w));
+  if (!candidates.length) return { work, deactivating: [] };
+  const allowed = new Set(guardDeprovisions(ctx, candidates.map((w) => w.row)).map((r) => r.id));
+  const held = new Set(candidates.filter((w) => !allowed.has(w.row.id)).map((w) => w.row.id));
+  return { work: work.filter((w) => !held.has(w.row.id)), deactivating: candidates.filter((w) => allowed.has(w.row.id)) };
+}
+
+/** Deactivations Graph now holds count towards the threshold, also after a restart (from the audit). */
+function recordDeactivations(ctx: EngineContext, deactivating: UserWork[]): void {
+  for (const w of deactivating) {
+    const row = ctx.store.sync.get('User', w.row.id);
+    const snap = row?.appliedSnapshot as UserWork['snapshot'];
+    if (!row || !snap || deactivates(ctx, { ...w, snapshot: snap })) continue;
+    ctx.guard.record(w.res.sourceId, w.row.id);
+    ctx.counters.deprovisioned++;
+    ctx.store.audit.append({ sourceId: w.res.sourceId, action: 'sync.deprovision.deactivate', resourceType: 'User', resourceId: w.row.id, detail: { graphId: w.graphId } });
+  }
+}
+
 async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
-  const work: UserWork[] = [];
+  let work: UserWork[] = [];
   for (const row of rows) {
     const w = prepareUser(ctx, row);
     if (!w) continue;
@@ -23,6 +52,8 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
     }
     work.push(w);
   }
+  const guarded = guardDeactivations(ctx, work);
+  work = guarded.work;
   const unmatched = work.filter((w) => !w.graphId || !w.snapshot);
   if (unmatched.length) await matchUsers(ctx, unmatched);
   const toCreate = unmatched.filter((w) => !w.graphId && !w.done);
@@ -30,6 +61,7 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   const ready = work.filter((w) => w.graphId && w.snapshot && !w.done);
   const revoked = ready.length ? await applyUsers(ctx, ready) : [];
   if (revoked.length) scheduleTokenReadback(ctx, revoked);
+  if (guarded.deactivating.length) recordDeactivations(ctx, guarded.deactivating);
 }
 
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */

@@ -117,7 +117,10 @@ it('pauses more than deletionThreshold deprovisions from one source within an ho
     state: 'pending',
     lastError: 'deprovisioning paused: 3 deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions',
   });
-  expect(h.engine.approveDeletions()).toEqual({ approved: 3 });
+  expect(h.engine.approveDeletions()).toEqual({
+    approved: 3,
+    released: scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => ({ id: scim.id(name), sourceId: 'okta', userName: `p${name.slice(2)}@example.com`, kind: 'delete' })),
+  });
   await h.engine.runOnce();
   // Deletions approved together go in the engine's order for siblings (their resource ids).
   const deletes = scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`);
@@ -194,7 +197,7 @@ it('takes an approval given by another process (the approve-deletions command)',
   const { createLogger } = await import('../../src/log');
   const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent') });
   expect(cli.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 2, recent: 0 }]);
-  expect(cli.approveDeletions()).toEqual({ approved: 2 });
+  expect(cli.approveDeletions()).toMatchObject({ approved: 2 });
   await cli.stop();
   await h.engine.runOnce();
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(scim.inIdOrder(['u-1', 'u-2']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`));
