@@ -4,10 +4,13 @@
 import SCIMMY from 'scimmy';
 import enterpriseJson from '../../schemas/scim-enterprise-user.json';
 import bridgeJson from '../../schemas/scim-graphbridge-user.json';
+import bridgeGroupJson from '../../schemas/scim-graphbridge-group.json';
 import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../rules/identity';
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+/** The bridge's Group extension: read-only sync state (source, graphId, syncState, lastSyncError). */
+export const BRIDGE_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group';
 export { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA };
 
 export type AttrType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
@@ -93,6 +96,7 @@ export const userSchema = fromScimmy(SCIMMY.Schemas.User);
 export const groupSchema = fromScimmy(SCIMMY.Schemas.Group);
 export const enterpriseSchema = fromJson(enterpriseJson as never);
 export const bridgeSchema = fromJson(bridgeJson as never);
+export const bridgeGroupSchema = fromJson(bridgeGroupJson as never);
 
 function coreMap(schema: SchemaDef): Map<string, AttrDef> {
   return new Map([...COMMON_ATTRIBUTES, ...schema.attributes].map((a) => [a.name.toLowerCase(), a]));
@@ -110,10 +114,17 @@ export const resourceTypes: Record<'User' | 'Group', ResourceTypeDef> = {
     ],
     core: coreMap(userSchema),
   },
-  Group: { name: 'Group', endpoint: '/Groups', description: 'Group', schema: groupSchema, extensions: [], core: coreMap(groupSchema) },
+  Group: {
+    name: 'Group',
+    endpoint: '/Groups',
+    description: 'Group',
+    schema: groupSchema,
+    extensions: [{ schema: bridgeGroupSchema, required: false }],
+    core: coreMap(groupSchema),
+  },
 };
 
-export const allSchemas: SchemaDef[] = [userSchema, groupSchema, enterpriseSchema, bridgeSchema];
+export const allSchemas: SchemaDef[] = [userSchema, groupSchema, enterpriseSchema, bridgeSchema, bridgeGroupSchema];
 
 export function findSub(def: AttrDef, name: string): AttrDef | undefined {
   const lower = name.toLowerCase();

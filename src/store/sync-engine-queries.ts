@@ -61,8 +61,8 @@ export function createSyncEngineQueries(db: Database) {
     linkedAt: db.prepare(`SELECT linked_at FROM sync_engine_linked WHERE graph_id = ?`).pluck(),
   };
   return {
-    countsByState(): Record<SyncStateName, number> {
-      const out: Record<SyncStateName, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
+    countsByState(): Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } {
+      const out: Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } = { pending: 0, synced: 0, error: 0, blocked: 0 };
       for (const r of q.counts.all() as { state: SyncStateName; n: number }[]) out[r.state] = r.n;
       return out;
     },

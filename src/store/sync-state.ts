@@ -132,7 +132,16 @@ export function createSyncStore(db: Database, mode: Mode) {
     setBlockReason: db.prepare(`INSERT INTO meta (key, value) VALUES ('${BLOCK_KEY}', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     clearBlockReason: db.prepare(`DELETE FROM meta WHERE key = '${BLOCK_KEY}'`),
-    blockAll: db.prepare(`UPDATE sync_state SET state = 'blocked', last_error = ?`),
+    // A skipped group is not pushed either way: it keeps saying why.
+    blockAll: db.prepare(`UPDATE sync_state SET state = 'blocked', last_error = ? WHERE state <> 'skipped'`),
+    skipped: db.prepare(`UPDATE sync_state SET
+        applied_version = @version,
+        state = CASE WHEN state = 'blocked' THEN 'blocked' WHEN @version >= desired_version THEN 'skipped' ELSE 'pending' END,
+        last_error = CASE WHEN state = 'blocked' THEN last_error ELSE @reason END,
+        attempts = 0, next_attempt_at = 0, applied_mode = @mode
+      WHERE type = @type AND id = @id`),
+    requeueSkipped: db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1, state = 'pending',
+        last_error = NULL, attempts = 0, next_attempt_at = 0 WHERE type = 'Group' AND state = 'skipped'`),
     unblockAll: db.prepare(`UPDATE sync_state SET
         state = CASE WHEN desired_version > applied_version THEN 'pending' ELSE 'synced' END,
         last_error = NULL, attempts = 0, next_attempt_at = 0
@@ -199,6 +208,14 @@ export function createSyncStore(db: Database, mode: Mode) {
      */
     requeueAppliedUnderOtherMode(current: Mode): number {
       return q.appliedUnderOtherMode.run(current).changes;
+    },
+    /** Nothing to write for this version by choice (a group the mode does not push): state `skipped`, `reason` as lastError. */
+    markSkipped(type: ResourceType, id: string, version: number, reason: string): void {
+      q.skipped.run({ type, id, version, reason, mode });
+    },
+    /** Groups skipped earlier are diffed again (the bridge now pushes groups). Returns how many. */
+    requeueSkippedGroups(): number {
+      return q.requeueSkipped.run().changes;
     },
     /** Blocks every row (preflight failed); writes arriving while blocked are blocked too. */
     markBlocked(reason: string): void {

@@ -17,6 +17,7 @@ import { adaptGraphClient, isSyncGraph } from './graph-adapter';
 import type { SyncGraph } from './graph-port';
 import { planWrites, type PlannedWrite } from './plan';
 import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
+import { writesGroups } from './preflight';
 import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
 import { readBackDueTokens } from './user-apply';
@@ -75,7 +76,8 @@ export interface EngineStatus {
   reasons: string[];
   warnings: string[];
   queueDepth: number;
-  counts: Record<SyncStateName, number>;
+  /** By state; `skipped` only when some group is skipped. */
+  counts: Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number };
   lastErrors: { type: ResourceType; id: string; lastError: string }[];
   pendingDeletions: HeldSource[];
   preflight: PreflightResult | null;
@@ -181,6 +183,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   };
 
   const gate = createGate(ctx);
+  let skippedRequeued = false;
   let lastRun: RunSummary | null = null;
   let lastDrift: DriftSummary | null = null;
   let lastDriftAt = -Infinity;
@@ -224,6 +227,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
       }
       const refused = await gate.ensureTenantSwitch();
       if (refused) return (lastRun = summaryOf(started, 0, before, { blocked: gate.result()?.blocked ?? [refused] }));
+      if (!skippedRequeued && writesGroups(config, ctx.mode)) {
+        // Groups skipped while groups were not pushed (groups.push was off) are pushed now.
+        const n = store.sync.requeueSkippedGroups();
+        if (n) logger.info({ groups: n }, 'groups skipped before are pushed now');
+        skippedRequeued = true;
+      }
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000);

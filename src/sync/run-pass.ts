@@ -103,6 +103,17 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await syncGroups(ctx, groups);
-  // Groups the mode does not push: nothing to write, nothing left pending.
-  else for (const g of groups) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
+  else {
+    // Groups the mode does not push: nothing to write, nothing left pending, and not called synced.
+    const reason = ctx.mode === 'license-only'
+      ? 'license-only does not push groups to Graph'
+      : `${ctx.mode} pushes groups only with groups.push: true`;
+    for (const g of groups) {
+      if (g.deleted) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
+      else {
+        ctx.store.sync.markSkipped('Group', g.id, g.desiredVersion, reason);
+        ctx.counters.applied++;
+      }
+    }
+  }
 }
