@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import express from 'express';
 import { accessLog } from './admin/access-log';
 import { createAdminData } from './admin/data';
@@ -12,12 +12,13 @@ import { type BridgeMetrics, createMetrics } from './admin/metrics';
 import { createAdminRouter } from './admin/router';
 import type { AdminDataSource } from './admin/types';
 import { type Config, loadConfig, usesSimulator } from './config';
-import { createGraphClient } from './graph/client';
+import { createGraphClient, type GraphClient } from './graph/client';
 import { createLogger, type Logger } from './log';
 import { createApp } from './scim/app';
 import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
 import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
+import { readSimulatorConnection, removeSimulatorConnection, STATE_FILE, writeSimulatorConnection } from './simulator-connection';
 import { openStore, type Store } from './store';
 import { createSyncEngine, type RunSummary } from './sync/engine';
 
@@ -69,29 +70,59 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
   const logger = options.logger ?? createLogger(config.logLevel);
   let simulator: RunningSimulator | undefined;
   let graphConfig = config.graph;
-  if (usesSimulator(config) && options.simulator !== false) {
-    const sim = config.graph.simulator;
-    simulator = await startSimulator({
-      port: sim.port,
-      seed: sim.seedFile ?? demoSeed(),
-      timeScale: sim.timeScale,
-      throttling: sim.throttling,
-      // A long-running bridge needs only the recent requests for inspection, not a test's full history.
-      requestLogLimit: 2000,
-      dataDir: config.database === ':memory:' ? undefined : dirname(resolve(config.database)),
-    });
-    // The demo tenant's app holds what `scim-graph-bridge permissions` lists for this config,
-    // recommended ones included (a seed file naming tenant.roles keeps its own).
-    if (!simulatorSeedNamesRoles(sim.seedFile)) simulator.grant(leastGrant(config, config.mode, { optional: true }));
-    graphConfig = Object.freeze({
-      ...config.graph,
-      baseUrl: simulator.url,
-      authorityHost: simulator.authorityHost,
-      tenantId: simulator.tenantId,
-      clientId: simulator.clientId,
-      clientSecret: simulator.clientSecret,
-      caFile: simulator.caFile,
-    });
+  let unreachable: string | undefined;
+  const dataDir = config.database === ':memory:' ? undefined : dirname(resolve(config.database));
+  try {
+    if (usesSimulator(config) && options.simulator !== false && (options.oneShot || options.readOnly)) {
+      // One-shot commands talk to the simulator of the bridge serving this data directory, never to one of their own.
+      const conn = dataDir ? readSimulatorConnection(dataDir) : null;
+      if (conn) {
+        const { pid: _pid, ...graph } = conn;
+        graphConfig = Object.freeze({ ...config.graph, ...graph });
+      } else {
+        unreachable =
+          `no bridge serving from ${dataDir ?? config.database} runs the embedded Graph simulator this command would talk to: ` +
+          'start it (npm start) and run the command again, or configure tenant credentials (graph.tenantId, clientId, clientSecret)';
+      }
+    } else if (usesSimulator(config) && options.simulator !== false) {
+      const sim = config.graph.simulator;
+      simulator = await startSimulator({
+        port: sim.port,
+        seed: sim.seedFile ?? demoSeed(),
+        timeScale: sim.timeScale,
+        throttling: sim.throttling,
+        // A long-running bridge needs only the recent requests for inspection, not a test's full history.
+        requestLogLimit: 2000,
+        dataDir,
+        // The trial tenant survives a restart (data/simulator.json).
+        ...(dataDir ? { stateFile: join(dataDir, STATE_FILE) } : {}),
+      }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err;
+        throw new Error(
+          `graph.simulator.port ${sim.port} is in use (another bridge or graph-sim is listening there): stop it, ` +
+            'or set graph.simulator.port (BRIDGE_GRAPH_SIMULATOR_PORT) to another port or 0 for any free one',
+        );
+      });
+      // The demo tenant's app holds what `scim-graph-bridge permissions` lists for this config,
+      // recommended ones included (a seed file naming tenant.roles keeps its own).
+      if (!simulatorSeedNamesRoles(sim.seedFile)) simulator.grant(leastGrant(config, config.mode, { optional: true }));
+      graphConfig = Object.freeze({
+        ...config.graph,
+        baseUrl: simulator.url,
+        authorityHost: simulator.authorityHost,
+        tenantId: simulator.tenantId,
+        clientId: simulator.clientId,
+        clientSecret: simulator.clientSecret,
+        caFile: simulator.caFile,
+      });
+      if (dataDir) {
+        const { baseUrl, authorityHost, tenantId, clientId, clientSecret, caFile } = graphConfig;
+        writeSimulatorConnection(dataDir, { pid: process.pid, baseUrl, authorityHost, tenantId: tenantId!, clientId: clientId!, clientSecret: clientSecret!, caFile: caFile! });
+      }
+    }
+  } catch (err) {
+    store.close();
+    throw err;
   }
   let engineRef: ReturnType<typeof createSyncEngine> | undefined;
   const metrics = createMetrics(() => engineRef);
@@ -100,7 +131,7 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     secrets: [graphConfig.clientSecret],
   });
   // The client names its own component: a second binding here would print the key twice.
-  const graph = graphLog.wrap(createGraphClient(graphConfig, { logger }));
+  const graph = graphLog.wrap(unreachable ? unreachableGraph(unreachable) : createGraphClient(graphConfig, { logger }));
   const engine = createSyncEngine({ config, graphConfig, store, graph, logger, readOnly: Boolean(options.readOnly) });
   engineRef = engine;
   engine.onEvent((e) => {
@@ -122,10 +153,19 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     admin: () => adminData,
     async close() {
       await engine.stop();
+      if (simulator && dataDir) removeSimulatorConnection(dataDir);
       await simulator?.close();
       store.close();
     },
   };
+}
+
+/** A Graph client for a one-shot command with no simulator to talk to: each request fails with the reason. */
+function unreachableGraph(reason: string): GraphClient {
+  const fail = async (): Promise<never> => {
+    throw new Error(reason);
+  };
+  return { baseUrl: 'https://graph.microsoft.com', dryRun: false, request: fail, batch: fail, plannedWrites: () => [], accessToken: fail };
 }
 
 export interface Bridge extends Runtime {

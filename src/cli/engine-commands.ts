@@ -40,7 +40,13 @@ export function preflight(configFile?: string): Promise<number> {
     print(`mode: ${rt.config.mode}`);
     for (const reason of result.blocked) print(`BLOCKED: ${reason}`);
     for (const warning of result.warnings) print(`warning: ${warning}`);
-    print(result.ok ? 'preflight passed' : 'preflight failed: the sync engine stays blocked; SCIM ingress keeps accepting');
+    print(
+      result.ok
+        ? 'preflight passed'
+        : result.unreachable
+          ? 'preflight could not read the tenant'
+          : 'preflight failed: a bridge serving in this mode keeps its sync engine blocked; SCIM ingress keeps accepting',
+    );
     return result.ok ? 0 : 1;
   });
 }
@@ -71,7 +77,8 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
 
 export function plan(configFile: string | undefined, opts: { mode?: string; json?: boolean }): Promise<number> {
   return withRuntime(configFile, 'look', async (rt) => {
-    await rt.engine.preflight().catch(() => undefined);
+    const pf = await rt.engine.preflight().catch(() => undefined);
+    if (pf?.unreachable) process.stderr.write(`note: the tenant could not be read (${pf.blocked.join('; ')}); the plan below knows nothing of it\n`);
     const writes = rt.engine.plan({ mode: opts.mode as Mode | undefined });
     if (opts.json) print(JSON.stringify(writes, null, 2));
     else {

@@ -110,13 +110,13 @@ test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflig
   );
   const env = { BRIDGE_CONFIG: configFile, BRIDGE_MODE: 'user-sync', BRIDGE_PORT: '0' };
 
+  const { scimUrl, out } = await serve(env);
+  expect(out()).not.toContain('Bearer token (source');
+  // preflight reads the running bridge's embedded tenant.
   const pre = cli(['preflight'], env);
   expect(pre.code).toBe(1);
   expect(pre.stdout).toContain('mode: user-sync');
   expect(pre.stdout).toMatch(/^BLOCKED: .*graph\.allowTenantDirSync.*$/m);
-
-  const { scimUrl, out } = await serve(env);
-  expect(out()).not.toContain('Bearer token (source');
   const created = await request(scimUrl)
     .post('/Users')
     .set('Authorization', `Bearer ${token}`)
