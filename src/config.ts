@@ -76,13 +76,16 @@ export const configSchema = z
     tokenGraceSeconds: z.number().int().min(0).default(86_400),
     graph: graphSchema.default(graphSchema.parse({})),
     defaults: z.object({ usageLocation: z.string().length(2).optional() }).default({}),
-    // SKU part numbers or skuIds the bridge may assign, and group -> SKU mapping.
+    // Licences a user gets: `default` (every provisioned user), SCIM entitlements, and `groups`
+    // (group -> SKUs); `skus`, when not empty, is the allow-list of what the bridge may assign.
+    // SKU part numbers (ENTERPRISEPACK) or skuIds.
     licenses: z
       .object({
+        default: z.array(z.string()).default([]),
         skus: z.array(z.string()).default([]),
         groups: z.record(z.string(), z.array(z.string())).default({}),
       })
-      .default({ skus: [], groups: {} }),
+      .default({ default: [], skus: [], groups: {} }),
     groups: z.object({ push: z.boolean().default(false) }).default({ push: false }),
     deprovision: z.enum(['disable', 'delete']).default('disable'),
     deletionThreshold: z.number().int().min(0).default(50),
@@ -135,7 +138,7 @@ type EnvKind = 'string' | 'number' | 'boolean' | 'json';
 const envPaths: [string, EnvKind][] = [
   ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
   ['sources', 'json'], ['tokenGraceSeconds', 'number'], ['adminToken', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
-  ['defaults.usageLocation', 'string'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
+  ['defaults.usageLocation', 'string'], ['licenses.default', 'json'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
   ['drift.intervalSeconds', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
   ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],
   ['graph.baseUrl', 'string'], ['graph.authorityHost', 'string'], ['graph.caFile', 'string'],

@@ -125,7 +125,7 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     throw err;
   }
   let engineRef: ReturnType<typeof createSyncEngine> | undefined;
-  const metrics = createMetrics(() => engineRef);
+  const metrics = createMetrics(() => engineRef, { seatShortages: () => store.sync.seatShortages() });
   const graphLog = createGraphLog(500, (e) => metrics.observeGraph({ method: e.method, path: e.path, status: e.status }, e.ms / 1000), {
     resolve: (keys) => store.admin.resourceFor(keys),
     secrets: [graphConfig.clientSecret],

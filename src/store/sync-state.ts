@@ -140,6 +140,9 @@ export function createSyncStore(db: Database, mode: Mode) {
         last_error = CASE WHEN state = 'blocked' THEN last_error ELSE @reason END,
         attempts = 0, next_attempt_at = 0, applied_mode = @mode
       WHERE type = @type AND id = @id`),
+    // Users in error for want of a seat: lastError starts 'no free seat of SKU <part>: ' (src/sync/user-apply.ts).
+    seatShortages: db.prepare(`SELECT substr(last_error, 21, instr(substr(last_error, 21), ':') - 1) AS sku, count(*) AS n
+      FROM sync_state WHERE type = 'User' AND state = 'error' AND last_error LIKE 'no free seat of SKU %' GROUP BY sku`),
     requeueSkipped: db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1, state = 'pending',
         last_error = NULL, attempts = 0, next_attempt_at = 0 WHERE type = 'Group' AND state = 'skipped'`),
     unblockAll: db.prepare(`UPDATE sync_state SET
@@ -212,6 +215,10 @@ export function createSyncStore(db: Database, mode: Mode) {
     /** Nothing to write for this version by choice (a group the mode does not push): state `skipped`, `reason` as lastError. */
     markSkipped(type: ResourceType, id: string, version: number, reason: string): void {
       q.skipped.run({ type, id, version, reason, mode });
+    },
+    /** Users waiting for a seat, by SKU (part number when the tenant named it), for /metrics. */
+    seatShortages(): Record<string, number> {
+      return Object.fromEntries((q.seatShortages.all() as { sku: string; n: number }[]).map((r) => [r.sku, r.n]));
     },
     /** Groups skipped earlier are diffed again (the bridge now pushes groups). Returns how many. */
     requeueSkippedGroups(): number {

@@ -39,6 +39,7 @@ export function desiredUser(ctx: EngineContext, row: SyncRow, res: ForSync, snap
     groupLicenses: groupMapping,
     ...(userGroups ? { userGroups } : {}),
     allowedSkus: ctx.config.licenses.skus,
+    defaultLicenses: ctx.config.licenses.default,
     ...(row.pendingPassword ? { pendingPassword: row.pendingPassword } : {}),
     ...(row.tokensValidFrom ? { tokensValidFrom: row.tokensValidFrom } : {}),
     onPremisesMastered: Boolean(snapshot?.onPremisesMastered),
