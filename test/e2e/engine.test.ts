@@ -67,8 +67,10 @@ it("surfaces a permanent Graph error as syncState error with Graph's message, an
   const scim = h.scim;
   await scim.createUser('u-ada', ada);
   await h.engine.runOnce();
-  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'error', lastError: `Subscription with SKU ${E3} does not have any available licenses.` });
-  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'error', lastSyncError: `Subscription with SKU ${E3} does not have any available licenses.` });
+  // Graph's message, with the SKU's part number and what to do.
+  const noSeat = `no free seat of SKU ENTERPRISEPACK: Subscription with SKU ${E3} does not have any available licenses. Add seats or free some, then run "scim-graph-bridge retry".`;
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'error', lastError: noSeat });
+  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'error', lastSyncError: noSeat });
   h.clearLog();
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);

@@ -107,6 +107,23 @@ describe('preflight, plan and status', () => {
     expect(await serveAndSync(user)).toBe(null);
   });
 
+  test('the dashboard, /healthz, /readyz and /metrics change no table', async () => {
+    bridge = await startBridge(loadConfig({ file: configFile('profile-sync', { adminToken: 'admin-token-0123456789' }), env: {} }));
+    const created = await request(bridge.scimUrl).post('/Users').set('Authorization', `Bearer ${TOKEN}`).send({ schemas: [USER_SCHEMA], userName: 'ann@example.com' });
+    while ((await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`)).body[EXT].syncState !== 'synced') {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    // The engine's own loop is stopped, so that only the reads below could change anything.
+    await bridge.engine.stop();
+    const before = snapshot(join(dir, 'bridge.sqlite'));
+    const origin = bridge.scimUrl.replace(/\/scim\/v2$/, '');
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await request(origin).get(path)).status).toBeLessThan(600);
+    for (const path of ['/admin/', '/admin/api/overview', '/admin/api/users', '/admin/api/queue', '/admin/api/graph-log', '/admin/api/drift']) {
+      expect([path, (await request(origin).get(path).set('Authorization', 'Bearer admin-token-0123456789')).status]).toEqual([path, 200]);
+    }
+    expect(snapshot(join(dir, 'bridge.sqlite'))).toEqual(before);
+  });
+
   test('one-shot commands that change sync state refuse a mode other than the serving one', async () => {
     await serveAndSync(configFile('user-sync'));
     await expect(commands.retry(configFile('profile-sync'), {})).rejects.toThrow(
