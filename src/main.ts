@@ -18,7 +18,7 @@ import { createApp } from './scim/app';
 import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
 import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
-import { readSimulatorConnection, removeSimulatorConnection, STATE_FILE, writeSimulatorConnection } from './simulator-connection';
+import { readSimulatorConnection, removeSimulatorConnection, STATE_FILE, writeSimulatorConnection } from './simulator/connection';
 import { openStore, type Store } from './store';
 import { createSyncEngine, type RunSummary } from './sync/engine';
 
