@@ -13,9 +13,14 @@ test('targetKeys reads the Graph id from the path, the UPN or name from a lookup
     userName: "o'brien@example.com",
   });
   expect(targetKeys('GET', `/groups?$filter=${encodeURIComponent("displayName eq 'Sales'")}`, undefined, undefined)).toEqual({ groupName: 'Sales' });
-  // The engine's look-up of one user (`in` with one value) names it; a look-up of several names none.
-  expect(targetKeys('GET', `/users?$filter=${encodeURIComponent("userPrincipalName in ('ada@example.com')")}&$select=id`, undefined, undefined)).toEqual({ userName: 'ada@example.com' });
-  expect(targetKeys('GET', `/users?$filter=${encodeURIComponent("userPrincipalName in ('ada@example.com','bob@example.com')")}`, undefined, undefined)).toEqual({});
+  // The engine's look-up of one user (`in` with one value) names it; a look-up of several lists each user it covered.
+  expect(targetKeys('GET', `/users?$filter=${encodeURIComponent("userPrincipalName in ('ada@example.com')")}&$select=id`, undefined, undefined)).toEqual({
+    userName: 'ada@example.com',
+    userNames: ['ada@example.com'],
+  });
+  expect(targetKeys('GET', `/users?$filter=${encodeURIComponent("userPrincipalName in ('ada@example.com','bob@example.com')")}`, undefined, undefined)).toEqual({
+    userNames: ['ada@example.com', 'bob@example.com'],
+  });
   expect(targetKeys('POST', '/users', { userPrincipalName: 'ada@example.com', passwordProfile: { password: 'P@ss' } }, { id: 'new-id' })).toEqual({
     userName: 'ada@example.com',
     graphId: 'new-id',
