@@ -58,14 +58,15 @@ const graphSchema = z.object({
   authorityHost: z.string().url().default('https://login.microsoftonline.com'),
   caFile: z.string().optional(),
   // Run the embedded Graph simulator; defaults to true when no tenant credentials are given.
+  // `true` / `false` is shorthand for `{ "enabled": true }` / `{ "enabled": false }`.
   simulator: z
-    .object({
+    .preprocess((v) => (typeof v === 'boolean' ? { enabled: v } : v), z.object({
       enabled: z.boolean().optional(),
       port: z.number().int().min(0).max(65535).default(0),
       seedFile: z.string().optional(),
       timeScale: z.number().positive().default(1),
       throttling: z.boolean().default(true),
-    })
+    }))
     .default({ port: 0, timeScale: 1, throttling: true }),
   allowTenantDirSync: z.boolean().default(false),
   dryRun: z.boolean().default(false),
@@ -91,15 +92,20 @@ export const configSchema = z
     // Set when moving down from user-sync/universal-sync (SPEC section 2).
     confirmModeChange: z.boolean().default(false),
     sources: z.array(sourceSchema).default([]),
+    // After `sources rotate`, the previous token of a source stays valid this long (default 24 h).
+    tokenGraceSeconds: z.number().int().min(0).default(86_400),
     graph: graphSchema.default(graphSchema.parse({})),
     defaults: z.object({ usageLocation: z.string().length(2).optional() }).default({}),
-    // SKU part numbers or skuIds the bridge may assign, and group -> SKU mapping.
+    // Licences a user gets: `default` (every provisioned user), SCIM entitlements, and `groups`
+    // (group -> SKUs); `skus`, when not empty, is the allow-list of what the bridge may assign.
+    // SKU part numbers (ENTERPRISEPACK) or skuIds.
     licenses: z
       .object({
+        default: z.array(z.string()).default([]),
         skus: z.array(z.string()).default([]),
         groups: z.record(z.string(), z.array(z.string())).default({}),
       })
-      .default({ skus: [], groups: {} }),
+      .default({ default: [], skus: [], groups: {} }),
     groups: z.object({ push: z.boolean().default(false) }).default({ push: false }),
     deprovision: z.enum(['disable', 'delete']).default('disable'),
     deletionThreshold: z.number().int().min(0).default(50),
@@ -172,8 +178,8 @@ export type DirectoryConfig = z.infer<typeof directorySchema>;
 type EnvKind = 'string' | 'number' | 'boolean' | 'json';
 const envPaths: [string, EnvKind][] = [
   ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
-  ['sources', 'json'], ['adminToken', 'string'], ['secretsKey', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
-  ['defaults.usageLocation', 'string'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
+  ['sources', 'json'], ['tokenGraceSeconds', 'number'], ['adminToken', 'string'], ['secretsKey', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
+  ['defaults.usageLocation', 'string'], ['licenses.default', 'json'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
   ['drift.intervalSeconds', 'number'], ['sync.order', 'string'], ['sync.creationEvery', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
   ['tls.certFile', 'string'], ['tls.keyFile', 'string'], ['trustProxy', 'string'],
   ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],
@@ -249,6 +255,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
       throw new ConfigError([`config file ${file}: not valid JSON (${(err as Error).message})`]);
     }
   }
+  // `"simulator": true` in a file, before BRIDGE_GRAPH_SIMULATOR_* variables add keys beside it.
+  const graphRaw = raw.graph as Record<string, unknown> | undefined;
+  if (graphRaw && typeof graphRaw === 'object' && typeof graphRaw.simulator === 'boolean') graphRaw.simulator = { enabled: graphRaw.simulator };
   for (const [path, kind] of envPaths) {
     const name = envNameOf(path);
     const value = env[name];

@@ -1,10 +1,10 @@
 // Composition root: load config, open the store, start the Graph simulator when no tenant is
 // configured, build the SCIM app and the admin surface, start the sync engine.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import express from 'express';
 import { accessLog } from './admin/access-log';
 import { createAdminData } from './admin/data';
@@ -13,21 +13,21 @@ import { type BridgeMetrics, createMetrics } from './admin/metrics';
 import { createAdminRouter } from './admin/router';
 import type { AdminDataSource } from './admin/types';
 import { type Config, loadConfig, usesSimulator } from './config';
-import { createGraphClient } from './graph/client';
+import { createGraphClient, type GraphClient } from './graph/client';
 import { createLogger, type Logger } from './log';
 import { createApp } from './scim/app';
 import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
 import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
+import { readSimulatorConnection, removeSimulatorConnection, STATE_FILE, writeSimulatorConnection } from './simulator/connection';
 import { openStore, type Store } from './store';
-import type { ManagedSource } from './store/source-tokens';
 import { createSyncEngine, type RunSummary } from './sync/engine';
 import { loadTlsPair, type TlsReloader, watchTls } from './tls';
 
 export interface Runtime {
   /** The config in effect: the file's, plus sources added by `sources add` and a minted default. */
   config: Config;
-  /** Tokens minted at this start (source id -> token), printed once and never logged. */
+  /** Tokens minted at this start (source id -> token; only on a new data directory), printed once and never logged. */
   mintedTokens: Record<string, string>;
   logger: Logger;
   store: Store;
@@ -45,10 +45,16 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Start the embedded simulator when no tenant is configured (serve, preflight); default true. */
   simulator?: boolean;
-  /** Make a `default` source with a fresh token when no source is configured (serve). */
+  /** Make a `default` source with a fresh token on a data directory without any source (serve). */
   mintDefaultSource?: boolean;
   /** WAL checkpoints in a worker thread, off the request path (serve). */
   backgroundCheckpoints?: boolean;
+  /**
+   * One-shot commands: the mode is not recorded (only a serving bridge records a mode change), and
+   * with `readOnly` (preflight, plan, status) the engine records nothing either.
+   */
+  oneShot?: boolean;
+  readOnly?: boolean;
 }
 
 /** Opens everything the bridge runs on, without listening: the shared start of `serve` and the CLI commands. */
@@ -63,46 +69,80 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     confirmModeChange: baseConfig.confirmModeChange,
     backgroundCheckpoints: options.backgroundCheckpoints,
     secretsKey: baseConfig.secretsKey,
+    recordMode: !options.oneShot && !options.readOnly,
   });
-  const { config, minted } = effectiveSources(baseConfig, store.sourceTokens.list(), Boolean(options.mintDefaultSource));
+  const { config, minted } = effectiveSources(baseConfig, store, Boolean(options.mintDefaultSource));
   store.sources.sync(config.sources);
   const logger = options.logger ?? createLogger(config.logLevel);
   let simulator: RunningSimulator | undefined;
   let graphConfig = config.graph;
-  if (usesSimulator(config) && options.simulator !== false) {
-    const sim = config.graph.simulator;
-    simulator = await startSimulator({
-      port: sim.port,
-      seed: sim.seedFile ?? demoSeed(),
-      timeScale: sim.timeScale,
-      throttling: sim.throttling,
-      // A long-running bridge needs only the recent requests for inspection, not a test's full history.
-      requestLogLimit: 2000,
-      dataDir: config.database === ':memory:' ? undefined : dirname(resolve(config.database)),
-    });
-    // The demo tenant's app holds what `scim-graph-bridge permissions` lists for this config,
-    // recommended ones included (a seed file naming tenant.roles keeps its own).
-    if (!simulatorSeedNamesRoles(sim.seedFile)) simulator.grant(leastGrant(config, config.mode, { optional: true }));
-    graphConfig = Object.freeze({
-      ...config.graph,
-      baseUrl: simulator.url,
-      authorityHost: simulator.authorityHost,
-      tenantId: simulator.tenantId,
-      clientId: simulator.clientId,
-      clientSecret: simulator.clientSecret,
-      caFile: simulator.caFile,
-    });
+  let unreachable: string | undefined;
+  const dataDir = config.database === ':memory:' ? undefined : dirname(resolve(config.database));
+  try {
+    if (usesSimulator(config) && options.simulator !== false && (options.oneShot || options.readOnly)) {
+      // One-shot commands talk to the simulator of the bridge serving this data directory, never to one of their own.
+      const conn = dataDir ? readSimulatorConnection(dataDir) : null;
+      if (conn) {
+        const { pid: _pid, inspectionToken: _inspectionToken, ...graph } = conn;
+        graphConfig = Object.freeze({ ...config.graph, ...graph });
+      } else {
+        unreachable =
+          `no bridge serving from ${dataDir ?? config.database} runs the embedded Graph simulator this command would talk to: ` +
+          'start it (npm start) and run the command again, or configure tenant credentials (graph.tenantId, clientId, clientSecret)';
+      }
+    } else if (usesSimulator(config) && options.simulator !== false) {
+      const sim = config.graph.simulator;
+      simulator = await startSimulator({
+        port: sim.port,
+        seed: sim.seedFile ?? demoSeed(),
+        timeScale: sim.timeScale,
+        throttling: sim.throttling,
+        // A long-running bridge needs only the recent requests for inspection, not a test's full history.
+        requestLogLimit: 2000,
+        dataDir,
+        // The trial tenant survives a restart (data/simulator.json).
+        ...(dataDir ? { stateFile: join(dataDir, STATE_FILE) } : {}),
+      }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err;
+        throw new Error(
+          `graph.simulator.port ${sim.port} is in use (another bridge or graph-sim is listening there): stop it, ` +
+            'or set graph.simulator.port (BRIDGE_GRAPH_SIMULATOR_PORT) to another port or 0 for any free one',
+        );
+      });
+      // The demo tenant's app holds what `scim-graph-bridge permissions` lists for this config,
+      // recommended ones included (a seed file naming tenant.roles keeps its own).
+      if (!simulatorSeedNamesRoles(sim.seedFile)) simulator.grant(leastGrant(config, config.mode, { optional: true }));
+      graphConfig = Object.freeze({
+        ...config.graph,
+        baseUrl: simulator.url,
+        authorityHost: simulator.authorityHost,
+        tenantId: simulator.tenantId,
+        clientId: simulator.clientId,
+        clientSecret: simulator.clientSecret,
+        caFile: simulator.caFile,
+      });
+      if (dataDir) {
+        const { baseUrl, authorityHost, tenantId, clientId, clientSecret, caFile } = graphConfig;
+        writeSimulatorConnection(dataDir, {
+          pid: process.pid, baseUrl, authorityHost, tenantId: tenantId!, clientId: clientId!, clientSecret: clientSecret!, caFile: caFile!,
+          inspectionToken: simulator.inspectionToken,
+        });
+      }
+    }
+  } catch (err) {
+    store.close();
+    throw err;
   }
   // Metrics read the engine at scrape time; it needs the Graph log, built below.
   const late: { engine?: ReturnType<typeof createSyncEngine> } = {};
-  const metrics = createMetrics(() => late.engine);
+  const metrics = createMetrics(() => late.engine, { seatShortages: () => store.sync.seatShortages() });
   const graphLog = createGraphLog(500, (e) => metrics.observeGraph({ method: e.method, path: e.path, status: e.status }, e.ms / 1000), {
     resolve: (keys) => store.admin.resourceFor(keys),
     secrets: [graphConfig.clientSecret],
   });
   // The client names its own component: a second binding here would print the key twice.
-  const graph = graphLog.wrap(createGraphClient(graphConfig, { logger }));
-  const engine = createSyncEngine({ config, graphConfig, store, graph, logger });
+  const graph = graphLog.wrap(unreachable ? unreachableGraph(unreachable) : createGraphClient(graphConfig, { logger }));
+  const engine = createSyncEngine({ config, graphConfig, store, graph, logger, readOnly: Boolean(options.readOnly) });
   late.engine = engine;
   engine.onEvent((e) => {
     if (e.type === 'run') metrics.observeRun(e.summary as RunSummary, Date.parse(e.at));
@@ -123,10 +163,19 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     admin: () => adminData,
     async close() {
       await engine.stop();
+      if (simulator && dataDir) removeSimulatorConnection(dataDir);
       await simulator?.close();
       store.close();
     },
   };
+}
+
+/** A Graph client for a one-shot command with no simulator to talk to: each request fails with the reason. */
+function unreachableGraph(reason: string): GraphClient {
+  const fail = async (): Promise<never> => {
+    throw new Error(reason);
+  };
+  return { baseUrl: 'https://graph.microsoft.com', dryRun: false, request: fail, batch: fail, plannedWrites: () => [], accessToken: fail };
 }
 
 export interface Bridge extends Runtime {
@@ -138,21 +187,23 @@ export interface Bridge extends Runtime {
 }
 
 /**
- * Configured sources, then those added with `sources add` (token hashes from the store), and
- * a `default` source with a fresh token when there are none, so `npm start` works on a fresh clone.
+ * Configured sources, then those added with `sources add` (token hashes from the store). On a new
+ * data directory without any source, `serve` makes a `default` source whose token is printed once
+ * and kept as a hash like an added source's, so it survives restarts and can be rotated.
  */
-function effectiveSources(config: Config, managed: ManagedSource[], mintDefault: boolean): { config: Config; minted: Record<string, string> } {
+function effectiveSources(config: Config, store: Store, mintDefault: boolean): { config: Config; minted: Record<string, string> } {
+  const minted: Record<string, string> = {};
+  if (mintDefault && config.sources.length === 0 && store.sourceTokens.list().length === 0) {
+    const token = randomBytes(32).toString('base64url');
+    if (store.sourceTokens.add('default', createHash('sha256').update(token).digest('hex'), [])) minted.default = token;
+  }
   const configured = new Set(config.sources.map((s) => s.id));
+  const managed = store.sourceTokens.list().filter((m) => !configured.has(m.id));
+  if (!managed.length) return { config, minted };
   const sources: unknown[] = [
     ...config.sources,
-    ...managed.filter((m) => !configured.has(m.id)).map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories })),
+    ...managed.map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories })),
   ];
-  const minted: Record<string, string> = {};
-  if (sources.length === 0 && mintDefault) {
-    minted.default = randomBytes(32).toString('base64url');
-    sources.push({ id: 'default', token: minted.default });
-  }
-  if (sources.length === config.sources.length) return { config, minted };
   return { config: loadConfig({ env: {}, overrides: { ...structuredClone(config), sources } }), minted };
 }
 

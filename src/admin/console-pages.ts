@@ -230,7 +230,8 @@ export function overviewPage(data: ConsoleData): Html {
   const usedWrites = data.graphLog.writesWithin(wb.perSeconds * 1000);
   const checks = preflightChecks(status.preflight, settings.mode);
   const names = data.names(status.lastErrors);
-  const cols = ['pending', 'synced', 'error', 'blocked', 'deprovisioning', 'deprovisioned'];
+  // skipped: groups the mode (or groups.push) does not push.
+  const cols = ['pending', 'synced', 'error', 'blocked', 'skipped', 'deprovisioning', 'deprovisioned'];
   return html`<h1>Overview</h1>
 <div class="grid2">
 <section id="engine"><h2>Engine</h2>

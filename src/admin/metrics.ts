@@ -36,7 +36,12 @@ export function graphKind(method: string, path: string): string {
   return `${method.toUpperCase()} ${segments.join('/') || '/'}`;
 }
 
-export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | undefined): BridgeMetrics {
+export interface MetricSources {
+  /** Users whose licence assignment failed for want of a seat, by SKU. */
+  seatShortages?: () => Record<string, number>;
+}
+
+export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | undefined, sources: MetricSources = {}): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const telemetry = (): EngineTelemetry | undefined => engine()?.telemetry();
@@ -188,6 +193,16 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
     collect: fromEngine(function (this: Gauge, t) {
       this.set(t.consecutiveFailedRuns);
     }) as () => void,
+  });
+  new Gauge({
+    name: 'bridge_license_seat_shortage_users',
+    help: 'Users whose licence assignment failed because the SKU has no free seat (each shows it in lastSyncError), by SKU',
+    labelNames: ['sku'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [sku, count] of Object.entries(sources.seatShortages?.() ?? {})) this.set({ sku }, count);
+    },
   });
 
   return {

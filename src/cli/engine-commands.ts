@@ -6,11 +6,26 @@ import { createLogger } from '../log';
 import { openRuntime, type Runtime } from '../main';
 import type { Mode } from '../config';
 
-async function withRuntime<T>(configFile: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+/**
+ * `look`: preflight, plan and status only look: they record no mode change, sync state or audit,
+ * whatever BRIDGE_MODE says (a what-if). The others change sync state, so they run only in the
+ * mode the serving bridge recorded.
+ */
+async function withRuntime<T>(configFile: string | undefined, kind: 'look' | 'act', fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig({ file: configFile });
   // Logs go to stderr so that stdout carries only the command's answer.
-  const runtime = await openRuntime(config, { logger: createLogger(config.logLevel, pino.destination(2)) });
+  const runtime = await openRuntime(config, { logger: createLogger(config.logLevel, pino.destination(2)), oneShot: true, readOnly: kind === 'look' });
   try {
+    const recorded = runtime.store.recordedMode();
+    if (recorded && recorded !== config.mode) {
+      if (kind === 'act') {
+        throw new Error(
+          `the bridge runs in ${recorded} mode (recorded by serve) and this command was given ${config.mode}; ` +
+            `run it with the serving mode, or start serve in ${config.mode} first (a mode change is recorded only by serve)`,
+        );
+      }
+      process.stderr.write(`note: the bridge runs in ${recorded} mode; this answers for ${config.mode} and records nothing\n`);
+    }
     return await fn(runtime);
   } finally {
     await runtime.close();
@@ -20,18 +35,24 @@ async function withRuntime<T>(configFile: string | undefined, fn: (rt: Runtime) 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
 export function preflight(configFile?: string): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'look', async (rt) => {
     const result = await rt.engine.preflight();
     print(`mode: ${rt.config.mode}`);
     for (const reason of result.blocked) print(`BLOCKED: ${reason}`);
     for (const warning of result.warnings) print(`warning: ${warning}`);
-    print(result.ok ? 'preflight passed' : 'preflight failed: the sync engine stays blocked; SCIM ingress keeps accepting');
+    print(
+      result.ok
+        ? 'preflight passed'
+        : result.unreachable
+          ? 'preflight could not read the tenant'
+          : 'preflight failed: a bridge serving in this mode keeps its sync engine blocked; SCIM ingress keeps accepting',
+    );
     return result.ok ? 0 : 1;
   });
 }
 
 export function status(configFile: string | undefined, opts: { json?: boolean }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'look', async (rt) => {
     const s = rt.engine.status();
     const blocked = rt.store.sync.blockedReason();
     const report = {
@@ -55,8 +76,9 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
 }
 
 export function plan(configFile: string | undefined, opts: { mode?: string; json?: boolean }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
-    await rt.engine.preflight().catch(() => undefined);
+  return withRuntime(configFile, 'look', async (rt) => {
+    const pf = await rt.engine.preflight().catch(() => undefined);
+    if (pf?.unreachable) process.stderr.write(`note: the tenant could not be read (${pf.blocked.join('; ')}); the plan below knows nothing of it\n`);
     const writes = rt.engine.plan({ mode: opts.mode as Mode | undefined });
     if (opts.json) print(JSON.stringify(writes, null, 2));
     else {
@@ -69,23 +91,31 @@ export function plan(configFile: string | undefined, opts: { mode?: string; json
 }
 
 export function retry(configFile: string | undefined, opts: { user?: string; group?: string }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'act', async (rt) => {
     const n = opts.user ? rt.engine.retry('User', opts.user) : opts.group ? rt.engine.retry('Group', opts.group) : rt.engine.retry();
     print(`${n} resource(s) queued for retry`);
     return 0;
   });
 }
 
-export function approveDeletions(configFile?: string): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
-    const { approved } = rt.engine.approveDeletions();
+export function approveDeletions(configFile: string | undefined, opts: { dryRun?: boolean } = {}): Promise<number> {
+  return withRuntime(configFile, 'act', async (rt) => {
+    const line = (d: { userName: string; sourceId: string; kind: string; id: string }) => print(`${d.kind}\t${d.userName}\tsource=${d.sourceId}\tid=${d.id}`);
+    if (opts.dryRun) {
+      const held = rt.engine.heldDeletions();
+      held.forEach(line);
+      print(`${held.length} deprovision(s) held; approve-deletions without --dry-run releases them`);
+      return 0;
+    }
+    const { approved, released } = rt.engine.approveDeletions();
+    released.forEach(line);
     print(`${approved} deprovision(s) approved`);
     return 0;
   });
 }
 
 export function reconcile(configFile: string | undefined, opts: { full?: boolean }): Promise<number> {
-  return withRuntime(configFile, async (rt) => {
+  return withRuntime(configFile, 'act', async (rt) => {
     const summary = await rt.engine.reconcile({ full: Boolean(opts.full) });
     print(JSON.stringify(summary, null, 2));
     return summary.errors?.length ? 1 : 0;

@@ -74,8 +74,9 @@ program
 
 program
   .command('approve-deletions')
-  .description('let deprovisioning paused by the deletion threshold go ahead')
-  .action(run(async () => engineCommands.approveDeletions(configFile())));
+  .description('let deprovisioning paused by the deletion threshold go ahead, listing each user it releases')
+  .option('--dry-run', 'list the held deprovisions (user, source, delete or deactivate) without releasing them')
+  .action(run(async (opts) => engineCommands.approveDeletions(configFile(), opts)));
 
 program
   .command('reconcile')
@@ -97,11 +98,17 @@ sources
   .action(run(async (id, opts) => sourceCommands.add(configFile(), id, opts)));
 sources
   .command('rotate <id>')
-  .description('replace a source token and print the new one')
-  .action(run(async (id) => sourceCommands.rotate(configFile(), id)));
+  .description('replace a source token and print the new one; the old one keeps working for a grace period')
+  .option('--grace <seconds>', 'how long the old token keeps working (default: tokenGraceSeconds, 24 h)')
+  .option('--revoke-old', 'the old token stops working now')
+  .action(run(async (id, opts) => sourceCommands.rotate(configFile(), id, opts)));
+sources
+  .command('revoke-old <id>')
+  .description('end the grace period of the token replaced by the last rotation now')
+  .action(run(async (id) => sourceCommands.revokeOld(configFile(), id)));
 sources
   .command('list')
-  .description('list sources (never their tokens)')
+  .description('list every source: configured, added, or owning resources (never their tokens)')
   .action(run(async () => sourceCommands.list(configFile())));
 
 program

@@ -10,6 +10,11 @@ export async function serve(configFile?: string): Promise<void> {
   out.write(`SCIM base URL: ${bridge.scimUrl}\n`);
   for (const [source, token] of Object.entries(bridge.mintedTokens)) {
     out.write(`Bearer token (source "${source}"): ${token}\n`);
+    out.write(`  shown once, kept only as a hash; "scim-graph-bridge sources rotate ${source}" makes a new one\n`);
+  }
+  for (const m of bridge.store.sourceTokens.list()) {
+    if (m.id in bridge.mintedTokens || config.sources.some((s) => s.id === m.id)) continue;
+    out.write(`Source "${m.id}": token exists (kept as a hash); "scim-graph-bridge sources rotate ${m.id}" makes a new one\n`);
   }
   const origin = bridge.scimUrl.replace(/\/scim\/v2$/, '');
   out.write(`Admin dashboard: ${origin}/admin/\n`);

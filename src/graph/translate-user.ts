@@ -38,6 +38,8 @@ export interface TranslateUserContext {
   groupLicenses?: Readonly<Record<string, readonly string[]>>;
   /** SCIM ids or displayNames of the user's groups; defaults to the user's `groups` attribute. */
   userGroups?: readonly string[];
+  /** config licenses.default: SKUs every provisioned user gets, besides entitlements and group mappings. */
+  defaultLicenses?: readonly string[];
   /** config licenses.skus: when non-empty, the only SKUs the bridge may assign. */
   allowedSkus?: readonly string[];
   /**
@@ -121,7 +123,7 @@ export function resolveLicenses(user: ScimUser, ctx: TranslateUserContext): { li
   const isAllowed = (skuId: string) =>
     allowed.length === 0 || allowed.some((a) => a === skuId || byPartNumber.get(a) === skuId);
 
-  const requested: string[] = [];
+  const requested: string[] = [...(ctx.defaultLicenses ?? [])];
   for (const e of user.entitlements ?? []) {
     const v = e.value === undefined || e.value === null ? '' : String(e.value).trim();
     if (v) requested.push(v);

@@ -16,8 +16,18 @@ const REALM = 'scim-graph-bridge';
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
-export function createAuthenticator(config: Config, sourceOf: (id: string) => SourceRecord | null) {
-  const hashes = config.sources.map((s) => ({
+/**
+ * `managed`: the token hashes (hex) of sources added with `sources add`, read from the store on
+ * every request, so `sources add` and `sources rotate` take effect in a running bridge and a
+ * rotated source's previous token works until its grace period ends. A managed source's id
+ * replaces the config's entry for it (the runtime config carries managed sources as they were at start).
+ */
+export function createAuthenticator(
+  config: Config,
+  sourceOf: (id: string) => SourceRecord | null,
+  managed: () => readonly { id: string; sha256: string }[] = () => [],
+) {
+  const configured = config.sources.map((s) => ({
     id: s.id,
     hash: s.token ? sha256(s.token) : Buffer.from(s.tokenSha256 ?? '', 'hex'),
   }));
@@ -26,6 +36,12 @@ export function createAuthenticator(config: Config, sourceOf: (id: string) => So
     const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
     if (!match) return null;
     const presented = sha256(match[1]);
+    const fromStore = managed();
+    const managedIds = new Set(fromStore.map((m) => m.id));
+    const hashes = [
+      ...configured.filter((c) => !managedIds.has(c.id)),
+      ...fromStore.map((m) => ({ id: m.id, hash: Buffer.from(m.sha256, 'hex') })),
+    ];
     let found: string | null = null;
     for (const h of hashes) {
       if (h.hash.length === presented.length && timingSafeEqual(h.hash, presented) && found === null) found = h.id;

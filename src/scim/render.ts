@@ -2,7 +2,7 @@
 // canonical, so a read is a parse, a spread and the meta block. Plus attributes /
 // excludedAttributes projections (RFC 7644 section 3.9).
 import type { ListedResource, MemberView } from '../store';
-import { BRIDGE_USER_SCHEMA, CORE_GROUP, CORE_USER, ENTERPRISE_USER_SCHEMA, resolvePath, type ResourceTypeDef } from './schema';
+import { BRIDGE_GROUP_SCHEMA, BRIDGE_USER_SCHEMA, CORE_GROUP, CORE_USER, ENTERPRISE_USER_SCHEMA, resolvePath, type ResourceTypeDef } from './schema';
 import { invalidPath } from '../errors';
 
 export const etagOf = (version: number): string => `W/"${version}"`;
@@ -25,6 +25,18 @@ function bridgeExtension(r: ListedResource): Record<string, unknown> {
   return ext;
 }
 
+/** The bridge's Group extension: owner and sync state, as users report them. */
+function groupExtension(r: ListedResource): Record<string, unknown> {
+  const ext: Record<string, unknown> = { source: r.sourceId };
+  const s = r.sync;
+  if (s) {
+    if (s.graphId !== null) ext.graphId = s.graphId;
+    if (s.state !== null) ext.syncState = s.state;
+    if (s.lastError !== null) ext.lastSyncError = s.lastError;
+  }
+  return ext;
+}
+
 export function renderUser(r: ListedResource, base: string): Record<string, unknown> {
   const schemas = r.data[ENTERPRISE_USER_SCHEMA] ? [CORE_USER, ENTERPRISE_USER_SCHEMA, BRIDGE_USER_SCHEMA] : [CORE_USER, BRIDGE_USER_SCHEMA];
   const out: Record<string, unknown> = { schemas, id: r.id, ...r.data };
@@ -35,7 +47,7 @@ export function renderUser(r: ListedResource, base: string): Record<string, unkn
 
 /** A group; `members` undefined when the caller did not load them (excluded or not requested). */
 export function renderGroup(r: ListedResource, base: string, members?: MemberView[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { schemas: [CORE_GROUP], id: r.id, ...r.data };
+  const out: Record<string, unknown> = { schemas: [CORE_GROUP, BRIDGE_GROUP_SCHEMA], id: r.id, ...r.data };
   if (members?.length) {
     out.members = members.map((m) => ({
       value: m.value,
@@ -44,6 +56,7 @@ export function renderGroup(r: ListedResource, base: string, members?: MemberVie
       $ref: `${base}/${m.type === 'Group' ? 'Groups' : 'Users'}/${m.value}`,
     }));
   }
+  out[BRIDGE_GROUP_SCHEMA] = groupExtension(r);
   out.meta = meta('Group', r, `${base}/Groups/${r.id}`);
   return out;
 }

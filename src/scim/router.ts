@@ -29,7 +29,7 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   const groups = groupKind(createGroupService({ store }));
   const kinds: ResourceKind[] = [users, groups];
 
-  router.use(createAuthenticator(config, (id) => store.sources.get(id)));
+  router.use(createAuthenticator(config, (id) => store.sources.get(id), () => store.sourceTokens.acceptedHashes()));
   router.use(jsonBody(config.limits.bodyBytes));
 
   // Discovery (RFC 7644 section 4); /serviceConfiguration is the name Entra's collection uses.

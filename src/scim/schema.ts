@@ -8,6 +8,8 @@ import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../rules/identity';
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+/** The bridge's Group extension: read-only sync state (source, graphId, syncState, lastSyncError). */
+export const BRIDGE_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group';
 export { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA };
 
 export type AttrType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
@@ -95,6 +97,7 @@ export const groupSchema = fromScimmy(SCIMMY.Schemas.Group);
 const schemaFile = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', name), 'utf8')) as never;
 export const enterpriseSchema = fromJson(schemaFile('scim-enterprise-user.json'));
 export const bridgeSchema = fromJson(schemaFile('scim-graphbridge-user.json'));
+export const bridgeGroupSchema = fromJson(schemaFile('scim-graphbridge-group.json'));
 
 function coreMap(schema: SchemaDef): Map<string, AttrDef> {
   return new Map([...COMMON_ATTRIBUTES, ...schema.attributes].map((a) => [a.name.toLowerCase(), a]));
@@ -112,10 +115,17 @@ export const resourceTypes: Record<'User' | 'Group', ResourceTypeDef> = {
     ],
     core: coreMap(userSchema),
   },
-  Group: { name: 'Group', endpoint: '/Groups', description: 'Group', schema: groupSchema, extensions: [], core: coreMap(groupSchema) },
+  Group: {
+    name: 'Group',
+    endpoint: '/Groups',
+    description: 'Group',
+    schema: groupSchema,
+    extensions: [{ schema: bridgeGroupSchema, required: false }],
+    core: coreMap(groupSchema),
+  },
 };
 
-export const allSchemas: SchemaDef[] = [userSchema, groupSchema, enterpriseSchema, bridgeSchema];
+export const allSchemas: SchemaDef[] = [userSchema, groupSchema, enterpriseSchema, bridgeSchema, bridgeGroupSchema];
 
 export function findSub(def: AttrDef, name: string): AttrDef | undefined {
   const lower = name.toLowerCase();

@@ -78,6 +78,11 @@ export class Directory {
     for (const u of seed.users ?? []) this.seedUser(u);
     for (const u of seed.users ?? []) if (u.manager) this.userByKey(String(u.id ?? u.userPrincipalName))!.managerId = this.userByKey(u.manager)?.id;
     for (const g of seed.groups ?? []) this.seedGroup(g);
+    // A member that is a group seeded after its parent (a saved tenant lists groups in any order).
+    for (const g of seed.groups ?? []) {
+      const group = g.id === undefined ? undefined : this.groups.get(String(g.id));
+      for (const m of (g.members as string[] | undefined) ?? []) if (group && this.groups.has(m)) group.members.add(m);
+    }
     for (const d of seed.devices ?? []) {
       const id = String(d.id ?? randomUUID());
       this.devices.set(id, { id, deletedDateTime: null, accountEnabled: true, trustType: 'AzureAd', ...d });
@@ -95,6 +100,11 @@ export class Directory {
 
   get currentSeq(): number {
     return this.seq;
+  }
+
+  /** Restores the change sequence of a saved tenant, so delta links issued before a restart stay valid. */
+  advanceSeq(to: number): void {
+    if (to > this.seq) this.seq = to;
   }
 
   touch(obj: UserObject | GroupObject): void {

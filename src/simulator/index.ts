@@ -1,7 +1,7 @@
 // startSimulator(): the Graph v1.0 stand-in, in-process. It serves Graph under {url}/v1.0, the
 // token endpoints under {authorityHost}/{tenantId}, and the inspection API under {url}/_sim.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { runBatch } from './batch';
 import { createContractRecorder, type ContractRecorder } from './contract';
 
 export { takeAllContractViolations } from './contract';
+import { readSavedTenant, writeSavedTenant } from './persist';
 
 export type { SeedObject } from './types';
 export type { StateSnapshot } from './inspect';
@@ -51,6 +52,13 @@ export interface SimulatorOptions {
   strictContract?: boolean;
   /** The bearer token of the inspection API under /_sim (default: random, returned as inspectionToken). */
   inspectionToken?: string;
+  /**
+   * Keep the tenant in this file: loaded at start when it exists (instead of `seed`), written
+   * atomically with mode 0600 within `saveEveryMs` of a change and on close (src/simulator/persist.ts).
+   */
+  stateFile?: string;
+  /** How often a changed tenant is written to stateFile (default 1000 ms). */
+  saveEveryMs?: number;
 }
 
 export interface SimulatorState {
@@ -103,7 +111,8 @@ function tenantSize(dir: Directory, seed: SeedObject): TenantSize {
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const seed = loadSeed(options.seed);
+  const saved = options.stateFile ? readSavedTenant(options.stateFile) : null;
+  const seed = saved ? saved.seed : loadSeed(options.seed);
   const tenantId = seed.tenant?.id ?? randomUUID();
   const clientId = seed.tenant?.clientId ?? randomUUID();
   const clientSecret = seed.tenant?.clientSecret ?? randomBytes(24).toString('base64url');
@@ -113,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const clock = createClock(options.timeScale ?? 1);
   const faults = new FaultInjector();
   const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100, replicationLagMs: () => faults.replicationLagMs, now: options.now ?? Date.now };
+  if (saved) ctx.dir.advanceSeq(saved.seq);
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
   const log = new RequestLog(options.requestLogLimit);
   const contract = createContractRecorder(options.strictContract ?? true);
@@ -132,6 +142,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   });
   const port = (server.address() as AddressInfo).port;
   ctx.baseUrl = `https://127.0.0.1:${port}`;
+  // Persistence: the tenant (with its credentials, so a restart keeps them) is saved when it changed.
+  const stateFile = options.stateFile;
+  const tenant = { ...seed.tenant, id: tenantId, clientId, clientSecret };
+  let savedAt = { changes: log.changes, dir: ctx.dir };
+  const save = () => {
+    if (!stateFile || (savedAt.changes === log.changes && savedAt.dir === ctx.dir && existsSync(stateFile))) return;
+    savedAt = { changes: log.changes, dir: ctx.dir };
+    writeSavedTenant(stateFile, ctx.dir, tenant);
+  };
+  const saveQuietly = () => {
+    try {
+      save();
+    } catch {
+      // A full disk, say: the next interval (or close) tries again; the tenant in memory is intact.
+    }
+  };
+  const saver = stateFile ? setInterval(saveQuietly, options.saveEveryMs ?? 1000) : undefined;
+  saver?.unref();
   return {
     url: ctx.baseUrl,
     authorityHost: ctx.baseUrl,
@@ -150,8 +178,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     reset,
     close: () =>
       new Promise<void>((resolve) => {
+        if (saver) clearInterval(saver);
         server.closeAllConnections();
         server.close(() => {
+          saveQuietly();
           rmSync(certs.caFile, { force: true });
           resolve();
         });

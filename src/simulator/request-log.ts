@@ -22,12 +22,19 @@ export interface LoggedRequest {
 export class RequestLog {
   private entries: LoggedRequest[] = [];
   private seq = 0;
+  private writeCount = 0;
 
   constructor(private readonly limit = 200_000) {}
+
+  /** Requests other than GET logged so far (never reset by clear()): what may have changed the tenant. */
+  get changes(): number {
+    return this.writeCount;
+  }
 
   /** Response bodies of successful reads are not kept: they are large and say nothing a test asserts on writes. */
   add(entry: Omit<LoggedRequest, 'seq' | 'time'>): void {
     const { responseBody, requestBody, ...rest } = entry;
+    if (entry.method !== 'GET') this.writeCount++;
     const keep = entry.method !== 'GET' || entry.status >= 400;
     this.entries.push({
       seq: ++this.seq,

@@ -38,6 +38,12 @@ export interface OpenStoreOptions {
   backgroundCheckpoints?: boolean;
   /** The key that seals pending passwords (config secretsKey); else secrets.key next to the database (secrets.ts). */
   secretsKey?: string;
+  /**
+   * Record `mode` as the bridge's mode (default true): a change re-diffs every resource. Only a
+   * serving bridge records; commands that only look (preflight, plan, status) and one-shot
+   * commands open with false and leave the recorded mode, sync state and audit alone.
+   */
+  recordMode?: boolean;
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -63,28 +69,41 @@ export function openStore(path: string, options: OpenStoreOptions) {
 
   const audit = createAuditStore(db);
   const attribution = createAttributionStore(db);
-  const sync = createSyncStore(db, box);
+  const sync = createSyncStore(db, box, options.mode);
   const sources = createSourceStore(db);
   const users = createUserStore(db, { sync, audit, attribution });
   const groups = createGroupStore(db, { sync, audit, attribution });
-  sources.sync(options.sources);
+  const sourceTokens = createSourceTokenStore(db);
+  // Sources added with `sources add` count as configured alongside the config file's.
+  const listed = new Set(options.sources.map((s) => s.id));
+  sources.sync([
+    ...options.sources,
+    ...sourceTokens.list().filter((m) => !listed.has(m.id)).map((m) => ({ id: m.id, directories: m.directories, contributes: [], seesAll: false })),
+  ]);
   const onFile = path !== ':memory:' && !path.startsWith('file:');
   let checkpointer: Checkpointer | null = null;
-  let previousMode: Mode | null;
+  let previousMode: Mode | null = null;
   try {
-    previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
-    // A block was the previous mode's preflight verdict; the engine checks the new mode afresh.
-    if (previousMode !== null) sync.unblockAll();
+    if (options.recordMode !== false) {
+      previousMode = recordMode(db, audit, options.mode, Boolean(options.confirmModeChange));
+      // A block was the previous mode's preflight verdict; the engine checks the new mode afresh.
+      if (previousMode !== null) sync.unblockAll();
+    }
     if (options.backgroundCheckpoints && onFile) checkpointer = startCheckpointer(db, path);
   } catch (err) {
     db.close();
     throw err;
   }
+  const readRecordedMode = db.prepare(`SELECT value FROM meta WHERE key = 'mode'`).pluck();
 
   return {
     mode: options.mode,
     /** The mode of the previous run when it differed from this one (mode changes are recorded in audit). */
     previousMode,
+    /** The mode the serving bridge last recorded (null on a new database); differs from `mode` in a what-if. */
+    recordedMode(): Mode | null {
+      return (readRecordedMode.get() as Mode | undefined) ?? null;
+    },
     users,
     groups,
     sources,
@@ -95,7 +114,7 @@ export function openStore(path: string, options: OpenStoreOptions) {
     /** Read-only views for the dashboard and the CLI. */
     admin: createAdminQueries(db),
     /** Sources added by `sources add` (token hashes only). */
-    sourceTokens: createSourceTokenStore(db),
+    sourceTokens,
     ownership: createOwnershipStore(db),
     /** The sync engine's read models and its own state (delta links, approvals, link times). */
     engine: createSyncEngineQueries(db),

@@ -256,6 +256,23 @@ export const migrations: readonly Migration[] = [
         sent_at INTEGER NOT NULL, PRIMARY KEY (type, id)) WITHOUT ROWID;
     `,
   },
+  {
+    version: 10,
+    name: 'source token grace period',
+    // After `sources rotate` the previous token stays valid until previous_valid_until (epoch ms),
+    // so an IdP can be switched over to the new one.
+    sql: `
+      ALTER TABLE source_tokens ADD COLUMN previous_token_sha256 TEXT;
+      ALTER TABLE source_tokens ADD COLUMN previous_valid_until INTEGER;
+    `,
+  },
+  {
+    version: 11,
+    name: 'mode each resource was applied under',
+    // The mode whose attribute sets the engine last applied a resource with; NULL for rows applied
+    // before it was recorded. reconcile --full re-queues rows applied under another mode.
+    sql: `ALTER TABLE sync_state ADD COLUMN applied_mode TEXT;`,
+  },
 ];
 
 export function migrate(db: Database): number[] {

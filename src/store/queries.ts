@@ -15,7 +15,7 @@ export interface SyncView {
 }
 
 export interface ListedResource extends StoredResource {
-  /** Users only: the sync bookkeeping a GET reports in the bridge extension. */
+  /** The sync bookkeeping a GET reports in the bridge extension (users and groups). */
   sync?: SyncView;
 }
 
@@ -56,7 +56,9 @@ const BRIDGE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2
 const USER_COLS = `u.id, u.source_id, u.data, u.version, u.created, u.last_modified,
   s.state, s.graph_id, s.last_error, s.dir_sync_enabled, s.tokens_valid_from`;
 const USER_FROM = `users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id`;
-const GROUP_COLS = 'g.id, g.source_id, g.data, g.version, g.created, g.last_modified';
+const GROUP_COLS = `g.id, g.source_id, g.data, g.version, g.created, g.last_modified,
+  s.state, s.graph_id, s.last_error, NULL AS dir_sync_enabled, NULL AS tokens_valid_from`;
+const GROUP_FROM = `groups g LEFT JOIN sync_state s ON s.type = 'Group' AND s.id = g.id`;
 
 export function createResourceQueries(db: Database) {
   const cache = new Map<string, Statement>();
@@ -71,7 +73,7 @@ export function createResourceQueries(db: Database) {
   }
 
   const getUser = db.prepare(`SELECT ${USER_COLS} FROM ${USER_FROM} WHERE u.id = ? AND u.deleted = 0`);
-  const getGroup = db.prepare(`SELECT ${GROUP_COLS} FROM groups g WHERE g.id = ? AND g.deleted = 0`);
+  const getGroup = db.prepare(`SELECT ${GROUP_COLS} FROM ${GROUP_FROM} WHERE g.id = ? AND g.deleted = 0`);
 
   function where(kind: 'User' | 'Group', q: ListQuery): Sql {
     const t = kind === 'User' ? 'u' : 'g';
@@ -100,13 +102,12 @@ export function createResourceQueries(db: Database) {
     if (q.count <= 0 || q.startIndex > total) return { total, resources: [] };
     const order = q.sort ? compileSort(kind, q.sort) : `${user ? 'u' : 'g'}.rowid`;
     const t = user ? 'u' : 'g';
-    const table = user ? 'users' : 'groups';
     // Deferred join: page over rowids (a covering index for the common cases) and read the
     // 100 rows afterwards, so a deep OFFSET skips index entries rather than whole rows.
     const page = `SELECT ${t}.rowid FROM ${countFrom} WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-    const sql = `SELECT ${user ? USER_COLS : GROUP_COLS} FROM ${user ? USER_FROM : `${table} g`} WHERE ${t}.rowid IN (${page}) ORDER BY ${order}`;
+    const sql = `SELECT ${user ? USER_COLS : GROUP_COLS} FROM ${user ? USER_FROM : GROUP_FROM} WHERE ${t}.rowid IN (${page}) ORDER BY ${order}`;
     const rows = prepared(sql).all(...w.params, q.count, q.startIndex - 1) as Row[];
-    return { total, resources: rows.map((r) => toListed(r, user)) };
+    return { total, resources: rows.map((r) => toListed(r, true)) };
   }
 
   return {
@@ -117,7 +118,7 @@ export function createResourceQueries(db: Database) {
     },
     getGroup(id: string): ListedResource | null {
       const r = getGroup.get(id) as Row | undefined;
-      return r ? toListed(r, false) : null;
+      return r ? toListed(r, true) : null;
     },
     /** The SQL plan of a list query (tests assert that filters use indexes). */
     explain(kind: 'User' | 'Group', q: ListQuery): string[] {

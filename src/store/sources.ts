@@ -36,20 +36,28 @@ export function createSourceStore(db: Database) {
 
   return {
     /** Mirrors the configured sources; sources no longer configured stay (they own resources) but are marked. */
+    /** Writes nothing when the store already says so (commands that only look must not write). */
     sync(sources: readonly Pick<SourceConfig, 'id' | 'directories' | 'contributes' | 'seesAll'>[]): void {
       const now = new Date().toISOString();
-      db.transaction(() => {
-        unconfigureAll.run();
-        for (const s of sources) {
-          upsert.run({
-            id: s.id,
-            directories: JSON.stringify(s.directories ?? []),
-            contributes: JSON.stringify(s.contributes ?? []),
-            seesAll: s.seesAll ? 1 : 0,
-            now,
-          });
-        }
-      })();
+      const wanted = sources.map((s) => ({
+        id: s.id,
+        directories: JSON.stringify(s.directories ?? []),
+        contributes: JSON.stringify(s.contributes ?? []),
+        seesAll: s.seesAll ? 1 : 0,
+      }));
+      const rows = new Map((all.all() as Row[]).map((r) => [r.id, r]));
+      const ids = new Set(wanted.map((w) => w.id));
+      const same =
+        wanted.every((w) => {
+          const r = rows.get(w.id);
+          return r && r.configured === 1 && r.directories === w.directories && r.contributes === w.contributes && r.sees_all === w.seesAll;
+        }) && [...rows.values()].every((r) => ids.has(r.id) || r.configured === 0);
+      if (!same) {
+        db.transaction(() => {
+          unconfigureAll.run();
+          for (const w of wanted) upsert.run({ ...w, now });
+        })();
+      }
       reload();
     },
     /** Every source known to the store, configured or not. */

@@ -23,8 +23,19 @@ export function createSyncEngineQueries(db: Database) {
     queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
     // A Graph object once linked stays with its resource, deprovisioned or deleted (docs/security.md).
     byGraphId: db.prepare(`SELECT id FROM sync_state WHERE type = ? AND graph_id = ? AND id <> ?`).pluck(),
-    pendingDeletions: db.prepare(`SELECT s.id, u.source_id AS sourceId FROM sync_state s JOIN users u ON u.id = s.id
-      WHERE s.type = 'User' AND s.deleted = 1 AND s.desired_version > s.applied_version`),
+    // Deprovisions still to do: SCIM deletes, and deactivations (active=false) of users linked in Graph whose
+    // applied state is not deprovisioned yet (still enabled; in license-only, still holding licenses it assigned).
+    pendingDeletions: db.prepare(`SELECT s.id, u.source_id AS sourceId, u.user_name AS userName,
+        CASE WHEN s.deleted = 1 THEN 'delete' ELSE 'deactivate' END AS kind
+      FROM sync_state s JOIN users u ON u.id = s.id
+      WHERE s.type = 'User' AND ((s.deleted = 1 AND s.desired_version > s.applied_version) OR (
+        s.deleted = 0 AND (s.desired_version > s.applied_version OR s.state = 'pending')
+        AND u.active = 0 AND s.graph_id IS NOT NULL AND s.applied_snapshot IS NOT NULL
+        AND coalesce(json_extract(s.applied_snapshot, '$.deprovisioned'), 0) = 0
+        AND CASE WHEN @licensesOnly = 1 OR coalesce(json_extract(s.applied_snapshot, '$.onPremisesMastered'), 0) = 1
+          THEN coalesce(json_array_length(s.applied_snapshot, '$.licenses'), 0) > 0
+          ELSE coalesce(json_extract(s.applied_snapshot, '$.properties.accountEnabled'), 1) <> 0 END))
+      ORDER BY s.id`),
     // What plan shows: everything behind, blocked rows included (plan explains a blocked engine too).
     behind: db.prepare(`SELECT type, id FROM sync_state WHERE desired_version > applied_version OR state IN ('pending', 'blocked') ORDER BY dirty_seq`),
     userIds: db.prepare(`SELECT id FROM users WHERE deleted = 0 ORDER BY created, id`).pluck(),
@@ -60,8 +71,8 @@ export function createSyncEngineQueries(db: Database) {
   };
   let lastPrune = -Infinity;
   return {
-    countsByState(): Record<SyncStateName, number> {
-      const out: Record<SyncStateName, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
+    countsByState(): Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } {
+      const out: Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } = { pending: 0, synced: 0, error: 0, blocked: 0 };
       for (const r of q.counts.all() as { state: SyncStateName; n: number }[]) out[r.state] = r.n;
       return out;
     },
@@ -72,7 +83,12 @@ export function createSyncEngineQueries(db: Database) {
     oldestDueChangeAt: () => (q.oldestDue.get() as string | null | undefined) ?? null,
     /** Another resource of this type already linked to graphId (matching must not adopt it twice). */
     linkedElsewhere: (type: ResourceType, graphId: string, exceptId: string) => (q.byGraphId.get(type, graphId, exceptId) as string | undefined) ?? null,
-    pendingDeletions: () => q.pendingDeletions.all() as { id: string; sourceId: string }[],
+    /**
+     * Deprovisions a source has queued, the deletion threshold's subject: deletes, and deactivations
+     * not yet applied (`licensesOnly`: the mode is license-only, where a deactivation removes licenses).
+     */
+    pendingDeletions: (licensesOnly = false) =>
+      q.pendingDeletions.all({ licensesOnly: licensesOnly ? 1 : 0 }) as { id: string; sourceId: string; userName: string; kind: 'delete' | 'deactivate' }[],
     userIds: () => q.userIds.all() as string[],
     behind: () => q.behind.all() as { type: ResourceType; id: string }[],
     linked: (type: ResourceType) => (type === 'User' ? q.linkedUsers : q.linkedGroups).all() as { id: string; graphId: string }[],

@@ -1,6 +1,7 @@
 // Per-resource sync bookkeeping (docs/internals.md, "Sync bookkeeping"). scim/ writes the
 // dirty mark inside its transaction; sync/ reads due rows and records what it applied.
 import type { Database } from 'better-sqlite3';
+import type { Mode } from '../config';
 import type { SecretBox } from './secrets';
 import type { ResourceType, SyncRow, SyncStateName, SyncWrite } from './types';
 
@@ -59,12 +60,13 @@ export interface MarkAppliedOptions {
 
 export type SyncStore = ReturnType<typeof createSyncStore>;
 
-function appliedParams(opts: MarkAppliedOptions) {
+function appliedParams(opts: MarkAppliedOptions, mode: Mode) {
   return {
     snapshot: opts.appliedSnapshot === undefined ? null : JSON.stringify(opts.appliedSnapshot),
     graphId: opts.graphId ?? null,
     appliedTvf: opts.appliedTokensValidFrom ?? null,
     graphTvf: opts.graphTokensValidFrom ?? null,
+    mode,
   };
 }
 
@@ -72,7 +74,8 @@ function appliedParams(opts: MarkAppliedOptions) {
 // revealPendingPassword, which the engine calls to write it to Graph, opens it.
 const contextOf = (type: ResourceType, id: string) => `sync_state.pending_password:${type}:${id}`;
 
-export function createSyncStore(db: Database, box: SecretBox) {
+/** `mode`: the mode this process applies under, recorded with each applied row. */
+export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
   const cols = `type, id, desired_version, applied_version, applied_snapshot, graph_id, state, last_error, attempts,
     next_attempt_at, dir_sync_enabled, tokens_valid_from, applied_tokens_valid_from, graph_tokens_valid_from,
     pending_password IS NOT NULL AS has_pending_password, deleted, urgent`;
@@ -112,6 +115,7 @@ export function createSyncStore(db: Database, box: SecretBox) {
         last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END,
         attempts = 0, next_attempt_at = 0,
         applied_snapshot = @snapshot,
+        applied_mode = @mode,
         graph_id = coalesce(@graphId, graph_id),
         applied_tokens_valid_from = coalesce(@appliedTvf, applied_tokens_valid_from),
         graph_tokens_valid_from = coalesce(@graphTvf, graph_tokens_valid_from),
@@ -140,6 +144,7 @@ export function createSyncStore(db: Database, box: SecretBox) {
         last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END,
         attempts = 0, next_attempt_at = 0,
         applied_snapshot = @snapshot,
+        applied_mode = @mode,
         graph_id = coalesce(@graphId, graph_id),
         applied_tokens_valid_from = coalesce(@appliedTvf, applied_tokens_valid_from),
         graph_tokens_valid_from = coalesce(@graphTvf, graph_tokens_valid_from)
@@ -147,7 +152,20 @@ export function createSyncStore(db: Database, box: SecretBox) {
     setBlockReason: db.prepare(`INSERT INTO meta (key, value) VALUES ('${BLOCK_KEY}', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     clearBlockReason: db.prepare(`DELETE FROM meta WHERE key = '${BLOCK_KEY}'`),
-    blockAll: db.prepare(`UPDATE sync_state SET state = 'blocked', last_error = ?`),
+    // A skipped group is not pushed either way: it keeps saying why.
+    blockAll: db.prepare(`UPDATE sync_state SET state = 'blocked', last_error = ? WHERE state <> 'skipped'`),
+    skipped: db.prepare(`UPDATE sync_state SET
+        applied_version = @version,
+        state = CASE WHEN state = 'blocked' THEN 'blocked' WHEN @version >= desired_version THEN 'skipped' ELSE 'pending' END,
+        last_error = CASE WHEN state = 'blocked' THEN last_error ELSE @reason END,
+        attempts = 0, next_attempt_at = 0, applied_mode = @mode,
+        urgent = CASE WHEN @version >= desired_version THEN 0 ELSE urgent END
+      WHERE type = @type AND id = @id`),
+    // Users in error for want of a seat: lastError starts 'no free seat of SKU <part>: ' (src/sync/user-apply.ts).
+    seatShortages: db.prepare(`SELECT substr(last_error, 21, instr(substr(last_error, 21), ':') - 1) AS sku, count(*) AS n
+      FROM sync_state WHERE type = 'User' AND state = 'error' AND last_error LIKE 'no free seat of SKU %' GROUP BY sku`),
+    requeueSkipped: db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1, state = 'pending',
+        last_error = NULL, attempts = 0, next_attempt_at = 0 WHERE type = 'Group' AND state = 'skipped'`),
     unblockAll: db.prepare(`UPDATE sync_state SET
         state = CASE WHEN desired_version > applied_version THEN 'pending' ELSE 'synced' END,
         last_error = NULL, attempts = 0, next_attempt_at = 0
@@ -158,6 +176,10 @@ export function createSyncStore(db: Database, box: SecretBox) {
         attempts = 0, next_attempt_at = 0, last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END
       WHERE type = @type AND id = @id`),
     setGraphId: db.prepare('UPDATE sync_state SET graph_id = ? WHERE type = ? AND id = ?'),
+    // Applied, but under another mode's attribute sets (or before the mode was recorded per row).
+    appliedUnderOtherMode: db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1,
+        state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL
+      WHERE deleted = 0 AND state IN ('synced', 'skipped') AND applied_version > 0 AND (applied_mode IS NULL OR applied_mode <> ?)`),
   };
 
   const dirtyListeners = new Set<() => void>();
@@ -226,11 +248,11 @@ export function createSyncStore(db: Database, box: SecretBox) {
     },
     /** Everything up to `version` is in Graph: synced once that is the desired version, else still pending. */
     markApplied(type: ResourceType, id: string, version: number, opts: MarkAppliedOptions = {}): void {
-      q.applied.run({ type, id, version, ...appliedParams(opts) });
+      q.applied.run({ type, id, version, ...appliedParams(opts, mode) });
     },
     /** Progress short of the desired version, kept across a crash; the row stays due. */
     recordProgress(type: ResourceType, id: string, opts: MarkAppliedOptions = {}): void {
-      q.progress.run({ type, id, ...appliedParams(opts) });
+      q.progress.run({ type, id, ...appliedParams(opts, mode) });
     },
     /** Graph refused `version` for good: state error until the next change or `retry` (a newer change stays due). */
     markFailed(type: ResourceType, id: string, version: number, message: string): void {
@@ -239,6 +261,26 @@ export function createSyncStore(db: Database, box: SecretBox) {
     /** A transient failure, or waiting on another resource: still pending, due again at retryAtMs. */
     markRetry(type: ResourceType, id: string, message: string, retryAtMs: number): void {
       q.retryLater.run({ type, id, message, retryAt: retryAtMs });
+    },
+    /**
+     * Resources recorded synced though last applied under another mode than `current` (or before
+     * the mode was recorded per row) are diffed again: due now with a new desired version.
+     * Returns how many. reconcile --full calls it.
+     */
+    requeueAppliedUnderOtherMode(current: Mode): number {
+      return q.appliedUnderOtherMode.run(current).changes;
+    },
+    /** Nothing to write for this version by choice (a group the mode does not push): state `skipped`, `reason` as lastError. */
+    markSkipped(type: ResourceType, id: string, version: number, reason: string): void {
+      q.skipped.run({ type, id, version, reason, mode });
+    },
+    /** Users waiting for a seat, by SKU (part number when the tenant named it), for /metrics. */
+    seatShortages(): Record<string, number> {
+      return Object.fromEntries((q.seatShortages.all() as { sku: string; n: number }[]).map((r) => [r.sku, r.n]));
+    },
+    /** Groups skipped earlier are diffed again (the bridge now pushes groups). Returns how many. */
+    requeueSkippedGroups(): number {
+      return q.requeueSkipped.run().changes;
     },
     /** Blocks every row (preflight failed); writes arriving while blocked are blocked too. */
     markBlocked(reason: string): void {

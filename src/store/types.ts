@@ -1,6 +1,7 @@
 // Shapes that leave store/: camelCase, SCIM names, never SQL column names.
 export type ResourceType = 'User' | 'Group';
-export type SyncStateName = 'pending' | 'synced' | 'error' | 'blocked';
+/** `skipped`: a group the mode (or groups.push) does not push; lastError says why. */
+export type SyncStateName = 'pending' | 'synced' | 'error' | 'blocked' | 'skipped';
 
 export interface SyncRow {
   type: ResourceType;

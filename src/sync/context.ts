@@ -34,6 +34,8 @@ export interface EngineContext {
   retry: { baseMs: number; capMs: number };
   /** How long after a revoke signInSessionsValidFromDateTime is read back (Graph documents minutes). */
   tokenReadbackDelayMs: number;
+  /** A command that only looks (preflight, plan, status): preflight records no block in the store. */
+  readOnly?: boolean;
   /** Values never to appear in a message the engine records (the Graph client secret). */
   secrets?: readonly (string | undefined)[];
   /** Graph ids created or matched inside inTransaction, recorded once it commits (src/sync/replication.ts). */

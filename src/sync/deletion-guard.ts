@@ -1,5 +1,5 @@
-// Accidental-deletion protection (SPEC section 7): more than `threshold` deprovisions from one
-// source within an hour pauses that source's deprovisioning until an operator approves, as
+// Accidental-deletion protection (SPEC section 7): more than `threshold` deprovisions (SCIM deletes
+// and deactivations with active=false alike) from one source within an hour pauses that source's deprovisioning until an operator approves, as
 // Entra Connect's "prevent accidental deletes" does. The deprovisions still pending are counted
 // with the ones done, so a restart with a mass delete queued trips the guard again.
 import type { Clock } from './clock';
@@ -25,6 +25,8 @@ export interface DeletionGuard {
   /** Operator approval: everything held now (for one source, or all) may run; the hour's count starts again. */
   approve(sourceId?: string): string[];
   held(): HeldSource[];
+  /** The ids held now, by source (what approve() would release). */
+  heldIds(): { sourceId: string; ids: string[] }[];
   /** Approvals recorded elsewhere (another process ran approve-deletions). */
   approveIds(ids: readonly string[]): void;
 }
@@ -78,6 +80,7 @@ export function createDeletionGuard(options: {
       return ids;
     },
     approveIds: (ids) => ids.forEach((id) => approved.add(id)),
+    heldIds: () => [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, ids: [...ids] })),
     held: () =>
       [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, pending: ids.length, recent: recent(sourceId) })),
   };

@@ -26,10 +26,15 @@ function deprovisioned(snapshot: UserSnapshot, ctx: EngineContext): UserSnapshot
   return { ...snapshot, properties: { ...snapshot.properties, accountEnabled: false }, deprovisioned: true };
 }
 
-export async function deprovisionUsers(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+/**
+ * The deletion threshold over due rows that deprovision (deletes, or deactivations): every pending
+ * deprovision of each source counts, whether due in this pass or not. Held rows are put back with
+ * the reason; the allowed ones are returned.
+ */
+export function guardDeprovisions(ctx: EngineContext, rows: SyncRow[]): SyncRow[] {
   const due = new Map(rows.map((r) => [r.id, r]));
   const bySource = new Map<string, string[]>();
-  for (const d of ctx.queries.pendingDeletions()) {
+  for (const d of ctx.queries.pendingDeletions(ctx.mode === 'license-only')) {
     if (!bySource.has(d.sourceId)) bySource.set(d.sourceId, []);
     bySource.get(d.sourceId)!.push(d.id);
   }
@@ -43,6 +48,11 @@ export async function deprovisionUsers(ctx: EngineContext, rows: SyncRow[]): Pro
       ctx.emit({ type: 'deletions-held', sourceId, pending: decision.held.length, at: new Date(ctx.clock.now()).toISOString() });
     }
   }
+  return allowed;
+}
+
+export async function deprovisionUsers(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const allowed = guardDeprovisions(ctx, rows);
   const planned = allowed.map((row, i) => {
     const snapshot = (row.appliedSnapshot as UserSnapshot | null) ?? { properties: {}, licenses: [] };
     const ops = row.graphId && !snapshot.deprovisioned ? opsFor(ctx, row.graphId, snapshot, String(i)) : [];

@@ -15,6 +15,8 @@ export interface DriftSummary {
   drifted: { resourceType: 'User' | 'Group'; id: string; graphId: string; attributes: string[] }[];
   reverted: number;
   errors: string[];
+  /** reconcile --full: resources recorded synced though applied under another mode, queued to be diffed again. */
+  requeued?: number;
 }
 
 type Found = DriftSummary['drifted'][number] & { ops: Omit<GraphOp, 'id'>[] };

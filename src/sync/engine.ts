@@ -19,6 +19,7 @@ import { adaptGraphClient, isSyncGraph } from './graph-adapter';
 import type { SyncGraph } from './graph-port';
 import { planWrites, type PlannedWrite } from './plan';
 import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
+import { writesGroups } from './preflight';
 import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
 import { readBackDueTokens } from './user-apply';
@@ -47,6 +48,8 @@ export interface SyncEngineOptions {
   tokenReadbackDelayMs?: number;
   /** Backoff for 5xx and network errors (default 500 ms doubling to 60 s). */
   retry?: { baseMs: number; capMs: number };
+  /** Commands that only look (preflight, plan, status): preflight records no block. */
+  readOnly?: boolean;
 }
 
 export interface RunSummary {
@@ -75,7 +78,8 @@ export interface EngineStatus {
   reasons: string[];
   warnings: string[];
   queueDepth: number;
-  counts: Record<SyncStateName, number>;
+  /** By state; `skipped` only when some group is skipped. */
+  counts: Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number };
   lastErrors: { type: ResourceType; id: string; lastError: string }[];
   pendingDeletions: HeldSource[];
   preflight: PreflightResult | null;
@@ -131,6 +135,14 @@ export interface EngineTelemetry {
   resourceUnits: BudgetCounters;
 }
 
+export interface HeldDeletion {
+  id: string;
+  sourceId: string;
+  userName: string;
+  /** A SCIM delete, or a deactivation (active=false). */
+  kind: 'delete' | 'deactivate';
+}
+
 export type SyncEngine = ReturnType<typeof createSyncEngine>;
 
 const APPROVED_KEY = 'deletions.approved';
@@ -165,7 +177,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
   /** Held deprovisions as the store has them now (also right after a restart, or in a CLI process). */
   const decideDeletions = () => {
     const bySource = new Map<string, string[]>();
-    for (const d of store.engine.pendingDeletions()) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
+    for (const d of store.engine.pendingDeletions(ctx.mode === 'license-only')) bySource.set(d.sourceId, [...(bySource.get(d.sourceId) ?? []), d.id]);
     for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
     return guard.held();
   };
@@ -176,10 +188,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
     tokenReadbackDelayMs: options.tokenReadbackDelayMs ?? TOKEN_READBACK_DELAY_MS,
     secrets: [graphConfig.clientSecret],
     queries: store.engine,
+    readOnly: Boolean(options.readOnly),
     emit: (e) => hub.emit(e),
   };
 
   const gate = createGate(ctx);
+  let skippedRequeued = false;
   let lastRun: RunSummary | null = null;
   let consecutiveFailedRuns = 0;
   let failedRuns = 0;
@@ -227,6 +241,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
       }
       const refused = await gate.ensureTenantSwitch();
       if (refused) return (lastRun = summaryOf(started, 0, before, { blocked: gate.result()?.blocked ?? [refused] }));
+      if (!skippedRequeued && writesGroups(config, ctx.mode)) {
+        // Groups skipped while groups were not pushed (groups.push was off) are pushed now.
+        const n = store.sync.requeueSkippedGroups();
+        if (n) logger.info({ groups: n }, 'groups skipped before are pushed now');
+        skippedRequeued = true;
+      }
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000, config.sync);
@@ -239,7 +259,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       }
       await readBackDueTokens(ctx);
       // Approvals are kept until the deprovision they allowed is done.
-      const stillPending = new Set(store.engine.pendingDeletions().map((d) => d.id));
+      const stillPending = new Set(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => d.id));
       store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));
       lastRun = summaryOf(started, passes, before);
       consecutiveFailedRuns = 0;
@@ -349,16 +369,27 @@ export function createSyncEngine(options: SyncEngineOptions) {
       wake?.();
       return n;
     },
-    approveDeletions(sourceId?: string): { approved: number } {
-      // Held deprovisions as of now, including any a fresh process has not decided yet.
+    /** The deprovisions the deletion threshold holds now (of one source, or all), by user: what approveDeletions releases. */
+    heldDeletions(sourceId?: string): HeldDeletion[] {
       decideDeletions();
+      const pending = new Map(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => [d.id, d]));
+      return guard
+        .heldIds()
+        .filter((h) => sourceId === undefined || h.sourceId === sourceId)
+        .flatMap(({ sourceId: source, ids }) =>
+          ids.map((id) => ({ id, sourceId: source, userName: pending.get(id)?.userName ?? '', kind: pending.get(id)?.kind ?? 'delete' })),
+        );
+    },
+    approveDeletions(sourceId?: string): { approved: number; released: HeldDeletion[] } {
+      // Held deprovisions as of now, including any a fresh process has not decided yet.
+      const released = engine.heldDeletions(sourceId);
       const ids = guard.approve(sourceId);
       store.engine.setMeta(APPROVED_KEY, JSON.stringify([...new Set([...storedApprovals(), ...ids])]));
       for (const id of ids) store.sync.retry('User', id);
       store.audit.append({ action: 'sync.deletions.approved', sourceId: sourceId ?? null, detail: { count: ids.length } });
       eventLog.approved(ids.length);
       wake?.();
-      return { approved: ids.length };
+      return { approved: ids.length, released };
     },
     /**
      * The operator refuses a source's held deprovisions: nothing is sent to Graph, the accounts stay
@@ -419,12 +450,20 @@ export function createSyncEngine(options: SyncEngineOptions) {
     },
     reconcile(opts: { full?: boolean } = {}): Promise<DriftSummary> {
       return serial(async () => {
+        // Resources marked synced under another mode (a mode change not followed by a re-diff) are diffed again.
+        const requeued = opts.full ? store.sync.requeueAppliedUnderOtherMode(ctx.mode) : 0;
+        if (requeued) {
+          logger.info({ requeued, mode: ctx.mode }, 'reconcile: resources applied under another mode queued again');
+          store.audit.append({ action: 'sync.requeue.mode', detail: { mode: ctx.mode, count: requeued } });
+          wake?.();
+        }
+        const extra = opts.full ? { requeued } : {};
         if (!dirSyncEnabledFor(ctx.mode)) {
-          return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`] };
+          return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`], ...extra };
         }
         if (!gate.result()) await gate.check();
         lastDriftAt = clock.now();
-        lastDrift = await checkDrift(ctx, Boolean(opts.full));
+        lastDrift = { ...(await checkDrift(ctx, Boolean(opts.full))), ...extra };
         return lastDrift;
       });
     },

@@ -47,6 +47,8 @@ export function createGate(ctx: EngineContext): Gate {
       return (last = pf);
     }
     if (facts) ctx.facts = facts;
+    // A what-if (preflight, plan) answers and records nothing.
+    if (ctx.readOnly) return (last = pf);
     const wasBlocked = store.sync.blockedReason() !== null;
     if (!pf.ok) {
       store.sync.markBlocked(pf.blocked.join('; '));

@@ -88,7 +88,7 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
 }
 
 function configuredSkus(config: Config): { key: string; sku: string }[] {
-  const list = config.licenses.skus.map((sku) => ({ key: 'licenses.skus', sku }));
+  const list = [...config.licenses.default.map((sku) => ({ key: 'licenses.default', sku })), ...config.licenses.skus.map((sku) => ({ key: 'licenses.skus', sku }))];
   for (const [group, skus] of Object.entries(config.licenses.groups)) {
     for (const sku of skus) list.push({ key: `licenses.groups.${group}`, sku });
   }
@@ -148,6 +148,13 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
   if (facts.skusUnreadable) warnings.push(`cannot read /subscribedSkus (${facts.skusUnreadable}): license entitlements cannot be resolved`);
   for (const { key, sku } of configuredSkus(config)) {
     if (!resolveSku(facts, sku)) blocked.push(`license "${sku}" named in ${key} is not in the tenant's /subscribedSkus`);
+  }
+  if (config.licenses.skus.length) {
+    const allowed = new Set(config.licenses.skus.map((a) => resolveSku(facts, a)));
+    for (const sku of config.licenses.default) {
+      const id = resolveSku(facts, sku);
+      if (id && !allowed.has(id)) blocked.push(`license "${sku}" named in licenses.default is not in licenses.skus, the only SKUs the bridge may assign`);
+    }
   }
   return { ok: blocked.length === 0, blocked, warnings, checkedAt, facts };
 }

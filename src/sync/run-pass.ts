@@ -3,7 +3,7 @@
 // members exist before the group is filled.
 import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } from './context';
-import { deprovisionUsers } from './deprovision';
+import { deprovisionUsers, guardDeprovisions } from './deprovision';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
@@ -35,8 +35,37 @@ export async function isolating(ctx: EngineContext, rows: SyncRow[], fn: (rows: 
   }
 }
 
+/** A deactivation (active=false) not yet applied to a user linked in Graph: a deprovision the deletion threshold counts. */
+function deactivates(ctx: EngineContext, w: UserWork): boolean {
+  const s = w.snapshot;
+  if (w.desired.active || !w.graphId || !s || s.deprovisioned) return false;
+  if (ctx.mode === 'license-only' || s.onPremisesMastered) return s.licenses.length > 0;
+  return s.properties.accountEnabled !== false;
+}
+
+/** Deactivations past the deletion threshold wait for approval; the others go ahead and are counted once applied. */
+function guardDeactivations(ctx: EngineContext, work: UserWork[]): { work: UserWork[]; deactivating: UserWork[] } {
+  const candidates = work.filter((w) => deactivates(ctx, w));
+  if (!candidates.length) return { work, deactivating: [] };
+  const allowed = new Set(guardDeprovisions(ctx, candidates.map((w) => w.row)).map((r) => r.id));
+  const held = new Set(candidates.filter((w) => !allowed.has(w.row.id)).map((w) => w.row.id));
+  return { work: work.filter((w) => !held.has(w.row.id)), deactivating: candidates.filter((w) => allowed.has(w.row.id)) };
+}
+
+/** Deactivations Graph now holds count towards the threshold, also after a restart (from the audit). */
+function recordDeactivations(ctx: EngineContext, deactivating: UserWork[]): void {
+  for (const w of deactivating) {
+    const row = ctx.store.sync.get('User', w.row.id);
+    const snap = row?.appliedSnapshot as UserWork['snapshot'];
+    if (!row || !snap || deactivates(ctx, { ...w, snapshot: snap })) continue;
+    ctx.guard.record(w.res.sourceId, w.row.id);
+    ctx.counters.deprovisioned++;
+    ctx.store.audit.append({ sourceId: w.res.sourceId, action: 'sync.deprovision.deactivate', resourceType: 'User', resourceId: w.row.id, detail: { graphId: w.graphId } });
+  }
+}
+
 async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
-  const work: UserWork[] = [];
+  let work: UserWork[] = [];
   for (const [i, row] of rows.entries()) {
     if (i && i % SLICE === 0) await yieldToIngress();
     let w: UserWork | null;
@@ -54,6 +83,8 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
     work.push(w);
   }
   await yieldToIngress();
+  const guarded = guardDeactivations(ctx, work);
+  work = guarded.work;
   const unmatched = work.filter((w) => !w.graphId || !w.snapshot);
   if (unmatched.length) await matchUsers(ctx, unmatched);
   const toCreate = unmatched.filter((w) => !w.graphId && !w.done);
@@ -61,6 +92,7 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   const ready = work.filter((w) => w.graphId && w.snapshot && !w.done);
   const revoked = ready.length ? await applyUsers(ctx, ready) : [];
   if (revoked.length) scheduleTokenReadback(ctx, revoked);
+  if (guarded.deactivating.length) recordDeactivations(ctx, guarded.deactivating);
 }
 
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */
@@ -150,6 +182,17 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await isolating(ctx, groups, (rows) => syncGroups(ctx, rows));
-  // Groups the mode does not push: nothing to write, nothing left pending.
-  else for (const g of groups) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
+  else {
+    // Groups the mode does not push: nothing to write, nothing left pending, and not called synced.
+    const reason = ctx.mode === 'license-only'
+      ? 'license-only does not push groups to Graph'
+      : `${ctx.mode} pushes groups only with groups.push: true`;
+    for (const g of groups) {
+      if (g.deleted) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
+      else {
+        ctx.store.sync.markSkipped('Group', g.id, g.desiredVersion, reason);
+        ctx.counters.applied++;
+      }
+    }
+  }
 }

@@ -11,6 +11,18 @@ import { type NotFoundWrite, retryReplicationMisses } from './replication';
 import type { UserSnapshot, UserWork } from './user-work';
 
 const ON_PREM_MASTERED = /on-premises mastered/i;
+// Graph's assignLicense answer when a SKU has no seat left (400, code CountViolation).
+const NO_SEAT = /Subscription with SKU ([0-9a-f-]{36}) does not have any available licenses/i;
+
+/** A seat shortage said so that an operator sees which SKU, and what to do (the SKU's part number is what /metrics labels). */
+export function seatShortageMessage(ctx: EngineContext, graphMessage: string): string | null {
+  const m = NO_SEAT.exec(graphMessage);
+  if (!m) return null;
+  const skuId = m[1].toLowerCase();
+  const part = Object.entries(ctx.facts.skuByPart).find(([, id]) => id.toLowerCase() === skuId)?.[0] ?? skuId;
+  return `${SEAT_SHORTAGE_PREFIX}${part}: ${graphMessage} Add seats or free some, then run "scim-graph-bridge retry".`;
+}
+export const SEAT_SHORTAGE_PREFIX = 'no free seat of SKU ';
 
 type OpKey = 'p' | 'w' | 'l' | 'm' | 'r';
 
@@ -114,7 +126,11 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
       record({ appliedSnapshot: { ...snapshot, onPremisesMastered: true }, graphId: p.w.graphId });
       waitRow(ctx, row, failed.message);
     } else if (failed?.kind === 'failed' && failedKey === 'w') failRow(ctx, row, passwordNotSet(failed));
-    else if (failed?.kind === 'failed') failRow(ctx, row, failed.message);
+    else if (failed?.kind === 'failed') {
+      const license = outcome('l');
+      const seat = license?.kind === 'failed' ? seatShortageMessage(ctx, license.message) : null;
+      failRow(ctx, row, seat ?? failed.message);
+    }
     else if (retry?.kind === 'retry') retryRow(ctx, row, retry.message, retry.retryAfterMs);
     else waitRow(ctx, row, p.waitingFor!);
   });

@@ -44,6 +44,7 @@ export function desiredUser(ctx: EngineContext, row: SyncRow, res: ForSync, snap
     groupLicenses: groupMapping,
     ...(userGroups ? { userGroups } : {}),
     allowedSkus: ctx.config.licenses.skus,
+    defaultLicenses: ctx.config.licenses.default,
     ...(row.hasPendingPassword ? { pendingPassword: ctx.store.sync.revealPendingPassword(row.type, row.id) ?? undefined } : {}),
     ...(row.tokensValidFrom ? { tokensValidFrom: row.tokensValidFrom } : {}),
     onPremisesMastered: Boolean(snapshot?.onPremisesMastered),

@@ -113,13 +113,13 @@ test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflig
   );
   const env = { BRIDGE_CONFIG: configFile, BRIDGE_MODE: 'user-sync', BRIDGE_PORT: '0' };
 
+  const { scimUrl, out } = await serve(env);
+  expect(out()).not.toContain('Bearer token (source');
+  // preflight reads the running bridge's embedded tenant.
   const pre = cli(['preflight'], env);
   expect(pre.code).toBe(1);
   expect(pre.stdout).toContain('mode: user-sync');
   expect(pre.stdout).toMatch(/^BLOCKED: .*graph\.allowTenantDirSync.*$/m);
-
-  const { scimUrl, out } = await serve(env);
-  expect(out()).not.toContain('Bearer token (source');
   const created = await request(scimUrl)
     .post('/Users')
     .set('Authorization', `Bearer ${token}`)
@@ -210,10 +210,14 @@ test('a config error names the key and exits 2', () => {
   expect(r.stderr).toContain('sources.0.token: at least 16 characters');
 });
 
-test('moving down from user-sync is refused until confirmed, and plan shows what the new mode would write', () => {
-  const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite') };
-  expect(cli(['status'], { ...env, BRIDGE_MODE: 'user-sync' }).code).toBe(0);
-  const refused = cli(['status'], { ...env, BRIDGE_MODE: 'profile-sync' });
+test('moving down from user-sync is refused at serve until confirmed, and plan shows what the new mode would write', async () => {
+  const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite'), BRIDGE_PORT: '0' };
+  const first = await serve({ ...env, BRIDGE_MODE: 'user-sync' });
+  first.child.kill('SIGTERM');
+  await new Promise((r) => first.child.once('exit', r));
+  // Commands that only look record no mode: they answer for the mode given and the bridge keeps its own.
+  expect(cli(['status'], { ...env, BRIDGE_MODE: 'profile-sync' }).stderr).toBe('note: the bridge runs in user-sync mode; this answers for profile-sync and records nothing\n');
+  const refused = cli(['serve'], { ...env, BRIDGE_MODE: 'profile-sync' });
   expect(refused.code).toBe(1);
   expect(refused.stderr).toBe(
     'error: mode change user-sync -> profile-sync moves down from a directory-synced mode: users stop being reverted to their source and ' +
@@ -222,11 +226,10 @@ test('moving down from user-sync is refused until confirmed, and plan shows what
   );
   const plan = cli(['plan', '--mode', 'profile-sync'], { ...env, BRIDGE_MODE: 'user-sync' });
   expect(plan).toMatchObject({ code: 0, stdout: 'switching user-sync -> profile-sync would write:\n0 write(s)\n' });
-  const confirmed = cli(['status', '--json'], { ...env, BRIDGE_MODE: 'profile-sync', BRIDGE_CONFIRM_MODE_CHANGE: 'true' });
-  expect(confirmed.code).toBe(0);
-  expect(JSON.parse(confirmed.stdout).mode).toBe('profile-sync');
-  // Up again needs no confirmation.
-  expect(cli(['status'], { ...env, BRIDGE_MODE: 'universal-sync' }).code).toBe(0);
+  const confirmed = await serve({ ...env, BRIDGE_MODE: 'profile-sync', BRIDGE_CONFIRM_MODE_CHANGE: 'true' });
+  confirmed.child.kill('SIGTERM');
+  await new Promise((r) => confirmed.child.once('exit', r));
+  expect(JSON.parse(cli(['status', '--json'], { ...env, BRIDGE_MODE: 'profile-sync' }).stdout).mode).toBe('profile-sync');
 });
 
 test('graph-sim serves the simulator alone through the scim-graph-bridge command', async () => {
@@ -302,6 +305,7 @@ test('retry, approve-deletions and reconcile answer in words and exit codes', ()
     drifted: [],
     reverted: 0,
     errors: ['drift is checked in user-sync and universal-sync; profile-sync allows direct edits in Entra'],
+    requeued: 0,
   });
 });
 

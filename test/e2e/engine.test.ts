@@ -79,8 +79,10 @@ it("surfaces a permanent Graph error as syncState error with Graph's message, an
   const scim = h.scim;
   await scim.createUser('u-ada', ada);
   await h.engine.runOnce();
-  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'error', lastError: `Subscription with SKU ${E3} does not have any available licenses.` });
-  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'error', lastSyncError: `Subscription with SKU ${E3} does not have any available licenses.` });
+  // Graph's message, with the SKU's part number and what to do.
+  const noSeat = `no free seat of SKU ENTERPRISEPACK: Subscription with SKU ${E3} does not have any available licenses. Add seats or free some, then run "scim-graph-bridge retry".`;
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'error', lastError: noSeat });
+  expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'error', lastSyncError: noSeat });
   h.clearLog();
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
@@ -129,7 +131,10 @@ it('pauses more than deletionThreshold deprovisions from one source within an ho
     state: 'pending',
     lastError: 'deprovisioning paused: 3 deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions',
   });
-  expect(h.engine.approveDeletions()).toEqual({ approved: 3 });
+  expect(h.engine.approveDeletions()).toEqual({
+    approved: 3,
+    released: scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => ({ id: scim.id(name), sourceId: 'okta', userName: `p${name.slice(2)}@example.com`, kind: 'delete' })),
+  });
   await h.engine.runOnce();
   // Deletions approved together go in the engine's order for siblings (their resource ids).
   const deletes = scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`);
@@ -202,7 +207,7 @@ it('takes an approval given by another process (the approve-deletions command)',
   expect(named(h)).toEqual([]);
   const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent') });
   expect(cli.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 2, recent: 0 }]);
-  expect(cli.approveDeletions()).toEqual({ approved: 2 });
+  expect(cli.approveDeletions()).toMatchObject({ approved: 2 });
   await cli.stop();
   await h.engine.runOnce();
   expect(named(h).map((w) => `${w.method} ${w.url}`)).toEqual(scim.inIdOrder(['u-1', 'u-2']).map((name) => `DELETE /users/{p${name.slice(2)}@example.com}`));
@@ -309,6 +314,7 @@ describe('queue order', () => {
 
 it('looks users up 15 to a read (userPrincipalName in (...)) and still matches the one that exists', async () => {
   const seed = { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p7@example.com', displayName: 'Person 7', accountEnabled: true, mailNickname: 'p7', usageLocation: 'US' }] };
+  // p7 is a tenant user the bridge never managed: linked only where the source may adopt its domain.
   h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   for (let n = 1; n <= 20; n++) await h.scim.createUser(`u-${n}`, person(n));
   await h.engine.runOnce();

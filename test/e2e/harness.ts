@@ -16,6 +16,7 @@ import { createIngress, type Ingress } from './ingress';
 
 export const SOURCE_TOKEN = 'okta-token-0123456789abcdef';
 export const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
+export const EXO = '4b9405b0-7788-4568-add1-99614e613b69';
 
 export interface Harness {
   sim: RunningSimulator;

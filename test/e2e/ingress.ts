@@ -42,6 +42,8 @@ export interface Ingress {
   /** The bridge extension GET reports (source, dirSyncEnabled, tokensValidFrom, graphId, syncState, lastSyncError). */
   bridge(name: string): Promise<Json>;
   createGroup(name: string, displayName: string, members: string[]): Promise<Json>;
+  /** GET /Groups/{id} of a group a test named. */
+  getGroup(name: string): Promise<Json>;
   /** PATCH add/remove of the members that differ from the group's current ones. */
   setMembers(name: string, members: string[]): Promise<void>;
   close(): Promise<void>;
@@ -117,6 +119,11 @@ export async function createIngress(deps: { config: Config; store: Store }, sour
       expectStatus(res, 201, `POST /Groups ${name}`);
       ids.set(name, res.body.id);
       members.set(name, [...memberNames]);
+      return res.body;
+    },
+    async getGroup(name) {
+      const res = await send('get', `/Groups/${id(name)}`);
+      expectStatus(res, 200, `GET /Groups ${name}`);
       return res.body;
     },
     async setMembers(name, memberNames) {

@@ -67,7 +67,7 @@ describe('profile-sync', () => {
     await pushAll(h);
     await h.engine.runOnce();
     expect(named(h).filter((w) => w.url.startsWith('/groups') || w.url.startsWith('/organization'))).toEqual([]);
-    expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'synced', graphId: null });
+    expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'skipped', graphId: null, lastError: 'profile-sync pushes groups only with groups.push: true' });
     expect(h.sim.state.snapshot().organization.onPremisesSyncEnabled ?? null).toBeNull();
   });
 });
@@ -139,7 +139,7 @@ describe('license-only', () => {
     h.sim.state.directory.users.get('11111111-1111-4111-8111-111111111111')!.props.displayName = 'Edited in Entra';
     expect((await h.engine.reconcile({ full: true })).drifted).toEqual([]);
     expect(named(h)).toEqual([]);
-    expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({ state: 'synced', graphId: null });
+    expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({ state: 'skipped', graphId: null, lastError: 'license-only does not push groups to Graph' });
     expect(h.sim.state.snapshot().organization.onPremisesSyncEnabled ?? null).toBeNull();
   });
 
@@ -180,7 +180,7 @@ it('user-sync writes no groups without groups.push', async () => {
   await pushAll(h);
   await h.engine.runOnce();
   expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([]);
-  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'synced', graphId: null });
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'skipped', graphId: null, lastError: 'user-sync pushes groups only with groups.push: true' });
 });
 
 describe.each(['profile-sync', 'user-sync', 'universal-sync'] as const)('deactivation in %s', (mode) => {

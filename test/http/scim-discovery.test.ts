@@ -1,5 +1,5 @@
 // RFC 7644 section 4 discovery, and /Me (a bearer token names a source, not a User).
-import { BRIDGE, CORE_GROUP, CORE_USER, ENTERPRISE, LIST, location, scimError, startHarness, type Harness } from './scim-harness';
+import { BRIDGE, BRIDGE_GROUP, CORE_GROUP, CORE_USER, ENTERPRISE, LIST, location, scimError, startHarness, type Harness } from './scim-harness';
 
 let h: Harness;
 beforeAll(() => (h = startHarness({ overrides: { limits: { bodyBytes: 65536, bulkOperations: 50 } } })));
@@ -40,7 +40,7 @@ test('GET /ResourceTypes lists User (first) and Group with their extensions', as
       },
       {
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'], id: 'Group', name: 'Group', endpoint: '/Groups', description: 'Group',
-        schema: CORE_GROUP, schemaExtensions: [],
+        schema: CORE_GROUP, schemaExtensions: [{ schema: BRIDGE_GROUP, required: false }],
         meta: { resourceType: 'ResourceType', location: location('/ResourceTypes/Group') },
       },
     ],
@@ -48,9 +48,9 @@ test('GET /ResourceTypes lists User (first) and Group with their extensions', as
   expect((await h.as('okta').get('/scim/v2/ResourceTypes/group')).body.id).toBe('Group');
 });
 
-test('GET /Schemas lists the four schemas; the bridge extension marks its sync state read-only', async () => {
+test('GET /Schemas lists the five schemas; the bridge extension marks its sync state read-only', async () => {
   const res = await h.as('okta').get('/scim/v2/Schemas');
-  expect(res.body.Resources.map((s: { id: string }) => s.id)).toEqual([CORE_USER, CORE_GROUP, ENTERPRISE, BRIDGE]);
+  expect(res.body.Resources.map((s: { id: string }) => s.id)).toEqual([CORE_USER, CORE_GROUP, ENTERPRISE, BRIDGE, BRIDGE_GROUP]);
   const bridge = (await h.as('okta').get(`/scim/v2/Schemas/${BRIDGE}`)).body;
   const mutability = Object.fromEntries(bridge.attributes.map((a: { name: string; mutability: string }) => [a.name, a.mutability]));
   expect(mutability).toMatchObject({

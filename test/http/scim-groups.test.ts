@@ -1,6 +1,6 @@
 // /Groups: members kept in SQL (large groups change one row per member), member display as the
 // client sent it, unknown members dropped, PUT replacing members, and generic PATCH semantics.
-import { CORE_GROUP, PATCH_OP, anyId, anyTime, location, scimError, snapshot, startHarness, type Harness } from './scim-harness';
+import { BRIDGE_GROUP, CORE_GROUP, PATCH_OP, anyId, anyTime, location, scimError, snapshot, startHarness, type Harness } from './scim-harness';
 
 let h: Harness;
 beforeEach(() => (h = startHarness()));
@@ -29,11 +29,12 @@ test('POST /Groups: 201 with members; display as sent, else the member\'s displa
     { value: ben, display: 'Benjamin', type: 'User', $ref: location(`/Users/${ben}`) },
   ].sort((a, b) => a.value.localeCompare(b.value));
   expect(res.body).toEqual({
-    schemas: [CORE_GROUP],
+    schemas: [CORE_GROUP, BRIDGE_GROUP],
     id: anyId,
     externalId: 'sales-1',
     displayName: 'Sales',
     members,
+    [BRIDGE_GROUP]: { source: 'okta', syncState: 'pending' },
     meta: { resourceType: 'Group', created: anyTime, lastModified: anyTime, location: location(`/Groups/${res.body.id}`), version: 'W/"1"' },
   });
   expect(h.store.sync.get('Group', res.body.id)).toMatchObject({ desiredVersion: 1, state: 'pending' });
@@ -52,7 +53,13 @@ test('excludedAttributes=members does not return (or read) members', async () =>
   const ann = await user('ann@example.com');
   const { body } = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Sales', members: [ann] });
   const res = await h.as('okta').get(`/scim/v2/Groups/${body.id}?excludedAttributes=members`);
-  expect(res.body).toEqual({ schemas: [CORE_GROUP], id: body.id, displayName: 'Sales', meta: { ...body.meta, location: location(`/Groups/${body.id}`) } });
+  expect(res.body).toEqual({
+    schemas: [CORE_GROUP, BRIDGE_GROUP],
+    id: body.id,
+    displayName: 'Sales',
+    [BRIDGE_GROUP]: { source: 'okta', syncState: 'pending' },
+    meta: { ...body.meta, location: location(`/Groups/${body.id}`) },
+  });
 });
 
 test('PUT replaces the members; a PUT without members empties the group', async () => {

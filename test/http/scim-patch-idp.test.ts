@@ -173,10 +173,11 @@ describe('Okta PATCH', () => {
     await patch('Groups', groupId, fixture('okta/group-rename.json', { groupId }), 'okta');
     await patch('Groups', groupId, fixture('okta/group-add-members.json', { memberId }), 'okta');
     expect(await getGroup(groupId, 'okta')).toEqual({
-      schemas: [CORE_GROUP],
+      schemas: [CORE_GROUP, 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group'],
       id: groupId,
       displayName: 'Test SCIMv2',
       members: [{ value: memberId, display: 'test.user@okta.local', type: 'User', $ref: location(`/Users/${memberId}`) }],
+      'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group': { source: 'okta', syncState: 'pending' },
       meta: { resourceType: 'Group', created: anyTime, lastModified: anyTime, location: location(`/Groups/${groupId}`), version: 'W/"3"' },
     });
     await patch('Groups', groupId, fixture('okta/group-remove-member.json', { memberId }), 'okta');
@@ -215,10 +216,11 @@ describe('Entra ID lookups, group create and unqualified extension paths', () =>
     const res = await h.as('entra').post('/scim/v2/Groups').set('Content-Type', 'application/scim+json').send(JSON.stringify(fixture('entra/group-create-classic-schema.json')));
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      schemas: [CORE_GROUP],
+      schemas: [CORE_GROUP, 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group'],
       id: expect.any(String),
       externalId: '8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159',
       displayName: 'displayName',
+      'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group': { source: 'entra', syncState: 'pending' },
       meta: { resourceType: 'Group', created: anyTime, lastModified: anyTime, location: location(`/Groups/${res.body.id}`), version: 'W/"1"' },
     });
   });

@@ -259,9 +259,10 @@ describe('filters, groups and Bulk', () => {
     const res = await send('post', '/scim/v2/Groups', 'entra', JSON.stringify(body));
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      schemas: [CORE_GROUP],
+      schemas: [CORE_GROUP, 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group'],
       id: res.body.id,
       displayName: 'Tour Operations',
+      'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group': { source: 'entra', syncState: 'pending' },
       meta: { resourceType: 'Group', created: anyTime, lastModified: anyTime, location: location(`/Groups/${res.body.id}`), version: 'W/"1"' },
     });
     for (const text of IGNORED) expect(everything()).not.toContain(text);

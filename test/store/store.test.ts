@@ -41,6 +41,8 @@ describe('openStore', () => {
       { version: 7, name: "attribution as one row per resource" },
       { version: 8, name: "urgent changes" },
       { version: 9, name: "engine create records" },
+      { version: 10, name: "source token grace period" },
+      { version: 11, name: "mode each resource was applied under" },
     ]);
     db.close();
   });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { environmentKeys, envNameOf, loadConfig } from '../../src/config';
+import { environmentKeys, envNameOf, loadConfig, usesSimulator } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { openRuntime } from '../../src/main';
 import { openStore } from '../../src/store';
@@ -105,4 +105,20 @@ test('sources[].adopt: absent by default; domains lower-cased; a bad domain, an 
   );
   expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: [] } }] } })).toThrow('sources.0.adopt.domains: at least one domain, or "*"');
   expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domain: 'contoso.com' } }] } })).toThrow(/sources\.0\.adopt/);
+});
+
+test('"graph": {"simulator": true | false} is shorthand for {"enabled": true | false}, with the defaults beside it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-config-'));
+  const on = join(dir, 'on.json');
+  const off = join(dir, 'off.json');
+  writeFileSync(on, JSON.stringify({ graph: { tenantId: 't', clientId: 'c', clientSecret: 's', simulator: true } }));
+  writeFileSync(off, JSON.stringify({ graph: { simulator: false } }));
+  expect(loadConfig({ file: on, env: {} }).graph.simulator).toEqual({ enabled: true, port: 0, timeScale: 1, throttling: true });
+  expect(usesSimulator(loadConfig({ file: on, env: {} }))).toBe(true);
+  expect(loadConfig({ file: off, env: {} }).graph.simulator).toEqual({ enabled: false, port: 0, timeScale: 1, throttling: true });
+  expect(usesSimulator(loadConfig({ file: off, env: {} }))).toBe(false);
+  // A variable for another simulator key keeps the shorthand's enabled.
+  expect(loadConfig({ file: on, env: { BRIDGE_GRAPH_SIMULATOR_PORT: '4443' } }).graph.simulator).toEqual({ enabled: true, port: 4443, timeScale: 1, throttling: true });
+  expect(loadConfig({ env: {}, overrides: { 'graph.simulator': false } }).graph.simulator.enabled).toBe(false);
+  expect(() => loadConfig({ env: {}, overrides: { 'graph.simulator': 'yes' } })).toThrow(/graph\.simulator/);
 });

@@ -1,0 +1,73 @@
+// Spawning the real `scim-graph-bridge` command as an operator runs it: `serve` in the background
+// (resolved once it printed its URLs), one-shot commands to completion, and polling without fixed sleeps.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '../..');
+export const BIN = join(ROOT, 'bin/scim-graph-bridge.js');
+
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, BRIDGE_LOG_LEVEL: 'warn', ...extra };
+}
+
+export interface Served {
+  child: ChildProcess;
+  out: () => string;
+  scimUrl: string;
+  /** SIGTERM, resolved with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+const started: ChildProcess[] = [];
+
+/** Kills what `serve` started and is still running (afterEach). */
+export function killServed(): void {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Starts `serve` and resolves with what it printed once the SCIM URL and the dashboard are out. */
+export function serve(env: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((done, fail) => {
+    const timer = setInterval(() => {
+      const m = /^Health: .*$/m.exec(out) && /^SCIM base URL: (\S+)$/m.exec(out);
+      if (m) {
+        clearInterval(timer);
+        done({
+          child,
+          out: () => out,
+          scimUrl: m[1],
+          stop: () => {
+            if (child.exitCode === null) child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      fail(new Error(`serve exited ${code}: ${out}`));
+    });
+  });
+}
+
+export function cli(args: string[], env: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Polls fn until it answers something other than undefined. */
+export async function until<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
