@@ -23,12 +23,12 @@ export function loadTlsPair(files: TlsFiles): TlsPair {
   try {
     pair = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
   } catch (err) {
-    throw new Error(`tls: ${(err as Error).message}`);
+    throw new Error(`tls: ${(err as Error).message}`, { cause: err });
   }
   try {
     createSecureContext(pair);
   } catch (err) {
-    throw new Error(`tls: ${files.certFile} and ${files.keyFile} do not load as a certificate and its key: ${(err as Error).message}`);
+    throw new Error(`tls: ${files.certFile} and ${files.keyFile} do not load as a certificate and its key: ${(err as Error).message}`, { cause: err });
   }
   return pair;
 }

@@ -23,7 +23,7 @@ export function readSavedTenant(file: string): SavedTenant | null {
   try {
     saved = JSON.parse(readFileSync(file, 'utf8')) as SavedTenant;
   } catch (err) {
-    throw new Error(`graph simulator state ${file}: ${(err as Error).message}; move it away to start with a new tenant`);
+    throw new Error(`graph simulator state ${file}: ${(err as Error).message}; move it away to start with a new tenant`, { cause: err });
   }
   if (saved?.version !== 1 || typeof saved.seed !== 'object') throw new Error(`graph simulator state ${file}: not a saved tenant (version 1); move it away to start with a new tenant`);
   return saved;

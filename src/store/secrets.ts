@@ -41,7 +41,7 @@ function keyFromFile(databasePath: string): { key: Buffer; path: string } {
     writeFileSync(tmp, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
     linkSync(tmp, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`secrets key file ${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`secrets key file ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
     try {
       unlinkSync(tmp);
@@ -54,7 +54,7 @@ function keyFromFile(databasePath: string): { key: Buffer; path: string } {
   try {
     return { key: parseSecretsKey(readFileSync(path, 'utf8')), path };
   } catch (err) {
-    throw new Error(`secrets key file ${path}: ${(err as Error).message}`);
+    throw new Error(`secrets key file ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
