@@ -89,7 +89,8 @@ export function createBaselineApp(db: Database.Database, options: BaselineOption
 
   app.post('/scim/v2/Users', (req, res) => {
     const { schemas: _schemas, ...data } = req.body as Record<string, unknown>;
-    if (typeof data.userName !== 'string' || !data.userName) return send(res, 400, { schemas: [ERROR], status: '400', scimType: 'invalidValue', detail: 'userName is required' });
+    if (typeof data.userName !== 'string' || !data.userName)
+      return send(res, 400, { schemas: [ERROR], status: '400', scimType: 'invalidValue', detail: 'userName is required' });
     const id = randomUUID();
     const now = new Date().toISOString();
     try {

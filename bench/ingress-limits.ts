@@ -113,7 +113,12 @@ async function seedUsers(base: string, count: number): Promise<string[]> {
     const size = Math.min(1000, count - start);
     const res = await call(base, 'POST', '/scim/v2/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
-      Operations: Array.from({ length: size }, (_, k) => ({ method: 'POST', path: '/Users', bulkId: `s${start + k}`, data: { schemas: [CORE_USER], userName: `member${start + k}@bench.example.com` } })),
+      Operations: Array.from({ length: size }, (_, k) => ({
+        method: 'POST',
+        path: '/Users',
+        bulkId: `s${start + k}`,
+        data: { schemas: [CORE_USER], userName: `member${start + k}@bench.example.com` },
+      })),
     });
     for (const op of (res.json as { Operations: { location: string }[] }).Operations) ids.push(op.location.split('/').pop()!);
   }
@@ -129,12 +134,20 @@ export async function runIngressLimitsBench(options: IngressLimitsOptions = {}):
   const rows: string[][] = [];
   const verdicts: Verdict[] = [];
   try {
-    server = await startChildServer(path.join(__dirname, 'lib/ingress-limits-server.ts'), { database: path.join(dir, 'b.sqlite'), token: TOKEN, sourceId: 'bench' });
+    server = await startChildServer(path.join(__dirname, 'lib/ingress-limits-server.ts'), {
+      database: path.join(dir, 'b.sqlite'),
+      token: TOKEN,
+      sourceId: 'bench',
+    });
     const base = server.url;
     const loopStats = async () => (await (await fetch(`${base}/_bench/loop`)).json()) as { maxMs: number; cpuMs: number; maxCpuTurnMs: number };
 
     const memberIds = await seedUsers(base, members);
-    const group = await call(base, 'POST', '/scim/v2/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Bench Group', members: memberIds.map((value) => ({ value })) });
+    const group = await call(base, 'POST', '/scim/v2/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Bench Group',
+      members: memberIds.map((value) => ({ value })),
+    });
     const groupId = (group.json as { id: string }).id;
     const newUser = async (round: number) =>
       ((await call(base, 'POST', '/scim/v2/Users', { schemas: [CORE_USER], userName: `patched${round}@bench.example.com` })).json as { id: string }).id;
@@ -164,12 +177,40 @@ export async function runIngressLimitsBench(options: IngressLimitsOptions = {}):
       }
       const worst = (key: 'worstMs' | 'blockMs' | 'turnMs' | 'cpuMs' | 'requestMs') => Math.max(...seen.map((x) => x[key]));
       const last = seen[seen.length - 1];
-      rows.push([name, `${n} ops, ${fmt(last.bytes / 1024, 0)} KiB`, `${rounds}`, `${fmt(worst('requestMs'))} / ${fmt(last.requestMs)}`, `${fmt(worst('worstMs'))} / ${fmt(last.worstMs)}`, `${fmt(worst('blockMs'))} / ${fmt(last.blockMs)}`, `${fmt(worst('turnMs'))} / ${fmt(last.turnMs)}`, `${fmt(worst('cpuMs'))} / ${fmt(last.cpuMs)}`]);
-      verdicts.push({ bench: 'ingress-limits', target: `${name}: worst /healthz < ${TARGET_MS} ms`, measured: `${fmt(worst('worstMs'))} ms`, pass: worst('worstMs') < TARGET_MS });
-      verdicts.push({ bench: 'ingress-limits', target: `${name}: longest loop block < ${TARGET_MS} ms`, measured: `${fmt(worst('blockMs'))} ms`, pass: worst('blockMs') < TARGET_MS });
+      rows.push([
+        name,
+        `${n} ops, ${fmt(last.bytes / 1024, 0)} KiB`,
+        `${rounds}`,
+        `${fmt(worst('requestMs'))} / ${fmt(last.requestMs)}`,
+        `${fmt(worst('worstMs'))} / ${fmt(last.worstMs)}`,
+        `${fmt(worst('blockMs'))} / ${fmt(last.blockMs)}`,
+        `${fmt(worst('turnMs'))} / ${fmt(last.turnMs)}`,
+        `${fmt(worst('cpuMs'))} / ${fmt(last.cpuMs)}`,
+      ]);
+      verdicts.push({
+        bench: 'ingress-limits',
+        target: `${name}: worst /healthz < ${TARGET_MS} ms`,
+        measured: `${fmt(worst('worstMs'))} ms`,
+        pass: worst('worstMs') < TARGET_MS,
+      });
+      verdicts.push({
+        bench: 'ingress-limits',
+        target: `${name}: longest loop block < ${TARGET_MS} ms`,
+        measured: `${fmt(worst('blockMs'))} ms`,
+        pass: worst('blockMs') < TARGET_MS,
+      });
     }
-    console.log(table(['request', 'size', 'rounds', 'request ms (worst / last)', 'worst /healthz ms', 'longest loop block ms', 'longest turn, CPU ms', 'server CPU ms'], rows));
-    console.log(`load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (blocks stretch when the process waits for a core)`);
+    console.log(
+      table(
+        ['request', 'size', 'rounds', 'request ms (worst / last)', 'worst /healthz ms', 'longest loop block ms', 'longest turn, CPU ms', 'server CPU ms'],
+        rows,
+      ),
+    );
+    console.log(
+      `load average while measuring: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} cores (blocks stretch when the process waits for a core)`,
+    );
     return { verdicts };
   } finally {
     await server?.stop();

@@ -42,7 +42,13 @@ async function main(): Promise<void> {
       outcomes.push([file, failed ? `${failed} target(s) failed` : 'ok', `${((Date.now() - started) / 1000).toFixed(0)} s`]);
     } catch (err) {
       console.error(`bench/${file} failed: ${(err as Error)?.stack ?? err}`);
-      outcomes.push([file, 'error', String((err as Error)?.message ?? err).split('\n')[0].slice(0, 100)]);
+      outcomes.push([
+        file,
+        'error',
+        String((err as Error)?.message ?? err)
+          .split('\n')[0]
+          .slice(0, 100),
+      ]);
     }
   }
   console.log('\n=== summary ===');

@@ -47,7 +47,9 @@ function requestsFor(scenario: Scenario, users: number, tag: string): Autocannon
   }
   // A page in the middle of the collection: startIndex within 5% of users / 2.
   const from = Math.floor(users * 0.45);
-  return [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: `/scim/v2/Users?startIndex=${from + 1 + rand(Math.floor(users / 10))}&count=100` }) }];
+  return [
+    { method: 'GET', headers, setupRequest: (req) => ({ ...req, path: `/scim/v2/Users?startIndex=${from + 1 + rand(Math.floor(users / 10))}&count=100` }) },
+  ];
 }
 
 interface Servers {
@@ -65,7 +67,9 @@ async function settle(url: string): Promise<void> {
   const until = Date.now() + 60_000;
   while (quick < 2 && Date.now() < until) {
     const started = performance.now();
-    await fetch(`${url}/scim/v2/ServiceProviderConfig`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    await fetch(`${url}/scim/v2/ServiceProviderConfig`, { headers })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
     quick = performance.now() - started < 20 ? quick + 1 : 0;
   }
 }
@@ -81,7 +85,11 @@ async function startServers(dir: string, bridgeDb: string, users: number): Promi
     { database: bridgeDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE },
     { stdout: 'ignore', execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [] },
   );
-  const baseline = await startChildServer(path.join(__dirname, 'lib/baseline-server.ts'), { database: path.join(dir, 'baseline.sqlite'), token: BENCH_TOKEN, users });
+  const baseline = await startChildServer(path.join(__dirname, 'lib/baseline-server.ts'), {
+    database: path.join(dir, 'baseline.sqlite'),
+    token: BENCH_TOKEN,
+    users,
+  });
   return { bridge, baseline };
 }
 
@@ -110,7 +118,12 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
     ) as never;
     for (const scenario of THROUGHPUT) {
       for (const name of ['bridge', 'baseline'] as const) {
-        await runLoad({ url: servers[name].url, connections: clientsFor(scenario, connections), durationSeconds: 1, requests: requestsFor(scenario, users, `warm-${name}`) });
+        await runLoad({
+          url: servers[name].url,
+          connections: clientsFor(scenario, connections),
+          durationSeconds: 1,
+          requests: requestsFor(scenario, users, `warm-${name}`),
+        });
         await settle(servers[name].url);
       }
     }
@@ -121,10 +134,16 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
           const figures =
             scenario === 'GET filter, 1 connection'
               ? await measureLatency(servers[name].url, () => filterPath(users), headers, seconds)
-              : await runLoad({ url: servers[name].url, connections: clientsFor(scenario, connections), durationSeconds: seconds, requests: requestsFor(scenario, users, `r${round}-${name}`) });
+              : await runLoad({
+                  url: servers[name].url,
+                  connections: clientsFor(scenario, connections),
+                  durationSeconds: seconds,
+                  requests: requestsFor(scenario, users, `r${round}-${name}`),
+                });
           await settle(servers[name].url);
           results[scenario][name].push(figures);
-          if (figures.failed) console.log(`  ! ${name} ${scenario}: ${figures.failed} failed responses ${'statuses' in figures ? JSON.stringify(figures.statuses) : ''}`);
+          if (figures.failed)
+            console.log(`  ! ${name} ${scenario}: ${figures.failed} failed responses ${'statuses' in figures ? JSON.stringify(figures.statuses) : ''}`);
         }
       }
       console.log(`round ${round}/${rounds} done`);
@@ -151,23 +170,39 @@ function report(
     const ratio = median(b.map((x) => x.rps)) / median(base.map((x) => x.rps));
     rows.push([
       scenario,
-      fmt(median(b.map((x) => x.rps)), 0), fmt(median(base.map((x) => x.rps)), 0), fmt(ratio, 2),
-      fmt(median(b.map((x) => x.p50)), 2), fmt(median(b.map((x) => x.p99)), 2), fmt(median(base.map((x) => x.p99)), 2),
+      fmt(median(b.map((x) => x.rps)), 0),
+      fmt(median(base.map((x) => x.rps)), 0),
+      fmt(ratio, 2),
+      fmt(median(b.map((x) => x.p50)), 2),
+      fmt(median(b.map((x) => x.p99)), 2),
+      fmt(median(base.map((x) => x.p99)), 2),
       b.map((x) => fmt(x.rps, 0)).join(' '),
     ]);
     const least = scenario === 'POST /Users' ? 0.5 : 0.8;
-    if (THROUGHPUT.includes(scenario)) verdicts.push({ bench: 'scim', target: `${scenario}: req/s >= ${least} x baseline`, measured: `${fmt(ratio, 2)} x`, pass: ratio >= least });
+    if (THROUGHPUT.includes(scenario))
+      verdicts.push({ bench: 'scim', target: `${scenario}: req/s >= ${least} x baseline`, measured: `${fmt(ratio, 2)} x`, pass: ratio >= least });
   }
   const postP99 = median(results['POST /Users'].bridge.map((x) => x.p99));
   verdicts.push({ bench: 'scim', target: `POST /Users p99 < 50 ms at ${run.connections} connections`, measured: `${fmt(postP99, 1)} ms`, pass: postP99 < 50 });
   const filterP99 = median(results['GET filter, 1 connection'].bridge.map((x) => x.p99));
   const loadedP99 = median(results['GET filter userName eq'].bridge.map((x) => x.p99));
-  verdicts.push({ bench: 'scim', target: `filter userName eq p99 < 10 ms at ${fmt(run.users, 0)} users`, measured: `${fmt(filterP99, 2)} ms (${fmt(loadedP99, 2)} ms with ${run.connections} clients)`, pass: filterP99 < 10 });
+  verdicts.push({
+    bench: 'scim',
+    target: `filter userName eq p99 < 10 ms at ${fmt(run.users, 0)} users`,
+    measured: `${fmt(filterP99, 2)} ms (${fmt(loadedP99, 2)} ms with ${run.connections} clients)`,
+    pass: filterP99 < 10,
+  });
   verdicts.push({ bench: 'scim', target: 'bridge peak RSS < 300 MB', measured: mb(bridgeMem.peakRss), pass: bridgeMem.peakRss < 300 * 1048576 });
   console.log(`\n${fmt(run.users, 0)} users seeded; ${run.rounds} rounds x ${run.seconds} s per scenario and server, alternating which goes first;`);
-  console.log(`${run.connections} autocannon clients (list page: ${clientsFor('GET list page (100)', run.connections)}); latency run: 1 client, sub-ms timer; medians over rounds`);
-  console.log(table(['scenario', 'bridge req/s', 'baseline req/s', 'ratio', 'bridge p50 ms', 'bridge p99 ms', 'baseline p99 ms', 'bridge req/s per round'], rows));
-  console.log(`resident memory: bridge ${mb(bridgeMem.rss)} now, ${mb(bridgeMem.peakRss)} peak; baseline ${mb(baselineMem.rss)} now, ${mb(baselineMem.peakRss)} peak`);
+  console.log(
+    `${run.connections} autocannon clients (list page: ${clientsFor('GET list page (100)', run.connections)}); latency run: 1 client, sub-ms timer; medians over rounds`,
+  );
+  console.log(
+    table(['scenario', 'bridge req/s', 'baseline req/s', 'ratio', 'bridge p50 ms', 'bridge p99 ms', 'baseline p99 ms', 'bridge req/s per round'], rows),
+  );
+  console.log(
+    `resident memory: bridge ${mb(bridgeMem.rss)} now, ${mb(bridgeMem.peakRss)} peak; baseline ${mb(baselineMem.rss)} now, ${mb(baselineMem.peakRss)} peak`,
+  );
   for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.measured}`);
   return { verdicts };
 }

@@ -86,22 +86,42 @@ async function token(info: SimInfo): Promise<string> {
   const res = await request(`${info.url}/${info.tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.clientId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: info.clientId,
+      client_secret: info.clientSecret,
+      scope: 'https://graph.microsoft.com/.default',
+    }).toString(),
     dispatcher: new Agent({ connect: { ca: info.caPem } }),
   });
   return ((await res.body.json()) as { access_token: string }).access_token;
 }
 
-type Scenario = 'GET /users/{id}' | "GET /users?$filter=userPrincipalName eq" | 'PATCH /users/{id}';
-const SCENARIOS: Scenario[] = ['GET /users/{id}', "GET /users?$filter=userPrincipalName eq", 'PATCH /users/{id}'];
+type Scenario = 'GET /users/{id}' | 'GET /users?$filter=userPrincipalName eq' | 'PATCH /users/{id}';
+const SCENARIOS: Scenario[] = ['GET /users/{id}', 'GET /users?$filter=userPrincipalName eq', 'PATCH /users/{id}'];
 const rand = (n: number) => Math.floor(Math.random() * n);
 
 function requestsFor(scenario: Scenario, bearer: string): AutocannonRequest[] {
   const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' };
   if (scenario === 'GET /users/{id}') return [{ method: 'GET', headers, setupRequest: (r) => ({ ...r, path: `/v1.0/users/${userId(rand(USERS))}` }) }];
   if (scenario === 'PATCH /users/{id}')
-    return [{ method: 'PATCH', headers, setupRequest: (r) => ({ ...r, path: `/v1.0/users/${userId(rand(USERS))}`, body: JSON.stringify({ jobTitle: `T${rand(1e6)}` }) }) }];
-  return [{ method: 'GET', headers, setupRequest: (r) => ({ ...r, path: `/v1.0/users?$filter=${encodeURIComponent(`userPrincipalName eq 'user${rand(USERS)}@bench.example.com'`)}&$select=id` }) }];
+    return [
+      {
+        method: 'PATCH',
+        headers,
+        setupRequest: (r) => ({ ...r, path: `/v1.0/users/${userId(rand(USERS))}`, body: JSON.stringify({ jobTitle: `T${rand(1e6)}` }) }),
+      },
+    ];
+  return [
+    {
+      method: 'GET',
+      headers,
+      setupRequest: (r) => ({
+        ...r,
+        path: `/v1.0/users?$filter=${encodeURIComponent(`userPrincipalName eq 'user${rand(USERS)}@bench.example.com'`)}&$select=id`,
+      }),
+    },
+  ];
 }
 
 export async function runSimulatorBench(options: SimulatorBenchOptions = {}): Promise<{ verdicts: Verdict[] }> {
@@ -120,7 +140,12 @@ export async function runSimulatorBench(options: SimulatorBenchOptions = {}): Pr
       failures.set(key, (failures.get(key) ?? 0) + failed);
     };
     for (let round = 0; round < rounds; round++) {
-      const b = await runLoad({ url: baseline.url.replace('http:', 'https:'), connections, durationSeconds: seconds, requests: [{ method: 'GET', path: '/' }] });
+      const b = await runLoad({
+        url: baseline.url.replace('http:', 'https:'),
+        connections,
+        durationSeconds: seconds,
+        requests: [{ method: 'GET', path: '/' }],
+      });
       add('baseline', b.rps, b.failed);
       for (const scenario of SCENARIOS) {
         const r = await runLoad({ url: sim.info.url, connections, durationSeconds: seconds, requests: requestsFor(scenario, bearer) });
@@ -135,8 +160,18 @@ export async function runSimulatorBench(options: SimulatorBenchOptions = {}): Pr
     const simple = median(figures.get('GET /users/{id}')!);
     return {
       verdicts: [
-        { bench: 'simulator', target: `GET /users/{id} >= ${fmt(TARGET_RPS, 0)} req/s`, measured: `${fmt(simple, 0)} req/s`, pass: simple >= TARGET_RPS && failures.get('GET /users/{id}') === 0 },
-        ...SCENARIOS.slice(1).map((s) => ({ bench: 'simulator', target: `${s}: no failures`, measured: `${fmt(median(figures.get(s)!), 0)} req/s, ${failures.get(s)} failed`, pass: failures.get(s) === 0 })),
+        {
+          bench: 'simulator',
+          target: `GET /users/{id} >= ${fmt(TARGET_RPS, 0)} req/s`,
+          measured: `${fmt(simple, 0)} req/s`,
+          pass: simple >= TARGET_RPS && failures.get('GET /users/{id}') === 0,
+        },
+        ...SCENARIOS.slice(1).map((s) => ({
+          bench: 'simulator',
+          target: `${s}: no failures`,
+          measured: `${fmt(median(figures.get(s)!), 0)} req/s, ${failures.get(s)} failed`,
+          pass: failures.get(s) === 0,
+        })),
       ],
     };
   } finally {
@@ -152,7 +187,12 @@ if (childArg?.includes(CHILD_TAG)) {
 } else if (path.resolve(process.argv[1] ?? '') === __filename) {
   runSimulatorBench().then(
     (r) => {
-      console.log(table(['bench', 'target', 'measured', 'verdict'], r.verdicts.map((v) => [v.bench, v.target, v.measured, v.pass ? 'PASS' : 'FAIL'])));
+      console.log(
+        table(
+          ['bench', 'target', 'measured', 'verdict'],
+          r.verdicts.map((v) => [v.bench, v.target, v.measured, v.pass ? 'PASS' : 'FAIL']),
+        ),
+      );
       process.exit(r.verdicts.every((v) => v.pass) ? 0 : 1);
     },
     (err) => {

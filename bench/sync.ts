@@ -55,11 +55,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function simulatorChild(args: { dataDir: string; users: number; timeScale: number }): Promise<void> {
   const sim = await startSimulator({
-    port: 0, timeScale: args.timeScale, throttling: true, dataDir: args.dataDir, requestLogLimit: 1000,
+    port: 0,
+    timeScale: args.timeScale,
+    throttling: true,
+    dataDir: args.dataDir,
+    requestLogLimit: 1000,
     // The password changes the urgent scenario sends need the password-reset permission.
-    seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: args.users + 10 }], tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] } },
+    seed: {
+      skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: args.users + 10 }],
+      tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] },
+    },
   });
-  const info: SimInfo = { url: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile, inspectionToken: sim.inspectionToken };
+  const info: SimInfo = {
+    url: sim.url,
+    authorityHost: sim.authorityHost,
+    tenantId: sim.tenantId,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    caFile: sim.caFile,
+    inspectionToken: sim.inspectionToken,
+  };
   writeFileSync(path.join(args.dataDir, 'sim.json'), JSON.stringify(info));
   reportListening(Number(new URL(sim.url).port));
 }
@@ -79,7 +94,10 @@ interface Run {
 }
 
 async function usage(run: Pick<Run, 'sim' | 'dispatcher'>): Promise<ThrottleUsage> {
-  const res = await fetch(`${run.sim.url}/_sim/throttling`, { dispatcher: run.dispatcher, headers: { Authorization: `Bearer ${run.sim.inspectionToken}` } } as unknown as RequestInit);
+  const res = await fetch(`${run.sim.url}/_sim/throttling`, {
+    dispatcher: run.dispatcher,
+    headers: { Authorization: `Bearer ${run.sim.inspectionToken}` },
+  } as unknown as RequestInit);
   return ((await res.json()) as { usage: ThrottleUsage }).usage;
 }
 
@@ -94,9 +112,19 @@ async function startRun(users: number, timeScale: number, overrides: Record<stri
   const config = loadConfig({
     env: {},
     overrides: {
-      mode: 'user-sync', database: dbPath, sources: [{ id: SOURCE, token: 'bench-token-0123456789' }], 'defaults.usageLocation': 'US', logLevel: 'silent',
-      'graph.baseUrl': sim.url, 'graph.authorityHost': sim.authorityHost, 'graph.tenantId': sim.tenantId, 'graph.clientId': sim.clientId,
-      'graph.clientSecret': sim.clientSecret, 'graph.caFile': sim.caFile, 'graph.allowTenantDirSync': true, 'groups.push': true,
+      mode: 'user-sync',
+      database: dbPath,
+      sources: [{ id: SOURCE, token: 'bench-token-0123456789' }],
+      'defaults.usageLocation': 'US',
+      logLevel: 'silent',
+      'graph.baseUrl': sim.url,
+      'graph.authorityHost': sim.authorityHost,
+      'graph.tenantId': sim.tenantId,
+      'graph.clientId': sim.clientId,
+      'graph.clientSecret': sim.clientSecret,
+      'graph.caFile': sim.caFile,
+      'graph.allowTenantDirSync': true,
+      'groups.push': true,
       ...overrides,
     },
   });
@@ -112,8 +140,12 @@ async function startRun(users: number, timeScale: number, overrides: Record<stri
       for (let i = from; i < Math.min(users, from + 5000); i++) {
         store.users.create(
           {
-            userName: userName(i), displayName: `Bench ${i}`, name: { givenName: 'Bench', familyName: String(i) }, active: true,
-            entitlements: [{ value: 'ENTERPRISEPACK' }], ...(i > 0 ? { [ENTERPRISE]: { manager: { value: `b${Math.floor((i - 1) / 10)}` } } } : {}),
+            userName: userName(i),
+            displayName: `Bench ${i}`,
+            name: { givenName: 'Bench', familyName: String(i) },
+            active: true,
+            entitlements: [{ value: 'ENTERPRISEPACK' }],
+            ...(i > 0 ? { [ENTERPRISE]: { manager: { value: `b${Math.floor((i - 1) / 10)}` } } } : {}),
           },
           { sourceId: SOURCE, id: `b${i}`, sync: { dirSyncEnabled: true } },
         );
@@ -132,7 +164,15 @@ async function startRun(users: number, timeScale: number, overrides: Record<stri
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
   return {
-    dir, child, sim, dispatcher, config, store, engine, clock, applied,
+    dir,
+    child,
+    sim,
+    dispatcher,
+    config,
+    store,
+    engine,
+    clock,
+    applied,
     peakRss: () => peak,
     async close() {
       clearInterval(sampler);
@@ -160,7 +200,8 @@ interface LoadFigures {
 }
 
 /** The budget minimum for `writes`: the first 3,000 at once, then 20 a second. */
-const minimumFor = (config: Config, writes: number) => Math.max(0, writes - config.graph.writeBudget.writes) / (config.graph.writeBudget.writes / config.graph.writeBudget.perSeconds);
+const minimumFor = (config: Config, writes: number) =>
+  Math.max(0, writes - config.graph.writeBudget.writes) / (config.graph.writeBudget.writes / config.graph.writeBudget.perSeconds);
 
 async function load(users: number, timeScale: number, overrides: Record<string, unknown>, inject = 0): Promise<LoadFigures> {
   const run = await startRun(users, timeScale, overrides);
@@ -172,7 +213,10 @@ async function load(users: number, timeScale: number, overrides: Record<string, 
     // Injected changes: at random moments within the expected load time, a deactivation or a
     // password change of a user already synced; each waits for its own version to be applied.
     const expectedMs = Math.max(1, minimumFor(run.config, users * 3)) * 1000;
-    const moments = Array.from({ length: inject * 2 }, (_, i) => ({ at: started + Math.random() * expectedMs * 0.9, kind: i % 2 ? 'password' : 'deactivate' })).sort((a, b) => a.at - b.at);
+    const moments = Array.from({ length: inject * 2 }, (_, i) => ({
+      at: started + Math.random() * expectedMs * 0.9,
+      kind: i % 2 ? 'password' : 'deactivate',
+    })).sort((a, b) => a.at - b.at);
     const waiting: { id: string; version: number; atMs: number; kind: string }[] = [];
     const latencies = { deactivate: [] as number[], password: [] as number[] };
     const used = new Set<string>();
@@ -190,7 +234,10 @@ async function load(users: number, timeScale: number, overrides: Record<string, 
         if (!synced.length) break;
         const id = synced[Math.floor(Math.random() * synced.length)];
         used.add(id);
-        const op = moments[next].kind === 'deactivate' ? { op: 'replace', path: 'active', value: false } : { op: 'replace', path: 'password', value: `Pw-${Math.random().toString(36).slice(2)}-9aA!` };
+        const op =
+          moments[next].kind === 'deactivate'
+            ? { op: 'replace', path: 'active', value: false }
+            : { op: 'replace', path: 'password', value: `Pw-${Math.random().toString(36).slice(2)}-9aA!` };
         service.patch(principal, id, { schemas: [PATCH_OP], Operations: [op] });
         waiting.push({ id, version: run.store.sync.get('User', id)!.desiredVersion, atMs: run.clock.now(), kind: moments[next].kind });
         next++;
@@ -210,13 +257,21 @@ async function load(users: number, timeScale: number, overrides: Record<string, 
     }
     const simSeconds = (run.clock.now() - started) / 1000;
     const errors = run.engine.status().counts.error;
-    if (errors || failed) console.log(`  ${errors} rows ended in error (${failed} of the injected changes): ${run.engine.status().lastErrors[0]?.lastError ?? ''}`);
+    if (errors || failed)
+      console.log(`  ${errors} rows ended in error (${failed} of the injected changes): ${run.engine.status().lastErrors[0]?.lastError ?? ''}`);
     const u = await usage(run);
     const minimumSeconds = minimumFor(run.config, u.writes);
     return {
-      users, simSeconds, minimumSeconds, ratio: simSeconds / minimumSeconds,
-      writesPerUser: u.writes / users, readsPerUser: (u.requests - u.writes) / users, ruPerUser: u.resourceUnits / users,
-      throttledShare: u.throttled / (u.requests + u.throttled), peakRss: run.peakRss(), realSeconds: (performance.now() - startedReal) / 1000,
+      users,
+      simSeconds,
+      minimumSeconds,
+      ratio: simSeconds / minimumSeconds,
+      writesPerUser: u.writes / users,
+      readsPerUser: (u.requests - u.writes) / users,
+      ruPerUser: u.resourceUnits / users,
+      throttledShare: u.throttled / (u.requests + u.throttled),
+      peakRss: run.peakRss(),
+      realSeconds: (performance.now() - startedReal) / 1000,
       ...(inject ? { latencies } : {}),
     };
   } finally {
@@ -247,7 +302,11 @@ async function idleAndMembers(users: number, timeScale: number, samples: number,
     const groups = createGroupService({ store: run.store });
     const n = Math.min(members, users);
     const before = await usage(run);
-    const group = groups.create(principal, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Bench group', members: Array.from({ length: n }, (_, i) => ({ value: `b${i}` })) });
+    const group = groups.create(principal, {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Bench group',
+      members: Array.from({ length: n }, (_, i) => ({ value: `b${i}` })),
+    });
     const groupId = (group as { id: string }).id;
     const applied = async () => {
       const version = run.store.sync.get('Group', groupId)!.desiredVersion;
@@ -275,13 +334,23 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   const verdicts: Verdict[] = [];
   console.log(`sync bench: ${fmt(users, 0)} users with licence and manager, user-sync, write budget 3,000/150 s, clock x${timeScale}`);
   const rows: string[][] = [];
-  const row = (name: string, f: LoadFigures) => rows.push([
-    name, fmt(f.simSeconds, 0), fmt(f.minimumSeconds, 0), fmt(f.ratio, 3), fmt(f.writesPerUser, 3), fmt(f.readsPerUser, 3), fmt(f.ruPerUser, 2),
-    `${fmt(f.throttledShare * 100, 2)}%`, mb(f.peakRss), fmt(f.realSeconds, 0),
-  ]);
+  const row = (name: string, f: LoadFigures) =>
+    rows.push([
+      name,
+      fmt(f.simSeconds, 0),
+      fmt(f.minimumSeconds, 0),
+      fmt(f.ratio, 3),
+      fmt(f.writesPerUser, 3),
+      fmt(f.readsPerUser, 3),
+      fmt(f.ruPerUser, 2),
+      `${fmt(f.throttledShare * 100, 2)}%`,
+      mb(f.peakRss),
+      fmt(f.realSeconds, 0),
+    ]);
   const loadVerdicts = (name: string, f: LoadFigures) => {
     // Under 3,000 writes the budget allows everything at once: no minimum to compare with.
-    if (f.minimumSeconds > 0) verdicts.push({ bench: 'sync', target: `${name}: time <= 1.05x budget minimum`, measured: `${fmt(f.ratio, 3)}x`, pass: f.ratio <= 1.05 });
+    if (f.minimumSeconds > 0)
+      verdicts.push({ bench: 'sync', target: `${name}: time <= 1.05x budget minimum`, measured: `${fmt(f.ratio, 3)}x`, pass: f.ratio <= 1.05 });
     else console.log(`${name}: ${fmt(f.writesPerUser * f.users, 0)} writes fit in the budget's first 3,000: no time ratio at this size`);
     verdicts.push({ bench: 'sync', target: `${name}: 429 share < 1%`, measured: `${fmt(f.throttledShare * 100, 2)}%`, pass: f.throttledShare < 0.01 });
     verdicts.push({ bench: 'sync', target: `${name}: peak RSS < 300 MB`, measured: mb(f.peakRss), pass: f.peakRss < 300 * 1048576 });
@@ -309,7 +378,13 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
       for (const kind of ['deactivate', 'password'] as const) {
         const l = f.latencies![kind];
         latencyRows.push([order, kind, String(l.length), fmt(pct(l, 50), 2), fmt(pct(l, 99), 2), fmt(Math.max(...l), 2)]);
-        if (order === 'priority') verdicts.push({ bench: 'sync', target: `${kind} during the load: p99 <= 1 s simulated (priority)`, measured: `${fmt(pct(l, 99), 2)} s (fifo: see table)`, pass: pct(l, 99) <= 1 });
+        if (order === 'priority')
+          verdicts.push({
+            bench: 'sync',
+            target: `${kind} during the load: p99 <= 1 s simulated (priority)`,
+            measured: `${fmt(pct(l, 99), 2)} s (fifo: see table)`,
+            pass: pct(l, 99) <= 1,
+          });
       }
     }
   }
@@ -321,9 +396,16 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   if (only.includes('idle') || only.includes('members')) {
     const small = Math.min(users, Math.max(members, 500));
     const r = await idleAndMembers(small, timeScale, idleSamples, members);
-    console.log(`\nidle latency over ${r.realMs.length} changes (real ms): p50 ${fmt(pct(r.realMs, 50), 1)}, p99 ${fmt(pct(r.realMs, 99), 1)}, max ${fmt(Math.max(...r.realMs), 1)}`);
+    console.log(
+      `\nidle latency over ${r.realMs.length} changes (real ms): p50 ${fmt(pct(r.realMs, 50), 1)}, p99 ${fmt(pct(r.realMs, 99), 1)}, max ${fmt(Math.max(...r.realMs), 1)}`,
+    );
     console.log(`memberships of one group of ${r.members}: ${fmt(r.addWrites, 3)} writes per member added, ${fmt(r.removeWrites, 3)} per member removed`);
-    verdicts.push({ bench: 'sync', target: 'idle: SCIM change to Graph write p99 < 500 ms (real)', measured: `${fmt(pct(r.realMs, 99), 1)} ms`, pass: pct(r.realMs, 99) < 500 });
+    verdicts.push({
+      bench: 'sync',
+      target: 'idle: SCIM change to Graph write p99 < 500 ms (real)',
+      measured: `${fmt(pct(r.realMs, 99), 1)} ms`,
+      pass: pct(r.realMs, 99) < 500,
+    });
     verdicts.push({ bench: 'sync', target: 'members added: writes per member <= 1/20', measured: fmt(r.addWrites, 3), pass: r.addWrites <= 0.05 + 1e-9 });
   }
   for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.measured}`);

@@ -15,7 +15,10 @@ const sourceSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore, at most 64'),
     token: z.string().min(16, 'at least 16 characters').optional(),
-    tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional(),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
+      .optional(),
     directories: z.array(directorySchema).default([]),
     // Attributes this source may set on resources owned by another source (SPEC section 3).
     contributes: z.array(z.string()).default([]),
@@ -32,7 +35,10 @@ const sourceSchema = z
             z
               .string()
               .transform((d) => d.trim().toLowerCase())
-              .refine((d) => d === '*' || /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(d), 'a DNS domain name (contoso.com) or "*"'),
+              .refine(
+                (d) => d === '*' || /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(d),
+                'a DNS domain name (contoso.com) or "*"',
+              ),
           )
           .min(1, 'at least one domain, or "*"')
           .optional(),
@@ -60,13 +66,16 @@ const graphSchema = z.object({
   // Run the embedded Graph simulator; defaults to true when no tenant credentials are given.
   // `true` / `false` is shorthand for `{ "enabled": true }` / `{ "enabled": false }`.
   simulator: z
-    .preprocess((v) => (typeof v === 'boolean' ? { enabled: v } : v), z.object({
-      enabled: z.boolean().optional(),
-      port: z.number().int().min(0).max(65535).default(0),
-      seedFile: z.string().optional(),
-      timeScale: z.number().positive().default(1),
-      throttling: z.boolean().default(true),
-    }))
+    .preprocess(
+      (v) => (typeof v === 'boolean' ? { enabled: v } : v),
+      z.object({
+        enabled: z.boolean().optional(),
+        port: z.number().int().min(0).max(65535).default(0),
+        seedFile: z.string().optional(),
+        timeScale: z.number().positive().default(1),
+        throttling: z.boolean().default(true),
+      }),
+    )
     .default({ port: 0, timeScale: 1, throttling: true }),
   allowTenantDirSync: z.boolean().default(false),
   dryRun: z.boolean().default(false),
@@ -177,23 +186,58 @@ export type DirectoryConfig = z.infer<typeof directorySchema>;
 // section 12). Each key has its kind, so a digits-only secret stays a string; lists and maps are JSON.
 type EnvKind = 'string' | 'number' | 'boolean' | 'json';
 const envPaths: [string, EnvKind][] = [
-  ['port', 'number'], ['host', 'string'], ['database', 'string'], ['mode', 'string'], ['confirmModeChange', 'boolean'],
-  ['sources', 'json'], ['tokenGraceSeconds', 'number'], ['adminToken', 'string'], ['secretsKey', 'string'], ['logLevel', 'string'], ['deprovision', 'string'], ['deletionThreshold', 'number'],
-  ['defaults.usageLocation', 'string'], ['licenses.default', 'json'], ['licenses.skus', 'json'], ['licenses.groups', 'json'], ['groups.push', 'boolean'],
-  ['drift.intervalSeconds', 'number'], ['sync.order', 'string'], ['sync.creationEvery', 'number'], ['limits.bodyBytes', 'number'], ['limits.bulkOperations', 'number'],
-  ['tls.certFile', 'string'], ['tls.keyFile', 'string'], ['trustProxy', 'string'],
-  ['graph.tenantId', 'string'], ['graph.clientId', 'string'], ['graph.clientSecret', 'string'], ['graph.certificatePath', 'string'],
-  ['graph.baseUrl', 'string'], ['graph.authorityHost', 'string'], ['graph.caFile', 'string'],
-  ['graph.allowTenantDirSync', 'boolean'], ['graph.dryRun', 'boolean'], ['graph.hybridJoin', 'boolean'],
-  ['graph.simulator.enabled', 'boolean'], ['graph.simulator.port', 'number'], ['graph.simulator.seedFile', 'string'],
-  ['graph.simulator.timeScale', 'number'], ['graph.simulator.throttling', 'boolean'],
-  ['graph.writeBudget.writes', 'number'], ['graph.writeBudget.perSeconds', 'number'],
-  ['graph.resourceUnits.units', 'number'], ['graph.resourceUnits.perSeconds', 'number'],
+  ['port', 'number'],
+  ['host', 'string'],
+  ['database', 'string'],
+  ['mode', 'string'],
+  ['confirmModeChange', 'boolean'],
+  ['sources', 'json'],
+  ['tokenGraceSeconds', 'number'],
+  ['adminToken', 'string'],
+  ['secretsKey', 'string'],
+  ['logLevel', 'string'],
+  ['deprovision', 'string'],
+  ['deletionThreshold', 'number'],
+  ['defaults.usageLocation', 'string'],
+  ['licenses.default', 'json'],
+  ['licenses.skus', 'json'],
+  ['licenses.groups', 'json'],
+  ['groups.push', 'boolean'],
+  ['drift.intervalSeconds', 'number'],
+  ['sync.order', 'string'],
+  ['sync.creationEvery', 'number'],
+  ['limits.bodyBytes', 'number'],
+  ['limits.bulkOperations', 'number'],
+  ['tls.certFile', 'string'],
+  ['tls.keyFile', 'string'],
+  ['trustProxy', 'string'],
+  ['graph.tenantId', 'string'],
+  ['graph.clientId', 'string'],
+  ['graph.clientSecret', 'string'],
+  ['graph.certificatePath', 'string'],
+  ['graph.baseUrl', 'string'],
+  ['graph.authorityHost', 'string'],
+  ['graph.caFile', 'string'],
+  ['graph.allowTenantDirSync', 'boolean'],
+  ['graph.dryRun', 'boolean'],
+  ['graph.hybridJoin', 'boolean'],
+  ['graph.simulator.enabled', 'boolean'],
+  ['graph.simulator.port', 'number'],
+  ['graph.simulator.seedFile', 'string'],
+  ['graph.simulator.timeScale', 'number'],
+  ['graph.simulator.throttling', 'boolean'],
+  ['graph.writeBudget.writes', 'number'],
+  ['graph.writeBudget.perSeconds', 'number'],
+  ['graph.resourceUnits.units', 'number'],
+  ['graph.resourceUnits.perSeconds', 'number'],
 ];
 
 /** graph.clientSecret -> BRIDGE_GRAPH_CLIENT_SECRET */
 export function envNameOf(path: string): string {
-  return `BRIDGE_${path.split('.').map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+  return `BRIDGE_${path
+    .split('.')
+    .map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('_')}`;
 }
 
 /** The environment variable of every key, with the key's path. */

@@ -8,8 +8,17 @@ export type { Logger };
 
 const redact = {
   paths: [
-    '*.token', '*.tokenSha256', '*.password', '*.clientSecret', '*.authorization', '*.Authorization',
-    'req.headers.authorization', 'headers.authorization', '*.adminToken', '*.access_token', '*.client_secret',
+    '*.token',
+    '*.tokenSha256',
+    '*.password',
+    '*.clientSecret',
+    '*.authorization',
+    '*.Authorization',
+    'req.headers.authorization',
+    'headers.authorization',
+    '*.adminToken',
+    '*.access_token',
+    '*.client_secret',
   ],
   censor: '[redacted]',
 };

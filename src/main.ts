@@ -124,7 +124,13 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
       if (dataDir) {
         const { baseUrl, authorityHost, tenantId, clientId, clientSecret, caFile } = graphConfig;
         writeSimulatorConnection(dataDir, {
-          pid: process.pid, baseUrl, authorityHost, tenantId: tenantId!, clientId: clientId!, clientSecret: clientSecret!, caFile: caFile!,
+          pid: process.pid,
+          baseUrl,
+          authorityHost,
+          tenantId: tenantId!,
+          clientId: clientId!,
+          clientSecret: clientSecret!,
+          caFile: caFile!,
           inspectionToken: simulator.inspectionToken,
         });
       }
@@ -148,7 +154,12 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     if (e.type === 'run') metrics.observeRun(e.summary as RunSummary, Date.parse(e.at));
   });
   const adminData = createAdminData({
-    config, views: store.admin, records: store, engine, graphLog, graph: { baseUrl: graphConfig.baseUrl, simulator: Boolean(simulator) },
+    config,
+    views: store.admin,
+    records: store,
+    engine,
+    graphLog,
+    graph: { baseUrl: graphConfig.baseUrl, simulator: Boolean(simulator) },
   });
   return {
     config,
@@ -200,10 +211,7 @@ function effectiveSources(config: Config, store: Store, mintDefault: boolean): {
   const configured = new Set(config.sources.map((s) => s.id));
   const managed = store.sourceTokens.list().filter((m) => !configured.has(m.id));
   if (!managed.length) return { config, minted };
-  const sources: unknown[] = [
-    ...config.sources,
-    ...managed.map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories })),
-  ];
+  const sources: unknown[] = [...config.sources, ...managed.map((m) => ({ id: m.id, tokenSha256: m.tokenSha256, directories: m.directories }))];
   return { config: loadConfig({ env: {}, overrides: { ...structuredClone(config), sources } }), minted };
 }
 
@@ -254,4 +262,3 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
     },
   };
 }
-

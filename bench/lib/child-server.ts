@@ -48,7 +48,10 @@ export interface ChildOptions {
 /** Starts `entry` (a .ts file run through bin/run-ts.js) with one JSON argument. */
 export function startChildServer(entry: string, args: unknown, options: ChildOptions = {}): Promise<ChildServer> {
   const { timeoutMs = 60_000, stdout = 'inherit', execArgv = [] } = options;
-  const child = fork(runTs, [path.resolve(entry), JSON.stringify(args)], { stdio: ['ignore', stdout, 'inherit', 'ipc'], execArgv: [...process.execArgv, ...execArgv] });
+  const child = fork(runTs, [path.resolve(entry), JSON.stringify(args)], {
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...execArgv],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

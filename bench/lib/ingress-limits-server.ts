@@ -13,7 +13,10 @@ import { reportListening, reportStartFailure } from './child-server';
 
 try {
   const args = JSON.parse(process.argv[2]) as { database: string; token: string; sourceId: string };
-  const config = loadConfig({ env: {}, overrides: { database: args.database, mode: 'profile-sync', logLevel: 'warn', sources: [{ id: args.sourceId, token: args.token }] } });
+  const config = loadConfig({
+    env: {},
+    overrides: { database: args.database, mode: 'profile-sync', logLevel: 'warn', sources: [{ id: args.sourceId, token: args.token }] },
+  });
   const store = openStore(config.database, { mode: config.mode, sources: config.sources });
   const app = createApp({ config, store, logger: createLogger(config.logLevel) });
   const reader = new Database(config.database, { readonly: true });

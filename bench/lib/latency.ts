@@ -43,5 +43,13 @@ export async function measureLatency(base: string, nextPath: () => string, heade
     agent.destroy();
   }
   const sorted = [...times].sort((a, b) => a - b);
-  return { rps: times.length / seconds, p50: pct(sorted, 50), p90: pct(sorted, 90), p99: pct(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, ok: times.length, failed };
+  return {
+    rps: times.length / seconds,
+    p50: pct(sorted, 50),
+    p90: pct(sorted, 90),
+    p99: pct(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    ok: times.length,
+    failed,
+  };
 }

@@ -30,8 +30,13 @@ export async function compareShapes(bridgeUrl: string, baselineUrl: string, head
     const resources = (x: unknown) => ((x as { Resources?: unknown[] })?.Resources ?? []).length;
     if (a.status !== 200 || b.status !== 200) lines.push(`shape check ${probe}: statuses ${a.status} / ${b.status}`);
     else if (onlyBaseline.length || resources(a.body) !== resources(b.body)) {
-      lines.push(`shape check ${probe}: DIFFERENT (bridge ${resources(a.body)} resources, baseline ${resources(b.body)}); only baseline: ${onlyBaseline.join(', ')}`);
-    } else lines.push(`shape check ${probe}: the baseline's ${pb.size} attribute paths are in the bridge's answer (${resources(a.body)} resources; the bridge adds ${onlyBridge.length})`);
+      lines.push(
+        `shape check ${probe}: DIFFERENT (bridge ${resources(a.body)} resources, baseline ${resources(b.body)}); only baseline: ${onlyBaseline.join(', ')}`,
+      );
+    } else
+      lines.push(
+        `shape check ${probe}: the baseline's ${pb.size} attribute paths are in the bridge's answer (${resources(a.body)} resources; the bridge adds ${onlyBridge.length})`,
+      );
   }
   return lines.join('\n');
 }

@@ -35,7 +35,10 @@ function recording(fn: () => void): string[] {
 }
 
 export function sqlCount(database: string, sourceId: string, users: number, userName: string): string {
-  const config = loadConfig({ env: {}, overrides: { database, mode: BENCH_MODE, logLevel: 'silent', sources: [{ id: sourceId, token: 'count-token-0123456789' }] } });
+  const config = loadConfig({
+    env: {},
+    overrides: { database, mode: BENCH_MODE, logLevel: 'silent', sources: [{ id: sourceId, token: 'count-token-0123456789' }] },
+  });
   const store = openStore(database, { mode: config.mode, sources: config.sources });
   try {
     const service = createUserService({ config, store });
@@ -53,12 +56,16 @@ export function sqlCount(database: string, sourceId: string, users: number, user
     });
     const filter = recording(() => service.list(principal, fromQuery({ filter: `userName eq "${userName}"` })));
     const page = recording(() => service.list(principal, fromQuery({ startIndex: String(Math.floor(users / 2)), count: '100' })));
-    const row = (what: string, stmts: string[], baseline: number) => [what, String(stmts.length), String(baseline), stmts.map((s) => s.slice(0, 60)).join(' | ')];
-    return table(['request', 'bridge statements', 'baseline', 'bridge statements (start)'], [
-      row('POST /Users', post, 1),
-      row('filter userName eq', filter, 1),
-      row('list page', page, 2),
-    ]);
+    const row = (what: string, stmts: string[], baseline: number) => [
+      what,
+      String(stmts.length),
+      String(baseline),
+      stmts.map((s) => s.slice(0, 60)).join(' | '),
+    ];
+    return table(
+      ['request', 'bridge statements', 'baseline', 'bridge statements (start)'],
+      [row('POST /Users', post, 1), row('filter userName eq', filter, 1), row('list page', page, 2)],
+    );
   } finally {
     store.close();
   }

@@ -44,7 +44,16 @@ export function accessLog(logger: Logger, metrics: BridgeMetrics) {
       if (UNLOGGED.has(path)) return;
       const resourceId = resourceIdOf(req, res, route);
       logger.info(
-        { reqId, method: req.method, path, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, ...(source ? { source } : {}), ...(resourceId ? { resourceId } : {}) },
+        {
+          reqId,
+          method: req.method,
+          path,
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1e4) / 10,
+          ...(source ? { source } : {}),
+          ...(resourceId ? { resourceId } : {}),
+        },
         'request',
       );
     });

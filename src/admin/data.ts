@@ -30,8 +30,12 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
       status: state,
       mode: config.mode,
       engine: {
-        state: status.state, reasons: status.reasons, warnings: status.warnings,
-        consecutiveFailedRuns: status.consecutiveFailedRuns, failedRuns: status.failedRuns, lastRunError: status.lastRunError,
+        state: status.state,
+        reasons: status.reasons,
+        warnings: status.warnings,
+        consecutiveFailedRuns: status.consecutiveFailedRuns,
+        failedRuns: status.failedRuns,
+        lastRunError: status.lastRunError,
       },
       graph: { simulator: graph.simulator, baseUrl: graph.baseUrl, dryRun: config.graph.dryRun },
       queue,
@@ -59,7 +63,14 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
       if (!found) return null;
       // A sync row carries no password, only whether one is pending (hasPendingPassword).
       const sync = records.sync.get(type, id);
-      return { id: found.id, sourceId: found.sourceId, resource: found.resource, deleted: found.deleted, sync, attribution: records.attribution.list(type, id) };
+      return {
+        id: found.id,
+        sourceId: found.sourceId,
+        resource: found.resource,
+        deleted: found.deleted,
+        sync,
+        attribution: records.attribution.list(type, id),
+      };
     },
     groupMembers: (id, page) => views.groupMembers(id, page),
     groupsOfUser: (id) => views.groupsOfUser(id, 100),

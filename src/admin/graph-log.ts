@@ -165,7 +165,10 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
     entries: (limit) => ring.slice(-limit).reverse(),
     forResource(type, id, opts = {}) {
       const list = byResource.get(`${type}:${id}`) ?? [];
-      return list.filter((e) => e.seq > (opts.afterSeq ?? 0)).slice(-(opts.limit ?? perResource)).reverse();
+      return list
+        .filter((e) => e.seq > (opts.afterSeq ?? 0))
+        .slice(-(opts.limit ?? perResource))
+        .reverse();
     },
     lastSeq: () => seq,
     writesWithin(ms) {
@@ -188,17 +191,23 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
           const started = Date.now();
           try {
             const res = await client.request(method, path, body, headers);
-            push({
-              at: new Date().toISOString(),
-              method,
-              path: shortPath(path),
-              status: res.status,
-              ms: Date.now() - started,
-              error: errorText(res.status, res.body, secrets),
-            }, resolve(method, path, body, res.body));
+            push(
+              {
+                at: new Date().toISOString(),
+                method,
+                path: shortPath(path),
+                status: res.status,
+                ms: Date.now() - started,
+                error: errorText(res.status, res.body, secrets),
+              },
+              resolve(method, path, body, res.body),
+            );
             return res;
           } catch (err) {
-            push({ at: new Date().toISOString(), method, path: shortPath(path), status: 'network error', ms: Date.now() - started }, resolve(method, path, body, undefined));
+            push(
+              { at: new Date().toISOString(), method, path: shortPath(path), status: 'network error', ms: Date.now() - started },
+              resolve(method, path, body, undefined),
+            );
             throw err;
           }
         },
@@ -209,15 +218,18 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
           const ms = Date.now() - started;
           const at = new Date().toISOString();
           results.forEach((r, i) =>
-            push({
-              at,
-              method: requests[i].method,
-              path: shortPath(requests[i].url),
-              status: r.status,
-              ms,
-              batch: batchId,
-              error: errorText(r.status, r.body, secrets),
-            }, resolve(requests[i].method, requests[i].url, requests[i].body, r.body)),
+            push(
+              {
+                at,
+                method: requests[i].method,
+                path: shortPath(requests[i].url),
+                status: r.status,
+                ms,
+                batch: batchId,
+                error: errorText(r.status, r.body, secrets),
+              },
+              resolve(requests[i].method, requests[i].url, requests[i].body, r.body),
+            ),
           );
           return results;
         },

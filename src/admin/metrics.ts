@@ -25,7 +25,10 @@ const WORD = /^[A-Za-z$][A-Za-z.$]*$/;
 
 /** `POST /users/{id}/assignLicense` from `POST /users/0f1.../assignLicense?x=y`: a bounded label. */
 export function graphKind(method: string, path: string): string {
-  const bare = path.split('?')[0].replace(/^https?:\/\/[^/]+/, '').replace(/^\/(v1\.0|beta)(?=\/)/, '');
+  const bare = path
+    .split('?')[0]
+    .replace(/^https?:\/\/[^/]+/, '')
+    .replace(/^\/(v1\.0|beta)(?=\/)/, '');
   const segments = bare.split('/').map((s) => {
     if (s === '') return s;
     // users('id') or users(userPrincipalName='x') key syntax

@@ -7,17 +7,7 @@ import type { Registry } from 'prom-client';
 import type { ResourceType } from '../store';
 import { bearerToken, requireAdmin, sessionOf, tokenMatches } from './auth';
 import { consoleCss, consoleJs, faviconSvg, type Html, html, layout, loginPage, type Page } from './console-html';
-import {
-  auditPage,
-  deletionsPage,
-  driftPage,
-  graphPage,
-  groupPage,
-  groupsPage,
-  overviewPage,
-  userPage,
-  usersPage,
-} from './console-pages';
+import { auditPage, deletionsPage, driftPage, graphPage, groupPage, groupsPage, overviewPage, userPage, usersPage } from './console-pages';
 import { createSessions, sameSecret, SESSION_COOKIE, type Session, type Sessions } from './session';
 import type { AdminDataSource, PublicHealth } from './types';
 
@@ -30,7 +20,8 @@ export interface AdminRouterOptions {
   syncNowWaitMs?: number;
 }
 
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
 
 function intParam(value: unknown, fallback: number, max: number): number {
   const n = Number.parseInt(String(value ?? ''), 10);
@@ -134,13 +125,25 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
     const notice = done && NOTICES[done] ? NOTICES[done](intParam(req.query.n, 0, 1e9)) : undefined;
     res.type('html').send(layout({ nav, title, body, csrf, notice }, `${req.baseUrl}/`));
   };
-  const listQuery = (req: Request) => ({ state: strParam(req.query.state, 20), source: strParam(req.query.source, 128), q: strParam(req.query.q), page: pageParam(req.query.page) });
-  const notFound = (res: Response, what: string) => res.status(404).type('html').send(layout({ nav: 'overview', title: 'Not found', body: html404(what), csrf: '' }, '/admin/'));
+  const listQuery = (req: Request) => ({
+    state: strParam(req.query.state, 20),
+    source: strParam(req.query.source, 128),
+    q: strParam(req.query.q),
+    page: pageParam(req.query.page),
+  });
+  const notFound = (res: Response, what: string) =>
+    res
+      .status(404)
+      .type('html')
+      .send(layout({ nav: 'overview', title: 'Not found', body: html404(what), csrf: '' }, '/admin/'));
 
   admin.get('/', (req, res) => render(req, res, 'overview', 'Overview', overviewPage(data.console)));
   admin.get('/users', (req, res) => render(req, res, 'users', 'Users', usersPage(data.console, listQuery(req))));
   admin.get('/groups', (req, res) => render(req, res, 'groups', 'Groups', groupsPage(data.console, listQuery(req))));
-  for (const [type, path] of [['User', 'users'], ['Group', 'groups']] as [ResourceType, string][]) {
+  for (const [type, path] of [
+    ['User', 'users'],
+    ['Group', 'groups'],
+  ] as [ResourceType, string][]) {
     admin.get(`/${path}/:id`, (req, res) => {
       const detail = data.console.resource(type, String(req.params.id));
       if (!detail) return void notFound(res, `No ${type.toLowerCase()} ${req.params.id}.`);
@@ -152,7 +155,13 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
       };
       const csrf = (res.locals.session as Session | undefined)?.csrf ?? '';
       const title = String(type === 'User' ? detail.resource.userName : detail.resource.displayName);
-      render(req, res, path as Page['nav'], title, type === 'User' ? userPage(data.console, detail, query, csrf) : groupPage(data.console, detail, query, csrf));
+      render(
+        req,
+        res,
+        path as Page['nav'],
+        title,
+        type === 'User' ? userPage(data.console, detail, query, csrf) : groupPage(data.console, detail, query, csrf),
+      );
     });
     admin.post(`/${path}/:id/sync`, async (req, res) => {
       const id = String(req.params.id);
@@ -171,7 +180,9 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
       res.redirect(303, `${req.baseUrl}/${path}/${encodeURIComponent(id)}?done=retried`);
     });
   }
-  admin.get('/deletions', (req, res) => render(req, res, 'deletions', 'Pending deletions', deletionsPage(data.console, (res.locals.session as Session | undefined)?.csrf ?? '')));
+  admin.get('/deletions', (req, res) =>
+    render(req, res, 'deletions', 'Pending deletions', deletionsPage(data.console, (res.locals.session as Session | undefined)?.csrf ?? '')),
+  );
   admin.post('/deletions/:source/approve', (req, res) => {
     const { approved } = data.console.approveDeletions(String(req.params.source));
     res.redirect(303, `${req.baseUrl}/deletions?done=approved&n=${approved}`);
@@ -224,5 +235,7 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
 }
 
 function html404(what: string): Html {
-  return html`<h1>Not found</h1><p>${what}</p><p><a href="./">Overview</a></p>`;
+  return html`<h1>Not found</h1>
+    <p>${what}</p>
+    <p><a href="./">Overview</a></p>`;
 }

@@ -67,7 +67,12 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
     else {
       print(`mode: ${report.mode}`);
       print(`engine: ${blocked ? `blocked: ${blocked}` : 'not blocked'}`);
-      print(`resources: ${Object.entries(report.counts).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      print(
+        `resources: ${Object.entries(report.counts)
+          .filter(([k]) => !k.includes('.'))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      );
       print(`queue: ${report.queueDepth} due, ${report.pendingDeletions} deprovisions pending`);
       for (const e of report.lastErrors) print(`error ${e.type} ${e.id}: ${e.lastError}`);
     }

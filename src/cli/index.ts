@@ -124,10 +124,12 @@ program
   .allowUnknownOption(true)
   .allowExcessArguments(true)
   .helpOption(false)
-  .action(run(async () => {
-        const at = process.argv.indexOf('graph-sim');
-    await runGraphSim(process.argv.slice(at + 1));
-  }));
+  .action(
+    run(async () => {
+      const at = process.argv.indexOf('graph-sim');
+      await runGraphSim(process.argv.slice(at + 1));
+    }),
+  );
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`${(err as Error).message}\n`);

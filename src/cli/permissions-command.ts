@@ -25,7 +25,9 @@ export function permissionsReport(configFile: string | undefined, modeOverride?:
     const host = required.find((r) => n.requests.every((req) => grantingPermissions(req).includes(r.permission)));
     if (host) host.for.push(n.what);
   }
-  const recommended = needs.filter((n) => n.optional && !required.some((r) => r.permission === n.grant)).map((n) => ({ permission: n.grant, for: [n.what], without: n.stops }));
+  const recommended = needs
+    .filter((n) => n.optional && !required.some((r) => r.permission === n.grant))
+    .map((n) => ({ permission: n.grant, for: [n.what], without: n.stops }));
   return { mode, required, recommended, clientId: config.graph.clientId ?? null };
 }
 
@@ -53,7 +55,11 @@ function powershellCommands(permissions: string[], clientId: string): string[] {
   ];
 }
 
-export function permissions(configFile: string | undefined, opts: { mode?: Mode; json?: boolean }, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): number {
+export function permissions(
+  configFile: string | undefined,
+  opts: { mode?: Mode; json?: boolean },
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): number {
   const report = permissionsReport(configFile, opts.mode);
   if (opts.json) {
     print(JSON.stringify({ mode: report.mode, required: report.required, recommended: report.recommended }, null, 2));

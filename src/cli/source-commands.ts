@@ -47,9 +47,7 @@ export async function rotate(configFile: string | undefined, id: string, opts: {
     const { token, sha256 } = mint();
     if (!store.sourceTokens.rotate(id, sha256, { graceMs })) throw new Error(`no source ${id} was added with "sources add"`);
     const old = store.sourceTokens.get(id)?.previousValidUntil;
-    const tail = old
-      ? `the old one keeps working until ${until(old)}; end that now with "sources revoke-old ${id}"`
-      : 'the old one no longer works';
+    const tail = old ? `the old one keeps working until ${until(old)}; end that now with "sources revoke-old ${id}"` : 'the old one no longer works';
     process.stdout.write(`source ${id} has a new token, accepted by a running bridge at once; ${tail}\ntoken: ${token}\n`);
     return 0;
   } finally {

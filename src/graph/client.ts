@@ -184,7 +184,11 @@ export function batchBody(requests: readonly BatchRequestItem[]): { requests: Re
       id: r.id,
       method: r.method,
       url: relativeUrl(r.url),
-      ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json', ...(r.headers ?? {}) } } : r.headers ? { headers: r.headers } : {}),
+      ...(r.body !== undefined
+        ? { body: r.body, headers: { 'Content-Type': 'application/json', ...(r.headers ?? {}) } }
+        : r.headers
+          ? { headers: r.headers }
+          : {}),
       ...(r.dependsOn?.length ? { dependsOn: r.dependsOn } : {}),
     })),
   };
@@ -207,10 +211,7 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
     // The SDK attaches Authorization only to Graph hosts or these (GraphRequestUtil.isCustomHost).
     customHosts: new Set([hostOf(baseUrl)]),
     ...(ca ? { fetchOptions: { dispatcher: new Agent({ connect: { ca } }) } as unknown as RequestInit } : {}),
-    middleware: [
-      new AuthenticationHandler(auth),
-      fetchHandler(deps.fetchImpl ?? ((url, init) => fetch(url, init))),
-    ] as unknown as Middleware,
+    middleware: [new AuthenticationHandler(auth), fetchHandler(deps.fetchImpl ?? ((url, init) => fetch(url, init)))] as unknown as Middleware,
   });
 
   async function send(method: GraphMethod, path: string, body?: unknown, headers?: Record<string, string>): Promise<GraphResponse> {
@@ -295,7 +296,13 @@ function orderResults(requests: readonly BatchRequestItem[], response: GraphResp
   const byId = new Map(items.map((item) => [String(item.id), item]));
   return requests.map((r) => {
     const item = byId.get(r.id);
-    if (!item) return { id: r.id, status: 502, headers: {}, body: { error: { code: 'MissingBatchResponse', message: 'Graph returned no response for this $batch item' } } };
+    if (!item)
+      return {
+        id: r.id,
+        status: 502,
+        headers: {},
+        body: { error: { code: 'MissingBatchResponse', message: 'Graph returned no response for this $batch item' } },
+      };
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(item.headers ?? {})) headers[k.toLowerCase()] = String(v);
     return { id: r.id, status: Number(item.status), headers, body: item.body ?? null };
@@ -307,4 +314,3 @@ export function ensureOk<T>(response: GraphResponse<T>, secrets: readonly (strin
   if (response.status >= 200 && response.status < 300) return response;
   throw classifyGraphError(response, secrets);
 }
-

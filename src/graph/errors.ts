@@ -172,7 +172,9 @@ export function classifyNetworkError(error: unknown, secrets: readonly (string |
 }
 
 function firstLine(message: string | undefined): string {
-  return String(message ?? '').split('\n')[0].slice(0, 300);
+  return String(message ?? '')
+    .split('\n')[0]
+    .slice(0, 300);
 }
 
 function tryJson(text: string): unknown {

@@ -61,7 +61,9 @@ function groupMailNickname(displayName: string, resourceId: string): string {
 /** The desired Graph group, or null when the mode does not push groups. */
 export function translateGroup(mode: Mode, scimGroup: ScimGroup, ctx: TranslateGroupContext): DesiredGroup | null {
   if (!groupsPushedIn(mode, ctx.groupsPush)) return null;
-  const displayName = String(scimGroup.displayName ?? '').trim().slice(0, 256);
+  const displayName = String(scimGroup.displayName ?? '')
+    .trim()
+    .slice(0, 256);
   const description = typeof scimGroup.description === 'string' && scimGroup.description.trim() ? scimGroup.description.trim() : null;
   const members = new Set<string>();
   for (const m of scimGroup.members ?? []) {

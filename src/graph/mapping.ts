@@ -130,10 +130,7 @@ function displayNameOf(user: ScimUser): string | undefined {
   const given = text(user.name?.givenName);
   const family = text(user.name?.familyName);
   return (
-    text(user.displayName) ??
-    text(user.name?.formatted) ??
-    (given || family ? [given, family].filter(Boolean).join(' ') : undefined) ??
-    text(user.userName)
+    text(user.displayName) ?? text(user.name?.formatted) ?? (given || family ? [given, family].filter(Boolean).join(' ') : undefined) ?? text(user.userName)
   );
 }
 
@@ -142,7 +139,11 @@ function displayNameOf(user: ScimUser): string | undefined {
 export function sanitizeMailNickname(raw: string): string {
   const ascii = raw.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
   let nick = ascii.replace(/[^A-Za-z0-9!#$%&*+\-=?^_`{|}~.]/g, '');
-  nick = nick.replace(/\.{2,}/g, '.').replace(/^\.+/, '').slice(0, 64).replace(/\.+$/, '');
+  nick = nick
+    .replace(/\.{2,}/g, '.')
+    .replace(/^\.+/, '')
+    .slice(0, 64)
+    .replace(/\.+$/, '');
   return nick;
 }
 
@@ -166,7 +167,9 @@ function hireDateOf(user: ScimUser): string | undefined {
 }
 
 function otherMailsOf(user: ScimUser): string[] | undefined {
-  const values = typed(user.emails, 'other').map((e) => text(e.value)).filter((v): v is string => Boolean(v));
+  const values = typed(user.emails, 'other')
+    .map((e) => text(e.value))
+    .filter((v): v is string => Boolean(v));
   return values.length ? [...new Set(values)] : undefined;
 }
 
@@ -199,20 +202,40 @@ export const userMapping: readonly MappingRow[] = [
   { scim: 'emails[primary eq true or type eq "work"].value', graph: 'mail', set: 'extended', read: primaryOrWorkEmail, clear: null },
   { scim: 'emails[type eq "other"].value', graph: 'otherMails', set: 'extended', read: otherMailsOf, clear: [] },
   {
-    scim: 'phoneNumbers[type eq "work"].value', graph: 'businessPhones', set: 'extended', clear: [],
+    scim: 'phoneNumbers[type eq "work"].value',
+    graph: 'businessPhones',
+    set: 'extended',
+    clear: [],
     // A string collection in which Graph accepts only one number.
-    read: (u) => { const p = phone(u, 'work'); return p ? [p] : undefined; },
+    read: (u) => {
+      const p = phone(u, 'work');
+      return p ? [p] : undefined;
+    },
   },
   { scim: 'phoneNumbers[type eq "mobile"].value', graph: 'mobilePhone', set: 'extended', read: (u) => phone(u, 'mobile'), maxLength: 64, clear: null },
   { scim: 'phoneNumbers[type eq "fax"].value', graph: 'faxNumber', set: 'extended', read: (u) => phone(u, 'fax'), clear: null },
-  { scim: 'addresses[type eq "work"].streetAddress', graph: 'streetAddress', set: 'extended', read: (u) => workAddress(u, 'streetAddress'), maxLength: 1024, clear: null },
+  {
+    scim: 'addresses[type eq "work"].streetAddress',
+    graph: 'streetAddress',
+    set: 'extended',
+    read: (u) => workAddress(u, 'streetAddress'),
+    maxLength: 1024,
+    clear: null,
+  },
   { scim: 'addresses[type eq "work"].locality', graph: 'city', set: 'extended', read: (u) => workAddress(u, 'locality'), maxLength: 128, clear: null },
   { scim: 'addresses[type eq "work"].region', graph: 'state', set: 'extended', read: (u) => workAddress(u, 'region'), maxLength: 128, clear: null },
   { scim: 'addresses[type eq "work"].postalCode', graph: 'postalCode', set: 'extended', read: (u) => workAddress(u, 'postalCode'), maxLength: 40, clear: null },
   { scim: 'addresses[type eq "work"].country', graph: 'country', set: 'extended', read: (u) => workAddress(u, 'country'), maxLength: 128, clear: null },
   { scim: 'preferredLanguage', graph: 'preferredLanguage', set: 'extended', read: (u) => text(u.preferredLanguage), clear: null },
   { scim: 'userType', graph: 'employeeType', set: 'extended', read: (u) => text(u.userType), clear: null },
-  { scim: `${ENTERPRISE_USER_SCHEMA}:employeeNumber`, graph: 'employeeId', set: 'extended', read: fromEnterprise('employeeNumber'), maxLength: 16, clear: null },
+  {
+    scim: `${ENTERPRISE_USER_SCHEMA}:employeeNumber`,
+    graph: 'employeeId',
+    set: 'extended',
+    read: fromEnterprise('employeeNumber'),
+    maxLength: 16,
+    clear: null,
+  },
   { scim: `${ENTERPRISE_USER_SCHEMA}:department`, graph: 'department', set: 'extended', read: fromEnterprise('department'), maxLength: 64, clear: null },
   { scim: `${ENTERPRISE_USER_SCHEMA}:organization`, graph: 'companyName', set: 'extended', read: fromEnterprise('organization'), maxLength: 64, clear: null },
   { scim: `${ENTERPRISE_USER_SCHEMA}:costCenter`, graph: 'employeeOrgData.costCenter', set: 'extended', read: fromEnterprise('costCenter'), clear: null },

@@ -1,13 +1,7 @@
 // One SCIM user under one mode -> the Graph state the bridge wants for it (SPEC sections 2 to 5).
 // Pure: the engine supplies everything from config, the store and Graph through ctx.
 import type { DirectoryConfig, Mode } from '../config';
-import {
-  type BridgeExtension,
-  dirSyncEnabledFor,
-  immutableIdFor,
-  isAdLinked,
-  objectGuidToImmutableId,
-} from '../rules/identity';
+import { type BridgeExtension, dirSyncEnabledFor, immutableIdFor, isAdLinked, objectGuidToImmutableId } from '../rules/identity';
 import {
   type GraphValue,
   type MappingRow,
@@ -120,8 +114,7 @@ export function resolveLicenses(user: ScimUser, ctx: TranslateUserContext): { li
   const byPartNumber = new Map(Object.entries(ctx.licenseSkus).map(([part, id]) => [part.toLowerCase(), id.toLowerCase()]));
   const knownIds = new Set(byPartNumber.values());
   const allowed = (ctx.allowedSkus ?? []).map((s) => s.toLowerCase());
-  const isAllowed = (skuId: string) =>
-    allowed.length === 0 || allowed.some((a) => a === skuId || byPartNumber.get(a) === skuId);
+  const isAllowed = (skuId: string) => allowed.length === 0 || allowed.some((a) => a === skuId || byPartNumber.get(a) === skuId);
 
   const requested: string[] = [...(ctx.defaultLicenses ?? [])];
   for (const e of user.entitlements ?? []) {

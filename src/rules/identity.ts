@@ -76,13 +76,7 @@ export function tokensValidFromFor(mode: Mode, adLinked: boolean, pwdLastSet: un
 }
 
 /** SPEC section 5: the onPremisesImmutableId a user gets, or null when the mode writes none. */
-export function immutableIdFor(
-  mode: Mode,
-  resourceId: string,
-  ext: BridgeExtension | undefined,
-  adLinked: boolean,
-  federatedDomain: boolean,
-): string | null {
+export function immutableIdFor(mode: Mode, resourceId: string, ext: BridgeExtension | undefined, adLinked: boolean, federatedDomain: boolean): string | null {
   if (mode === 'license-only') return null;
   if (mode === 'profile-sync' && !adLinked && !federatedDomain) return null;
   if (adLinked && ext?.objectGUID) {
@@ -109,12 +103,7 @@ export interface WriteFacts {
  * (a password for an existing user, or a pwdLastSet that advances; a replayed or older pwdLastSet
  * is none). The engine revokes only when the value passes the last one applied.
  */
-export function tokensValidFromOnWrite(
-  mode: Mode,
-  facts: WriteFacts,
-  directories: readonly DirectoryConfig[],
-  acceptedAt: Date,
-): Date | null {
+export function tokensValidFromOnWrite(mode: Mode, facts: WriteFacts, directories: readonly DirectoryConfig[], acceptedAt: Date): Date | null {
   if (facts.created) return null;
   const now = pwdLastSetToDate(facts.ext?.pwdLastSet);
   const before = pwdLastSetToDate(facts.previousPwdLastSet);

@@ -38,10 +38,7 @@ export function createAuthenticator(
     const presented = sha256(match[1]);
     const fromStore = managed();
     const managedIds = new Set(fromStore.map((m) => m.id));
-    const hashes = [
-      ...configured.filter((c) => !managedIds.has(c.id)),
-      ...fromStore.map((m) => ({ id: m.id, hash: Buffer.from(m.sha256, 'hex') })),
-    ];
+    const hashes = [...configured.filter((c) => !managedIds.has(c.id)), ...fromStore.map((m) => ({ id: m.id, hash: Buffer.from(m.sha256, 'hex') }))];
     let found: string | null = null;
     for (const h of hashes) {
       if (h.hash.length === presented.length && timingSafeEqual(h.hash, presented) && found === null) found = h.id;

@@ -12,7 +12,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function acceptable(contentType: string): boolean {
   const [type, ...params] = contentType.split(';').map((s) => s.trim().toLowerCase());
   if (!/^application\/(json|[a-z0-9.+-]*\+json)$/.test(type)) return false;
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/"/g, '');
   return !charset || charset === 'utf-8' || charset === 'utf8';
 }
 
@@ -23,7 +26,8 @@ function depthExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {

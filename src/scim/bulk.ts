@@ -53,7 +53,13 @@ function readOps(body: unknown, max: number): { ops: BulkOp[]; failOnErrors?: nu
       if (raw.bulkId !== undefined && typeof raw.bulkId !== 'string') throw invalidSyntax(`Operations[${i}].bulkId must be a string`);
       if (method === 'POST' && !raw.bulkId) throw invalidSyntax(`Operations[${i}]: POST needs a bulkId`);
       if (raw.version !== undefined && typeof raw.version !== 'string') throw invalidSyntax(`Operations[${i}].version must be a string`);
-      return { method: method as BulkOp['method'], bulkId: raw.bulkId as string | undefined, version: raw.version as string | undefined, path: raw.path, data: raw.data };
+      return {
+        method: method as BulkOp['method'],
+        bulkId: raw.bulkId as string | undefined,
+        version: raw.version as string | undefined,
+        path: raw.path,
+        data: raw.data,
+      };
     }),
   };
 }

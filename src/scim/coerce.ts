@@ -30,7 +30,8 @@ export function coerceSimple(attr: AttrDef, value: unknown, path: string): unkno
     case 'integer':
     case 'decimal': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-      if (!Number.isFinite(n) || (attr.type === 'integer' && !Number.isInteger(n))) throw invalidValue(`${path} must be ${attr.type === 'integer' ? 'an integer' : 'a number'}`);
+      if (!Number.isFinite(n) || (attr.type === 'integer' && !Number.isInteger(n)))
+        throw invalidValue(`${path} must be ${attr.type === 'integer' ? 'an integer' : 'a number'}`);
       return n;
     }
     case 'dateTime':
@@ -131,7 +132,8 @@ export function coerceAttr(attr: AttrDef, value: unknown, path: string, unknown?
   }
   // A one-element list for a single-valued reference (a complex attribute with $ref): Entra's manager PATCH,
   // `"value": [{"$ref": "...", "value": "<id>"}]` (Microsoft Learn SCIM provisioning tutorial).
-  if (attr.type === 'complex' && Array.isArray(value) && value.length === 1 && findSub(attr, '$ref')) return coerceComplex(attr, value[0], path, false, unknown);
+  if (attr.type === 'complex' && Array.isArray(value) && value.length === 1 && findSub(attr, '$ref'))
+    return coerceComplex(attr, value[0], path, false, unknown);
   if (attr.type === 'complex') return coerceComplex(attr, value, path, false, unknown);
   return coerceSimple(attr, value, path);
 }

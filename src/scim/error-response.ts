@@ -27,8 +27,9 @@ export function toErrorResponse(err: unknown, logger?: Logger): { status: number
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     if (e.type === 'entity.too.large') return { status: 413, body: errorBody(413, 'request body is larger than the configured limit') };
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, body: errorBody(415, e.message ?? 'unsupported encoding') };
-    const detail = e.type ? 'request body could not be read' : e.message ?? 'bad request';
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+      return { status: 415, body: errorBody(415, e.message ?? 'unsupported encoding') };
+    const detail = e.type ? 'request body could not be read' : (e.message ?? 'bad request');
     return { status: 400, body: errorBody(400, detail, 'invalidSyntax') };
   }
   logger?.error({ err }, 'unexpected error in SCIM request');

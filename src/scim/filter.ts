@@ -27,7 +27,6 @@ interface Token {
   at: number;
 }
 
-
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;

@@ -13,7 +13,8 @@ const LANGUAGE_ENTRY = /^([A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*)(?:\s*;\s*q\
 // Graph's preferredLanguage: "an ISO 639 two-letter lowercase culture code ... and an ISO 3166
 // two-letter uppercase subculture code", e.g. en-US (graph-schemas.json, microsoft.graph.user).
 const CULTURE = /^([A-Za-z]{2})[-_]([A-Za-z]{2})$/;
-const LANGUAGE_RULE = 'send one culture as Graph stores it, an ISO 639-1 language and an ISO 3166 country or region such as "en-US" (or the language alone, "en")';
+const LANGUAGE_RULE =
+  'send one culture as Graph stores it, an ISO 639-1 language and an ISO 3166 country or region such as "en-US" (or the language alone, "en")';
 
 /**
  * RFC 7643 section 4.1.1 lets preferredLanguage be an Accept-Language list ("en-US,en;q=0.9"); Graph

@@ -19,9 +19,7 @@ export const MAX_OPERATIONS = 1000;
 type Op = 'add' | 'remove' | 'replace';
 
 type Target =
-  | { kind: 'resource' }
-  | { kind: 'extension'; schema: SchemaDef }
-  | { kind: 'attr'; schema?: string; attr: AttrDef; sub?: AttrDef; filter?: FilterNode };
+  { kind: 'resource' } | { kind: 'extension'; schema: SchemaDef } | { kind: 'attr'; schema?: string; attr: AttrDef; sub?: AttrDef; filter?: FilterNode };
 
 export interface PatchResult {
   data: Record<string, unknown>;
@@ -274,7 +272,15 @@ class Patcher {
     delete container[attr.name];
   }
 
-  private filtered(op: Op, container: Record<string, unknown>, attr: AttrDef, filter: FilterNode, sub: AttrDef | undefined, value: unknown, label: string): void {
+  private filtered(
+    op: Op,
+    container: Record<string, unknown>,
+    attr: AttrDef,
+    filter: FilterNode,
+    sub: AttrDef | undefined,
+    value: unknown,
+    label: string,
+  ): void {
     const list = Array.isArray(container[attr.name]) ? (container[attr.name] as Record<string, unknown>[]) : [];
     const hit = list.map((el) => matchesElement(filter, el));
     if (op === 'remove') {
@@ -287,7 +293,7 @@ class Patcher {
       return { ...el, ...value };
     };
     if (hit.some(Boolean)) {
-      container[attr.name] = list.map((el, i) => (hit[i] ? coerceComplex(attr, patchOf(el), label) ?? el : el));
+      container[attr.name] = list.map((el, i) => (hit[i] ? (coerceComplex(attr, patchOf(el), label) ?? el) : el));
       return;
     }
     // Nothing matched: Entra expects `emails[type eq "work"].value` to create the work email.
@@ -318,7 +324,8 @@ class Patcher {
     const direct = eqValues(filter);
     if (direct) return direct;
     // Each such operation scans the whole group (up to 100,000 members): a few per request, loaded once.
-    if (++this.memberScans > MAX_MEMBER_SCANS) throw invalidValue(`at most ${MAX_MEMBER_SCANS} operations of one PATCH may select members by a filter other than value eq`);
+    if (++this.memberScans > MAX_MEMBER_SCANS)
+      throw invalidValue(`at most ${MAX_MEMBER_SCANS} operations of one PATCH may select members by a filter other than value eq`);
     this.currentMembers ??= this.options.membersOf?.() ?? [];
     return this.currentMembers.filter((m) => matchesElement(filter, m as unknown as Record<string, unknown>)).map((m) => m.value);
   }
@@ -331,7 +338,7 @@ function eqValues(node: FilterNode): string[] | null {
   if (node.kind === 'cmp' && node.op === 'eq' && node.attr.sub === 'value' && typeof node.value === 'string') return [node.value];
   if (node.kind === 'or') {
     const parts = node.items.map(eqValues);
-    return parts.every(Boolean) ? parts.flat() as string[] : null;
+    return parts.every(Boolean) ? (parts.flat() as string[]) : null;
   }
   return null;
 }
@@ -345,12 +352,15 @@ function omit(el: unknown, key: string): unknown {
 function sameElement(el: unknown, doomed: Record<string, unknown>): boolean {
   if (!isObject(el)) return el === doomed.value;
   const keys = Object.keys(doomed).filter((k) => doomed[k] !== undefined && k.toLowerCase() !== 'display');
-  return keys.length > 0 && keys.every((k) => {
-    const canonical = Object.keys(el).find((x) => x.toLowerCase() === k.toLowerCase());
-    const a = canonical ? el[canonical] : undefined;
-    const b = doomed[k];
-    return typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b;
-  });
+  return (
+    keys.length > 0 &&
+    keys.every((k) => {
+      const canonical = Object.keys(el).find((x) => x.toLowerCase() === k.toLowerCase());
+      const a = canonical ? el[canonical] : undefined;
+      const b = doomed[k];
+      return typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b;
+    })
+  );
 }
 
 /** A key of a no-path value; one that names nothing is refused unless its value is unassigned. */

@@ -121,7 +121,12 @@ function selectIn(obj: Record<string, unknown>, sels: Selection[]): Record<strin
   for (const [key, value] of Object.entries(obj)) {
     const mine = sels.filter((s) => s.name === key);
     if (!mine.length) continue;
-    out[key] = mine.some((s) => !s.sub) ? value : pick(value, mine.map((s) => s.sub!));
+    out[key] = mine.some((s) => !s.sub)
+      ? value
+      : pick(
+          value,
+          mine.map((s) => s.sub!),
+        );
   }
   return out;
 }
@@ -129,7 +134,13 @@ function selectIn(obj: Record<string, unknown>, sels: Selection[]): Record<strin
 function include(resource: Record<string, unknown>, sels: Selection[]): Record<string, unknown> {
   const out: Record<string, unknown> = { schemas: resource.schemas, id: resource.id };
   const core = sels.filter((s) => !s.schema);
-  Object.assign(out, selectIn(resource, core.filter((s) => s.name !== 'id' && s.name !== 'schemas')));
+  Object.assign(
+    out,
+    selectIn(
+      resource,
+      core.filter((s) => s.name !== 'id' && s.name !== 'schemas'),
+    ),
+  );
   for (const [key, value] of Object.entries(resource)) {
     if (!key.startsWith('urn:')) continue;
     const mine = sels.filter((s) => s.schema === key);

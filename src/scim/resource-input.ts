@@ -68,7 +68,9 @@ export function normaliseMembers(value: unknown): MemberRef[] {
       ref = {
         value: checkText(v, 'members[].value'),
         type: typeof type === 'string' && type.toLowerCase() === 'group' ? 'Group' : 'User',
-        ...(display !== undefined && display !== null ? { display: coerceSimple({ name: 'display', type: 'string' } as never, display, 'members[].display') as string } : {}),
+        ...(display !== undefined && display !== null
+          ? { display: coerceSimple({ name: 'display', type: 'string' } as never, display, 'members[].display') as string }
+          : {}),
       };
     } else if (item === null) continue;
     else throw invalidValue('members[] must be objects with a value');

@@ -85,7 +85,11 @@ export function listAndRender(kind: ResourceKind, p: Principal, params: ListPara
   const rt = resourceTypes[kind.type];
   const projection = projectionOf(rt, params);
   const { total, resources } = kind.service.list(p, params, notes);
-  return listResponse(total, params.startIndex, resources.map((r) => kind.render(r, base, projection, p)));
+  return listResponse(
+    total,
+    params.startIndex,
+    resources.map((r) => kind.render(r, base, projection, p)),
+  );
 }
 
 export function mountResource(router: Router, kind: ResourceKind, log?: Logger): void {

@@ -12,7 +12,19 @@ import { errorHandler, toErrorResponse } from './error-response';
 import { createGroupService } from './groups-service';
 import { fromSearchBody, type ListParams } from './list-params';
 import type { IgnoredExtension } from './foreign-extensions';
-import { baseUrlOf, groupKind, listAndRender, listResponse, mountResource, principalOf, reply, reportIgnored, unknownPolicyOf, userKind, type ResourceKind } from './resource-routes';
+import {
+  baseUrlOf,
+  groupKind,
+  listAndRender,
+  listResponse,
+  mountResource,
+  principalOf,
+  reply,
+  reportIgnored,
+  unknownPolicyOf,
+  userKind,
+  type ResourceKind,
+} from './resource-routes';
 import { createUserService } from './users-service';
 import { invalidValue, methodNotAllowed, notFound, notImplemented } from '../errors';
 
@@ -29,7 +41,13 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   const groups = groupKind(createGroupService({ store }));
   const kinds: ResourceKind[] = [users, groups];
 
-  router.use(createAuthenticator(config, (id) => store.sources.get(id), () => store.sourceTokens.acceptedHashes()));
+  router.use(
+    createAuthenticator(
+      config,
+      (id) => store.sources.get(id),
+      () => store.sourceTokens.acceptedHashes(),
+    ),
+  );
   router.use(jsonBody(config.limits.bodyBytes));
 
   // Discovery (RFC 7644 section 4); /serviceConfiguration is the name Entra's collection uses.
@@ -69,8 +87,15 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   });
 
   const methods: Record<string, string> = {
-    '/Users': 'GET, POST', '/Groups': 'GET, POST', '/Users/:id': 'GET, PUT, PATCH, DELETE', '/Groups/:id': 'GET, PUT, PATCH, DELETE',
-    '/ServiceProviderConfig': 'GET', '/ResourceTypes': 'GET', '/Schemas': 'GET', '/Bulk': 'POST', '/.search': 'POST',
+    '/Users': 'GET, POST',
+    '/Groups': 'GET, POST',
+    '/Users/:id': 'GET, PUT, PATCH, DELETE',
+    '/Groups/:id': 'GET, PUT, PATCH, DELETE',
+    '/ServiceProviderConfig': 'GET',
+    '/ResourceTypes': 'GET',
+    '/Schemas': 'GET',
+    '/Bulk': 'POST',
+    '/.search': 'POST',
   };
   for (const [path, allow] of Object.entries(methods)) {
     router.all(path, (_req, res) => {

@@ -37,7 +37,12 @@ export function createUserService({ config, store }: { config: Config; store: St
    * one deleted meanwhile, or a value that cannot be a bridge id, is dropped and named in the audit row.
    * An unchanged one is not checked again, so a manager deleted later does not block other updates.
    */
-  function checkManager(p: Principal, ownerId: string, before: Record<string, unknown> | null, data: Record<string, unknown>): { data: Record<string, unknown>; dropped?: string } {
+  function checkManager(
+    p: Principal,
+    ownerId: string,
+    before: Record<string, unknown> | null,
+    data: Record<string, unknown>,
+  ): { data: Record<string, unknown>; dropped?: string } {
     const value = managerOf(data);
     if (typeof value !== 'string' || value === managerOf(before)) return { data };
     if (references.manager(p, ownerId, value, `${ENTERPRISE_USER_SCHEMA}:manager.value`) === 'keep') return { data };
@@ -71,7 +76,14 @@ export function createUserService({ config, store }: { config: Config; store: St
     return sync;
   }
 
-  function write(p: Principal, row: ListedResource, input: Record<string, unknown>, password: string | undefined, action: string, opts: WriteOptions): WriteResult {
+  function write(
+    p: Principal,
+    row: ListedResource,
+    input: Record<string, unknown>,
+    password: string | undefined,
+    action: string,
+    opts: WriteOptions,
+  ): WriteResult {
     const { data, dropped } = checkManager(p, row.sourceId, row.data, graphReadyUser(row.data, input));
     const changed = changedAttributes(USER, row.data, data);
     const attributes = password ? [...changed, 'password'] : changed;

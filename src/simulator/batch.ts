@@ -21,21 +21,25 @@ function parseItems(body: unknown): BatchItem[] {
   const requests = (body as Json | undefined)?.requests;
   if (!Array.isArray(requests)) throw odataBadRequest('Invalid batch payload format.');
   if (requests.length === 0) throw odataBadRequest('Invalid batch payload format.');
-  if (requests.length > MAX_BATCH) throw odataBadRequest(`Maximum number of requests in a batch is ${MAX_BATCH}. The batch contains ${requests.length} requests.`);
+  if (requests.length > MAX_BATCH)
+    throw odataBadRequest(`Maximum number of requests in a batch is ${MAX_BATCH}. The batch contains ${requests.length} requests.`);
   const seen = new Set<string>();
   for (const r of requests as Json[]) {
     if (typeof r.id !== 'string' || !r.id) throw odataBadRequest('Invalid batch payload format: every request needs an id.');
-    if (typeof r.method !== 'string' || typeof r.url !== 'string') throw odataBadRequest(`Invalid batch payload format: request ${r.id} needs a method and a url.`);
+    if (typeof r.method !== 'string' || typeof r.url !== 'string')
+      throw odataBadRequest(`Invalid batch payload format: request ${r.id} needs a method and a url.`);
     const key = r.id.toLowerCase();
     if (seen.has(key)) throw odataBadRequest(`Request Id ${r.id} has to be unique in a batch.`);
     seen.add(key);
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(r.url)) throw odataBadRequest(`Request ${r.id} has an absolute url '${r.url}'. Batch request urls must be relative to the Microsoft Graph version root.`);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(r.url))
+      throw odataBadRequest(`Request ${r.id} has an absolute url '${r.url}'. Batch request urls must be relative to the Microsoft Graph version root.`);
     if (r.body !== undefined && !Object.keys((r.headers as Json) ?? {}).some((h) => h.toLowerCase() === 'content-type'))
       throw odataBadRequest(`Content-Type header is required for request ${r.id} with a body.`);
   }
   const items = requests as unknown as BatchItem[];
   for (const item of items)
-    for (const dep of item.dependsOn ?? []) if (!seen.has(String(dep).toLowerCase())) throw odataBadRequest(`Request ${item.id} depends on request ${dep}, which is not in the batch.`);
+    for (const dep of item.dependsOn ?? [])
+      if (!seen.has(String(dep).toLowerCase())) throw odataBadRequest(`Request ${item.id} depends on request ${dep}, which is not in the batch.`);
   const roots = items.filter((i) => !i.dependsOn?.length).length;
   if (roots !== items.length && roots !== 1) throw odataBadRequest('Batch should be either fully sequential or fully parallel.');
   return items;
@@ -63,7 +67,16 @@ function itemRequest(parent: SimRequest, item: BatchItem): SimRequest {
 
 function failedDependency(parent: SimRequest, id: string): SimResponse {
   const err = new GraphError(424, 'FailedDependency', `Request ${id} failed because a request it depends on failed.`);
-  return { status: 424, body: { error: { code: err.code, message: err.message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': parent.requestId, 'client-request-id': parent.clientRequestId } } } };
+  return {
+    status: 424,
+    body: {
+      error: {
+        code: err.code,
+        message: err.message,
+        innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': parent.requestId, 'client-request-id': parent.clientRequestId },
+      },
+    },
+  };
 }
 
 export function runBatch(core: SimCore, req: SimRequest): SimResponse {
@@ -84,7 +97,16 @@ export function runBatch(core: SimCore, req: SimRequest): SimResponse {
     else {
       const sub = itemRequest(req, item);
       res = handleGraph(core, sub);
-      core.log.add({ method: sub.method, url: itemUrl(item), status: res.status, requestId: req.requestId, requestBody: sub.body, responseBody: res.body, batchRequestId: req.requestId, batchItemId: item.id });
+      core.log.add({
+        method: sub.method,
+        url: itemUrl(item),
+        status: res.status,
+        requestId: req.requestId,
+        requestBody: sub.body,
+        responseBody: res.body,
+        batchRequestId: req.requestId,
+        batchItemId: item.id,
+      });
     }
     results.set(key, res);
     return res;

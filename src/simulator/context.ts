@@ -17,21 +17,79 @@ export interface SimContext {
 }
 
 export const USER_DEFAULT_PROPERTIES = [
-  'businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation',
-  'preferredLanguage', 'surname', 'userPrincipalName', 'id',
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
 ];
 
 export const GROUP_DEFAULT_PROPERTIES = [
-  'id', 'deletedDateTime', 'classification', 'createdDateTime', 'creationOptions', 'description', 'displayName',
-  'expirationDateTime', 'groupTypes', 'isAssignableToRole', 'mail', 'mailEnabled', 'mailNickname', 'membershipRule',
-  'membershipRuleProcessingState', 'onPremisesDomainName', 'onPremisesLastSyncDateTime', 'onPremisesNetBiosName',
-  'onPremisesSamAccountName', 'onPremisesSecurityIdentifier', 'onPremisesSyncEnabled', 'preferredDataLocation',
-  'preferredLanguage', 'proxyAddresses', 'renewedDateTime', 'resourceBehaviorOptions', 'resourceProvisioningOptions',
-  'securityEnabled', 'securityIdentifier', 'theme', 'uniqueName', 'visibility', 'onPremisesProvisioningErrors',
+  'id',
+  'deletedDateTime',
+  'classification',
+  'createdDateTime',
+  'creationOptions',
+  'description',
+  'displayName',
+  'expirationDateTime',
+  'groupTypes',
+  'isAssignableToRole',
+  'mail',
+  'mailEnabled',
+  'mailNickname',
+  'membershipRule',
+  'membershipRuleProcessingState',
+  'onPremisesDomainName',
+  'onPremisesLastSyncDateTime',
+  'onPremisesNetBiosName',
+  'onPremisesSamAccountName',
+  'onPremisesSecurityIdentifier',
+  'onPremisesSyncEnabled',
+  'preferredDataLocation',
+  'preferredLanguage',
+  'proxyAddresses',
+  'renewedDateTime',
+  'resourceBehaviorOptions',
+  'resourceProvisioningOptions',
+  'securityEnabled',
+  'securityIdentifier',
+  'theme',
+  'uniqueName',
+  'visibility',
+  'onPremisesProvisioningErrors',
   'serviceProvisioningErrors',
 ];
 
-const COLLECTIONS = new Set(['businessPhones', 'otherMails', 'proxyAddresses', 'imAddresses', 'assignedLicenses', 'assignedPlans', 'provisionedPlans', 'groupTypes', 'identities', 'resourceBehaviorOptions', 'resourceProvisioningOptions', 'creationOptions', 'onPremisesProvisioningErrors', 'serviceProvisioningErrors', 'interests', 'pastProjects', 'responsibilities', 'schools', 'skills', 'infoCatalogs', 'licenseAssignmentStates']);
+const COLLECTIONS = new Set([
+  'businessPhones',
+  'otherMails',
+  'proxyAddresses',
+  'imAddresses',
+  'assignedLicenses',
+  'assignedPlans',
+  'provisionedPlans',
+  'groupTypes',
+  'identities',
+  'resourceBehaviorOptions',
+  'resourceProvisioningOptions',
+  'creationOptions',
+  'onPremisesProvisioningErrors',
+  'serviceProvisioningErrors',
+  'interests',
+  'pastProjects',
+  'responsibilities',
+  'schools',
+  'skills',
+  'infoCatalogs',
+  'licenseAssignmentStates',
+]);
 
 // Never returned by Graph on read (passwordProfile comes back null even when selected).
 const WRITE_ONLY = new Set(['passwordProfile']);
@@ -61,7 +119,11 @@ export function isoSeconds(d = new Date()): string {
 }
 
 /** One page of a collection: @odata.context, @odata.count if asked, @odata.nextLink while more follow, value. */
-export function pageOf<T>(ctx: SimContext, req: SimRequest, page: { path: string; context: string; items: T[]; top: number; count?: boolean; map: (item: T) => Json }): Json {
+export function pageOf<T>(
+  ctx: SimContext,
+  req: SimRequest,
+  page: { path: string; context: string; items: T[]; top: number; count?: boolean; map: (item: T) => Json },
+): Json {
   const offset = decodeSkipToken(req);
   const body: Json = { '@odata.context': page.context };
   if (page.count) body['@odata.count'] = page.items.length;

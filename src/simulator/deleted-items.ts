@@ -32,7 +32,9 @@ export function getDeleted(ctx: SimContext, id: string): SimResponse {
 export function restoreDeleted(ctx: SimContext, req: SimRequest, id: string): SimResponse {
   const o = find(ctx, id);
   const body = (req.body ?? {}) as Json;
-  for (const k of Object.keys(body)) if (k !== 'autoReconcileProxyConflict') throw odataBadRequest(`The parameter '${k}' in the request payload is not a valid parameter for the operation 'restore'.`);
+  for (const k of Object.keys(body))
+    if (k !== 'autoReconcileProxyConflict')
+      throw odataBadRequest(`The parameter '${k}' in the request payload is not a valid parameter for the operation 'restore'.`);
   if (o.kind === 'user' && ctx.dir.upnTaken(String(o.props.userPrincipalName)))
     throw badRequest('A conflicting object with one or more of the specified property values is present in the directory.', [
       { code: 'ObjectConflict', message: 'Another object with the same value for property userPrincipalName already exists.', target: 'userPrincipalName' },
@@ -44,7 +46,10 @@ export function restoreDeleted(ctx: SimContext, req: SimRequest, id: string): Si
     ctx.dir.adjustSeats(o.props.assignedLicenses, 1);
     for (const gid of o.memberOf ?? []) {
       const g = ctx.dir.groups.get(gid);
-      if (g) { g.members.add(o.id); ctx.dir.touch(g); }
+      if (g) {
+        g.members.add(o.id);
+        ctx.dir.touch(g);
+      }
     }
     o.memberOf = undefined;
   } else {

@@ -69,8 +69,7 @@ export function delta(ctx: SimContext, req: SimRequest, kind: 'user' | 'group'):
   else if (deltaToken) {
     state = { ...decode(deltaToken), offset: 0 };
     if ((state.gen ?? 0) < ctx.dir.deltaGeneration || (state.at ?? Date.now()) + DELTA_LINK_LIFETIME_MS <= Date.now()) throw syncStateNotFound();
-  }
-  else state = { since: 0, upto: ctx.dir.currentSeq, offset: 0, select: parseSelect(req, kind === 'user' ? userSchema : groupSchema) };
+  } else state = { since: 0, upto: ctx.dir.currentSeq, offset: 0, select: parseSelect(req, kind === 'user' ? userSchema : groupSchema) };
   if (deltaToken) state = { ...state, upto: ctx.dir.currentSeq };
   const objects: (UserObject | GroupObject)[] = [...(kind === 'user' ? ctx.dir.users.values() : ctx.dir.groups.values())];
   const changed: Json[] = objects
@@ -84,8 +83,11 @@ export function delta(ctx: SimContext, req: SimRequest, kind: 'user' | 'group'):
   }
   const page = changed.slice(state.offset, state.offset + ctx.pageSize);
   const body: Json = { '@odata.context': contextUrl(ctx, `${set}${state.select ? `(${state.select.join(',')})` : ''}`) };
-  if (state.offset + ctx.pageSize < changed.length) body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$skiptoken=${encode({ ...state, offset: state.offset + ctx.pageSize })}`;
-  else body['@odata.deltaLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$deltatoken=${encode({ since: state.upto, upto: state.upto, offset: 0, select: state.select, at: Date.now(), gen: ctx.dir.deltaGeneration })}`;
+  if (state.offset + ctx.pageSize < changed.length)
+    body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$skiptoken=${encode({ ...state, offset: state.offset + ctx.pageSize })}`;
+  else
+    body['@odata.deltaLink'] =
+      `${ctx.baseUrl}/v1.0/${set}/delta?$deltatoken=${encode({ since: state.upto, upto: state.upto, offset: 0, select: state.select, at: Date.now(), gen: ctx.dir.deltaGeneration })}`;
   body.value = page;
   return { status: 200, body };
 }

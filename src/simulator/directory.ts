@@ -68,7 +68,10 @@ export class Directory {
   private readonly upnIndex = new Map<string, string>();
   private seq = 0;
 
-  constructor(readonly seed: SeedObject, tenantId: string) {
+  constructor(
+    readonly seed: SeedObject,
+    tenantId: string,
+  ) {
     this.tenantId = tenantId;
     this.domains = (seed.domains?.length ? seed.domains : DEFAULT_DOMAINS).map((d) => ({ type: 'Managed', ...d }));
     if (!this.domains.some((d) => d.isDefault)) this.domains[0].isDefault = true;
@@ -175,12 +178,18 @@ export class Directory {
       kind: 'user',
       id,
       props: {
-        businessPhones: [], assignedLicenses: [], otherMails: [], createdDateTime: new Date().toISOString(),
+        businessPhones: [],
+        assignedLicenses: [],
+        otherMails: [],
+        createdDateTime: new Date().toISOString(),
         proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
-        ...props, id,
+        ...props,
+        id,
       },
       password: typeof password === 'string' ? password : undefined,
-      ...(Array.isArray(directoryRoles) && directoryRoles.length ? { directoryRoles: directoryRoles.map((r) => DIRECTORY_ROLE_IDS[String(r)] ?? String(r)) } : {}),
+      ...(Array.isArray(directoryRoles) && directoryRoles.length
+        ? { directoryRoles: directoryRoles.map((r) => DIRECTORY_ROLE_IDS[String(r)] ?? String(r)) }
+        : {}),
       seq: 0,
     };
     this.addUser(user);
@@ -190,7 +199,13 @@ export class Directory {
   private seedGroup(g: Json): void {
     const { members, ...props } = g;
     const id = String(props.id ?? randomUUID());
-    const group: GroupObject = { kind: 'group', id, props: { groupTypes: [], createdDateTime: new Date().toISOString(), ...props, id }, members: new Set(), seq: 0 };
+    const group: GroupObject = {
+      kind: 'group',
+      id,
+      props: { groupTypes: [], createdDateTime: new Date().toISOString(), ...props, id },
+      members: new Set(),
+      seq: 0,
+    };
     for (const m of (members as string[] | undefined) ?? []) {
       const member = this.userByKey(m) ?? this.groups.get(m);
       if (member) group.members.add(member.id);

@@ -33,15 +33,10 @@ export function errorBody(err: GraphError, requestId: string, clientRequestId: s
 }
 
 // Directory (Entra) errors.
-export const badRequest = (message: string, details?: ErrorDetail[]) =>
-  new GraphError(400, 'Request_BadRequest', message, details);
+export const badRequest = (message: string, details?: ErrorDetail[]) => new GraphError(400, 'Request_BadRequest', message, details);
 
 export const resourceNotFound = (id: string) =>
-  new GraphError(
-    404,
-    'Request_ResourceNotFound',
-    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
-  );
+  new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
 
 export const invalidProperty = (name: string) => badRequest(`Invalid property '${name}'.`);
 
@@ -53,23 +48,16 @@ export const invalidValue = (name: string, resource: string) =>
   ]);
 
 export const objectConflict = (property: string) =>
-  badRequest(`Another object with the same value for property ${property} already exists.`, [
-    { code: 'ObjectConflict', target: property },
-  ]);
+  badRequest(`Another object with the same value for property ${property} already exists.`, [{ code: 'ObjectConflict', target: property }]);
 
 export const onPremMastered = () =>
-  badRequest(
-    'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
-  );
+  badRequest('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.');
 
-export const insufficientPrivileges = () =>
-  new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+export const insufficientPrivileges = () => new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 
 // OData / gateway errors (code "BadRequest", not the directory's "Request_BadRequest").
 export const odataBadRequest = (message: string) => new GraphError(400, 'BadRequest', message);
 
-export const segmentNotFound = (segment: string) =>
-  new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+export const segmentNotFound = (segment: string) => new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
 
-export const unsupportedMethod = () =>
-  new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+export const unsupportedMethod = () => new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');

@@ -4,7 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, onPremMastered, resourceNotFound, invalidValue } from './errors';
 import { notReplicated, referenceMissing } from './faults';
-import { GROUP_DEFAULT_PROPERTIES, contextUrl, isoSeconds, listEntities, pageOf, project, selectContext, USER_DEFAULT_PROPERTIES, type SimContext } from './context';
+import {
+  GROUP_DEFAULT_PROPERTIES,
+  contextUrl,
+  isoSeconds,
+  listEntities,
+  pageOf,
+  project,
+  selectContext,
+  USER_DEFAULT_PROPERTIES,
+  type SimContext,
+} from './context';
 import type { GroupObject } from './directory';
 import { parseSelect, parseTop } from './odata';
 import { groupSchema, isValidMailNickname, validateWrite } from './schema';
@@ -55,26 +65,42 @@ function checkGroupValues(input: Json): void {
   if (input.displayName !== undefined && (input.displayName === null || input.displayName === '')) throw invalidValue('displayName', 'Group');
 }
 
-const groupEntity = (ctx: SimContext, g: GroupObject, select?: string[]) => ({ '@odata.context': selectContext(ctx, 'groups', select, true), ...project(g.props, select ?? GROUP_DEFAULT_PROPERTIES) });
+const groupEntity = (ctx: SimContext, g: GroupObject, select?: string[]) => ({
+  '@odata.context': selectContext(ctx, 'groups', select, true),
+  ...project(g.props, select ?? GROUP_DEFAULT_PROPERTIES),
+});
 
 export function createGroup(ctx: SimContext, req: SimRequest): SimResponse {
   const input = validateWrite(groupSchema, req.body, { create: true, allow: BIND_KEYS });
   checkGroupValues(input);
   const unified = ((input.groupTypes as string[] | undefined) ?? []).includes('Unified');
-  if (input.mailEnabled === true && !unified) throw badRequest('Creating mail-enabled security groups or distribution lists is not supported through Microsoft Graph.');
+  if (input.mailEnabled === true && !unified)
+    throw badRequest('Creating mail-enabled security groups or distribution lists is not supported through Microsoft Graph.');
   if (!unified && input.securityEnabled !== true) throw badRequest('A group must be either a security group or a Microsoft 365 group.');
   const { members } = bindIds(ctx, input);
   const props: Json = { ...input };
   for (const k of BIND_KEYS) delete props[k];
   const id = randomUUID();
   const group: GroupObject = {
-    kind: 'group', id, members: new Set(members), seq: 0, visibleAt: ctx.now() + ctx.replicationLagMs(),
+    kind: 'group',
+    id,
+    members: new Set(members),
+    seq: 0,
+    visibleAt: ctx.now() + ctx.replicationLagMs(),
     props: {
-      groupTypes: [], proxyAddresses: [], resourceBehaviorOptions: [], resourceProvisioningOptions: [], creationOptions: [],
-      onPremisesProvisioningErrors: [], serviceProvisioningErrors: [], createdDateTime: isoSeconds(), renewedDateTime: isoSeconds(),
+      groupTypes: [],
+      proxyAddresses: [],
+      resourceBehaviorOptions: [],
+      resourceProvisioningOptions: [],
+      creationOptions: [],
+      onPremisesProvisioningErrors: [],
+      serviceProvisioningErrors: [],
+      createdDateTime: isoSeconds(),
+      renewedDateTime: isoSeconds(),
       securityIdentifier: `S-1-12-1-${Math.floor(Math.random() * 4e9)}-${Math.floor(Math.random() * 4e9)}`,
       mail: unified ? `${input.mailNickname}@${ctx.dir.domains.find((d) => d.isDefault)!.name}` : null,
-      ...props, id,
+      ...props,
+      id,
     },
   };
   ctx.dir.groups.set(id, group);
@@ -83,7 +109,13 @@ export function createGroup(ctx: SimContext, req: SimRequest): SimResponse {
 }
 
 export function listGroups(ctx: SimContext, req: SimRequest): SimResponse {
-  const set = { name: 'groups' as const, schema: groupSchema, filterable: GROUP_FILTERABLE, objects: ctx.dir.groups.values(), defaults: GROUP_DEFAULT_PROPERTIES };
+  const set = {
+    name: 'groups' as const,
+    schema: groupSchema,
+    filterable: GROUP_FILTERABLE,
+    objects: ctx.dir.groups.values(),
+    defaults: GROUP_DEFAULT_PROPERTIES,
+  };
   return { status: 200, body: listEntities(ctx, req, set) };
 }
 
@@ -94,7 +126,8 @@ export function getGroup(ctx: SimContext, req: SimRequest, id: string): SimRespo
 export function updateGroup(ctx: SimContext, req: SimRequest, id: string): SimResponse {
   const group = findGroup(ctx, id);
   const input = validateWrite(groupSchema, req.body, { create: false, allow: BIND_KEYS });
-  if (notReplicated(group, ctx.replicationLagMs(), ctx.now())) throw 'members@odata.bind' in input ? referenceMissing() : resourceNotFound(decodeURIComponent(id));
+  if (notReplicated(group, ctx.replicationLagMs(), ctx.now()))
+    throw 'members@odata.bind' in input ? referenceMissing() : resourceNotFound(decodeURIComponent(id));
   refuseIfSynced(group);
   checkGroupValues(input);
   const { members } = bindIds(ctx, input);
@@ -149,5 +182,8 @@ export function listMembers(ctx: SimContext, req: SimRequest, id: string): SimRe
     const g = ctx.dir.groups.get(m);
     return { '@odata.type': '#microsoft.graph.group', ...project(g?.props ?? { id: m }, GROUP_DEFAULT_PROPERTIES) };
   };
-  return { status: 200, body: pageOf(ctx, req, { path: `/groups/${group.id}/members`, context: contextUrl(ctx, 'directoryObjects'), items: [...group.members], top, map }) };
+  return {
+    status: 200,
+    body: pageOf(ctx, req, { path: `/groups/${group.id}/members`, context: contextUrl(ctx, 'directoryObjects'), items: [...group.members], top, map }),
+  };
 }

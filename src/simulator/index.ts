@@ -121,7 +121,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES, wids });
   const clock = createClock(options.timeScale ?? 1);
   const faults = new FaultInjector();
-  const ctx: SimContext = { dir: new Directory(structuredClone(seed), tenantId), baseUrl: '', pageSize: options.pageSize ?? 100, replicationLagMs: () => faults.replicationLagMs, now: options.now ?? Date.now };
+  const ctx: SimContext = {
+    dir: new Directory(structuredClone(seed), tenantId),
+    baseUrl: '',
+    pageSize: options.pageSize ?? 100,
+    replicationLagMs: () => faults.replicationLagMs,
+    now: options.now ?? Date.now,
+  };
   if (saved) ctx.dir.advanceSeq(saved.seq);
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
   const log = new RequestLog(options.requestLogLimit);
@@ -135,7 +141,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
   const inspect = createInspector({ dir: () => ctx.dir, log, faults, throttle, reset });
   const inspectionToken = options.inspectionToken ?? randomBytes(24).toString('base64url');
-  const server = createSimServer({ core, tokens, tenantId, authorityHost: () => ctx.baseUrl, inspect, inspectionToken }, { cert: certs.certPem, key: certs.keyPem });
+  const server = createSimServer(
+    { core, tokens, tenantId, authorityHost: () => ctx.baseUrl, inspect, inspectionToken },
+    { cert: certs.certPem, key: certs.keyPem },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -169,12 +178,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     caFile: certs.caFile,
     caPem: certs.caPem,
     inspectionToken,
-    state: { snapshot: () => snapshot(ctx.dir), get directory() { return ctx.dir; } },
+    state: {
+      snapshot: () => snapshot(ctx.dir),
+      get directory() {
+        return ctx.dir;
+      },
+    },
     requests: log,
     faults,
     throttle,
     contract,
-    grant: (roles, directoryRoles) => tokens.setGrant(roles, directoryRoles?.map((r) => DIRECTORY_ROLE_IDS[r] ?? r)),
+    grant: (roles, directoryRoles) =>
+      tokens.setGrant(
+        roles,
+        directoryRoles?.map((r) => DIRECTORY_ROLE_IDS[r] ?? r),
+      ),
     reset,
     close: () =>
       new Promise<void>((resolve) => {

@@ -27,7 +27,9 @@ export function snapshot(dir: Directory): StateSnapshot {
     groups: [...dir.groups.values()].map(groupView),
     devices: [...dir.devices.values()],
     subscribedSkus: [...dir.skus.values()].map((s) => ({ skuId: s.skuId, skuPartNumber: s.skuPartNumber, seats: s.seats, consumed: s.consumed })),
-    deletedItems: [...dir.deleted.values()].map((o) => (o.kind === 'user' ? { '@odata.type': '#microsoft.graph.user', ...userView(o) } : { '@odata.type': '#microsoft.graph.group', ...groupView(o) })),
+    deletedItems: [...dir.deleted.values()].map((o) =>
+      o.kind === 'user' ? { '@odata.type': '#microsoft.graph.user', ...userView(o) } : { '@odata.type': '#microsoft.graph.group', ...groupView(o) },
+    ),
   });
 }
 

@@ -56,7 +56,11 @@ export function parseFilter(text: string, options: FilterOptions): Predicate {
     if (t.value !== value) throw odataBadRequest(`Syntax error: '${value}' expected at '${t.value}' in '${text}'.`);
   };
   const unsupported = (prop: string) =>
-    new GraphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${prop}' of resource '${options.schema.resource}'.`);
+    new GraphError(
+      400,
+      'Request_UnsupportedQuery',
+      `Unsupported or invalid query filter clause specified for property '${prop}' of resource '${options.schema.resource}'.`,
+    );
   const property = (name: string) => {
     if (!options.schema.properties.has(name)) throw odataBadRequest(`Could not find a property named '${name}' on type '${options.schema.type}'.`);
     if (!options.filterable.has(name)) throw unsupported(name);
@@ -101,7 +105,7 @@ export function parseFilter(text: string, options: FilterOptions): Predicate {
         values.push(fold(literal()));
       }
       expect(')');
-      if (values.length > 15) throw badRequest('Too many child clauses specified in search filter expression containing \'OR\' operators: 16. Max allowed: 15.');
+      if (values.length > 15) throw badRequest("Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15.");
       return (p) => values.includes(fold(p[prop]));
     }
     throw unsupported(prop);
@@ -125,7 +129,10 @@ export function parseFilter(text: string, options: FilterOptions): Predicate {
 export function parseSelect(req: SimRequest, schema: EntitySchema): string[] | undefined {
   const text = req.query.get('$select');
   if (text === null) return undefined;
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names)
     if (!schema.properties.has(n) && !schema.navigation.has(n)) throw odataBadRequest(`Could not find a property named '${n}' on type '${schema.type}'.`);
   return names;

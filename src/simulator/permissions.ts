@@ -21,7 +21,10 @@ const byRoute = new Map(file.routes.map((r) => [`${r.method} ${r.path}`, r.permi
 
 /** A route pattern of the simulator as the permission table spells it: lower case, {id}, no $ref. */
 export function tableTemplate(pattern: string): string {
-  return pattern.replace(/\/\$ref$/, '').replace(/\{\w+\}/g, '{id}').toLowerCase();
+  return pattern
+    .replace(/\/\$ref$/, '')
+    .replace(/\{\w+\}/g, '{id}')
+    .toLowerCase();
 }
 
 /** The permissions granting a route; throws at start-up for a route the table does not know. */
@@ -49,7 +52,13 @@ const role = (name: string) => DIRECTORY_ROLE_IDS[name];
 
 // App-only password resets need User-PasswordProfile.ReadWrite.All or a directory role that may
 // reset passwords (user-update: "at least the User Administrator Microsoft Entra role").
-const PASSWORD_RESET_ROLES = ['Global Administrator', 'Privileged Authentication Administrator', 'User Administrator', 'Helpdesk Administrator', 'Authentication Administrator'].map(role);
+const PASSWORD_RESET_ROLES = [
+  'Global Administrator',
+  'Privileged Authentication Administrator',
+  'User Administrator',
+  'Helpdesk Administrator',
+  'Authentication Administrator',
+].map(role);
 
 export function checkPasswordResetAllowed(claims: TokenClaims): void {
   if (claims.roles.includes('User-PasswordProfile.ReadWrite.All')) return;
@@ -85,7 +94,12 @@ for (const path of Object.keys(file.applicationPaths)) {
 
 /** The table's template for a concrete path (type casts and $ref dropped), or null. */
 export function matchTemplate(path: string): string | null {
-  const all = path.split('?')[0].split('/').slice(1).filter((s) => s !== '$ref').map((s) => decodeURIComponent(s).toLowerCase());
+  const all = path
+    .split('?')[0]
+    .split('/')
+    .slice(1)
+    .filter((s) => s !== '$ref')
+    .map((s) => decodeURIComponent(s).toLowerCase());
   // A type cast either names a collection (deletedItems/microsoft.graph.user) or narrows one (memberOf/microsoft.graph.group).
   for (const segs of [all, all.filter((s) => !s.startsWith('microsoft.graph.'))]) {
     for (const t of templates.get(`${segs.length} ${segs[0]}`) ?? []) {

@@ -25,7 +25,8 @@ export function readSavedTenant(file: string): SavedTenant | null {
   } catch (err) {
     throw new Error(`graph simulator state ${file}: ${(err as Error).message}; move it away to start with a new tenant`, { cause: err });
   }
-  if (saved?.version !== 1 || typeof saved.seed !== 'object') throw new Error(`graph simulator state ${file}: not a saved tenant (version 1); move it away to start with a new tenant`);
+  if (saved?.version !== 1 || typeof saved.seed !== 'object')
+    throw new Error(`graph simulator state ${file}: not a saved tenant (version 1); move it away to start with a new tenant`);
   return saved;
 }
 

@@ -21,9 +21,7 @@ export interface SimCore {
 
 export function toErrorResponse(err: unknown, req: Pick<SimRequest, 'requestId' | 'clientRequestId'>): SimResponse {
   const e =
-    err instanceof GraphError
-      ? err
-      : new GraphError(500, 'InternalServerError', err instanceof Error ? err.message : 'An internal server error occurred.');
+    err instanceof GraphError ? err : new GraphError(500, 'InternalServerError', err instanceof Error ? err.message : 'An internal server error occurred.');
   return { status: e.status, headers: e.headers, body: errorBody(e, req.requestId, req.clientRequestId) };
 }
 

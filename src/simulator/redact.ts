@@ -6,7 +6,8 @@ export const REDACTED = '[redacted]';
 
 // Keys whose string value is a secret wherever they appear (passwordProfile.password, a client
 // secret, an application's passwordCredentials[].secretText or keyCredentials[].key, tokens).
-const SECRET_KEYS = /^(password|newPassword|currentPassword|secret|secretText|clientSecret|client_secret|key|privateKey|client_assertion|assertion|access_token|refresh_token|id_token|authorization|token)$/i;
+const SECRET_KEYS =
+  /^(password|newPassword|currentPassword|secret|secretText|clientSecret|client_secret|key|privateKey|client_assertion|assertion|access_token|refresh_token|id_token|authorization|token)$/i;
 // Values that are secrets by their shape whatever the key: a bearer credential or a JWT.
 const SECRET_VALUE = /^\s*(bearer|basic)\s+[\w.~+/=-]{16,}\s*$|^eyJ[\w-]+\.[\w-]+\.[\w-]*$/i;
 
@@ -16,6 +17,7 @@ export function redactBody(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redactBody(v, depth + 1));
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && v !== null && v !== undefined && typeof v !== 'boolean' ? REDACTED : redactBody(v, depth + 1);
+  for (const [k, v] of Object.entries(value))
+    out[k] = SECRET_KEYS.test(k) && v !== null && v !== undefined && typeof v !== 'boolean' ? REDACTED : redactBody(v, depth + 1);
   return out;
 }

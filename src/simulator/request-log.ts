@@ -49,9 +49,7 @@ export class RequestLog {
 
   /** A copy of the entries, optionally only those matching method and/or a path prefix. */
   list(filter: { method?: string; pathPrefix?: string } = {}): LoggedRequest[] {
-    return this.entries.filter(
-      (e) => (!filter.method || e.method === filter.method) && (!filter.pathPrefix || e.url.startsWith(filter.pathPrefix)),
-    );
+    return this.entries.filter((e) => (!filter.method || e.method === filter.method) && (!filter.pathPrefix || e.url.startsWith(filter.pathPrefix)));
   }
 
   /** Writes only (what a bridge changed), excluding reads. */

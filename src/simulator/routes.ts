@@ -33,7 +33,14 @@ const KNOWN_SEGMENTS = new Set<string>();
 export function route(method: string, path: string, handler: Handler): void {
   KNOWN_SEGMENTS.add(path.split('/')[1]);
   const roles = path === '/$batch' ? [] : permissionsFor(method, path);
-  const pattern = new RegExp('^' + path.replace(/\$/g, '\\$').replace(/\./g, '\\.').replace(/\{\w+\}/g, SEG) + '/?$');
+  const pattern = new RegExp(
+    '^' +
+      path
+        .replace(/\$/g, '\\$')
+        .replace(/\./g, '\\.')
+        .replace(/\{\w+\}/g, SEG) +
+      '/?$',
+  );
   routes.push({ method, pattern, roles, handler, write: method !== 'GET' });
 }
 

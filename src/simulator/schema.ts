@@ -73,9 +73,22 @@ export const federatedRequiredOnCreate = raw['x-requiredOnCreate']['microsoft.gr
 /** Maximum lengths stated in the Graph property descriptions. */
 const MAX_LENGTH: Record<string, Record<string, number>> = {
   User: {
-    displayName: 256, givenName: 64, surname: 64, mailNickname: 64, jobTitle: 128, department: 64, companyName: 64,
-    employeeId: 16, city: 128, country: 128, state: 128, postalCode: 40, streetAddress: 1024, mobilePhone: 64,
-    userPrincipalName: 113, mail: 256,
+    displayName: 256,
+    givenName: 64,
+    surname: 64,
+    mailNickname: 64,
+    jobTitle: 128,
+    department: 64,
+    companyName: 64,
+    employeeId: 16,
+    city: 128,
+    country: 128,
+    state: 128,
+    postalCode: 40,
+    streetAddress: 1024,
+    mobilePhone: 64,
+    userPrincipalName: 113,
+    mail: 256,
   },
   Group: { displayName: 256, mailNickname: 64, description: 1024 },
   Organization: {},
@@ -89,14 +102,24 @@ function literal(value: unknown): string {
 
 function checkPrimitive(name: string, schema: PropSchema, value: unknown): void {
   if (value === null) {
-    if (schema.nullable === false) throw new GraphError(400, 'BadRequest', `A null value was found for the property named '${name}', which has the expected type '${EDM[schema.type ?? 'string'] ?? schema.type}[Nullable=False]'. The expected type '${EDM[schema.type ?? 'string']}[Nullable=False]' does not allow null values.`);
+    if (schema.nullable === false)
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `A null value was found for the property named '${name}', which has the expected type '${EDM[schema.type ?? 'string'] ?? schema.type}[Nullable=False]'. The expected type '${EDM[schema.type ?? 'string']}[Nullable=False]' does not allow null values.`,
+      );
     return;
   }
   const ok =
     (schema.type === 'string' && typeof value === 'string') ||
     (schema.type === 'boolean' && typeof value === 'boolean') ||
     (schema.type === 'integer' && Number.isInteger(value));
-  if (!ok) throw new GraphError(400, 'BadRequest', `Cannot convert the literal '${literal(value)}' to the expected type '${EDM[schema.type ?? 'string'] ?? schema.type}'.`);
+  if (!ok)
+    throw new GraphError(
+      400,
+      'BadRequest',
+      `Cannot convert the literal '${literal(value)}' to the expected type '${EDM[schema.type ?? 'string'] ?? schema.type}'.`,
+    );
   if (schema.format === 'date-time' && Number.isNaN(Date.parse(value as string)))
     throw new GraphError(400, 'BadRequest', `Cannot convert the literal '${value}' to the expected type 'Edm.DateTimeOffset'.`);
   if (schema.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value as string))
@@ -106,8 +129,18 @@ function checkPrimitive(name: string, schema: PropSchema, value: unknown): void 
 /** Shape check of one value against its schema, recursing into complex types (which are closed). */
 export function checkShape(name: string, schema: PropSchema, value: unknown): void {
   if (schema.type === 'array') {
-    if (value === null) throw new GraphError(400, 'BadRequest', `A null value was found for the property named '${name}', which has the expected type 'Collection'. The expected type 'Collection' does not allow null values.`);
-    if (!Array.isArray(value)) throw new GraphError(400, 'BadRequest', `An unexpected '${typeof value === 'object' ? 'StartObject' : 'PrimitiveValue'}' node was found when reading from the JSON reader. A 'StartArray' node was expected.`);
+    if (value === null)
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `A null value was found for the property named '${name}', which has the expected type 'Collection'. The expected type 'Collection' does not allow null values.`,
+      );
+    if (!Array.isArray(value))
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `An unexpected '${typeof value === 'object' ? 'StartObject' : 'PrimitiveValue'}' node was found when reading from the JSON reader. A 'StartArray' node was expected.`,
+      );
     for (const item of value) checkShape(name, schema.items ?? {}, item);
     return;
   }
@@ -115,11 +148,21 @@ export function checkShape(name: string, schema: PropSchema, value: unknown): vo
     const type = refName(schema.$ref);
     const complex = raw.schemas[type];
     if (value === null || !complex) return;
-    if (typeof value !== 'object' || Array.isArray(value)) throw new GraphError(400, 'BadRequest', `An unexpected '${Array.isArray(value) ? 'StartArray' : 'PrimitiveValue'}' node was found when reading from the JSON reader. A 'StartObject' node was expected.`);
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `An unexpected '${Array.isArray(value) ? 'StartArray' : 'PrimitiveValue'}' node was found when reading from the JSON reader. A 'StartObject' node was expected.`,
+      );
     for (const [k, v] of Object.entries(value as Json)) {
       if (k.startsWith('@odata.')) continue;
       const sub = complex.properties[k];
-      if (!sub) throw new GraphError(400, 'BadRequest', `The property '${k}' does not exist on type '${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`);
+      if (!sub)
+        throw new GraphError(
+          400,
+          'BadRequest',
+          `The property '${k}' does not exist on type '${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+        );
       checkShape(k, sub, v);
     }
     return;

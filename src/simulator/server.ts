@@ -60,7 +60,11 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    throw new GraphError(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    );
   }
 }
 
@@ -68,7 +72,11 @@ async function handleGraphHttp(parts: ServerParts, req: IncomingMessage, res: Se
   const requestId = randomUUID();
   const clientRequestId = (req.headers['client-request-id'] as string | undefined) ?? requestId;
   const ids = { requestId, clientRequestId };
-  const base = { 'request-id': requestId, 'client-request-id': clientRequestId, 'x-ms-ags-diagnostic': '{"ServerInfo":{"DataCenter":"Simulator","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"SIM"}}' };
+  const base = {
+    'request-id': requestId,
+    'client-request-id': clientRequestId,
+    'x-ms-ags-diagnostic': '{"ServerInfo":{"DataCenter":"Simulator","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"SIM"}}',
+  };
   const path = url.pathname.slice('/v1.0'.length) || '/';
   let out: SimResponse;
   let body: unknown;
@@ -76,7 +84,16 @@ async function handleGraphHttp(parts: ServerParts, req: IncomingMessage, res: Se
     const text = await readBody(req);
     const claims = parts.tokens.verifyBearer(req.headers.authorization);
     body = parseJson(text);
-    const simReq: SimRequest = { method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers as Record<string, string>, body, claims, ...ids, inBatch: false };
+    const simReq: SimRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: url.searchParams,
+      headers: req.headers as Record<string, string>,
+      body,
+      claims,
+      ...ids,
+      inBatch: false,
+    };
     out = handleGraph(parts.core, simReq);
   } catch (err) {
     out = toErrorResponse(err, ids);
@@ -100,17 +117,26 @@ async function route(parts: ServerParts, req: IncomingMessage, res: ServerRespon
   let m: RegExpExecArray | null;
   if (req.method === 'POST' && (m = TOKEN_PATH.exec(p))) return handleToken(parts, req, res, m[1]);
   if (req.method === 'GET' && (m = DISCOVERY_PATH.exec(p))) {
-    if (m[1] !== parts.tenantId && m[1] !== 'organizations') return send(res, { status: 400, body: { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${m[1]}' not found.` } });
+    if (m[1] !== parts.tenantId && m[1] !== 'organizations')
+      return send(res, { status: 400, body: { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${m[1]}' not found.` } });
     return send(res, { status: 200, body: parts.tokens.discovery(parts.authorityHost(), m[1]) }, { 'content-type': 'application/json; charset=utf-8' });
   }
-  if (req.method === 'GET' && KEYS_PATH.test(p)) return send(res, { status: 200, body: parts.tokens.jwks() }, { 'content-type': 'application/json; charset=utf-8' });
+  if (req.method === 'GET' && KEYS_PATH.test(p))
+    return send(res, { status: 200, body: parts.tokens.jwks() }, { 'content-type': 'application/json; charset=utf-8' });
   if (p.startsWith('/_sim/')) {
     // The inspection API reads and resets the tenant and injects faults: its token, or nothing.
     if (!inspectionAuthorized(parts.inspectionToken, req.headers.authorization)) {
-      return send(res, { status: 401, body: { error: { code: 'Unauthorized', message: 'The simulator inspection API needs its token: Authorization: Bearer <inspection token>.' } } }, {
-        'content-type': 'application/json; charset=utf-8',
-        'www-authenticate': 'Bearer realm="graph-sim inspection"',
-      });
+      return send(
+        res,
+        {
+          status: 401,
+          body: { error: { code: 'Unauthorized', message: 'The simulator inspection API needs its token: Authorization: Bearer <inspection token>.' } },
+        },
+        {
+          'content-type': 'application/json; charset=utf-8',
+          'www-authenticate': 'Bearer realm="graph-sim inspection"',
+        },
+      );
     }
     const text = await readBody(req);
     const out = parts.inspect(req.method ?? 'GET', p, parseJson(text), url.searchParams);

@@ -9,8 +9,12 @@ import type { Json, SimRequest, SimResponse } from './types';
 
 // Organization properties the update API accepts (learn.microsoft.com/graph/api/organization-update).
 const ORG_WRITABLE = new Set([
-  'marketingNotificationEmails', 'privacyProfile', 'securityComplianceNotificationMails',
-  'securityComplianceNotificationPhones', 'technicalNotificationMails', 'onPremisesSyncEnabled',
+  'marketingNotificationEmails',
+  'privacyProfile',
+  'securityComplianceNotificationMails',
+  'securityComplianceNotificationPhones',
+  'technicalNotificationMails',
+  'onPremisesSyncEnabled',
 ]);
 
 export function listOrganization(ctx: SimContext): SimResponse {
@@ -38,12 +42,24 @@ const prop = (type: string) => ({ type, nullable: true });
 const deviceSchema: EntitySchema = {
   type: 'microsoft.graph.device',
   resource: 'Device',
-  properties: new Map(Object.entries({
-    id: prop('string'), deviceId: prop('string'), displayName: prop('string'), trustType: prop('string'),
-    accountEnabled: prop('boolean'), operatingSystem: prop('string'), operatingSystemVersion: prop('string'),
-    isCompliant: prop('boolean'), isManaged: prop('boolean'), profileType: prop('string'), deletedDateTime: prop('string'),
-    onPremisesSyncEnabled: prop('boolean'), onPremisesLastSyncDateTime: prop('string'), approximateLastSignInDateTime: prop('string'),
-  })),
+  properties: new Map(
+    Object.entries({
+      id: prop('string'),
+      deviceId: prop('string'),
+      displayName: prop('string'),
+      trustType: prop('string'),
+      accountEnabled: prop('boolean'),
+      operatingSystem: prop('string'),
+      operatingSystemVersion: prop('string'),
+      isCompliant: prop('boolean'),
+      isManaged: prop('boolean'),
+      profileType: prop('string'),
+      deletedDateTime: prop('string'),
+      onPremisesSyncEnabled: prop('boolean'),
+      onPremisesLastSyncDateTime: prop('string'),
+      approximateLastSignInDateTime: prop('string'),
+    }),
+  ),
   navigation: new Set(),
   readOnly: new Set(),
   readOnlyWhenSynced: new Set(),

@@ -90,7 +90,13 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   let enabled = options.enabled;
   const { clock, appId, tenantId } = options;
   const make = (name: string, capacity: number, windowSeconds: number, scope: string, information: string): Bucket => ({
-    name, capacity, windowMs: windowSeconds * 1000, tokens: capacity, updated: clock.now(), scope, information,
+    name,
+    capacity,
+    windowMs: windowSeconds * 1000,
+    tokens: capacity,
+    updated: clock.now(),
+    scope,
+    information,
   });
   let ru: Bucket, appWrites: Bucket, tenantWrites: Bucket;
   let used: ThrottleUsage = { requests: 0, writes: 0, resourceUnits: 0, throttled: 0 };
@@ -116,7 +122,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       used.resourceUnits += cost;
       if (isWriteMethod(req.method)) used.writes++;
     };
-    if (!enabled) return count(), headers;
+    if (!enabled) return (count(), headers);
     const now = clock.now();
     const needs: [Bucket, number][] = [[ru, cost]];
     if (isWriteMethod(req.method)) needs.push([appWrites, 1], [tenantWrites, 1]);
@@ -136,7 +142,10 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   function throttled(b: Bucket, need: number): GraphError {
     const simWaitMs = ((need - b.tokens) * b.windowMs) / b.capacity;
     const realMs = Math.ceil(clock.toReal(simWaitMs));
-    const category = b.name === 'resourceUnits' ? `aadgraph.app.tenant_${{ S: 'small', M: 'medium', L: 'large' }[options.size()]}` : `aadgraph.app.tenant_${b.name === 'writes' ? 'write' : 'tenant_write'}`;
+    const category =
+      b.name === 'resourceUnits'
+        ? `aadgraph.app.tenant_${{ S: 'small', M: 'medium', L: 'large' }[options.size()]}`
+        : `aadgraph.app.tenant_${b.name === 'writes' ? 'write' : 'tenant_write'}`;
     const message = `Too many requests from Identifier:${appId}+${tenantId} under category:${category}. Please try again later.`;
     return new GraphError(429, 'TooManyRequests', message, undefined, {
       'retry-after': String(Math.max(1, Math.ceil(realMs / 1000))),
@@ -149,12 +158,17 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   return {
     charge,
     reset,
-    setEnabled: (value) => { enabled = value; },
-    get enabled() { return enabled; },
+    setEnabled: (value) => {
+      enabled = value;
+    },
+    get enabled() {
+      return enabled;
+    },
     usage: () => ({ ...used }),
-    snapshot: () => [ru, appWrites, tenantWrites].map((b) => {
-      refill(b, clock.now());
-      return { name: b.name, capacity: b.capacity, windowSeconds: b.windowMs / 1000, available: Math.floor(b.tokens) };
-    }),
+    snapshot: () =>
+      [ru, appWrites, tenantWrites].map((b) => {
+        refill(b, clock.now());
+        return { name: b.name, capacity: b.capacity, windowSeconds: b.windowMs / 1000, available: Math.floor(b.tokens) };
+      }),
   };
 }

@@ -78,18 +78,32 @@ export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599)
 
   function issue(form: URLSearchParams, tenant: string) {
     if (tenant !== app.tenantId)
-      return aadError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
-    if (form.get('grant_type') !== 'client_credentials')
-      return aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+      return aadError(
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
+    if (form.get('grant_type') !== 'client_credentials') return aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     const clientId = form.get('client_id') ?? '';
     if (clientId !== app.clientId)
       return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'.`);
     const secret = form.get('client_secret');
     if (!secret || !secretMatches(secret, app.clientSecret))
-      return aadError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+      return aadError(
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+      );
     const scope = form.get('scope') ?? '';
     if (scope.split(' ').filter(Boolean).join(' ') !== `${GRAPH_RESOURCE}/.default`)
-      return aadError(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      return aadError(
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
     const now = Math.floor(Date.now() / 1000);
     const claims: TokenClaims = {
       aud: GRAPH_RESOURCE,
@@ -121,8 +135,7 @@ export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599)
       if (verified.size > 10_000) verified.clear();
       verified.set(token, claims);
     }
-    if (claims.exp * 1000 <= Date.now())
-      throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    if (claims.exp * 1000 <= Date.now()) throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
     if (claims.aud !== GRAPH_RESOURCE || claims.tid !== app.tenantId)
       throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     return claims;

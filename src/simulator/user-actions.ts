@@ -52,7 +52,14 @@ export function getManager(ctx: SimContext, key: string, ref: boolean): SimRespo
   const user = findUser(ctx, key);
   const manager = user.managerId ? ctx.dir.users.get(user.managerId) : undefined;
   if (!manager) throw resourceNotFound('manager');
-  if (ref) return { status: 200, body: { '@odata.context': contextUrl(ctx, 'directoryObjects/$ref/$entity'), '@odata.id': `${ctx.baseUrl}/v1.0/directoryObjects/${manager.id}/Microsoft.DirectoryServices.User` } };
+  if (ref)
+    return {
+      status: 200,
+      body: {
+        '@odata.context': contextUrl(ctx, 'directoryObjects/$ref/$entity'),
+        '@odata.id': `${ctx.baseUrl}/v1.0/directoryObjects/${manager.id}/Microsoft.DirectoryServices.User`,
+      },
+    };
   const { '@odata.context': _ignored, ...props } = userEntity(ctx, manager);
   return { status: 200, body: { '@odata.context': contextUrl(ctx, 'directoryObjects/$entity'), '@odata.type': '#microsoft.graph.user', ...props } };
 }
@@ -65,12 +72,16 @@ interface LicenseChange {
 function parseLicenseChange(body: unknown): LicenseChange {
   const b = (body ?? {}) as Json;
   for (const key of Object.keys(b))
-    if (key !== 'addLicenses' && key !== 'removeLicenses') throw odataBadRequest(`The parameter '${key}' in the request payload is not a valid parameter for the operation 'assignLicense'.`);
+    if (key !== 'addLicenses' && key !== 'removeLicenses')
+      throw odataBadRequest(`The parameter '${key}' in the request payload is not a valid parameter for the operation 'assignLicense'.`);
   if (b.addLicenses === undefined || b.addLicenses === null) throw requiredPropertyMissing('addLicenses');
   if (b.removeLicenses === undefined || b.removeLicenses === null) throw requiredPropertyMissing('removeLicenses');
   checkShape('addLicenses', { type: 'array', items: { $ref: '#/schemas/microsoft.graph.assignedLicense' } }, b.addLicenses);
   checkShape('removeLicenses', { type: 'array', items: { type: 'string', format: 'uuid' } }, b.removeLicenses);
-  const add = (b.addLicenses as Json[]).map((l) => ({ skuId: String(l.skuId ?? '').toLowerCase(), disabledPlans: (l.disabledPlans as string[] | undefined) ?? [] }));
+  const add = (b.addLicenses as Json[]).map((l) => ({
+    skuId: String(l.skuId ?? '').toLowerCase(),
+    disabledPlans: (l.disabledPlans as string[] | undefined) ?? [],
+  }));
   return { addLicenses: add, removeLicenses: (b.removeLicenses as string[]).map((s) => s.toLowerCase()) };
 }
 
@@ -85,15 +96,18 @@ export function assignLicense(ctx: SimContext, req: SimRequest, key: string): Si
     if (!ctx.dir.skus.has(s)) throw invalidLicense(s);
     if (!current.some((c) => c.skuId.toLowerCase() === s)) throw badRequest(`User does not have a corresponding license for ${s}.`);
   }
-  if (change.addLicenses.length && !user.props.usageLocation)
-    throw badRequest('License assignment cannot be done for user with invalid usage location.');
+  if (change.addLicenses.length && !user.props.usageLocation) throw badRequest('License assignment cannot be done for user with invalid usage location.');
   for (const l of change.addLicenses) {
     const sku = ctx.dir.skus.get(l.skuId)!;
     const alreadyHas = current.some((c) => c.skuId.toLowerCase() === l.skuId);
     if (!alreadyHas && sku.consumed >= sku.seats)
-      throw badRequest(`Subscription with SKU ${sku.skuId} does not have any available licenses.`, [{ code: 'CountViolation', message: `Subscription with SKU ${sku.skuId} does not have any available licenses.`, target: sku.skuId }]);
+      throw badRequest(`Subscription with SKU ${sku.skuId} does not have any available licenses.`, [
+        { code: 'CountViolation', message: `Subscription with SKU ${sku.skuId} does not have any available licenses.`, target: sku.skuId },
+      ]);
   }
-  const next = current.filter((c) => !change.removeLicenses.includes(c.skuId.toLowerCase()) && !change.addLicenses.some((a) => a.skuId === c.skuId.toLowerCase()));
+  const next = current.filter(
+    (c) => !change.removeLicenses.includes(c.skuId.toLowerCase()) && !change.addLicenses.some((a) => a.skuId === c.skuId.toLowerCase()),
+  );
   ctx.dir.adjustSeats(current, -1);
   user.props.assignedLicenses = [...next, ...change.addLicenses];
   ctx.dir.adjustSeats(user.props.assignedLicenses, 1);
@@ -109,4 +123,3 @@ export function revokeSignInSessions(ctx: SimContext, req: SimRequest, key: stri
   ctx.dir.touch(user);
   return { status: 200, body: { '@odata.context': contextUrl(ctx, 'Edm.Boolean'), value: true } };
 }
-

@@ -23,8 +23,7 @@ export function isSyncedFromOnPrem(user: UserObject): boolean {
 // onPremisesExtensionAttributes).
 const READ_ONLY_WHEN_FORMERLY_SYNCED = new Set(['onPremisesExtensionAttributes']);
 
-export const externallyMastered = () =>
-  badRequest('Unable to update the specified properties for objects that have originated within an external service.');
+export const externallyMastered = () => badRequest('Unable to update the specified properties for objects that have originated within an external service.');
 
 export function refuseIfOnPremMastered(user: UserObject, keys: string[]): void {
   if (user.props.onPremisesSyncEnabled === false && keys.some((k) => READ_ONLY_WHEN_FORMERLY_SYNCED.has(k))) throw externallyMastered();
@@ -34,7 +33,11 @@ export function refuseIfOnPremMastered(user: UserObject, keys: string[]): void {
 
 const upnDomainInvalid = () =>
   badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', [
-    { code: 'InvalidValue', message: 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', target: 'userPrincipalName' },
+    {
+      code: 'InvalidValue',
+      message: 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+      target: 'userPrincipalName',
+    },
   ]);
 
 function checkUpn(dir: Directory, upn: string, selfId?: string): void {
@@ -86,8 +89,7 @@ function checkMailUnique(dir: Directory, mail: unknown, selfId?: string): void {
 
 function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string): void {
   if (typeof value !== 'string') return;
-  for (const u of dir.users.values())
-    if (u.id !== selfId && u.props.onPremisesImmutableId === value) throw objectConflict('onPremisesImmutableId');
+  for (const u of dir.users.values()) if (u.id !== selfId && u.props.onPremisesImmutableId === value) throw objectConflict('onPremisesImmutableId');
 }
 
 export function checkUserCreate(dir: Directory, input: Json): void {
@@ -96,8 +98,7 @@ export function checkUserCreate(dir: Directory, input: Json): void {
   checkUpn(dir, upn);
   const domain = dir.domain(upn.split('@')[1]);
   // Federated domains need onPremisesImmutableId (user-post-users); Graph answers with its generic message.
-  if (domain?.type === 'Federated' && federatedRequiredOnCreate.some((k) => !input[k]))
-    throw badRequest('One or more properties contains invalid values.');
+  if (domain?.type === 'Federated' && federatedRequiredOnCreate.some((k) => !input[k])) throw badRequest('One or more properties contains invalid values.');
   checkPassword((input.passwordProfile as Json).password);
   checkImmutableIdUnique(dir, input.onPremisesImmutableId);
   checkMailUnique(dir, input.mail);
@@ -112,7 +113,8 @@ export function checkUserUpdate(dir: Directory, user: UserObject, input: Json): 
   if (input.passwordProfile) {
     // Users of a federated domain sign in at their IdP: Entra holds no password to reset for them.
     const domain = dir.domain(String(user.props.userPrincipalName).split('@')[1] ?? '');
-    if (domain?.type === 'Federated') throw badRequest('Password reset is not supported for users of a federated domain.', [{ code: 'InvalidValue', target: 'passwordProfile' }]);
+    if (domain?.type === 'Federated')
+      throw badRequest('Password reset is not supported for users of a federated domain.', [{ code: 'InvalidValue', target: 'passwordProfile' }]);
     checkPassword((input.passwordProfile as Json).password);
   }
   checkImmutableIdUnique(dir, input.onPremisesImmutableId, user.id);

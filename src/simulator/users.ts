@@ -11,9 +11,27 @@ import { authorizeUserPatch, checkPasswordResetAllowed, checkSensitiveAction, SE
 import { checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, refuseIfOnPremMastered } from './user-rules';
 
 export const USER_FILTERABLE = new Set([
-  'id', 'userPrincipalName', 'mail', 'onPremisesImmutableId', 'employeeId', 'displayName', 'givenName', 'surname',
-  'accountEnabled', 'userType', 'mailNickname', 'onPremisesSyncEnabled', 'employeeType', 'department', 'jobTitle',
-  'usageLocation', 'companyName', 'city', 'country', 'state', 'officeLocation',
+  'id',
+  'userPrincipalName',
+  'mail',
+  'onPremisesImmutableId',
+  'employeeId',
+  'displayName',
+  'givenName',
+  'surname',
+  'accountEnabled',
+  'userType',
+  'mailNickname',
+  'onPremisesSyncEnabled',
+  'employeeType',
+  'department',
+  'jobTitle',
+  'usageLocation',
+  'companyName',
+  'city',
+  'country',
+  'state',
+  'officeLocation',
 ]);
 
 export function findUser(ctx: SimContext, key: string): UserObject {
@@ -50,16 +68,32 @@ export function createUser(ctx: SimContext, req: SimRequest): SimResponse {
     seq: 0,
     visibleAt: ctx.now() + ctx.replicationLagMs(),
     props: {
-      businessPhones: [], otherMails: [], imAddresses: [], assignedLicenses: [], assignedPlans: [], provisionedPlans: [],
+      businessPhones: [],
+      otherMails: [],
+      imAddresses: [],
+      assignedLicenses: [],
+      assignedPlans: [],
+      provisionedPlans: [],
       proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
-      userType: 'Member', creationType: null, onPremisesSyncEnabled: null, onPremisesLastSyncDateTime: null,
-      usageLocation: null, createdDateTime: now, lastPasswordChangeDateTime: now, signInSessionsValidFromDateTime: now,
-      deletedDateTime: null, ...props,
+      userType: 'Member',
+      creationType: null,
+      onPremisesSyncEnabled: null,
+      onPremisesLastSyncDateTime: null,
+      usageLocation: null,
+      createdDateTime: now,
+      lastPasswordChangeDateTime: now,
+      signInSessionsValidFromDateTime: now,
+      deletedDateTime: null,
+      ...props,
     },
   };
   user.props.id = user.id;
   ctx.dir.addUser(user);
-  return { status: 201, headers: { location: `${ctx.baseUrl}/v2/${ctx.dir.tenantId}/directoryObjects/${user.id}/Microsoft.DirectoryServices.User` }, body: userEntity(ctx, user) };
+  return {
+    status: 201,
+    headers: { location: `${ctx.baseUrl}/v2/${ctx.dir.tenantId}/directoryObjects/${user.id}/Microsoft.DirectoryServices.User` },
+    body: userEntity(ctx, user),
+  };
 }
 
 export function getUser(ctx: SimContext, req: SimRequest, key: string): SimResponse {
@@ -83,7 +117,9 @@ export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimRe
     user.props.lastPasswordChangeDateTime = isoSeconds();
   }
   if (typeof props.mail === 'string') {
-    const proxies = ((user.props.proxyAddresses as string[]) ?? []).map((p) => p.replace(/^SMTP:/, 'smtp:')).filter((p) => p.toLowerCase() !== `smtp:${String(props.mail).toLowerCase()}`);
+    const proxies = ((user.props.proxyAddresses as string[]) ?? [])
+      .map((p) => p.replace(/^SMTP:/, 'smtp:'))
+      .filter((p) => p.toLowerCase() !== `smtp:${String(props.mail).toLowerCase()}`);
     user.props.proxyAddresses = [`SMTP:${props.mail}`, ...proxies];
   }
   Object.assign(user.props, props);

@@ -107,7 +107,8 @@ export function createAdminQueries(db: Database) {
         ...r,
         deleted: r.deleted === 1,
         // A permanent error waits for the resource's next change or an operator's retry.
-        nextAttemptAt: r.nextAttemptAt >= Number.MAX_SAFE_INTEGER ? 'on change or retry' : r.nextAttemptAt > 0 ? new Date(r.nextAttemptAt).toISOString() : 'now',
+        nextAttemptAt:
+          r.nextAttemptAt >= Number.MAX_SAFE_INTEGER ? 'on change or retry' : r.nextAttemptAt > 0 ? new Date(r.nextAttemptAt).toISOString() : 'now',
       }));
     },
     drift(limit: number): unknown[] {

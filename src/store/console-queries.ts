@@ -124,7 +124,10 @@ function listStatements(db: Database, type: 'User' | 'Group') {
       // Every resource has its sync_state row from its first write.
       const join = b.state ? `JOIN sync_state s ON s.type = '${type}' AND s.id = r.id AND s.state = @state COLLATE NOCASE` : '';
       const from = `FROM ${table} r ${join} WHERE ${where.join(' AND ')}`;
-      st = { count: db.prepare(`SELECT count(*) ${from}`).pluck(), page: db.prepare(`SELECT r.rowid ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`).pluck() };
+      st = {
+        count: db.prepare(`SELECT count(*) ${from}`).pluck(),
+        page: db.prepare(`SELECT r.rowid ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`).pluck(),
+      };
       cache.set(key, st);
     }
     const args = Object.fromEntries(Object.entries(b).filter(([k, v]) => v !== null && (k !== 'lo' && k !== 'hi' ? true : b.text !== null)));
@@ -135,13 +138,13 @@ function listStatements(db: Database, type: 'User' | 'Group') {
   };
 }
 
-
 export function createConsoleQueries(db: Database) {
   const userList = listStatements(db, 'User');
   const groupList = listStatements(db, 'Group');
   const q = {
     // Deleted resources: `deprovisioned` once applied, `deprovisioning` while Graph still has to follow.
-    counts: db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' WHEN deleted = 1 THEN 'deprovisioning' ELSE state END AS state,
+    counts:
+      db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' WHEN deleted = 1 THEN 'deprovisioning' ELSE state END AS state,
         count(*) AS n FROM sync_state GROUP BY 1, 2`),
     userNames: db.prepare(`SELECT id, user_name AS name FROM users WHERE id IN (SELECT value FROM json_each(?))`),
     groupNames: db.prepare(`SELECT id, display_name AS name FROM groups WHERE id IN (SELECT value FROM json_each(?))`),
@@ -201,7 +204,10 @@ export function createConsoleQueries(db: Database) {
     userList(filter: ListFilter): { total: number; items: ConsoleUserRow[] } {
       const list = userList(params(filter));
       const rowids = list.rowids(filter.limit, filter.offset);
-      const items = (q.userRows.all(JSON.stringify(rowids)) as (Omit<ConsoleUserRow, 'active'> & { active: number })[]).map((r) => ({ ...r, active: r.active === 1 }));
+      const items = (q.userRows.all(JSON.stringify(rowids)) as (Omit<ConsoleUserRow, 'active'> & { active: number })[]).map((r) => ({
+        ...r,
+        active: r.active === 1,
+      }));
       return { total: list.count(), items };
     },
     groupList(filter: ListFilter): { total: number; items: ConsoleGroupRow[] } {
@@ -209,7 +215,13 @@ export function createConsoleQueries(db: Database) {
       return { total: list.count(), items: q.groupRows.all(JSON.stringify(list.rowids(filter.limit, filter.offset))) as ConsoleGroupRow[] };
     },
     groupMembers(groupId: string, page: { offset: number; limit: number }): { total: number; items: ConsoleMemberRow[] } {
-      const rows = q.memberPage.all(groupId, page.limit, page.offset) as { id: string; type: ResourceType; present: number; inGraph: number; name: string | null }[];
+      const rows = q.memberPage.all(groupId, page.limit, page.offset) as {
+        id: string;
+        type: ResourceType;
+        present: number;
+        inGraph: number;
+        name: string | null;
+      }[];
       return {
         total: q.memberTotal.get(groupId) as number,
         items: rows.map((r) => ({ id: r.id, type: r.type, name: r.name, status: r.present && r.inGraph ? 'in Graph' : r.present ? 'to add' : 'to remove' })),
@@ -245,7 +257,10 @@ export function createConsoleQueries(db: Database) {
     /** userName / displayName of resources (deleted ones too), keyed `Type:id`; at most 500 looked up. */
     names(refs: readonly { type: string | null; id: string | null }[]): Map<string, string> {
       const out = new Map<string, string>();
-      for (const [type, stmt] of [['User', q.userNames], ['Group', q.groupNames]] as const) {
+      for (const [type, stmt] of [
+        ['User', q.userNames],
+        ['Group', q.groupNames],
+      ] as const) {
         const ids = [...new Set(refs.filter((r) => r.type === type && r.id).map((r) => r.id as string))].slice(0, 500);
         if (!ids.length) continue;
         for (const r of stmt.all(JSON.stringify(ids)) as { id: string; name: string }[]) out.set(`${type}:${r.id}`, r.name);

@@ -85,7 +85,8 @@ function compareSql(e: string, attr: FilterAttr, op: CompareOp, value: FilterVal
     case 'ew': {
       const pattern = op === 'co' ? `%${escapeLike(String(v))}%` : `%${escapeLike(String(v))}`;
       // LIKE folds ASCII case; caseExact needs GLOB-free exact matching instead.
-      if (!nocase) return op === 'co' ? { sql: `instr(${e}, ?) > 0`, params: [String(v)] } : { sql: `substr(${e}, -length(?)) = ?`, params: [String(v), String(v)] };
+      if (!nocase)
+        return op === 'co' ? { sql: `instr(${e}, ?) > 0`, params: [String(v)] } : { sql: `substr(${e}, -length(?)) = ?`, params: [String(v), String(v)] };
       return { sql: `${e} LIKE ? ESCAPE '\\'`, params: [pattern] };
     }
   }
@@ -106,9 +107,10 @@ class Compiler {
   private scoped(inner: Sql, side: 'member' | 'group'): Sql {
     const sql = `EXISTS (SELECT 1 FROM memberships m WHERE m.${side === 'member' ? 'group_id = g.id' : 'member_id = u.id'} AND m.present = 1 AND ${inner.sql}`;
     if (this.ownerId === null) return { sql: `${sql})`, params: inner.params };
-    const owned = side === 'member'
-      ? `coalesce((SELECT su.source_id FROM users su WHERE su.id = m.member_id), (SELECT sg.source_id FROM groups sg WHERE sg.id = m.member_id)) = ?`
-      : `(SELECT sg.source_id FROM groups sg WHERE sg.id = m.group_id) = ?`;
+    const owned =
+      side === 'member'
+        ? `coalesce((SELECT su.source_id FROM users su WHERE su.id = m.member_id), (SELECT sg.source_id FROM groups sg WHERE sg.id = m.member_id)) = ?`
+        : `(SELECT sg.source_id FROM groups sg WHERE sg.id = m.group_id) = ?`;
     return { sql: `${sql} AND ${owned})`, params: [...inner.params, this.ownerId] };
   }
 
@@ -154,8 +156,12 @@ class Compiler {
     }
     if (attr.multiValued) {
       if (
-        this.kind === 'User' && !attr.schema && attr.sub === 'value' && op !== 'ne' &&
-        (INDEXED_MULTI_VALUED as readonly string[]).includes(attr.name) && !(op === 'eq' && value === null)
+        this.kind === 'User' &&
+        !attr.schema &&
+        attr.sub === 'value' &&
+        op !== 'ne' &&
+        (INDEXED_MULTI_VALUED as readonly string[]).includes(attr.name) &&
+        !(op === 'eq' && value === null)
       ) {
         const inner = cmp('v.value');
         return { sql: `u.id IN (SELECT v.user_id FROM user_values v WHERE v.attr = '${attr.name}' AND ${inner.sql})`, params: inner.params };
@@ -178,10 +184,16 @@ class Compiler {
   private valuePath(attr: FilterAttr, filter: FilterNode): Sql {
     const t = this.t;
     if (this.kind === 'Group' && attr.name === 'members' && !attr.schema) {
-      return this.scoped(this.within(filter, (a) => ({ value: 'm.member_id', type: 'm.member_type', display: 'm.display' })[a.sub ?? ''] ?? fail(a)), 'member');
+      return this.scoped(
+        this.within(filter, (a) => ({ value: 'm.member_id', type: 'm.member_type', display: 'm.display' })[a.sub ?? ''] ?? fail(a)),
+        'member',
+      );
     }
     if (this.kind === 'User' && attr.name === 'groups' && !attr.schema) {
-      return this.scoped(this.within(filter, (a) => (a.sub === 'value' ? 'm.group_id' : fail(a))), 'group');
+      return this.scoped(
+        this.within(filter, (a) => (a.sub === 'value' ? 'm.group_id' : fail(a))),
+        'group',
+      );
     }
     const path = jsonPath(dataPath(attr, false));
     if (!attr.multiValued) {
@@ -225,10 +237,11 @@ class Compiler {
 /** A `value eq|sw` term that every match of a value-path filter must satisfy, if there is one. */
 function valueTerm(node: FilterNode): Extract<FilterNode, { kind: 'cmp' }> | undefined {
   if (node.kind === 'cmp' && node.attr.sub === 'value' && (node.op === 'eq' || node.op === 'sw') && typeof node.value === 'string') return node;
-  if (node.kind === 'and') for (const item of node.items) {
-    const found = valueTerm(item);
-    if (found) return found;
-  }
+  if (node.kind === 'and')
+    for (const item of node.items) {
+      const found = valueTerm(item);
+      if (found) return found;
+    }
   return undefined;
 }
 

@@ -106,20 +106,27 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
 
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
-  const create = db.transaction(
-    (data: Record<string, unknown>, ctx: WriteContext & { id?: string; members?: readonly MemberRef[] }): StoredResource => {
-      const id = ctx.id ?? randomUUID();
-      const now = (ctx.at ?? new Date()).toISOString();
-      const displayName = String(data.displayName ?? '');
-      mapConstraint(
-        () => q.insert.run({ id, sourceId: ctx.sourceId, displayName, displayNameKey: identityKey(displayName), externalId: str(data.externalId), data: JSON.stringify(data), now }),
-        `displayName "${displayName}" is already taken`,
-      );
-      const added = ctx.members?.length ? applyMembers(id, { add: ctx.members }) : 0;
-      record(id, ctx.action ?? 'group.create', ctx, now, { attributes: ctx.attributes, membersAdded: added });
-      return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data };
-    },
-  );
+  const create = db.transaction((data: Record<string, unknown>, ctx: WriteContext & { id?: string; members?: readonly MemberRef[] }): StoredResource => {
+    const id = ctx.id ?? randomUUID();
+    const now = (ctx.at ?? new Date()).toISOString();
+    const displayName = String(data.displayName ?? '');
+    mapConstraint(
+      () =>
+        q.insert.run({
+          id,
+          sourceId: ctx.sourceId,
+          displayName,
+          displayNameKey: identityKey(displayName),
+          externalId: str(data.externalId),
+          data: JSON.stringify(data),
+          now,
+        }),
+      `displayName "${displayName}" is already taken`,
+    );
+    const added = ctx.members?.length ? applyMembers(id, { add: ctx.members }) : 0;
+    record(id, ctx.action ?? 'group.create', ctx, now, { attributes: ctx.attributes, membersAdded: added });
+    return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data };
+  });
 
   /**
    * Replaces data (when given; null keeps it) and applies member changes, in one transaction.

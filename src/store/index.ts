@@ -78,7 +78,10 @@ export function openStore(path: string, options: OpenStoreOptions) {
   const listed = new Set(options.sources.map((s) => s.id));
   sources.sync([
     ...options.sources,
-    ...sourceTokens.list().filter((m) => !listed.has(m.id)).map((m) => ({ id: m.id, directories: m.directories, contributes: [], seesAll: false })),
+    ...sourceTokens
+      .list()
+      .filter((m) => !listed.has(m.id))
+      .map((m) => ({ id: m.id, directories: m.directories, contributes: [], seesAll: false })),
   ]);
   const onFile = path !== ':memory:' && !path.startsWith('file:');
   let checkpointer: Checkpointer | null = null;
@@ -139,8 +142,10 @@ function recordMode(db: Database.Database, audit: ReturnType<typeof createAuditS
     // dirSyncEnabled is recorded per user by mode (SPEC section 5).
     db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = 'User'`).run(dirSyncEnabledFor(mode) ? 1 : 0);
     // Every resource is diffed again under the new mode's attribute sets.
-    db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1, next_attempt_at = 0, attempts = 0,
-      state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END WHERE deleted = 0`).run();
+    db.prepare(
+      `UPDATE sync_state SET desired_version = desired_version + 1, next_attempt_at = 0, attempts = 0,
+      state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END WHERE deleted = 0`,
+    ).run();
     audit.append({ action: 'mode.change', detail: { from: before ?? null, to: mode } });
   })();
   return before ?? null;

@@ -98,7 +98,9 @@ export function createResourceQueries(db: Database) {
     const user = kind === 'User';
     const joinSync = user && (usesSyncState(q.filter) || q.sort?.attr.schema === BRIDGE_USER_SCHEMA);
     const countFrom = user ? (joinSync ? USER_FROM : 'users u') : 'groups g';
-    const total = prepared(`SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`).pluck().get(...w.params) as number;
+    const total = prepared(`SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`)
+      .pluck()
+      .get(...w.params) as number;
     if (q.count <= 0 || q.startIndex > total) return { total, resources: [] };
     const order = q.sort ? compileSort(kind, q.sort) : `${user ? 'u' : 'g'}.rowid`;
     const t = user ? 'u' : 'g';
@@ -124,9 +126,7 @@ export function createResourceQueries(db: Database) {
     explain(kind: 'User' | 'Group', q: ListQuery): string[] {
       const w = where(kind, q);
       const from = kind === 'User' ? USER_FROM : 'groups g';
-      return (db.prepare(`EXPLAIN QUERY PLAN SELECT count(*) FROM ${from} WHERE ${w.sql}`).all(...w.params) as { detail: string }[]).map(
-        (r) => r.detail,
-      );
+      return (db.prepare(`EXPLAIN QUERY PLAN SELECT count(*) FROM ${from} WHERE ${w.sql}`).all(...w.params) as { detail: string }[]).map((r) => r.detail);
     },
   };
 }

@@ -62,7 +62,8 @@ export function createSourceTokenStore(db: Database) {
       const out: { id: string; sha256: string }[] = [];
       for (const r of q.all.all() as Row[]) {
         out.push({ id: r.id, sha256: r.token_sha256 });
-        if (r.previous_token_sha256 && r.previous_valid_until !== null && r.previous_valid_until > nowMs) out.push({ id: r.id, sha256: r.previous_token_sha256 });
+        if (r.previous_token_sha256 && r.previous_valid_until !== null && r.previous_valid_until > nowMs)
+          out.push({ id: r.id, sha256: r.previous_token_sha256 });
       }
       return out;
     },
@@ -88,7 +89,8 @@ export function createSourceTokenStore(db: Database) {
       const validUntil = opts.graceMs > 0 ? nowMs + opts.graceMs : null;
       return db.transaction(() => {
         const changed = q.rotate.run({ id, sha: tokenSha256, now, validUntil }).changes === 1;
-        if (changed) q.audit.run(now, 'source.rotate', id, JSON.stringify({ previousValidUntil: validUntil === null ? null : new Date(validUntil).toISOString() }));
+        if (changed)
+          q.audit.run(now, 'source.rotate', id, JSON.stringify({ previousValidUntil: validUntil === null ? null : new Date(validUntil).toISOString() }));
         return changed;
       })();
     },

@@ -14,12 +14,17 @@ export function createSyncEngineQueries(db: Database) {
   const q = {
     counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
     // Deleted resources count as `deprovisioned` once applied and `deprovisioning` until then, as the console shows them.
-    countsByType: db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' WHEN deleted = 1 THEN 'deprovisioning' ELSE state END AS state,
+    countsByType:
+      db.prepare(`SELECT type, CASE WHEN deleted = 1 AND state = 'synced' THEN 'deprovisioned' WHEN deleted = 1 THEN 'deprovisioning' ELSE state END AS state,
       count(*) AS n FROM sync_state GROUP BY 1, 2`),
     // The change waiting longest: the first due row in dirty order, and when its resource was last written.
-    oldestDue: db.prepare(`SELECT coalesce(u.last_modified, g.last_modified) FROM
+    oldestDue: db
+      .prepare(
+        `SELECT coalesce(u.last_modified, g.last_modified) FROM
       (SELECT type, id FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') ORDER BY dirty_seq LIMIT 1) s
-      LEFT JOIN users u ON s.type = 'User' AND u.id = s.id LEFT JOIN groups g ON s.type = 'Group' AND g.id = s.id`).pluck(),
+      LEFT JOIN users u ON s.type = 'User' AND u.id = s.id LEFT JOIN groups g ON s.type = 'Group' AND g.id = s.id`,
+      )
+      .pluck(),
     queue: db.prepare(`SELECT count(*) FROM sync_state WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')`).pluck(),
     // A Graph object once linked stays with its resource, deprovisioned or deleted (docs/security.md).
     byGraphId: db.prepare(`SELECT id FROM sync_state WHERE type = ? AND graph_id = ? AND id <> ?`).pluck(),
@@ -44,8 +49,12 @@ export function createSyncEngineQueries(db: Database) {
     groupsOf: db.prepare(`SELECT g.id, g.display_name AS displayName FROM memberships m JOIN groups g ON g.id = m.group_id
       WHERE m.member_id = ? AND m.present = 1 AND g.deleted = 0`),
     presentMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND present = 1`).pluck(),
-    holdingLicense: db.prepare(`SELECT DISTINCT s.id FROM sync_state s, json_each(s.applied_snapshot, '$.licenses') l
-      WHERE s.type = 'User' AND s.applied_snapshot IS NOT NULL AND lower(l.value) IN (SELECT lower(value) FROM json_each(?))`).pluck(),
+    holdingLicense: db
+      .prepare(
+        `SELECT DISTINCT s.id FROM sync_state s, json_each(s.applied_snapshot, '$.licenses') l
+      WHERE s.type = 'User' AND s.applied_snapshot IS NOT NULL AND lower(l.value) IN (SELECT lower(value) FROM json_each(?))`,
+      )
+      .pluck(),
     groupMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND in_graph = 1`).pluck(),
     markMemberMissing: db.prepare(`UPDATE memberships SET in_graph = 0 WHERE group_id = ? AND member_id = ?`),
     markMemberForeign: db.prepare(`UPDATE memberships SET in_graph = 1 WHERE group_id = ? AND member_id = ?`),
@@ -65,7 +74,9 @@ export function createSyncEngineQueries(db: Database) {
     createDone: db.prepare(`DELETE FROM sync_engine_creates WHERE type = ? AND id = ?`),
     getMeta: db.prepare(`SELECT value FROM sync_engine_meta WHERE key = ?`).pluck(),
     setMeta: db.prepare(`INSERT INTO sync_engine_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
-    setLinked: db.prepare(`INSERT INTO sync_engine_linked (graph_id, linked_at) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET linked_at = excluded.linked_at`),
+    setLinked: db.prepare(
+      `INSERT INTO sync_engine_linked (graph_id, linked_at) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET linked_at = excluded.linked_at`,
+    ),
     pruneLinked: db.prepare(`DELETE FROM sync_engine_linked WHERE linked_at < ?`),
     linkedAt: db.prepare(`SELECT linked_at FROM sync_engine_linked WHERE graph_id = ?`).pluck(),
   };

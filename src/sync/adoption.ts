@@ -43,16 +43,12 @@ export function adoptionAllowed(ctx: EngineContext, sourceId: string, found: Fou
  * Whether the resource of `w` may be linked to `found`. `ownCreate` is the match key of a create the
  * engine sent for this resource and never saw answered (null when none).
  */
-export function decideLink(
-  ctx: EngineContext,
-  w: UserWork,
-  found: FoundUser,
-  by: 'immutableId' | 'userPrincipalName',
-  ownCreate: string | null,
-): LinkDecision {
+export function decideLink(ctx: EngineContext, w: UserWork, found: FoundUser, by: 'immutableId' | 'userPrincipalName', ownCreate: string | null): LinkDecision {
   const what = describe(w, by);
   if (ctx.queries.linkedElsewhere('User', found.id, w.row.id)) {
-    return { refuse: `the Graph user with ${what} is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)` };
+    return {
+      refuse: `the Graph user with ${what} is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)`,
+    };
   }
   if (ownCreate !== null && typeof found.userPrincipalName === 'string' && found.userPrincipalName.toLowerCase() === ownCreate) return { link: 'own' };
   if (adoptionAllowed(ctx, w.res.sourceId, found)) return { link: 'adopt' };

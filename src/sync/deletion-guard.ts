@@ -81,7 +81,6 @@ export function createDeletionGuard(options: {
     },
     approveIds: (ids) => ids.forEach((id) => approved.add(id)),
     heldIds: () => [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, ids: [...ids] })),
-    held: () =>
-      [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, pending: ids.length, recent: recent(sourceId) })),
+    held: () => [...heldNow.entries()].map(([sourceId, ids]) => ({ sourceId, pending: ids.length, recent: recent(sourceId) })),
   };
 }

@@ -69,7 +69,13 @@ export async function deprovisionUsers(ctx: EngineContext, rows: SyncRow[]): Pro
       ctx.guard.record(res?.sourceId ?? '', p.row.id);
       if (p.ops.length) {
         ctx.counters.deprovisioned++;
-        ctx.store.audit.append({ sourceId: res?.sourceId, action: `sync.deprovision.${ctx.mode === 'license-only' ? 'licenses' : ctx.config.deprovision}`, resourceType: 'User', resourceId: p.row.id, detail: { graphId: p.row.graphId } });
+        ctx.store.audit.append({
+          sourceId: res?.sourceId,
+          action: `sync.deprovision.${ctx.mode === 'license-only' ? 'licenses' : ctx.config.deprovision}`,
+          resourceType: 'User',
+          resourceId: p.row.id,
+          detail: { graphId: p.row.graphId },
+        });
         ctx.emit({ type: 'deprovisioned', resourceType: 'User', id: p.row.id, graphId: p.row.graphId!, at: new Date(ctx.clock.now()).toISOString() });
       }
     } else if (bad.kind === 'failed') failRow(ctx, p.row, bad.message);

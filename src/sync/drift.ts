@@ -90,12 +90,15 @@ function linkDrift(ctx: EngineContext, item: Record<string, unknown>, snapshot: 
     const missing = snapshot.licenses.filter((s) => !have.has(s.toLowerCase()));
     if (missing.length) {
       attributes.push('assignedLicenses');
-      ops.push({ ...userRequests.assignLicense(gid, { addLicenses: missing.map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] }), write: true });
+      ops.push({
+        ...userRequests.assignLicense(gid, { addLicenses: missing.map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] }),
+        write: true,
+      });
     }
   }
   const delta = item['manager@delta'] as { id: string }[] | undefined;
   if (Array.isArray(delta) && snapshot.manager !== undefined) {
-    const want = snapshot.manager ? ctx.store.sync.get('User', snapshot.manager)?.graphId ?? null : null;
+    const want = snapshot.manager ? (ctx.store.sync.get('User', snapshot.manager)?.graphId ?? null) : null;
     const now = delta[0]?.id ?? null;
     if (want !== now && (want || now)) {
       attributes.push('manager');
@@ -109,7 +112,7 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
   const summary: DriftSummary = { full, examined: 0, drifted: [], reverted: 0, errors: [] };
   // manager is a navigation property: $select=manager yields manager@delta.
   const select = [...new Set(['id', 'assignedLicenses', 'manager', ...managedGraphProperties(ctx.mode).map((p) => p.split('.')[0])])];
-  const saved = full ? '' : ctx.queries.getMeta(USERS_LINK) ?? '';
+  const saved = full ? '' : (ctx.queries.getMeta(USERS_LINK) ?? '');
   const found: Found[] = [];
   try {
     const items = await readDelta(ctx, saved, `/users/delta?$select=${select.join(',')}`, USERS_LINK);
@@ -123,7 +126,13 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
       if (!row || !snapshot || snapshot.onPremisesMastered || snapshot.deprovisioned) continue;
       if (item['@removed']) {
         // Deleted in Entra: restore it from the recycle bin.
-        found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: ['deleted'], ops: [{ method: 'POST', url: `/directory/deletedItems/${encodeURIComponent(String(item.id))}/restore`, body: {}, write: true }] });
+        found.push({
+          resourceType: 'User',
+          id,
+          graphId: String(item.id),
+          attributes: ['deleted'],
+          ops: [{ method: 'POST', url: `/directory/deletedItems/${encodeURIComponent(String(item.id))}/restore`, body: {}, write: true }],
+        });
         continue;
       }
       const revert = userDrift(item, snapshot);
@@ -151,7 +160,14 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
       action: 'sync.drift',
       resourceType: d.resourceType,
       resourceId: d.id,
-      detail: { graphId: d.graphId, attributes: d.attributes, changedBy: 'outside the bridge (Graph delta)', detectedAt: at, reverted, ...(dryRun ? { dryRun } : {}) },
+      detail: {
+        graphId: d.graphId,
+        attributes: d.attributes,
+        changedBy: 'outside the bridge (Graph delta)',
+        detectedAt: at,
+        reverted,
+        ...(dryRun ? { dryRun } : {}),
+      },
     });
     ctx.emit({ type: 'drift', resourceType: d.resourceType, id: d.id, graphId: d.graphId, attributes: d.attributes, at });
   });
@@ -162,7 +178,7 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
 // Groups: property changes are reverted; members the bridge added and someone removed are added
 // back (marked pending again); members added outside the bridge to a bridge group are removed.
 async function groupDrift(ctx: EngineContext, full: boolean, found: Found[], summary: DriftSummary): Promise<void> {
-  const saved = full ? '' : ctx.queries.getMeta(GROUPS_LINK) ?? '';
+  const saved = full ? '' : (ctx.queries.getMeta(GROUPS_LINK) ?? '');
   try {
     const items = await readDelta(ctx, saved, '/groups/delta?$select=id,displayName,description,members', GROUPS_LINK);
     const groups = new Map(ctx.queries.linked('Group').map((l) => [l.graphId, l.id]));

@@ -181,9 +181,26 @@ export function createSyncEngine(options: SyncEngineOptions) {
     for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
     return guard.held();
   };
-  const emptyFacts: EngineFacts = { organizationId: null, tenantSyncEnabled: false, otherSyncEngine: false, skus: new Map(), skuByPart: {}, federatedDomains: [] };
+  const emptyFacts: EngineFacts = {
+    organizationId: null,
+    tenantSyncEnabled: false,
+    otherSyncEngine: false,
+    skus: new Map(),
+    skuByPart: {},
+    federatedDomains: [],
+  };
   const ctx: EngineContext = {
-    config, graphBaseUrl: graphConfig.baseUrl, mode: config.mode, store, graph, exec, clock, logger, guard, facts: emptyFacts, counters: newCounters(),
+    config,
+    graphBaseUrl: graphConfig.baseUrl,
+    mode: config.mode,
+    store,
+    graph,
+    exec,
+    clock,
+    logger,
+    guard,
+    facts: emptyFacts,
+    counters: newCounters(),
     retry: options.retry ?? { baseMs: 500, capMs: 60_000 },
     tokenReadbackDelayMs: options.tokenReadbackDelayMs ?? TOKEN_READBACK_DELAY_MS,
     secrets: [graphConfig.clientSecret],
@@ -216,10 +233,21 @@ export function createSyncEngine(options: SyncEngineOptions) {
     const after = exec.stats();
     const c = ctx.counters;
     return {
-      startedAt: new Date(started).toISOString(), durationMs: clock.now() - started, passes,
-      applied: c.applied, created: c.created, matched: c.matched, failed: c.failed, retried: c.retried, deprovisioned: c.deprovisioned,
-      writes: after.writes - before.writes, requests: after.requests - before.requests, throttled: after.throttled - before.throttled,
-      blocked: null, queueDepth: store.engine.queueDepth(), ...extra,
+      startedAt: new Date(started).toISOString(),
+      durationMs: clock.now() - started,
+      passes,
+      applied: c.applied,
+      created: c.created,
+      matched: c.matched,
+      failed: c.failed,
+      retried: c.retried,
+      deprovisioned: c.deprovisioned,
+      writes: after.writes - before.writes,
+      requests: after.requests - before.requests,
+      throttled: after.throttled - before.throttled,
+      blocked: null,
+      queueDepth: store.engine.queueDepth(),
+      ...extra,
     };
   }
 
@@ -236,7 +264,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
       if (config.graph.dryRun) {
         // Applied state must only ever say what Graph holds: a dry run plans and records nothing.
         const planned = planWrites(ctx);
-        for (const w of planned) logger.info({ resourceType: w.resourceType, id: w.id, method: w.method, url: w.url.split('?')[0] }, 'dry run: planned Graph write');
+        for (const w of planned)
+          logger.info({ resourceType: w.resourceType, id: w.id, method: w.method, url: w.url.split('?')[0] }, 'dry run: planned Graph write');
         return (lastRun = summaryOf(started, 0, before, { planned: planned.length }));
       }
       const refused = await gate.ensureTenantSwitch();
@@ -323,7 +352,11 @@ export function createSyncEngine(options: SyncEngineOptions) {
       return {
         state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
         mode: ctx.mode,
-        reasons: reason ? (gate.result()?.blocked.length ? gate.result()!.blocked : [reason]) : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
+        reasons: reason
+          ? gate.result()?.blocked.length
+            ? gate.result()!.blocked
+            : [reason]
+          : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
         warnings: gate.result()?.warnings ?? [],
         queueDepth: store.engine.queueDepth(),
         counts: store.engine.countsByState(),
@@ -343,7 +376,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
       };
     },
     telemetry(): EngineTelemetry {
-      const use = (t: typeof throttle, capacity: number): BudgetCounters => ({ capacity, available: t.available(), spent: t.spent(), pausedUntil: t.pausedUntil() });
+      const use = (t: typeof throttle, capacity: number): BudgetCounters => ({
+        capacity,
+        available: t.available(),
+        spent: t.spent(),
+        pausedUntil: t.pausedUntil(),
+      });
       return {
         resources: store.engine.countsByTypeAndState().map((r) => ({ type: r.type, state: r.state, count: r.n })),
         queueDepth: store.engine.queueDepth(),
@@ -459,7 +497,14 @@ export function createSyncEngine(options: SyncEngineOptions) {
         }
         const extra = opts.full ? { requeued } : {};
         if (!dirSyncEnabledFor(ctx.mode)) {
-          return { full: Boolean(opts.full), examined: 0, drifted: [], reverted: 0, errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`], ...extra };
+          return {
+            full: Boolean(opts.full),
+            examined: 0,
+            drifted: [],
+            reverted: 0,
+            errors: [`drift is checked in user-sync and universal-sync; ${ctx.mode} allows direct edits in Entra`],
+            ...extra,
+          };
         }
         if (!gate.result()) await gate.check();
         lastDriftAt = clock.now();

@@ -35,7 +35,10 @@ export function createEventLogger(logger: Logger): EventLogger {
         logger.debug({ resourceType: event.resourceType, resourceId: event.id, graphId: event.graphId }, `resource ${event.type}`);
         return;
       case 'drift':
-        logger.info({ resourceType: event.resourceType, resourceId: event.id, graphId: event.graphId, attributes: event.attributes }, 'drift found in Graph; reverting');
+        logger.info(
+          { resourceType: event.resourceType, resourceId: event.id, graphId: event.graphId, attributes: event.attributes },
+          'drift found in Graph; reverting',
+        );
         return;
       case 'deletions-held':
         if (heldLogged.get(event.sourceId) === event.pending) return;

@@ -86,10 +86,23 @@ export function createGate(ctx: EngineContext): Gate {
     if (o?.kind !== 'ok') throw new Error(`enabling organization.onPremisesSyncEnabled failed: ${o && 'message' in o ? o.message : 'no answer'}`);
     ctx.queries.setMeta(TENANT_SWITCH_KEY, 'true');
     f.tenantSyncEnabled = true;
-    store.audit.append({ action: 'sync.tenant.dirSyncEnabled', resourceType: 'Organization', resourceId: f.organizationId, detail: { onPremisesSyncEnabled: true } });
+    store.audit.append({
+      action: 'sync.tenant.dirSyncEnabled',
+      resourceType: 'Organization',
+      resourceId: f.organizationId,
+      detail: { onPremisesSyncEnabled: true },
+    });
     ctx.emit({ type: 'tenant-dirsync-enabled', organizationId: f.organizationId, at: nowIso() });
     return null;
   }
 
-  return { check, result: () => last, checkedAt: () => at, ensureTenantSwitch, invalidate: () => { last = null; } };
+  return {
+    check,
+    result: () => last,
+    checkedAt: () => at,
+    ensureTenantSwitch,
+    invalidate: () => {
+      last = null;
+    },
+  };
 }

@@ -58,7 +58,11 @@ async function matchOrCreate(ctx: EngineContext, all: GroupWork[]): Promise<void
     const own = ctx.queries.createUnanswered('Group', w.row.id);
     if (found && !ctx.queries.linkedElsewhere('Group', found.id, w.row.id)) {
       if (own !== keyOf(i).toLowerCase() && !groupAdoptionAllowed(ctx, w.sourceId)) {
-        failRow(ctx, w.row, `the tenant already has a group with displayName ${desired[i].properties.displayName} and mailNickname ${desired[i].properties.mailNickname} that the bridge does not manage; source ${w.sourceId} may adopt existing groups only when its adopt.groups is true`);
+        failRow(
+          ctx,
+          w.row,
+          `the tenant already has a group with displayName ${desired[i].properties.displayName} and mailNickname ${desired[i].properties.mailNickname} that the bridge does not manage; source ${w.sourceId} may adopt existing groups only when its adopt.groups is true`,
+        );
         w.done = true;
         return;
       }
@@ -67,7 +71,8 @@ async function matchOrCreate(ctx: EngineContext, all: GroupWork[]): Promise<void
       noteLinked(ctx, found.id);
       progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
       if (own !== null) ctx.queries.createsSettled('Group', [w.row.id]);
-      if (own === null) ctx.store.audit.append({ sourceId: w.sourceId, action: 'sync.adopt', resourceType: 'Group', resourceId: w.row.id, detail: { graphId: found.id } });
+      if (own === null)
+        ctx.store.audit.append({ sourceId: w.sourceId, action: 'sync.adopt', resourceType: 'Group', resourceId: w.row.id, detail: { graphId: found.id } });
       Object.assign(w, { graphId: found.id, snapshot });
     } else {
       sent.push([w.row.id, keyOf(i)]);
@@ -109,7 +114,11 @@ async function applyGroups(ctx: EngineContext, work: GroupWork[]): Promise<void>
     return { w, diff, patch, members: planMembers(ctx, w.row.id, w.graphId!, String(i)) };
   });
   const out = await ctx.exec.run(planned.flatMap((p) => [...(p.patch ? [p.patch] : []), ...p.members.writes.map((m) => m.op)]));
-  await retryReplicationMisses(ctx, planned.flatMap((p) => (p.patch ? [{ opId: p.patch.id, refs: [{ set: 'groups' as const, id: p.w.graphId }] }] : [])), out);
+  await retryReplicationMisses(
+    ctx,
+    planned.flatMap((p) => (p.patch ? [{ opId: p.patch.id, refs: [{ set: 'groups' as const, id: p.w.graphId }] }] : [])),
+    out,
+  );
   for (const p of planned) settleMembers(ctx, p.members, out);
   // Chunks Graph refused whole, member by member: one more round in the same pass.
   const again = planned.filter((p) => p.members.writes.length);
@@ -118,9 +127,9 @@ async function applyGroups(ctx: EngineContext, work: GroupWork[]): Promise<void>
     for (const p of again) settleMembers(ctx, p.members, out2);
   }
   for (const p of planned) {
-    const patchOutcome: OpOutcome | undefined = p.patch ? out.get(p.patch.id) ?? NO_ANSWER : undefined;
+    const patchOutcome: OpOutcome | undefined = p.patch ? (out.get(p.patch.id) ?? NO_ANSWER) : undefined;
     const patchOk = !patchOutcome || patchOutcome.kind === 'ok';
-    const snapshot = { properties: patchOk ? p.diff.nextSnapshot.properties : p.w.snapshot?.properties ?? {}, members: [] };
+    const snapshot = { properties: patchOk ? p.diff.nextSnapshot.properties : (p.w.snapshot?.properties ?? {}), members: [] };
     const bad = [...(patchOk ? [] : [patchOutcome!]), ...p.members.problems][0];
     if (!bad && !p.members.waiting.length && !p.members.more) {
       appliedRow(ctx, p.w.row, { appliedSnapshot: snapshot, graphId: p.w.graphId });
@@ -155,7 +164,15 @@ export async function syncGroups(ctx: EngineContext, rows: SyncRow[]): Promise<v
     const res = ctx.store.groups.getForSync(row.id);
     if (!res) continue;
     if (res.deleted) deleted.push(row);
-    else live.push({ row, sourceId: res.sourceId, graphId: row.graphId, snapshot: row.appliedSnapshot as AppliedGroupSnapshot | null, scim: res.resource as unknown as ScimGroup, done: false });
+    else
+      live.push({
+        row,
+        sourceId: res.sourceId,
+        graphId: row.graphId,
+        snapshot: row.appliedSnapshot as AppliedGroupSnapshot | null,
+        scim: res.resource as unknown as ScimGroup,
+        done: false,
+      });
   }
   if (deleted.length) await deleteGroups(ctx, deleted);
   const unmatched = live.filter((w) => !w.graphId);

@@ -43,14 +43,22 @@ export interface MemberPlan {
 const graphIdOf = (ctx: EngineContext, member: string) => ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId ?? null;
 
 function addWrite(ctx: EngineContext, groupGraphId: string, id: string, members: string[], gids: string[]): MemberWrite {
-  const spec = gids.length === 1 ? groupRequests.addMember(ctx.graphBaseUrl, groupGraphId, gids[0]) : groupRequests.addMembers(ctx.graphBaseUrl, groupGraphId, gids);
+  const spec =
+    gids.length === 1 ? groupRequests.addMember(ctx.graphBaseUrl, groupGraphId, gids[0]) : groupRequests.addMembers(ctx.graphBaseUrl, groupGraphId, gids);
   return { op: { id, ...spec, write: true }, add: true, members, gids };
 }
 
 /** The first round of member writes for a group; removals of members never linked to Graph are recorded at once. */
 export function planMembers(ctx: EngineContext, groupId: string, groupGraphId: string, key: string): MemberPlan {
   const pending = ctx.store.groups.pendingMemberChanges(groupId, MEMBER_CHANGES_PER_PASS);
-  const plan: MemberPlan = { groupId, groupGraphId, writes: [], waiting: [], more: pending.adds.length + pending.removes.length >= MEMBER_CHANGES_PER_PASS, problems: [] };
+  const plan: MemberPlan = {
+    groupId,
+    groupGraphId,
+    writes: [],
+    waiting: [],
+    more: pending.adds.length + pending.removes.length >= MEMBER_CHANGES_PER_PASS,
+    problems: [],
+  };
   const ready: { member: string; gid: string }[] = [];
   for (const member of pending.adds) {
     const gid = graphIdOf(ctx, member);
@@ -59,14 +67,28 @@ export function planMembers(ctx: EngineContext, groupId: string, groupGraphId: s
   }
   for (let i = 0; i < ready.length; i += MEMBER_BIND_MAX) {
     const chunk = ready.slice(i, i + MEMBER_BIND_MAX);
-    plan.writes.push(addWrite(ctx, groupGraphId, `${key}a${plan.writes.length}`, chunk.map((c) => c.member), chunk.map((c) => c.gid)));
+    plan.writes.push(
+      addWrite(
+        ctx,
+        groupGraphId,
+        `${key}a${plan.writes.length}`,
+        chunk.map((c) => c.member),
+        chunk.map((c) => c.gid),
+      ),
+    );
   }
   // A member never linked to Graph leaves nothing to remove there.
   const gone: string[] = [];
   for (const member of pending.removes) {
     const gid = graphIdOf(ctx, member);
     if (!gid) gone.push(member);
-    else plan.writes.push({ op: { id: `${key}x${plan.writes.length}`, ...groupRequests.removeMember(groupGraphId, gid), write: true }, add: false, members: [member], gids: [gid] });
+    else
+      plan.writes.push({
+        op: { id: `${key}x${plan.writes.length}`, ...groupRequests.removeMember(groupGraphId, gid), write: true },
+        add: false,
+        members: [member],
+        gids: [gid],
+      });
   }
   if (gone.length) ctx.store.groups.markMembersApplied(groupId, [], gone);
   return plan;
@@ -93,7 +115,10 @@ export function settleMembers(ctx: EngineContext, plan: MemberPlan, out: Map<str
     const o = w.add ? softenReferenceMissing(ctx, answer, [plan.groupGraphId, ...w.gids]) : answer;
     if (confirmed(w, o)) (w.add ? adds : removes).push(...w.members);
     else if (w.add && w.members.length > 1 && o.kind === 'failed' && (o.status === 400 || o.status === 404)) {
-      ctx.logger.info({ group: plan.groupId, members: w.members.length, status: o.status, err: o.message }, 'member chunk refused whole; adding its members one by one');
+      ctx.logger.info(
+        { group: plan.groupId, members: w.members.length, status: o.status, err: o.message },
+        'member chunk refused whole; adding its members one by one',
+      );
       w.members.forEach((m, i) => next.push(addWrite(ctx, plan.groupGraphId, `${w.op.id}m${i}`, [m], [w.gids[i]])));
     } else plan.problems.push(o);
   }

@@ -33,19 +33,57 @@ function userPlan(ctx: EngineContext, id: string): PlannedWrite[] {
   if (res.deleted) {
     if (!row.graphId || snapshot?.deprovisioned) return [];
     const action = ctx.mode === 'license-only' ? 'remove bridge-assigned licenses' : ctx.config.deprovision === 'delete' ? 'DELETE' : 'disable and revoke';
-    return [{ resourceType: 'User', id, method: ctx.config.deprovision === 'delete' && ctx.mode !== 'license-only' ? 'DELETE' : 'PATCH', url: `/users/${row.graphId}`, note: `deprovision: ${action}` }];
+    return [
+      {
+        resourceType: 'User',
+        id,
+        method: ctx.config.deprovision === 'delete' && ctx.mode !== 'license-only' ? 'DELETE' : 'PATCH',
+        url: `/users/${row.graphId}`,
+        note: `deprovision: ${action}`,
+      },
+    ];
   }
   const desired = desiredUser(ctx, row, res, snapshot);
   if (!row.graphId) {
-    if (ctx.mode === 'license-only') return [{ resourceType: 'User', id, method: 'GET', url: '/users', note: `match ${desired.match.userPrincipalName} (no create in license-only), then assign licenses` }];
+    if (ctx.mode === 'license-only')
+      return [
+        {
+          resourceType: 'User',
+          id,
+          method: 'GET',
+          url: '/users',
+          note: `match ${desired.match.userPrincipalName} (no create in license-only), then assign licenses`,
+        },
+      ];
     const create = diffUser(desired, null, ctx.mode).create!;
-    const out: PlannedWrite[] = [{ resourceType: 'User', id, ...userRequests.create(create), body: redact(create), note: 'unless a lookup by onPremisesImmutableId or UPN matches an existing user' }];
-    if (desired.licenses.length) out.push({ resourceType: 'User', id, method: 'POST', url: '/users/{new}/assignLicense', body: { addLicenses: desired.licenses.map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] } });
+    const out: PlannedWrite[] = [
+      {
+        resourceType: 'User',
+        id,
+        ...userRequests.create(create),
+        body: redact(create),
+        note: 'unless a lookup by onPremisesImmutableId or UPN matches an existing user',
+      },
+    ];
+    if (desired.licenses.length)
+      out.push({
+        resourceType: 'User',
+        id,
+        method: 'POST',
+        url: '/users/{new}/assignLicense',
+        body: { addLicenses: desired.licenses.map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] },
+      });
     if (desired.manager) out.push({ resourceType: 'User', id, method: 'PUT', url: '/users/{new}/manager/$ref', note: `manager ${desired.manager}` });
     return out;
   }
   const p = planUserOps(ctx, { row, res, desired, snapshot, graphId: row.graphId, done: false }, 'plan');
-  const out: PlannedWrite[] = Object.values(p.ops).map((op) => ({ resourceType: 'User' as const, id, method: op!.method, url: op!.url, ...(op!.body !== undefined ? { body: redact(op!.body) } : {}) }));
+  const out: PlannedWrite[] = Object.values(p.ops).map((op) => ({
+    resourceType: 'User' as const,
+    id,
+    method: op!.method,
+    url: op!.url,
+    ...(op!.body !== undefined ? { body: redact(op!.body) } : {}),
+  }));
   if (p.waitingFor) out.push({ resourceType: 'User', id, method: 'PUT', url: `/users/${row.graphId}/manager/$ref`, note: p.waitingFor });
   return out;
 }
@@ -71,11 +109,16 @@ export function planWrites(base: EngineContext, mode?: Mode): PlannedWrite[] {
   const ctx = mode ? { ...base, mode } : base;
   const out: PlannedWrite[] = [];
   if (dirSyncEnabledFor(ctx.mode) && !ctx.facts.tenantSyncEnabled && ctx.facts.organizationId) {
-    out.push({ resourceType: 'Organization', id: ctx.facts.organizationId, method: 'PATCH', url: `/organization/${ctx.facts.organizationId}`, body: { onPremisesSyncEnabled: true }, note: ctx.config.graph.allowTenantDirSync ? undefined : 'blocked: graph.allowTenantDirSync is not set' });
+    out.push({
+      resourceType: 'Organization',
+      id: ctx.facts.organizationId,
+      method: 'PATCH',
+      url: `/organization/${ctx.facts.organizationId}`,
+      body: { onPremisesSyncEnabled: true },
+      note: ctx.config.graph.allowTenantDirSync ? undefined : 'blocked: graph.allowTenantDirSync is not set',
+    });
   }
-  const rows = mode && mode !== base.mode
-    ? ctx.queries.userIds().map((id) => ({ type: 'User' as const, id }))
-    : ctx.queries.behind();
+  const rows = mode && mode !== base.mode ? ctx.queries.userIds().map((id) => ({ type: 'User' as const, id })) : ctx.queries.behind();
   for (const r of rows) {
     if (r.type === 'User') {
       try {
@@ -83,8 +126,7 @@ export function planWrites(base: EngineContext, mode?: Mode): PlannedWrite[] {
       } catch (err) {
         out.push({ resourceType: 'User', id: r.id, method: '-', url: '-', note: `cannot be planned: ${(err as Error).message}` });
       }
-    }
-    else if (writesGroups(ctx.config, ctx.mode)) out.push(...groupPlan(ctx, r.id));
+    } else if (writesGroups(ctx.config, ctx.mode)) out.push(...groupPlan(ctx, r.id));
   }
   return out;
 }

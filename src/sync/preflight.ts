@@ -80,15 +80,16 @@ export async function readTenantFacts(graph: SyncGraph, tenantSwitchEnabledByBri
     otherSyncEngine: tenantSyncEnabled && Boolean(org.onPremisesLastSyncDateTime) && !tenantSwitchEnabledByBridge,
     skus,
     skuByPart,
-    federatedDomains: (org.verifiedDomains ?? [])
-      .filter((d) => d.type === 'Federated' && d.name)
-      .map((d) => String(d.name)),
+    federatedDomains: (org.verifiedDomains ?? []).filter((d) => d.type === 'Federated' && d.name).map((d) => String(d.name)),
     ...(skusUnreadable ? { skusUnreadable } : {}),
   };
 }
 
 function configuredSkus(config: Config): { key: string; sku: string }[] {
-  const list = [...config.licenses.default.map((sku) => ({ key: 'licenses.default', sku })), ...config.licenses.skus.map((sku) => ({ key: 'licenses.skus', sku }))];
+  const list = [
+    ...config.licenses.default.map((sku) => ({ key: 'licenses.default', sku })),
+    ...config.licenses.skus.map((sku) => ({ key: 'licenses.skus', sku })),
+  ];
   for (const [group, skus] of Object.entries(config.licenses.groups)) {
     for (const sku of skus) list.push({ key: `licenses.groups.${group}`, sku });
   }
@@ -118,12 +119,15 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
   if (mode === 'universal-sync') {
     for (const s of config.sources) {
       for (const d of s.directories.filter((x) => x.jit)) {
-        blocked.push(`universal-sync refuses JIT directory "${d.id}" of source "${s.id}" (sources[].directories[].jit): its users would be marked synced without an authoritative directory`);
+        blocked.push(
+          `universal-sync refuses JIT directory "${d.id}" of source "${s.id}" (sources[].directories[].jit): its users would be marked synced without an authoritative directory`,
+        );
       }
     }
   }
   if (facts.otherSyncEngine) {
-    const msg = 'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime';
+    const msg =
+      'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime';
     if (syncMode) blocked.push(`${msg}; ${mode} would fight it`);
     else if (mode === 'profile-sync') warnings.push(`${msg}; users mastered on-premises (onPremisesSyncEnabled true) get licenses only`);
   }
@@ -139,7 +143,14 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
       } catch (err) {
         // A transient failure says nothing about the tenant: try again on the next run, as for /organization.
         if (isRetryableFailure(err)) {
-          return { ok: false, unreachable: true, blocked: [`cannot check for hybrid-joined devices: ${(err as Error).message}`], warnings, checkedAt, facts: null };
+          return {
+            ok: false,
+            unreachable: true,
+            blocked: [`cannot check for hybrid-joined devices: ${(err as Error).message}`],
+            warnings,
+            checkedAt,
+            facts: null,
+          };
         }
         blocked.push(`cannot check for hybrid-joined devices: ${(err as Error).message}`);
       }

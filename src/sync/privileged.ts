@@ -29,11 +29,18 @@ export type PrivilegeVerdict = { kind: 'ok' } | { kind: 'refuse'; reason: string
 function verdict(o: OpOutcome | undefined, label: string): PrivilegeVerdict {
   if (!o) return { kind: 'retry', reason: `no answer to the directory role lookup of ${label}` };
   if (o.kind === 'retry') return { kind: 'retry', reason: o.message, retryAfterMs: o.retryAfterMs };
-  if (o.kind === 'failed') return { kind: 'refuse', reason: `cannot tell whether Graph user ${label} holds a directory role (${o.code}: ${o.message}); it is not matched (grant RoleManagement.Read.Directory, docs/graph-app.md)` };
+  if (o.kind === 'failed')
+    return {
+      kind: 'refuse',
+      reason: `cannot tell whether Graph user ${label} holds a directory role (${o.code}: ${o.message}); it is not matched (grant RoleManagement.Read.Directory, docs/graph-app.md)`,
+    };
   const roles = ((o.body as { value?: { roleDefinitionId?: string }[] })?.value ?? []).map((a) => String(a.roleDefinitionId ?? ''));
   if (!roles.length) return { kind: 'ok' };
   const names = [...new Set(roles.map((r) => ROLE_NAMES[r] ?? `role ${r}`))];
-  return { kind: 'refuse', reason: `Graph user ${label} holds the directory role ${names.join(', ')}: administrators are never matched or modified by the bridge` };
+  return {
+    kind: 'refuse',
+    reason: `Graph user ${label} holds the directory role ${names.join(', ')}: administrators are never matched or modified by the bridge`,
+  };
 }
 
 /** One verdict per candidate (same order): may the engine adopt this Graph user? */

@@ -71,12 +71,26 @@ export interface NotFoundWrite {
  * the 404 stands. Rewrites the outcomes in `out` in place.
  */
 export async function retryReplicationMisses(ctx: EngineContext, writes: NotFoundWrite[], out: Map<string, OpOutcome>): Promise<void> {
-  const suspects = writes.filter((w) => isNotFound(out.get(w.opId)) && recentlyLinked(ctx, w.refs.map((r) => r.id)));
+  const suspects = writes.filter(
+    (w) =>
+      isNotFound(out.get(w.opId)) &&
+      recentlyLinked(
+        ctx,
+        w.refs.map((r) => r.id),
+      ),
+  );
   if (!suspects.length) return;
   const probes = new Map<string, { set: string; id: string }>();
   for (const w of suspects) for (const r of w.refs) if (r.id) probes.set(`${r.set}/${r.id}`, { set: r.set, id: r.id });
   const keys = [...probes.keys()];
-  const found = await ctx.exec.run(keys.map((k, i) => ({ id: `${i}x`, method: 'GET' as const, url: `/${probes.get(k)!.set}/${encodeURIComponent(probes.get(k)!.id)}?$select=id`, write: false })));
+  const found = await ctx.exec.run(
+    keys.map((k, i) => ({
+      id: `${i}x`,
+      method: 'GET' as const,
+      url: `/${probes.get(k)!.set}/${encodeURIComponent(probes.get(k)!.id)}?$select=id`,
+      write: false,
+    })),
+  );
   // A probe that itself failed transiently proves nothing either way: the write is retried.
   const exists = (set: string, id: string) => found.get(`${keys.indexOf(`${set}/${id}`)}x`)?.kind !== 'failed';
   for (const w of suspects) {

@@ -47,7 +47,12 @@ function deactivates(ctx: EngineContext, w: UserWork): boolean {
 function guardDeactivations(ctx: EngineContext, work: UserWork[]): { work: UserWork[]; deactivating: UserWork[] } {
   const candidates = work.filter((w) => deactivates(ctx, w));
   if (!candidates.length) return { work, deactivating: [] };
-  const allowed = new Set(guardDeprovisions(ctx, candidates.map((w) => w.row)).map((r) => r.id));
+  const allowed = new Set(
+    guardDeprovisions(
+      ctx,
+      candidates.map((w) => w.row),
+    ).map((r) => r.id),
+  );
   const held = new Set(candidates.filter((w) => !allowed.has(w.row.id)).map((w) => w.row.id));
   return { work: work.filter((w) => !held.has(w.row.id)), deactivating: candidates.filter((w) => allowed.has(w.row.id)) };
 }
@@ -60,7 +65,13 @@ function recordDeactivations(ctx: EngineContext, deactivating: UserWork[]): void
     if (!row || !snap || deactivates(ctx, { ...w, snapshot: snap })) continue;
     ctx.guard.record(w.res.sourceId, w.row.id);
     ctx.counters.deprovisioned++;
-    ctx.store.audit.append({ sourceId: w.res.sourceId, action: 'sync.deprovision.deactivate', resourceType: 'User', resourceId: w.row.id, detail: { graphId: w.graphId } });
+    ctx.store.audit.append({
+      sourceId: w.res.sourceId,
+      action: 'sync.deprovision.deactivate',
+      resourceType: 'User',
+      resourceId: w.row.id,
+      detail: { graphId: w.graphId },
+    });
   }
 }
 
@@ -124,9 +135,7 @@ const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
  */
 async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<void> {
   if (ctx.config.sync.order === 'fifo') return;
-  const fresh = ctx.store.sync
-    .listDue(ctx.clock.now(), USER_CHUNK, ctx.config.sync)
-    .filter((r) => isUrgent(r) && r.type === 'User' && !claimed.has(keyOf(r)));
+  const fresh = ctx.store.sync.listDue(ctx.clock.now(), USER_CHUNK, ctx.config.sync).filter((r) => isUrgent(r) && r.type === 'User' && !claimed.has(keyOf(r)));
   if (!fresh.length) return;
   for (const r of fresh) claimed.add(keyOf(r));
   const live = fresh.filter((r) => !r.deleted);
@@ -184,9 +193,7 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   if (writesGroups(ctx.config, ctx.mode)) await isolating(ctx, groups, (rows) => syncGroups(ctx, rows));
   else {
     // Groups the mode does not push: nothing to write, nothing left pending, and not called synced.
-    const reason = ctx.mode === 'license-only'
-      ? 'license-only does not push groups to Graph'
-      : `${ctx.mode} pushes groups only with groups.push: true`;
+    const reason = ctx.mode === 'license-only' ? 'license-only does not push groups to Graph' : `${ctx.mode} pushes groups only with groups.push: true`;
     for (const g of groups) {
       if (g.deleted) appliedRow(ctx, g, { appliedSnapshot: g.appliedSnapshot });
       else {

@@ -118,7 +118,9 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
   // The snapshot says exactly what Graph holds, so the version can count as applied (which
   // consumes the pending password) unless the password itself still has to be sent.
   const passwordWritten = !p.ops.w || ok('w');
-  const record = passwordWritten ? (o: Parameters<typeof progressRow>[2]) => ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, o) : (o: Parameters<typeof progressRow>[2]) => progressRow(ctx, row, o);
+  const record = passwordWritten
+    ? (o: Parameters<typeof progressRow>[2]) => ctx.store.sync.markApplied(row.type, row.id, row.desiredVersion, o)
+    : (o: Parameters<typeof progressRow>[2]) => progressRow(ctx, row, o);
   ctx.store.transaction(() => {
     record({ appliedSnapshot: snapshot, graphId: p.w.graphId, ...tokens });
     if (failed?.kind === 'failed' && failed.status === 400 && ON_PREM_MASTERED.test(failed.message) && !snapshot.onPremisesMastered) {
@@ -130,8 +132,7 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
       const license = outcome('l');
       const seat = license?.kind === 'failed' ? seatShortageMessage(ctx, license.message) : null;
       failRow(ctx, row, seat ?? failed.message);
-    }
-    else if (retry?.kind === 'retry') retryRow(ctx, row, retry.message, retry.retryAfterMs);
+    } else if (retry?.kind === 'retry') retryRow(ctx, row, retry.message, retry.retryAfterMs);
     else waitRow(ctx, row, p.waitingFor!);
   });
 }
@@ -141,7 +142,10 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
  * `error` for the next change or `retry` (never retried on every pass).
  */
 function passwordNotSet(failed: { status: number; code: string; message: string }): string {
-  const hint = failed.status === 403 ? '; the app needs User-PasswordProfile.ReadWrite.All or a directory role that may reset passwords (docs/graph-app.md), then run retry' : '';
+  const hint =
+    failed.status === 403
+      ? '; the app needs User-PasswordProfile.ReadWrite.All or a directory role that may reset passwords (docs/graph-app.md), then run retry'
+      : '';
   return `password not set: Graph refused it (${failed.code}: ${failed.message})${hint}; the profile is synced`;
 }
 
@@ -173,7 +177,15 @@ export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<
 async function recoverDeleted(ctx: EngineContext, work: UserWork[]): Promise<void> {
   const restore = dirSyncEnabledFor(ctx.mode);
   const out = restore
-    ? await ctx.exec.run(work.map((w, i) => ({ id: `${i}`, method: 'POST' as const, url: `/directory/deletedItems/${encodeURIComponent(w.graphId!)}/restore`, body: {}, write: true })))
+    ? await ctx.exec.run(
+        work.map((w, i) => ({
+          id: `${i}`,
+          method: 'POST' as const,
+          url: `/directory/deletedItems/${encodeURIComponent(w.graphId!)}/restore`,
+          body: {},
+          write: true,
+        })),
+      )
     : new Map<string, OpOutcome>();
   work.forEach((w, i) => {
     const restored = out.get(`${i}`)?.kind === 'ok';
@@ -187,7 +199,11 @@ async function recoverDeleted(ctx: EngineContext, work: UserWork[]): Promise<voi
     if (restored) ctx.emit({ type: 'drift', resourceType: 'User', id: w.row.id, graphId: w.graphId!, attributes: ['deleted'], at });
     else ctx.queries.unlink('User', w.row.id);
     ctx.counters.recovered++;
-    waitRow(ctx, w.row, restored ? 'restored after deletion outside the bridge' : 'the Graph user was deleted outside the bridge; matching or creating it again');
+    waitRow(
+      ctx,
+      w.row,
+      restored ? 'restored after deletion outside the bridge' : 'the Graph user was deleted outside the bridge; matching or creating it again',
+    );
   });
 }
 
@@ -224,7 +240,12 @@ async function recordGraphTokens(ctx: EngineContext, ids: string[]): Promise<str
   const settled = ids.filter((_, i) => !rows[i]?.graphId);
   const live = rows.filter((r) => r?.graphId);
   const out = await ctx.exec.run(
-    live.map((r, i) => ({ id: `${i}t`, method: 'GET' as const, url: `/users/${encodeURIComponent(r!.graphId!)}?$select=id,signInSessionsValidFromDateTime`, write: false })),
+    live.map((r, i) => ({
+      id: `${i}t`,
+      method: 'GET' as const,
+      url: `/users/${encodeURIComponent(r!.graphId!)}?$select=id,signInSessionsValidFromDateTime`,
+      write: false,
+    })),
   );
   live.forEach((r, i) => {
     const o = out.get(`${i}t`);

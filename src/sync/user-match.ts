@@ -47,7 +47,13 @@ function firstUser(outcome: OpOutcome | undefined): GraphUser | null | 'retry' {
 }
 
 /** Links the found user as `decision` says (decideLink said yes, privileged.ts found no role). */
-function link(ctx: EngineContext, w: UserWork, found: GraphUser, decision: Exclude<LinkDecision, { refuse: string }>, by: 'immutableId' | 'userPrincipalName'): void {
+function link(
+  ctx: EngineContext,
+  w: UserWork,
+  found: GraphUser,
+  decision: Exclude<LinkDecision, { refuse: string }>,
+  by: 'immutableId' | 'userPrincipalName',
+): void {
   // What Graph lets the bridge write depends on where the user is mastered: decide it before the snapshot.
   const mastering = { onPremisesMastered: found.onPremisesSyncEnabled === true, formerlySynced: found.onPremisesSyncEnabled === false };
   if (mastering.onPremisesMastered || mastering.formerlySynced) w.desired = desiredUser(ctx, w.row, w.res, { properties: {}, licenses: [], ...mastering });
@@ -89,7 +95,10 @@ async function adoptAllowed(ctx: EngineContext, candidates: Candidate[]): Promis
       c.w.done = true;
     } else allowed.push({ c });
   }
-  const verdicts = await checkPrivileged(ctx, allowed.map(({ c }) => ({ id: c.found.id, label: String(c.found.userPrincipalName ?? c.found.id) })));
+  const verdicts = await checkPrivileged(
+    ctx,
+    allowed.map(({ c }) => ({ id: c.found.id, label: String(c.found.userPrincipalName ?? c.found.id) })),
+  );
   allowed.forEach(({ c }, i) => {
     const v = verdicts[i];
     // Decided again at link time: an earlier candidate of this batch may have just linked the same user.
@@ -115,10 +124,16 @@ const keyFor = (property: 'userPrincipalName' | 'onPremisesImmutableId', v: stri
  * Reads for `values` of one property, LOOKUP_IN_LIMIT to a request (`in`), answered per value:
  * the user found, null (none, or the read was refused), or what to retry with.
  */
-async function lookUp(ctx: EngineContext, property: 'userPrincipalName' | 'onPremisesImmutableId', values: string[], select: string[]): Promise<Map<string, Lookup>> {
+async function lookUp(
+  ctx: EngineContext,
+  property: 'userPrincipalName' | 'onPremisesImmutableId',
+  values: string[],
+  select: string[],
+): Promise<Map<string, Lookup>> {
   const unique = [...new Map(values.map((v) => [keyFor(property, v), v])).values()];
   const ops: GraphOp[] = [];
-  for (let i = 0; i < unique.length; i += LOOKUP_IN_LIMIT) ops.push({ id: `${property[0]}${i}`, ...userRequests.findIn(property, unique.slice(i, i + LOOKUP_IN_LIMIT), select), write: false });
+  for (let i = 0; i < unique.length; i += LOOKUP_IN_LIMIT)
+    ops.push({ id: `${property[0]}${i}`, ...userRequests.findIn(property, unique.slice(i, i + LOOKUP_IN_LIMIT), select), write: false });
   const out = await ctx.exec.run(ops);
   const found = new Map<string, Lookup>();
   ops.forEach((op, k) => {
@@ -177,7 +192,11 @@ export async function matchUsers(ctx: EngineContext, work: UserWork[]): Promise<
       return;
     }
     if (ctx.mode === 'license-only') {
-      failRow(ctx, w.row, `license-only matches existing users only: no Graph user has onPremisesImmutableId ${w.desired.match.onPremisesImmutableId ?? '(none)'} or userPrincipalName ${w.desired.match.userPrincipalName}`);
+      failRow(
+        ctx,
+        w.row,
+        `license-only matches existing users only: no Graph user has onPremisesImmutableId ${w.desired.match.onPremisesImmutableId ?? '(none)'} or userPrincipalName ${w.desired.match.userPrincipalName}`,
+      );
       w.done = true;
     }
   });
@@ -198,7 +217,11 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
     // resource's userName: the resource whose userName is the UPN itself keeps it.
     const upn = w.desired.match.userPrincipalName;
     if (w.res.resource.userName !== upn && ctx.queries.userNameHeldElsewhere(upn, w.row.id)) {
-      failRow(ctx, w.row, `userName ${JSON.stringify(w.res.resource.userName)} becomes userPrincipalName ${upn} in Graph, which another resource's userName already names; not created`);
+      failRow(
+        ctx,
+        w.row,
+        `userName ${JSON.stringify(w.res.resource.userName)} becomes userPrincipalName ${upn} in Graph, which another resource's userName already names; not created`,
+      );
       w.done = true;
       return;
     }
@@ -211,34 +234,36 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
   const out = await ctx.exec.run(ops);
   const settled: string[] = [];
   const conflicts: { w: UserWork; ownCreate: string | null }[] = [];
-  inTransaction(ctx, () => work.forEach((w, i) => {
-    const o = out.get(`${i}c`);
-    if (!o) return;
-    if (o.kind === 'ok') {
-      const id = (o.body as { id: string }).id;
-      const tvf = w.row.tokensValidFrom;
-      // Creation is not a password change (SPEC section 4): its tokensValidFrom revokes nothing.
-      const snapshot: UserSnapshot = { properties: w.desired.properties, licenses: [], ...(tvf ? { tokensValidFrom: tvf } : {}) };
-      noteLinked(ctx, id);
-      progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
-      settled.push(w.row.id);
-      w.graphId = id;
-      w.snapshot = snapshot;
-      // The password went with the create.
-      delete w.desired.password;
-      ctx.counters.created++;
-      ctx.emit({ type: 'created', resourceType: 'User', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
-    } else if (o.kind === 'failed' && (o.code === 'ObjectConflict' || /already exists/i.test(o.message))) {
-      conflicts.push({ w, ownCreate: unanswered.get(w) ?? null });
-    } else if (o.kind === 'failed') {
-      settled.push(w.row.id);
-      failRow(ctx, w.row, o.message);
-      w.done = true;
-    } else {
-      retryRow(ctx, w.row, o.message, o.retryAfterMs);
-      w.done = true;
-    }
-  }));
+  inTransaction(ctx, () =>
+    work.forEach((w, i) => {
+      const o = out.get(`${i}c`);
+      if (!o) return;
+      if (o.kind === 'ok') {
+        const id = (o.body as { id: string }).id;
+        const tvf = w.row.tokensValidFrom;
+        // Creation is not a password change (SPEC section 4): its tokensValidFrom revokes nothing.
+        const snapshot: UserSnapshot = { properties: w.desired.properties, licenses: [], ...(tvf ? { tokensValidFrom: tvf } : {}) };
+        noteLinked(ctx, id);
+        progressRow(ctx, w.row, { graphId: id, appliedSnapshot: snapshot });
+        settled.push(w.row.id);
+        w.graphId = id;
+        w.snapshot = snapshot;
+        // The password went with the create.
+        delete w.desired.password;
+        ctx.counters.created++;
+        ctx.emit({ type: 'created', resourceType: 'User', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
+      } else if (o.kind === 'failed' && (o.code === 'ObjectConflict' || /already exists/i.test(o.message))) {
+        conflicts.push({ w, ownCreate: unanswered.get(w) ?? null });
+      } else if (o.kind === 'failed') {
+        settled.push(w.row.id);
+        failRow(ctx, w.row, o.message);
+        w.done = true;
+      } else {
+        retryRow(ctx, w.row, o.message, o.retryAfterMs);
+        w.done = true;
+      }
+    }),
+  );
   if (settled.length) ctx.queries.createsSettled('User', settled);
   if (conflicts.length) await resolveConflicts(ctx, conflicts);
 }
@@ -260,7 +285,11 @@ async function resolveConflicts(ctx: EngineContext, work: { w: UserWork; ownCrea
       // This create was refused: only an earlier one, never answered, can have made the user.
       candidates.push({ w, found, by: 'userPrincipalName', ownCreate });
     } else {
-      failRow(ctx, w.row, `Another object with the same value for property userPrincipalName already exists, and no user ${w.desired.match.userPrincipalName} could be found to match`);
+      failRow(
+        ctx,
+        w.row,
+        `Another object with the same value for property userPrincipalName already exists, and no user ${w.desired.match.userPrincipalName} could be found to match`,
+      );
       w.done = true;
     }
   });

@@ -32,9 +32,7 @@ export interface UserWork {
 export function desiredUser(ctx: EngineContext, row: SyncRow, res: ForSync, snapshot: UserSnapshot | null, mode = ctx.mode): DesiredUser {
   const source = ctx.store.sources.get(res.sourceId);
   const groupMapping = ctx.config.licenses.groups;
-  const userGroups = Object.keys(groupMapping).length
-    ? ctx.queries.groupsOf(res.id).flatMap((g) => [g.id, g.displayName])
-    : undefined;
+  const userGroups = Object.keys(groupMapping).length ? ctx.queries.groupsOf(res.id).flatMap((g) => [g.id, g.displayName]) : undefined;
   const desired = translateUser(mode, res.resource as unknown as ScimUser, {
     resourceId: res.id,
     sourceDirectories: source?.directories ?? [],

@@ -12,11 +12,16 @@ const LONE_SURROGATE = '\ud800x@example.com';
 
 it('a userName with a lone surrogate puts that user in error, and another source user still reaches Graph', async () => {
   h = await startHarness({ mode: 'profile-sync', extraSources: [{ id: 'entra', token: 'entra-token-0123456789abcdef' }] });
-  const bad = h.store.users.create({ schemas: [CORE_USER], userName: LONE_SURROGATE, displayName: 'Bad', active: true }, { sourceId: 'okta', sync: { dirSyncEnabled: false } }).id;
+  const bad = h.store.users.create(
+    { schemas: [CORE_USER], userName: LONE_SURROGATE, displayName: 'Bad', active: true },
+    { sourceId: 'okta', sync: { dirSyncEnabled: false } },
+  ).id;
   await h.scim.createUser('u-boss', { ...boss, password: undefined });
   const summary = await h.engine.runOnce();
   expect(summary.error).toBeUndefined();
-  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status} ${(w.body as { userPrincipalName?: string }).userPrincipalName}`)).toEqual(['POST /users 201 boss@example.com']);
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status} ${(w.body as { userPrincipalName?: string }).userPrincipalName}`)).toEqual([
+    'POST /users 201 boss@example.com',
+  ]);
   expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
   expect(h.store.sync.get('User', bad)).toMatchObject({ state: 'error', lastError: 'the bridge failed on this resource (fix it, or retry): URI malformed' });
   // The row waits for a change or retry: the next run sends nothing and fails nothing.

@@ -136,7 +136,9 @@ test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflig
     lastSyncError: expect.stringContaining('graph.allowTenantDirSync'),
   });
   // The reasons are details for the admin; without the admin token /healthz gives state and counts only.
-  const health = await request(scimUrl.replace(/\/scim\/v2$/, '')).get('/healthz').set('Authorization', 'Bearer cli-test-admin-token-abcdefghijklmnop');
+  const health = await request(scimUrl.replace(/\/scim\/v2$/, ''))
+    .get('/healthz')
+    .set('Authorization', 'Bearer cli-test-admin-token-abcdefghijklmnop');
   expect(health.body.status).toBe('blocked');
   expect(health.body.engine.reasons).toEqual([expect.stringContaining('graph.allowTenantDirSync')]);
   const brief = await request(scimUrl.replace(/\/scim\/v2$/, '')).get('/healthz');
@@ -168,10 +170,22 @@ test('users transfer moves ownership between sources and status counts resources
   const a = 'source-a-token-0123456789abcdef';
   const b = 'source-b-token-0123456789abcdef';
   const configFile = join(dir, 'bridge.json');
-  writeFileSync(configFile, JSON.stringify({ database: join(dir, 'bridge.sqlite'), sources: [{ id: 'a', token: a }, { id: 'b', token: b }] }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      database: join(dir, 'bridge.sqlite'),
+      sources: [
+        { id: 'a', token: a },
+        { id: 'b', token: b },
+      ],
+    }),
+  );
   const env = { BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' };
   const { scimUrl, child } = await serve(env);
-  const created = await request(scimUrl).post('/Users').set('Authorization', `Bearer ${a}`).send({ schemas: [USER_SCHEMA], userName: 'ken@example.com' });
+  const created = await request(scimUrl)
+    .post('/Users')
+    .set('Authorization', `Bearer ${a}`)
+    .send({ schemas: [USER_SCHEMA], userName: 'ken@example.com' });
   expect(created.status).toBe(201);
   expect((await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`)).status).toBe(404);
 
@@ -216,7 +230,9 @@ test('moving down from user-sync is refused at serve until confirmed, and plan s
   first.child.kill('SIGTERM');
   await new Promise((r) => first.child.once('exit', r));
   // Commands that only look record no mode: they answer for the mode given and the bridge keeps its own.
-  expect(cli(['status'], { ...env, BRIDGE_MODE: 'profile-sync' }).stderr).toBe('note: the bridge runs in user-sync mode; this answers for profile-sync and records nothing\n');
+  expect(cli(['status'], { ...env, BRIDGE_MODE: 'profile-sync' }).stderr).toBe(
+    'note: the bridge runs in user-sync mode; this answers for profile-sync and records nothing\n',
+  );
   const refused = cli(['serve'], { ...env, BRIDGE_MODE: 'profile-sync' });
   expect(refused.code).toBe(1);
   expect(refused.stderr).toBe(
@@ -233,7 +249,11 @@ test('moving down from user-sync is refused at serve until confirmed, and plan s
 });
 
 test('graph-sim serves the simulator alone through the scim-graph-bridge command', async () => {
-  const child = spawn(process.execPath, [BIN, 'graph-sim', '--port', '0', '--no-throttling'], { cwd: ROOT, env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'graph-sim', '--port', '0', '--no-throttling'], {
+    cwd: ROOT,
+    env: cleanEnv({}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += String(d)));
@@ -258,7 +278,14 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
         mode: 'profile-sync',
         defaults: { usageLocation: 'US' },
         sources: [{ id: 'okta', token }],
-        graph: { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile },
+        graph: {
+          baseUrl: sim.url,
+          authorityHost: sim.authorityHost,
+          tenantId: sim.tenantId,
+          clientId: sim.clientId,
+          clientSecret: sim.clientSecret,
+          caFile: sim.caFile,
+        },
       }),
     );
     const { scimUrl, out } = await serve({ BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' });
@@ -266,7 +293,13 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
     const created = await request(scimUrl)
       .post('/Users')
       .set('Authorization', `Bearer ${token}`)
-      .send({ schemas: [USER_SCHEMA], userName: 'barbara@contoso.com', displayName: 'Barbara Liskov', name: { givenName: 'Barbara', familyName: 'Liskov' }, title: 'Professor' });
+      .send({
+        schemas: [USER_SCHEMA],
+        userName: 'barbara@contoso.com',
+        displayName: 'Barbara Liskov',
+        name: { givenName: 'Barbara', familyName: 'Liskov' },
+        title: 'Professor',
+      });
     expect(created.status).toBe(201);
     const synced = await until(async () => {
       const r = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);

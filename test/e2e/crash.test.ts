@@ -27,7 +27,7 @@ const KILLS = 6;
 
 // Deterministic "random" moments (a fixed-seed LCG), so a failure can be replayed.
 let seed = 20261126;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sim: RunningSimulator;
@@ -110,20 +110,28 @@ afterAll(async () => {
 it('loses nothing and duplicates nothing across SIGKILLs at random moments', async () => {
   const configFile = join(dir, 'config.json');
   const dbPath = join(dir, 'bridge.sqlite');
-  writeFileSync(configFile, JSON.stringify({
-    mode: 'user-sync',
-    database: dbPath,
-    sources: [{ id: 'okta', token: TOKEN }],
-    groups: { push: true },
-    defaults: { usageLocation: 'US' },
-    logLevel: 'silent',
-    graph: {
-      baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile,
-      allowTenantDirSync: true,
-      writeBudget: { writes: 1_000_000, perSeconds: 1 },
-      resourceUnits: { units: 1_000_000, perSeconds: 1 },
-    },
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      mode: 'user-sync',
+      database: dbPath,
+      sources: [{ id: 'okta', token: TOKEN }],
+      groups: { push: true },
+      defaults: { usageLocation: 'US' },
+      logLevel: 'silent',
+      graph: {
+        baseUrl: sim.url,
+        authorityHost: sim.authorityHost,
+        tenantId: sim.tenantId,
+        clientId: sim.clientId,
+        clientSecret: sim.clientSecret,
+        caFile: sim.caFile,
+        allowTenantDirSync: true,
+        writeBudget: { writes: 1_000_000, perSeconds: 1 },
+        resourceUnits: { units: 1_000_000, perSeconds: 1 },
+      },
+    }),
+  );
   up = startChild(configFile);
   await up;
 
@@ -186,12 +194,18 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
   for (let i = 0; i < USERS; i++) {
     const u = byUpn.get(upn(i))!;
     const m = managerOf(i);
-    expect([u.displayName, u.assignedLicenses, u.manager]).toEqual([`User ${i}`, [{ disabledPlans: [], skuId: E3 }], m === null ? null : byUpn.get(upn(m))!.id]);
+    expect([u.displayName, u.assignedLicenses, u.manager]).toEqual([
+      `User ${i}`,
+      [{ disabledPlans: [], skuId: E3 }],
+      m === null ? null : byUpn.get(upn(m))!.id,
+    ]);
   }
   expect(state.groups.map((g) => g.displayName).sort()).toEqual(Array.from({ length: GROUPS }, (_, g) => `Team ${g}`).sort());
   for (const g of state.groups) {
     const n = Number(String(g.displayName).split(' ')[1]);
-    const want = Array.from({ length: USERS }, (_, i) => i).filter((i) => i % GROUPS === n).map((i) => byUpn.get(upn(i))!.id);
+    const want = Array.from({ length: USERS }, (_, i) => i)
+      .filter((i) => i % GROUPS === n)
+      .map((i) => byUpn.get(upn(i))!.id);
     expect([...(g.members as string[])].sort()).toEqual(want.sort());
   }
   // Every user and every membership was written to Graph exactly once.
@@ -203,12 +217,14 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
     .filter((e) => e.status === 204 && /^\/groups\/[^/?]+(\/members\/\$ref)?$/.test(e.url) && (e.method === 'PATCH' || e.method === 'POST'))
     .flatMap((e) => {
       const body = e.requestBody as { 'members@odata.bind'?: string[]; '@odata.id'?: string };
-      return e.method === 'POST' ? [body['@odata.id']] : body['members@odata.bind'] ?? [];
+      return e.method === 'POST' ? [body['@odata.id']] : (body['members@odata.bind'] ?? []);
     });
   expect(added).toHaveLength(USERS);
   expect(new Set(added).size).toBe(USERS);
   // Fewer writes than memberships: at least 10 PATCHes of 20 for each group of 200.
-  const binds = log.filter((e) => e.method === 'PATCH' && e.status === 204 && Array.isArray((e.requestBody as Record<string, unknown>)?.['members@odata.bind']));
+  const binds = log.filter(
+    (e) => e.method === 'PATCH' && e.status === 204 && Array.isArray((e.requestBody as Record<string, unknown>)?.['members@odata.bind']),
+  );
   expect(binds.length).toBeGreaterThanOrEqual(USERS / 20);
   expect(Math.max(...binds.map((e) => (e.requestBody as { 'members@odata.bind': string[] })['members@odata.bind'].length))).toBe(20);
 });

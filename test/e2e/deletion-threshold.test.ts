@@ -18,7 +18,8 @@ afterEach(async () => {
 
 const person = (n: number) => ({ ...boss, userName: `p${n}@example.com`, displayName: `Person ${n}`, password: undefined });
 const deactivate = (name: string) => h.scim.patchUser(name, [{ op: 'replace', path: 'active', value: false }]);
-const REASON = (n: number) => `deprovisioning paused: ${n} deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions`;
+const REASON = (n: number) =>
+  `deprovisioning paused: ${n} deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions`;
 
 async function fourUsers(overrides: Record<string, unknown> = {}) {
   h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 2, ...overrides } });
@@ -37,11 +38,15 @@ test('deactivations past the threshold are held like deletes, and go ahead once 
   expect(await h.scim.bridge('u-1')).toMatchObject({ syncState: 'pending', lastSyncError: REASON(3) });
   expect(h.engine.heldDeletions()).toEqual(
     // In the engine's order for siblings (their resource ids).
-    h.scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => ({ id: h.scim.id(name), sourceId: 'okta', userName: `p${name.slice(2)}@example.com`, kind: 'deactivate' })),
+    h.scim
+      .inIdOrder(['u-1', 'u-2', 'u-3'])
+      .map((name) => ({ id: h.scim.id(name), sourceId: 'okta', userName: `p${name.slice(2)}@example.com`, kind: 'deactivate' })),
   );
   expect(h.engine.approveDeletions()).toMatchObject({ approved: 3 });
   await h.engine.runOnce();
-  const writes = named(h).map((w) => `${w.method} ${w.url} ${JSON.stringify(w.body ?? null)}`).sort();
+  const writes = named(h)
+    .map((w) => `${w.method} ${w.url} ${JSON.stringify(w.body ?? null)}`)
+    .sort();
   expect(writes).toEqual(
     [1, 2, 3].flatMap((n) => [`PATCH /users/{p${n}@example.com} {"accountEnabled":false}`, `POST /users/{p${n}@example.com}/revokeSignInSessions null`]).sort(),
   );
@@ -54,7 +59,11 @@ test('deactivations and deletes of one source add up within the hour, also acros
   await deactivate('u-2');
   await h.engine.runOnce();
   // Two deactivations: within the threshold of 2, applied.
-  expect(named(h).filter((w) => w.method === 'PATCH').map((w) => w.url)).toEqual(expect.arrayContaining(['/users/{p1@example.com}', '/users/{p2@example.com}']));
+  expect(
+    named(h)
+      .filter((w) => w.method === 'PATCH')
+      .map((w) => w.url),
+  ).toEqual(expect.arrayContaining(['/users/{p1@example.com}', '/users/{p2@example.com}']));
   h.clearLog();
   // A new engine on the same database, as after a restart: the hour's two deactivations still count.
   const logger = createLogger('silent');
@@ -82,7 +91,9 @@ test('approve-deletions --dry-run lists who it would release and changes nothing
   let out = '';
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
   jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const lines = h.scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => `${name === 'u-1' ? 'delete' : 'deactivate'}\tp${name.slice(2)}@example.com\tsource=okta\tid=${h.scim.id(name)}`);
+  const lines = h.scim
+    .inIdOrder(['u-1', 'u-2', 'u-3'])
+    .map((name) => `${name === 'u-1' ? 'delete' : 'deactivate'}\tp${name.slice(2)}@example.com\tsource=okta\tid=${h.scim.id(name)}`);
 
   expect(await commands.approveDeletions(file, { dryRun: true })).toBe(0);
   expect(out).toBe(`${lines.join('\n')}\n3 deprovision(s) held; approve-deletions without --dry-run releases them\n`);
@@ -93,7 +104,11 @@ test('approve-deletions --dry-run lists who it would release and changes nothing
   expect(await commands.approveDeletions(file, {})).toBe(0);
   expect(out).toBe(`${lines.join('\n')}\n3 deprovision(s) approved\n`);
   await h.engine.runOnce();
-  expect(named(h).map((w) => `${w.method} ${w.url}`).sort()).toEqual([
+  expect(
+    named(h)
+      .map((w) => `${w.method} ${w.url}`)
+      .sort(),
+  ).toEqual([
     'PATCH /users/{p1@example.com}',
     'PATCH /users/{p2@example.com}',
     'PATCH /users/{p3@example.com}',

@@ -31,7 +31,11 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     const events: string[] = [];
     h.engine.onEvent((e) => e.type === 'drift' && events.push(`${e.id} ${e.attributes.join(',')}`));
     const summary = await h.engine.reconcile({ full: false });
-    expect(summary).toMatchObject({ reverted: 1, errors: [], drifted: [{ resourceType: 'User', id: scim.id('u-ada'), attributes: ['jobTitle', 'department'] }] });
+    expect(summary).toMatchObject({
+      reverted: 1,
+      errors: [],
+      drifted: [{ resourceType: 'User', id: scim.id('u-ada'), attributes: ['jobTitle', 'department'] }],
+    });
     expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Engineer', department: 'R&D' }, status: 204 }]);
     expect(events).toEqual([`${scim.id('u-ada')} jobTitle,department`]);
     const audit = h.store.audit.list({ resourceType: 'User', resourceId: scim.id('u-ada') }).filter((a) => a.action === 'sync.drift');
@@ -51,7 +55,11 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
     h.clearLog();
     const summary = await h.engine.reconcile({ full: true });
-    expect([summary.full, summary.reverted, named(h)]).toEqual([true, 1, [{ method: 'PATCH', url: '/users/{boss@example.com}', body: { displayName: 'Grace Boss' }, status: 204 }]]);
+    expect([summary.full, summary.reverted, named(h)]).toEqual([
+      true,
+      1,
+      [{ method: 'PATCH', url: '/users/{boss@example.com}', body: { displayName: 'Grace Boss' }, status: 204 }],
+    ]);
   });
 });
 
@@ -154,7 +162,12 @@ it('assigns again a license the bridge assigned and sets again the manager it se
   const summary = await h.engine.reconcile({ full: false });
   expect(summary.drifted).toEqual([{ resourceType: 'User', id: scim.id('u-ada'), graphId: adaId, attributes: ['assignedLicenses', 'manager'] }]);
   expect(named(h)).toEqual([
-    { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900' }], removeLicenses: [] }, status: 200 },
+    {
+      method: 'POST',
+      url: '/users/{ada@example.com}/assignLicense',
+      body: { addLicenses: [{ disabledPlans: [], skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900' }], removeLicenses: [] },
+      status: 200,
+    },
     { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 },
   ]);
 });
@@ -188,7 +201,12 @@ it('a dry-run deployment finds drift but sends no revert and never records one a
   // The same database under graph.dryRun, as after a restart with the flag set.
   await h.engine.stop();
   const config = loadConfig({ env: {}, overrides: { ...structuredClone(h.config), graph: { ...h.config.graph, dryRun: true } } });
-  const dry = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger: createLogger('silent') }), logger: createLogger('silent') });
+  const dry = createSyncEngine({
+    config,
+    store: h.store,
+    graph: createGraphClient(config.graph, { logger: createLogger('silent') }),
+    logger: createLogger('silent'),
+  });
   editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
   h.clearLog();
   const summary = await dry.reconcile({ full: false });
@@ -203,6 +221,13 @@ it('a dry-run deployment finds drift but sends no revert and never records one a
   expect(named(h)).toEqual([]);
   const audit = h.store.audit.list({ resourceType: 'User', resourceId: h.scim.id('u-boss') }).filter((a) => a.action === 'sync.drift');
   expect(audit.map((a) => a.detail)).toEqual([
-    { graphId: expect.any(String), attributes: ['displayName'], changedBy: 'outside the bridge (Graph delta)', detectedAt: expect.any(String), reverted: false, dryRun: true },
+    {
+      graphId: expect.any(String),
+      attributes: ['displayName'],
+      changedBy: 'outside the bridge (Graph delta)',
+      detectedAt: expect.any(String),
+      reverted: false,
+      dryRun: true,
+    },
   ]);
 });

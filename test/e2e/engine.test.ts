@@ -46,24 +46,56 @@ it('makes no Graph write for a no-op PUT', async () => {
 });
 
 it('matches an existing Graph user before any POST where the source may adopt, and refuses one already linked to another resource', async () => {
-  const seed = { users: [{ id: '44444444-4444-4444-8444-444444444444', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', givenName: 'Grace', surname: 'Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US', onPremisesImmutableId: 'c2hhcmVk' }] };
+  const seed = {
+    users: [
+      {
+        id: '44444444-4444-4444-8444-444444444444',
+        userPrincipalName: 'boss@example.com',
+        displayName: 'Grace Boss',
+        givenName: 'Grace',
+        surname: 'Boss',
+        accountEnabled: true,
+        mailNickname: 'boss',
+        usageLocation: 'US',
+        onPremisesImmutableId: 'c2hhcmVk',
+      },
+    ],
+  };
   h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   const scim = h.scim;
   await scim.createUser('u-boss', { ...boss, password: undefined });
-  await scim.createUser('u-twin', { ...boss, userName: 'twin@example.com', password: undefined, schemas: [...boss.schemas, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'x', immutableId: 'c2hhcmVk' } });
+  await scim.createUser('u-twin', {
+    ...boss,
+    userName: 'twin@example.com',
+    password: undefined,
+    schemas: [...boss.schemas, BRIDGE_USER_SCHEMA],
+    [BRIDGE_USER_SCHEMA]: { sourceDirectory: 'x', immutableId: 'c2hhcmVk' },
+  });
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
   expect(await scim.bridge('u-boss')).toMatchObject({ syncState: 'synced', graphId: '44444444-4444-4444-8444-444444444444' });
   expect(await scim.bridge('u-twin')).toMatchObject({
     syncState: 'error',
-    lastSyncError: 'the Graph user with onPremisesImmutableId c2hhcmVk is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)',
+    lastSyncError:
+      'the Graph user with onPremisesImmutableId c2hhcmVk is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)',
   });
   expect((await scim.bridge('u-twin')).graphId).toBeUndefined();
   expect(h.sim.state.snapshot().users).toHaveLength(1);
 });
 
 it('on ObjectConflict looks up again and matches instead of creating a second user', async () => {
-  const seed = { users: [{ id: '55555555-5555-4555-8555-555555555555', userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US' }] };
+  const seed = {
+    users: [
+      {
+        id: '55555555-5555-4555-8555-555555555555',
+        userPrincipalName: 'boss@example.com',
+        displayName: 'Grace Boss',
+        accountEnabled: true,
+        mailNickname: 'boss',
+        usageLocation: 'US',
+      },
+    ],
+  };
   h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   await h.scim.createUser('u-boss', { ...boss, password: undefined });
   // The first lookup misses (as when a create by another writer lands just after it).
@@ -89,7 +121,14 @@ it("surfaces a permanent Graph error as syncState error with Graph's message, an
   h.sim.state.directory.skus.get(E3)!.seats = 5;
   expect(h.engine.retry('User', scim.id('u-ada'))).toBe(1);
   await h.engine.runOnce();
-  expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
+  expect(named(h)).toEqual([
+    {
+      method: 'POST',
+      url: '/users/{ada@example.com}/assignLicense',
+      body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+      status: 200,
+    },
+  ]);
   expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'synced' });
   expect((await scim.bridge('u-ada')).lastSyncError).toBeUndefined();
 });
@@ -133,7 +172,9 @@ it('pauses more than deletionThreshold deprovisions from one source within an ho
   });
   expect(h.engine.approveDeletions()).toEqual({
     approved: 3,
-    released: scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => ({ id: scim.id(name), sourceId: 'okta', userName: `p${name.slice(2)}@example.com`, kind: 'delete' })),
+    released: scim
+      .inIdOrder(['u-1', 'u-2', 'u-3'])
+      .map((name) => ({ id: scim.id(name), sourceId: 'okta', userName: `p${name.slice(2)}@example.com`, kind: 'delete' })),
   });
   await h.engine.runOnce();
   // Deletions approved together go in the engine's order for siblings (their resource ids).
@@ -142,7 +183,7 @@ it('pauses more than deletionThreshold deprovisions from one source within an ho
   expect(h.engine.status().state).toBe('stopped');
 });
 
-it('counts the hour\'s deprovisions across a restart: the threshold still holds the next one', async () => {
+it("counts the hour's deprovisions across a restart: the threshold still holds the next one", async () => {
   h = await startHarness({ mode: 'profile-sync', overrides: { deletionThreshold: 2, deprovision: 'delete' } });
   const scim = h.scim;
   for (let n = 1; n <= 3; n++) await scim.createUser(`u-${n}`, person(n));
@@ -171,10 +212,17 @@ it('plan lists the pending writes and what a mode change would write, sending no
   await h.engine.runOnce();
   await scim.replaceUser('u-ada', { ...ada, password: undefined, entitlements: [], displayName: 'Ada L.' });
   h.clearLog();
-  expect(h.engine.plan()).toEqual([{ resourceType: 'User', id: scim.id('u-ada'), method: 'PATCH', url: expect.stringMatching(/^\/users\/[0-9a-f-]{36}$/), body: { displayName: 'Ada L.' } }]);
+  expect(h.engine.plan()).toEqual([
+    { resourceType: 'User', id: scim.id('u-ada'), method: 'PATCH', url: expect.stringMatching(/^\/users\/[0-9a-f-]{36}$/), body: { displayName: 'Ada L.' } },
+  ]);
   const toUserSync = h.engine.plan({ mode: 'user-sync' });
   expect(toUserSync.map((w) => `${w.resourceType} ${w.method}`)).toEqual(['Organization PATCH', 'User PATCH']);
-  expect(toUserSync[1].body).toMatchObject({ displayName: 'Ada L.', jobTitle: 'Engineer', department: 'R&D', onPremisesImmutableId: derivedImmutableId(scim.id('u-ada')) });
+  expect(toUserSync[1].body).toMatchObject({
+    displayName: 'Ada L.',
+    jobTitle: 'Engineer',
+    department: 'R&D',
+    onPremisesImmutableId: derivedImmutableId(scim.id('u-ada')),
+  });
   expect(named(h)).toEqual([]);
 });
 
@@ -186,7 +234,11 @@ it('links a manager created in Graph later without sending the password again', 
   await scim.createUser('u-boss', { ...boss, userName: 'boss@unverified.example', password: undefined });
   await scim.createUser('u-ada', { ...withManager, entitlements: [] });
   await h.engine.runOnce();
-  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'pending', lastError: `waiting for manager ${scim.id('u-boss')} to exist in Graph`, hasPendingPassword: false });
+  expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({
+    state: 'pending',
+    lastError: `waiting for manager ${scim.id('u-boss')} to exist in Graph`,
+    hasPendingPassword: false,
+  });
   expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'pending', lastSyncError: `waiting for manager ${scim.id('u-boss')} to exist in Graph` });
   expect(h.sim.state.snapshot().users.map((u) => u.userPrincipalName)).toEqual(['ada@example.com']);
   h.clearLog();
@@ -205,7 +257,12 @@ it('takes an approval given by another process (the approve-deletions command)',
   for (let n = 1; n <= 2; n++) await scim.deleteUser(`u-${n}`);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
-  const cli = createSyncEngine({ config: h.config, store: h.store, graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null }, logger: createLogger('silent') });
+  const cli = createSyncEngine({
+    config: h.config,
+    store: h.store,
+    graph: { send: async () => ({ id: '1', status: 503 }), batch: async () => [], tokenRoles: async () => null },
+    logger: createLogger('silent'),
+  });
   expect(cli.status().pendingDeletions).toEqual([{ sourceId: 'okta', pending: 2, recent: 0 }]);
   expect(cli.approveDeletions()).toMatchObject({ approved: 2 });
   await cli.stop();
@@ -215,7 +272,22 @@ it('takes an approval given by another process (the approve-deletions command)',
 });
 
 it('assigns licenses mapped from a group (licenses.groups) when a member joins, and removes them when it leaves', async () => {
-  h = await startHarness({ mode: 'license-only', seed: { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p1@example.com', displayName: 'P1', accountEnabled: true, usageLocation: 'US', mailNickname: 'p1' }] }, overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } } });
+  h = await startHarness({
+    mode: 'license-only',
+    seed: {
+      users: [
+        {
+          id: '66666666-6666-4666-8666-666666666666',
+          userPrincipalName: 'p1@example.com',
+          displayName: 'P1',
+          accountEnabled: true,
+          usageLocation: 'US',
+          mailNickname: 'p1',
+        },
+      ],
+    },
+    overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } },
+  });
   const scim = h.scim;
   await scim.createUser('u-1', person(1));
   await scim.createGroup('g-sales', 'Sales', []);
@@ -226,7 +298,12 @@ it('assigns licenses mapped from a group (licenses.groups) when a member joins, 
   await scim.setMembers('g-sales', []);
   await h.engine.runOnce();
   expect(named(h)).toEqual([
-    { method: 'POST', url: '/users/{p1@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
+    {
+      method: 'POST',
+      url: '/users/{p1@example.com}/assignLicense',
+      body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+      status: 200,
+    },
     { method: 'POST', url: '/users/{p1@example.com}/assignLicense', body: { addLicenses: [], removeLicenses: [E3] }, status: 200 },
   ]);
 });
@@ -240,7 +317,18 @@ it('graph.dryRun plans the writes and records nothing as applied', async () => {
 });
 
 it('matches a security group that already exists instead of creating a second, where the source may adopt groups', async () => {
-  const seed = { groups: [{ id: '77777777-7777-4777-8777-777777777777', displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false, members: [] }] };
+  const seed = {
+    groups: [
+      {
+        id: '77777777-7777-4777-8777-777777777777',
+        displayName: 'Engineering',
+        mailNickname: 'Engineering',
+        securityEnabled: true,
+        mailEnabled: false,
+        members: [],
+      },
+    ],
+  };
   h = await startHarness({ mode: 'universal-sync', seed, okta: { adopt: { groups: true } }, overrides: { 'graph.allowTenantDirSync': true } });
   const scim = h.scim;
   await scim.createUser('u-1', person(1));
@@ -313,7 +401,18 @@ describe('queue order', () => {
 });
 
 it('looks users up 15 to a read (userPrincipalName in (...)) and still matches the one that exists', async () => {
-  const seed = { users: [{ id: '66666666-6666-4666-8666-666666666666', userPrincipalName: 'p7@example.com', displayName: 'Person 7', accountEnabled: true, mailNickname: 'p7', usageLocation: 'US' }] };
+  const seed = {
+    users: [
+      {
+        id: '66666666-6666-4666-8666-666666666666',
+        userPrincipalName: 'p7@example.com',
+        displayName: 'Person 7',
+        accountEnabled: true,
+        mailNickname: 'p7',
+        usageLocation: 'US',
+      },
+    ],
+  };
   // p7 is a tenant user the bridge never managed: linked only where the source may adopt its domain.
   h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   for (let n = 1; n <= 20; n++) await h.scim.createUser(`u-${n}`, person(n));

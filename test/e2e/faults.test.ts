@@ -30,8 +30,12 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
   h.engine.start();
   for (let i = 0; i < USERS; i++) {
     await scim.createUser(`u${i}`, {
-      ...boss, userName: upn(i), displayName: `F ${i}`, password: undefined,
-      schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }],
+      ...boss,
+      userName: upn(i),
+      displayName: `F ${i}`,
+      password: undefined,
+      schemas: [...boss.schemas, ENTERPRISE],
+      entitlements: [{ value: 'ENTERPRISEPACK' }],
       ...(i > 0 ? { [ENTERPRISE]: { manager: { value: `u${Math.floor(i / 4)}` } } } : {}),
     });
     if (i % 25 === 0) await sleep(250);

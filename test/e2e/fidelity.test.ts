@@ -13,18 +13,33 @@ let h: Harness;
 afterEach(async () => h?.close());
 
 const DENIED = 'Authorization_RequestDenied: Insufficient privileges to complete the operation.';
-const kay = { schemas: [CORE_USER], userName: 'kay@example.com', displayName: 'Kay', name: { givenName: 'Kay', familyName: 'Oh' }, active: true, password: 'Kay-Passw0rd!x' };
+const kay = {
+  schemas: [CORE_USER],
+  userName: 'kay@example.com',
+  displayName: 'Kay',
+  name: { givenName: 'Kay', familyName: 'Oh' },
+  active: true,
+  password: 'Kay-Passw0rd!x',
+};
 
 it('the least-privilege default refuses a password write; the profile still syncs and the user says why', async () => {
   h = await startHarness({ mode: 'profile-sync' });
   await h.scim.createUser('u-kay', kay);
   await h.engine.runOnce();
   h.clearLog();
-  await h.scim.patchUser('u-kay', [{ op: 'replace', path: 'displayName', value: 'Kay Oh' }, { op: 'replace', path: 'password', value: 'N3w-Passw0rd!x' }]);
+  await h.scim.patchUser('u-kay', [
+    { op: 'replace', path: 'displayName', value: 'Kay Oh' },
+    { op: 'replace', path: 'password', value: 'N3w-Passw0rd!x' },
+  ]);
   await h.engine.runOnce();
   expect(named(h)).toEqual([
     { method: 'PATCH', url: '/users/{kay@example.com}', body: { displayName: 'Kay Oh' }, status: 204 },
-    { method: 'PATCH', url: '/users/{kay@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 403 },
+    {
+      method: 'PATCH',
+      url: '/users/{kay@example.com}',
+      body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } },
+      status: 403,
+    },
   ]);
   // The request log redacts passwords; the tenant shows the refused one was not set.
   expect(passwordOf(h, 'kay@example.com')).not.toBe('N3w-Passw0rd!x');
@@ -44,7 +59,18 @@ it('the least-privilege default refuses a password write; the profile still sync
 });
 
 it('a tenant user holding an administrator role is never matched or modified', async () => {
-  const seed = { users: [{ id: '11111111-1111-4111-8111-111111111111', userPrincipalName: 'kay@example.com', displayName: 'Kay (admin)', accountEnabled: true, mailNickname: 'kay', directoryRoles: ['Global Administrator'] }] };
+  const seed = {
+    users: [
+      {
+        id: '11111111-1111-4111-8111-111111111111',
+        userPrincipalName: 'kay@example.com',
+        displayName: 'Kay (admin)',
+        accountEnabled: true,
+        mailNickname: 'kay',
+        directoryRoles: ['Global Administrator'],
+      },
+    ],
+  };
   // Even where the source may adopt users of the domain, the role refuses the match.
   h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'] } } });
   await h.scim.createUser('u-kay', kay);
@@ -59,7 +85,18 @@ it('a tenant user holding an administrator role is never matched or modified', a
 });
 
 it('the simulator refuses sensitive actions on an administrator unless the app holds a privileged role', async () => {
-  const seed = { users: [{ id: '11111111-1111-4111-8111-111111111111', userPrincipalName: 'root@example.com', displayName: 'Root', accountEnabled: true, mailNickname: 'root', directoryRoles: ['User Administrator'] }] };
+  const seed = {
+    users: [
+      {
+        id: '11111111-1111-4111-8111-111111111111',
+        userPrincipalName: 'root@example.com',
+        displayName: 'Root',
+        accountEnabled: true,
+        mailNickname: 'root',
+        directoryRoles: ['User Administrator'],
+      },
+    ],
+  };
   h = await startHarness({ mode: 'profile-sync', seed });
   const graph = createGraphClient(h.config.graph, { logger: createLogger('silent') });
   const id = '11111111-1111-4111-8111-111111111111';
@@ -69,9 +106,28 @@ it('the simulator refuses sensitive actions on an administrator unless the app h
 });
 
 it('universal-sync writes a formerly synced user only what Graph lets it write (no Exchange custom attributes)', async () => {
-  const seed = { users: [{ id: '22222222-2222-4222-8222-222222222222', userPrincipalName: 'kay@example.com', displayName: 'Kay', accountEnabled: true, mailNickname: 'kay', usageLocation: 'US', onPremisesSyncEnabled: false, onPremisesImmutableId: 'Zm9ybWVy' }] };
+  const seed = {
+    users: [
+      {
+        id: '22222222-2222-4222-8222-222222222222',
+        userPrincipalName: 'kay@example.com',
+        displayName: 'Kay',
+        accountEnabled: true,
+        mailNickname: 'kay',
+        usageLocation: 'US',
+        onPremisesSyncEnabled: false,
+        onPremisesImmutableId: 'Zm9ybWVy',
+      },
+    ],
+  };
   h = await startHarness({ mode: 'universal-sync', seed, okta: { adopt: { domains: ['example.com'] } }, overrides: { 'graph.allowTenantDirSync': true } });
-  await h.scim.createUser('u-kay', { ...kay, password: undefined, schemas: [CORE_USER, BRIDGE_USER_SCHEMA], [BRIDGE_USER_SCHEMA]: { extensionAttribute1: 'cost-7' }, displayName: 'Kay Oh' });
+  await h.scim.createUser('u-kay', {
+    ...kay,
+    password: undefined,
+    schemas: [CORE_USER, BRIDGE_USER_SCHEMA],
+    [BRIDGE_USER_SCHEMA]: { extensionAttribute1: 'cost-7' },
+    displayName: 'Kay Oh',
+  });
   await h.engine.runOnce();
   const patches = named(h).filter((w) => w.method === 'PATCH' && w.url === '/users/{kay@example.com}');
   expect(patches).toHaveLength(1);
@@ -82,23 +138,48 @@ it('universal-sync writes a formerly synced user only what Graph lets it write (
 });
 
 it('a federated-domain user is created with onPremisesImmutableId and never sent a password change', async () => {
-  const seed = { domains: [{ name: 'example.com', isDefault: true }, { name: 'fabrikam.com', type: 'Federated' as const }] };
+  const seed = {
+    domains: [
+      { name: 'example.com', isDefault: true },
+      { name: 'fabrikam.com', type: 'Federated' as const },
+    ],
+  };
   h = await startHarness({ mode: 'profile-sync', seed, permissions: 'recommended' });
   await h.scim.createUser('u-fed', { ...kay, userName: 'kay@fabrikam.com' });
   await h.engine.runOnce();
   const [create] = named(h);
-  expect(create).toMatchObject({ method: 'POST', url: '/users', status: 201, body: { userPrincipalName: 'kay@fabrikam.com', onPremisesImmutableId: expect.any(String) } });
+  expect(create).toMatchObject({
+    method: 'POST',
+    url: '/users',
+    status: 201,
+    body: { userPrincipalName: 'kay@fabrikam.com', onPremisesImmutableId: expect.any(String) },
+  });
   h.clearLog();
-  await h.scim.patchUser('u-fed', [{ op: 'replace', path: 'displayName', value: 'Kay Oh' }, { op: 'replace', path: 'password', value: 'N3w-Passw0rd!x' }]);
+  await h.scim.patchUser('u-fed', [
+    { op: 'replace', path: 'displayName', value: 'Kay Oh' },
+    { op: 'replace', path: 'password', value: 'N3w-Passw0rd!x' },
+  ]);
   await h.engine.runOnce();
-  expect(named(h).filter((w) => w.method === 'PATCH')).toEqual([{ method: 'PATCH', url: '/users/{kay@fabrikam.com}', body: { displayName: 'Kay Oh' }, status: 204 }]);
+  expect(named(h).filter((w) => w.method === 'PATCH')).toEqual([
+    { method: 'PATCH', url: '/users/{kay@fabrikam.com}', body: { displayName: 'Kay Oh' }, status: 204 },
+  ]);
   expect(await h.scim.bridge('u-fed')).toMatchObject({ syncState: 'synced' });
 });
 
-it('a refused tenant switch blocks the engine with Graph\'s reason and is tried again only on retry', async () => {
+it("a refused tenant switch blocks the engine with Graph's reason and is tried again only on retry", async () => {
   h = await startHarness({ mode: 'user-sync', overrides: { 'graph.allowTenantDirSync': true } });
   await h.scim.createUser('u-boss', boss);
-  h.sim.faults.set({ failNext: [{ status: 403, method: 'PATCH', pathPrefix: '/organization', code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' }] });
+  h.sim.faults.set({
+    failNext: [
+      {
+        status: 403,
+        method: 'PATCH',
+        pathPrefix: '/organization',
+        code: 'Authorization_RequestDenied',
+        message: 'Insufficient privileges to complete the operation.',
+      },
+    ],
+  });
   const first = await h.engine.runOnce();
   const reason = `Graph refused the tenant switch PATCH /organization/{id} {onPremisesSyncEnabled: true} (403 ${DENIED}); grant Organization.ReadWrite.All (docs/graph-app.md), then run retry`;
   expect(first.blocked).toEqual([reason]);
@@ -111,7 +192,11 @@ it('a refused tenant switch blocks the engine with Graph\'s reason and is tried 
   expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['PATCH /organization/{org} 403']);
   h.engine.retry();
   await h.engine.runOnce();
-  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['PATCH /organization/{org} 403', 'PATCH /organization/{org} 204', 'POST /users 201']);
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual([
+    'PATCH /organization/{org} 403',
+    'PATCH /organization/{org} 204',
+    'POST /users 201',
+  ]);
   expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
 });
 
@@ -130,11 +215,15 @@ it('a delta link answered 400 syncStateNotFound starts a full round at once, and
   expect(summary).toMatchObject({ errors: [], reverted: 1, drifted: [{ resourceType: 'User', id: h.scim.id('u-ada'), attributes: ['jobTitle'] }] });
   const log = h.sim.requests.list().map((e) => `${e.method} ${e.url.split('?')[0]} ${e.status}`);
   expect(log.filter((l) => l.startsWith('GET /users/delta'))).toEqual(['GET /users/delta 400', 'GET /users/delta 200']);
-  expect(h.sim.requests.list().find((e) => e.status === 400)?.responseBody).toMatchObject({ error: { code: 'syncStateNotFound', message: 'The sync state generation is not found. The delta token is expired and data must be synchronized again.' } });
-  expect(named(h).filter((w) => w.method === 'PATCH')).toEqual([{ method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Engineer' }, status: 204 }]);
+  expect(h.sim.requests.list().find((e) => e.status === 400)?.responseBody).toMatchObject({
+    error: { code: 'syncStateNotFound', message: 'The sync state generation is not found. The delta token is expired and data must be synchronized again.' },
+  });
+  expect(named(h).filter((w) => w.method === 'PATCH')).toEqual([
+    { method: 'PATCH', url: '/users/{ada@example.com}', body: { jobTitle: 'Engineer' }, status: 204 },
+  ]);
 });
 
-it('signInSessionsValidFromDateTime is read back after Graph\'s delay, not right after the revoke', async () => {
+it("signInSessionsValidFromDateTime is read back after Graph's delay, not right after the revoke", async () => {
   const clock = manualClock(Date.now());
   h = await startHarness({ mode: 'profile-sync', permissions: 'recommended', engine: { clock, tokenReadbackDelayMs: 5 * 60_000 } });
   await h.scim.createUser('u-kay', kay);

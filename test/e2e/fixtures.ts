@@ -25,8 +25,14 @@ export const ada = {
   title: 'Engineer',
   preferredLanguage: 'en-US',
   userType: 'Employee',
-  emails: [{ value: 'ada@example.com', type: 'work', primary: true }, { value: 'ada@home.example', type: 'other' }],
-  phoneNumbers: [{ value: '+1 555 0100', type: 'work' }, { value: '+1 555 0101', type: 'mobile' }],
+  emails: [
+    { value: 'ada@example.com', type: 'work', primary: true },
+    { value: 'ada@home.example', type: 'other' },
+  ],
+  phoneNumbers: [
+    { value: '+1 555 0100', type: 'work' },
+    { value: '+1 555 0101', type: 'mobile' },
+  ],
   addresses: [{ type: 'work', streetAddress: '1 Main St', locality: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }],
   entitlements: [{ value: 'ENTERPRISEPACK' }],
   [ENTERPRISE]: { employeeNumber: '1001', department: 'R&D', organization: 'Contoso', costCenter: 'CC1', division: 'DIV1', manager: { value: 'u-boss' } },

@@ -45,7 +45,11 @@ test('profile-sync without groups.push: skipped with the reason; pushed once gro
   await h.scim.createGroup('g-eng', 'Engineering', ['u-boss']);
   await h.engine.runOnce();
   expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([]);
-  expect((await h.scim.getGroup('g-eng'))[GROUP_EXT]).toEqual({ source: 'okta', syncState: 'skipped', lastSyncError: 'profile-sync pushes groups only with groups.push: true' });
+  expect((await h.scim.getGroup('g-eng'))[GROUP_EXT]).toEqual({
+    source: 'okta',
+    syncState: 'skipped',
+    lastSyncError: 'profile-sync pushes groups only with groups.push: true',
+  });
   expect(h.engine.status().counts).toEqual({ pending: 0, synced: 1, error: 0, blocked: 0, skipped: 1 });
 
   // The bridge restarted with groups.push: the skipped group is pushed, with its member.
@@ -58,7 +62,12 @@ test('profile-sync without groups.push: skipped with the reason; pushed once gro
     h.clearLog();
     await engine.runOnce();
     expect(named(h)).toEqual([
-      { method: 'POST', url: '/groups', body: { displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false }, status: 201 },
+      {
+        method: 'POST',
+        url: '/groups',
+        body: { displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false },
+        status: 201,
+      },
       { method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 },
     ]);
     const graphGroup = h.sim.state.snapshot().groups.find((g) => g.displayName === 'Engineering')!;
@@ -83,12 +92,30 @@ describe('/healthz', () => {
     sim = await startSimulator({ port: 0, dataDir: dir, throttling: false });
     const token = 'okta-token-0123456789abcdef';
     const file = join(dir, 'bridge.json');
-    writeFileSync(file, JSON.stringify({
-      mode: 'license-only', port: 0, logLevel: 'silent', database: join(dir, 'bridge.sqlite'), sources: [{ id: 'okta', token }], groups: { push: true },
-      graph: { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mode: 'license-only',
+        port: 0,
+        logLevel: 'silent',
+        database: join(dir, 'bridge.sqlite'),
+        sources: [{ id: 'okta', token }],
+        groups: { push: true },
+        graph: {
+          baseUrl: sim.url,
+          authorityHost: sim.authorityHost,
+          tenantId: sim.tenantId,
+          clientId: sim.clientId,
+          clientSecret: sim.clientSecret,
+          caFile: sim.caFile,
+        },
+      }),
+    );
     bridge = await startBridge(loadConfig({ file, env: {} }));
-    const created = await request(bridge.scimUrl).post('/Groups').set('Authorization', `Bearer ${token}`).send({ schemas: [CORE_GROUP], displayName: 'Sales' });
+    const created = await request(bridge.scimUrl)
+      .post('/Groups')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ schemas: [CORE_GROUP], displayName: 'Sales' });
     expect(created.status).toBe(201);
     let ext: Record<string, unknown> = {};
     while (ext.syncState !== 'skipped') {

@@ -84,7 +84,15 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources });
   const graph = createGraphClient(config.graph, { logger });
   // Graph's revoke delay is minutes; tests read back at once unless they model the delay themselves.
-  const engine = createSyncEngine({ config, store, graph, logger, clock: timeScale === 1 ? undefined : scaledClock(timeScale), tokenReadbackDelayMs: 0, ...opts.engine });
+  const engine = createSyncEngine({
+    config,
+    store,
+    graph,
+    logger,
+    clock: timeScale === 1 ? undefined : scaledClock(timeScale),
+    tokenReadbackDelayMs: 0,
+    ...opts.engine,
+  });
   const scim = await createIngress({ config, store });
   return {
     sim,

@@ -14,7 +14,14 @@ jest.setTimeout(60_000);
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EXT = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
-const existing = (n: number) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, userPrincipalName: `p${n}@example.com`, displayName: `P${n}`, accountEnabled: true, usageLocation: 'US', mailNickname: `p${n}` });
+const existing = (n: number) => ({
+  id: `00000000-0000-4000-8000-00000000000${n}`,
+  userPrincipalName: `p${n}@example.com`,
+  displayName: `P${n}`,
+  accountEnabled: true,
+  usageLocation: 'US',
+  mailNickname: `p${n}`,
+});
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -29,8 +36,18 @@ test('license-only with licenses.default: every matched user gets the default SK
   await h.engine.runOnce();
   const writes = named(h).sort((a, b) => a.url.localeCompare(b.url));
   expect(writes).toEqual([
-    { method: 'POST', url: '/users/{p1@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
-    { method: 'POST', url: '/users/{p2@example.com}/assignLicense', body: { addLicenses: [E3, EXO].sort().map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] }, status: 200 },
+    {
+      method: 'POST',
+      url: '/users/{p1@example.com}/assignLicense',
+      body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+      status: 200,
+    },
+    {
+      method: 'POST',
+      url: '/users/{p2@example.com}/assignLicense',
+      body: { addLicenses: [E3, EXO].sort().map((skuId) => ({ disabledPlans: [], skuId })), removeLicenses: [] },
+      status: 200,
+    },
   ]);
   // Deactivated: license-only removes what the bridge assigned, the default SKU included.
   h.clearLog();
@@ -63,15 +80,33 @@ describe('seat shortage', () => {
     sim = await startSimulator({ port: 0, dataDir: dir, throttling: false, seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: 1 }] } });
     const token = 'okta-token-0123456789abcdef';
     const file = join(dir, 'bridge.json');
-    writeFileSync(file, JSON.stringify({
-      mode: 'profile-sync', port: 0, logLevel: 'silent', database: join(dir, 'bridge.sqlite'), sources: [{ id: 'okta', token }],
-      defaults: { usageLocation: 'US' }, licenses: { default: ['ENTERPRISEPACK'] },
-      graph: { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mode: 'profile-sync',
+        port: 0,
+        logLevel: 'silent',
+        database: join(dir, 'bridge.sqlite'),
+        sources: [{ id: 'okta', token }],
+        defaults: { usageLocation: 'US' },
+        licenses: { default: ['ENTERPRISEPACK'] },
+        graph: {
+          baseUrl: sim.url,
+          authorityHost: sim.authorityHost,
+          tenantId: sim.tenantId,
+          clientId: sim.clientId,
+          clientSecret: sim.clientSecret,
+          caFile: sim.caFile,
+        },
+      }),
+    );
     bridge = await startBridge(loadConfig({ file, env: {} }));
     const ids: string[] = [];
     for (const name of ['ann', 'ben']) {
-      const r = await request(bridge.scimUrl).post('/Users').set('Authorization', `Bearer ${token}`).send({ schemas: [USER_SCHEMA], userName: `${name}@example.com` });
+      const r = await request(bridge.scimUrl)
+        .post('/Users')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ schemas: [USER_SCHEMA], userName: `${name}@example.com` });
       ids.push(r.body.id);
     }
     const ext = async (id: string) => (await request(bridge!.scimUrl).get(`/Users/${id}`).set('Authorization', `Bearer ${token}`)).body[EXT];

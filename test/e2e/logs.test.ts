@@ -132,7 +132,13 @@ test('access lines carry the request id, echoed in the response, with the source
     resourceId: ids.ada,
     msg: 'request',
   });
-  expect(access.find((e) => e.reqId === generated)).toMatchObject({ method: 'GET', route: '/scim/v2/Users/:id', status: 200, source: 'okta', resourceId: ids.ada });
+  expect(access.find((e) => e.reqId === generated)).toMatchObject({
+    method: 'GET',
+    route: '/scim/v2/Users/:id',
+    status: 200,
+    source: 'okta',
+    resourceId: ids.ada,
+  });
   expect(access.find((e) => e.reqId === odd.headers['x-request-id'])).toMatchObject({ route: '/scim/v2/Users', status: 200, source: 'okta' });
   const bigLine = lines().find((l) => l.includes('"reqId":"big-body"'))!;
   expect(bigLine.length).toBeLessThan(400);
@@ -148,9 +154,21 @@ test('the engine logs preflight, the tenant switch, each busy run, a failed reso
   await until(() => entries().some((e) => e.msg === 'sync run' && e.created === 1), 'ada created');
   // Graph refuses the next create with its own message.
   bridge.simulator!.faults.set({
-    failNext: [{ status: 400, method: 'POST', pathPrefix: '/users', code: 'Request_BadRequest', message: 'Invalid value specified for property mailNickname of resource User.', count: 1 }],
+    failNext: [
+      {
+        status: 400,
+        method: 'POST',
+        pathPrefix: '/users',
+        code: 'Request_BadRequest',
+        message: 'Invalid value specified for property mailNickname of resource User.',
+        count: 1,
+      },
+    ],
   });
-  const bad = await request(origin).post('/scim/v2/Users').set(auth).send({ schemas: [USER], userName: 'bob@example.com' });
+  const bad = await request(origin)
+    .post('/scim/v2/Users')
+    .set(auth)
+    .send({ schemas: [USER], userName: 'bob@example.com' });
   ids.bob = bad.body.id;
   await until(() => entries().some((e) => e.msg === 'resource sync failed'), 'bob failed');
   expect((await request(origin).delete(`/scim/v2/Users/${ids.ada}`).set(auth)).status).toBe(204);
@@ -165,7 +183,12 @@ test('the engine logs preflight, the tenant switch, each busy run, a failed reso
     expect.objectContaining({ level: 'info', organizationId: bridge.simulator!.state.snapshot().organization.id }),
   ]);
   expect(pick('resource sync failed')).toEqual([
-    expect.objectContaining({ level: 'warn', resourceType: 'User', resourceId: ids.bob, graphError: expect.stringContaining('Invalid value specified for property mailNickname') }),
+    expect.objectContaining({
+      level: 'warn',
+      resourceType: 'User',
+      resourceId: ids.bob,
+      graphError: expect.stringContaining('Invalid value specified for property mailNickname'),
+    }),
   ]);
   // One line per pause, however many passes find the deletion still held.
   expect(pick('deprovisioning paused by the deletion threshold; approve with approve-deletions')).toEqual([
@@ -177,7 +200,17 @@ test('the engine logs preflight, the tenant switch, each busy run, a failed reso
   expect(pick('held deprovisions approved')).toEqual([expect.objectContaining({ level: 'info', approved: 1 })]);
   const runs = pick('sync run');
   expect(runs.find((e) => e.created === 1)).toEqual(
-    expect.objectContaining({ level: 'info', durationMs: expect.any(Number), passes: expect.any(Number), applied: expect.any(Number), failed: 0, writes: expect.any(Number), requests: expect.any(Number), throttled: 0, queueDepth: expect.any(Number) }),
+    expect.objectContaining({
+      level: 'info',
+      durationMs: expect.any(Number),
+      passes: expect.any(Number),
+      applied: expect.any(Number),
+      failed: 0,
+      writes: expect.any(Number),
+      requests: expect.any(Number),
+      throttled: 0,
+      queueDepth: expect.any(Number),
+    }),
   );
   expect(runs.find((e) => e.failed === 1)).toBeDefined();
   expect(runs.find((e) => e.deprovisioned === 1)).toBeDefined();

@@ -39,7 +39,12 @@ it('writes 45 new members as 3 PATCH members@odata.bind (20 + 20 + 5), not 45 PO
   const summary = await h.engine.runOnce();
   const ordered = h.scim.inIdOrder(names(1, 45));
   expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([
-    { method: 'POST', url: '/groups', body: { displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false }, status: 201 },
+    {
+      method: 'POST',
+      url: '/groups',
+      body: { displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false },
+      status: 201,
+    },
     bind(ordered.slice(0, 20)),
     bind(ordered.slice(20, 40)),
     bind(ordered.slice(40)),
@@ -57,7 +62,9 @@ it('writes 45 new members as 3 PATCH members@odata.bind (20 + 20 + 5), not 45 PO
   await h.engine.runOnce();
   expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([
     bind(h.scim.inIdOrder(['u-46', 'u-47'])),
-    ...h.scim.inIdOrder(['u-1', 'u-2', 'u-3']).map((name) => ({ method: 'DELETE', url: `/groups/{Engineering}/members/{p${name.slice(2)}@example.com}/$ref`, status: 204 })),
+    ...h.scim
+      .inIdOrder(['u-1', 'u-2', 'u-3'])
+      .map((name) => ({ method: 'DELETE', url: `/groups/{Engineering}/members/{p${name.slice(2)}@example.com}/$ref`, status: 204 })),
   ]);
   expect(graphMembers(h)).toEqual(upns(after));
   h.clearLog();
@@ -76,13 +83,34 @@ it('plan shows member adds as the engine writes them: 20 to a PATCH members@odat
     { resourceType: 'Group', id: group, method: 'POST', url: '/groups/{new}/members/$ref', note: `member ${ordered[20]}` },
   ]);
   await h.engine.runOnce();
-  expect(named(h).filter((w) => w.url.startsWith('/groups/'))).toEqual([bind(h.scim.inIdOrder(names(1, 21)).slice(0, 20)), addOne(h.scim.inIdOrder(names(1, 21))[20])]);
+  expect(named(h).filter((w) => w.url.startsWith('/groups/'))).toEqual([
+    bind(h.scim.inIdOrder(names(1, 21)).slice(0, 20)),
+    addOne(h.scim.inIdOrder(names(1, 21))[20]),
+  ]);
 });
 
 it('a chunk refused because one member is already in the Graph group is added member by member and converges', async () => {
   const seed = {
-    users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'p3@example.com', displayName: 'Person 3', accountEnabled: true, mailNickname: 'p3', usageLocation: 'US' }],
-    groups: [{ id: '77777777-7777-4777-8777-777777777777', displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false, members: ['33333333-3333-4333-8333-333333333333'] }],
+    users: [
+      {
+        id: '33333333-3333-4333-8333-333333333333',
+        userPrincipalName: 'p3@example.com',
+        displayName: 'Person 3',
+        accountEnabled: true,
+        mailNickname: 'p3',
+        usageLocation: 'US',
+      },
+    ],
+    groups: [
+      {
+        id: '77777777-7777-4777-8777-777777777777',
+        displayName: 'Engineering',
+        mailNickname: 'Engineering',
+        securityEnabled: true,
+        mailEnabled: false,
+        members: ['33333333-3333-4333-8333-333333333333'],
+      },
+    ],
   };
   // The tenant's user and group are adopted (the source's adopt setting allows it).
   h = await startHarness({ mode: 'profile-sync', seed, okta: { adopt: { domains: ['example.com'], groups: true } }, overrides: { 'groups.push': true } });
@@ -111,7 +139,8 @@ it('a PATCH members@odata.bind whose answer is lost (Graph applied it, nothing w
   // which leaves the store as a crash between the write and markMembersApplied does.
   const real = adaptGraphClient(createGraphClient(h.config.graph, { logger: createLogger('silent') }));
   let lost = false;
-  const isBind = (op: { method: string; body?: unknown }) => op.method === 'PATCH' && Boolean((op.body as Record<string, unknown> | undefined)?.['members@odata.bind']);
+  const isBind = (op: { method: string; body?: unknown }) =>
+    op.method === 'PATCH' && Boolean((op.body as Record<string, unknown> | undefined)?.['members@odata.bind']);
   const loseOnce = (hasBind: boolean) => {
     if (!hasBind || lost) return;
     lost = true;
@@ -135,7 +164,11 @@ it('a PATCH members@odata.bind whose answer is lost (Graph applied it, nothing w
     await engine.runOnce();
     expect(lost).toBe(true);
     expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'pending' });
-    expect(h.store.groups.pendingMemberChanges(h.scim.id('g-eng')).adds.sort()).toEqual(names(1, 3).map((n) => h.scim.id(n)).sort());
+    expect(h.store.groups.pendingMemberChanges(h.scim.id('g-eng')).adds.sort()).toEqual(
+      names(1, 3)
+        .map((n) => h.scim.id(n))
+        .sort(),
+    );
     // Due again now rather than after its backoff (as `retry` does).
     expect(engine.retry('Group', h.scim.id('g-eng'))).toBe(1);
     await engine.runOnce();
@@ -153,7 +186,9 @@ it('a member whose user is not in Graph yet waits while the others are added', a
   h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true } });
   await usersAndGroup(h, 3, names(1, 3));
   // u-2's create fails permanently (Graph refuses it), so it has no Graph id.
-  h.sim.faults.set({ failNext: [{ status: 400, method: 'POST', pathPrefix: '/users', code: 'Request_BadRequest', message: 'Invalid value specified for property.', count: 1 }] });
+  h.sim.faults.set({
+    failNext: [{ status: 400, method: 'POST', pathPrefix: '/users', code: 'Request_BadRequest', message: 'Invalid value specified for property.', count: 1 }],
+  });
   await h.engine.runOnce();
   const created = h.sim.state.snapshot().users.map((u) => String(u.userPrincipalName));
   const missing = names(1, 3).find((n) => !created.includes(`p${n.slice(2)}@example.com`))!;
@@ -164,7 +199,7 @@ it('a member whose user is not in Graph yet waits while the others are added', a
   expect(h.store.groups.pendingMemberChanges(h.scim.id('g-eng'))).toEqual({ adds: [h.scim.id(missing)], removes: [] });
 });
 
-it('a chunk refused for a member gone from Graph adds the others one by one and fails the group with Graph\'s message for that member only', async () => {
+it("a chunk refused for a member gone from Graph adds the others one by one and fails the group with Graph's message for that member only", async () => {
   h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true } });
   for (let i = 1; i <= 3; i++) await h.scim.createUser(`u-${i}`, person(i));
   await h.engine.runOnce();
@@ -176,11 +211,18 @@ it('a chunk refused for a member gone from Graph adds the others one by one and 
   await h.scim.createGroup('g-eng', 'Engineering', names(1, 3));
   await h.engine.runOnce();
   const ordered = h.scim.inIdOrder(names(1, 3));
-  const refs = named(h).filter((w) => w.url.startsWith('/groups/')).map((w) => (w.body ? { ...w, body: JSON.parse(JSON.stringify(w.body).split(gone.id).join('{p2}')) } : w));
+  const refs = named(h)
+    .filter((w) => w.url.startsWith('/groups/'))
+    .map((w) => (w.body ? { ...w, body: JSON.parse(JSON.stringify(w.body).split(gone.id).join('{p2}')) } : w));
   const refOf = (name: string) => (name === 'u-2' ? '{graph}/v1.0/directoryObjects/{p2}' : ref(name));
   expect(refs).toEqual([
     { method: 'PATCH', url: '/groups/{Engineering}', body: { 'members@odata.bind': ordered.map(refOf) }, status: 404 },
-    ...ordered.map((name) => ({ method: 'POST', url: '/groups/{Engineering}/members/$ref', body: { '@odata.id': refOf(name) }, status: name === 'u-2' ? 404 : 204 })),
+    ...ordered.map((name) => ({
+      method: 'POST',
+      url: '/groups/{Engineering}/members/$ref',
+      body: { '@odata.id': refOf(name) },
+      status: name === 'u-2' ? 404 : 204,
+    })),
   ]);
   expect(graphMembers(h)).toEqual(upns(['u-1', 'u-3']));
   expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({

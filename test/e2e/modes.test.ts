@@ -14,22 +14,75 @@ const passwords = (hh: Harness) => ['boss', 'ada', 'alan'].map((n) => passwordOf
 const SENT = ['Boss-Passw0rd!x', 'Ada-Passw0rd!x', 'Alan-Passw0rd!x'];
 const GUID_IMMUTABLE = 'LmsfjUo8W0+afA4dLDtKWQ==';
 const basic = {
-  boss: { userPrincipalName: 'boss@example.com', displayName: 'Grace Boss', givenName: 'Grace', surname: 'Boss', accountEnabled: true, mailNickname: 'boss', usageLocation: 'US' },
-  ada: { userPrincipalName: 'ada@example.com', displayName: 'Ada Lovelace', givenName: 'Ada', surname: 'Lovelace', accountEnabled: true, mailNickname: 'ada', usageLocation: 'US' },
-  alan: { userPrincipalName: 'alan@example.com', displayName: 'Alan Turing', givenName: 'Alan', surname: 'Turing', accountEnabled: true, mailNickname: 'alan', usageLocation: 'US' },
+  boss: {
+    userPrincipalName: 'boss@example.com',
+    displayName: 'Grace Boss',
+    givenName: 'Grace',
+    surname: 'Boss',
+    accountEnabled: true,
+    mailNickname: 'boss',
+    usageLocation: 'US',
+  },
+  ada: {
+    userPrincipalName: 'ada@example.com',
+    displayName: 'Ada Lovelace',
+    givenName: 'Ada',
+    surname: 'Lovelace',
+    accountEnabled: true,
+    mailNickname: 'ada',
+    usageLocation: 'US',
+  },
+  alan: {
+    userPrincipalName: 'alan@example.com',
+    displayName: 'Alan Turing',
+    givenName: 'Alan',
+    surname: 'Turing',
+    accountEnabled: true,
+    mailNickname: 'alan',
+    usageLocation: 'US',
+  },
 };
 const adaExtended = {
-  jobTitle: 'Engineer', mail: 'ada@example.com', otherMails: ['ada@home.example'], businessPhones: ['+1 555 0100'], mobilePhone: '+1 555 0101',
-  streetAddress: '1 Main St', city: 'Springfield', state: 'IL', postalCode: '62701', country: 'US', preferredLanguage: 'en-US',
-  employeeType: 'Employee', employeeId: '1001', department: 'R&D', companyName: 'Contoso', employeeOrgData: { costCenter: 'CC1', division: 'DIV1' }, officeLocation: 'B1',
+  jobTitle: 'Engineer',
+  mail: 'ada@example.com',
+  otherMails: ['ada@home.example'],
+  businessPhones: ['+1 555 0100'],
+  mobilePhone: '+1 555 0101',
+  streetAddress: '1 Main St',
+  city: 'Springfield',
+  state: 'IL',
+  postalCode: '62701',
+  country: 'US',
+  preferredLanguage: 'en-US',
+  employeeType: 'Employee',
+  employeeId: '1001',
+  department: 'R&D',
+  companyName: 'Contoso',
+  employeeOrgData: { costCenter: 'CC1', division: 'DIV1' },
+  officeLocation: 'B1',
 };
-const licenseE3 = { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 };
-const managerLink = { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 204 };
+const licenseE3 = {
+  method: 'POST',
+  url: '/users/{ada@example.com}/assignLicense',
+  body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+  status: 200,
+};
+const managerLink = {
+  method: 'PUT',
+  url: '/users/{ada@example.com}/manager/$ref',
+  body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' },
+  status: 204,
+};
 const UPN: Record<string, string> = { 'u-ada': 'ada@example.com', 'u-alan': 'alan@example.com' };
 /** The group, then its two members in one members@odata.bind write, in the engine's order for siblings (their resource ids). */
 const groupWrites = (hh: Harness) => [
   { method: 'POST', url: '/groups', body: { displayName: 'Engineering', mailNickname: 'Engineering', securityEnabled: true, mailEnabled: false }, status: 201 },
-  { method: 'PATCH', url: '/groups/{Engineering}', body: { 'members@odata.bind': hh.scim.inIdOrder(['u-ada', 'u-alan']).map((name) => `{graph}/v1.0/directoryObjects/{${UPN[name]}}`) }, status: 204 },
+  {
+    method: 'PATCH',
+    url: '/groups/{Engineering}',
+    body: { 'members@odata.bind': hh.scim.inIdOrder(['u-ada', 'u-alan']).map((name) => `{graph}/v1.0/directoryObjects/{${UPN[name]}}`) },
+    status: 204,
+  },
 ];
 const tenantSwitch = { method: 'PATCH', url: '/organization/{org}', body: { onPremisesSyncEnabled: true }, status: 204 };
 
@@ -49,7 +102,8 @@ describe('profile-sync', () => {
     h = await startHarness({ mode: 'profile-sync', directories: AD_DIRECTORY, overrides: { 'groups.push': true } });
     await pushAll(h);
     // What the ingress recorded by mode, before any Graph write.
-    for (const name of ['u-boss', 'u-ada', 'u-alan']) expect(await h.scim.bridge(name)).toMatchObject({ source: 'okta', dirSyncEnabled: false, syncState: 'pending' });
+    for (const name of ['u-boss', 'u-ada', 'u-alan'])
+      expect(await h.scim.bridge(name)).toMatchObject({ source: 'okta', dirSyncEnabled: false, syncState: 'pending' });
     await h.engine.runOnce();
     expect(named(h)).toEqual([
       { method: 'POST', url: '/users', body: { ...basic.boss, passwordProfile: pwd('Boss-Passw0rd!x') }, status: 201 },
@@ -59,7 +113,14 @@ describe('profile-sync', () => {
       ...groupWrites(h),
     ]);
     expect(passwords(h)).toEqual(SENT);
-    expect(await h.scim.bridge('u-ada')).toEqual({ extensionAttribute1: 'x1', officeLocation: 'B1', source: 'okta', dirSyncEnabled: false, graphId: graphIdOf(h, 'ada@example.com'), syncState: 'synced' });
+    expect(await h.scim.bridge('u-ada')).toEqual({
+      extensionAttribute1: 'x1',
+      officeLocation: 'B1',
+      source: 'okta',
+      dirSyncEnabled: false,
+      graphId: graphIdOf(h, 'ada@example.com'),
+      syncState: 'synced',
+    });
   });
 
   it('writes no groups without groups.push and leaves the tenant switch alone', async () => {
@@ -67,7 +128,11 @@ describe('profile-sync', () => {
     await pushAll(h);
     await h.engine.runOnce();
     expect(named(h).filter((w) => w.url.startsWith('/groups') || w.url.startsWith('/organization'))).toEqual([]);
-    expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'skipped', graphId: null, lastError: 'profile-sync pushes groups only with groups.push: true' });
+    expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({
+      state: 'skipped',
+      graphId: null,
+      lastError: 'profile-sync pushes groups only with groups.push: true',
+    });
     expect(h.sim.state.snapshot().organization.onPremisesSyncEnabled ?? null).toBeNull();
   });
 });
@@ -81,15 +146,29 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     const all = mode === 'universal-sync' ? { onPremisesExtensionAttributes: { extensionAttribute1: 'x1' } } : {};
     expect(named(h)).toEqual([
       tenantSwitch,
-      { method: 'POST', url: '/users', body: { ...basic.boss, onPremisesImmutableId: derivedImmutableId(scim.id('u-boss')), passwordProfile: pwd('Boss-Passw0rd!x') }, status: 201 },
-      { method: 'POST', url: '/users', body: { ...basic.ada, ...adaExtended, ...all, onPremisesImmutableId: derivedImmutableId(scim.id('u-ada')), passwordProfile: pwd('Ada-Passw0rd!x') }, status: 201 },
+      {
+        method: 'POST',
+        url: '/users',
+        body: { ...basic.boss, onPremisesImmutableId: derivedImmutableId(scim.id('u-boss')), passwordProfile: pwd('Boss-Passw0rd!x') },
+        status: 201,
+      },
+      {
+        method: 'POST',
+        url: '/users',
+        body: { ...basic.ada, ...adaExtended, ...all, onPremisesImmutableId: derivedImmutableId(scim.id('u-ada')), passwordProfile: pwd('Ada-Passw0rd!x') },
+        status: 201,
+      },
       { method: 'POST', url: '/users', body: { ...basic.alan, onPremisesImmutableId: GUID_IMMUTABLE, passwordProfile: pwd('Alan-Passw0rd!x') }, status: 201 },
       licenseE3,
       managerLink,
       ...groupWrites(h),
     ]);
     expect(passwords(h)).toEqual(SENT);
-    for (const [name, upn] of [['u-boss', 'boss@example.com'], ['u-ada', 'ada@example.com'], ['u-alan', 'alan@example.com']]) {
+    for (const [name, upn] of [
+      ['u-boss', 'boss@example.com'],
+      ['u-ada', 'ada@example.com'],
+      ['u-alan', 'alan@example.com'],
+    ]) {
       expect(await scim.bridge(name)).toMatchObject({ source: 'okta', dirSyncEnabled: true, graphId: graphIdOf(h, upn), syncState: 'synced' });
     }
     h.clearLog();
@@ -103,8 +182,23 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
 describe('license-only', () => {
   const seed = {
     users: [
-      { id: '11111111-1111-4111-8111-111111111111', userPrincipalName: 'ada@example.com', displayName: 'Ada (tenant)', accountEnabled: true, usageLocation: 'US', mailNickname: 'ada' },
-      { id: '22222222-2222-4222-8222-222222222222', userPrincipalName: 'alan.t@example.com', displayName: 'Alan (tenant)', accountEnabled: true, usageLocation: 'US', mailNickname: 'alant', onPremisesImmutableId: GUID_IMMUTABLE },
+      {
+        id: '11111111-1111-4111-8111-111111111111',
+        userPrincipalName: 'ada@example.com',
+        displayName: 'Ada (tenant)',
+        accountEnabled: true,
+        usageLocation: 'US',
+        mailNickname: 'ada',
+      },
+      {
+        id: '22222222-2222-4222-8222-222222222222',
+        userPrincipalName: 'alan.t@example.com',
+        displayName: 'Alan (tenant)',
+        accountEnabled: true,
+        usageLocation: 'US',
+        mailNickname: 'alant',
+        onPremisesImmutableId: GUID_IMMUTABLE,
+      },
     ],
   };
 
@@ -117,9 +211,19 @@ describe('license-only', () => {
     await h.engine.runOnce();
     expect(named(h)).toEqual([
       licenseE3,
-      { method: 'POST', url: '/users/{alan.t@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
+      {
+        method: 'POST',
+        url: '/users/{alan.t@example.com}/assignLicense',
+        body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+        status: 200,
+      },
     ]);
-    expect(await scim.bridge('u-alan')).toMatchObject({ source: 'okta', dirSyncEnabled: false, graphId: '22222222-2222-4222-8222-222222222222', syncState: 'synced' });
+    expect(await scim.bridge('u-alan')).toMatchObject({
+      source: 'okta',
+      dirSyncEnabled: false,
+      graphId: '22222222-2222-4222-8222-222222222222',
+      syncState: 'synced',
+    });
     expect(await scim.bridge('u-boss')).toEqual({
       source: 'okta',
       dirSyncEnabled: false,
@@ -139,7 +243,11 @@ describe('license-only', () => {
     h.sim.state.directory.users.get('11111111-1111-4111-8111-111111111111')!.props.displayName = 'Edited in Entra';
     expect((await h.engine.reconcile({ full: true })).drifted).toEqual([]);
     expect(named(h)).toEqual([]);
-    expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({ state: 'skipped', graphId: null, lastError: 'license-only does not push groups to Graph' });
+    expect(h.store.sync.get('Group', scim.id('g-eng'))).toMatchObject({
+      state: 'skipped',
+      graphId: null,
+      lastError: 'license-only does not push groups to Graph',
+    });
     expect(h.sim.state.snapshot().organization.onPremisesSyncEnabled ?? null).toBeNull();
   });
 
@@ -159,7 +267,12 @@ describe('license-only', () => {
     expect(Date.parse(accepted)).toBeLessThanOrEqual(after);
     await h.engine.runOnce();
     expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/revokeSignInSessions', status: 200 }]);
-    expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({ state: 'synced', tokensValidFrom: accepted, appliedTokensValidFrom: accepted, hasPendingPassword: false });
+    expect(h.store.sync.get('User', scim.id('u-ada'))).toMatchObject({
+      state: 'synced',
+      tokensValidFrom: accepted,
+      appliedTokensValidFrom: accepted,
+      hasPendingPassword: false,
+    });
     expect(await scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', dirSyncEnabled: false, tokensValidFrom: accepted });
   });
 
@@ -180,7 +293,11 @@ it('user-sync writes no groups without groups.push', async () => {
   await pushAll(h);
   await h.engine.runOnce();
   expect(named(h).filter((w) => w.url.startsWith('/groups'))).toEqual([]);
-  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'skipped', graphId: null, lastError: 'user-sync pushes groups only with groups.push: true' });
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({
+    state: 'skipped',
+    graphId: null,
+    lastError: 'user-sync pushes groups only with groups.push: true',
+  });
 });
 
 describe.each(['profile-sync', 'user-sync', 'universal-sync'] as const)('deactivation in %s', (mode) => {
@@ -200,8 +317,25 @@ describe.each(['profile-sync', 'user-sync', 'universal-sync'] as const)('deactiv
 });
 
 it('profile-sync stamps onPremisesImmutableId for users in federated domains', async () => {
-  h = await startHarness({ mode: 'profile-sync', seed: { domains: [{ name: 'example.com', isDefault: true }, { name: 'fed.example.com', type: 'Federated' }] } });
-  await h.scim.createUser('u-fed', { ...boss, schemas: [...boss.schemas, BRIDGE_USER_SCHEMA], userName: 'fed@fed.example.com', [BRIDGE_USER_SCHEMA]: { immutableId: 'ZmVkLWltbXV0YWJsZQ==' } });
+  h = await startHarness({
+    mode: 'profile-sync',
+    seed: {
+      domains: [
+        { name: 'example.com', isDefault: true },
+        { name: 'fed.example.com', type: 'Federated' },
+      ],
+    },
+  });
+  await h.scim.createUser('u-fed', {
+    ...boss,
+    schemas: [...boss.schemas, BRIDGE_USER_SCHEMA],
+    userName: 'fed@fed.example.com',
+    [BRIDGE_USER_SCHEMA]: { immutableId: 'ZmVkLWltbXV0YWJsZQ==' },
+  });
   await h.engine.runOnce();
-  expect(named(h)[0]).toMatchObject({ method: 'POST', url: '/users', body: { userPrincipalName: 'fed@fed.example.com', onPremisesImmutableId: 'ZmVkLWltbXV0YWJsZQ==' } });
+  expect(named(h)[0]).toMatchObject({
+    method: 'POST',
+    url: '/users',
+    body: { userPrincipalName: 'fed@fed.example.com', onPremisesImmutableId: 'ZmVkLWltbXV0YWJsZQ==' },
+  });
 });

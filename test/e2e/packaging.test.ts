@@ -160,7 +160,10 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
   expect(existsSync(join(dataDir, 'bridge.sqlite'))).toBe(true);
 
   const auth = { Authorization: `Bearer ${token}` };
-  const created = await request(origin).post('/scim/v2/Users').set(auth).send({ schemas: [USER_SCHEMA], userName: 'ada@example.com' });
+  const created = await request(origin)
+    .post('/scim/v2/Users')
+    .set(auth)
+    .send({ schemas: [USER_SCHEMA], userName: 'ada@example.com' });
   expect(created.status).toBe(201);
 
   // backup while serve runs
@@ -178,7 +181,14 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
   expect(again.stderr).toBe(`error: ${backupFile} exists; choose another file or pass --force\n`);
 
   // Accepted after the backup: lost by the restore, as the operator is told.
-  expect((await request(origin).post('/scim/v2/Users').set(auth).send({ schemas: [USER_SCHEMA], userName: 'later@example.com' })).status).toBe(201);
+  expect(
+    (
+      await request(origin)
+        .post('/scim/v2/Users')
+        .set(auth)
+        .send({ schemas: [USER_SCHEMA], userName: 'later@example.com' })
+    ).status,
+  ).toBe(201);
   await stop(first.child);
 
   // Restore (docs/operations.md): stopped bridge, remove the -wal and -shm files, copy the backup in.

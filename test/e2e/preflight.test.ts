@@ -8,7 +8,8 @@ let h: Harness;
 afterEach(async () => h?.close());
 
 const ENTRA_CONNECT = { organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: '2026-11-20T08:00:00Z' } };
-const CONNECT_REASON = 'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; user-sync would fight it';
+const CONNECT_REASON =
+  'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; user-sync would fight it';
 
 it('Entra Connect detected blocks user-sync with the reason in status and syncState, and ingress carries on', async () => {
   h = await startHarness({ mode: 'user-sync', seed: ENTRA_CONNECT, overrides: { 'graph.allowTenantDirSync': true } });
@@ -30,7 +31,11 @@ it('Entra Connect detected blocks user-sync with the reason in status and syncSt
 });
 
 it('hybrid-joined devices block user-sync, and clearing them unblocks without losing a write', async () => {
-  h = await startHarness({ mode: 'user-sync', seed: { devices: [{ id: 'd1', displayName: 'PC-1', trustType: 'ServerAd' }] }, overrides: { 'graph.allowTenantDirSync': true } });
+  h = await startHarness({
+    mode: 'user-sync',
+    seed: { devices: [{ id: 'd1', displayName: 'PC-1', trustType: 'ServerAd' }] },
+    overrides: { 'graph.allowTenantDirSync': true },
+  });
   await h.scim.createUser('u-boss', boss);
   expect((await h.engine.runOnce()).blocked).toEqual(["user-sync refuses a tenant with hybrid-joined devices (/devices with trustType 'ServerAd' exist)"]);
   expect((await h.scim.bridge('u-boss')).syncState).toBe('blocked');
@@ -55,14 +60,28 @@ it('names graph.allowTenantDirSync when the tenant switch is off', async () => {
 
 it('refuses a JIT directory in universal-sync at config load, naming the key', () => {
   expect(() =>
-    loadConfig({ env: {}, overrides: { mode: 'universal-sync', sources: [{ id: 'okta', token: 'x'.repeat(20), directories: [{ id: 'jit.example', type: 'ad', jit: true }] }] } }),
+    loadConfig({
+      env: {},
+      overrides: { mode: 'universal-sync', sources: [{ id: 'okta', token: 'x'.repeat(20), directories: [{ id: 'jit.example', type: 'ad', jit: true }] }] },
+    }),
   ).toThrow('sources.0.directories.0.jit: universal-sync refuses JIT directory "jit.example" of source "okta"');
 });
 
 it('profile-sync over Entra Connect warns and gives on-premises mastered users licenses only', async () => {
   const seed = {
     ...ENTRA_CONNECT,
-    users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'ada@example.com', displayName: 'Ada (AD)', accountEnabled: true, usageLocation: 'US', mailNickname: 'ada', onPremisesSyncEnabled: true, onPremisesImmutableId: 'b25QcmVt' }],
+    users: [
+      {
+        id: '33333333-3333-4333-8333-333333333333',
+        userPrincipalName: 'ada@example.com',
+        displayName: 'Ada (AD)',
+        accountEnabled: true,
+        usageLocation: 'US',
+        mailNickname: 'ada',
+        onPremisesSyncEnabled: true,
+        onPremisesImmutableId: 'b25QcmVt',
+      },
+    ],
   };
   h = await startHarness({ mode: 'profile-sync', seed });
   await h.scim.createUser('u-ada', adaAlone);
@@ -75,7 +94,14 @@ it('profile-sync over Entra Connect warns and gives on-premises mastered users l
     ],
   ]);
   await h.engine.runOnce();
-  expect(named(h)).toEqual([{ method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 }]);
+  expect(named(h)).toEqual([
+    {
+      method: 'POST',
+      url: '/users/{ada@example.com}/assignLicense',
+      body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+      status: 200,
+    },
+  ]);
   expect((await h.scim.bridge('u-ada')).syncState).toBe('synced');
 });
 

@@ -56,7 +56,15 @@ describe('preflight, plan and status', () => {
         database: join(dir, 'bridge.sqlite'),
         sources: [{ id: 'okta', token: TOKEN }],
         defaults: { usageLocation: 'US' },
-        graph: { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile, allowTenantDirSync: true },
+        graph: {
+          baseUrl: sim.url,
+          authorityHost: sim.authorityHost,
+          tenantId: sim.tenantId,
+          clientId: sim.clientId,
+          clientSecret: sim.clientSecret,
+          caFile: sim.caFile,
+          allowTenantDirSync: true,
+        },
         ...extra,
       }),
     );
@@ -64,7 +72,10 @@ describe('preflight, plan and status', () => {
   };
   const serveAndSync = async (file: string) => {
     bridge = await startBridge(loadConfig({ file, env: {} }));
-    const created = await request(bridge.scimUrl).post('/Users').set('Authorization', `Bearer ${TOKEN}`).send({ schemas: [USER_SCHEMA], userName: `u${Date.now()}@example.com` });
+    const created = await request(bridge.scimUrl)
+      .post('/Users')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .send({ schemas: [USER_SCHEMA], userName: `u${Date.now()}@example.com` });
     expect(created.status).toBe(201);
     for (;;) {
       const r = await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`);
@@ -109,7 +120,10 @@ describe('preflight, plan and status', () => {
 
   test('the dashboard, /healthz, /readyz and /metrics change no table', async () => {
     bridge = await startBridge(loadConfig({ file: configFile('profile-sync', { adminToken: 'admin-token-0123456789' }), env: {} }));
-    const created = await request(bridge.scimUrl).post('/Users').set('Authorization', `Bearer ${TOKEN}`).send({ schemas: [USER_SCHEMA], userName: 'ann@example.com' });
+    const created = await request(bridge.scimUrl)
+      .post('/Users')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .send({ schemas: [USER_SCHEMA], userName: 'ann@example.com' });
     while ((await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`)).body[EXT].syncState !== 'synced') {
       await new Promise((done) => setTimeout(done, 100));
     }
@@ -139,7 +153,7 @@ describe('reconcile --full', () => {
 
   test('re-queues users marked synced under another mode, so they get the serving mode attributes', async () => {
     h = await startHarness({ mode: 'profile-sync', overrides: { 'graph.allowTenantDirSync': true } });
-    await h.scim.createUser('u-ada', { ...ada, entitlements: [], [ 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User' ]: { department: 'R&D' } });
+    await h.scim.createUser('u-ada', { ...ada, entitlements: [], ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']: { department: 'R&D' } });
     await h.engine.runOnce();
     const id = h.scim.id('u-ada');
     // What the old behaviour left: user-sync recorded (by a what-if command), then the profile-sync

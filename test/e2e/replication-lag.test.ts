@@ -42,12 +42,22 @@ it('retries the license, manager and member writes refused while a new user and 
   h.engine.onEvent((e) => e.type === 'error' && seen.push(e.id));
   // Nothing is an error while Graph catches up: the follow-ups wait, pending.
   expect([(await h.scim.bridge('u-ada')).syncState, h.store.sync.get('Group', h.scim.id('g-eng'))!.state]).toEqual(['pending', 'pending']);
-  expect(h.store.sync.get('User', h.scim.id('u-ada'))!.lastError).toMatch(/^Request_ResourceNotFound: Resource '[0-9a-f-]{36}' does not exist or one of its queried reference-property objects are not present\. \(replication delay after create; retrying\)$/);
-  expect(h.store.sync.get('Group', h.scim.id('g-eng'))!.lastError).toBe('Request_BadRequest: The source resource object or one of the objects being referenced do not exist. (replication delay after create; retrying)');
+  expect(h.store.sync.get('User', h.scim.id('u-ada'))!.lastError).toMatch(
+    /^Request_ResourceNotFound: Resource '[0-9a-f-]{36}' does not exist or one of its queried reference-property objects are not present\. \(replication delay after create; retrying\)$/,
+  );
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))!.lastError).toBe(
+    'Request_BadRequest: The source resource object or one of the objects being referenced do not exist. (replication delay after create; retrying)',
+  );
 
   // The retries run on a new engine over the same database: the create times survive a restart.
   await h.engine.stop();
-  restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger: createLogger('silent') }), logger: createLogger('silent'), retry: { baseMs: 100, capMs: 200 } });
+  restarted = createSyncEngine({
+    config: h.config,
+    store: h.store,
+    graph: createGraphClient(h.config.graph, { logger: createLogger('silent') }),
+    logger: createLogger('silent'),
+    retry: { baseMs: 100, capMs: 200 },
+  });
   restarted.onEvent((e) => e.type === 'error' && seen.push(e.id));
   for (let i = 0; i < 30 && h.store.sync.listDue(Number.MAX_SAFE_INTEGER, 10).length; i++) {
     await sleep(100);
@@ -55,7 +65,11 @@ it('retries the license, manager and member writes refused while a new user and 
   }
 
   const tries = attempts(h);
-  const [licensed, managed, bound] = ['POST /users/{ada@example.com}/assignLicense', 'PUT /users/{ada@example.com}/manager/$ref', 'PATCH /groups/{Engineering}'].map((k) => tries[k]);
+  const [licensed, managed, bound] = [
+    'POST /users/{ada@example.com}/assignLicense',
+    'PUT /users/{ada@example.com}/manager/$ref',
+    'PATCH /groups/{Engineering}',
+  ].map((k) => tries[k]);
   // Refused at first, retried until the replica caught up, then written once.
   expect(licensed[0]).toBe(404);
   expect(licensed.slice(1)).toEqual([...Array(licensed.length - 2).fill(404), 200]);
@@ -69,7 +83,9 @@ it('retries the license, manager and member writes refused while a new user and 
     ['POST /users', [201, 201]],
     ['POST /groups', [201]],
   ]);
-  expect(named(h).find((w) => w.url === '/users/{ada@example.com}/manager/$ref' && w.status === 204)!.body).toEqual({ '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' });
+  expect(named(h).find((w) => w.url === '/users/{ada@example.com}/manager/$ref' && w.status === 204)!.body).toEqual({
+    '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}',
+  });
   expect(named(h).find((w) => w.url === '/groups/{Engineering}' && w.status === 204)!.body).toEqual({
     'members@odata.bind': h.scim.inIdOrder(['u-boss', 'u-ada']).map((n) => `{graph}/v1.0/directoryObjects/{${n === 'u-ada' ? 'ada' : 'boss'}@example.com}`),
   });
@@ -80,13 +96,19 @@ it('retries the license, manager and member writes refused while a new user and 
   expect(byUpn('ada@example.com').assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
   expect(h.sim.state.directory.users.get(String(byUpn('ada@example.com').id))!.managerId).toBe(byUpn('boss@example.com').id);
   expect(byUpn('boss@example.com').assignedLicenses).toEqual([]);
-  expect(snap.groups.map((g) => [g.displayName, [...(g.members as string[])].sort()])).toEqual([['Engineering', [String(byUpn('ada@example.com').id), String(byUpn('boss@example.com').id)].sort()]]);
-  expect([(await h.scim.bridge('u-boss')).syncState, (await h.scim.bridge('u-ada')).syncState, h.store.sync.get('Group', h.scim.id('g-eng'))!.state]).toEqual(['synced', 'synced', 'synced']);
+  expect(snap.groups.map((g) => [g.displayName, [...(g.members as string[])].sort()])).toEqual([
+    ['Engineering', [String(byUpn('ada@example.com').id), String(byUpn('boss@example.com').id)].sort()],
+  ]);
+  expect([(await h.scim.bridge('u-boss')).syncState, (await h.scim.bridge('u-ada')).syncState, h.store.sync.get('Group', h.scim.id('g-eng'))!.state]).toEqual([
+    'synced',
+    'synced',
+    'synced',
+  ]);
   expect(restarted.status().counts).toEqual({ pending: 0, synced: 3, error: 0, blocked: 0 });
   expect(seen).toEqual([]);
 });
 
-it('the same 404 long after the create is a permanent error with Graph\'s message', async () => {
+it("the same 404 long after the create is a permanent error with Graph's message", async () => {
   let offset = 0;
   const clock = { now: () => Date.now() + offset, sleep: systemClock.sleep };
   h = await startHarness({ ...USER_SYNC, engine: { clock, retry: { baseMs: 100, capMs: 200 } } });
@@ -101,7 +123,9 @@ it('the same 404 long after the create is a permanent error with Graph\'s messag
   h.clearLog();
   offset = REPLICATION_WINDOW_MS + 1000;
   await h.engine.runOnce();
-  expect(named(h)).toEqual([{ method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 404 }]);
+  expect(named(h)).toEqual([
+    { method: 'PUT', url: '/users/{ada@example.com}/manager/$ref', body: { '@odata.id': '{graph}/v1.0/directoryObjects/{boss@example.com}' }, status: 404 },
+  ]);
   expect(await h.scim.bridge('u-ada')).toMatchObject({ syncState: 'error', lastSyncError: notFound(adaId) });
   expect(h.store.sync.get('User', h.scim.id('u-ada'))).toMatchObject({ state: 'error', lastError: notFound(adaId), graphId: adaId });
 });

@@ -19,9 +19,17 @@ async function setup(mode: 'profile-sync' | 'user-sync', seed?: object) {
 
 it('an Entra-style POST, PATCH and password change become exactly the Graph writes of profile-sync', async () => {
   const app = await setup('profile-sync');
-  const created = await request(app).post('/scim/v2/Users').set(auth).send({
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'kay@example.com', active: true, displayName: 'Kay', name: { givenName: 'Kay', familyName: 'Oh' }, password: 'Kay-Passw0rd!x',
-  });
+  const created = await request(app)
+    .post('/scim/v2/Users')
+    .set(auth)
+    .send({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'kay@example.com',
+      active: true,
+      displayName: 'Kay',
+      name: { givenName: 'Kay', familyName: 'Oh' },
+      password: 'Kay-Passw0rd!x',
+    });
   expect(created.status).toBe(201);
   const id = created.body.id;
   expect(created.body[BRIDGE_USER_SCHEMA]).toMatchObject({ syncState: 'pending', dirSyncEnabled: false });
@@ -30,17 +38,28 @@ it('an Entra-style POST, PATCH and password change become exactly the Graph writ
   const graphUser = h.sim.state.snapshot().users.find((u) => u.userPrincipalName === 'kay@example.com')!;
   expect(got.body[BRIDGE_USER_SCHEMA]).toEqual({ source: 'okta', dirSyncEnabled: false, graphId: graphUser.id, syncState: 'synced' });
   h.clearLog();
-  const patched = await request(app).patch(`/scim/v2/Users/${id}`).set(auth).send({
-    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-    Operations: [{ op: 'Replace', path: 'displayName', value: 'Kay Oh' }, { op: 'Replace', path: 'password', value: 'N3w-Passw0rd!x' }],
-  });
+  const patched = await request(app)
+    .patch(`/scim/v2/Users/${id}`)
+    .set(auth)
+    .send({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [
+        { op: 'Replace', path: 'displayName', value: 'Kay Oh' },
+        { op: 'Replace', path: 'password', value: 'N3w-Passw0rd!x' },
+      ],
+    });
   // RFC 7644 section 3.5.2: 200 with the resource or 204 without; either is the ingress's choice.
   expect([200, 204]).toContain(patched.status);
   await h.engine.runOnce();
   expect(named(h)).toEqual([
     // The password goes in a request of its own, so that a refused password cannot fail the profile.
     { method: 'PATCH', url: '/users/{kay@example.com}', body: { displayName: 'Kay Oh' }, status: 204 },
-    { method: 'PATCH', url: '/users/{kay@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
+    {
+      method: 'PATCH',
+      url: '/users/{kay@example.com}',
+      body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } },
+      status: 204,
+    },
     { method: 'POST', url: '/users/{kay@example.com}/revokeSignInSessions', status: 200 },
   ]);
   expect(passwordOf(h, 'kay@example.com')).toBe('N3w-Passw0rd!x');
@@ -51,7 +70,10 @@ it('an Entra-style POST, PATCH and password change become exactly the Graph writ
 it('a blocked engine keeps accepting SCIM writes and GET shows syncState blocked with the reason', async () => {
   const app = await setup('user-sync', { organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: '2026-11-20T08:00:00Z' } });
   await h.engine.runOnce();
-  const created = await request(app).post('/scim/v2/Users').set(auth).send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'lee@example.com', active: true, displayName: 'Lee' });
+  const created = await request(app)
+    .post('/scim/v2/Users')
+    .set(auth)
+    .send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'lee@example.com', active: true, displayName: 'Lee' });
   expect(created.status).toBe(201);
   await h.engine.runOnce();
   const got = await request(app).get(`/scim/v2/Users/${created.body.id}`).set(auth);
@@ -59,7 +81,8 @@ it('a blocked engine keeps accepting SCIM writes and GET shows syncState blocked
     source: 'okta',
     dirSyncEnabled: true,
     syncState: 'blocked',
-    lastSyncError: 'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; user-sync would fight it',
+    lastSyncError:
+      'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime; user-sync would fight it',
   });
   expect(named(h)).toEqual([]);
 });
@@ -67,18 +90,33 @@ it('a blocked engine keeps accepting SCIM writes and GET shows syncState blocked
 it('a bridge on database ":memory:" syncs SCIM writes to Graph with its engine state on the same connection', async () => {
   h = await startHarness({ mode: 'profile-sync', database: ':memory:' });
   const app = createApp({ config: h.config, store: h.store, logger: createLogger('silent') });
-  const created = await request(app).post('/scim/v2/Users').set(auth).send({
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'mo@example.com', active: true, displayName: 'Mo', name: { givenName: 'Mo', familyName: 'Ng' },
-  });
+  const created = await request(app)
+    .post('/scim/v2/Users')
+    .set(auth)
+    .send({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'mo@example.com',
+      active: true,
+      displayName: 'Mo',
+      name: { givenName: 'Mo', familyName: 'Ng' },
+    });
   expect(created.status).toBe(201);
   const run = await h.engine.runOnce();
   expect([run.error, run.created, h.engine.status().counts]).toEqual([undefined, 1, { pending: 0, synced: 1, error: 0, blocked: 0 }]);
   // No password from the IdP: the bridge sends a random one (SPEC section 4).
   expect(named(h)).toEqual([
     {
-      method: 'POST', url: '/users', status: 201,
+      method: 'POST',
+      url: '/users',
+      status: 201,
       body: {
-        accountEnabled: true, displayName: 'Mo', givenName: 'Mo', surname: 'Ng', mailNickname: 'mo', usageLocation: 'US', userPrincipalName: 'mo@example.com',
+        accountEnabled: true,
+        displayName: 'Mo',
+        givenName: 'Mo',
+        surname: 'Ng',
+        mailNickname: 'mo',
+        usageLocation: 'US',
+        userPrincipalName: 'mo@example.com',
         passwordProfile: { forceChangePasswordNextSignIn: false, password: expect.any(String) },
       },
     },

@@ -26,7 +26,10 @@ test('the default source token is made on the first start, survives a restart, a
   const env = { BRIDGE_DATABASE: join(dir, 'data', 'bridge.sqlite'), BRIDGE_PORT: '0' };
   const first = await serve(env);
   const token = /^Bearer token \(source "default"\): (\S+)$/m.exec(first.out())![1];
-  const created = await request(first.scimUrl).post('/Users').set('Authorization', `Bearer ${token}`).send({ schemas: [USER_SCHEMA], userName: 'ada@example.com' });
+  const created = await request(first.scimUrl)
+    .post('/Users')
+    .set('Authorization', `Bearer ${token}`)
+    .send({ schemas: [USER_SCHEMA], userName: 'ada@example.com' });
   expect(created.status).toBe(201);
   expect(await first.stop()).toBe(0);
 
@@ -59,7 +62,10 @@ test('sources list shows a source that owns users though no longer configured', 
   writeFileSync(withA, JSON.stringify({ database: db, sources: [{ id: 'a', token: 'source-a-token-0123456789' }] }));
   writeFileSync(withB, JSON.stringify({ database: db, sources: [{ id: 'b', token: 'source-b-token-0123456789' }] }));
   const bridge = await serve({ BRIDGE_CONFIG: withA, BRIDGE_PORT: '0' });
-  const created = await request(bridge.scimUrl).post('/Users').set('Authorization', 'Bearer source-a-token-0123456789').send({ schemas: [USER_SCHEMA], userName: 'ken@example.com' });
+  const created = await request(bridge.scimUrl)
+    .post('/Users')
+    .set('Authorization', 'Bearer source-a-token-0123456789')
+    .send({ schemas: [USER_SCHEMA], userName: 'ken@example.com' });
   expect(created.status).toBe(201);
   expect(await bridge.stop()).toBe(0);
   expect(cli(['sources', 'list'], { BRIDGE_CONFIG: withB })).toEqual({
@@ -97,7 +103,9 @@ test('sources rotate: both tokens work during the grace period, only the new one
   // A default-length grace, ended early with revoke-old.
   const fourth = /^token: (\S+)$/m.exec(cli(['sources', 'rotate', 'onelogin'], env).stdout)![1];
   expect([await status(bridge.scimUrl, third), await status(bridge.scimUrl, fourth)]).toEqual([200, 200]);
-  expect(cli(['sources', 'list'], env).stdout).toMatch(/^onelogin\tsources add \(previous token valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\tusers=0\tgroups=0\tdirectories=-\n$/);
+  expect(cli(['sources', 'list'], env).stdout).toMatch(
+    /^onelogin\tsources add \(previous token valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\tusers=0\tgroups=0\tdirectories=-\n$/,
+  );
   expect(cli(['sources', 'revoke-old', 'onelogin'], env)).toEqual({ code: 0, stdout: 'the previous token of source onelogin no longer works\n', stderr: '' });
   expect([await status(bridge.scimUrl, third), await status(bridge.scimUrl, fourth)]).toEqual([401, 200]);
 });

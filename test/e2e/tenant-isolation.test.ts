@@ -15,9 +15,14 @@ afterEach(async () => {
 });
 
 const ENTRA_TOKEN = 'entra-token-0123456789abcdef';
-const LINKED =
-  'is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)';
-const person = (upn: string, displayName: string, password: string) => ({ ...boss, userName: upn, displayName, name: { givenName: displayName.split(' ')[0], familyName: 'X' }, password });
+const LINKED = 'is linked to another bridge resource and is not taken over (an operator moves a user between sources with users transfer)';
+const person = (upn: string, displayName: string, password: string) => ({
+  ...boss,
+  userName: upn,
+  displayName,
+  name: { givenName: displayName.split(' ')[0], familyName: 'X' },
+  password,
+});
 
 async function twoSources(opts: { seed?: Parameters<typeof startHarness>[0]['seed']; entra?: Record<string, unknown> } = {}): Promise<Ingress> {
   h = await startHarness({ mode: 'profile-sync', seed: opts.seed, extraSources: [{ id: 'entra', token: ENTRA_TOKEN, ...opts.entra }] });
@@ -102,7 +107,8 @@ describe('a userName stored with surrounding whitespace (before ingress refused 
     expect(h.store.sync.get('User', bId)).toMatchObject({
       state: 'error',
       graphId: null,
-      lastError: 'userName " alice@example.com\\t" becomes userPrincipalName alice@example.com in Graph, which another resource\'s userName already names; not created',
+      lastError:
+        'userName " alice@example.com\\t" becomes userPrincipalName alice@example.com in Graph, which another resource\'s userName already names; not created',
     });
   });
 });
@@ -110,7 +116,16 @@ describe('a userName stored with surrounding whitespace (before ingress refused 
 describe('a tenant user the bridge never managed', () => {
   const seed = {
     users: [
-      { id: '77777777-7777-4777-8777-777777777777', userPrincipalName: 'admin@example.com', displayName: 'Tenant Admin', givenName: 'Tenant', surname: 'Admin', accountEnabled: false, mailNickname: 'admin', usageLocation: 'US' },
+      {
+        id: '77777777-7777-4777-8777-777777777777',
+        userPrincipalName: 'admin@example.com',
+        displayName: 'Tenant Admin',
+        givenName: 'Tenant',
+        surname: 'Admin',
+        accountEnabled: false,
+        mailNickname: 'admin',
+        usageLocation: 'US',
+      },
     ],
   };
 
@@ -139,7 +154,9 @@ describe('a tenant user the bridge never managed', () => {
     const b = await twoSources({ seed, entra: { adopt: { domains: ['Example.com'] } } });
     await b.createUser('b-admin', person('admin@example.com', 'Adopted Admin', 'B-Passw0rd!x1'));
     await h.engine.runOnce();
-    expect(named(h)).toEqual([{ method: 'PATCH', url: '/users/{admin@example.com}', body: { displayName: 'Adopted Admin', surname: 'X', givenName: 'Adopted' }, status: 204 }]);
+    expect(named(h)).toEqual([
+      { method: 'PATCH', url: '/users/{admin@example.com}', body: { displayName: 'Adopted Admin', surname: 'X', givenName: 'Adopted' }, status: 204 },
+    ]);
     expect(await b.bridge('b-admin')).toMatchObject({ syncState: 'synced', graphId: '77777777-7777-4777-8777-777777777777' });
     expect(graphUser('admin@example.com')).toMatchObject({ accountEnabled: false });
     // The pending password was dropped, not kept for a later write.
@@ -170,18 +187,44 @@ it("the engine's own create whose commit was lost is linked on the next lookup, 
   await h.engine.runOnce();
   expect(failed).toBe(true);
   // What one row raised put it in error; once retried, the lookup finds the user the POST made.
-  expect(h.store.sync.get('User', h.scim.id('a-alice'))).toMatchObject({ state: 'error', graphId: null, lastError: 'the bridge failed on this resource (fix it, or retry): disk I/O error' });
+  expect(h.store.sync.get('User', h.scim.id('a-alice'))).toMatchObject({
+    state: 'error',
+    graphId: null,
+    lastError: 'the bridge failed on this resource (fix it, or retry): disk I/O error',
+  });
   h.engine.retry('User', h.scim.id('a-alice'));
   await h.engine.runOnce();
   const alice = graphUser('alice@example.com')!;
-  expect(named(h).filter((w) => w.method === 'POST' && w.url === '/users').map((w) => w.status)).toEqual([201]);
+  expect(
+    named(h)
+      .filter((w) => w.method === 'POST' && w.url === '/users')
+      .map((w) => w.status),
+  ).toEqual([201]);
   expect(h.store.sync.get('User', h.scim.id('a-alice'))).toMatchObject({ state: 'synced', graphId: alice.id });
 });
 
 describe('a tenant security group the bridge never managed', () => {
   const seed = {
-    users: [{ id: '33333333-3333-4333-8333-333333333333', userPrincipalName: 'helpdesk@example.com', displayName: 'Helpdesk', accountEnabled: true, mailNickname: 'helpdesk', usageLocation: 'US' }],
-    groups: [{ id: '88888888-8888-4888-8888-888888888888', displayName: 'Helpdesk Admins', mailNickname: 'HelpdeskAdmins', securityEnabled: true, mailEnabled: false, members: ['33333333-3333-4333-8333-333333333333'] }],
+    users: [
+      {
+        id: '33333333-3333-4333-8333-333333333333',
+        userPrincipalName: 'helpdesk@example.com',
+        displayName: 'Helpdesk',
+        accountEnabled: true,
+        mailNickname: 'helpdesk',
+        usageLocation: 'US',
+      },
+    ],
+    groups: [
+      {
+        id: '88888888-8888-4888-8888-888888888888',
+        displayName: 'Helpdesk Admins',
+        mailNickname: 'HelpdeskAdmins',
+        securityEnabled: true,
+        mailEnabled: false,
+        members: ['33333333-3333-4333-8333-333333333333'],
+      },
+    ],
   };
 
   it('is not adopted by default: no member is added to it and the source gets a reason', async () => {

@@ -22,7 +22,14 @@ it('honours per-item 429s and Retry-After, and applies everything once', async (
     engine: { idleMs: 20 },
   });
   // Every user accepted through SCIM before the engine starts.
-  for (let i = 0; i < USERS; i++) await h.scim.createUser(`t${i}`, { ...boss, userName: `t${i}@example.com`, password: undefined, schemas: [...boss.schemas, ENTERPRISE], entitlements: [{ value: 'ENTERPRISEPACK' }] });
+  for (let i = 0; i < USERS; i++)
+    await h.scim.createUser(`t${i}`, {
+      ...boss,
+      userName: `t${i}@example.com`,
+      password: undefined,
+      schemas: [...boss.schemas, ENTERPRISE],
+      entitlements: [{ value: 'ENTERPRISEPACK' }],
+    });
   // Spend Graph's write budget down to a few writes, so the engine's first $batch round overruns it
   // however fast this machine is (otherwise a slow run stays under the refill rate and sees no 429).
   const drain = { method: 'PATCH', path: '/users/drain', query: new URLSearchParams() } as unknown as Parameters<typeof h.sim.throttle.charge>[0];

@@ -38,13 +38,24 @@ it('profile-sync: a password change revokes once, with tokensValidFrom the time 
   const accepted = await acceptedAt(() => scim.replaceUser('u-boss', { ...boss, password: 'N3w-Passw0rd!x' }), 'u-boss');
   await h.engine.runOnce();
   expect(named(h)).toEqual([
-    { method: 'PATCH', url: '/users/{boss@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
+    {
+      method: 'PATCH',
+      url: '/users/{boss@example.com}',
+      body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } },
+      status: 204,
+    },
     revoke('boss@example.com'),
   ]);
   expect(passwordOf(h, 'boss@example.com')).toBe('N3w-Passw0rd!x');
   const row = h.store.sync.get('User', scim.id('u-boss'))!;
   const graphUser = h.sim.state.snapshot().users.find((u) => u.userPrincipalName === 'boss@example.com')!;
-  expect(row).toMatchObject({ state: 'synced', hasPendingPassword: false, tokensValidFrom: accepted, appliedTokensValidFrom: accepted, graphTokensValidFrom: graphUser.signInSessionsValidFromDateTime });
+  expect(row).toMatchObject({
+    state: 'synced',
+    hasPendingPassword: false,
+    tokensValidFrom: accepted,
+    appliedTokensValidFrom: accepted,
+    graphTokensValidFrom: graphUser.signInSessionsValidFromDateTime,
+  });
   expect(await scim.bridge('u-boss')).toEqual({ source: 'okta', dirSyncEnabled: false, tokensValidFrom: accepted, graphId: graphUser.id, syncState: 'synced' });
   h.clearLog();
   await h.engine.runOnce();
@@ -93,7 +104,12 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     expect((await scim.bridge('u-alan')).tokensValidFrom).toBe(newer);
     await h.engine.runOnce();
     expect(named(h)).toEqual([
-      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
+      {
+        method: 'PATCH',
+        url: '/users/{alan@example.com}',
+        body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } },
+        status: 204,
+      },
     ]);
     expect(passwordOf(h, 'alan@example.com')).toBe('Alan-Passw0rd!y');
     h.clearLog();
@@ -143,7 +159,12 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s, AD-linked user', (m
     const accepted = await acceptedAt(() => scim.replaceUser('u-alan', { ...noPwdLastSet, password: 'N3w-Passw0rd!x' }), 'u-alan');
     await h.engine.runOnce();
     expect(named(h)).toEqual([
-      { method: 'PATCH', url: '/users/{alan@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 },
+      {
+        method: 'PATCH',
+        url: '/users/{alan@example.com}',
+        body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } },
+        status: 204,
+      },
       revoke('alan@example.com'),
     ]);
     expect(passwordOf(h, 'alan@example.com')).toBe('N3w-Passw0rd!x');

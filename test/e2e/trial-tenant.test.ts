@@ -32,12 +32,15 @@ async function tenant(dataDir: string): Promise<{ tenantId: string; users: { id:
   return (await res.json()) as { tenantId: string; users: { id: string; userPrincipalName: string }[] };
 }
 
-test('a restart of serve finds the trial tenant it left, and one-shot commands use the running bridge\'s simulator', async () => {
+test("a restart of serve finds the trial tenant it left, and one-shot commands use the running bridge's simulator", async () => {
   const data = join(dir, 'data');
   const env = { BRIDGE_DATABASE: join(data, 'bridge.sqlite'), BRIDGE_PORT: '0' };
   const first = await serve(env);
   const token = /^Bearer token \(source "default"\): (\S+)$/m.exec(first.out())![1];
-  const created = await request(first.scimUrl).post('/Users').set('Authorization', `Bearer ${token}`).send({ schemas: [USER_SCHEMA], userName: 'grace@example.com', displayName: 'Grace Hopper' });
+  const created = await request(first.scimUrl)
+    .post('/Users')
+    .set('Authorization', `Bearer ${token}`)
+    .send({ schemas: [USER_SCHEMA], userName: 'grace@example.com', displayName: 'Grace Hopper' });
   expect(created.status).toBe(201);
   const graphId = await until(async () => {
     const r = await request(first.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);
@@ -57,7 +60,9 @@ test('a restart of serve finds the trial tenant it left, and one-shot commands u
   // Without a running bridge, a command that needs the tenant says so.
   const alone = cli(['preflight'], env);
   expect(alone.code).toBe(1);
-  expect(alone.stdout).toContain(`BLOCKED: cannot read the tenant: no bridge serving from ${data} runs the embedded Graph simulator this command would talk to: start it (npm start)`);
+  expect(alone.stdout).toContain(
+    `BLOCKED: cannot read the tenant: no bridge serving from ${data} runs the embedded Graph simulator this command would talk to: start it (npm start)`,
+  );
 
   const second = await serve(env);
   const after = await tenant(data);

@@ -142,13 +142,16 @@ test('POST /admin/login with the admin token opens a session: an httpOnly cookie
   const page = await request(origin).get('/admin/').set('Cookie', cookie.split(';')[0]);
   expect(page.status).toBe(200);
   expect(page.text).toContain('<h1>Overview</h1>');
-  const forged = await request(origin).get('/admin/api/overview').set('Cookie', `bridge_admin=${encodeURIComponent(ADMIN_TOKEN)}`);
+  const forged = await request(origin)
+    .get('/admin/api/overview')
+    .set('Cookie', `bridge_admin=${encodeURIComponent(ADMIN_TOKEN)}`);
   expect(forged.status).toBe(401);
 });
 
 test('admin pages: CSP without inline scripts, no framing (login page too), admin data never cached', async () => {
   const cookie = await signIn();
-  const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
+  const csp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
   for (const path of ['/admin/login', '/admin/', '/admin/users', '/admin/api/overview']) {
     const res = await request(origin).get(path).set('Cookie', cookie);
     expect([path, res.status, res.headers['content-security-policy'], res.headers['x-frame-options']]).toEqual([path, 200, csp, 'DENY']);
@@ -184,7 +187,11 @@ test('every console action needs the admin session and its CSRF token; refused o
   const auditBefore = bridge.store.audit.list({ limit: 1000 }).length;
   const refused = [
     await request(origin).post(path).set('Cookie', cookie).type('form').send({}),
-    await request(origin).post(path).set('Cookie', cookie).type('form').send({ csrf: 'x'.repeat(43) }),
+    await request(origin)
+      .post(path)
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ csrf: 'x'.repeat(43) }),
     await request(origin).post(path).set('Cookie', cookie).type('form').send({ csrf: otherCsrf }),
     await request(origin).post(path).set('Authorization', `Bearer ${ADMIN_TOKEN}`).type('form').send({ csrf }),
   ];
@@ -231,14 +238,37 @@ test('GET /admin/api/graph-log lists the Graph operations without bodies', async
   const res = await request(origin).get('/admin/api/graph-log').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
   expect(res.status).toBe(200);
   const create = res.body.find((e: any) => e.method === 'POST' && e.path === '/users');
-  expect(create).toEqual({ seq: expect.any(Number), at: expect.any(String), method: 'POST', path: '/users', status: 201, ms: expect.any(Number), resource: { type: 'User', id: expect.any(String) } });
+  expect(create).toEqual({
+    seq: expect.any(Number),
+    at: expect.any(String),
+    method: 'POST',
+    path: '/users',
+    status: 201,
+    ms: expect.any(Number),
+    resource: { type: 'User', id: expect.any(String) },
+  });
 });
 
 test('no admin response carries a token or a password', async () => {
   const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
   const bodies = await Promise.all(
-    ['/healthz', '/metrics', '/admin/api/overview', '/admin/api/users', '/admin/api/queue', '/admin/api/graph-log', '/admin/api/drift', '/admin/', '/admin/users', '/admin/audit', '/admin/graph'].map(
-      (p) => request(origin).get(p).set(auth).then((r) => r.text),
+    [
+      '/healthz',
+      '/metrics',
+      '/admin/api/overview',
+      '/admin/api/users',
+      '/admin/api/queue',
+      '/admin/api/graph-log',
+      '/admin/api/drift',
+      '/admin/',
+      '/admin/users',
+      '/admin/audit',
+      '/admin/graph',
+    ].map((p) =>
+      request(origin)
+        .get(p)
+        .set(auth)
+        .then((r) => r.text),
     ),
   );
   for (const text of bodies) {
@@ -263,5 +293,7 @@ test('sync now answers within its wait when the engine is busy with a run, and t
   expect(res.status).toBe(303);
   expect(res.headers.location).toMatch(new RegExp(`^/admin/users/${adaId}\\?ran=\\d+&waiting=1#sync-now$`));
   const after = await request(app).get(res.headers.location.replace(/#.*$/, '')).set('Cookie', cookie);
-  expect(after.text).toContain('<h2>Sync now: waiting for the engine</h2><p>The engine is finishing a run; this sync follows it. Reload the page to see its Graph requests.</p>');
+  expect(after.text).toContain(
+    '<h2>Sync now: waiting for the engine</h2><p>The engine is finishing a run; this sync follows it. Reload the page to see its Graph requests.</p>',
+  );
 });

@@ -25,8 +25,15 @@ interface NewmanSummary {
 
 const TOKEN = 'conformance-token-0123456789abcdef';
 const FOLDERS = [
-  'Endpoint tests', 'User tests', 'Group tests', 'ComplexAttribute tests', 'User tests with garbage',
-  'Group tests with garbage', 'Teardown garbage', 'Get all users', 'Get all groups',
+  'Endpoint tests',
+  'User tests',
+  'Group tests',
+  'ComplexAttribute tests',
+  'User tests with garbage',
+  'Group tests with garbage',
+  'Teardown garbage',
+  'Get all users',
+  'Get all groups',
 ];
 
 let dir: string;
@@ -70,9 +77,7 @@ function runCollection(port: number): Promise<NewmanSummary> {
     { key: 'token', value: TOKEN },
   ];
   return new Promise((resolve, reject) => {
-    newman.run({ collection, envVar, reporters: [], timeoutRequest: 10_000 }, (err, summary) =>
-      err ? reject(err) : resolve(summary),
-    );
+    newman.run({ collection, envVar, reporters: [], timeoutRequest: 10_000 }, (err, summary) => (err ? reject(err) : resolve(summary)));
   });
 }
 

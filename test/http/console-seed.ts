@@ -54,7 +54,16 @@ export function seedConsoleStore(config: Config, o: SeedOptions): { errorUserIds
           active: true,
           [ENTERPRISE]: { department: departments[i % departments.length], employeeNumber: `E${pad(i)}` },
         };
-        const attributes = ['active', 'displayName', 'emails', 'name.familyName', 'name.givenName', 'userName', `${ENTERPRISE}:department`, `${ENTERPRISE}:employeeNumber`];
+        const attributes = [
+          'active',
+          'displayName',
+          'emails',
+          'name.familyName',
+          'name.givenName',
+          'userName',
+          `${ENTERPRISE}:department`,
+          `${ENTERPRISE}:employeeNumber`,
+        ];
         const created = store.users.create(data, { sourceId: 'okta', attributes, sync: { dirSyncEnabled: false } });
         if (i <= o.errors) {
           // Never reached Graph: a permanent error that waits for a retry (or sync now).
@@ -64,7 +73,10 @@ export function seedConsoleStore(config: Config, o: SeedOptions): { errorUserIds
           const graphId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
           store.sync.markApplied('User', created.id, 1, {
             graphId,
-            appliedSnapshot: { properties: { userPrincipalName: userName, displayName: data.displayName, department: data[ENTERPRISE].department, accountEnabled: true }, licenses: [] },
+            appliedSnapshot: {
+              properties: { userPrincipalName: userName, displayName: data.displayName, department: data[ENTERPRISE].department, accountEnabled: true },
+              licenses: [],
+            },
           });
           if (i === o.users) driftUserId = created.id;
         }
@@ -86,7 +98,13 @@ export function seedConsoleStore(config: Config, o: SeedOptions): { errorUserIds
         action: 'sync.drift',
         resourceType: 'User',
         resourceId: driftUserId,
-        detail: { graphId: 'drifted-graph-id', attributes: ['department', 'jobTitle'], changedBy: 'outside the bridge (Graph delta)', detectedAt: '2026-12-01T09:30:00.000Z', reverted: true },
+        detail: {
+          graphId: 'drifted-graph-id',
+          attributes: ['department', 'jobTitle'],
+          changedBy: 'outside the bridge (Graph delta)',
+          detectedAt: '2026-12-01T09:30:00.000Z',
+          reverted: true,
+        },
       });
     });
   } finally {

@@ -56,7 +56,8 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
   const problems: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const text = async (selector: string) => ((await page.textContent(selector)) ?? '').replace(/\s+/g, ' ').trim();
-  const rows = (selector: string) => page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+  const rows = (selector: string) =>
+    page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
   const scim = () => request(origin);
 
   beforeAll(async () => {
@@ -69,7 +70,13 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
     origin = bridge.scimUrl.replace(/\/scim\/v2$/, '');
 
     const post = (body: object) => scim().post('/scim/v2/Users').set('Authorization', `Bearer ${OKTA}`).send(body);
-    const ada = await post({ schemas: [USER, ENTERPRISE], userName: 'ada@example.com', displayName: 'Ada Lovelace', title: 'Analyst', [ENTERPRISE]: { department: 'Research' } });
+    const ada = await post({
+      schemas: [USER, ENTERPRISE],
+      userName: 'ada@example.com',
+      displayName: 'Ada Lovelace',
+      title: 'Analyst',
+      [ENTERPRISE]: { department: 'Research' },
+    });
     expect(ada.status).toBe(201);
     adaId = ada.body.id;
     expect((await post({ schemas: [USER], userName: 'mallory@nowhere.test', displayName: 'Mallory' })).status).toBe(201);
@@ -81,11 +88,18 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
       leavers.push(r.body.id);
     }
     // A group of 60: Ada and 59 seeded users.
-    const some = await scim().get('/scim/v2/Users').query({ filter: 'userName sw "user0"', count: 59, attributes: 'id' }).set('Authorization', `Bearer ${OKTA}`);
+    const some = await scim()
+      .get('/scim/v2/Users')
+      .query({ filter: 'userName sw "user0"', count: 59, attributes: 'id' })
+      .set('Authorization', `Bearer ${OKTA}`);
     const group = await scim()
       .post('/scim/v2/Groups')
       .set('Authorization', `Bearer ${OKTA}`)
-      .send({ schemas: [GROUP], displayName: 'Research Staff', members: [{ value: adaId }, ...some.body.Resources.map((r: { id: string }) => ({ value: r.id }))] });
+      .send({
+        schemas: [GROUP],
+        displayName: 'Research Staff',
+        members: [{ value: adaId }, ...some.body.Resources.map((r: { id: string }) => ({ value: r.id }))],
+      });
     expect(group.status).toBe(201);
     const health = () => scim().get('/healthz').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
     await waitFor(async () => {
@@ -98,7 +112,15 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -134,9 +156,20 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
       ['0', '0', '0', '0', '1', '0', '0'],
     ]);
     expect(await page.$$eval('#counts th', (ths) => ths.map((th) => th.textContent))).toEqual([
-      'Resources', 'pending', 'synced', 'error', 'blocked', 'skipped', 'deprovisioning', 'deprovisioned', 'Users', 'Groups',
+      'Resources',
+      'pending',
+      'synced',
+      'error',
+      'blocked',
+      'skipped',
+      'deprovisioning',
+      'deprovisioned',
+      'Users',
+      'Groups',
     ]);
-    expect(await page.$$eval('#preflight li', (lis) => lis.map((li) => `${li.querySelector('.badge')?.textContent} ${li.querySelector('strong')?.textContent}`))).toEqual([
+    expect(
+      await page.$$eval('#preflight li', (lis) => lis.map((li) => `${li.querySelector('.badge')?.textContent} ${li.querySelector('strong')?.textContent}`)),
+    ).toEqual([
       'pass Graph reachable, tenant readable',
       'pass App permissions of the Graph token',
       'pass No other sync engine on the tenant',
@@ -209,7 +242,14 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
       ]),
     );
     expect(attrs.every((r) => !r[0].startsWith('urn:'))).toBe(true);
-    expect(await rows('#applied')).toEqual(expect.arrayContaining([['userPrincipalName', 'ada@example.com'], ['displayName', 'Ada Lovelace'], ['mailNickname', 'ada'], ['accountEnabled', 'true']]));
+    expect(await rows('#applied')).toEqual(
+      expect.arrayContaining([
+        ['userPrincipalName', 'ada@example.com'],
+        ['displayName', 'Ada Lovelace'],
+        ['mailNickname', 'ada'],
+        ['accountEnabled', 'true'],
+      ]),
+    );
     const graphId = bridge.store.sync.get('User', adaId)!.graphId!;
     expect(await text('#sync')).toContain(graphId);
     const requests = (await rows('#graph-requests')).map((r) => `${r[1]} ${r[2]}`);
@@ -229,7 +269,9 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
     expect(await text('#sync-now h2')).toBe('Sync now: 2 Graph requests');
     expect((await rows('#sync-now')).map((r) => `${r[1]} ${r[2]}`)).toEqual(['GET /users 200', 'POST /users 201']);
     expect(await text('h1')).toBe('user00001@example.com synced');
-    const inGraph = (bridge.simulator!.state.snapshot().users as unknown as { userPrincipalName: string; id: string }[]).find((u) => u.userPrincipalName === 'user00001@example.com');
+    const inGraph = (bridge.simulator!.state.snapshot().users as unknown as { userPrincipalName: string; id: string }[]).find(
+      (u) => u.userPrincipalName === 'user00001@example.com',
+    );
     expect(inGraph).toBeDefined();
     expect(await text('#sync')).toContain(inGraph!.id);
     await shot('user-sync-now');
@@ -253,7 +295,9 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
     const members = await rows('#members');
     // profile-sync without groups.push keeps groups for SCIM only, and the page says so.
     expect(members[0]).toEqual(['ada@example.com', 'User', 'not pushed']);
-    expect(await text('#not-pushed')).toBe('profile-sync writes groups only with groups.push: this group and its members are kept for SCIM (and licenses.groups) and are not sent to Graph.');
+    expect(await text('#not-pushed')).toBe(
+      'profile-sync writes groups only with groups.push: this group and its members are kept for SCIM (and licenses.groups) and are not sent to Graph.',
+    );
     expect(members).toHaveLength(50);
     await shot('group');
     await page.click('#members a[rel=next]');
@@ -300,7 +344,9 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
   test('drift shows the events the engine records, linked to the user', async () => {
     await page.click('nav a:text("Drift")');
     await page.waitForSelector('#drift');
-    expect(await rows('#drift')).toEqual([['2026-12-01 09:30:00Z', 'user02000@example.com', 'department, jobTitle', 'outside the bridge (Graph delta)', 'yes']]);
+    expect(await rows('#drift')).toEqual([
+      ['2026-12-01 09:30:00Z', 'user02000@example.com', 'department, jobTitle', 'outside the bridge (Graph delta)', 'yes'],
+    ]);
     await shot('drift');
     await page.click('#drift a:text("user02000@example.com")');
     await page.waitForSelector('#timeline');

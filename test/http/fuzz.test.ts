@@ -17,7 +17,17 @@ import { openStore, type Store } from '../../src/store';
 import { CORE_USER, ENTERPRISE, PATCH_OP } from '../fixtures/fuzz/attributes';
 import { tableDigests } from '../fixtures/fuzz/db-hash';
 import { closeAgent, send } from '../fixtures/fuzz/http';
-import { ACCEPTED_EXTENSION, UNICODE, UNICODE_SEED_USER, UNKNOWN_EXTENSION, allCases, describe as describeCase, problemsOf, type FuzzCase, type FuzzContext } from '../fixtures/fuzz';
+import {
+  ACCEPTED_EXTENSION,
+  UNICODE,
+  UNICODE_SEED_USER,
+  UNKNOWN_EXTENSION,
+  allCases,
+  describe as describeCase,
+  problemsOf,
+  type FuzzCase,
+  type FuzzContext,
+} from '../fixtures/fuzz';
 
 const SEED = 20_261_126;
 const OWNER_TOKEN = 'fuzz-owner-token-0123456789abcdef';
@@ -107,9 +117,31 @@ afterAll(async () => {
 });
 
 const CATEGORIES = [
-  'broken JSON', 'not a resource', 'deep nesting', 'huge strings', 'invalid UTF-8', 'wrong content type', 'oversized body', 'unknown attributes',
-  'wrong types', 'bad PATCH', 'read-only attribute', 'wrong types (PATCH)', 'bad If-Match', 'garbage filter', 'filter bomb', 'bad paging', 'bad sort',
-  'bad attributes', 'bad .search', 'auth', 'bad Bulk', 'junk route', 'collision', 'unknown extension with a bad body', UNICODE,
+  'broken JSON',
+  'not a resource',
+  'deep nesting',
+  'huge strings',
+  'invalid UTF-8',
+  'wrong content type',
+  'oversized body',
+  'unknown attributes',
+  'wrong types',
+  'bad PATCH',
+  'read-only attribute',
+  'wrong types (PATCH)',
+  'bad If-Match',
+  'garbage filter',
+  'filter bomb',
+  'bad paging',
+  'bad sort',
+  'bad attributes',
+  'bad .search',
+  'auth',
+  'bad Bulk',
+  'junk route',
+  'collision',
+  'unknown extension with a bad body',
+  UNICODE,
 ];
 
 test('the generator makes more than 1,000 cases, every one in a known category', () => {
@@ -119,7 +151,11 @@ test('the generator makes more than 1,000 cases, every one in a known category',
   // The five that were malformed before unknown extensions were accepted: POST and PUT with the URN in
   // schemas, POST and PUT with it as an unlisted key, one PATCH path under it.
   expect(accepted.filter((c) => c.ignoredExtension === UNKNOWN_EXTENSION).map((c) => c.name.replace(/^\w+ path/, 'op path'))).toEqual([
-    'unknown schema URN POST', 'unknown schema URN PUT', 'extension not listed in schemas POST', 'extension not listed in schemas PUT', `op path "${UNKNOWN_EXTENSION}:x"`,
+    'unknown schema URN POST',
+    'unknown schema URN PUT',
+    'extension not listed in schemas POST',
+    'extension not listed in schemas PUT',
+    `op path "${UNKNOWN_EXTENSION}:x"`,
   ]);
   expect(accepted.length).toBeGreaterThan(20);
 });

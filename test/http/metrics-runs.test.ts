@@ -5,7 +5,12 @@ import type { EngineTelemetry, RunSummary } from '../../src/sync/engine';
 
 const telemetry = (consecutiveFailedRuns: number): EngineTelemetry =>
   ({
-    resources: [], queueDepth: 0, oldestChangeAt: null, pendingDeletions: [], blocked: false, consecutiveFailedRuns,
+    resources: [],
+    queueDepth: 0,
+    oldestChangeAt: null,
+    pendingDeletions: [],
+    blocked: false,
+    consecutiveFailedRuns,
     graph: { requests: 0, writes: 0, throttled: 0, throttledMs: 0 },
     writeBudget: { capacity: 3000, available: 3000, spent: 0, pausedUntil: 0 },
     resourceUnits: { capacity: 3500, available: 3500, spent: 0, pausedUntil: 0 },

@@ -79,14 +79,24 @@ beforeAll(async () => {
   const auth = { Authorization: `Bearer ${SOURCE_TOKEN}`, 'Content-Type': 'application/scim+json' };
   const ids: string[] = [];
   for (const name of ['ada', 'grace']) {
-    const r = await request(origin).post('/scim/v2/Users').set(auth).send({ schemas: [USER], userName: `${name}@example.com`, displayName: name });
+    const r = await request(origin)
+      .post('/scim/v2/Users')
+      .set(auth)
+      .send({ schemas: [USER], userName: `${name}@example.com`, displayName: name });
     expect(r.status).toBe(201);
     ids.push(r.body.id);
   }
   expect((await request(origin).get(`/scim/v2/Users/${ids[0]}`).set(auth)).status).toBe(200);
   expect((await request(origin).get('/scim/v2/Users/no-such-id').set(auth)).status).toBe(404);
   expect((await request(origin).get('/scim/v2/Users').set('Authorization', 'Bearer wrong-token')).status).toBe(401);
-  expect((await request(origin).post('/scim/v2/Groups').set(auth).send({ schemas: [GROUP], displayName: 'Engineering' })).status).toBe(201);
+  expect(
+    (
+      await request(origin)
+        .post('/scim/v2/Groups')
+        .set(auth)
+        .send({ schemas: [GROUP], displayName: 'Engineering' })
+    ).status,
+  ).toBe(201);
   const synced = async () => (await request(origin).get('/healthz')).body.resources?.User?.synced === 2;
   await until(synced, 'both users synced');
   expect((await request(origin).delete(`/scim/v2/Users/${ids[1]}`).set(auth)).status).toBe(204);
@@ -111,7 +121,14 @@ test('Node default metrics keep their standard names, with no doubled prefix', (
 
 test('bridge_resources counts by type and state, the type never inside the state', () => {
   const ss = ['pending', 'synced', 'error', 'blocked', 'deprovisioning', 'deprovisioned'];
-  expect(labelSets('bridge_resources')).toEqual(expect.arrayContaining(ss.flatMap((state) => [{ type: 'User', state }, { type: 'Group', state }])));
+  expect(labelSets('bridge_resources')).toEqual(
+    expect.arrayContaining(
+      ss.flatMap((state) => [
+        { type: 'User', state },
+        { type: 'Group', state },
+      ]),
+    ),
+  );
   expect(labelSets('bridge_resources')).toHaveLength(12);
   // ada synced; grace deleted in SCIM with her deprovision held: deprovisioning until approved.
   expect(value('bridge_resources', { type: 'User', state: 'synced' })).toBe(1);
@@ -124,7 +141,8 @@ test('bridge_resources counts by type and state, the type never inside the state
 test('bridge_resources agrees with the counts of /healthz', async () => {
   const health = (await request(origin).get('/healthz')).body;
   for (const type of ['User', 'Group']) {
-    for (const [state, n] of Object.entries(health.resources[type] as Record<string, number>)) expect({ type, state, n: value('bridge_resources', { type, state }) }).toEqual({ type, state, n });
+    for (const [state, n] of Object.entries(health.resources[type] as Record<string, number>))
+      expect({ type, state, n: value('bridge_resources', { type, state }) }).toEqual({ type, state, n });
   }
 });
 
@@ -204,9 +222,19 @@ test('every series the example Grafana dashboard queries is exposed', () => {
   }
   expect([...used].filter((n) => !names.has(n))).toEqual([]);
   // The dashboard covers each family of the bridge's own series.
-  for (const family of ['bridge_resources', 'bridge_scim_request_duration_seconds_bucket', 'bridge_graph_request_duration_seconds_bucket', 'bridge_graph_throttled_total',
-    'bridge_graph_retry_after_seconds_total', 'bridge_graph_write_budget_available', 'bridge_graph_resource_units_available', 'bridge_queue_depth',
-    'bridge_queue_oldest_change_age_seconds', 'bridge_pending_deletions', 'bridge_last_successful_run_timestamp_seconds']) {
+  for (const family of [
+    'bridge_resources',
+    'bridge_scim_request_duration_seconds_bucket',
+    'bridge_graph_request_duration_seconds_bucket',
+    'bridge_graph_throttled_total',
+    'bridge_graph_retry_after_seconds_total',
+    'bridge_graph_write_budget_available',
+    'bridge_graph_resource_units_available',
+    'bridge_queue_depth',
+    'bridge_queue_oldest_change_age_seconds',
+    'bridge_pending_deletions',
+    'bridge_last_successful_run_timestamp_seconds',
+  ]) {
     expect(used).toContain(family);
   }
 });

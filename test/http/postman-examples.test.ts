@@ -31,7 +31,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-postman-'));
   const config = loadConfig({
     env: {},
-    overrides: { port: 0, host: '127.0.0.1', database: join(dir, 'b.sqlite'), adminToken: ADMIN_TOKEN, sources: [{ id: 'okta', token: SOURCE_TOKEN }], logLevel: 'silent' },
+    overrides: {
+      port: 0,
+      host: '127.0.0.1',
+      database: join(dir, 'b.sqlite'),
+      adminToken: ADMIN_TOKEN,
+      sources: [{ id: 'okta', token: SOURCE_TOKEN }],
+      logLevel: 'silent',
+    },
   });
   bridge = await startBridge(config, { logger: createLogger('silent') });
 });

@@ -10,8 +10,18 @@ let before: Record<string, unknown[]>;
 
 beforeAll(async () => {
   h = startHarness({ overrides: { limits: { bodyBytes: 4096, bulkOperations: 10 } } });
-  userId = (await h.as('okta').post('/scim/v2/Users').send({ userName: 'ann@example.com', name: { givenName: 'Ann' } })).body.id;
-  groupId = (await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Sales', members: [userId] })).body.id;
+  userId = (
+    await h
+      .as('okta')
+      .post('/scim/v2/Users')
+      .send({ userName: 'ann@example.com', name: { givenName: 'Ann' } })
+  ).body.id;
+  groupId = (
+    await h
+      .as('okta')
+      .post('/scim/v2/Groups')
+      .send({ displayName: 'Sales', members: [userId] })
+  ).body.id;
   before = snapshot(h.file);
 });
 afterAll(() => {
@@ -19,11 +29,17 @@ afterAll(() => {
 });
 afterEach(() => expect(snapshot(h.file)).toEqual(before));
 
-const raw = (method: 'post' | 'put' | 'patch', url: string, body: string | Buffer, type = 'application/scim+json') =>
-  request(h.app)[method](url).set('Authorization', `Bearer ${TOKENS.okta}`).set('Content-Type', type)
-    // Send the bytes as they are: superagent would JSON-encode a Buffer for a JSON media type.
-    .serialize((b: unknown) => b as string)
-    .send(body as string);
+const raw = (method: 'post' | 'put' | 'patch', url: string, body: string | Buffer, type = 'application/scim+json') => {
+  const agent = request(h.app);
+  return (
+    agent[method](url)
+      .set('Authorization', `Bearer ${TOKENS.okta}`)
+      .set('Content-Type', type)
+      // Send the bytes as they are: superagent would JSON-encode a Buffer for a JSON media type.
+      .serialize((b: unknown) => b as string)
+      .send(body as string)
+  );
+};
 
 describe('bodies', () => {
   test('broken JSON: 400 invalidSyntax', async () => {
@@ -38,7 +54,9 @@ describe('bodies', () => {
 
   test('JSON that is not an object: 400 invalidSyntax', async () => {
     expect((await raw('post', '/scim/v2/Users', '[{"userName":"x"}]')).body).toEqual(scimError(400, 'the request body must be a User object', 'invalidSyntax'));
-    expect((await raw('patch', `/scim/v2/Users/${userId}`, '"replace"')).body).toEqual(scimError(400, 'the request body must be a PatchOp object', 'invalidSyntax'));
+    expect((await raw('patch', `/scim/v2/Users/${userId}`, '"replace"')).body).toEqual(
+      scimError(400, 'the request body must be a PatchOp object', 'invalidSyntax'),
+    );
   });
 
   test('nesting deeper than 32 levels: 400 invalidSyntax before anything walks it', async () => {
@@ -82,13 +100,20 @@ describe('resources', () => {
   });
 
   test('a group member that is not an object or id: 400 invalidValue', async () => {
-    const res = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'X', members: [{ display: 'no value' }] });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Groups')
+      .send({ displayName: 'X', members: [{ display: 'no value' }] });
     expect(res.body).toEqual(scimError(400, 'members[].value must be a string', 'invalidValue'));
   });
 });
 
 describe('PATCH', () => {
-  const patch = (ops: unknown, kind = 'Users', id = userId) => h.as('okta').patch(`/scim/v2/${kind}/${id}`).send({ schemas: [PATCH_OP], Operations: ops });
+  const patch = (ops: unknown, kind = 'Users', id = userId) =>
+    h
+      .as('okta')
+      .patch(`/scim/v2/${kind}/${id}`)
+      .send({ schemas: [PATCH_OP], Operations: ops });
 
   test.each([
     [undefined, 'Operations must be an array', 'invalidSyntax'],
@@ -96,7 +121,11 @@ describe('PATCH', () => {
     [['replace'], 'Operations[0] must be an object', 'invalidSyntax'],
     [[{ op: 'replace', path: 'shoeSize', value: 9 }], '"shoeSize" names no attribute of User', 'invalidPath'],
     [[{ op: 'replace', path: 'emails[type eq "work"', value: 'x' }], '"emails[type eq "work"" has an unclosed "["', 'invalidPath'],
-    [[{ op: 'replace', path: 'name[givenName eq "Ann"]', value: 'x' }], '"name[givenName eq "Ann"]": a filter applies only to a multi-valued complex attribute', 'invalidPath'],
+    [
+      [{ op: 'replace', path: 'name[givenName eq "Ann"]', value: 'x' }],
+      '"name[givenName eq "Ann"]": a filter applies only to a multi-valued complex attribute',
+      'invalidPath',
+    ],
     [[{ op: 'replace', path: 'emails[type eq "work"].colour', value: 'x' }], '"emails[type eq "work"].colour" names no sub-attribute "colour"', 'invalidPath'],
     [[{ op: 'replace', path: 'emails[type xx "work"]', value: {} }], 'unknown operator "xx" at position 5', 'invalidFilter'],
     [[{ op: 'replace', path: 'id', value: 'mine' }], 'id is read-only', 'mutability'],
@@ -108,7 +137,14 @@ describe('PATCH', () => {
     [[{ op: 'remove', path: 'userName' }], 'userName is required', 'invalidValue'],
     [[{ op: 'replace', path: 'active', value: 'sometimes' }], 'active must be a boolean', 'invalidValue'],
     [[{ op: 'replace', value: 'not an object' }], 'replace without a path needs an object value', 'invalidValue'],
-    [[{ op: 'replace', path: 'title', value: 'ok' }, { op: 'replace', path: 'nope', value: 1 }], '"nope" names no attribute of User', 'invalidPath'],
+    [
+      [
+        { op: 'replace', path: 'title', value: 'ok' },
+        { op: 'replace', path: 'nope', value: 1 },
+      ],
+      '"nope" names no attribute of User',
+      'invalidPath',
+    ],
   ])('%j: 400', async (ops, detail, scimType) => {
     const res = await patch(ops);
     expect(res.status).toBe(400);
@@ -121,7 +157,11 @@ describe('PATCH', () => {
   });
 
   test('a stale If-Match: 412', async () => {
-    const res = await h.as('okta').patch(`/scim/v2/Users/${userId}`).set('If-Match', 'W/"9"').send({ Operations: [{ op: 'replace', path: 'title', value: 'x' }] });
+    const res = await h
+      .as('okta')
+      .patch(`/scim/v2/Users/${userId}`)
+      .set('If-Match', 'W/"9"')
+      .send({ Operations: [{ op: 'replace', path: 'title', value: 'x' }] });
     expect(res.body).toEqual(scimError(412, 'the resource is at version W/"1", not W/"9"'));
   });
 });
@@ -181,14 +221,21 @@ describe('schemas, unknown attributes and types (application/scim+json)', () => 
     [{ ...user, emails: 'a@example.com' }, 'emails must be an object'],
     [{ ...user, schemas: [CORE_USER, ENTERPRISE], [ENTERPRISE]: { manager: 42 } }, `${ENTERPRISE}:manager must be an object`],
     [{ ...user, schemas: [CORE_USER, ENTERPRISE], [ENTERPRISE]: { manager: { value: 42 } } }, `${ENTERPRISE}:manager.value must be a string`],
-    [{ ...user, schemas: [CORE_USER, BRIDGE], [BRIDGE]: { pwdLastSet: 'not a date' } }, `${BRIDGE}:pwdLastSet must be an AD FILETIME integer or an ISO 8601 date`],
+    [
+      { ...user, schemas: [CORE_USER, BRIDGE], [BRIDGE]: { pwdLastSet: 'not a date' } },
+      `${BRIDGE}:pwdLastSet must be an AD FILETIME integer or an ISO 8601 date`,
+    ],
   ])('POST %j: 400 invalidValue', async (body, detail) => {
     const res = await post(body);
     expect(res.body).toEqual(scimError(400, detail, 'invalidValue'));
   });
 
   test('an unknown attribute with nothing in it (null, [], {}) is unassigned, not refused', async () => {
-    const res = await raw('put', `/scim/v2/Users/${userId}`, JSON.stringify({ schemas: [CORE_USER], userName: 'ann@example.com', name: { givenName: 'Ann' }, adreses: [], nickname2: null }));
+    const res = await raw(
+      'put',
+      `/scim/v2/Users/${userId}`,
+      JSON.stringify({ schemas: [CORE_USER], userName: 'ann@example.com', name: { givenName: 'Ann' }, adreses: [], nickname2: null }),
+    );
     expect(res.status).toBe(200);
   });
 
@@ -197,9 +244,21 @@ describe('schemas, unknown attributes and types (application/scim+json)', () => 
     [{ schemas: [PATCH_OP, 'urn:example:bad'], Operations: [] }, `schemas must be ["${PATCH_OP}"]`, 'invalidSyntax'],
     [{ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'title' }] }, 'Operations[0]: add needs a value', 'invalidValue'],
     [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title' }] }, 'Operations[0]: replace needs a value', 'invalidValue'],
-    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { displayName: 'ok', shoeSize: 44 } }] }, '"shoeSize" names no attribute of User', 'invalidPath'],
-    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${ENTERPRISE}:shoeSize`, value: 44 }] }, `"${ENTERPRISE}:shoeSize" names no attribute of User`, 'invalidPath'],
-    [{ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CORE_GROUP}:displayName`, value: 'x' }] }, `"${CORE_GROUP}:displayName" names no attribute of User`, 'invalidPath'],
+    [
+      { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { displayName: 'ok', shoeSize: 44 } }] },
+      '"shoeSize" names no attribute of User',
+      'invalidPath',
+    ],
+    [
+      { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${ENTERPRISE}:shoeSize`, value: 44 }] },
+      `"${ENTERPRISE}:shoeSize" names no attribute of User`,
+      'invalidPath',
+    ],
+    [
+      { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${CORE_GROUP}:displayName`, value: 'x' }] },
+      `"${CORE_GROUP}:displayName" names no attribute of User`,
+      'invalidPath',
+    ],
   ])('PATCH %j: 400', async (body, detail, scimType) => {
     const res = await raw('patch', `/scim/v2/Users/${userId}`, JSON.stringify(body));
     expect(res.body).toEqual(scimError(400, detail, scimType));
@@ -207,7 +266,10 @@ describe('schemas, unknown attributes and types (application/scim+json)', () => 
 
   test('PUT with If-None-Match naming the current version (or *): 412', async () => {
     for (const value of ['*', 'W/"1"']) {
-      const res = await raw('put', `/scim/v2/Users/${userId}`, JSON.stringify({ schemas: [CORE_USER], userName: 'ann@example.com' })).set('If-None-Match', value);
+      const res = await raw('put', `/scim/v2/Users/${userId}`, JSON.stringify({ schemas: [CORE_USER], userName: 'ann@example.com' })).set(
+        'If-None-Match',
+        value,
+      );
       expect(res.body).toEqual(scimError(412, 'If-None-Match names the current version W/"1"'));
     }
   });

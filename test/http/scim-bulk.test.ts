@@ -10,14 +10,22 @@ beforeEach(() => (h = startHarness({ overrides: { limits: { bodyBytes: 1_048_576
 afterEach(() => h.close());
 
 test('creates a group whose member is a user created later in the same request (bulkId)', async () => {
-  const res = await h.as('okta').post('/scim/v2/Bulk').send({
-    schemas: [BULK_REQUEST],
-    Operations: [
-      { method: 'POST', path: '/Groups', bulkId: 'g1', data: { schemas: [CORE_GROUP], displayName: 'Tour Guides', members: [{ type: 'User', value: 'bulkId:u1' }] } },
-      { method: 'POST', path: '/Users', bulkId: 'u1', data: { schemas: [CORE_USER], userName: 'bjensen@example.com' } },
-      { method: 'PATCH', path: '/Users/bulkId:u1', data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] } },
-    ],
-  });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Bulk')
+    .send({
+      schemas: [BULK_REQUEST],
+      Operations: [
+        {
+          method: 'POST',
+          path: '/Groups',
+          bulkId: 'g1',
+          data: { schemas: [CORE_GROUP], displayName: 'Tour Guides', members: [{ type: 'User', value: 'bulkId:u1' }] },
+        },
+        { method: 'POST', path: '/Users', bulkId: 'u1', data: { schemas: [CORE_USER], userName: 'bjensen@example.com' } },
+        { method: 'PATCH', path: '/Users/bulkId:u1', data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] } },
+      ],
+    });
   expect(res.status).toBe(200);
   const users = h.store.queries.list('User', { startIndex: 1, count: 10, ownerId: null }).resources;
   const groups = h.store.queries.list('Group', { startIndex: 1, count: 10, ownerId: null }).resources;
@@ -36,14 +44,17 @@ test('creates a group whose member is a user created later in the same request (
 
 test('failOnErrors stops after that many errors; each error carries a SCIM error response', async () => {
   await h.as('okta').post('/scim/v2/Users').send({ userName: 'taken@example.com' });
-  const res = await h.as('okta').post('/scim/v2/Bulk').send({
-    schemas: [BULK_REQUEST],
-    failOnErrors: 1,
-    Operations: [
-      { method: 'POST', path: '/Users', bulkId: 'a', data: { schemas: [CORE_USER], userName: 'taken@example.com' } },
-      { method: 'POST', path: '/Users', bulkId: 'b', data: { schemas: [CORE_USER], userName: 'never@example.com' } },
-    ],
-  });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Bulk')
+    .send({
+      schemas: [BULK_REQUEST],
+      failOnErrors: 1,
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: { schemas: [CORE_USER], userName: 'taken@example.com' } },
+        { method: 'POST', path: '/Users', bulkId: 'b', data: { schemas: [CORE_USER], userName: 'never@example.com' } },
+      ],
+    });
   expect(res.body).toEqual({
     schemas: [BULK_RESPONSE],
     Operations: [{ method: 'POST', bulkId: 'a', status: '409', response: scimError(409, 'userName "taken@example.com" is already taken', 'uniqueness') }],
@@ -52,39 +63,56 @@ test('failOnErrors stops after that many errors; each error carries a SCIM error
 });
 
 test('a reference that never resolves is 409 for that operation', async () => {
-  const res = await h.as('okta').post('/scim/v2/Bulk').send({
-    schemas: [BULK_REQUEST],
-    Operations: [{ method: 'POST', path: '/Groups', bulkId: 'g', data: { schemas: [CORE_GROUP], displayName: 'G', members: [{ value: 'bulkId:nobody' }] } }],
-  });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Bulk')
+    .send({
+      schemas: [BULK_REQUEST],
+      Operations: [{ method: 'POST', path: '/Groups', bulkId: 'g', data: { schemas: [CORE_GROUP], displayName: 'G', members: [{ value: 'bulkId:nobody' }] } }],
+    });
   expect(res.body.Operations).toEqual([
-    { method: 'POST', bulkId: 'g', status: '409', response: scimError(409, 'bulkId reference in operation 0 never resolves (unknown or circular)', 'invalidValue') },
+    {
+      method: 'POST',
+      bulkId: 'g',
+      status: '409',
+      response: scimError(409, 'bulkId reference in operation 0 never resolves (unknown or circular)', 'invalidValue'),
+    },
   ]);
 });
 
 test('more operations than bulk.maxOperations is 413 and nothing runs', async () => {
   const before = snapshot(h.file);
   const Operations = Array.from({ length: 6 }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `u${i}`, data: { userName: `u${i}@example.com` } }));
-  const res = await h.as('okta').post('/scim/v2/Bulk').send({ schemas: [BULK_REQUEST], Operations });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Bulk')
+    .send({ schemas: [BULK_REQUEST], Operations });
   expect(res.status).toBe(413);
   expect(res.body).toEqual(scimError(413, 'a bulk request may hold at most 5 operations'));
   expect(snapshot(h.file)).toEqual(before);
 });
 
 test('a malformed operation makes the whole request 400 invalidSyntax', async () => {
-  const res = await h.as('okta').post('/scim/v2/Bulk').send({ schemas: [BULK_REQUEST], Operations: [{ method: 'GET', path: '/Users' }] });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Bulk')
+    .send({ schemas: [BULK_REQUEST], Operations: [{ method: 'GET', path: '/Users' }] });
   expect(res.body).toEqual(scimError(400, 'Operations[0].method must be POST, PUT, PATCH or DELETE', 'invalidSyntax'));
 });
 
 test('operations on a cycle of bulkId references are 409 each; one that depends on the cycle never resolves', async () => {
   const before = snapshot(h.file);
-  const res = await h.as('okta').post('/scim/v2/Bulk').send({
-    schemas: [BULK_REQUEST],
-    Operations: [
-      { method: 'POST', path: '/Groups', bulkId: 'g1', data: { schemas: [CORE_GROUP], displayName: 'G1', members: [{ type: 'Group', value: 'bulkId:g2' }] } },
-      { method: 'POST', path: '/Groups', bulkId: 'g2', data: { schemas: [CORE_GROUP], displayName: 'G2', members: [{ type: 'Group', value: 'bulkId:g1' }] } },
-      { method: 'PATCH', path: '/Groups/bulkId:g1', data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'G' }] } },
-    ],
-  });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Bulk')
+    .send({
+      schemas: [BULK_REQUEST],
+      Operations: [
+        { method: 'POST', path: '/Groups', bulkId: 'g1', data: { schemas: [CORE_GROUP], displayName: 'G1', members: [{ type: 'Group', value: 'bulkId:g2' }] } },
+        { method: 'POST', path: '/Groups', bulkId: 'g2', data: { schemas: [CORE_GROUP], displayName: 'G2', members: [{ type: 'Group', value: 'bulkId:g1' }] } },
+        { method: 'PATCH', path: '/Groups/bulkId:g1', data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'G' }] } },
+      ],
+    });
   expect(res.body).toEqual({
     schemas: [BULK_RESPONSE],
     Operations: [
@@ -111,7 +139,10 @@ test('a chain of references sent in reverse order resolves: each operation after
         ...(k < n - 1 ? { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { manager: { value: `bulkId:u${k + 1}` } } } : {}),
       },
     }));
-    const res = await big.as('okta').post('/scim/v2/Bulk').send({ schemas: [BULK_REQUEST], Operations });
+    const res = await big
+      .as('okta')
+      .post('/scim/v2/Bulk')
+      .send({ schemas: [BULK_REQUEST], Operations });
     expect(res.status).toBe(200);
     expect(res.body.Operations.map((o: { status: string }) => o.status)).toEqual(Array(n).fill('201'));
     const first = await big.as('okta').get(`/scim/v2/Users?filter=${encodeURIComponent('userName eq "u0@example.com"')}`);

@@ -5,7 +5,7 @@ let h: Harness;
 beforeAll(() => (h = startHarness({ overrides: { limits: { bodyBytes: 65536, bulkOperations: 50 } } })));
 afterAll(() => h.close());
 
-test('GET /ServiceProviderConfig (also at /serviceConfiguration, as Entra\'s collection asks)', async () => {
+test("GET /ServiceProviderConfig (also at /serviceConfiguration, as Entra's collection asks)", async () => {
   const expected = {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
     documentationUri: 'https://www.rfc-editor.org/rfc/rfc7644',
@@ -15,13 +15,15 @@ test('GET /ServiceProviderConfig (also at /serviceConfiguration, as Entra\'s col
     changePassword: { supported: true },
     sort: { supported: true },
     etag: { supported: true },
-    authenticationSchemes: [{
-      type: 'oauthbearertoken',
-      name: 'OAuth Bearer Token',
-      description: 'Authentication with a per-source bearer token (RFC 6750); the token identifies the source.',
-      specUri: 'https://www.rfc-editor.org/rfc/rfc6750',
-      primary: true,
-    }],
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'Authentication with a per-source bearer token (RFC 6750); the token identifies the source.',
+        specUri: 'https://www.rfc-editor.org/rfc/rfc6750',
+        primary: true,
+      },
+    ],
     meta: { resourceType: 'ServiceProviderConfig', location: location('/ServiceProviderConfig') },
   };
   expect((await h.as('okta').get('/scim/v2/ServiceProviderConfig')).body).toEqual(expected);
@@ -31,16 +33,32 @@ test('GET /ServiceProviderConfig (also at /serviceConfiguration, as Entra\'s col
 test('GET /ResourceTypes lists User (first) and Group with their extensions', async () => {
   const res = await h.as('okta').get('/scim/v2/ResourceTypes');
   expect(res.body).toEqual({
-    schemas: [LIST], totalResults: 2, itemsPerPage: 2, startIndex: 1,
+    schemas: [LIST],
+    totalResults: 2,
+    itemsPerPage: 2,
+    startIndex: 1,
     Resources: [
       {
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'], id: 'User', name: 'User', endpoint: '/Users', description: 'User Account',
-        schema: CORE_USER, schemaExtensions: [{ schema: ENTERPRISE, required: false }, { schema: BRIDGE, required: false }],
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+        id: 'User',
+        name: 'User',
+        endpoint: '/Users',
+        description: 'User Account',
+        schema: CORE_USER,
+        schemaExtensions: [
+          { schema: ENTERPRISE, required: false },
+          { schema: BRIDGE, required: false },
+        ],
         meta: { resourceType: 'ResourceType', location: location('/ResourceTypes/User') },
       },
       {
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'], id: 'Group', name: 'Group', endpoint: '/Groups', description: 'Group',
-        schema: CORE_GROUP, schemaExtensions: [{ schema: BRIDGE_GROUP, required: false }],
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+        id: 'Group',
+        name: 'Group',
+        endpoint: '/Groups',
+        description: 'Group',
+        schema: CORE_GROUP,
+        schemaExtensions: [{ schema: BRIDGE_GROUP, required: false }],
         meta: { resourceType: 'ResourceType', location: location('/ResourceTypes/Group') },
       },
     ],
@@ -54,9 +72,21 @@ test('GET /Schemas lists the five schemas; the bridge extension marks its sync s
   const bridge = (await h.as('okta').get(`/scim/v2/Schemas/${BRIDGE}`)).body;
   const mutability = Object.fromEntries(bridge.attributes.map((a: { name: string; mutability: string }) => [a.name, a.mutability]));
   expect(mutability).toMatchObject({
-    sourceDirectory: 'readWrite', objectGUID: 'readWrite', pwdLastSet: 'readWrite', immutableId: 'readWrite', usageLocation: 'readWrite',
-    mailNickname: 'readWrite', officeLocation: 'readWrite', extensionAttribute1: 'readWrite', extensionAttribute15: 'readWrite',
-    source: 'readOnly', dirSyncEnabled: 'readOnly', tokensValidFrom: 'readOnly', graphId: 'readOnly', syncState: 'readOnly', lastSyncError: 'readOnly',
+    sourceDirectory: 'readWrite',
+    objectGUID: 'readWrite',
+    pwdLastSet: 'readWrite',
+    immutableId: 'readWrite',
+    usageLocation: 'readWrite',
+    mailNickname: 'readWrite',
+    officeLocation: 'readWrite',
+    extensionAttribute1: 'readWrite',
+    extensionAttribute15: 'readWrite',
+    source: 'readOnly',
+    dirSyncEnabled: 'readOnly',
+    tokensValidFrom: 'readOnly',
+    graphId: 'readOnly',
+    syncState: 'readOnly',
+    lastSyncError: 'readOnly',
   });
   expect(bridge.meta).toEqual({ resourceType: 'Schema', location: location(`/Schemas/${BRIDGE}`) });
   expect(res.text).toContain('User Account');

@@ -12,15 +12,18 @@ async function user(userName: string, displayName?: string): Promise<string> {
   return res.body.id;
 }
 
-test('POST /Groups: 201 with members; display as sent, else the member\'s displayName; unknown ids dropped', async () => {
+test("POST /Groups: 201 with members; display as sent, else the member's displayName; unknown ids dropped", async () => {
   const ann = await user('ann@example.com', 'Ann');
   const ben = await user('ben@example.com');
-  const res = await h.as('okta').post('/scim/v2/Groups').send({
-    schemas: [CORE_GROUP],
-    displayName: 'Sales',
-    externalId: 'sales-1',
-    members: [{ value: ann }, { value: ben, display: 'Benjamin' }, { value: 'string id 1' }],
-  });
+  const res = await h
+    .as('okta')
+    .post('/scim/v2/Groups')
+    .send({
+      schemas: [CORE_GROUP],
+      displayName: 'Sales',
+      externalId: 'sales-1',
+      members: [{ value: ann }, { value: ben, display: 'Benjamin' }, { value: 'string id 1' }],
+    });
   expect(res.status).toBe(201);
   expect(res.headers.location).toEqual(location(`/Groups/${res.body.id}`));
   expect(res.headers.etag).toBe('W/"1"');
@@ -51,7 +54,10 @@ test('a displayName taken by any source is 409 uniqueness and changes nothing', 
 
 test('excludedAttributes=members does not return (or read) members', async () => {
   const ann = await user('ann@example.com');
-  const { body } = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Sales', members: [ann] });
+  const { body } = await h
+    .as('okta')
+    .post('/scim/v2/Groups')
+    .send({ displayName: 'Sales', members: [ann] });
   const res = await h.as('okta').get(`/scim/v2/Groups/${body.id}?excludedAttributes=members`);
   expect(res.body).toEqual({
     schemas: [CORE_GROUP, BRIDGE_GROUP],
@@ -64,9 +70,15 @@ test('excludedAttributes=members does not return (or read) members', async () =>
 
 test('PUT replaces the members; a PUT without members empties the group', async () => {
   const [ann, ben, cid] = [await user('ann@example.com'), await user('ben@example.com'), await user('cid@example.com')];
-  const { body } = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Sales', members: [ann, ben] });
+  const { body } = await h
+    .as('okta')
+    .post('/scim/v2/Groups')
+    .send({ displayName: 'Sales', members: [ann, ben] });
   h.store.groups.markMembersApplied(body.id, [ann, ben], []);
-  const put = await h.as('okta').put(`/scim/v2/Groups/${body.id}`).send({ displayName: 'Sales', members: [{ value: ben }, { value: cid }] });
+  const put = await h
+    .as('okta')
+    .put(`/scim/v2/Groups/${body.id}`)
+    .send({ displayName: 'Sales', members: [{ value: ben }, { value: cid }] });
   expect(put.status).toBe(200);
   expect(put.body.members.map((m: { value: string }) => m.value).sort()).toEqual([ben, cid].sort());
   expect(h.store.groups.pendingMemberChanges(body.id, 10)).toEqual({ adds: [cid], removes: [ann] });
@@ -78,9 +90,15 @@ test('PUT replaces the members; a PUT without members empties the group', async 
 test('PATCH remove path "members" removes them all; nested groups are typed Group', async () => {
   const ann = await user('ann@example.com');
   const inner = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Inner' });
-  const { body } = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Outer', members: [ann, inner.body.id] });
+  const { body } = await h
+    .as('okta')
+    .post('/scim/v2/Groups')
+    .send({ displayName: 'Outer', members: [ann, inner.body.id] });
   expect(body.members.map((m: { type: string }) => m.type).sort()).toEqual(['Group', 'User']);
-  const res = await h.as('okta').patch(`/scim/v2/Groups/${body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members' }] });
+  const res = await h
+    .as('okta')
+    .patch(`/scim/v2/Groups/${body.id}`)
+    .send({ schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members' }] });
   expect(res.status).toBe(204);
   expect((await h.as('okta').get(`/scim/v2/Groups/${body.id}`)).body).not.toHaveProperty('members');
 });
@@ -88,13 +106,16 @@ test('PATCH remove path "members" removes them all; nested groups are typed Grou
 test('PATCH ops apply in order: add then remove the same member leaves it out', async () => {
   const ann = await user('ann@example.com');
   const { body } = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Sales' });
-  await h.as('okta').patch(`/scim/v2/Groups/${body.id}`).send({
-    Operations: [
-      { op: 'add', path: 'members', value: [{ value: ann }] },
-      { op: 'remove', path: `members[value eq "${ann}"]` },
-      { op: 'replace', path: 'externalId', value: 'x-1' },
-    ],
-  });
+  await h
+    .as('okta')
+    .patch(`/scim/v2/Groups/${body.id}`)
+    .send({
+      Operations: [
+        { op: 'add', path: 'members', value: [{ value: ann }] },
+        { op: 'remove', path: `members[value eq "${ann}"]` },
+        { op: 'replace', path: 'externalId', value: 'x-1' },
+      ],
+    });
   const got = (await h.as('okta').get(`/scim/v2/Groups/${body.id}`)).body;
   expect(got).toMatchObject({ externalId: 'x-1', meta: { version: 'W/"2"' } });
   expect(got).not.toHaveProperty('members');
@@ -108,8 +129,14 @@ test('adding one member to a 5,000-member group is one small SQL change and an e
   h.store.groups.markMembersApplied(group.id, memberIds, []);
   const newcomer = await user('new@example.com');
   const started = process.hrtime.bigint();
-  const add = await h.as('okta').patch(`/scim/v2/Groups/${group.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: [{ value: newcomer }] }] });
-  const remove = await h.as('okta').patch(`/scim/v2/Groups/${group.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'Remove', path: `members[value eq "${memberIds[42]}"]` }] });
+  const add = await h
+    .as('okta')
+    .patch(`/scim/v2/Groups/${group.id}`)
+    .send({ schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: [{ value: newcomer }] }] });
+  const remove = await h
+    .as('okta')
+    .patch(`/scim/v2/Groups/${group.id}`)
+    .send({ schemas: [PATCH_OP], Operations: [{ op: 'Remove', path: `members[value eq "${memberIds[42]}"]` }] });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   expect([add.status, remove.status]).toEqual([204, 204]);
   expect(add.text + remove.text).toBe('');
@@ -126,7 +153,10 @@ test('DELETE /Groups/:id is 204 and the group is kept for sync/ until deprovisio
 
 test('deleting a user removes it from its groups', async () => {
   const ann = await user('ann@example.com');
-  const { body } = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Sales', members: [ann] });
+  const { body } = await h
+    .as('okta')
+    .post('/scim/v2/Groups')
+    .send({ displayName: 'Sales', members: [ann] });
   await h.as('okta').delete(`/scim/v2/Users/${ann}`);
   const got = (await h.as('okta').get(`/scim/v2/Groups/${body.id}`)).body;
   expect(got).not.toHaveProperty('members');

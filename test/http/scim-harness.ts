@@ -110,7 +110,8 @@ function addSchemas(method: string, url: string, body: object): object {
 /** Placeholder for values a test cannot know: ids, times, the test server's host. */
 export const anyId = expect.stringMatching(/^[0-9a-f-]{36}$/);
 export const anyTime = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-export const location = (pathname: string) => expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/scim/v2${pathname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+export const location = (pathname: string) =>
+  expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/scim/v2${pathname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
 
 export function scimError(status: number, detail: string | RegExp, scimType?: string) {
   return {

@@ -27,7 +27,10 @@ const raw = (method: 'post' | 'put' | 'patch', url: string, text: string, token 
   request(h.app)[method](url).set('Authorization', `Bearer ${token}`).set('Content-Type', JSON_SCIM).send(text);
 
 async function createUser(userName: string, source: 'okta' | 'entra' = 'okta', extra: object = {}): Promise<string> {
-  const res = await h.as(source).post('/scim/v2/Users').send({ userName, ...extra });
+  const res = await h
+    .as(source)
+    .post('/scim/v2/Users')
+    .send({ userName, ...extra });
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -152,7 +155,10 @@ describe('every stored string', () => {
     for (const [op, detail] of [
       [`{"op":"replace","path":"userName","value":" pat@contoso.com"}`, 'userName has leading or trailing whitespace'],
       [`{"op":"replace","value":{"userName":"pat\\u0000@contoso.com"}}`, 'userName contains the control character U+0000 at offset 3'],
-      [`{"op":"add","path":"emails[type eq \\"work\\"].value","value":"\\udc00"}`, 'emails.value is not well-formed Unicode: lone surrogate U+DC00 at offset 0'],
+      [
+        `{"op":"add","path":"emails[type eq \\"work\\"].value","value":"\\udc00"}`,
+        'emails.value is not well-formed Unicode: lone surrogate U+DC00 at offset 0',
+      ],
       [`{"op":"add","path":"title","value":"\\u0001"}`, 'title contains the control character U+0001 at offset 0'],
     ]) {
       const res = await raw('patch', `/scim/v2/Users/${id}`, `{"schemas":["${PATCH_OP}"],"Operations":[${op}]}`);
@@ -187,15 +193,21 @@ describe('every stored string', () => {
 });
 
 describe('references', () => {
-  test("a manager owned by another source: 400 invalidValue, the same answer as an id that never existed", async () => {
+  test('a manager owned by another source: 400 invalidValue, the same answer as an id that never existed', async () => {
     h = startHarness();
     const alice = await createUser('alice@contoso.com', 'okta');
     const bob = await createUser('bob@contoso.com', 'entra');
     const before = snapshot(h.file);
     for (const value of [alice, '00000000-0000-4000-8000-000000000000']) {
-      const res = await h.as('entra').patch(`/scim/v2/Users/${bob}`).send({ Operations: [{ op: 'add', path: `${ENTERPRISE}:manager`, value }] });
+      const res = await h
+        .as('entra')
+        .patch(`/scim/v2/Users/${bob}`)
+        .send({ Operations: [{ op: 'add', path: `${ENTERPRISE}:manager`, value }] });
       expect(res.body).toEqual(scimError(400, `${ENTERPRISE}:manager.value "${value}" names no User this source can see`, 'invalidValue'));
-      const post = await h.as('entra').post('/scim/v2/Users').send({ userName: 'carol@contoso.com', [ENTERPRISE]: { manager: { value } } });
+      const post = await h
+        .as('entra')
+        .post('/scim/v2/Users')
+        .send({ userName: 'carol@contoso.com', [ENTERPRISE]: { manager: { value } } });
       expect(post.status).toBe(400);
     }
     expect(snapshot(h.file)).toEqual(before);
@@ -203,7 +215,10 @@ describe('references', () => {
 
   test('a manager value that cannot be a bridge id is dropped and named in the audit row (Microsoft\'s reference collection sends "SuzzyQ")', async () => {
     h = startHarness();
-    const res = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lennay@contoso.com', [ENTERPRISE]: { department: 'bob', manager: { value: 'SuzzyQ' } } });
+    const res = await h
+      .as('entra')
+      .post('/scim/v2/Users')
+      .send({ userName: 'lennay@contoso.com', [ENTERPRISE]: { department: 'bob', manager: { value: 'SuzzyQ' } } });
     expect(res.status).toBe(201);
     expect(res.body[ENTERPRISE]).toEqual({ department: 'bob' });
     expect(h.store.audit.list({ resourceType: 'User', resourceId: res.body.id })[0].detail).toMatchObject({ droppedManager: 'SuzzyQ' });
@@ -215,11 +230,20 @@ describe('references', () => {
     const group = await createGroup('Entra Group');
     const before = snapshot(h.file);
     const detail = `members[].value "${alice}" names no User or Group this source can see`;
-    const post = await h.as('entra').post('/scim/v2/Groups').send({ displayName: 'Other', members: [{ value: alice }] });
+    const post = await h
+      .as('entra')
+      .post('/scim/v2/Groups')
+      .send({ displayName: 'Other', members: [{ value: alice }] });
     expect(post.body).toEqual(scimError(400, detail, 'invalidValue'));
-    const put = await h.as('entra').put(`/scim/v2/Groups/${group}`).send({ displayName: 'Entra Group', members: [{ value: alice }] });
+    const put = await h
+      .as('entra')
+      .put(`/scim/v2/Groups/${group}`)
+      .send({ displayName: 'Entra Group', members: [{ value: alice }] });
     expect(put.body).toEqual(scimError(400, detail, 'invalidValue'));
-    const patch = await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: [{ op: 'add', path: 'members', value: [{ value: alice }] }] });
+    const patch = await h
+      .as('entra')
+      .patch(`/scim/v2/Groups/${group}`)
+      .send({ Operations: [{ op: 'add', path: 'members', value: [{ value: alice }] }] });
     expect(patch.body).toEqual(scimError(400, detail, 'invalidValue'));
     expect(snapshot(h.file)).toEqual(before);
   });
@@ -231,7 +255,10 @@ describe('references', () => {
     const group = await createGroup('Entra Group');
     const before = snapshot(h.file);
     const asGroupSync = (body: object) =>
-      request(h.app).patch(`/scim/v2/Groups/${group}`).set('Authorization', `Bearer ${GROUP_SYNC_TOKEN}`).send({ schemas: [PATCH_OP], ...body });
+      request(h.app)
+        .patch(`/scim/v2/Groups/${group}`)
+        .set('Authorization', `Bearer ${GROUP_SYNC_TOKEN}`)
+        .send({ schemas: [PATCH_OP], ...body });
     const refused = await asGroupSync({ Operations: [{ op: 'add', path: 'members', value: [{ value: alice }] }] });
     expect(refused.body).toEqual(scimError(400, `members[].value "${alice}" names no User or Group this source can see`, 'invalidValue'));
     expect(snapshot(h.file)).toEqual(before);
@@ -248,9 +275,12 @@ describe('references', () => {
     const kept = await createUser('kept@contoso.com', 'entra');
     const group = await createGroup('Entra Group');
     expect((await h.as('entra').delete(`/scim/v2/Users/${gone}`)).status).toBe(204);
-    const res = await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({
-      Operations: [{ op: 'add', path: 'members', value: [{ value: gone }, { value: 'string id 1' }, { value: kept }] }],
-    });
+    const res = await h
+      .as('entra')
+      .patch(`/scim/v2/Groups/${group}`)
+      .send({
+        Operations: [{ op: 'add', path: 'members', value: [{ value: gone }, { value: 'string id 1' }, { value: kept }] }],
+      });
     expect(res.status).toBe(204);
     expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value)).toEqual([kept]);
     const audit = h.store.audit.list({ resourceType: 'Group', resourceId: group });
@@ -285,7 +315,10 @@ describe('values Graph constrains further than SCIM', () => {
     const res = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lang@contoso.com', preferredLanguage: 'en-US,en;q=0.9' });
     expect(res.status).toBe(201);
     expect(res.body.preferredLanguage).toBe('en-US');
-    await h.as('entra').patch(`/scim/v2/Users/${res.body.id}`).send({ Operations: [{ op: 'replace', path: 'preferredLanguage', value: 'fr_ca' }] });
+    await h
+      .as('entra')
+      .patch(`/scim/v2/Users/${res.body.id}`)
+      .send({ Operations: [{ op: 'replace', path: 'preferredLanguage', value: 'fr_ca' }] });
     expect((await h.as('entra').get(`/scim/v2/Users/${res.body.id}`)).body.preferredLanguage).toBe('fr-CA');
   });
 
@@ -293,10 +326,17 @@ describe('values Graph constrains further than SCIM', () => {
     const before = snapshot(h.file);
     const lang = await h.as('entra').post('/scim/v2/Users').send({ userName: 'lang@contoso.com', preferredLanguage: '*' });
     expect(lang.body).toEqual(
-      scimError(400, 'preferredLanguage "*" does not name one culture: send one culture as Graph stores it, an ISO 639-1 language and an ISO 3166 country or region such as "en-US" (or the language alone, "en")', 'invalidValue'),
+      scimError(
+        400,
+        'preferredLanguage "*" does not name one culture: send one culture as Graph stores it, an ISO 639-1 language and an ISO 3166 country or region such as "en-US" (or the language alone, "en")',
+        'invalidValue',
+      ),
     );
     const BRIDGE = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
-    const id = await h.as('entra').post('/scim/v2/Users').send({ userName: 'imm@contoso.com', [BRIDGE]: { immutableId: 'a_b' } });
+    const id = await h
+      .as('entra')
+      .post('/scim/v2/Users')
+      .send({ userName: 'imm@contoso.com', [BRIDGE]: { immutableId: 'a_b' } });
     expect(id.body).toEqual(scimError(400, `${BRIDGE}:immutableId may not contain "$" or "_": Graph refuses them in onPremisesImmutableId`, 'invalidValue'));
     expect(snapshot(h.file)).toEqual(before);
   });
@@ -308,10 +348,18 @@ describe('bounded work', () => {
 
   test('a multi-valued attribute holds at most 100 values: POST and PATCH past it are 400, nothing stored', async () => {
     const before = snapshot(h.file);
-    const post = await h.as('entra').post('/scim/v2/Users').send({ userName: 'many@contoso.com', emails: emails(101) });
+    const post = await h
+      .as('entra')
+      .post('/scim/v2/Users')
+      .send({ userName: 'many@contoso.com', emails: emails(101) });
     expect(post.body).toEqual(scimError(400, 'emails may hold at most 100 values', 'invalidValue'));
     expect(snapshot(h.file)).toEqual(before);
-    const id = (await h.as('entra').post('/scim/v2/Users').send({ userName: 'many@contoso.com', emails: emails(100) })).body.id;
+    const id = (
+      await h
+        .as('entra')
+        .post('/scim/v2/Users')
+        .send({ userName: 'many@contoso.com', emails: emails(100) })
+    ).body.id;
     const again = snapshot(h.file);
     const Operations = [{ op: 'add', path: 'emails', value: [{ value: 'one.more@contoso.com', type: 'work' }] }];
     const patch = await h.as('entra').patch(`/scim/v2/Users/${id}`).send({ Operations });
@@ -320,11 +368,23 @@ describe('bounded work', () => {
   });
 
   test('PATCH with many add operations: duplicates skipped, a new primary demotes the old one', async () => {
-    const id = (await h.as('entra').post('/scim/v2/Users').send({ userName: 'p@contoso.com', emails: [{ value: 'a@contoso.com', type: 'work', primary: true }] })).body.id;
+    const id = (
+      await h
+        .as('entra')
+        .post('/scim/v2/Users')
+        .send({ userName: 'p@contoso.com', emails: [{ value: 'a@contoso.com', type: 'work', primary: true }] })
+    ).body.id;
     const Operations = [
       ...emails(50).map((e) => ({ op: 'add', path: 'emails', value: [e] })),
       ...emails(50).map((e) => ({ op: 'add', path: 'emails', value: [e] })),
-      { op: 'add', path: 'emails', value: [{ value: 'b@contoso.com', type: 'work', primary: true }, { value: 'c@contoso.com', type: 'work', primary: true }] },
+      {
+        op: 'add',
+        path: 'emails',
+        value: [
+          { value: 'b@contoso.com', type: 'work', primary: true },
+          { value: 'c@contoso.com', type: 'work', primary: true },
+        ],
+      },
     ];
     expect((await h.as('entra').patch(`/scim/v2/Users/${id}`).send({ Operations })).status).toBe(204);
     const body = (await h.as('entra').get(`/scim/v2/Users/${id}`)).body;
@@ -348,7 +408,10 @@ describe('bounded work', () => {
     ];
     expect((await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations })).status).toBe(204);
     expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value)).toEqual([a]);
-    const replaced = [{ op: 'replace', path: 'members', value: [{ value: b }] }, { op: 'add', path: 'members', value: [{ value: c }] }];
+    const replaced = [
+      { op: 'replace', path: 'members', value: [{ value: b }] },
+      { op: 'add', path: 'members', value: [{ value: c }] },
+    ];
     await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: replaced });
     expect((await h.as('entra').get(`/scim/v2/Groups/${group}`)).body.members.map((m: { value: string }) => m.value).sort()).toEqual([b, c].sort());
   });
@@ -362,9 +425,19 @@ describe('member filters that scan the group', () => {
     const group = await createGroup('Scan', 'entra', [{ value: a }]);
     const before = snapshot(h.file);
     const op = { op: 'remove', path: 'members[type eq "Group"]' };
-    const res = await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: Array(11).fill(op) });
+    const res = await h
+      .as('entra')
+      .patch(`/scim/v2/Groups/${group}`)
+      .send({ Operations: Array(11).fill(op) });
     expect(res.body).toEqual(scimError(400, 'at most 10 operations of one PATCH may select members by a filter other than value eq', 'invalidValue'));
     expect(snapshot(h.file)).toEqual(before);
-    expect((await h.as('entra').patch(`/scim/v2/Groups/${group}`).send({ Operations: Array(10).fill(op) })).status).toBe(204);
+    expect(
+      (
+        await h
+          .as('entra')
+          .patch(`/scim/v2/Groups/${group}`)
+          .send({ Operations: Array(10).fill(op) })
+      ).status,
+    ).toBe(204);
   });
 });

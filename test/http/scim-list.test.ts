@@ -9,12 +9,35 @@ let h: Harness;
 const ids: Record<string, string> = {};
 
 const people = [
-  { userName: 'alice@a.example', externalId: 'EXT-1', name: { givenName: 'Alice', familyName: 'Archer' }, title: 'Engineer', active: true,
-    emails: [{ value: 'alice@a.example', type: 'work', primary: true }, { value: 'alice@home.example', type: 'home' }], [ENTERPRISE]: { department: 'R&D', employeeNumber: '100' } },
-  { userName: 'bob@b.example', externalId: 'ext-2', name: { givenName: 'Bob', familyName: 'Baker' }, active: false,
-    emails: [{ value: 'bob@b.example', type: 'work' }], [ENTERPRISE]: { department: 'Sales', employeeNumber: '200' } },
-  { userName: 'carol@a.example', externalId: 'EXT-3', name: { givenName: 'Carol', familyName: 'Carter' }, title: 'Manager', active: true,
-    emails: [{ value: 'carol@home.example', type: 'home' }], [ENTERPRISE]: { department: 'R&D', employeeNumber: '300' } },
+  {
+    userName: 'alice@a.example',
+    externalId: 'EXT-1',
+    name: { givenName: 'Alice', familyName: 'Archer' },
+    title: 'Engineer',
+    active: true,
+    emails: [
+      { value: 'alice@a.example', type: 'work', primary: true },
+      { value: 'alice@home.example', type: 'home' },
+    ],
+    [ENTERPRISE]: { department: 'R&D', employeeNumber: '100' },
+  },
+  {
+    userName: 'bob@b.example',
+    externalId: 'ext-2',
+    name: { givenName: 'Bob', familyName: 'Baker' },
+    active: false,
+    emails: [{ value: 'bob@b.example', type: 'work' }],
+    [ENTERPRISE]: { department: 'Sales', employeeNumber: '200' },
+  },
+  {
+    userName: 'carol@a.example',
+    externalId: 'EXT-3',
+    name: { givenName: 'Carol', familyName: 'Carter' },
+    title: 'Manager',
+    active: true,
+    emails: [{ value: 'carol@home.example', type: 'home' }],
+    [ENTERPRISE]: { department: 'R&D', employeeNumber: '300' },
+  },
   { userName: 'dave@c.example', name: { givenName: 'Dave', familyName: 'archer' }, active: true },
   { userName: 'erin_50%@c.example', name: { givenName: 'Erin', familyName: 'Evans' }, title: 'engineer', active: true },
 ];
@@ -22,7 +45,10 @@ const people = [
 beforeAll(async () => {
   h = startHarness();
   for (const p of people) {
-    const res = await h.as('okta').post('/scim/v2/Users').send({ schemas: [CORE_USER, ENTERPRISE], ...p });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Users')
+      .send({ schemas: [CORE_USER, ENTERPRISE], ...p });
     expect(res.status).toBe(201);
     ids[p.name.givenName] = res.body.id;
   }
@@ -82,7 +108,10 @@ describe('filters', () => {
   });
 
   test('groups.value on users and members[value eq] on groups', async () => {
-    const g = await h.as('okta').post('/scim/v2/Groups').send({ displayName: 'Engineers', members: [{ value: ids.Alice }, { value: ids.Erin }] });
+    const g = await h
+      .as('okta')
+      .post('/scim/v2/Groups')
+      .send({ displayName: 'Engineers', members: [{ value: ids.Alice }, { value: ids.Erin }] });
     expect(g.status).toBe(201);
     expect((await names(f(`groups.value eq "${g.body.id}"`))).sort()).toEqual(['Alice', 'Erin']);
     const res = await h.as('okta').get(`/scim/v2/Groups?${f(`members[value eq "${ids.Erin}"]`)}&excludedAttributes=members`);
@@ -161,9 +190,21 @@ describe('sorting and paging', () => {
   });
 
   test('count=0 gives the total only; startIndex below 1 counts as 1; beyond the end is empty', async () => {
-    expect((await h.as('okta').get('/scim/v2/Users?count=0')).body).toEqual({ schemas: [LIST], totalResults: 5, itemsPerPage: 0, startIndex: 1, Resources: [] });
+    expect((await h.as('okta').get('/scim/v2/Users?count=0')).body).toEqual({
+      schemas: [LIST],
+      totalResults: 5,
+      itemsPerPage: 0,
+      startIndex: 1,
+      Resources: [],
+    });
     expect((await h.as('okta').get('/scim/v2/Users?startIndex=-4&count=1')).body).toMatchObject({ startIndex: 1, itemsPerPage: 1 });
-    expect((await h.as('okta').get('/scim/v2/Users?startIndex=99')).body).toEqual({ schemas: [LIST], totalResults: 5, itemsPerPage: 0, startIndex: 99, Resources: [] });
+    expect((await h.as('okta').get('/scim/v2/Users?startIndex=99')).body).toEqual({
+      schemas: [LIST],
+      totalResults: 5,
+      itemsPerPage: 0,
+      startIndex: 99,
+      Resources: [],
+    });
   });
 
   test('startIndex and count that are not integers are 400 invalidValue', async () => {
@@ -174,7 +215,9 @@ describe('sorting and paging', () => {
 
 describe('attributes and excludedAttributes', () => {
   test('attributes keeps id and schemas plus what was asked, sub-attributes and extension attributes included', async () => {
-    const res = await h.as('okta').get(`/scim/v2/Users?${f('userName eq "alice@a.example"')}&attributes=userName,name.givenName,emails.value,${ENTERPRISE}:department`);
+    const res = await h
+      .as('okta')
+      .get(`/scim/v2/Users?${f('userName eq "alice@a.example"')}&attributes=userName,name.givenName,emails.value,${ENTERPRISE}:department`);
     expect(res.body.Resources).toEqual([
       {
         schemas: [CORE_USER, ENTERPRISE, BRIDGE],
@@ -213,18 +256,24 @@ describe('attributes and excludedAttributes', () => {
 
 describe('POST .search', () => {
   test('/Users/.search takes the query in a SearchRequest body', async () => {
-    const res = await h.as('okta').post('/scim/v2/Users/.search').send({
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
-      filter: 'title pr',
-      sortBy: 'userName',
-      sortOrder: 'descending',
-      attributes: ['userName'],
-      startIndex: 2,
-      count: 1,
-    });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Users/.search')
+      .send({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: 'title pr',
+        sortBy: 'userName',
+        sortOrder: 'descending',
+        attributes: ['userName'],
+        startIndex: 2,
+        count: 1,
+      });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      schemas: [LIST], totalResults: 3, itemsPerPage: 1, startIndex: 2,
+      schemas: [LIST],
+      totalResults: 3,
+      itemsPerPage: 1,
+      startIndex: 2,
       Resources: [{ schemas: [CORE_USER, ENTERPRISE, BRIDGE], id: ids.Carol, userName: 'carol@a.example' }],
     });
   });
@@ -233,7 +282,8 @@ describe('POST .search', () => {
     const res = await h.as('okta').post('/scim/v2/.search').send({ filter: 'meta.created pr', startIndex: 5, count: 2, attributes: 'id' });
     expect(res.body.totalResults).toBe(6);
     expect(res.body.Resources.map((r: { meta?: unknown; schemas: string[] }) => r.schemas[0])).toEqual([
-      CORE_USER, 'urn:ietf:params:scim:schemas:core:2.0:Group',
+      CORE_USER,
+      'urn:ietf:params:scim:schemas:core:2.0:Group',
     ]);
   });
 

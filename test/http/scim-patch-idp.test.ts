@@ -31,7 +31,10 @@ async function createUser(body: object = user, source: 'okta' | 'entra' = 'entra
 }
 
 async function patch(kind: 'Users' | 'Groups', id: string, body: unknown, source: 'okta' | 'entra' = 'entra') {
-  return h.as(source).patch(`/scim/v2/${kind}/${id}`).send(body as object);
+  return h
+    .as(source)
+    .patch(`/scim/v2/${kind}/${id}`)
+    .send(body as object);
 }
 
 const getUser = async (id: string, source: 'okta' | 'entra' = 'entra') => (await h.as(source).get(`/scim/v2/Users/${id}`)).body;
@@ -110,7 +113,10 @@ describe('Entra ID user PATCH', () => {
 
 describe('Entra ID group PATCH', () => {
   async function group(members: string[] = []): Promise<string> {
-    const res = await h.as('entra').post('/scim/v2/Groups').send({ schemas: [CORE_GROUP], displayName: 'Group1DisplayName', members: members.map((value) => ({ value })) });
+    const res = await h
+      .as('entra')
+      .post('/scim/v2/Groups')
+      .send({ schemas: [CORE_GROUP], displayName: 'Group1DisplayName', members: members.map((value) => ({ value })) });
     expect(res.status).toBe(201);
     return res.body.id;
   }
@@ -152,9 +158,13 @@ describe('Okta PATCH', () => {
     expect((await getUser(id, 'okta')).active).toBe(false);
   });
 
-  test('Okta\'s client gets the updated user back (200) rather than 204', async () => {
+  test("Okta's client gets the updated user back (200) rather than 204", async () => {
     const id = await createUser(user, 'okta');
-    const res = await h.as('okta').patch(`/scim/v2/Users/${id}`).set('User-Agent', 'Okta SCIM Client 1.0.0').send(fixture('okta/user-deactivate.json') as object);
+    const res = await h
+      .as('okta')
+      .patch(`/scim/v2/Users/${id}`)
+      .set('User-Agent', 'Okta SCIM Client 1.0.0')
+      .send(fixture('okta/user-deactivate.json') as object);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id, active: false, meta: { version: 'W/"2"' } });
   });
@@ -168,7 +178,10 @@ describe('Okta PATCH', () => {
 
   test('group rename with id in the value, member add with display, member remove by filter', async () => {
     const memberId = await createUser(user, 'okta');
-    const created = await h.as('okta').post('/scim/v2/Groups').send({ schemas: [CORE_GROUP], displayName: 'Okta Group' });
+    const created = await h
+      .as('okta')
+      .post('/scim/v2/Groups')
+      .send({ schemas: [CORE_GROUP], displayName: 'Okta Group' });
     const groupId = created.body.id;
     await patch('Groups', groupId, fixture('okta/group-rename.json', { groupId }), 'okta');
     await patch('Groups', groupId, fixture('okta/group-add-members.json', { memberId }), 'okta');
@@ -213,7 +226,11 @@ describe('Entra ID lookups, group create and unqualified extension paths', () =>
   });
 
   test('POST /Groups listing the classic ADSCIM Group schema beside the core one: 201, the marker ignored', async () => {
-    const res = await h.as('entra').post('/scim/v2/Groups').set('Content-Type', 'application/scim+json').send(JSON.stringify(fixture('entra/group-create-classic-schema.json')));
+    const res = await h
+      .as('entra')
+      .post('/scim/v2/Groups')
+      .set('Content-Type', 'application/scim+json')
+      .send(JSON.stringify(fixture('entra/group-create-classic-schema.json')));
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       schemas: [CORE_GROUP, 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:Group'],

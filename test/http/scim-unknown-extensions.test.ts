@@ -78,7 +78,10 @@ function provisioning(harness: Harness, id: string) {
     resource,
     attribution: harness.store.attribution.list('User', id).map((a) => `${a.attribute}=${a.sourceId}`),
     audit: harness.store.audit.list({ resourceId: id }).map((a) => [a.action, a.sourceId]),
-    due: harness.store.sync.listDue(Date.now(), 10).filter((r) => r.id === id).map((r) => [r.type, r.desiredVersion]),
+    due: harness.store.sync
+      .listDue(Date.now(), 10)
+      .filter((r) => r.id === id)
+      .map((r) => [r.type, r.desiredVersion]),
   };
 }
 
@@ -103,8 +106,15 @@ describe('Entra ID with a custom extension attribute mapping', () => {
         [ENTERPRISE]: { employeeNumber: '701984', department: 'Tour Operations' },
       },
       attribution: [
-        'active=entra', 'emails=entra', 'externalId=entra', 'name.familyName=entra', 'name.formatted=entra', 'name.givenName=entra',
-        `${ENTERPRISE}:department=entra`, `${ENTERPRISE}:employeeNumber=entra`, 'userName=entra',
+        'active=entra',
+        'emails=entra',
+        'externalId=entra',
+        'name.familyName=entra',
+        'name.formatted=entra',
+        'name.givenName=entra',
+        `${ENTERPRISE}:department=entra`,
+        `${ENTERPRISE}:employeeNumber=entra`,
+        'userName=entra',
       ],
       audit: [['user.create', 'entra']],
       due: [['User', 1]],
@@ -148,7 +158,10 @@ describe('Entra ID with a custom extension attribute mapping', () => {
         source: 'entra',
         method: 'POST',
         path: '/Users',
-        extensions: [{ urn: ENTRA_EXT, in: 'schemas' }, { urn: ENTRA_EXT, in: 'attribute' }],
+        extensions: [
+          { urn: ENTRA_EXT, in: 'schemas' },
+          { urn: ENTRA_EXT, in: 'attribute' },
+        ],
       }),
     ]);
     for (const value of IGNORED_VALUES) expect(JSON.stringify(logLines)).not.toContain(value);
@@ -166,7 +179,13 @@ describe('Entra ID with a custom extension attribute mapping', () => {
       displayName: 'givenName familyName',
       [ENTERPRISE]: { employeeNumber: '701984', department: 'Finance' },
     });
-    expect(provisioning(h, id)).toMatchObject({ audit: [['user.create', 'entra'], ['user.patch', 'entra']], due: [['User', 2]] });
+    expect(provisioning(h, id)).toMatchObject({
+      audit: [
+        ['user.create', 'entra'],
+        ['user.patch', 'entra'],
+      ],
+      due: [['User', 2]],
+    });
     for (const text of IGNORED) expect(everything()).not.toContain(text);
     expect(ignoredWarnings()).toEqual([
       expect.objectContaining({ source: 'entra', method: 'PATCH', path: `/Users/${id}`, extensions: [{ urn: ENTRA_EXT, in: 'path' }] }),
@@ -177,7 +196,13 @@ describe('Entra ID with a custom extension attribute mapping', () => {
   test('PATCH that touches only the extension: 204, nothing changes, nothing to sync', async () => {
     const id = await createEntraUser();
     const before = snapshot(h.file);
-    const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: `${ENTRA_EXT}:costCode`, value: 'FIN-5210-Y' }, { op: 'Remove', path: ENTRA_EXT }] };
+    const patch = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [
+        { op: 'Add', path: `${ENTRA_EXT}:costCode`, value: 'FIN-5210-Y' },
+        { op: 'Remove', path: ENTRA_EXT },
+      ],
+    };
     const res = await send('patch', `/scim/v2/Users/${id}`, 'entra', JSON.stringify(patch));
     expect(res.status).toBe(204);
     expect(res.headers.etag).toBe('W/"1"');
@@ -214,8 +239,15 @@ describe('Okta with an attribute in an external namespace', () => {
         emails: [{ value: 'test.user@okta.local', type: 'work', primary: true }],
       },
       attribution: [
-        'active=okta', 'displayName=okta', 'emails=okta', 'externalId=okta', 'locale=okta', 'name.familyName=okta', 'name.givenName=okta',
-        'password=okta', 'userName=okta',
+        'active=okta',
+        'displayName=okta',
+        'emails=okta',
+        'externalId=okta',
+        'locale=okta',
+        'name.familyName=okta',
+        'name.givenName=okta',
+        'password=okta',
+        'userName=okta',
       ],
       audit: [['user.create', 'okta']],
       due: [['User', 1]],
@@ -224,7 +256,15 @@ describe('Okta with an attribute in an external namespace', () => {
     expect(h.store.sync.revealPendingPassword('User', id)).toBe('1mz050nq');
     for (const text of IGNORED) expect(everything()).not.toContain(text);
     expect(ignoredWarnings()).toEqual([
-      expect.objectContaining({ source: 'okta', method: 'POST', path: '/Users', extensions: [{ urn: OKTA_EXT, in: 'schemas' }, { urn: OKTA_EXT, in: 'attribute' }] }),
+      expect.objectContaining({
+        source: 'okta',
+        method: 'POST',
+        path: '/Users',
+        extensions: [
+          { urn: OKTA_EXT, in: 'schemas' },
+          { urn: OKTA_EXT, in: 'attribute' },
+        ],
+      }),
     ]);
   });
 });
@@ -240,7 +280,9 @@ describe('filters, groups and Bulk', () => {
     expect((await filtered(`${ENTRA_EXT}:costCode pr`)).body).toEqual(list([]));
     expect((await filtered(`${ENTRA_EXT}:costCode ne "FIN-4130-X"`)).body).toEqual(list([entraUser(id)]));
     // Entra's matching lookup beside it still finds the user.
-    expect((await filtered(`userName eq "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1@testuser.com" or ${ENTRA_EXT}:costCode eq "x"`)).body).toEqual(list([entraUser(id)]));
+    expect((await filtered(`userName eq "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1@testuser.com" or ${ENTRA_EXT}:costCode eq "x"`)).body).toEqual(
+      list([entraUser(id)]),
+    );
     expect(ignoredWarnings().map((l) => l.extensions)).toEqual([1, 2, 3, 4].map(() => [{ urn: ENTRA_EXT, in: 'filter' }]));
   });
 
@@ -273,15 +315,25 @@ describe('filters, groups and Bulk', () => {
     const bulk = { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [{ method: 'POST', path: '/Users', bulkId: 'u1', data }] };
     const res = await send('post', '/scim/v2/Bulk', 'entra', JSON.stringify(bulk));
     expect(res.status).toBe(200);
-    expect(res.body.Operations).toEqual([{ method: 'POST', bulkId: 'u1', version: 'W/"1"', location: expect.stringMatching(/\/Users\/[0-9a-f-]{36}$/), status: '201' }]);
+    expect(res.body.Operations).toEqual([
+      { method: 'POST', bulkId: 'u1', version: 'W/"1"', location: expect.stringMatching(/\/Users\/[0-9a-f-]{36}$/), status: '201' },
+    ]);
     const id = res.body.Operations[0].location.split('/').pop();
     expect((await h.as('entra').get(`/scim/v2/Users/${id}`)).body).toEqual(entraUser(id));
     expect(ignoredWarnings()).toEqual([
-      expect.objectContaining({ source: 'entra', method: 'POST', path: '/Bulk', extensions: [{ urn: ENTRA_EXT, in: 'schemas' }, { urn: ENTRA_EXT, in: 'attribute' }] }),
+      expect.objectContaining({
+        source: 'entra',
+        method: 'POST',
+        path: '/Bulk',
+        extensions: [
+          { urn: ENTRA_EXT, in: 'schemas' },
+          { urn: ENTRA_EXT, in: 'attribute' },
+        ],
+      }),
     ]);
   });
 
-  test('POST /Bulk: each operation\'s audit row names only what that operation ignored', async () => {
+  test("POST /Bulk: each operation's audit row names only what that operation ignored", async () => {
     const withExt = JSON.parse(fixture('entra/user-create-custom-extension.json'));
     const plain = { schemas: [CORE_USER], userName: 'plain@example.com' };
     const bulk = {

@@ -49,15 +49,18 @@ describe('POST /Users', () => {
 
   test('takes attribute names in any case, "True" strings, a bare manager id and nulls as unassigned', async () => {
     const boss = (await h.as('okta').post('/scim/v2/Users').send({ userName: 'boss@example.com' })).body.id;
-    const res = await h.as('okta').post('/scim/v2/Users').send({
-      SCHEMAS: [CORE_USER, ENTERPRISE.toLowerCase()],
-      UserName: 'kim@example.com',
-      Active: 'True',
-      NAME: { GivenName: 'Kim', familyName: null },
-      Emails: [{ Primary: 'true', Type: 'work', Value: 'kim@example.com' }, null],
-      [ENTERPRISE.toUpperCase()]: { Department: 'Ops', Manager: boss },
-      addresses: [],
-    });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Users')
+      .send({
+        SCHEMAS: [CORE_USER, ENTERPRISE.toLowerCase()],
+        UserName: 'kim@example.com',
+        Active: 'True',
+        NAME: { GivenName: 'Kim', familyName: null },
+        Emails: [{ Primary: 'true', Type: 'work', Value: 'kim@example.com' }, null],
+        [ENTERPRISE.toUpperCase()]: { Department: 'Ops', Manager: boss },
+        addresses: [],
+      });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       schemas: [CORE_USER, ENTERPRISE, BRIDGE],
@@ -73,15 +76,18 @@ describe('POST /Users', () => {
   });
 
   test('ignores read-only attributes (id, meta, groups, the bridge sync state), and unknown ones sent as application/json', async () => {
-    const res = await h.as('okta').post('/scim/v2/Users').send({
-      ...barbara,
-      schemas: [CORE_USER, ENTERPRISE, BRIDGE],
-      id: 'chosen-by-client',
-      meta: { created: '2001-01-01T00:00:00Z' },
-      groups: [{ value: 'g1' }],
-      favouriteColour: 'green',
-      [BRIDGE]: { syncState: 'synced', graphId: 'forged', source: 'entra', usageLocation: 'NO' },
-    });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Users')
+      .send({
+        ...barbara,
+        schemas: [CORE_USER, ENTERPRISE, BRIDGE],
+        id: 'chosen-by-client',
+        meta: { created: '2001-01-01T00:00:00Z' },
+        groups: [{ value: 'g1' }],
+        favouriteColour: 'green',
+        [BRIDGE]: { syncState: 'synced', graphId: 'forged', source: 'entra', usageLocation: 'NO' },
+      });
     expect(res.status).toBe(201);
     expect(res.body.id).not.toBe('chosen-by-client');
     expect(res.body.meta.created).not.toBe('2001-01-01T00:00:00Z');
@@ -91,7 +97,10 @@ describe('POST /Users', () => {
   });
 
   test('never returns the password; keeps it for sync/ without a token revocation (creation is not a change)', async () => {
-    const res = await h.as('okta').post('/scim/v2/Users').send({ ...barbara, password: 'Tr0ub4dor&3' });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Users')
+      .send({ ...barbara, password: 'Tr0ub4dor&3' });
     expect(res.status).toBe(201);
     expect(JSON.stringify(res.body)).not.toContain('Tr0ub4dor');
     expect(h.store.sync.get('User', res.body.id)).toMatchObject({ hasPendingPassword: true, tokensValidFrom: null, desiredVersion: 1 });
@@ -101,8 +110,16 @@ describe('POST /Users', () => {
   test('records per-attribute attribution, an audit row and the dirty mark', async () => {
     const res = await h.as('okta').post('/scim/v2/Users').send(barbara);
     expect(h.store.attribution.list('User', res.body.id).map((a) => `${a.attribute}=${a.sourceId}`)).toEqual([
-      'active=okta', 'displayName=okta', 'emails=okta', 'externalId=okta', 'name.familyName=okta', 'name.givenName=okta',
-      'title=okta', `${ENTERPRISE}:department=okta`, `${ENTERPRISE}:employeeNumber=okta`, 'userName=okta',
+      'active=okta',
+      'displayName=okta',
+      'emails=okta',
+      'externalId=okta',
+      'name.familyName=okta',
+      'name.givenName=okta',
+      'title=okta',
+      `${ENTERPRISE}:department=okta`,
+      `${ENTERPRISE}:employeeNumber=okta`,
+      'userName=okta',
     ]);
     expect(h.store.audit.list({ resourceId: res.body.id }).map((a) => [a.action, a.sourceId])).toEqual([['user.create', 'okta']]);
     expect(h.store.sync.listDue(Date.now(), 10).map((r) => [r.type, r.id, r.desiredVersion])).toEqual([['User', res.body.id, 1]]);
@@ -111,7 +128,10 @@ describe('POST /Users', () => {
   test('a taken userName (any case) is 409 uniqueness and changes nothing', async () => {
     await h.as('okta').post('/scim/v2/Users').send(barbara);
     const before = snapshot(h.file);
-    const res = await h.as('okta').post('/scim/v2/Users').send({ ...barbara, userName: 'BJensen@Example.com' });
+    const res = await h
+      .as('okta')
+      .post('/scim/v2/Users')
+      .send({ ...barbara, userName: 'BJensen@Example.com' });
     expect(res.status).toBe(409);
     expect(res.body).toEqual(scimError(409, 'userName "BJensen@Example.com" is already taken', 'uniqueness'));
     expect(snapshot(h.file)).toEqual(before);
@@ -144,10 +164,17 @@ describe('GET /Users/:id', () => {
     h.store.sync.setGraphId('User', body.id, 'graph-object-1');
     h.store.sync.markApplied('User', body.id, 1, { appliedSnapshot: {} });
     expect(await ext()).toEqual({ source: 'okta', dirSyncEnabled: false, graphId: 'graph-object-1', syncState: 'synced' });
-    await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send({ Operations: [{ op: 'replace', path: 'title', value: 'Guide' }] });
+    await h
+      .as('okta')
+      .patch(`/scim/v2/Users/${body.id}`)
+      .send({ Operations: [{ op: 'replace', path: 'title', value: 'Guide' }] });
     h.store.sync.markFailed('User', body.id, 2, 'Property netId is invalid.');
     expect(await ext()).toEqual({
-      source: 'okta', dirSyncEnabled: false, graphId: 'graph-object-1', syncState: 'error', lastSyncError: 'Property netId is invalid.',
+      source: 'okta',
+      dirSyncEnabled: false,
+      graphId: 'graph-object-1',
+      syncState: 'error',
+      lastSyncError: 'Property netId is invalid.',
     });
     h.store.sync.markBlocked('Entra Connect already synchronises this tenant');
     expect(await ext()).toMatchObject({ syncState: 'blocked', lastSyncError: 'Entra Connect already synchronises this tenant' });
@@ -184,13 +211,24 @@ describe('PUT /Users/:id', () => {
 
   test('If-Match with a stale version is 412 and changes nothing; the current one succeeds', async () => {
     const { body } = await h.as('okta').post('/scim/v2/Users').send(barbara);
-    await h.as('okta').put(`/scim/v2/Users/${body.id}`).send({ ...barbara, title: 'Lead' });
+    await h
+      .as('okta')
+      .put(`/scim/v2/Users/${body.id}`)
+      .send({ ...barbara, title: 'Lead' });
     const before = snapshot(h.file);
-    const stale = await h.as('okta').put(`/scim/v2/Users/${body.id}`).set('If-Match', 'W/"1"').send({ ...barbara, title: 'Chief' });
+    const stale = await h
+      .as('okta')
+      .put(`/scim/v2/Users/${body.id}`)
+      .set('If-Match', 'W/"1"')
+      .send({ ...barbara, title: 'Chief' });
     expect(stale.status).toBe(412);
     expect(stale.body).toEqual(scimError(412, 'the resource is at version W/"2", not W/"1"'));
     expect(snapshot(h.file)).toEqual(before);
-    const fresh = await h.as('okta').put(`/scim/v2/Users/${body.id}`).set('If-Match', 'W/"2"').send({ ...barbara, title: 'Chief' });
+    const fresh = await h
+      .as('okta')
+      .put(`/scim/v2/Users/${body.id}`)
+      .set('If-Match', 'W/"2"')
+      .send({ ...barbara, title: 'Chief' });
     expect(fresh.status).toBe(200);
     expect(fresh.body.title).toBe('Chief');
   });
@@ -223,21 +261,37 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
     h = startHarness({ mode: 'profile-sync' });
     const { body } = await h.as('okta').post('/scim/v2/Users').send(barbara);
     const before = Date.now();
-    await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send({ Operations: [{ op: 'replace', value: { password: 'N3w-secret!' } }] });
+    await h
+      .as('okta')
+      .patch(`/scim/v2/Users/${body.id}`)
+      .send({ Operations: [{ op: 'replace', value: { password: 'N3w-secret!' } }] });
     const row = h.store.sync.get('User', body.id)!;
     expect(h.store.sync.revealPendingPassword('User', row.id)).toBe('N3w-secret!');
     expect(Date.parse(row.tokensValidFrom!)).toBeGreaterThanOrEqual(before - 1);
     expect(Date.parse(row.tokensValidFrom!)).toBeLessThanOrEqual(Date.now());
     expect((await h.as('okta').get(`/scim/v2/Users/${body.id}`)).body[BRIDGE]).toEqual({
-      source: 'okta', dirSyncEnabled: false, tokensValidFrom: row.tokensValidFrom, syncState: 'pending',
+      source: 'okta',
+      dirSyncEnabled: false,
+      tokensValidFrom: row.tokensValidFrom,
+      syncState: 'pending',
     });
   });
 
   test('user-sync: an AD-linked user takes pwdLastSet; a replayed older value revokes nothing', async () => {
     h = startHarness({ mode: 'user-sync' });
-    const adUser = { ...barbara, schemas: [CORE_USER, ENTERPRISE, BRIDGE], [BRIDGE]: { sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z') } };
+    const adUser = {
+      ...barbara,
+      schemas: [CORE_USER, ENTERPRISE, BRIDGE],
+      [BRIDGE]: { sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z') },
+    };
     const { body } = await h.as('okta').post('/scim/v2/Users').send(adUser);
-    expect(body[BRIDGE]).toEqual({ sourceDirectory: 'corp.example.com', pwdLastSet: filetime('2026-01-01T08:00:00Z'), source: 'okta', dirSyncEnabled: true, syncState: 'pending' });
+    expect(body[BRIDGE]).toEqual({
+      sourceDirectory: 'corp.example.com',
+      pwdLastSet: filetime('2026-01-01T08:00:00Z'),
+      source: 'okta',
+      dirSyncEnabled: true,
+      syncState: 'pending',
+    });
     const advance = { Operations: [{ op: 'replace', path: `${BRIDGE}:pwdLastSet`, value: filetime('2026-03-05T10:30:00Z') }] };
     expect((await h.as('okta').patch(`/scim/v2/Users/${body.id}`).send(advance)).status).toBe(204);
     expect(h.store.sync.get('User', body.id)).toMatchObject({ tokensValidFrom: '2026-03-05T10:30:00.000Z', hasPendingPassword: false, dirSyncEnabled: true });
@@ -251,7 +305,10 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
     const withBridge = { ...barbara, schemas: [CORE_USER, ENTERPRISE, BRIDGE], [BRIDGE]: { pwdLastSet: filetime('2020-01-01T00:00:00Z') } };
     const { body } = await h.as('entra').post('/scim/v2/Users').send(withBridge);
     const before = Date.now();
-    await h.as('entra').put(`/scim/v2/Users/${body.id}`).send({ ...withBridge, password: 'An0ther!' });
+    await h
+      .as('entra')
+      .put(`/scim/v2/Users/${body.id}`)
+      .send({ ...withBridge, password: 'An0ther!' });
     expect(Date.parse(h.store.sync.get('User', body.id)!.tokensValidFrom!)).toBeGreaterThanOrEqual(before - 1);
   });
 });

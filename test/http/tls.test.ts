@@ -24,7 +24,11 @@ afterEach(async () => {
 async function selfSigned(cn: string): Promise<{ cert: string; key: string }> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const pems = await generate([{ name: 'commonName', value: cn }], {
-    notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + 24 * 3600 * 1000), keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate: new Date(notBeforeDate.getTime() + 24 * 3600 * 1000),
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
   });
   return { cert: pems.cert, key: pems.private };
@@ -79,7 +83,10 @@ it('serves SCIM and admin over HTTPS with the configured certificate; plain HTTP
   expect(bridge!.scimUrl).toBe(`https://127.0.0.1:${port}/scim/v2`);
   expect(await servedCn(port, first.cert)).toBe('bridge-one');
   const list = await httpsJson(port, first.cert, '/scim/v2/Users', { authorization: `Bearer ${SOURCE_TOKEN}` });
-  expect(list).toEqual({ status: 200, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] } });
+  expect(list).toEqual({
+    status: 200,
+    body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] },
+  });
   expect((await httpsJson(port, first.cert, '/healthz')).status).toBe(200);
   const plain = await new Promise<string>((resolve) => {
     const req = httpRequest({ host: '127.0.0.1', port, path: '/healthz' }, (res) => resolve(`answered ${res.statusCode}`));
@@ -118,7 +125,16 @@ it('refuses to start with only one of certFile and keyFile, or with files that d
   writeFileSync(join(dir, 'key.pem'), b.key);
   const config = loadConfig({
     env: {},
-    overrides: { port: 0, host: '127.0.0.1', database: join(dir, 'bridge.sqlite'), sources: [{ id: 'okta', token: SOURCE_TOKEN }], logLevel: 'silent', tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') } },
+    overrides: {
+      port: 0,
+      host: '127.0.0.1',
+      database: join(dir, 'bridge.sqlite'),
+      sources: [{ id: 'okta', token: SOURCE_TOKEN }],
+      logLevel: 'silent',
+      tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') },
+    },
   });
-  await expect(startBridge(config, { logger: createLogger('silent') })).rejects.toThrow(/^tls: .*cert\.pem and .*key\.pem do not load as a certificate and its key/);
+  await expect(startBridge(config, { logger: createLogger('silent') })).rejects.toThrow(
+    /^tls: .*cert\.pem and .*key\.pem do not load as a certificate and its key/,
+  );
 });

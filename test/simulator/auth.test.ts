@@ -26,7 +26,10 @@ test('OIDC discovery names the token endpoint under authorityHost/tenantId', asy
 
 test('client credentials yield an RS256 token carrying the app roles', async () => {
   const { token } = (await credentialFor(h.sim).getToken('https://graph.microsoft.com/.default'))!;
-  const [header, payload] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
+  const [header, payload] = token
+    .split('.')
+    .slice(0, 2)
+    .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
   expect(header).toMatchObject({ alg: 'RS256', typ: 'JWT' });
   expect(payload).toMatchObject({
     aud: 'https://graph.microsoft.com',
@@ -81,12 +84,18 @@ test('an app-only password reset needs User-PasswordProfile.ReadWrite.All or a d
   // The default grant holds neither: the profile may change, the password may not.
   const { id } = await h.client.api('/users').post(newUser('adele@contoso.com'));
   expect((await graphError(h.client.api(`/users/${id}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x' } }))).body.error).toEqual({
-    code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError,
+    code: 'Authorization_RequestDenied',
+    message: 'Insufficient privileges to complete the operation.',
+    innerError,
   });
   await h.client.api(`/users/${id}`).patch({ accountEnabled: false });
   const base = JSON.parse(readFileSync(FIXTURE, 'utf8'));
   for (const tenant of [{ directoryRoles: ['User Administrator'] }, { roles: ['User.ReadWrite.All', 'User-PasswordProfile.ReadWrite.All'] }]) {
-    const sim = await startSimulator({ seed: { ...base, tenant: { ...base.tenant, ...tenant } }, throttling: false, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+    const sim = await startSimulator({
+      seed: { ...base, tenant: { ...base.tenant, ...tenant } },
+      throttling: false,
+      dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')),
+    });
     try {
       const client = graphClientFor(sim);
       const created = await client.api('/users').post(newUser('adele@contoso.com'));

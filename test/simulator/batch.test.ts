@@ -23,7 +23,11 @@ test('relative urls run in dependsOn order and each item answers with its own st
     { id: '2', method: 'GET', url: "users?$filter=userPrincipalName eq 'adele@contoso.com'&$select=id,usageLocation", dependsOn: ['1'] },
     { id: '3', method: 'PATCH', url: `/users/adele@contoso.com`, headers: json, body: { jobTitle: 'Engineer' }, dependsOn: ['2'] },
   ]);
-  expect(res.responses.map((r: { id: string; status: number }) => [r.id, r.status])).toEqual([['1', 201], ['2', 200], ['3', 204]]);
+  expect(res.responses.map((r: { id: string; status: number }) => [r.id, r.status])).toEqual([
+    ['1', 201],
+    ['2', 200],
+    ['3', 204],
+  ]);
   expect(res.responses[1].body.value).toEqual([{ id: res.responses[0].body.id, usageLocation: 'US' }]);
   expect(res.responses[0].headers).toMatchObject({ 'x-ms-resource-unit': '1', 'Content-Type': expect.stringContaining('application/json') });
   expect(res.responses[2].body).toBeUndefined();
@@ -32,11 +36,20 @@ test('relative urls run in dependsOn order and each item answers with its own st
 test('a failed request fails its dependents with 424', async () => {
   const res = await batch([
     { id: '1', method: 'POST', url: '/users', headers: json, body: newUser('adele@nowhere.example') },
-    { id: '2', method: 'POST', url: '/users/adele@nowhere.example/assignLicense', headers: json, body: { addLicenses: [{ skuId: EXCHANGE }], removeLicenses: [] }, dependsOn: ['1'] },
+    {
+      id: '2',
+      method: 'POST',
+      url: '/users/adele@nowhere.example/assignLicense',
+      headers: json,
+      body: { addLicenses: [{ skuId: EXCHANGE }], removeLicenses: [] },
+      dependsOn: ['1'],
+    },
     { id: '3', method: 'GET', url: '/users', dependsOn: ['2'] },
   ]);
   expect(res.responses.map((r: { status: number }) => r.status)).toEqual([400, 424, 424]);
-  expect(res.responses[1].body).toEqual({ error: { code: 'FailedDependency', message: 'Request 2 failed because a request it depends on failed.', innerError } });
+  expect(res.responses[1].body).toEqual({
+    error: { code: 'FailedDependency', message: 'Request 2 failed because a request it depends on failed.', innerError },
+  });
   expect(h.sim.requests.list({ method: 'POST', pathPrefix: '/users/' })).toEqual([]);
 });
 
@@ -51,8 +64,19 @@ test('a batch of more than 20 requests is refused as a whole', async () => {
 });
 
 test('ids must be unique regardless of case', async () => {
-  expect((await graphError(batch([{ id: 'a', method: 'GET', url: '/users' }, { id: 'A', method: 'GET', url: '/users' }]))).body.error).toEqual({
-    code: 'BadRequest', message: 'Request Id A has to be unique in a batch.', innerError,
+  expect(
+    (
+      await graphError(
+        batch([
+          { id: 'a', method: 'GET', url: '/users' },
+          { id: 'A', method: 'GET', url: '/users' },
+        ]),
+      )
+    ).body.error,
+  ).toEqual({
+    code: 'BadRequest',
+    message: 'Request Id A has to be unique in a batch.',
+    innerError,
   });
 });
 
@@ -69,9 +93,16 @@ test('absolute urls, bodies without Content-Type and half-sequential batches are
     { id: '3', method: 'GET', url: '/groups' },
   ];
   expect((await graphError(batch(mixed))).body.error.message).toBe('Batch should be either fully sequential or fully parallel.');
-  expect((await graphError(batch([{ id: '1', method: 'GET', url: '/users', dependsOn: ['9'] }, { id: '2', method: 'GET', url: '/users' }]))).body.error.message).toBe(
-    'Request 1 depends on request 9, which is not in the batch.',
-  );
+  expect(
+    (
+      await graphError(
+        batch([
+          { id: '1', method: 'GET', url: '/users', dependsOn: ['9'] },
+          { id: '2', method: 'GET', url: '/users' },
+        ]),
+      )
+    ).body.error.message,
+  ).toBe('Request 1 depends on request 9, which is not in the batch.');
 });
 
 test('items are logged one by one under the batch request', async () => {

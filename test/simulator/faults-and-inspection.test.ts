@@ -5,10 +5,13 @@ import { ALEX, useSimulator } from './setup';
 let now = Date.now();
 const h = useSimulator({ now: () => now });
 
-test('failNext fails the next matching requests with Graph\'s error for that status', async () => {
+test("failNext fails the next matching requests with Graph's error for that status", async () => {
   h.sim.faults.set({ failNext: [{ status: 503, method: 'PATCH', pathPrefix: '/users', count: 2 }] });
   const first = await raw(h.sim, 'PATCH', `/v1.0/users/${ALEX}`, { jobTitle: 'a' });
-  expect(first).toMatchObject({ status: 503, body: { error: { code: 'serviceNotAvailable', message: 'The service is temporarily unavailable. Please retry later.', innerError } } });
+  expect(first).toMatchObject({
+    status: 503,
+    body: { error: { code: 'serviceNotAvailable', message: 'The service is temporarily unavailable. Please retry later.', innerError } },
+  });
   expect(first.headers['retry-after']).toBe('1');
   expect((await raw(h.sim, 'GET', `/v1.0/users/${ALEX}`)).status).toBe(200);
   expect((await raw(h.sim, 'PATCH', `/v1.0/users/${ALEX}`, { jobTitle: 'b' })).status).toBe(503);
@@ -53,7 +56,14 @@ test('the inspection API over HTTP: state, request log, faults, throttling and r
   expect(log.body.value).toEqual([expect.objectContaining({ method: 'PATCH', url: `/users/${ALEX}`, status: 204, requestBody: { jobTitle: 'Buyer' } })]);
   expect((await raw(h.sim, 'POST', '/_sim/faults', { failNext: [{ status: 502 }] }, h.sim.inspectionToken)).body.pending).toEqual([{ status: 502, count: 1 }]);
   expect((await raw(h.sim, 'GET', '/v1.0/organization')).status).toBe(502);
-  expect((await raw(h.sim, 'GET', '/_sim/throttling', undefined, h.sim.inspectionToken)).body).toMatchObject({ enabled: false, buckets: [{ name: 'resourceUnits', capacity: 3500, windowSeconds: 10 }, { name: 'writes', capacity: 3000, windowSeconds: 150 }, { name: 'tenantWrites', capacity: 18000, windowSeconds: 300 }] });
+  expect((await raw(h.sim, 'GET', '/_sim/throttling', undefined, h.sim.inspectionToken)).body).toMatchObject({
+    enabled: false,
+    buckets: [
+      { name: 'resourceUnits', capacity: 3500, windowSeconds: 10 },
+      { name: 'writes', capacity: 3000, windowSeconds: 150 },
+      { name: 'tenantWrites', capacity: 18000, windowSeconds: 300 },
+    ],
+  });
   expect((await raw(h.sim, 'POST', '/_sim/reset', undefined, h.sim.inspectionToken)).status).toBe(204);
   expect(h.sim.state.snapshot().users.find((u) => u.id === ALEX)!.jobTitle).toBeUndefined();
   expect(h.sim.requests.list()).toEqual([]);
@@ -61,13 +71,27 @@ test('the inspection API over HTTP: state, request log, faults, throttling and r
 
 test('replication lag hides new users from $filter queries for a while, not from GET by id', async () => {
   h.sim.faults.set({ replicationLagMs: 300 });
-  const created = await raw(h.sim, 'POST', '/v1.0/users', { accountEnabled: true, displayName: 'Adele', mailNickname: 'adele', userPrincipalName: 'adele@contoso.com', passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' } });
+  const created = await raw(h.sim, 'POST', '/v1.0/users', {
+    accountEnabled: true,
+    displayName: 'Adele',
+    mailNickname: 'adele',
+    userPrincipalName: 'adele@contoso.com',
+    passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' },
+  });
   const query = `/v1.0/users?$filter=${encodeURIComponent("userPrincipalName eq 'adele@contoso.com'")}&$select=id`;
   expect((await raw(h.sim, 'GET', query)).body.value).toEqual([]);
   expect((await raw(h.sim, 'GET', `/v1.0/users/${created.body.id}`)).status).toBe(200);
-  expect((await raw(h.sim, 'POST', '/v1.0/users', { accountEnabled: true, displayName: 'Adele', mailNickname: 'adele', userPrincipalName: 'adele@contoso.com', passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' } })).body.error.details).toEqual([
-    { code: 'ObjectConflict', target: 'userPrincipalName' },
-  ]);
+  expect(
+    (
+      await raw(h.sim, 'POST', '/v1.0/users', {
+        accountEnabled: true,
+        displayName: 'Adele',
+        mailNickname: 'adele',
+        userPrincipalName: 'adele@contoso.com',
+        passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' },
+      })
+    ).body.error.details,
+  ).toEqual([{ code: 'ObjectConflict', target: 'userPrincipalName' }]);
   now += 320;
   expect((await raw(h.sim, 'GET', query)).body.value).toEqual([{ id: created.body.id }]);
 });

@@ -3,22 +3,42 @@ import { ALEX, MEGAN, SALES, newUser, useSimulator } from './setup';
 
 const h = useSimulator();
 const ref = (id: string) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`;
-const securityGroup = (extra: Record<string, unknown> = {}) => ({ displayName: 'Engineering', mailEnabled: false, mailNickname: 'engineering', securityEnabled: true, ...extra });
+const securityGroup = (extra: Record<string, unknown> = {}) => ({
+  displayName: 'Engineering',
+  mailEnabled: false,
+  mailNickname: 'engineering',
+  securityEnabled: true,
+  ...extra,
+});
 
 test('POST /groups with members@odata.bind creates the group with its members', async () => {
   const g = await h.client.api('/groups').post(securityGroup({ 'members@odata.bind': [ref(ALEX), ref(MEGAN)] }));
-  expect(g).toMatchObject({ '@odata.context': `${h.sim.url}/v1.0/$metadata#groups/$entity`, displayName: 'Engineering', mailEnabled: false, securityEnabled: true, groupTypes: [], mail: null });
+  expect(g).toMatchObject({
+    '@odata.context': `${h.sim.url}/v1.0/$metadata#groups/$entity`,
+    displayName: 'Engineering',
+    mailEnabled: false,
+    securityEnabled: true,
+    groupTypes: [],
+    mail: null,
+  });
   const members = await h.client.api(`/groups/${g.id}/members`).get();
-  expect(members.value.map((m: { id: string; '@odata.type': string }) => [m['@odata.type'], m.id])).toEqual([['#microsoft.graph.user', ALEX], ['#microsoft.graph.user', MEGAN]]);
+  expect(members.value.map((m: { id: string; '@odata.type': string }) => [m['@odata.type'], m.id])).toEqual([
+    ['#microsoft.graph.user', ALEX],
+    ['#microsoft.graph.user', MEGAN],
+  ]);
 });
 
 test('POST /groups requires displayName, mailEnabled, mailNickname and securityEnabled', async () => {
   for (const key of ['displayName', 'mailEnabled', 'mailNickname', 'securityEnabled']) {
     const body: Record<string, unknown> = securityGroup();
     delete body[key];
-    expect((await graphError(h.client.api('/groups').post(body))).body.error.details).toEqual([{ code: 'PropertyRequired', message: 'Property value is required but is empty or missing.', target: key }]);
+    expect((await graphError(h.client.api('/groups').post(body))).body.error.details).toEqual([
+      { code: 'PropertyRequired', message: 'Property value is required but is empty or missing.', target: key },
+    ]);
   }
-  expect((await graphError(h.client.api('/groups').post(securityGroup({ mail: 'x@contoso.com' })))).body.error.message).toBe("Property 'mail' is read-only and cannot be set.");
+  expect((await graphError(h.client.api('/groups').post(securityGroup({ mail: 'x@contoso.com' })))).body.error.message).toBe(
+    "Property 'mail' is read-only and cannot be set.",
+  );
   expect(h.sim.contract.take()).toEqual(["POST /groups: property 'mail' is not writable on microsoft.graph.group"]);
 });
 
@@ -26,20 +46,28 @@ test('more than 20 references in one request are refused', async () => {
   const ids: string[] = [];
   for (let i = 0; i < 21; i++) ids.push((await h.client.api('/users').post(newUser(`m${i}@contoso.com`, { mailNickname: `m${i}` }))).id);
   const err = await graphError(h.client.api('/groups').post(securityGroup({ 'members@odata.bind': ids.map(ref) })));
-  expect(err.body.error).toEqual({ code: 'Request_BadRequest', message: 'The request contains 21 object references; at most 20 can be added in a single request.', innerError });
+  expect(err.body.error).toEqual({
+    code: 'Request_BadRequest',
+    message: 'The request contains 21 object references; at most 20 can be added in a single request.',
+    innerError,
+  });
   const g = await h.client.api('/groups').post(securityGroup({ 'members@odata.bind': ids.slice(0, 20).map(ref) }));
   expect(h.sim.state.snapshot().groups.find((x) => x.id === g.id)!.members).toHaveLength(20);
 });
 
 test('members/$ref: adding an existing member and removing a missing one answer as Graph does', async () => {
   expect((await graphError(h.client.api(`/groups/${SALES}/members/$ref`).post({ '@odata.id': ref(ALEX) }))).body.error).toEqual({
-    code: 'Request_BadRequest', message: "One or more added object references already exist for the following modified properties: 'members'.", innerError,
+    code: 'Request_BadRequest',
+    message: "One or more added object references already exist for the following modified properties: 'members'.",
+    innerError,
   });
   await h.client.api(`/groups/${SALES}/members/$ref`).post({ '@odata.id': ref(MEGAN) });
   await h.client.api(`/groups/${SALES}/members/${ALEX}/$ref`).delete();
   expect(h.sim.state.snapshot().groups.find((g) => g.id === SALES)!.members).toEqual([MEGAN]);
   expect((await graphError(h.client.api(`/groups/${SALES}/members/${ALEX}/$ref`).delete())).body.error).toEqual({
-    code: 'Request_ResourceNotFound', message: `Resource '${ALEX}' does not exist or one of its queried reference-property objects are not present.`, innerError,
+    code: 'Request_ResourceNotFound',
+    message: `Resource '${ALEX}' does not exist or one of its queried reference-property objects are not present.`,
+    innerError,
   });
   expect((await graphError(h.client.api(`/groups/${SALES}`).patch({ 'members@odata.bind': [ref(MEGAN)] }))).body.error.message).toBe(
     "One or more added object references already exist for the following modified properties: 'members'.",
@@ -50,7 +78,9 @@ test('a deleted security group is gone for good, a Microsoft 365 group goes to t
   await h.client.api(`/groups/${SALES}`).delete();
   expect((await graphError(h.client.api(`/groups/${SALES}`).get())).status).toBe(404);
   expect((await h.client.api('/directory/deletedItems/microsoft.graph.group').get()).value).toEqual([]);
-  const m365 = await h.client.api('/groups').post({ displayName: 'Project X', mailEnabled: true, mailNickname: 'projectx', securityEnabled: false, groupTypes: ['Unified'] });
+  const m365 = await h.client
+    .api('/groups')
+    .post({ displayName: 'Project X', mailEnabled: true, mailNickname: 'projectx', securityEnabled: false, groupTypes: ['Unified'] });
   expect(m365.mail).toBe('projectx@contoso.com');
   await h.client.api(`/groups/${m365.id}`).delete();
   expect((await h.client.api('/directory/deletedItems/microsoft.graph.group').get()).value.map((g: { id: string }) => g.id)).toEqual([m365.id]);
@@ -69,7 +99,14 @@ test('groups/delta reports member additions and removals after the delta link', 
   await h.client.api(`/groups/${SALES}/members/$ref`).post({ '@odata.id': ref(MEGAN) });
   page = await h.client.api(deltaLink).get();
   expect(page.value).toEqual([
-    { displayName: 'Sales', id: SALES, 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: MEGAN }, { '@odata.type': '#microsoft.graph.user', id: ALEX, '@removed': { reason: 'deleted' } }] },
+    {
+      displayName: 'Sales',
+      id: SALES,
+      'members@delta': [
+        { '@odata.type': '#microsoft.graph.user', id: MEGAN },
+        { '@odata.type': '#microsoft.graph.user', id: ALEX, '@removed': { reason: 'deleted' } },
+      ],
+    },
   ]);
   expect((await h.client.api(page['@odata.deltaLink']).get()).value).toEqual([]);
 });

@@ -28,11 +28,25 @@ test.each([
 });
 
 test('the request log shows passwords and secrets as [redacted], alone and in $batch; the tenant keeps the password', async () => {
-  const create = { accountEnabled: true, displayName: 'Pat', mailNickname: 'pat', userPrincipalName: 'pat@contoso.com', passwordProfile: { password: PASSWORD, forceChangePasswordNextSignIn: false } };
+  const create = {
+    accountEnabled: true,
+    displayName: 'Pat',
+    mailNickname: 'pat',
+    userPrincipalName: 'pat@contoso.com',
+    passwordProfile: { password: PASSWORD, forceChangePasswordNextSignIn: false },
+  };
   const created = await raw(h.sim, 'POST', '/v1.0/users', create);
   expect(created.status).toBe(201);
-  const second = { ...create, displayName: 'Sam', mailNickname: 'sam', userPrincipalName: 'sam@contoso.com', passwordProfile: { password: `${PASSWORD}2`, forceChangePasswordNextSignIn: true } };
-  const batch = await raw(h.sim, 'POST', '/v1.0/$batch', { requests: [{ id: '1', method: 'POST', url: '/users', body: second, headers: { 'Content-Type': 'application/json' } }] });
+  const second = {
+    ...create,
+    displayName: 'Sam',
+    mailNickname: 'sam',
+    userPrincipalName: 'sam@contoso.com',
+    passwordProfile: { password: `${PASSWORD}2`, forceChangePasswordNextSignIn: true },
+  };
+  const batch = await raw(h.sim, 'POST', '/v1.0/$batch', {
+    requests: [{ id: '1', method: 'POST', url: '/users', body: second, headers: { 'Content-Type': 'application/json' } }],
+  });
   expect(batch.body.responses[0].status).toBe(201);
   const log = await raw(h.sim, 'GET', '/_sim/requests', undefined, h.sim.inspectionToken);
   expect(log.status).toBe(200);
@@ -48,7 +62,15 @@ test('the request log shows passwords and secrets as [redacted], alone and in $b
 
 test('client secrets, keys, bearer values and JWTs in any body are redacted; names that only look alike are not', () => {
   const jwt = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln';
-  const body = { displayName: 'Basic Users', jobTitle: 'bearer of news', passwordCredentials: [{ secretText: 's3cr3t-value' }], keyCredentials: [{ key: 'a2V5' }], notes: `Bearer ${jwt}`, other: jwt, client_secret: 'cs' };
+  const body = {
+    displayName: 'Basic Users',
+    jobTitle: 'bearer of news',
+    passwordCredentials: [{ secretText: 's3cr3t-value' }],
+    keyCredentials: [{ key: 'a2V5' }],
+    notes: `Bearer ${jwt}`,
+    other: jwt,
+    client_secret: 'cs',
+  };
   expect(redactBody(body)).toEqual({
     displayName: 'Basic Users',
     jobTitle: 'bearer of news',

@@ -12,9 +12,19 @@ const FORMER = '22222222-2222-4222-8222-222222222222';
 const FED = '33333333-3333-4333-8333-333333333333';
 
 const seed: SeedObject = {
-  domains: [{ name: 'contoso.com', isDefault: true }, { name: 'fabrikam.com', type: 'Federated' }],
+  domains: [
+    { name: 'contoso.com', isDefault: true },
+    { name: 'fabrikam.com', type: 'Federated' },
+  ],
   users: [
-    { id: ADMIN, userPrincipalName: 'root@contoso.com', displayName: 'Root', accountEnabled: true, mailNickname: 'root', directoryRoles: ['Global Administrator'] },
+    {
+      id: ADMIN,
+      userPrincipalName: 'root@contoso.com',
+      displayName: 'Root',
+      accountEnabled: true,
+      mailNickname: 'root',
+      directoryRoles: ['Global Administrator'],
+    },
     { id: FORMER, userPrincipalName: 'former@contoso.com', displayName: 'Former', accountEnabled: true, mailNickname: 'former', onPremisesSyncEnabled: false },
     { id: FED, userPrincipalName: 'fed@fabrikam.com', displayName: 'Fed', accountEnabled: true, mailNickname: 'fed', onPremisesImmutableId: 'ZmVk' },
   ],
@@ -58,14 +68,23 @@ test('sensitive actions on an administrator need Global or Privileged Authentica
 test('role assignments are listed by principal', async () => {
   const client = await simWith({ roles: ['RoleManagement.Read.Directory'] });
   const res = await client.api('/roleManagement/directory/roleAssignments').filter(`principalId eq '${ADMIN}'`).get();
-  expect(res.value).toEqual([{ id: `62e90394-69f5-4237-9190-012177145e10_${ADMIN}`, principalId: ADMIN, roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10', directoryScopeId: '/' }]);
+  expect(res.value).toEqual([
+    {
+      id: `62e90394-69f5-4237-9190-012177145e10_${ADMIN}`,
+      principalId: ADMIN,
+      roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10',
+      directoryScopeId: '/',
+    },
+  ]);
   expect((await client.api('/roleManagement/directory/roleAssignments').filter(`principalId eq '${FORMER}'`).get()).value).toEqual([]);
 });
 
 test('a formerly synced user keeps its Exchange custom attributes read-only; a federated user has no password to set', async () => {
   const client = await simWith({ roles: ['User.ReadWrite.All', 'User-PasswordProfile.ReadWrite.All'] });
   expect((await graphError(client.api(`/users/${FORMER}`).patch({ onPremisesExtensionAttributes: { extensionAttribute1: 'x' } }))).body.error).toEqual({
-    code: 'Request_BadRequest', message: 'Unable to update the specified properties for objects that have originated within an external service.', innerError,
+    code: 'Request_BadRequest',
+    message: 'Unable to update the specified properties for objects that have originated within an external service.',
+    innerError,
   });
   await client.api(`/users/${FORMER}`).patch({ displayName: 'Former Synced' });
   expect((await graphError(client.api(`/users/${FED}`).patch({ passwordProfile: { password: 'N3w-Passw0rd!x' } }))).status).toBe(400);

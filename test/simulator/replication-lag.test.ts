@@ -8,12 +8,27 @@ let now = Date.now();
 const h = useSimulator({ now: () => now });
 const waitOutLag = (ms: number) => void (now += ms);
 
-const NOT_FOUND = (id: string) => ({ error: { code: 'Request_ResourceNotFound', message: `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`, innerError } });
-const REFERENCE_MISSING = { error: { code: 'Request_BadRequest', message: 'The source resource object or one of the objects being referenced do not exist.', innerError } };
+const NOT_FOUND = (id: string) => ({
+  error: {
+    code: 'Request_ResourceNotFound',
+    message: `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    innerError,
+  },
+});
+const REFERENCE_MISSING = {
+  error: { code: 'Request_BadRequest', message: 'The source resource object or one of the objects being referenced do not exist.', innerError },
+};
 const ref = (id: string) => ({ '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` });
 
 async function createUser(upn: string): Promise<string> {
-  const res = await raw(h.sim, 'POST', '/v1.0/users', { accountEnabled: true, displayName: upn, mailNickname: upn.split('@')[0], userPrincipalName: upn, usageLocation: 'US', passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' } });
+  const res = await raw(h.sim, 'POST', '/v1.0/users', {
+    accountEnabled: true,
+    displayName: upn,
+    mailNickname: upn.split('@')[0],
+    userPrincipalName: upn,
+    usageLocation: 'US',
+    passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' },
+  });
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -31,7 +46,10 @@ test('a user created within the lag is not found by writes that name it, then is
   // As a manager, and as a member (members/$ref and members@odata.bind).
   expect(await raw(h.sim, 'PUT', `/v1.0/users/${ALEX}/manager/$ref`, ref(id))).toMatchObject({ status: 404, body: NOT_FOUND(id) });
   expect(await raw(h.sim, 'POST', `/v1.0/groups/${SALES}/members/$ref`, ref(id))).toMatchObject({ status: 400, body: REFERENCE_MISSING });
-  expect(await raw(h.sim, 'PATCH', `/v1.0/groups/${SALES}`, { 'members@odata.bind': [ref(id)['@odata.id']] })).toMatchObject({ status: 400, body: REFERENCE_MISSING });
+  expect(await raw(h.sim, 'PATCH', `/v1.0/groups/${SALES}`, { 'members@odata.bind': [ref(id)['@odata.id']] })).toMatchObject({
+    status: 400,
+    body: REFERENCE_MISSING,
+  });
   expect((await raw(h.sim, 'GET', `/v1.0/users/${id}`)).status).toBe(200);
   waitOutLag(320);
   expect((await raw(h.sim, 'PATCH', `/v1.0/users/${id}`, { jobTitle: 'Engineer' })).status).toBe(204);
@@ -47,7 +65,10 @@ test('a group created within the lag refuses member adds with 400 and property u
   const created = await raw(h.sim, 'POST', '/v1.0/groups', { displayName: 'Ops', mailNickname: 'ops', mailEnabled: false, securityEnabled: true });
   const gid = created.body.id;
   expect(await raw(h.sim, 'POST', `/v1.0/groups/${gid}/members/$ref`, ref(ALEX))).toMatchObject({ status: 400, body: REFERENCE_MISSING });
-  expect(await raw(h.sim, 'PATCH', `/v1.0/groups/${gid}`, { 'members@odata.bind': [ref(ALEX)['@odata.id']] })).toMatchObject({ status: 400, body: REFERENCE_MISSING });
+  expect(await raw(h.sim, 'PATCH', `/v1.0/groups/${gid}`, { 'members@odata.bind': [ref(ALEX)['@odata.id']] })).toMatchObject({
+    status: 400,
+    body: REFERENCE_MISSING,
+  });
   expect(await raw(h.sim, 'PATCH', `/v1.0/groups/${gid}`, { description: 'x' })).toMatchObject({ status: 404, body: NOT_FOUND(gid) });
   waitOutLag(320);
   expect((await raw(h.sim, 'PATCH', `/v1.0/groups/${gid}`, { 'members@odata.bind': [ref(ALEX)['@odata.id']] })).status).toBe(204);

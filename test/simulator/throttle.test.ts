@@ -19,7 +19,11 @@ const json = { 'Content-Type': 'application/json' };
 const patches = (n: number, from: number) =>
   Array.from({ length: n }, (_, i) => ({ id: String(i + 1), method: 'PATCH', url: `/users/${ALEX}`, headers: json, body: { jobTitle: `t${from + i}` } }));
 
-interface Item { status: number; headers: Record<string, string>; body?: any }
+interface Item {
+  status: number;
+  headers: Record<string, string>;
+  body?: any;
+}
 
 test('resource-unit costs follow the published table and modifiers', () => {
   const q = (s: string) => new URLSearchParams(s);
@@ -45,7 +49,11 @@ test('resource-unit costs follow the published table and modifiers', () => {
 test('the inspection API counts requests, writes, resource units and 429s', async () => {
   const { sim, client } = await throttled(1);
   await client.api('/$batch').post({
-    requests: [{ id: '1', method: 'GET', url: '/users' }, { id: '2', method: 'GET', url: '/subscribedSkus' }, ...patches(2, 0).map((p, i) => ({ ...p, id: String(i + 3) }))],
+    requests: [
+      { id: '1', method: 'GET', url: '/users' },
+      { id: '2', method: 'GET', url: '/subscribedSkus' },
+      ...patches(2, 0).map((p, i) => ({ ...p, id: String(i + 3) })),
+    ],
   });
   const res = await raw(sim, 'GET', '/_sim/throttling', undefined, sim.inspectionToken);
   // The $batch envelope itself is not charged; its four items are: 2 + 3 + 1 + 1 units.
@@ -71,7 +79,9 @@ test('3,000 writes per 150 s per app and tenant, then per-item 429s inside $batc
     'x-ms-throttle-information': 'WriteLimitExceeded',
     'x-ms-throttle-scope': expect.stringMatching(/^Tenant_Application\/Write\/[0-9a-f-]{36}\/[0-9a-f-]{36}$/),
   });
-  expect(limited[0].body).toEqual({ error: { code: 'TooManyRequests', message: expect.stringMatching(/^Too many requests from Identifier:.+ Please try again later\.$/), innerError } });
+  expect(limited[0].body).toEqual({
+    error: { code: 'TooManyRequests', message: expect.stringMatching(/^Too many requests from Identifier:.+ Please try again later\.$/), innerError },
+  });
   // A top-level write right after: the bucket refills one write per 500 ms.
   const top = await raw(sim, 'PATCH', `/v1.0/users/${ALEX}`, { jobTitle: 'top' }, token);
   expect(top.status).toBe(429);

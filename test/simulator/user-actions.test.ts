@@ -6,21 +6,29 @@ const h = useSimulator();
 test('PUT and DELETE manager/$ref link and unlink a manager', async () => {
   const { id } = await h.client.api('/users').post(newUser('adele@contoso.com'));
   await h.client.api(`/users/${id}/manager/$ref`).put({ '@odata.id': `https://graph.microsoft.com/v1.0/users/${ALEX}` });
-  expect(await h.client.api(`/users/${id}/manager`).select('id').get()).toMatchObject({ '@odata.type': '#microsoft.graph.user', id: ALEX, userPrincipalName: 'alex.wilber@contoso.com' });
+  expect(await h.client.api(`/users/${id}/manager`).select('id').get()).toMatchObject({
+    '@odata.type': '#microsoft.graph.user',
+    id: ALEX,
+    userPrincipalName: 'alex.wilber@contoso.com',
+  });
   expect(h.sim.state.snapshot().users.find((u) => u.id === id)!.manager).toBe(ALEX);
   await h.client.api(`/users/${id}/manager/$ref`).delete();
   expect((await graphError(h.client.api(`/users/${id}/manager`).get())).body.error).toEqual({
-    code: 'Request_ResourceNotFound', message: "Resource 'manager' does not exist or one of its queried reference-property objects are not present.", innerError,
+    code: 'Request_ResourceNotFound',
+    message: "Resource 'manager' does not exist or one of its queried reference-property objects are not present.",
+    innerError,
   });
   expect((await graphError(h.client.api(`/users/${id}/manager/$ref`).delete())).status).toBe(404);
   const missing = '00000000-0000-4000-8000-000000000000';
-  expect((await graphError(h.client.api(`/users/${id}/manager/$ref`).put({ '@odata.id': `${h.sim.url}/v1.0/directoryObjects/${missing}` }))).body.error.message).toBe(
-    `Resource '${missing}' does not exist or one of its queried reference-property objects are not present.`,
-  );
+  expect(
+    (await graphError(h.client.api(`/users/${id}/manager/$ref`).put({ '@odata.id': `${h.sim.url}/v1.0/directoryObjects/${missing}` }))).body.error.message,
+  ).toBe(`Resource '${missing}' does not exist or one of its queried reference-property objects are not present.`);
 });
 
-test('assignLicense without a usageLocation is refused with Graph\'s message', async () => {
-  expect(await graphError(h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: EXCHANGE, disabledPlans: [] }], removeLicenses: [] }))).toEqual({
+test("assignLicense without a usageLocation is refused with Graph's message", async () => {
+  expect(
+    await graphError(h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: EXCHANGE, disabledPlans: [] }], removeLicenses: [] })),
+  ).toEqual({
     status: 400,
     headers: expect.anything(),
     body: { error: { code: 'Request_BadRequest', message: 'License assignment cannot be done for user with invalid usage location.', innerError } },
@@ -32,7 +40,11 @@ test('assignLicense adds and removes seats and answers 200 with the user', async
   const res = await h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: E3, disabledPlans: [] }], removeLicenses: [] });
   expect(res).toMatchObject({ '@odata.context': `${h.sim.url}/v1.0/$metadata#users/$entity`, id: ALEX });
   const skus = await h.client.api('/subscribedSkus').get();
-  expect(skus.value.find((s: { skuId: string }) => s.skuId === E3)).toMatchObject({ consumedUnits: 2, prepaidUnits: { enabled: 2, suspended: 0, warning: 0, lockedOut: 0 }, skuPartNumber: 'ENTERPRISEPACK' });
+  expect(skus.value.find((s: { skuId: string }) => s.skuId === E3)).toMatchObject({
+    consumedUnits: 2,
+    prepaidUnits: { enabled: 2, suspended: 0, warning: 0, lockedOut: 0 },
+    skuPartNumber: 'ENTERPRISEPACK',
+  });
   await h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [], removeLicenses: [E3] });
   expect((await h.client.api(`/users/${ALEX}`).select('assignedLicenses').get()).assignedLicenses).toEqual([]);
   expect(h.sim.state.snapshot().subscribedSkus.find((s) => s.skuId === E3)!.consumed).toBe(1);
@@ -44,7 +56,10 @@ test('assignLicense past the seats bought is a CountViolation', async () => {
   await h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: E3 }], removeLicenses: [] });
   const message = `Subscription with SKU ${E3} does not have any available licenses.`;
   expect((await graphError(h.client.api(`/users/${id}/assignLicense`).post({ addLicenses: [{ skuId: E3 }], removeLicenses: [] }))).body.error).toEqual({
-    code: 'Request_BadRequest', message, details: [{ code: 'CountViolation', message, target: E3 }], innerError,
+    code: 'Request_BadRequest',
+    message,
+    details: [{ code: 'CountViolation', message, target: E3 }],
+    innerError,
   });
   expect(h.sim.state.snapshot().users.find((u) => u.id === id)!.assignedLicenses).toEqual([]);
 });
@@ -52,9 +67,9 @@ test('assignLicense past the seats bought is a CountViolation', async () => {
 test('assignLicense refuses unknown SKUs, missing parameters and licenses the user lacks', async () => {
   await h.client.api(`/users/${ALEX}`).patch({ usageLocation: 'US' });
   const unknown = '11111111-2222-4333-8444-555555555555';
-  expect((await graphError(h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: unknown }], removeLicenses: [] }))).body.error.message).toBe(
-    `License ${unknown} does not correspond to a valid company License.`,
-  );
+  expect(
+    (await graphError(h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: unknown }], removeLicenses: [] }))).body.error.message,
+  ).toBe(`License ${unknown} does not correspond to a valid company License.`);
   expect((await graphError(h.client.api(`/users/${ALEX}/assignLicense`).post({ addLicenses: [{ skuId: E3 }] }))).body.error.details).toEqual([
     { code: 'PropertyRequired', message: 'Property value is required but is empty or missing.', target: 'removeLicenses' },
   ]);
@@ -83,7 +98,9 @@ test('DELETE is a soft delete that directory/deletedItems can restore', async ()
   await h.client.api(`/users/${id}`).delete();
   expect(h.sim.state.snapshot().subscribedSkus.find((s) => s.skuId === EXCHANGE)!.consumed).toBe(0);
   const deleted = await h.client.api('/directory/deletedItems/microsoft.graph.user').get();
-  expect(deleted.value).toEqual([expect.objectContaining({ '@odata.type': '#microsoft.graph.user', id, userPrincipalName: 'adele@contoso.com', deletedDateTime: expect.any(String) })]);
+  expect(deleted.value).toEqual([
+    expect.objectContaining({ '@odata.type': '#microsoft.graph.user', id, userPrincipalName: 'adele@contoso.com', deletedDateTime: expect.any(String) }),
+  ]);
   const restored = await h.client.api(`/directory/deletedItems/${id}/restore`).post({});
   expect(restored).toMatchObject({ '@odata.context': `${h.sim.url}/v1.0/$metadata#directoryObjects/$entity`, id, deletedDateTime: null });
   expect((await h.client.api(`/users/${id}`).get()).userPrincipalName).toBe('adele@contoso.com');
@@ -97,7 +114,9 @@ test('restoring a user whose UPN was taken meanwhile is refused', async () => {
   expect((await graphError(h.client.api(`/directory/deletedItems/${id}/restore`).post({}))).body.error).toEqual({
     code: 'Request_BadRequest',
     message: 'A conflicting object with one or more of the specified property values is present in the directory.',
-    details: [{ code: 'ObjectConflict', message: 'Another object with the same value for property userPrincipalName already exists.', target: 'userPrincipalName' }],
+    details: [
+      { code: 'ObjectConflict', message: 'Another object with the same value for property userPrincipalName already exists.', target: 'userPrincipalName' },
+    ],
     innerError,
   });
 });

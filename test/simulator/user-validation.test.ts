@@ -34,25 +34,36 @@ test('each property required on create is refused when missing', async () => {
 
 test('read-only and unknown properties are refused', async () => {
   expect((await post(newUser('adele@contoso.com', { onPremisesSyncEnabled: true }))).body.error).toEqual({
-    code: 'Request_BadRequest', message: "Property 'onPremisesSyncEnabled' is read-only and cannot be set.", innerError,
+    code: 'Request_BadRequest',
+    message: "Property 'onPremisesSyncEnabled' is read-only and cannot be set.",
+    innerError,
   });
   expect((await post(newUser('adele@contoso.com', { signInSessionsValidFromDateTime: '2026-01-01T00:00:00Z' }))).body.error.message).toBe(
     "Property 'signInSessionsValidFromDateTime' is read-only and cannot be set.",
   );
   expect((await post(newUser('adele@contoso.com', { favouriteColour: 'blue' }))).body.error).toEqual({
-    code: 'Request_BadRequest', message: "Invalid property 'favouriteColour'.", innerError,
+    code: 'Request_BadRequest',
+    message: "Invalid property 'favouriteColour'.",
+    innerError,
   });
   expect((await post(newUser('adele@contoso.com', { manager: 'x' }))).body.error.message).toBe("Invalid property 'manager'.");
   expect((await post(newUser('adele@contoso.com', { passwordProfile: { password: 'xWwvJ]6NMw+bWH-d', expires: true } }))).body.error).toEqual({
     code: 'BadRequest',
-    message: "The property 'expires' does not exist on type 'microsoft.graph.passwordProfile'. Make sure to only use property names that are defined by the type or mark the type as open type.",
+    message:
+      "The property 'expires' does not exist on type 'microsoft.graph.passwordProfile'. Make sure to only use property names that are defined by the type or mark the type as open type.",
     innerError,
   });
   expect((await post(newUser('adele@contoso.com', { accountEnabled: 'True' }))).body.error).toEqual({
-    code: 'BadRequest', message: "Cannot convert the literal 'True' to the expected type 'Edm.Boolean'.", innerError,
+    code: 'BadRequest',
+    message: "Cannot convert the literal 'True' to the expected type 'Edm.Boolean'.",
+    innerError,
   });
   // Off-contract on purpose: the contract check names each property Graph does not let an app write.
-  expect(h.sim.contract.take()).toEqual(['onPremisesSyncEnabled', 'signInSessionsValidFromDateTime', 'favouriteColour', 'manager'].map((p) => `POST /users: property '${p}' is not writable on microsoft.graph.user`));
+  expect(h.sim.contract.take()).toEqual(
+    ['onPremisesSyncEnabled', 'signInSessionsValidFromDateTime', 'favouriteColour', 'manager'].map(
+      (p) => `POST /users: property '${p}' is not writable on microsoft.graph.user`,
+    ),
+  );
 });
 
 test('value limits from the Graph property descriptions', async () => {
@@ -71,18 +82,30 @@ test('value limits from the Graph property descriptions', async () => {
 });
 
 test('UPN characters and a verified domain are required', async () => {
-  expect((await post(newUser('adele vance@contoso.com'))).body.error.message).toBe("Invalid value specified for property 'userPrincipalName' of resource 'User'.");
+  expect((await post(newUser('adele vance@contoso.com'))).body.error.message).toBe(
+    "Invalid value specified for property 'userPrincipalName' of resource 'User'.",
+  );
   expect((await post(newUser('.adele@contoso.com'))).body.error.message).toBe("Invalid value specified for property 'userPrincipalName' of resource 'User'.");
   expect((await post(newUser('adele@unverified.example'))).body.error).toEqual({
     code: 'Request_BadRequest',
     message: 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
-    details: [{ code: 'InvalidValue', message: 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', target: 'userPrincipalName' }],
+    details: [
+      {
+        code: 'InvalidValue',
+        message: 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+        target: 'userPrincipalName',
+      },
+    ],
     innerError,
   });
 });
 
 test('a federated domain needs onPremisesImmutableId on create', async () => {
-  expect((await post(newUser('adele@fabrikam.com'))).body.error).toEqual({ code: 'Request_BadRequest', message: 'One or more properties contains invalid values.', innerError });
+  expect((await post(newUser('adele@fabrikam.com'))).body.error).toEqual({
+    code: 'Request_BadRequest',
+    message: 'One or more properties contains invalid values.',
+    innerError,
+  });
   const created = await h.client.api('/users').post(newUser('adele@fabrikam.com', { onPremisesImmutableId: 'AAECAwQFBgcICQoLDA0ODw==' }));
   expect(created.userPrincipalName).toBe('adele@fabrikam.com');
 });
@@ -98,8 +121,14 @@ test('a weak password is refused with the complexity message', async () => {
 
 test('writes to a user mastered on-premises are refused, usageLocation excepted', async () => {
   const message = 'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.';
-  expect((await graphError(h.client.api(`/users/${MEGAN}`).patch({ jobTitle: 'CEO' }))).body.error).toEqual({ code: 'Request_BadRequest', message, innerError });
-  expect((await graphError(h.client.api(`/users/${MEGAN}`).patch({ onPremisesExtensionAttributes: { extensionAttribute1: 'x' } }))).body.error.message).toBe(message);
+  expect((await graphError(h.client.api(`/users/${MEGAN}`).patch({ jobTitle: 'CEO' }))).body.error).toEqual({
+    code: 'Request_BadRequest',
+    message,
+    innerError,
+  });
+  expect((await graphError(h.client.api(`/users/${MEGAN}`).patch({ onPremisesExtensionAttributes: { extensionAttribute1: 'x' } }))).body.error.message).toBe(
+    message,
+  );
   expect((await graphError(h.client.api(`/users/${MEGAN}`).delete())).body.error.message).toBe(message);
   expect((await graphError(h.client.api(`/users/${MEGAN}/manager/$ref`).put({ '@odata.id': `${h.sim.url}/v1.0/users/${MEGAN}` }))).status).toBe(400);
   await h.client.api(`/users/${MEGAN}`).patch({ usageLocation: 'GB' });
@@ -108,18 +137,30 @@ test('writes to a user mastered on-premises are refused, usageLocation excepted'
 
 test('PATCH applies only what it names and keeps UPN uniqueness', async () => {
   const { id } = await h.client.api('/users').post(newUser('adele@contoso.com'));
-  expect((await graphError(h.client.api(`/users/${id}`).patch({ userPrincipalName: 'megan.bowen@contoso.com' }))).body.error.details).toEqual([{ code: 'ObjectConflict', target: 'userPrincipalName' }]);
-  expect((await graphError(h.client.api(`/users/${id}`).patch({ displayName: null }))).body.error.message).toBe("Invalid value specified for property 'displayName' of resource 'User'.");
+  expect((await graphError(h.client.api(`/users/${id}`).patch({ userPrincipalName: 'megan.bowen@contoso.com' }))).body.error.details).toEqual([
+    { code: 'ObjectConflict', target: 'userPrincipalName' },
+  ]);
+  expect((await graphError(h.client.api(`/users/${id}`).patch({ displayName: null }))).body.error.message).toBe(
+    "Invalid value specified for property 'displayName' of resource 'User'.",
+  );
   await h.client.api(`/users/${id}`).patch({ userPrincipalName: 'adele.vance@contoso.com', mail: 'adele.vance@contoso.com' });
   const state = h.sim.state.snapshot().users.find((u) => u.id === id)!;
-  expect(state).toMatchObject({ userPrincipalName: 'adele.vance@contoso.com', mail: 'adele.vance@contoso.com', proxyAddresses: ['SMTP:adele.vance@contoso.com'], displayName: 'Adele Vance' });
+  expect(state).toMatchObject({
+    userPrincipalName: 'adele.vance@contoso.com',
+    mail: 'adele.vance@contoso.com',
+    proxyAddresses: ['SMTP:adele.vance@contoso.com'],
+    displayName: 'Adele Vance',
+  });
 });
 
 test('a mail another user holds as a proxy address is an ObjectConflict on proxyAddresses', async () => {
   const message = 'Another object with the same value for property proxyAddresses already exists.';
   const { id } = await h.client.api('/users').post(newUser('adele@contoso.com', { mail: 'adele@contoso.com' }));
   expect((await post(newUser('adele2@contoso.com', { mailNickname: 'adele2', mail: 'ADELE@contoso.com' }))).body.error).toEqual({
-    code: 'Request_BadRequest', message, details: [{ code: 'ObjectConflict', message, target: 'proxyAddresses' }], innerError,
+    code: 'Request_BadRequest',
+    message,
+    details: [{ code: 'ObjectConflict', message, target: 'proxyAddresses' }],
+    innerError,
   });
   const other = await h.client.api('/users').post(newUser('adele2@contoso.com', { mailNickname: 'adele2' }));
   expect((await graphError(h.client.api(`/users/${other.id}`).patch({ mail: 'adele@contoso.com' }))).body.error.details[0].target).toBe('proxyAddresses');

@@ -37,7 +37,13 @@ test('GET, PATCH and DELETE /users/{userPrincipalName} address the same user as 
   expect(await graphError(h.client.api(`/users/${id}`).get())).toEqual({
     status: 404,
     headers: expect.anything(),
-    body: { error: { code: 'Request_ResourceNotFound', message: `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`, innerError } },
+    body: {
+      error: {
+        code: 'Request_ResourceNotFound',
+        message: `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+        innerError,
+      },
+    },
   });
 });
 
@@ -54,17 +60,27 @@ test('GET /users filters with eq, startswith and in on the properties the bridge
 
 test('GET /users rejects filters Graph does not support without advanced query headers', async () => {
   expect((await graphError(h.client.api('/users').filter("employeeId ne 'E1'").get())).body.error).toEqual({
-    code: 'Request_UnsupportedQuery', message: "Unsupported or invalid query filter clause specified for property 'employeeId' of resource 'User'.", innerError,
+    code: 'Request_UnsupportedQuery',
+    message: "Unsupported or invalid query filter clause specified for property 'employeeId' of resource 'User'.",
+    innerError,
   });
   expect((await graphError(h.client.api('/users').filter("aboutMe eq 'x'").get())).body.error.code).toBe('Request_UnsupportedQuery');
   expect((await graphError(h.client.api('/users').filter("nosuch eq 'x'").get())).body.error).toEqual({
-    code: 'BadRequest', message: "Could not find a property named 'nosuch' on type 'microsoft.graph.user'.", innerError,
+    code: 'BadRequest',
+    message: "Could not find a property named 'nosuch' on type 'microsoft.graph.user'.",
+    innerError,
   });
-  expect((await graphError(h.client.api('/users').select('nosuch').get())).body.error.message).toBe("Could not find a property named 'nosuch' on type 'microsoft.graph.user'.");
+  expect((await graphError(h.client.api('/users').select('nosuch').get())).body.error.message).toBe(
+    "Could not find a property named 'nosuch' on type 'microsoft.graph.user'.",
+  );
 });
 
 test('$count needs ConsistencyLevel: eventual, as on real Graph', async () => {
-  expect((await graphError(h.client.api('/users').query({ $count: 'true' }).get())).body.error).toEqual({ code: 'Request_BadRequest', message: '$count is not currently supported.', innerError });
+  expect((await graphError(h.client.api('/users').query({ $count: 'true' }).get())).body.error).toEqual({
+    code: 'Request_BadRequest',
+    message: '$count is not currently supported.',
+    innerError,
+  });
   const counted = await h.client.api('/users').header('ConsistencyLevel', 'eventual').count(true).filter("employeeId ne 'E1001'").select('id').get();
   expect(counted['@odata.count']).toBe(1);
   expect(counted.value).toEqual([{ id: ALEX }]);
@@ -82,5 +98,7 @@ test('$top pages with @odata.nextLink until the last page', async () => {
   }
   expect(seen).toHaveLength(7);
   expect(new Set(seen).size).toBe(7);
-  expect((await graphError(h.client.api('/users').top(1000).get())).body.error.message).toBe("Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.");
+  expect((await graphError(h.client.api('/users').top(1000).get())).body.error.message).toBe(
+    "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.",
+  );
 });

@@ -14,7 +14,10 @@ beforeAll(() => {
     ],
   });
   const add = (key: string, sourceId: string, data: Record<string, unknown>) => {
-    ids[key] = store.users.create({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], ...data }, { sourceId, attributes: ['userName'], sync: { dirSyncEnabled: false } }).id;
+    ids[key] = store.users.create(
+      { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], ...data },
+      { sourceId, attributes: ['userName'], sync: { dirSyncEnabled: false } },
+    ).id;
   };
   add('ada', 'okta', { userName: 'ada@example.com', displayName: 'Ada Lovelace', name: { givenName: 'Ada', familyName: 'Lovelace' }, externalId: 'ext-ada' });
   add('grace', 'okta', { userName: 'Grace@example.com', displayName: 'Grace Hopper', name: { givenName: 'Grace', familyName: 'Hopper' } });
@@ -69,10 +72,25 @@ test('pending deletions per source, names of resources, audit filters', () => {
     bySource: [{ sourceId: 'hr', count: 1 }],
     items: [{ id: ids.gone, userName: 'gone@example.com', sourceId: 'hr', graphId: null, deletedAt: expect.any(String) }],
   });
-  expect(store.admin.names([{ type: 'User', id: ids.ada }, { type: 'User', id: ids.gone }, { type: 'Group', id: ids.ada }])).toEqual(
-    new Map([[`User:${ids.ada}`, 'ada@example.com'], [`User:${ids.gone}`, 'gone@example.com']]),
+  expect(
+    store.admin.names([
+      { type: 'User', id: ids.ada },
+      { type: 'User', id: ids.gone },
+      { type: 'Group', id: ids.ada },
+    ]),
+  ).toEqual(
+    new Map([
+      [`User:${ids.ada}`, 'ada@example.com'],
+      [`User:${ids.gone}`, 'gone@example.com'],
+    ]),
   );
-  expect(store.admin.auditList({ action: 'user.', limit: 10 }).map((a) => a.action)).toEqual(['user.delete', 'user.create', 'user.create', 'user.create', 'user.create']);
+  expect(store.admin.auditList({ action: 'user.', limit: 10 }).map((a) => a.action)).toEqual([
+    'user.delete',
+    'user.create',
+    'user.create',
+    'user.create',
+    'user.create',
+  ]);
   expect(store.admin.auditList({ action: 'user.delete', limit: 10 }).map((a) => a.resourceId)).toEqual([ids.gone]);
   expect(store.admin.auditList({ source: 'hr', limit: 10 }).map((a) => a.action)).toEqual(['user.delete', 'user.create', 'user.create']);
   expect(store.admin.auditList({ resourceId: ids.ada, limit: 10 }).map((a) => a.action)).toEqual(['user.create']);

@@ -24,7 +24,11 @@ afterEach(() => {
 
 /** Every byte SQLite keeps for this database: the file, its WAL and shared memory. */
 function databaseBytes(): string {
-  return ['', '-wal', '-shm'].map((s) => file() + s).filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+  return ['', '-wal', '-shm']
+    .map((s) => file() + s)
+    .filter(existsSync)
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('');
 }
 
 it('the database files hold no password: pending ones sealed, applied and superseded ones wiped', () => {

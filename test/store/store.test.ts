@@ -32,17 +32,17 @@ describe('openStore', () => {
     const db = new Database(file(), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
-      { version: 1, name: "initial" },
-      { version: 2, name: "membership display" },
-      { version: 3, name: "managed source tokens" },
-      { version: 4, name: "indexes for dirty order and owner-scoped pages" },
-      { version: 5, name: "sync engine state" },
-      { version: 6, name: "canonical identity keys" },
-      { version: 7, name: "attribution as one row per resource" },
-      { version: 8, name: "urgent changes" },
-      { version: 9, name: "engine create records" },
-      { version: 10, name: "source token grace period" },
-      { version: 11, name: "mode each resource was applied under" },
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'membership display' },
+      { version: 3, name: 'managed source tokens' },
+      { version: 4, name: 'indexes for dirty order and owner-scoped pages' },
+      { version: 5, name: 'sync engine state' },
+      { version: 6, name: 'canonical identity keys' },
+      { version: 7, name: 'attribution as one row per resource' },
+      { version: 8, name: 'urgent changes' },
+      { version: 9, name: 'engine create records' },
+      { version: 10, name: 'source token grace period' },
+      { version: 11, name: 'mode each resource was applied under' },
     ]);
     db.close();
   });
@@ -86,14 +86,21 @@ describe('openStore', () => {
     expect(store.previousMode).toBe('profile-sync');
     expect(store.sync.get('User', u.id)?.dirSyncEnabled).toBe(true);
     const modeChanges = store.audit.list().filter((a) => a.action === 'mode.change');
-    expect(modeChanges.map((a) => a.detail)).toEqual([{ from: null, to: 'profile-sync' }, { from: 'profile-sync', to: 'user-sync' }]);
+    expect(modeChanges.map((a) => a.detail)).toEqual([
+      { from: null, to: 'profile-sync' },
+      { from: 'profile-sync', to: 'user-sync' },
+    ]);
   });
 });
 
 describe('users', () => {
   test('a later write replaces the attribution of the attributes it names and keeps the others', () => {
     const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], at: new Date('2026-01-01T00:00:00Z') });
-    store.users.replace(u.id, { ...alice, displayName: 'Alice B', title: 'CFO' }, { sourceId: 'entra', attributes: ['displayName', 'title'], at: new Date('2026-01-02T00:00:00Z') });
+    store.users.replace(
+      u.id,
+      { ...alice, displayName: 'Alice B', title: 'CFO' },
+      { sourceId: 'entra', attributes: ['displayName', 'title'], at: new Date('2026-01-02T00:00:00Z') },
+    );
     expect(store.attribution.list('User', u.id)).toEqual([
       { attribute: 'displayName', sourceId: 'entra', setAt: '2026-01-02T00:00:00.000Z' },
       { attribute: 'emails', sourceId: 'okta', setAt: '2026-01-01T00:00:00.000Z' },
@@ -106,7 +113,9 @@ describe('users', () => {
     const u = store.users.create(alice, { sourceId: 'okta', attributes: ['userName', 'displayName', 'emails'], sync: { dirSyncEnabled: false } });
     expect(store.users.get(u.id)).toEqual({ id: u.id, sourceId: 'okta', version: 1, created: u.created, lastModified: u.created, data: alice });
     expect(store.attribution.list('User', u.id).map((a) => [a.attribute, a.sourceId])).toEqual([
-      ['displayName', 'okta'], ['emails', 'okta'], ['userName', 'okta'],
+      ['displayName', 'okta'],
+      ['emails', 'okta'],
+      ['userName', 'okta'],
     ]);
     expect(store.audit.list({ resourceType: 'User', resourceId: u.id }).map((a) => a.action)).toEqual(['user.create']);
     expect(store.sync.get('User', u.id)).toMatchObject({ desiredVersion: 1, appliedVersion: 0, state: 'pending', dirSyncEnabled: false, deleted: false });
@@ -177,7 +186,11 @@ describe('store.sync', () => {
       const { synced, created } = queue(4, 3);
       store.users.replace(synced[0], { userName: 'old0@example.com', active: false, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
       store.users.replace(synced[1], { userName: 'old1@example.com', active: true, entitlements: [] }, { sourceId: 'okta' });
-      store.users.replace(synced[2], { userName: 'old2@example.com', active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pass' } });
+      store.users.replace(
+        synced[2],
+        { userName: 'old2@example.com', active: true, entitlements: [{ value: 'E3' }] },
+        { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pass' } },
+      );
       // A profile change is not urgent: it keeps its place behind the creations queued before it.
       store.users.replace(synced[3], { userName: 'old3@example.com', title: 'CEO', active: true, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
       expect(ids(store.sync.listDue(Date.now(), 10))).toEqual([synced[0], synced[1], synced[2], ...created, synced[3]]);
@@ -189,7 +202,8 @@ describe('store.sync', () => {
 
     test('creations keep a slot in every creationEvery + 1 rows under a stream of urgent changes, in arrival order', () => {
       const { synced, created } = queue(12, 4);
-      for (const [i, id] of synced.entries()) store.users.replace(id, { userName: `old${i}@example.com`, active: false, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+      for (const [i, id] of synced.entries())
+        store.users.replace(id, { userName: `old${i}@example.com`, active: false, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
       const page = ids(store.sync.listDue(Date.now(), 6, { creationEvery: 2 }));
       expect(page).toEqual([synced[0], synced[1], synced[2], synced[3], created[0], created[1]]);
       // With nothing else waiting, urgent rows take every slot.
@@ -229,7 +243,10 @@ describe('store.sync', () => {
     expect(store.sync.revealPendingPassword('User', a.id)).toBe('S3cret!pw');
     store.sync.markApplied('User', a.id, 2, { appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z' });
     expect(store.sync.get('User', a.id)).toMatchObject({
-      hasPendingPassword: false, state: 'pending', appliedTokensValidFrom: '2024-01-01T00:00:00.000Z', graphTokensValidFrom: '2024-01-01T00:00:05Z',
+      hasPendingPassword: false,
+      state: 'pending',
+      appliedTokensValidFrom: '2024-01-01T00:00:00.000Z',
+      graphTokensValidFrom: '2024-01-01T00:00:05Z',
     });
     expect(store.sync.revealPendingPassword('User', a.id)).toBeNull();
   });
@@ -257,7 +274,13 @@ describe('store.sync', () => {
   test('markRetry keeps the row pending with the message, due at the given time', () => {
     const a = store.users.create(alice, { sourceId: 'okta' });
     store.sync.markRetry('User', a.id, 'TooManyRequests: slow down', 5_000);
-    expect(store.sync.get('User', a.id)).toMatchObject({ state: 'pending', lastError: 'TooManyRequests: slow down', attempts: 1, nextAttemptAt: 5_000, appliedVersion: 0 });
+    expect(store.sync.get('User', a.id)).toMatchObject({
+      state: 'pending',
+      lastError: 'TooManyRequests: slow down',
+      attempts: 1,
+      nextAttemptAt: 5_000,
+      appliedVersion: 0,
+    });
     expect(store.sync.listDue(4_999, 10)).toEqual([]);
     expect(store.sync.listDue(5_000, 10).map((r) => r.id)).toEqual([a.id]);
   });
@@ -266,7 +289,12 @@ describe('store.sync', () => {
     const a = store.users.create(alice, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pw' } });
     store.sync.recordProgress('User', a.id, { appliedSnapshot: { displayName: 'Alice' }, graphId: 'g-1' });
     expect(store.sync.get('User', a.id)).toMatchObject({
-      appliedVersion: 0, desiredVersion: 1, state: 'pending', graphId: 'g-1', appliedSnapshot: { displayName: 'Alice' }, hasPendingPassword: true,
+      appliedVersion: 0,
+      desiredVersion: 1,
+      state: 'pending',
+      graphId: 'g-1',
+      appliedSnapshot: { displayName: 'Alice' },
+      hasPendingPassword: true,
     });
     expect(store.sync.revealPendingPassword('User', a.id)).toBe('S3cret!pw');
     expect(store.sync.listDue(Date.now(), 10).map((r) => r.id)).toEqual([a.id]);
@@ -284,7 +312,10 @@ describe('store.sync', () => {
     for (const id of [a.id, b.id]) expect(store.sync.get('User', id)).toMatchObject({ state: 'blocked', lastError: 'Entra Connect owns the tenant' });
     expect(store.sync.listDue(Date.now(), 10)).toEqual([]);
     store.sync.unblockAll();
-    expect(store.sync.listDue(Date.now(), 10).map((r) => [r.id, r.state])).toEqual([[a.id, 'pending'], [b.id, 'pending']]);
+    expect(store.sync.listDue(Date.now(), 10).map((r) => [r.id, r.state])).toEqual([
+      [a.id, 'pending'],
+      [b.id, 'pending'],
+    ]);
   });
 });
 
@@ -294,13 +325,27 @@ describe('groups and memberships', () => {
 
   test('pending member changes come from SQL and follow what sync/ applied', () => {
     const [u1, u2, u3] = users(3);
-    const g = store.groups.create({ displayName: 'Sales' }, { sourceId: 'okta', members: [{ value: u1, type: 'User' }, { value: u2, type: 'User' }] });
+    const g = store.groups.create(
+      { displayName: 'Sales' },
+      {
+        sourceId: 'okta',
+        members: [
+          { value: u1, type: 'User' },
+          { value: u2, type: 'User' },
+        ],
+      },
+    );
     expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [u1, u2].sort(), removes: [] });
     store.groups.markMembersApplied(g.id, [u1, u2], []);
     expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [] });
     store.groups.update(g.id, null, { sourceId: 'okta', members: { add: [{ value: u3, type: 'User' }], remove: [u1] } });
     expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [u3], removes: [u1] });
-    expect(store.groups.members(g.id).map((m) => m.value).sort()).toEqual([u2, u3].sort());
+    expect(
+      store.groups
+        .members(g.id)
+        .map((m) => m.value)
+        .sort(),
+    ).toEqual([u2, u3].sort());
     store.groups.markMembersApplied(g.id, [u3], [u1]);
     expect(store.groups.pendingMemberChanges(g.id, 10)).toEqual({ adds: [], removes: [] });
   });
@@ -317,7 +362,16 @@ describe('groups and memberships', () => {
 
   test('deleting a user removes it from its groups and marks them dirty', () => {
     const [u1, u2] = users(2);
-    const g = store.groups.create({ displayName: 'Ops' }, { sourceId: 'okta', members: [{ value: u1, type: 'User' }, { value: u2, type: 'User' }] });
+    const g = store.groups.create(
+      { displayName: 'Ops' },
+      {
+        sourceId: 'okta',
+        members: [
+          { value: u1, type: 'User' },
+          { value: u2, type: 'User' },
+        ],
+      },
+    );
     store.groups.markMembersApplied(g.id, [u1], []);
     store.users.remove(u1, { sourceId: 'okta' });
     store.users.remove(u2, { sourceId: 'okta' });
@@ -342,7 +396,9 @@ describe('groups and memberships', () => {
     const g = store.groups.create({ displayName: 'Ops', externalId: 'x1' }, { sourceId: 'entra' });
     store.groups.remove(g.id, { sourceId: 'entra' });
     expect(store.groups.getForSync(g.id)).toEqual({
-      id: g.id, sourceId: 'entra', deleted: true,
+      id: g.id,
+      sourceId: 'entra',
+      deleted: true,
       resource: { displayName: 'Ops', externalId: 'x1', id: g.id, meta: expect.objectContaining({ resourceType: 'Group' }) },
     });
   });
@@ -395,6 +451,8 @@ describe('identity keys (migration 6)', () => {
       { id: 'u2', user_name_key: '\u00e9lise@example.com\u0000u2' },
     ]);
     expect(store.users.replace('u2', { userName: '\u00e9lise@example.com', title: 'kept' }, { sourceId: 'okta' }).changed).toBe(true);
-    expect(() => store.users.create({ userName: 'E\u0301LISE@example.com' }, { sourceId: 'okta' })).toThrow(expect.objectContaining({ status: 409, scimType: 'uniqueness' }));
+    expect(() => store.users.create({ userName: 'E\u0301LISE@example.com' }, { sourceId: 'okta' })).toThrow(
+      expect.objectContaining({ status: 409, scimType: 'uniqueness' }),
+    );
   });
 });

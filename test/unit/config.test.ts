@@ -31,7 +31,24 @@ test('BRIDGE_PORT, BRIDGE_DATABASE and BRIDGE_MODE win over the file', () => {
 test('every key has an environment variable', () => {
   const names = environmentKeys();
   const paths = new Set(Object.values(names));
-  const parsed = loadConfig({ env: {}, overrides: { adminToken: 'x'.repeat(16), 'graph.tenantId': 't', 'graph.clientId': 'c', 'graph.clientSecret': 's', 'graph.certificatePath': 'p', 'graph.caFile': 'f', 'defaults.usageLocation': 'US', 'graph.simulator.enabled': true, 'graph.simulator.seedFile': 's.json', 'tls.certFile': 'c.pem', 'tls.keyFile': 'k.pem', secretsKey: '0'.repeat(64), trustProxy: 'loopback' } });
+  const parsed = loadConfig({
+    env: {},
+    overrides: {
+      adminToken: 'x'.repeat(16),
+      'graph.tenantId': 't',
+      'graph.clientId': 'c',
+      'graph.clientSecret': 's',
+      'graph.certificatePath': 'p',
+      'graph.caFile': 'f',
+      'defaults.usageLocation': 'US',
+      'graph.simulator.enabled': true,
+      'graph.simulator.seedFile': 's.json',
+      'tls.certFile': 'c.pem',
+      'tls.keyFile': 'k.pem',
+      secretsKey: '0'.repeat(64),
+      trustProxy: 'loopback',
+    },
+  });
   for (const path of leaves(parsed)) expect([path, paths.has(path)]).toEqual([path, true]);
   expect(envNameOf('graph.allowTenantDirSync')).toBe('BRIDGE_GRAPH_ALLOW_TENANT_DIR_SYNC');
   expect(names.BRIDGE_GRAPH_SIMULATOR_SEED_FILE).toBe('graph.simulator.seedFile');
@@ -49,7 +66,12 @@ test('each variable keeps its type: digits stay text where the key is text; numb
     },
   });
   expect([c.adminToken, c.graph.clientSecret, c.limits.bodyBytes, c.graph.simulator.throttling, c.sources.map((s) => s.id), c.licenses.skus]).toEqual([
-    '1234567890123456', '42', 2048, false, ['okta'], ['SPE_E3'],
+    '1234567890123456',
+    '42',
+    2048,
+    false,
+    ['okta'],
+    ['SPE_E3'],
   ]);
 });
 
@@ -64,9 +86,36 @@ describe('two sources with one token are refused, naming both and never the toke
   const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 
   test.each([
-    ['both plain, in the file', { sources: [{ id: 'okta', token }, { id: 'entra', token }] }, {}],
-    ['plain and its sha256 (upper case)', { sources: [{ id: 'okta', token }, { id: 'entra', tokenSha256: sha(token).toUpperCase() }] }, {}],
-    ['both as sha256, from BRIDGE_SOURCES', {}, { BRIDGE_SOURCES: JSON.stringify([{ id: 'okta', tokenSha256: sha(token) }, { id: 'entra', tokenSha256: sha(token) }]) }],
+    [
+      'both plain, in the file',
+      {
+        sources: [
+          { id: 'okta', token },
+          { id: 'entra', token },
+        ],
+      },
+      {},
+    ],
+    [
+      'plain and its sha256 (upper case)',
+      {
+        sources: [
+          { id: 'okta', token },
+          { id: 'entra', tokenSha256: sha(token).toUpperCase() },
+        ],
+      },
+      {},
+    ],
+    [
+      'both as sha256, from BRIDGE_SOURCES',
+      {},
+      {
+        BRIDGE_SOURCES: JSON.stringify([
+          { id: 'okta', tokenSha256: sha(token) },
+          { id: 'entra', tokenSha256: sha(token) },
+        ]),
+      },
+    ],
   ])('%s', (_what, file, env) => {
     const path = join(mkdtempSync(join(tmpdir(), 'bridge-config-')), 'c.json');
     writeFileSync(path, JSON.stringify(file));
@@ -88,22 +137,39 @@ describe('two sources with one token are refused, naming both and never the toke
     const store = openStore(database, { mode: config.mode, sources: config.sources });
     store.sourceTokens.add('onelogin', sha(token), []);
     store.close();
-    await expect(openRuntime(config, { simulator: false })).rejects.toThrow('sources.1: sources "okta" and "onelogin" have the same token; give each source its own');
+    await expect(openRuntime(config, { simulator: false })).rejects.toThrow(
+      'sources.1: sources "okta" and "onelogin" have the same token; give each source its own',
+    );
   });
 
   test('distinct tokens load', () => {
-    expect(loadConfig({ env: {}, overrides: { sources: [{ id: 'okta', token }, { id: 'entra', token: `${token}x` }] } }).sources).toHaveLength(2);
+    expect(
+      loadConfig({
+        env: {},
+        overrides: {
+          sources: [
+            { id: 'okta', token },
+            { id: 'entra', token: `${token}x` },
+          ],
+        },
+      }).sources,
+    ).toHaveLength(2);
   });
 });
 
 test('sources[].adopt: absent by default; domains lower-cased; a bad domain, an empty list or an unknown key names the key', () => {
   const src = { id: 'okta', token: 'okta-token-0123456789abcdef' };
   expect(loadConfig({ env: {}, overrides: { sources: [src] } }).sources[0].adopt).toBeUndefined();
-  expect(loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: ['Contoso.COM', '*'] } }] } }).sources[0].adopt).toEqual({ domains: ['contoso.com', '*'], groups: false });
+  expect(loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: ['Contoso.COM', '*'] } }] } }).sources[0].adopt).toEqual({
+    domains: ['contoso.com', '*'],
+    groups: false,
+  });
   expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: ['@contoso.com'] } }] } })).toThrow(
     'sources.0.adopt.domains.0: a DNS domain name (contoso.com) or "*"',
   );
-  expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: [] } }] } })).toThrow('sources.0.adopt.domains: at least one domain, or "*"');
+  expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domains: [] } }] } })).toThrow(
+    'sources.0.adopt.domains: at least one domain, or "*"',
+  );
   expect(() => loadConfig({ env: {}, overrides: { sources: [{ ...src, adopt: { domain: 'contoso.com' } }] } })).toThrow(/sources\.0\.adopt/);
 });
 
@@ -118,7 +184,12 @@ test('"graph": {"simulator": true | false} is shorthand for {"enabled": true | f
   expect(loadConfig({ file: off, env: {} }).graph.simulator).toEqual({ enabled: false, port: 0, timeScale: 1, throttling: true });
   expect(usesSimulator(loadConfig({ file: off, env: {} }))).toBe(false);
   // A variable for another simulator key keeps the shorthand's enabled.
-  expect(loadConfig({ file: on, env: { BRIDGE_GRAPH_SIMULATOR_PORT: '4443' } }).graph.simulator).toEqual({ enabled: true, port: 4443, timeScale: 1, throttling: true });
+  expect(loadConfig({ file: on, env: { BRIDGE_GRAPH_SIMULATOR_PORT: '4443' } }).graph.simulator).toEqual({
+    enabled: true,
+    port: 4443,
+    timeScale: 1,
+    throttling: true,
+  });
   expect(loadConfig({ env: {}, overrides: { 'graph.simulator': false } }).graph.simulator.enabled).toBe(false);
   expect(() => loadConfig({ env: {}, overrides: { 'graph.simulator': 'yes' } })).toThrow(/graph\.simulator/);
 });

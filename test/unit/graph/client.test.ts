@@ -72,10 +72,16 @@ test('GET /users/{id}: token from {authorityHost}/{tenantId}/oauth2/v2.0/token, 
   expect(server.requests.some((r) => r.url.includes('discovery/instance'))).toBe(false);
 });
 
-test('POST /users sends the JSON body and returns 201 with Graph\'s body', async () => {
+test("POST /users sends the JSON body and returns 201 with Graph's body", async () => {
   server.handle((r) => (r.method === 'POST' && r.url === '/v1.0/users' ? { status: 201, body: { id: 'new-id', ...JSON.parse(r.body) } } : undefined));
   const client = createGraphClient(config(), { logger: logger() });
-  const body = { accountEnabled: true, displayName: 'Ada', mailNickname: 'ada', userPrincipalName: 'ada@contoso.com', passwordProfile: { password: 'Pw-1234567890!', forceChangePasswordNextSignIn: false } };
+  const body = {
+    accountEnabled: true,
+    displayName: 'Ada',
+    mailNickname: 'ada',
+    userPrincipalName: 'ada@contoso.com',
+    passwordProfile: { password: 'Pw-1234567890!', forceChangePasswordNextSignIn: false },
+  };
 
   const res = await client.request('POST', '/users', body);
 
@@ -124,7 +130,14 @@ test('$batch posts relative URLs (no /v1.0) with dependsOn, and returns items in
   expect(JSON.parse(graphCalls()[0].body)).toEqual({
     requests: [
       { id: '1', method: 'POST', url: '/users', body: { displayName: 'Ada' }, headers: { 'Content-Type': 'application/json' } },
-      { id: '2', method: 'POST', url: '/users/u1/assignLicense', body: { addLicenses: [], removeLicenses: [] }, headers: { 'Content-Type': 'application/json' }, dependsOn: ['1'] },
+      {
+        id: '2',
+        method: 'POST',
+        url: '/users/u1/assignLicense',
+        body: { addLicenses: [], removeLicenses: [] },
+        headers: { 'Content-Type': 'application/json' },
+        dependsOn: ['1'],
+      },
     ],
   });
   expect(results).toEqual([
@@ -142,7 +155,11 @@ test('$batch refuses more than 20 requests and duplicate ids before sending', as
 });
 
 test('an HTTP error comes back as a response; ensureOk turns it into a classified BridgeError', async () => {
-  server.handle(() => ({ status: 429, headers: { 'Retry-After': '3' }, body: { error: { code: 'TooManyRequests', message: 'Application is over its MailboxConcurrency limit.' } } }));
+  server.handle(() => ({
+    status: 429,
+    headers: { 'Retry-After': '3' },
+    body: { error: { code: 'TooManyRequests', message: 'Application is over its MailboxConcurrency limit.' } },
+  }));
   const client = createGraphClient(config(), { logger: logger() });
 
   const res = await client.request('PATCH', '/users/u1', { jobTitle: 'x' });
@@ -155,7 +172,13 @@ test('an HTTP error comes back as a response; ensureOk turns it into a classifie
     caught = e;
   }
   expect(caught).toBeInstanceOf(BridgeError);
-  expect(caught).toMatchObject({ status: 429, code: 'TooManyRequests', retryable: true, retryAfterMs: 3000, message: 'Application is over its MailboxConcurrency limit.' });
+  expect(caught).toMatchObject({
+    status: 429,
+    code: 'TooManyRequests',
+    retryable: true,
+    retryAfterMs: 3000,
+    message: 'Application is over its MailboxConcurrency limit.',
+  });
 });
 
 test('a refused client secret is a BridgeError that names neither the secret nor a token', async () => {
@@ -197,7 +220,10 @@ test('dryRun records writes (password redacted) and sends none; reads still go o
   });
   const client = createGraphClient(config({ dryRun: true }), { logger: logger() });
 
-  const created = await client.request('POST', '/users', { displayName: 'Ada', passwordProfile: { password: 'Secret-123456!', forceChangePasswordNextSignIn: false } });
+  const created = await client.request('POST', '/users', {
+    displayName: 'Ada',
+    passwordProfile: { password: 'Secret-123456!', forceChangePasswordNextSignIn: false },
+  });
   await client.request('PATCH', '/users/u1', { jobTitle: 'Engineer' });
   const batch = await client.batch([
     { id: 'a', method: 'GET', url: '/users/u1' },
@@ -207,7 +233,10 @@ test('dryRun records writes (password redacted) and sends none; reads still go o
 
   expect(created).toEqual({ status: 201, headers: {}, body: { id: 'dry-run-1', displayName: 'Ada' } });
   expect(read.status).toBe(200);
-  expect(batch.map((b) => [b.id, b.status])).toEqual([['a', 200], ['b', 204]]);
+  expect(batch.map((b) => [b.id, b.status])).toEqual([
+    ['a', 200],
+    ['b', 204],
+  ]);
   expect(client.plannedWrites().map(({ at: _at, ...w }) => w)).toEqual([
     { method: 'POST', url: '/users', body: { displayName: 'Ada', passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } } },
     { method: 'PATCH', url: '/users/u1', body: { jobTitle: 'Engineer' } },

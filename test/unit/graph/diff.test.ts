@@ -25,7 +25,13 @@ describe('no-op and coalescing', () => {
     (user[EXT] as Record<string, unknown>).officeLocation = 'Room 7';
     const diff = diffUser(translateUser('user-sync', user, ctx()), applied('user-sync'), 'user-sync');
     expect(diff).toEqual({
-      patch: { displayName: 'Countess Lovelace', jobTitle: 'Principal', mobilePhone: '+44 7700 111111', department: 'Difference Engines', officeLocation: 'Room 7' },
+      patch: {
+        displayName: 'Countess Lovelace',
+        jobTitle: 'Principal',
+        mobilePhone: '+44 7700 111111',
+        department: 'Difference Engines',
+        officeLocation: 'Room 7',
+      },
       nextSnapshot: expect.any(Object),
     });
     // Applying it leaves nothing to do.
@@ -64,7 +70,11 @@ describe('clearing', () => {
   });
 
   test('a matched user: absent attributes are not written as null (nothing the bridge wrote to clear)', () => {
-    const diff = diffUser(translateUser('user-sync', { userName: 'grace@contoso.com', displayName: 'Grace' }, ctx({ sourceDirectories: [] })), emptySnapshot(), 'user-sync');
+    const diff = diffUser(
+      translateUser('user-sync', { userName: 'grace@contoso.com', displayName: 'Grace' }, ctx({ sourceDirectories: [] })),
+      emptySnapshot(),
+      'user-sync',
+    );
     expect(Object.values(diff.patch!).some((v) => v === null || (Array.isArray(v) && v.length === 0))).toBe(false);
   });
 });
@@ -73,7 +83,7 @@ describe('a mode never touches attributes outside its set', () => {
   test('after moving down from universal-sync to profile-sync, extended values are left alone', () => {
     const snapshot = applied('universal-sync');
     const user = fullUser();
-    user.title = 'Changed but not profile-sync\'s to write';
+    user.title = "Changed but not profile-sync's to write";
     user.displayName = 'Ada K';
     const diff = diffUser(translateUser('profile-sync', user, ctx()), snapshot, 'profile-sync');
     expect(diff.patch).toEqual({ displayName: 'Ada K' });
@@ -92,9 +102,12 @@ describe('a mode never touches attributes outside its set', () => {
 });
 
 describe('drift revert (user-sync, universal-sync)', () => {
-  test('a snapshot carrying a value edited in Entra yields the PATCH that restores the source\'s value', () => {
+  test("a snapshot carrying a value edited in Entra yields the PATCH that restores the source's value", () => {
     const snapshot = applied('user-sync');
-    const drifted = { ...snapshot, properties: { ...snapshot.properties, jobTitle: 'Edited in portal', employeeOrgData: { costCenter: 'X', division: 'R&D' } } };
+    const drifted = {
+      ...snapshot,
+      properties: { ...snapshot.properties, jobTitle: 'Edited in portal', employeeOrgData: { costCenter: 'X', division: 'R&D' } },
+    };
     const diff = diffUser(translateUser('user-sync', fullUser(), ctx()), drifted, 'user-sync');
     expect(diff.patch).toEqual({ jobTitle: 'Analyst', employeeOrgData: { costCenter: 'CC-42', division: 'R&D' } });
   });
@@ -132,7 +145,7 @@ describe('manager', () => {
     expect(translateUser('user-sync', user, ctx()).manager).toBe('u-somerville');
   });
 
-  test('the manager\'s Graph id is carried while the manager stays the same', () => {
+  test("the manager's Graph id is carried while the manager stays the same", () => {
     const snapshot = { ...applied('user-sync'), managerGraphId: 'graph-babbage' };
     expect(diffUser(translateUser('user-sync', fullUser(), ctx()), snapshot, 'user-sync').nextSnapshot.managerGraphId).toBe('graph-babbage');
     const user = fullUser();
@@ -162,7 +175,11 @@ describe('password and token validity (SPEC section 4)', () => {
   });
 
   test('license-only still revokes when tokensValidFrom advances (token validity "now")', () => {
-    const diff = diffUser(translateUser('license-only', fullUser(), ctx({ tokensValidFrom: '2025-03-01T12:00:00.000Z' })), { properties: {}, licenses: [E3] }, 'license-only');
+    const diff = diffUser(
+      translateUser('license-only', fullUser(), ctx({ tokensValidFrom: '2025-03-01T12:00:00.000Z' })),
+      { properties: {}, licenses: [E3] },
+      'license-only',
+    );
     expect(diff).toEqual({ revoke: true, nextSnapshot: { properties: {}, licenses: [E3], tokensValidFrom: '2025-03-01T12:00:00.000Z' } });
   });
 
@@ -185,10 +202,19 @@ describe('drift helpers', () => {
       otherMails: ['ada.home@example.org'],
       signInActivity: { lastSignInDateTime: 'x' },
     };
-    expect(driftedProperties(snapshot, graphUser, 'user-sync').sort()).toEqual(['employeeOrgData.costCenter', 'employeeOrgData.division', 'faxNumber', 'jobTitle']);
+    expect(driftedProperties(snapshot, graphUser, 'user-sync').sort()).toEqual([
+      'employeeOrgData.costCenter',
+      'employeeOrgData.division',
+      'faxNumber',
+      'jobTitle',
+    ]);
     expect(graphUserProperties(graphUser, 'user-sync')).not.toHaveProperty('signInActivity');
     // The diff against Graph's values is the revert.
-    const revert = diffUser(translateUser('user-sync', fullUser(), ctx()), { ...snapshot, properties: graphUserProperties(graphUser, 'user-sync') }, 'user-sync');
+    const revert = diffUser(
+      translateUser('user-sync', fullUser(), ctx()),
+      { ...snapshot, properties: graphUserProperties(graphUser, 'user-sync') },
+      'user-sync',
+    );
     expect(revert.patch).toEqual({ jobTitle: 'Analyst', faxNumber: '+44 20 7946 0001', employeeOrgData: { costCenter: 'CC-42', division: 'R&D' } });
   });
 

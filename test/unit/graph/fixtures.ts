@@ -31,9 +31,7 @@ export function fullUser(): ScimUser {
       { value: '+44 7700 900000', type: 'mobile' },
       { value: '+44 20 7946 0001', type: 'fax' },
     ],
-    addresses: [
-      { type: 'work', streetAddress: '12 St James Sq', locality: 'London', region: 'Greater London', postalCode: 'SW1Y 4LB', country: 'GB' },
-    ],
+    addresses: [{ type: 'work', streetAddress: '12 St James Sq', locality: 'London', region: 'Greater London', postalCode: 'SW1Y 4LB', country: 'GB' }],
     entitlements: [{ value: 'ENTERPRISEPACK' }],
     [ENT]: {
       employeeNumber: 'E1815',

@@ -23,7 +23,7 @@ function documentedMaxLength(prop: Property | undefined): number | undefined {
 }
 
 describe('mapping table vs microsoft.graph.user', () => {
-  test.each(userMapping.map((r) => [r.graph, r]))('%s exists, is writable, and keeps Graph\'s maxLength', (_name, row) => {
+  test.each(userMapping.map((r) => [r.graph, r]))("%s exists, is writable, and keeps Graph's maxLength", (_name, row) => {
     const prop = target(row.graph);
     expect(prop).toBeDefined();
     expect(user['x-readOnlyPerDescription']).not.toContain(row.graph.split('.')[0]);
@@ -66,9 +66,25 @@ describe('attribute sets per mode (SPEC section 2)', () => {
 
   test('extended is exactly the SPEC list', () => {
     expect(userMapping.filter((r) => r.set === 'extended').map((r) => r.graph)).toEqual([
-      'jobTitle', 'mail', 'otherMails', 'businessPhones', 'mobilePhone', 'faxNumber',
-      'streetAddress', 'city', 'state', 'postalCode', 'country', 'preferredLanguage', 'employeeType',
-      'employeeId', 'department', 'companyName', 'employeeOrgData.costCenter', 'employeeOrgData.division', 'officeLocation',
+      'jobTitle',
+      'mail',
+      'otherMails',
+      'businessPhones',
+      'mobilePhone',
+      'faxNumber',
+      'streetAddress',
+      'city',
+      'state',
+      'postalCode',
+      'country',
+      'preferredLanguage',
+      'employeeType',
+      'employeeId',
+      'department',
+      'companyName',
+      'employeeOrgData.costCenter',
+      'employeeOrgData.division',
+      'officeLocation',
     ]);
   });
 

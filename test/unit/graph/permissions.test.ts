@@ -11,15 +11,37 @@ const config = (mode: Mode, overrides: Record<string, unknown> = {}) =>
   loadConfig({ env: {}, overrides: { mode, database: ':memory:', sources: [{ id: 'a', token: 'token-0123456789abcdef' }], ...overrides } });
 
 test('every permission the bridge asks for grants each request it is asked for, per the table', () => {
-  for (const need of PERMISSION_NEEDS) for (const req of need.requests) expect([need.id, req, grantingPermissions(req)]).toEqual([need.id, req, expect.arrayContaining([need.grant])]);
+  for (const need of PERMISSION_NEEDS)
+    for (const req of need.requests) expect([need.id, req, grantingPermissions(req)]).toEqual([need.id, req, expect.arrayContaining([need.grant])]);
 });
 
 test('the least grant per mode and option', () => {
-  expect(leastGrant(config('license-only'))).toEqual(['Organization.Read.All', 'User.Read.All', 'User.RevokeSessions.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory']);
+  expect(leastGrant(config('license-only'))).toEqual([
+    'Organization.Read.All',
+    'User.Read.All',
+    'User.RevokeSessions.All',
+    'LicenseAssignment.ReadWrite.All',
+    'RoleManagement.Read.Directory',
+  ]);
   expect(leastGrant(config('profile-sync'))).toEqual(['Organization.Read.All', 'User.ReadWrite.All', 'RoleManagement.Read.Directory']);
-  expect(leastGrant(config('profile-sync', { 'groups.push': true }))).toEqual(['Organization.Read.All', 'User.ReadWrite.All', 'RoleManagement.Read.Directory', 'Group.ReadWrite.All']);
-  expect(leastGrant(config('user-sync', { 'graph.allowTenantDirSync': true }))).toEqual(['User.ReadWrite.All', 'RoleManagement.Read.Directory', 'Organization.ReadWrite.All', 'Device.Read.All']);
-  expect(leastGrant(config('profile-sync'), 'profile-sync', { optional: true })).toEqual(['Organization.Read.All', 'User.ReadWrite.All', 'RoleManagement.Read.Directory', 'User-PasswordProfile.ReadWrite.All']);
+  expect(leastGrant(config('profile-sync', { 'groups.push': true }))).toEqual([
+    'Organization.Read.All',
+    'User.ReadWrite.All',
+    'RoleManagement.Read.Directory',
+    'Group.ReadWrite.All',
+  ]);
+  expect(leastGrant(config('user-sync', { 'graph.allowTenantDirSync': true }))).toEqual([
+    'User.ReadWrite.All',
+    'RoleManagement.Read.Directory',
+    'Organization.ReadWrite.All',
+    'Device.Read.All',
+  ]);
+  expect(leastGrant(config('profile-sync'), 'profile-sync', { optional: true })).toEqual([
+    'Organization.Read.All',
+    'User.ReadWrite.All',
+    'RoleManagement.Read.Directory',
+    'User-PasswordProfile.ReadWrite.All',
+  ]);
 });
 
 test("the simulator's default grant is the least set of the widest configuration", () => {
@@ -37,20 +59,32 @@ test('Directory.ReadWrite.All does not grant PATCH /organization/{id}: the tenan
 
 test('scim-graph-bridge permissions prints the list for the config, with commands that grant it', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'perm-cli-')), 'config.json');
-  writeFileSync(file, JSON.stringify({ mode: 'license-only', database: ':memory:', sources: [{ id: 'a', token: 'token-0123456789abcdef' }], graph: { clientId: 'c0ffee00-0000-4000-8000-000000000000' } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      mode: 'license-only',
+      database: ':memory:',
+      sources: [{ id: 'a', token: 'token-0123456789abcdef' }],
+      graph: { clientId: 'c0ffee00-0000-4000-8000-000000000000' },
+    }),
+  );
   const out: string[] = [];
   expect(permissions(file, {}, (l) => out.push(l))).toBe(0);
   expect(out.slice(0, 6)).toEqual([
     'Microsoft Graph application permissions for license-only (admin consent required for each):',
-    "  Organization.Read.All: read the tenant (organization, subscribedSkus)",
+    '  Organization.Read.All: read the tenant (organization, subscribedSkus)',
     '  User.Read.All: look up existing users to license',
     '  User.RevokeSessions.All: revoke sign-in sessions after a password change',
     '  LicenseAssignment.ReadWrite.All: assign and remove licenses',
     '  RoleManagement.Read.Directory: read directory role assignments, so administrators are never matched or modified',
   ]);
   expect(out).toContain('  APP_ID=c0ffee00-0000-4000-8000-000000000000');
-  expect(out).toContain('  for p in Organization.Read.All User.Read.All User.RevokeSessions.All LicenseAssignment.ReadWrite.All RoleManagement.Read.Directory; do');
-  expect(out).toContain("  foreach ($p in @('Organization.Read.All', 'User.Read.All', 'User.RevokeSessions.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory')) {");
+  expect(out).toContain(
+    '  for p in Organization.Read.All User.Read.All User.RevokeSessions.All LicenseAssignment.ReadWrite.All RoleManagement.Read.Directory; do',
+  );
+  expect(out).toContain(
+    "  foreach ($p in @('Organization.Read.All', 'User.Read.All', 'User.RevokeSessions.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory')) {",
+  );
   const json: string[] = [];
   permissions(file, { mode: 'profile-sync', json: true }, (l) => json.push(l));
   expect(JSON.parse(json.join('\n'))).toMatchObject({

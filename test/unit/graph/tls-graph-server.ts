@@ -40,20 +40,34 @@ async function certificates() {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 24 * 3600 * 1000);
   const ca = await generate([{ name: 'commonName', value: 'graph client test CA' }], {
-    notBeforeDate, notAfterDate, keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
   const server = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-    notBeforeDate, notAfterDate, keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
     ca: { key: ca.private, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
     ],
   });
   return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };

@@ -5,10 +5,7 @@ import { diffUser, emptySnapshot } from '../../../src/graph/diff';
 import type { ScimUser } from '../../../src/graph/mapping';
 import { translateUser } from '../../../src/graph/translate-user';
 import { derivedImmutableId } from '../../../src/rules/identity';
-import {
-  ALL_EXTENDED_BODY, BASIC_BODY, E3, E5, EMS, ENT, EXT, EXTENDED_BODY, GUID_IMMUTABLE_ID, PASSWORD,
-  ctx, fixedPassword, fullUser,
-} from './fixtures';
+import { ALL_EXTENDED_BODY, BASIC_BODY, E3, E5, EMS, ENT, EXT, EXTENDED_BODY, GUID_IMMUTABLE_ID, PASSWORD, ctx, fixedPassword, fullUser } from './fixtures';
 
 const MODES: Mode[] = ['license-only', 'profile-sync', 'user-sync', 'universal-sync'];
 
@@ -60,8 +57,8 @@ describe('create users in Graph', () => {
     expect(diff.manager).toEqual({ set: 'u-babbage' });
   });
 
-  test('a minimal user: Graph\'s required properties derived (displayName, mailNickname from userName, defaults.usageLocation)', () => {
-    const diff = create('profile-sync', { userName: 'Zoë O\'Neil+test@contoso.com' }, ctx({ sourceDirectories: [] }));
+  test("a minimal user: Graph's required properties derived (displayName, mailNickname from userName, defaults.usageLocation)", () => {
+    const diff = create('profile-sync', { userName: "Zoë O'Neil+test@contoso.com" }, ctx({ sourceDirectories: [] }));
     expect(diff.create).toEqual({
       userPrincipalName: "Zoë O'Neil+test@contoso.com",
       displayName: "Zoë O'Neil+test@contoso.com",
@@ -79,38 +76,229 @@ const ent = (u: ScimUser) => u[ENT] as Record<string, unknown>;
 const ext = (u: ScimUser) => u[EXT] as Record<string, unknown>;
 
 const CHANGES: Change[] = [
-  ['userName', 'basic', (u) => { u.userName = 'ada.king@contoso.com'; }, { userPrincipalName: 'ada.king@contoso.com' }],
-  ['displayName', 'basic', (u) => { u.displayName = 'Ada King'; }, { displayName: 'Ada King' }],
-  ['name.givenName', 'basic', (u) => { u.name = { ...u.name, givenName: 'Augusta' }; }, { givenName: 'Augusta' }],
-  ['name.familyName', 'basic', (u) => { u.name = { ...u.name, familyName: 'King' }; }, { surname: 'King' }],
-  ['active', 'basic', (u) => { u.active = 'False'; }, { accountEnabled: false }],
-  ['mailNickname', 'basic', (u) => { ext(u).mailNickname = 'ada.k'; }, { mailNickname: 'ada.k' }],
-  ['usageLocation', 'basic', (u) => { ext(u).usageLocation = 'FR'; }, { usageLocation: 'FR' }],
-  ['employeeHireDate', 'basic', (u) => { ext(u).employeeHireDate = '2024-02-01T09:00:00Z'; }, { employeeHireDate: '2024-02-01T09:00:00Z' }],
-  ['title', 'extended', (u) => { u.title = 'Lead Analyst'; }, { jobTitle: 'Lead Analyst' }],
-  ['emails[primary]', 'extended', (u) => { u.emails![0].value = 'ada.king@contoso.com'; }, { mail: 'ada.king@contoso.com' }],
-  ['emails[other]', 'extended', (u) => { u.emails!.push({ value: 'ada@example.net', type: 'other' }); }, { otherMails: ['ada.home@example.org', 'ada@example.net'] }],
-  ['phoneNumbers[work]', 'extended', (u) => { u.phoneNumbers![0].value = '+44 20 0000 0000'; }, { businessPhones: ['+44 20 0000 0000'] }],
-  ['phoneNumbers[mobile]', 'extended', (u) => { u.phoneNumbers![1].value = '+44 7700 000000'; }, { mobilePhone: '+44 7700 000000' }],
-  ['phoneNumbers[fax]', 'extended', (u) => { u.phoneNumbers![2].value = '+44 20 0000 0001'; }, { faxNumber: '+44 20 0000 0001' }],
-  ['addresses[work].streetAddress', 'extended', (u) => { u.addresses![0].streetAddress = '1 Main St'; }, { streetAddress: '1 Main St' }],
-  ['addresses[work].locality', 'extended', (u) => { u.addresses![0].locality = 'Bath'; }, { city: 'Bath' }],
-  ['addresses[work].region', 'extended', (u) => { u.addresses![0].region = 'Somerset'; }, { state: 'Somerset' }],
-  ['addresses[work].postalCode', 'extended', (u) => { u.addresses![0].postalCode = 'BA1 1AA'; }, { postalCode: 'BA1 1AA' }],
-  ['addresses[work].country', 'extended', (u) => { u.addresses![0].country = 'IE'; }, { country: 'IE' }],
-  ['preferredLanguage', 'extended', (u) => { u.preferredLanguage = 'fr-FR'; }, { preferredLanguage: 'fr-FR' }],
-  ['userType', 'extended', (u) => { u.userType = 'Contractor'; }, { employeeType: 'Contractor' }],
-  ['enterprise employeeNumber', 'extended', (u) => { ent(u).employeeNumber = 'E1816'; }, { employeeId: 'E1816' }],
-  ['enterprise department', 'extended', (u) => { ent(u).department = 'Looms'; }, { department: 'Looms' }],
-  ['enterprise organization', 'extended', (u) => { ent(u).organization = 'Difference Ltd'; }, { companyName: 'Difference Ltd' }],
+  [
+    'userName',
+    'basic',
+    (u) => {
+      u.userName = 'ada.king@contoso.com';
+    },
+    { userPrincipalName: 'ada.king@contoso.com' },
+  ],
+  [
+    'displayName',
+    'basic',
+    (u) => {
+      u.displayName = 'Ada King';
+    },
+    { displayName: 'Ada King' },
+  ],
+  [
+    'name.givenName',
+    'basic',
+    (u) => {
+      u.name = { ...u.name, givenName: 'Augusta' };
+    },
+    { givenName: 'Augusta' },
+  ],
+  [
+    'name.familyName',
+    'basic',
+    (u) => {
+      u.name = { ...u.name, familyName: 'King' };
+    },
+    { surname: 'King' },
+  ],
+  [
+    'active',
+    'basic',
+    (u) => {
+      u.active = 'False';
+    },
+    { accountEnabled: false },
+  ],
+  [
+    'mailNickname',
+    'basic',
+    (u) => {
+      ext(u).mailNickname = 'ada.k';
+    },
+    { mailNickname: 'ada.k' },
+  ],
+  [
+    'usageLocation',
+    'basic',
+    (u) => {
+      ext(u).usageLocation = 'FR';
+    },
+    { usageLocation: 'FR' },
+  ],
+  [
+    'employeeHireDate',
+    'basic',
+    (u) => {
+      ext(u).employeeHireDate = '2024-02-01T09:00:00Z';
+    },
+    { employeeHireDate: '2024-02-01T09:00:00Z' },
+  ],
+  [
+    'title',
+    'extended',
+    (u) => {
+      u.title = 'Lead Analyst';
+    },
+    { jobTitle: 'Lead Analyst' },
+  ],
+  [
+    'emails[primary]',
+    'extended',
+    (u) => {
+      u.emails![0].value = 'ada.king@contoso.com';
+    },
+    { mail: 'ada.king@contoso.com' },
+  ],
+  [
+    'emails[other]',
+    'extended',
+    (u) => {
+      u.emails!.push({ value: 'ada@example.net', type: 'other' });
+    },
+    { otherMails: ['ada.home@example.org', 'ada@example.net'] },
+  ],
+  [
+    'phoneNumbers[work]',
+    'extended',
+    (u) => {
+      u.phoneNumbers![0].value = '+44 20 0000 0000';
+    },
+    { businessPhones: ['+44 20 0000 0000'] },
+  ],
+  [
+    'phoneNumbers[mobile]',
+    'extended',
+    (u) => {
+      u.phoneNumbers![1].value = '+44 7700 000000';
+    },
+    { mobilePhone: '+44 7700 000000' },
+  ],
+  [
+    'phoneNumbers[fax]',
+    'extended',
+    (u) => {
+      u.phoneNumbers![2].value = '+44 20 0000 0001';
+    },
+    { faxNumber: '+44 20 0000 0001' },
+  ],
+  [
+    'addresses[work].streetAddress',
+    'extended',
+    (u) => {
+      u.addresses![0].streetAddress = '1 Main St';
+    },
+    { streetAddress: '1 Main St' },
+  ],
+  [
+    'addresses[work].locality',
+    'extended',
+    (u) => {
+      u.addresses![0].locality = 'Bath';
+    },
+    { city: 'Bath' },
+  ],
+  [
+    'addresses[work].region',
+    'extended',
+    (u) => {
+      u.addresses![0].region = 'Somerset';
+    },
+    { state: 'Somerset' },
+  ],
+  [
+    'addresses[work].postalCode',
+    'extended',
+    (u) => {
+      u.addresses![0].postalCode = 'BA1 1AA';
+    },
+    { postalCode: 'BA1 1AA' },
+  ],
+  [
+    'addresses[work].country',
+    'extended',
+    (u) => {
+      u.addresses![0].country = 'IE';
+    },
+    { country: 'IE' },
+  ],
+  [
+    'preferredLanguage',
+    'extended',
+    (u) => {
+      u.preferredLanguage = 'fr-FR';
+    },
+    { preferredLanguage: 'fr-FR' },
+  ],
+  [
+    'userType',
+    'extended',
+    (u) => {
+      u.userType = 'Contractor';
+    },
+    { employeeType: 'Contractor' },
+  ],
+  [
+    'enterprise employeeNumber',
+    'extended',
+    (u) => {
+      ent(u).employeeNumber = 'E1816';
+    },
+    { employeeId: 'E1816' },
+  ],
+  [
+    'enterprise department',
+    'extended',
+    (u) => {
+      ent(u).department = 'Looms';
+    },
+    { department: 'Looms' },
+  ],
+  [
+    'enterprise organization',
+    'extended',
+    (u) => {
+      ent(u).organization = 'Difference Ltd';
+    },
+    { companyName: 'Difference Ltd' },
+  ],
   // employeeOrgData goes whole: a complex value in a PATCH may replace the stored one.
-  ['enterprise costCenter', 'extended', (u) => { ent(u).costCenter = 'CC-7'; }, { employeeOrgData: { costCenter: 'CC-7', division: 'R&D' } }],
-  ['enterprise division', 'extended', (u) => { ent(u).division = 'Ops'; }, { employeeOrgData: { costCenter: 'CC-42', division: 'Ops' } }],
-  ['extension officeLocation', 'extended', (u) => { ext(u).officeLocation = 'Room 102'; }, { officeLocation: 'Room 102' }],
+  [
+    'enterprise costCenter',
+    'extended',
+    (u) => {
+      ent(u).costCenter = 'CC-7';
+    },
+    { employeeOrgData: { costCenter: 'CC-7', division: 'R&D' } },
+  ],
+  [
+    'enterprise division',
+    'extended',
+    (u) => {
+      ent(u).division = 'Ops';
+    },
+    { employeeOrgData: { costCenter: 'CC-42', division: 'Ops' } },
+  ],
+  [
+    'extension officeLocation',
+    'extended',
+    (u) => {
+      ext(u).officeLocation = 'Room 102';
+    },
+    { officeLocation: 'Room 102' },
+  ],
   ...Array.from({ length: 15 }, (_, i): Change => [
     `extension extensionAttribute${i + 1}`,
     'allExtended',
-    (u) => { ext(u)[`extensionAttribute${i + 1}`] = `v${i + 1}`; },
+    (u) => {
+      ext(u)[`extensionAttribute${i + 1}`] = `v${i + 1}`;
+    },
     { onPremisesExtensionAttributes: { [`extensionAttribute${i + 1}`]: `v${i + 1}` } },
   ]),
 ];
@@ -201,7 +389,9 @@ describe('users marked dirSyncEnabled and onPremisesImmutableId', () => {
   });
 
   test.each(['user-sync', 'universal-sync'] as const)('%s: every user gets one', (mode) => {
-    expect(translateUser(mode, cloudUser(), ctx({ resourceId: 'u-grace', sourceDirectories: [] })).properties.onPremisesImmutableId).toBe(derivedImmutableId('u-grace'));
+    expect(translateUser(mode, cloudUser(), ctx({ resourceId: 'u-grace', sourceDirectories: [] })).properties.onPremisesImmutableId).toBe(
+      derivedImmutableId('u-grace'),
+    );
     const explicit = translateUser(mode, { ...cloudUser(), [EXT]: { immutableId: 'Z3JhY2U=' } }, ctx({ sourceDirectories: [] }));
     expect(explicit.properties.onPremisesImmutableId).toBe('Z3JhY2U=');
   });
@@ -237,7 +427,7 @@ describe('password, Graph limits and on-premises mastered users', () => {
     expect(translateUser('license-only', { ...fullUser(), password: PASSWORD }, ctx()).password).toBeUndefined();
   });
 
-  test('values over Graph\'s maxLength are cut and reported', () => {
+  test("values over Graph's maxLength are cut and reported", () => {
     const user = fullUser();
     (user[ENT] as Record<string, unknown>).employeeNumber = 'E'.repeat(20);
     const d = translateUser('user-sync', user, ctx());

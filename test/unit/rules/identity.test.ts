@@ -33,9 +33,7 @@ describe('pwdLastSet (AD FILETIME: 100 ns ticks since 1601-01-01 UTC, or ISO 860
 describe('objectGUID -> onPremisesImmutableId (base64 of .NET Guid.ToByteArray)', () => {
   test('first three groups little-endian, last two as written', () => {
     // 00112233-4455-6677-8899-aabbccddeeff -> bytes 33 22 11 00 55 44 77 66 88 99 aa bb cc dd ee ff
-    expect(objectGuidToImmutableId('00112233-4455-6677-8899-aabbccddeeff')).toBe(
-      Buffer.from('33221100554477668899aabbccddeeff', 'hex').toString('base64'),
-    );
+    expect(objectGuidToImmutableId('00112233-4455-6677-8899-aabbccddeeff')).toBe(Buffer.from('33221100554477668899aabbccddeeff', 'hex').toString('base64'));
     expect(objectGuidToImmutableId('00112233-4455-6677-8899-aabbccddeeff')).toBe('MyIRAFVEd2aImaq7zN3u/w==');
   });
 

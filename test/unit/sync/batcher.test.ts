@@ -21,9 +21,20 @@ describe('batcher', () => {
     const ops = [op('p1'), ...userOps(1), op('p2'), ...userOps(2)];
     const { batches } = packBatches(ops);
     expect(batches.map((b) => b.map((o) => [o.id, o.dependsOn ?? null]))).toEqual([
-      [['c1', null], ['l1', ['c1']], ['m1', ['c1']]],
-      [['c2', null], ['l2', ['c2']], ['m2', ['c2']]],
-      [['p1', null], ['p2', null]],
+      [
+        ['c1', null],
+        ['l1', ['c1']],
+        ['m1', ['c1']],
+      ],
+      [
+        ['c2', null],
+        ['l2', ['c2']],
+        ['m2', ['c2']],
+      ],
+      [
+        ['p1', null],
+        ['p2', null],
+      ],
     ]);
   });
 
@@ -41,14 +52,26 @@ describe('batcher', () => {
 });
 
 describe('response classification', () => {
-  it('retries 429 with its Retry-After, 5xx and 424; fails other 4xx with Graph\'s message', () => {
-    expect(classifyResponse({ id: '1', status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } })).toEqual({
-      kind: 'retry', status: 429, message: 'TooManyRequests: slow down', retryAfterMs: 7000, throttled: true,
+  it("retries 429 with its Retry-After, 5xx and 424; fails other 4xx with Graph's message", () => {
+    expect(
+      classifyResponse({ id: '1', status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } }),
+    ).toEqual({
+      kind: 'retry',
+      status: 429,
+      message: 'TooManyRequests: slow down',
+      retryAfterMs: 7000,
+      throttled: true,
     });
-    expect(classifyResponse({ id: '1', status: 424, body: { error: { code: 'FailedDependency', message: 'dep' } } })).toMatchObject({ kind: 'retry', throttled: false });
+    expect(classifyResponse({ id: '1', status: 424, body: { error: { code: 'FailedDependency', message: 'dep' } } })).toMatchObject({
+      kind: 'retry',
+      throttled: false,
+    });
     expect(classifyResponse({ id: '1', status: 503 })).toMatchObject({ kind: 'retry', status: 503 });
     expect(classifyResponse({ id: '1', status: 400, body: { error: { code: 'Request_BadRequest', message: 'Invalid value' } } })).toEqual({
-      kind: 'failed', status: 400, code: 'Request_BadRequest', message: 'Invalid value',
+      kind: 'failed',
+      status: 400,
+      code: 'Request_BadRequest',
+      message: 'Invalid value',
     });
     expect(classifyResponse({ id: '1', status: 204 })).toEqual({ kind: 'ok', status: 204, body: undefined });
   });

@@ -23,7 +23,7 @@ function fakeCtx() {
 
 const row = { type: 'User', id: 'u1', desiredVersion: 2, appliedVersion: 1, attempts: 0 } as SyncRow;
 
-test('failRow, retryRow and waitRow record Graph\'s message with secrets, bearer tokens and passwords taken out', () => {
+test("failRow, retryRow and waitRow record Graph's message with secrets, bearer tokens and passwords taken out", () => {
   const { ctx, recorded } = fakeCtx();
   const raw = 'AADSTS7000215: Invalid client secret provided: Xy7-client-secret-value; Authorization: Bearer abc.def.ghi; {"password":"Pa55word!"}';
   failRow(ctx, row, raw);

@@ -37,7 +37,22 @@ test('a deletion pause logs once per held count and source, and again after an a
 
 test('a run that did nothing is not logged at info; a busy one is, without startedAt', () => {
   const { lines, events } = capture();
-  const idle = { startedAt: at, durationMs: 1, passes: 0, applied: 0, created: 0, matched: 0, failed: 0, retried: 0, deprovisioned: 0, writes: 0, requests: 0, throttled: 0, blocked: null, queueDepth: 0 };
+  const idle = {
+    startedAt: at,
+    durationMs: 1,
+    passes: 0,
+    applied: 0,
+    created: 0,
+    matched: 0,
+    failed: 0,
+    retried: 0,
+    deprovisioned: 0,
+    writes: 0,
+    requests: 0,
+    throttled: 0,
+    blocked: null,
+    queueDepth: 0,
+  };
   events.log({ type: 'run', summary: idle, at });
   events.log({ type: 'run', summary: { ...idle, created: 2, requests: 4, writes: 2 }, at });
   expect(lines).toEqual([
