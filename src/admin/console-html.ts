@@ -81,56 +81,21 @@ const NAV: [Page['nav'], string, string][] = [
 
 /** Every console page: header with navigation and sign-out, an optional notice, the body. */
 export function layout(page: Page, base: string): string {
-  return `<!doctype html>${html`<html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <title>${page.title} · scim-graph-bridge</title>
-      <meta name="viewport" content="width=device-width,initial-scale=1" />
-      <base href="${base}" />
-      <link rel="icon" href="favicon.svg" />
-      <link rel="stylesheet" href="console.css" />
-      <script src="console.js" defer></script>
-    </head>
-    <body>
-      <header>
-        <span class="brand">scim-graph-bridge</span>
-        <nav>${NAV.map(([key, label, link]) => html`<a href="${link}" ${key === page.nav ? raw(' aria-current="page"') : ''}>${label}</a>`)}</nav>
-        <form method="post" action="logout" class="logout">
-          <input type="hidden" name="csrf" value="${page.csrf}" /><button type="submit">Sign out</button>
-        </form>
-      </header>
-      <main>${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}${page.body}</main>
-    </body>
-  </html>`}`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><title>${page.title} · scim-graph-bridge</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><base href="${base}"><link rel="icon" href="favicon.svg"><link rel="stylesheet" href="console.css"><script src="console.js" defer></script></head>
+<body><header><span class="brand">scim-graph-bridge</span><nav>${NAV.map(
+    ([key, label, link]) => html`<a href="${link}"${key === page.nav ? raw(' aria-current="page"') : ''}>${label}</a>`,
+  )}</nav><form method="post" action="logout" class="logout"><input type="hidden" name="csrf" value="${page.csrf}"><button type="submit">Sign out</button></form></header>
+<main>${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}${page.body}</main></body></html>`}`;
 }
 
 export function loginPage(message?: string): string {
-  return `<!doctype html>${html`<html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <title>Sign in · scim-graph-bridge</title>
-      <meta name="viewport" content="width=device-width,initial-scale=1" />
-      <link rel="icon" href="favicon.svg" />
-      <link rel="stylesheet" href="console.css" />
-    </head>
-    <body>
-      <header><span class="brand">scim-graph-bridge</span></header>
-      <main>
-        <section class="narrow">
-          <h1>Admin sign-in</h1>
-          ${message ? html`<p class="error">${message}</p>` : ''}
-          <form method="post" action="login">
-            <label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus /></label>
-            <button type="submit">Sign in</button>
-          </form>
-          <p class="muted">
-            The admin token is <code>adminToken</code> in the configuration (or <code>BRIDGE_ADMIN_TOKEN</code>); <code>serve</code> prints one when none is
-            set.
-          </p>
-        </section>
-      </main>
-    </body>
-  </html>`}`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><title>Sign in · scim-graph-bridge</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="favicon.svg"><link rel="stylesheet" href="console.css"></head>
+<body><header><span class="brand">scim-graph-bridge</span></header><main><section class="narrow"><h1>Admin sign-in</h1>${message ? html`<p class="error">${message}</p>` : ''}
+<form method="post" action="login"><label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label> <button type="submit">Sign in</button></form>
+<p class="muted">The admin token is <code>adminToken</code> in the configuration (or <code>BRIDGE_ADMIN_TOKEN</code>); <code>serve</code> prints one when none is set.</p>
+</section></main></body></html>`}`;
 }
 
 export const faviconSvg =

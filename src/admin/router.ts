@@ -235,7 +235,5 @@ export function createAdminRouter({ adminToken, data, metrics, sessions = create
 }
 
 function html404(what: string): Html {
-  return html`<h1>Not found</h1>
-    <p>${what}</p>
-    <p><a href="./">Overview</a></p>`;
+  return html`<h1>Not found</h1><p>${what}</p><p><a href="./">Overview</a></p>`;
 }

@@ -129,13 +129,16 @@ test('bridge_resources counts by type and state, the type never inside the state
       ]),
     ),
   );
-  expect(labelSets('bridge_resources')).toHaveLength(12);
+  // The group is skipped: profile-sync without groups.push does not push groups.
+  expect(labelSets('bridge_resources')).toContainEqual({ type: 'Group', state: 'skipped' });
+  expect(labelSets('bridge_resources')).toHaveLength(13);
   // ada synced; grace deleted in SCIM with her deprovision held: deprovisioning until approved.
   expect(value('bridge_resources', { type: 'User', state: 'synced' })).toBe(1);
   expect(value('bridge_resources', { type: 'User', state: 'deprovisioning' })).toBe(1);
   expect(value('bridge_resources', { type: 'User', state: 'pending' })).toBe(0);
   expect(value('bridge_resources', { type: 'User', state: 'error' })).toBe(0);
-  expect(value('bridge_resources', { type: 'Group', state: 'synced' })).toBe(1);
+  expect(value('bridge_resources', { type: 'Group', state: 'skipped' })).toBe(1);
+  expect(value('bridge_resources', { type: 'Group', state: 'synced' })).toBe(0);
 });
 
 test('bridge_resources agrees with the counts of /healthz', async () => {
