@@ -8,6 +8,7 @@ import type { Clock } from './clock';
 import type { DeletionGuard } from './deletion-guard';
 import type { SyncEvent } from './events';
 import type { Executor } from './executor';
+import type { OpOutcome } from './ops';
 import type { SyncGraph } from './graph-port';
 import type { TenantFacts } from './preflight';
 import { redactSecrets } from '../graph/errors';
@@ -74,6 +75,13 @@ export function retryRow(ctx: EngineContext, row: SyncRow, message: string, retr
   const delay = retryDelay(row.attempts, retryAfterMs, ctx.retry);
   ctx.store.sync.markRetry(row.type, row.id, safe(ctx, message), ctx.clock.now() + delay);
   ctx.counters.retried++;
+}
+
+/** A create Graph did not take: refused for good (error) or to try again later; the item is done for this pass. */
+export function settleRefused(ctx: EngineContext, w: { row: SyncRow; done: boolean }, o: Exclude<OpOutcome, { kind: 'ok' }>): void {
+  if (o.kind === 'failed') failRow(ctx, w.row, o.message);
+  else retryRow(ctx, w.row, o.message, o.retryAfterMs);
+  w.done = true;
 }
 
 /** Waiting on another resource (a manager, a member): due again on the next pass. */

@@ -7,7 +7,7 @@ import type { SyncRow } from '../store';
 import { diffGroup, translateGroup, type AppliedGroupSnapshot, type ScimGroup } from '../graph/diff';
 import type { DesiredGroup } from '../graph/group';
 import { groupRequests } from '../graph/requests';
-import { type EngineContext, appliedRow, failRow, failRowOnThrow, progressRow, retryRow, waitRow } from './context';
+import { type EngineContext, appliedRow, failRow, failRowOnThrow, progressRow, retryRow, settleRefused, waitRow } from './context';
 import { groupAdoptionAllowed } from './adoption';
 import { NO_ANSWER, planMembers, settleMembers } from './member-sync';
 import { noteLinked, retryReplicationMisses } from './replication';
@@ -94,13 +94,9 @@ async function matchOrCreate(ctx: EngineContext, all: GroupWork[]): Promise<void
       Object.assign(w, { graphId: id, snapshot });
       settled.push(w.row.id);
       ctx.emit({ type: 'created', resourceType: 'Group', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
-    } else if (o.kind === 'failed') {
-      settled.push(w.row.id);
-      failRow(ctx, w.row, o.message);
-      w.done = true;
     } else {
-      retryRow(ctx, w.row, o.message, o.retryAfterMs);
-      w.done = true;
+      if (o.kind === 'failed') settled.push(w.row.id);
+      settleRefused(ctx, w, o);
     }
   });
   if (settled.length) ctx.queries.createsSettled('Group', settled);

@@ -9,7 +9,7 @@ import { managedGraphProperties } from '../graph/mapping';
 import { flatten, unflatten } from '../graph/paths';
 import { LOOKUP_IN_LIMIT, userRequests } from '../graph/requests';
 import { createKey, decideLink, type LinkDecision } from './adoption';
-import { type EngineContext, failRow, failRowOnThrow, inTransaction, progressRow, retryRow } from './context';
+import { type EngineContext, failRow, failRowOnThrow, inTransaction, progressRow, retryRow, settleRefused } from './context';
 import { checkPrivileged } from './privileged';
 import { noteLinked } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
@@ -254,13 +254,9 @@ export async function createUsers(ctx: EngineContext, work: UserWork[]): Promise
         ctx.emit({ type: 'created', resourceType: 'User', id: w.row.id, graphId: id, at: new Date(ctx.clock.now()).toISOString() });
       } else if (o.kind === 'failed' && (o.code === 'ObjectConflict' || /already exists/i.test(o.message))) {
         conflicts.push({ w, ownCreate: unanswered.get(w) ?? null });
-      } else if (o.kind === 'failed') {
-        settled.push(w.row.id);
-        failRow(ctx, w.row, o.message);
-        w.done = true;
       } else {
-        retryRow(ctx, w.row, o.message, o.retryAfterMs);
-        w.done = true;
+        if (o.kind === 'failed') settled.push(w.row.id);
+        settleRefused(ctx, w, o);
       }
     }),
   );
