@@ -6,6 +6,7 @@
 // mappings; the data carries the core and enterprise attributes its default mappings read, and the
 // rest of what the bridge manages under its own extension schema (BRIDGE_USER_SCHEMA), which the
 // admin adds to the app's attribute list (docs/inbound-writer.md). Pure: no I/O.
+import { createHash } from 'node:crypto';
 import { BRIDGE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../rules/identity';
 import type { GraphBody } from './paths';
 import type { GraphRequestSpec } from './requests';
@@ -37,6 +38,15 @@ export interface InboundRecordInput {
   properties: GraphBody;
   /** The manager's externalId (the service resolves manager.value by externalId); null: none; undefined: not managed. */
   managerExternalId?: string | null;
+}
+
+/**
+ * The externalId a resource is sent under: 16 characters derived from the bridge's resource id, so
+ * that Microsoft's default matching pair (externalId <-> employeeId, inbound-provisioning-api-faqs)
+ * works as configured out of the box (Graph's employeeId holds at most 16 characters).
+ */
+export function inboundKey(resourceId: string): string {
+  return createHash('sha256').update(resourceId).digest('base64url').slice(0, 16);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -132,6 +142,6 @@ export const inboundRequests = {
   /** Provisioning log entries of the job since `sinceIso` (provisioningobjectsummary-list: $filter on jobId and activityDateTime). */
   provisioningLogs: (jobId: string, sinceIso: string, top = 500): GraphRequestSpec => ({
     method: 'GET',
-    url: `/auditLogs/provisioning?$filter=${encodeURIComponent(`jobId eq '${jobId.replace(/'/g, "''")}' and activityDateTime ge ${sinceIso}`)}&$top=${top}`,
+    url: `/auditLogs/provisioning?$filter=${encodeURIComponent(`jobId eq '${jobId.replace(/'/g, "''")}' and activityDateTime ge ${sinceIso}`)}&$orderby=${encodeURIComponent('activityDateTime asc')}&$top=${top}`,
   }),
 };

@@ -16,6 +16,8 @@ export interface InboundRecord {
   bulkId: string;
   /** The SCIM operation as sent (never a password). */
   operation: Record<string, unknown>;
+  /** What the record puts in Graph once the service reports it (the engine's snapshot of it). */
+  applies: Record<string, unknown>;
   urgent: boolean;
   state: InboundRecordState;
   queuedAt: number;
@@ -34,6 +36,7 @@ interface Row {
   external_id: string;
   bulk_id: string;
   operation: string;
+  applies: string;
   urgent: number;
   state: InboundRecordState;
   queued_at: number;
@@ -52,6 +55,7 @@ const toRecord = (r: Row): InboundRecord => ({
   externalId: r.external_id,
   bulkId: r.bulk_id,
   operation: JSON.parse(r.operation) as Record<string, unknown>,
+  applies: JSON.parse(r.applies) as Record<string, unknown>,
   urgent: r.urgent === 1,
   state: r.state,
   queuedAt: r.queued_at,
@@ -68,8 +72,8 @@ export function createInboundQueue(db: Database) {
   const q = {
     latest: db.prepare(`SELECT * FROM inbound_records WHERE resource_id = ? ORDER BY seq DESC LIMIT 1`),
     dropQueued: db.prepare(`DELETE FROM inbound_records WHERE resource_id = ? AND state = 'queued'`),
-    insert: db.prepare(`INSERT INTO inbound_records (resource_id, version, kind, external_id, bulk_id, operation, urgent, state, queued_at)
-      VALUES (@resourceId, @version, @kind, @externalId, @bulkId, @operation, @urgent, 'queued', @now)`),
+    insert: db.prepare(`INSERT INTO inbound_records (resource_id, version, kind, external_id, bulk_id, operation, applies, urgent, state, queued_at)
+      VALUES (@resourceId, @version, @kind, @externalId, @bulkId, @operation, @applies, @urgent, 'queued', @now)`),
     urgentQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 1 ORDER BY seq LIMIT ?`),
     otherQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 0 ORDER BY seq LIMIT ?`),
     markSent: db.prepare(`UPDATE inbound_records SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE seq = ? AND state = 'queued'`),
@@ -99,7 +103,7 @@ export function createInboundQueue(db: Database) {
     stage(input: Omit<InboundRecord, 'seq' | 'state' | 'queuedAt' | 'sentAt' | 'attempts' | 'logId' | 'targetId' | 'outcome'>, now: number): void {
       db.transaction(() => {
         q.dropQueued.run(input.resourceId);
-        q.insert.run({ ...input, operation: JSON.stringify(input.operation), urgent: input.urgent ? 1 : 0, now });
+        q.insert.run({ ...input, operation: JSON.stringify(input.operation), applies: JSON.stringify(input.applies), urgent: input.urgent ? 1 : 0, now });
       })();
     },
     /**

@@ -280,6 +280,7 @@ export const migrations: readonly Migration[] = [
     // app, stored before its bulkUpload is sent and kept until the provisioning log reports it, so a stop
     // between the 202 and the log entry loses nothing. state: queued (to send), sent (202 received,
     // sent_at), awaiting (the log says success; the Entra user is not visible yet), done (outcome).
+    // applies: what the record puts in Graph once reported (the Graph properties and manager), for the snapshot.
     // inbound_calls: the time of each bulkUpload call, for Microsoft's daily quota.
     sql: `
       CREATE TABLE IF NOT EXISTS inbound_records (
@@ -290,6 +291,7 @@ export const migrations: readonly Migration[] = [
         external_id TEXT NOT NULL,
         bulk_id TEXT NOT NULL,
         operation TEXT NOT NULL,
+        applies TEXT NOT NULL DEFAULT '{}',
         urgent INTEGER NOT NULL DEFAULT 0,
         state TEXT NOT NULL DEFAULT 'queued',
         queued_at INTEGER NOT NULL,

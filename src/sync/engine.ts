@@ -22,6 +22,7 @@ import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
 import { writesGroups } from './preflight';
 import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
+import { flushInbound, followInbound, usesInbound } from './inbound-writer';
 import { readBackDueTokens } from './user-apply';
 import { createThrottle } from './throttle';
 
@@ -286,6 +287,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
         await runPass(ctx, rows);
         if (progress() === before) break;
       }
+      if (usesInbound(ctx)) {
+        await flushInbound(ctx);
+        await followInbound(ctx);
+      }
       await readBackDueTokens(ctx);
       // Approvals are kept until the deprovision they allowed is done.
       const stillPending = new Set(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => d.id));
@@ -306,7 +311,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   }
 
   async function driftIfDue(): Promise<void> {
-    if (!dirSyncEnabledFor(ctx.mode) || !gate.result()?.ok) return;
+    // Under the inbound writer the provisioning service's own source-of-authority rules handle drift.
+    if (!dirSyncEnabledFor(ctx.mode) || !gate.result()?.ok || usesInbound(ctx)) return;
     if (clock.now() - lastDriftAt < config.drift.intervalSeconds * 1000) return;
     await engine.reconcile({ full: false });
   }

@@ -1,7 +1,7 @@
 // The inbound writer's BulkRequest: a user's desired Graph state as the SCIM operation Microsoft's
 // bulkUpload takes (synchronization-bulkupload: schemas, Operations with method POST, path /Users,
 // bulkId, data with the core and enterprise schemas and externalId).
-import { inboundBulkRequest, inboundOperation, inboundRequests } from '../../../src/graph/inbound';
+import { inboundBulkRequest, inboundKey, inboundOperation, inboundRequests } from '../../../src/graph/inbound';
 import { translateUser } from '../../../src/graph/translate-user';
 import { ctx, ENT, EXT, fullUser, GUID_IMMUTABLE_ID } from './fixtures';
 
@@ -90,6 +90,12 @@ test('a BulkRequest carries 1 to 50 operations, and goes to the job with applica
     headers: { 'Content-Type': 'application/scim+json' },
   });
   expect(inboundRequests.provisioningLogs("API2AAD.a'b", '2026-12-02T04:00:00.000Z', 100).url).toBe(
-    `/auditLogs/provisioning?$filter=${encodeURIComponent("jobId eq 'API2AAD.a''b' and activityDateTime ge 2026-12-02T04:00:00.000Z")}&$top=100`,
+    `/auditLogs/provisioning?$filter=${encodeURIComponent("jobId eq 'API2AAD.a''b' and activityDateTime ge 2026-12-02T04:00:00.000Z")}&$orderby=activityDateTime%20asc&$top=100`,
   );
+});
+
+test("a resource's externalId is 16 characters, the same every time, and differs between resources", () => {
+  expect(inboundKey('2f1c6a52-7d3e-4b8a-9c11-0a5e2b7d9f00')).toMatch(/^[A-Za-z0-9_-]{16}$/);
+  expect(inboundKey('2f1c6a52-7d3e-4b8a-9c11-0a5e2b7d9f00')).toBe(inboundKey('2f1c6a52-7d3e-4b8a-9c11-0a5e2b7d9f00'));
+  expect(inboundKey('a')).not.toBe(inboundKey('b'));
 });
