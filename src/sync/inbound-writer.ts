@@ -407,8 +407,6 @@ function reported(ctx: EngineContext, record: InboundRecord, graphId: string, en
       ...before,
       properties: applies.properties,
       ...(applies.manager !== undefined ? { manager: applies.manager } : {}),
-      // A user the app created in AD is mastered there: Graph takes licences and revocation only.
-      ...(inboundConfig(ctx).target === 'ad' ? { onPremisesMastered: true } : {}),
     };
     if (!row.graphId) noteLinked(ctx, graphId);
     if (record.kind === 'deprovision') {

@@ -1,0 +1,102 @@
+// graph.writer "inbound" end to end against the simulator's API-driven inbound provisioning app:
+// the exact bulkUpload bodies the bridge sends, the provisioning log followed back to each user's
+// syncState, and the Graph side (licences, passwords, revocation) once the user exists; both targets.
+import { inboundKey } from '../../src/graph/inbound';
+import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
+import { adaAlone, boss } from './fixtures';
+import { E3, named, startHarness, type Harness } from './harness';
+import { CORE_USER, ENTERPRISE } from './ingress';
+
+const SP = '5c0f2a9e-1b7d-4c3e-8f60-2d9a4e7b1c05';
+const JOB = { entra: 'API2AAD.0f1e2d3c4b5a.5c0f2a9e', ad: 'API2AD.0f1e2d3c4b5a.5c0f2a9e' };
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+async function start(target: 'entra' | 'ad', mode: 'profile-sync' | 'user-sync' = target === 'ad' ? 'user-sync' : 'profile-sync', overrides: Record<string, unknown> = {}) {
+  h = await startHarness({
+    mode,
+    overrides: {
+      'graph.writer': 'inbound',
+      'graph.inbound': { servicePrincipalId: SP, jobId: JOB[target], target, pollSeconds: 0.001 },
+      ...overrides,
+    },
+  });
+  // The app's attribute list carries the bridge extension's usageLocation (docs/inbound-writer.md).
+  h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0, mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' } });
+  return h;
+}
+
+/** The bulkUpload requests the bridge sent, with their bodies (the simulator answers 400 without application/scim+json). */
+const uploads = () =>
+  h.sim.requests
+    .list({ method: 'POST' })
+    .filter((e) => /\/bulkUpload$/.test(e.url))
+    .map((e) => ({ url: e.url, status: e.status, body: e.requestBody }));
+
+/** Runs the engine until the resource's row is settled (not pending), at most `runs` runs. */
+async function settle(name: string, runs = 8): Promise<void> {
+  for (let i = 0; i < runs; i++) {
+    await h.engine.runOnce();
+    const row = h.store.sync.get('User', h.scim.id(name));
+    if (row && row.state !== 'pending') return;
+  }
+}
+
+const key = (name: string) => inboundKey(h.scim.id(name));
+const graphUser = (upn: string) => h.sim.state.snapshot().users.find((u) => u.userPrincipalName === upn);
+
+describe.each(['entra', 'ad'] as const)('target %s', (target) => {
+  it('creates a user through bulkUpload with the exact record, learns its Graph id from the log, then licenses it through Graph', async () => {
+    await start(target);
+    await h.scim.createUser('u-ada', { ...adaAlone, password: undefined });
+    await settle('u-ada');
+    const k = key('u-ada');
+    const data: Record<string, unknown> = {
+      schemas: [CORE_USER, ENTERPRISE, BRIDGE_USER_SCHEMA],
+      externalId: k,
+      userName: 'ada@example.com',
+      displayName: 'Ada Lovelace',
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      active: true,
+      [BRIDGE_USER_SCHEMA]: { mailNickname: 'ada', usageLocation: 'US' },
+    };
+    if (target === 'ad') {
+      // user-sync: the extended set too.
+      Object.assign(data, {
+        title: 'Engineer',
+        userType: 'Employee',
+        preferredLanguage: 'en-US',
+        emails: [
+          { value: 'ada@example.com', type: 'work', primary: true },
+          { value: 'ada@home.example', type: 'other' },
+        ],
+        phoneNumbers: [
+          { value: '+1 555 0100', type: 'work' },
+          { value: '+1 555 0101', type: 'mobile' },
+        ],
+        addresses: [{ type: 'work', streetAddress: '1 Main St', locality: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }],
+        [ENTERPRISE]: { employeeNumber: '1001', department: 'R&D', organization: 'Contoso', costCenter: 'CC1', division: 'DIV1' },
+        [BRIDGE_USER_SCHEMA]: { mailNickname: 'ada', usageLocation: 'US', officeLocation: 'B1' },
+      });
+    }
+    expect(uploads()).toEqual([
+      {
+        url: `/servicePrincipals/${SP}/synchronization/jobs/${JOB[target]}/bulkUpload`,
+        status: 202,
+        body: {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+          Operations: [{ method: 'POST', bulkId: `${k}.1`, path: '/Users', data }],
+          failOnErrors: null,
+        },
+      },
+    ]);
+    const user = graphUser('ada@example.com');
+    expect(user).toMatchObject({ employeeId: k, accountEnabled: true, usageLocation: 'US', onPremisesSyncEnabled: target === 'ad' ? true : null });
+    expect(await h.scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', graphId: user?.id });
+    // The bridge's own Graph writes: the licence only; the profile was the provisioning service's.
+    expect(named(h).filter((w) => !/bulkUpload/.test(w.url))).toEqual([
+      { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
+    ]);
+  });
+});
