@@ -100,3 +100,112 @@ describe.each(['entra', 'ad'] as const)('target %s', (target) => {
     ]);
   });
 });
+
+describe.each(['entra', 'ad'] as const)('target %s: changes', (target) => {
+  async function provisioned() {
+    await start(target);
+    await h.scim.createUser('u-boss', { ...boss, password: undefined });
+    await settle('u-boss');
+    expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
+    h.clearLog();
+    return graphUser('boss@example.com')!;
+  }
+
+  it('an update is one record with the new state; the profile is not written through Graph', async () => {
+    const before = await provisioned();
+    await h.scim.patchUser('u-boss', [{ op: 'replace', path: 'displayName', value: 'Grace M. Boss' }]);
+    await settle('u-boss');
+    const k = key('u-boss');
+    expect(uploads().map((u) => u.body)).toEqual([
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [
+          {
+            method: 'POST',
+            bulkId: `${k}.2`,
+            path: '/Users',
+            data: {
+              schemas: [CORE_USER, ENTERPRISE, BRIDGE_USER_SCHEMA],
+              externalId: k,
+              userName: 'boss@example.com',
+              displayName: 'Grace M. Boss',
+              name: { givenName: 'Grace', familyName: 'Boss' },
+              active: true,
+              [BRIDGE_USER_SCHEMA]: { mailNickname: 'boss', usageLocation: 'US' },
+            },
+          },
+        ],
+        failOnErrors: null,
+      },
+    ]);
+    expect(named(h).filter((w) => !/bulkUpload/.test(w.url))).toEqual([]);
+    expect(graphUser('boss@example.com')).toMatchObject({ id: before.id, displayName: 'Grace M. Boss' });
+    expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced', graphId: before.id });
+  });
+
+  it('a deactivation is a record with active false, and the sessions are revoked through Graph at once', async () => {
+    const before = await provisioned();
+    await h.scim.patchUser('u-boss', [{ op: 'replace', path: 'active', value: false }]);
+    // One run: the record is staged and sent, the revoke is not left waiting for the service.
+    h.sim.inbound.update(SP, JOB[target], { state: 'Paused' });
+    await h.engine.runOnce();
+    expect(named(h)).toEqual([
+      { method: 'POST', url: '/users/{boss@example.com}/revokeSignInSessions', status: 200 },
+      expect.objectContaining({ method: 'POST', url: `/servicePrincipals/${SP}/synchronization/jobs/${JOB[target]}/bulkUpload`, status: 202 }),
+    ]);
+    expect((uploads()[0].body as { Operations: { data: { active: boolean } }[] }).Operations[0].data.active).toBe(false);
+    expect(graphUser('boss@example.com')).toMatchObject({ accountEnabled: true });
+    expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'pending' });
+    h.sim.inbound.update(SP, JOB[target], { state: 'Active' });
+    await settle('u-boss');
+    expect(graphUser('boss@example.com')).toMatchObject({ id: before.id, accountEnabled: false });
+    expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
+    // Revoked once: the Graph side does not revoke again.
+    expect(named(h).filter((w) => /revokeSignInSessions/.test(w.url))).toHaveLength(1);
+  });
+
+  it('a SCIM delete disables the user through the app (the API does not delete) and revokes its sessions', async () => {
+    const before = await provisioned();
+    await h.scim.deleteUser('u-boss');
+    await settle('u-boss');
+    const k = key('u-boss');
+    expect(uploads().map((u) => (u.body as { Operations: unknown[] }).Operations)).toEqual([
+      [
+        {
+          method: 'POST',
+          bulkId: `${k}.2`,
+          path: '/Users',
+          data: {
+            schemas: [CORE_USER, ENTERPRISE, BRIDGE_USER_SCHEMA],
+            externalId: k,
+            userName: 'boss@example.com',
+            displayName: 'Grace Boss',
+            name: { givenName: 'Grace', familyName: 'Boss' },
+            active: false,
+            [BRIDGE_USER_SCHEMA]: { mailNickname: 'boss', usageLocation: 'US' },
+          },
+        },
+      ],
+    ]);
+    expect(named(h).filter((w) => !/bulkUpload/.test(w.url))).toEqual([{ method: 'POST', url: '/users/{boss@example.com}/revokeSignInSessions', status: 200 }]);
+    expect(graphUser('boss@example.com')).toMatchObject({ id: before.id, accountEnabled: false });
+    expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ state: 'synced', deleted: true });
+    const audit = h.store.audit.list({ resourceId: h.scim.id('u-boss') }).filter((a) => a.action.startsWith('sync.deprovision'));
+    expect(audit.map((a) => [a.action, a.detail])).toEqual([['sync.deprovision.disable', { graphId: before.id, via: 'inbound' }]]);
+  });
+
+  it('a record the service refuses puts the user in error with Entra\'s reason, and nothing more is sent for it', async () => {
+    await start(target);
+    await h.scim.createUser('u-boss', { ...boss, password: undefined });
+    h.sim.inbound.failNext(key('u-boss'), { errorCode: 'AzureActiveDirectoryInvalidUserPrincipalName', reason: 'The UPN is in use.', errorCategory: 'nonServiceFailure' });
+    await settle('u-boss');
+    expect(await h.scim.bridge('u-boss')).toMatchObject({
+      syncState: 'error',
+      lastSyncError: 'the provisioning service refused the record: AzureActiveDirectoryInvalidUserPrincipalName: The UPN is in use.',
+    });
+    expect(uploads()).toHaveLength(1);
+    await h.engine.runOnce();
+    expect(uploads()).toHaveLength(1);
+    expect(graphUser('boss@example.com')).toBeUndefined();
+  });
+});
