@@ -163,14 +163,14 @@ export class InboundState {
    * Counts a bulk call against 40 per 5 seconds and the daily quota, or throws 429 with Retry-After
    * (the call is then not counted).
    */
-  admit(now: number, dailyQuota: number): void {
+  admit(now: number, dailyQuota: number, toReal: (ms: number) => number = (ms) => ms): void {
     while (this.calls.length && this.calls[0] <= now - DAY_MS) this.calls.shift();
     const recent = this.calls.filter((t) => t > now - RATE_WINDOW_MS);
     let retryMs = 0;
     if (recent.length >= RATE_LIMIT) retryMs = recent[recent.length - RATE_LIMIT] + RATE_WINDOW_MS - now;
     if (this.calls.length >= dailyQuota) retryMs = Math.max(retryMs, this.calls[this.calls.length - dailyQuota] + DAY_MS - now);
     if (retryMs > 0) {
-      const seconds = Math.max(1, Math.ceil(retryMs / 1000));
+      const seconds = Math.max(1, Math.ceil(toReal(retryMs) / 1000));
       throw new GraphError(429, 'TooManyRequests', `Too many requests. Retry after ${seconds} seconds.`, undefined, { 'retry-after': String(seconds) });
     }
     this.calls.push(now);

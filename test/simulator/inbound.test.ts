@@ -582,3 +582,20 @@ describe('control API and persistence', () => {
     }
   });
 });
+
+test('the provisioning log is read within the reports limit: 5 requests per 10 s per app, apart from the directory budget', async () => {
+  // A clock a thousand times slower than real time: nothing refills while the test runs.
+  const slow = await startSimulator({ seed: FIXTURE, throttling: true, timeScale: 0.001, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+  try {
+    slow.grant(INBOUND_ROLES);
+    const token = await tokenFor(slow);
+    for (let i = 0; i < 5; i++) expect((await raw(slow, 'GET', '/v1.0/auditLogs/provisioning', undefined, token)).status).toBe(200);
+    const refused = await raw(slow, 'GET', '/v1.0/auditLogs/provisioning', undefined, token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-ms-throttle-information']).toBe('ReportsLimitExceeded');
+    expect(refused.body.error).toMatchObject({ code: 'TooManyRequests' });
+    expect((await raw(slow, 'GET', '/v1.0/users', undefined, token)).status).toBe(200);
+  } finally {
+    await slow.close();
+  }
+});
