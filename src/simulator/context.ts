@@ -19,6 +19,8 @@ export interface SimContext {
    * `now` when a test gives one, else the budget clock (timeScale).
    */
   clock: () => number;
+  /** Real milliseconds for a duration on `clock` (Retry-After): scaled by timeScale unless `now` is injected. */
+  toReal: (ms: number) => number;
 }
 
 export const USER_DEFAULT_PROPERTIES = [

@@ -49,7 +49,7 @@ function bulkOperations(body: unknown): { bulkId: string; data: Json }[] {
 export function bulkUpload(ctx: SimContext, req: SimRequest, spId: string, jobId: string): SimResponse {
   const app = findApp(ctx, spId, jobId);
   const now = ctx.clock();
-  ctx.dir.inbound.admit(now, app.config.dailyQuota);
+  ctx.dir.inbound.admit(now, app.config.dailyQuota, ctx.toReal);
   const type = String(req.headers['content-type'] ?? '')
     .split(';')[0]
     .trim()

@@ -34,6 +34,8 @@ export interface InboundAppConfig {
   recordsPerMinute: number;
   /** Bulk calls per 24 hours for the tenant. */
   dailyQuota: number;
+  /** Records the job's ingestion queue holds (null: unbounded); a bulk call that would overflow it gets 500 "bucket full". */
+  stagingCapacity: number | null;
   /** AD target: the OU new users are created in. */
   adOu: string;
   /** Extra mappings: SCIM source (a core attribute, or `<schema URN>:<attribute>`) -> Graph user property. */
@@ -163,14 +165,14 @@ export class InboundState {
    * Counts a bulk call against 40 per 5 seconds and the daily quota, or throws 429 with Retry-After
    * (the call is then not counted).
    */
-  admit(now: number, dailyQuota: number): void {
+  admit(now: number, dailyQuota: number, toReal: (ms: number) => number = (ms) => ms): void {
     while (this.calls.length && this.calls[0] <= now - DAY_MS) this.calls.shift();
     const recent = this.calls.filter((t) => t > now - RATE_WINDOW_MS);
     let retryMs = 0;
     if (recent.length >= RATE_LIMIT) retryMs = recent[recent.length - RATE_LIMIT] + RATE_WINDOW_MS - now;
     if (this.calls.length >= dailyQuota) retryMs = Math.max(retryMs, this.calls[this.calls.length - dailyQuota] + DAY_MS - now);
     if (retryMs > 0) {
-      const seconds = Math.max(1, Math.ceil(retryMs / 1000));
+      const seconds = Math.max(1, Math.ceil(toReal(retryMs) / 1000));
       throw new GraphError(429, 'TooManyRequests', `Too many requests. Retry after ${seconds} seconds.`, undefined, { 'retry-after': String(seconds) });
     }
     this.calls.push(now);
@@ -178,6 +180,13 @@ export class InboundState {
   }
 
   stage(app: InboundApp, records: { bulkId: string; data: Json }[], now: number): void {
+    const capacity = app.config.stagingCapacity;
+    if (capacity !== null && app.staged.length + records.length > capacity)
+      throw new GraphError(
+        500,
+        'generalException',
+        'The bucket that stores the ingested data is full, please wait for the synchronization service to process the ingested data and retry this request.',
+      );
     for (const r of records) app.staged.push({ stagedAt: now, bulkId: r.bulkId, data: structuredClone(r.data) });
     this.version++;
   }
@@ -227,6 +236,7 @@ export class InboundState {
       processingDelayMs: positive('processingDelayMs', input.processingDelayMs, 5 * 60 * 1000),
       recordsPerMinute,
       dailyQuota: positive('dailyQuota', input.dailyQuota, 2000),
+      stagingCapacity: input.stagingCapacity === undefined || input.stagingCapacity === null ? null : positive('stagingCapacity', input.stagingCapacity, 0),
       adOu: input.adOu ?? 'OU=Users,DC=contoso,DC=com',
       mappings: { ...mappings },
     };

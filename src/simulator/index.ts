@@ -147,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     replicationLagMs: () => faults.replicationLagMs,
     now: options.now ?? Date.now,
     clock: options.now ?? clock.now,
+    toReal: options.now ? (ms) => ms : clock.toReal,
   };
   if (saved) ctx.dir.advanceSeq(saved.seq);
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });

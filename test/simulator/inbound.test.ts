@@ -140,6 +140,22 @@ describe('bulkUpload', () => {
     expect(sim.inbound.apps()[0].staged).toBe(50);
   });
 
+  test('a full ingestion queue refuses the whole request with 500, as Microsoft documents', async () => {
+    entra({ stagingCapacity: 3, state: 'Paused' });
+    expect((await post(bulkPath(), bulk(user('E2001'), user('E2002')))).status).toBe(202);
+    const full = await post(bulkPath(), bulk(user('E2003'), user('E2004')));
+    expect(full.status).toBe(500);
+    expect(full.body).toEqual({
+      error: {
+        code: 'generalException',
+        message:
+          'The bucket that stores the ingested data is full, please wait for the synchronization service to process the ingested data and retry this request.',
+        innerError,
+      },
+    });
+    expect(sim.inbound.apps()[0].staged).toBe(2);
+  });
+
   test('an unknown job is 404', async () => {
     entra();
     const res = await post(bulkPath(SP, 'API2AAD.nope'), bulk(user('E2001')));
@@ -540,6 +556,7 @@ describe('control API and persistence', () => {
       processingDelayMs: 300000,
       recordsPerMinute: 12.5,
       dailyQuota: 2000,
+      stagingCapacity: null,
       adOu: 'OU=Users,DC=contoso,DC=com',
       mappings: {},
     });
@@ -581,4 +598,21 @@ describe('control API and persistence', () => {
       await second.close();
     }
   });
+});
+
+test('the provisioning log is read within the reports limit: 5 requests per 10 s per app, apart from the directory budget', async () => {
+  // A clock a thousand times slower than real time: nothing refills while the test runs.
+  const slow = await startSimulator({ seed: FIXTURE, throttling: true, timeScale: 0.001, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+  try {
+    slow.grant(INBOUND_ROLES);
+    const token = await tokenFor(slow);
+    for (let i = 0; i < 5; i++) expect((await raw(slow, 'GET', '/v1.0/auditLogs/provisioning', undefined, token)).status).toBe(200);
+    const refused = await raw(slow, 'GET', '/v1.0/auditLogs/provisioning', undefined, token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-ms-throttle-information']).toBe('ReportsLimitExceeded');
+    expect(refused.body.error).toMatchObject({ code: 'TooManyRequests' });
+    expect((await raw(slow, 'GET', '/v1.0/users', undefined, token)).status).toBe(200);
+  } finally {
+    await slow.close();
+  }
 });
