@@ -77,7 +77,7 @@ export function createInboundQueue(db: Database) {
     urgentQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 1 ORDER BY seq LIMIT ?`),
     otherQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 0 ORDER BY seq LIMIT ?`),
     markSent: db.prepare(`UPDATE inbound_records SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE seq = ? AND state = 'queued'`),
-    requeue: db.prepare(`UPDATE inbound_records SET state = 'queued', sent_at = NULL, log_id = NULL WHERE seq = ?`),
+    requeue: db.prepare(`UPDATE inbound_records SET state = 'queued', sent_at = NULL, log_id = ? WHERE seq = ?`),
     settle: db.prepare(`UPDATE inbound_records SET state = @state, log_id = coalesce(@logId, log_id), target_id = coalesce(@targetId, target_id),
       outcome = @outcome WHERE seq = @seq`),
     oldestSentFor: db.prepare(`SELECT * FROM inbound_records WHERE external_id = ? AND state = 'sent' AND sent_at <= ? ORDER BY seq LIMIT 1`),
@@ -126,9 +126,9 @@ export function createInboundQueue(db: Database) {
         for (const seq of seqs) q.markSent.run(at, seq);
       })();
     },
-    /** Back to the queue (a transient refusal of the request, or of the record by the service). */
-    requeue(seq: number): void {
-      q.requeue.run(seq);
+    /** Back to the queue: the service failed on the record (its log entry, kept as seen, is `logId`). */
+    requeue(seq: number, logId: string | null = null): void {
+      q.requeue.run(logId, seq);
     },
     settle(seq: number, state: 'awaiting' | 'done', opts: { logId?: string | null; targetId?: string | null; outcome: string }): void {
       q.settle.run({ seq, state, logId: opts.logId ?? null, targetId: opts.targetId ?? null, outcome: opts.outcome });

@@ -24,7 +24,7 @@ const LAST_POLL_KEY = 'inbound.lastPoll';
 /** Log entries appear minutes after processing (inbound-provisioning-api-issues: 5 to 10 minutes): read back this far. */
 const LOG_LAG_MS = 15 * 60_000;
 /** A log entry may carry a time a little before the engine's clock saw the 202 (clocks, whole seconds). */
-const CLOCK_SKEW_MS = 60_000;
+const CLOCK_SKEW_MS = 5_000;
 /** Tries of a record the service reports as a failure of its own (errorCategory "failure") before it counts as refused. */
 const SERVICE_FAILURE_TRIES = 3;
 const MAX_LOG_PAGES = 20;
@@ -357,7 +357,7 @@ async function settleEntry(ctx: EngineContext, entry: LogEntry, at: number): Pro
     }
     // A failure the service owns (errorCategory "failure") is tried again a few times; one caused by the data or the target is not.
     if (error?.errorCategory === 'failure' && record.attempts < SERVICE_FAILURE_TRIES) {
-      ctx.store.inbound.requeue(record.seq);
+      ctx.store.inbound.requeue(record.seq, entry.id);
       if (row) ctx.store.sync.markRetry('User', row.id, `the provisioning service failed on the record, sent again: ${reason}`, ctx.clock.now() + pollMs(ctx));
       return;
     }

@@ -16,6 +16,8 @@ afterEach(async () => h?.close());
 async function start(target: 'entra' | 'ad', mode: 'profile-sync' | 'user-sync' = target === 'ad' ? 'user-sync' : 'profile-sync', overrides: Record<string, unknown> = {}) {
   h = await startHarness({
     mode,
+    // Synchronization.Read.All (recommended) lets preflight read the job.
+    permissions: 'recommended',
     overrides: {
       'graph.writer': 'inbound',
       'graph.inbound': { servicePrincipalId: SP, jobId: JOB[target], target, pollSeconds: 0.001 },
@@ -207,5 +209,66 @@ describe.each(['entra', 'ad'] as const)('target %s: changes', (target) => {
     await h.engine.runOnce();
     expect(uploads()).toHaveLength(1);
     expect(graphUser('boss@example.com')).toBeUndefined();
+  });
+});
+
+describe('around the records', () => {
+  it('the password of a cloud user goes through Graph once the service created the user; an AD user gets none from the bridge', async () => {
+    for (const target of ['entra', 'ad'] as const) {
+      h = await startHarness({
+        mode: target === 'ad' ? 'user-sync' : 'profile-sync',
+        permissions: 'recommended',
+        overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB[target], target, pollSeconds: 0.001 } },
+      });
+      h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0 });
+      await h.scim.createUser('u-boss', boss);
+      await settle('u-boss');
+      expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
+      const graphSide = named(h).filter((w) => !/bulkUpload/.test(w.url));
+      // The record never carries the password.
+      expect(JSON.stringify(uploads())).not.toContain('Boss-Passw0rd');
+      expect([target, graphSide]).toEqual([
+        target,
+        target === 'entra'
+          ? [{ method: 'PATCH', url: '/users/{boss@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 }]
+          : [],
+      ]);
+      expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ hasPendingPassword: false });
+      await h.close();
+    }
+  });
+
+  it('preflight blocks while the job is paused or quarantined, and while the AD agent is inactive', async () => {
+    await start('ad');
+    expect((await h.engine.preflight()).blocked).toEqual([]);
+    h.sim.inbound.update(SP, JOB.ad, { state: 'Paused' });
+    expect((await h.engine.preflight()).blocked).toEqual([
+      `the inbound provisioning job ${JOB.ad} is Paused, not running: start provisioning in the Entra admin center; records sent now would wait`,
+    ]);
+    h.sim.inbound.update(SP, JOB.ad, { state: 'Quarantine', quarantineReason: 'EncounteredQuarantineException' });
+    expect((await h.engine.preflight()).blocked).toEqual([
+      `the inbound provisioning job ${JOB.ad} is in quarantine (EncounteredQuarantineException); fix it in the Entra admin center and restart provisioning`,
+    ]);
+    h.sim.inbound.update(SP, JOB.ad, { state: 'Active', agentActive: false });
+    expect((await h.engine.preflight()).blocked).toEqual([]);
+    // Graph tells of the agent once a cycle found it inactive with records to process.
+    await h.scim.createUser('u-boss', { ...boss, password: undefined });
+    await h.engine.runOnce();
+    h.sim.inbound.process();
+    expect((await h.engine.preflight()).blocked).toEqual([
+      expect.stringMatching(new RegExp(`^the inbound provisioning job ${JOB.ad} reports its on-premises provisioning agent unavailable \\(AgentUnavailable: `)),
+    ]);
+  });
+
+  it("a failure the service reports as its own is sent again, and the user is created on the next try", async () => {
+    await start('entra');
+    await h.scim.createUser('u-boss', { ...boss, password: undefined });
+    h.sim.inbound.failNext(key('u-boss'), { errorCode: 'SystemForCrossDomainIdentityManagementServiceTimeout', reason: 'Timed out', errorCategory: 'failure' });
+    await settle('u-boss', 12);
+    expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced', graphId: graphUser('boss@example.com')?.id });
+    expect(uploads().map((u) => (u.body as { Operations: { bulkId: string }[] }).Operations.map((o) => o.bulkId))).toEqual([
+      [`${key('u-boss')}.1`],
+      [`${key('u-boss')}.1`],
+    ]);
   });
 });
