@@ -93,10 +93,14 @@ function managerKey(manager: string | null | undefined): string | null | undefin
   return inboundKey(manager);
 }
 
-/** The row waits for the provisioning service; the follower makes it due again once its record is reported. */
+/**
+ * The row waits for the provisioning service: the follower makes it due again once its record is
+ * reported; until then it is looked at only hourly (a large load leaves many rows waiting at once).
+ */
 function waitForService(ctx: EngineContext, row: SyncRow, message: string): void {
-  ctx.store.sync.markRetry(row.type, row.id, message, ctx.clock.now() + Math.max(pollMs(ctx) * 10, 600_000));
+  ctx.store.sync.markRetry(row.type, row.id, message, ctx.clock.now() + WAIT_MS);
 }
+const WAIT_MS = 3_600_000;
 
 function stageRecord(ctx: EngineContext, row: SyncRow, kind: 'upsert' | 'deprovision', out: Outgoing, urgent: boolean): void {
   const externalId = inboundKey(row.id);
