@@ -225,14 +225,16 @@ export async function inboundDeprovision(ctx: EngineContext, rows: SyncRow[]): P
 }
 
 /** Sends queued records, 50 to a bulkUpload, within Microsoft's rate and daily quota. */
-export async function flushInbound(ctx: EngineContext): Promise<{ requests: number; records: number; stoppedBy?: string }> {
+export async function flushInbound(ctx: EngineContext, opts: { fullOnly?: boolean } = {}): Promise<{ requests: number; records: number; stoppedBy?: string }> {
   const cfg = inboundConfig(ctx);
   const { rate } = stateOf(ctx);
   let requests = 0;
   let records = 0;
   for (;;) {
     const batch = ctx.store.inbound.next(BULK_MAX_OPERATIONS, ctx.config.sync);
-    if (!batch.length) return { requests, records };
+    // Between passes only full requests go (the daily quota counts calls); the end of a run sends the rest.
+    const urgent = batch.some((r) => r.urgent);
+    if (!batch.length || (opts.fullOnly && batch.length < BULK_MAX_OPERATIONS && !urgent)) return { requests, records };
     const now = ctx.clock.now();
     if (ctx.store.inbound.callsSince(now - 86_400_000) >= cfg.dailyQuota) {
       const reason = `the inbound provisioning app's daily quota of ${cfg.dailyQuota} bulkUpload calls is used up; records wait`;
@@ -306,7 +308,9 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
   let settled = await resolveAwaiting(ctx);
   const oldest = ctx.store.inbound.oldestSentAt() ?? now;
   const cursor = ctx.queries.getMeta(CURSOR_KEY);
-  const since = Math.min(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : Infinity);
+  // From where the last read left off (LOG_LAG_MS behind its newest entry), or the first 202 still followed.
+  // (No entry of a record followed now is older than its 202.)
+  const since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity);
   let url: string | null = inboundRequests.provisioningLogs(cfg.jobId, iso(since)).url;
   let newest = since;
   for (let page = 0; url && page < MAX_LOG_PAGES; page++) {

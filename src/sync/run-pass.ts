@@ -207,7 +207,7 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   const otherDeleted = deleted.filter((r) => !urgentDeleted.includes(r));
   if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovision(ctx, rows));
   // Records staged in this pass go out now, within Microsoft's rate.
-  if (usesInbound(ctx)) await flushInbound(ctx);
+  if (usesInbound(ctx)) await flushInbound(ctx, { fullOnly: true });
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await isolating(ctx, groups, (rows) => syncGroups(ctx, rows));
