@@ -13,8 +13,8 @@ import { userSchema } from './schema';
 import type { Json, SeedObject } from './types';
 import { checkUserValues, upnProblem } from './user-rules';
 
-export type InboundTarget = 'entra' | 'ad';
-export type InboundJobState = 'Active' | 'Paused' | 'Quarantine' | 'NotRun';
+type InboundTarget = 'entra' | 'ad';
+type InboundJobState = 'Active' | 'Paused' | 'Quarantine' | 'NotRun';
 
 export interface InboundAppConfig {
   servicePrincipalId: string;
@@ -71,7 +71,7 @@ export interface InboundApp {
 }
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 const STATES = new Set<InboundJobState>(['Active', 'Paused', 'Quarantine', 'NotRun']);
 // synchronizationQuarantine.reason (quarantineReason enum, Graph v1.0).
@@ -86,8 +86,8 @@ const QUARANTINE_REASONS = new Set([
   'IngestionInterrupted',
 ]);
 const DAY_MS = 24 * 60 * 60 * 1000;
-export const RATE_WINDOW_MS = 5000;
-export const RATE_LIMIT = 40;
+const RATE_WINDOW_MS = 5000;
+const RATE_LIMIT = 40;
 
 export class InboundState {
   readonly apps = new Map<string, InboundApp>();
@@ -245,7 +245,7 @@ export class InboundState {
 
 const key = (sp: string, job: string) => `${sp.toLowerCase()} ${job}`;
 
-export function appRuns(config: InboundAppConfig): boolean {
+function appRuns(config: InboundAppConfig): boolean {
   return config.state === 'Active' && (config.target !== 'ad' || config.agentActive);
 }
 
