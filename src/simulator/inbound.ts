@@ -68,6 +68,8 @@ export interface InboundApp {
   stateChangedAt: number;
   /** AD target: when a cycle last found the agent inactive with records due. */
   agentFailedAt?: number;
+  /** Users by matching value, valid while the directory's change sequence is `seq` (kept up to date by processing). */
+  index?: { map: Map<string, UserObject>; seq: number; dir: Directory };
 }
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -322,15 +324,24 @@ export function advanceInbound(dir: Directory, now: number, options: { force?: b
     bucket.at = now;
     let index: Map<string, UserObject> | undefined;
     const cycleId = randomUUID();
-    while (app.staged.length) {
-      const rec = app.staged[0];
-      if (!options.force && (rec.stagedAt + c.processingDelayMs > now || bucket.tokens < 1)) break;
-      if (!options.force) bucket.tokens -= 1;
-      index ??= matchIndex(dir, c);
-      app.staged.shift();
-      state.logs.push(processRecord(dir, c, rec, now, cycleId, index));
-      processed++;
+    // A mapping onto the matching property can move a user in the index: rebuild each pass then.
+    const cached = app.index && app.index.dir === dir && app.index.seq === dir.currentSeq && !Object.values(c.mappings).includes(c.matching.target);
+    // Taken from the front in one splice at the end: shift() per record is quadratic on a large queue.
+    let done = 0;
+    try {
+      while (done < app.staged.length) {
+        const rec = app.staged[done];
+        if (!options.force && (rec.stagedAt + c.processingDelayMs > now || bucket.tokens < 1)) break;
+        if (!options.force) bucket.tokens -= 1;
+        index ??= cached ? app.index!.map : matchIndex(dir, c);
+        done++;
+        state.logs.push(processRecord(dir, c, rec, now, cycleId, index));
+      }
+    } finally {
+      app.staged.splice(0, done);
+      processed += done;
     }
+    if (index) app.index = { map: index, seq: dir.currentSeq, dir };
   }
   if (processed) state.version++;
   return processed;
