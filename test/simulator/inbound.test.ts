@@ -312,6 +312,26 @@ describe('processing', () => {
     expect(sim.state.snapshot().users.find((u) => u.id === ALEX)).toMatchObject({ jobTitle: 'Buyer', accountEnabled: false, employeeId: 'E1002' });
   });
 
+  test('a user Graph creates between two cycles is matched by the next one', async () => {
+    entra();
+    await post(bulkPath(), bulk(user('E2001')));
+    sim.inbound.process();
+    const created = await raw(sim, 'POST', '/v1.0/users', {
+      accountEnabled: true,
+      displayName: 'Graph Made',
+      mailNickname: 'graphmade',
+      userPrincipalName: 'graph.made@contoso.com',
+      employeeId: 'E2005',
+      passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' },
+    });
+    expect(created.status).toBe(201);
+    await post(bulkPath(), bulk(user('E2005', { userName: 'graph.made@contoso.com', displayName: 'Graph Made', title: 'Clerk' })));
+    sim.inbound.process();
+    const [entry] = (await logs()).value;
+    expect(entry).toMatchObject({ provisioningAction: 'update', targetIdentity: { id: created.body.id } });
+    expect(usersWith('E2005')).toEqual([expect.objectContaining({ id: created.body.id, jobTitle: 'Clerk' })]);
+  });
+
   test('an inactive record with no match is skipped; the manager is resolved by its externalId', async () => {
     entra();
     await post(bulkPath(), bulk(user('E2001', { active: false }), user('E2002', { [ENTERPRISE]: { department: 'Sales', manager: { value: 'E1002' } } })));
