@@ -16,7 +16,7 @@ export function isInboundServicePath(path: string): boolean {
   return /^\/servicePrincipals\/[^/]+\/synchronization\/jobs\/[^/]+\/bulkUpload\/?$/i.test(path);
 }
 
-const invalidDataFormat = () => new GraphError(400, 'BadRequest', 'Invalid Data Format');
+export const invalidDataFormat = () => new GraphError(400, 'BadRequest', 'Invalid Data Format');
 
 function findApp(ctx: SimContext, spId: string, jobId: string) {
   const app = ctx.dir.inbound.find(decodeURIComponent(spId), decodeURIComponent(jobId));

@@ -129,6 +129,18 @@ describe('bulkUpload', () => {
     expect(sim.inbound.apps()[0].staged).toBe(0);
   });
 
+  test('a body that is not JSON is 400 Invalid Data Format too', async () => {
+    entra();
+    const res = await undiciRequest(`${sim.url}/v1.0${bulkPath()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/scim+json', authorization: `Bearer ${await tokenFor(sim)}` },
+      body: '{"schemas": [',
+      dispatcher: agent,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(await res.body.json()).toEqual({ error: { code: 'BadRequest', message: 'Invalid Data Format', innerError } });
+  });
+
   test('50 operations with a custom extension listed in data.schemas are accepted', async () => {
     entra();
     const records = Array.from({ length: 50 }, (_, i) => ({
