@@ -28,8 +28,12 @@ export interface InboundAppConfig {
   quarantineReason: string | null;
   /** AD target: the on-premises provisioning agent; inactive, nothing is processed. */
   agentActive: boolean;
-  /** How long after its 202 a record is processed. */
+  /** How long after its 202 a record is processed (its changes reach the directory). */
   processingDelayMs: number;
+  /** How long after processing its provisioning log entry can be read (activityDateTime stays the processing time). */
+  logDelayMs: number;
+  /** Up to this much more log delay, varying per record, so entries can appear out of activityDateTime order. */
+  logDelayJitterMs: number;
   /** Records processed per simulated minute. */
   recordsPerMinute: number;
   /** Bulk calls per 24 hours for the tenant. */
@@ -51,6 +55,11 @@ export interface StagedRecord {
 export interface InboundSeedApp extends Partial<InboundAppConfig> {
   staged?: StagedRecord[];
   stateChangedAt?: number;
+}
+
+export interface LoggedSummary {
+  visibleAt: number;
+  entry: Json;
 }
 
 export interface InboundFailure {
@@ -93,8 +102,8 @@ const RATE_LIMIT = 40;
 
 export class InboundState {
   readonly apps = new Map<string, InboundApp>();
-  /** provisioningObjectSummary entries, oldest first. */
-  readonly logs: Json[];
+  /** provisioningObjectSummary entries in processing order, each readable from `visibleAt`. */
+  readonly logs: LoggedSummary[];
   /** Times of the bulk calls counted against the limits, oldest first (the last 24 hours). */
   calls: number[];
   readonly failures = new Map<string, InboundFailure>();
@@ -113,7 +122,7 @@ export class InboundState {
         stateChangedAt: app.stateChangedAt ?? 0,
       });
     }
-    this.logs = structuredClone(seed.provisioningLogs ?? []);
+    this.logs = structuredClone(seed.provisioningLogs ?? []).map((l) => ('entry' in l ? (l as unknown as LoggedSummary) : { visibleAt: 0, entry: l }));
     this.calls = [...(seed.inboundCalls ?? [])];
   }
 
@@ -235,7 +244,9 @@ export class InboundState {
       state,
       quarantineReason,
       agentActive: input.agentActive ?? true,
-      processingDelayMs: positive('processingDelayMs', input.processingDelayMs, 5 * 60 * 1000),
+      processingDelayMs: positive('processingDelayMs', input.processingDelayMs, 0),
+      logDelayMs: positive('logDelayMs', input.logDelayMs, 5 * 60 * 1000),
+      logDelayJitterMs: positive('logDelayJitterMs', input.logDelayJitterMs, 0),
       recordsPerMinute,
       dailyQuota: positive('dailyQuota', input.dailyQuota, 2000),
       stagingCapacity: input.stagingCapacity === undefined || input.stagingCapacity === null ? null : positive('stagingCapacity', input.stagingCapacity, 0),
@@ -309,6 +320,11 @@ export function jobStatus(app: InboundApp): Json {
  */
 export function advanceInbound(dir: Directory, now: number, options: { force?: boolean; only?: (c: InboundAppConfig) => boolean } = {}): number {
   const state = dir.inbound;
+  // A forced pass also writes the log entries of what it processes (and of what waits to be written) at once.
+  if (options.force) {
+    const jobs = new Set([...state.apps.values()].filter((a) => !options.only || options.only(a.config)).map((a) => a.config.jobId));
+    for (const l of state.logs) if (l.visibleAt > now && (!options.only || jobs.has(String(l.entry.jobId)))) l.visibleAt = now;
+  }
   let processed = 0;
   for (const app of state.apps.values()) {
     if (!app.staged.length || (options.only && !options.only(app.config))) continue;
@@ -335,7 +351,9 @@ export function advanceInbound(dir: Directory, now: number, options: { force?: b
         if (!options.force) bucket.tokens -= 1;
         index ??= cached ? app.index!.map : matchIndex(dir, c);
         done++;
-        state.logs.push(processRecord(dir, c, rec, now, cycleId, index));
+        const entry = processRecord(dir, c, rec, now, cycleId, index);
+        const jitter = c.logDelayJitterMs ? (((state.logs.length * 7919) % 1000) / 1000) * c.logDelayJitterMs : 0;
+        state.logs.push({ visibleAt: options.force ? now : now + c.logDelayMs + Math.round(jitter), entry });
       }
     } finally {
       app.staged.splice(0, done);
