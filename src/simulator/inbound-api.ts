@@ -16,7 +16,7 @@ export function isInboundServicePath(path: string): boolean {
   return /^\/servicePrincipals\/[^/]+\/synchronization\/jobs\/[^/]+\/bulkUpload\/?$/i.test(path);
 }
 
-const invalidDataFormat = () => new GraphError(400, 'BadRequest', 'Invalid Data Format');
+export const invalidDataFormat = () => new GraphError(400, 'BadRequest', 'Invalid Data Format');
 
 function findApp(ctx: SimContext, spId: string, jobId: string) {
   const app = ctx.dir.inbound.find(decodeURIComponent(spId), decodeURIComponent(jobId));
@@ -113,7 +113,10 @@ export function listProvisioning(ctx: SimContext, req: SimRequest): SimResponse 
   const top = topText === null ? 100 : Number(topText);
   if (!Number.isInteger(top) || top < 1 || top > 1000) throw odataBadRequest(`Invalid value '${topText}' for $top: an integer from 1 to 1000.`);
   const ascending = m[1]?.toLowerCase() === 'asc';
-  const items = ctx.dir.inbound.logs.filter(predicate);
+  const now = ctx.clock();
+  const items = ctx.dir.inbound.logs.filter((l) => l.visibleAt <= now && predicate(l.entry)).map((l) => l.entry);
+  // Entries written late (log delay) still sort by when they happened.
+  items.sort((a, b) => Date.parse(String(a.activityDateTime)) - Date.parse(String(b.activityDateTime)));
   if (!ascending) items.reverse();
   const context = contextUrl(ctx, 'auditLogs/provisioning');
   return { status: 200, body: pageOf(ctx, req, { path: '/auditLogs/provisioning', context, items, top, map: (e) => structuredClone(e) }) };

@@ -13,8 +13,8 @@ import { userSchema } from './schema';
 import type { Json, SeedObject } from './types';
 import { checkUserValues, upnProblem } from './user-rules';
 
-export type InboundTarget = 'entra' | 'ad';
-export type InboundJobState = 'Active' | 'Paused' | 'Quarantine' | 'NotRun';
+type InboundTarget = 'entra' | 'ad';
+type InboundJobState = 'Active' | 'Paused' | 'Quarantine' | 'NotRun';
 
 export interface InboundAppConfig {
   servicePrincipalId: string;
@@ -28,8 +28,12 @@ export interface InboundAppConfig {
   quarantineReason: string | null;
   /** AD target: the on-premises provisioning agent; inactive, nothing is processed. */
   agentActive: boolean;
-  /** How long after its 202 a record is processed. */
+  /** How long after its 202 a record is processed (its changes reach the directory). */
   processingDelayMs: number;
+  /** How long after processing its provisioning log entry can be read (activityDateTime stays the processing time). */
+  logDelayMs: number;
+  /** Up to this much more log delay, varying per record, so entries can appear out of activityDateTime order. */
+  logDelayJitterMs: number;
   /** Records processed per simulated minute. */
   recordsPerMinute: number;
   /** Bulk calls per 24 hours for the tenant. */
@@ -53,6 +57,11 @@ export interface InboundSeedApp extends Partial<InboundAppConfig> {
   stateChangedAt?: number;
 }
 
+export interface LoggedSummary {
+  visibleAt: number;
+  entry: Json;
+}
+
 export interface InboundFailure {
   errorCode: string;
   reason: string;
@@ -68,10 +77,12 @@ export interface InboundApp {
   stateChangedAt: number;
   /** AD target: when a cycle last found the agent inactive with records due. */
   agentFailedAt?: number;
+  /** Users by matching value, valid while the directory's change sequence is `seq` (kept up to date by processing). */
+  index?: { map: Map<string, UserObject>; seq: number; dir: Directory };
 }
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 const STATES = new Set<InboundJobState>(['Active', 'Paused', 'Quarantine', 'NotRun']);
 // synchronizationQuarantine.reason (quarantineReason enum, Graph v1.0).
@@ -86,13 +97,13 @@ const QUARANTINE_REASONS = new Set([
   'IngestionInterrupted',
 ]);
 const DAY_MS = 24 * 60 * 60 * 1000;
-export const RATE_WINDOW_MS = 5000;
-export const RATE_LIMIT = 40;
+const RATE_WINDOW_MS = 5000;
+const RATE_LIMIT = 40;
 
 export class InboundState {
   readonly apps = new Map<string, InboundApp>();
-  /** provisioningObjectSummary entries, oldest first. */
-  readonly logs: Json[];
+  /** provisioningObjectSummary entries in processing order, each readable from `visibleAt`. */
+  readonly logs: LoggedSummary[];
   /** Times of the bulk calls counted against the limits, oldest first (the last 24 hours). */
   calls: number[];
   readonly failures = new Map<string, InboundFailure>();
@@ -111,7 +122,7 @@ export class InboundState {
         stateChangedAt: app.stateChangedAt ?? 0,
       });
     }
-    this.logs = structuredClone(seed.provisioningLogs ?? []);
+    this.logs = structuredClone(seed.provisioningLogs ?? []).map((l) => ('entry' in l ? (l as unknown as LoggedSummary) : { visibleAt: 0, entry: l }));
     this.calls = [...(seed.inboundCalls ?? [])];
   }
 
@@ -233,7 +244,9 @@ export class InboundState {
       state,
       quarantineReason,
       agentActive: input.agentActive ?? true,
-      processingDelayMs: positive('processingDelayMs', input.processingDelayMs, 5 * 60 * 1000),
+      processingDelayMs: positive('processingDelayMs', input.processingDelayMs, 0),
+      logDelayMs: positive('logDelayMs', input.logDelayMs, 5 * 60 * 1000),
+      logDelayJitterMs: positive('logDelayJitterMs', input.logDelayJitterMs, 0),
       recordsPerMinute,
       dailyQuota: positive('dailyQuota', input.dailyQuota, 2000),
       stagingCapacity: input.stagingCapacity === undefined || input.stagingCapacity === null ? null : positive('stagingCapacity', input.stagingCapacity, 0),
@@ -245,7 +258,7 @@ export class InboundState {
 
 const key = (sp: string, job: string) => `${sp.toLowerCase()} ${job}`;
 
-export function appRuns(config: InboundAppConfig): boolean {
+function appRuns(config: InboundAppConfig): boolean {
   return config.state === 'Active' && (config.target !== 'ad' || config.agentActive);
 }
 
@@ -307,6 +320,11 @@ export function jobStatus(app: InboundApp): Json {
  */
 export function advanceInbound(dir: Directory, now: number, options: { force?: boolean; only?: (c: InboundAppConfig) => boolean } = {}): number {
   const state = dir.inbound;
+  // A forced pass also writes the log entries of what it processes (and of what waits to be written) at once.
+  if (options.force) {
+    const jobs = new Set([...state.apps.values()].filter((a) => !options.only || options.only(a.config)).map((a) => a.config.jobId));
+    for (const l of state.logs) if (l.visibleAt > now && (!options.only || jobs.has(String(l.entry.jobId)))) l.visibleAt = now;
+  }
   let processed = 0;
   for (const app of state.apps.values()) {
     if (!app.staged.length || (options.only && !options.only(app.config))) continue;
@@ -322,15 +340,26 @@ export function advanceInbound(dir: Directory, now: number, options: { force?: b
     bucket.at = now;
     let index: Map<string, UserObject> | undefined;
     const cycleId = randomUUID();
-    while (app.staged.length) {
-      const rec = app.staged[0];
-      if (!options.force && (rec.stagedAt + c.processingDelayMs > now || bucket.tokens < 1)) break;
-      if (!options.force) bucket.tokens -= 1;
-      index ??= matchIndex(dir, c);
-      app.staged.shift();
-      state.logs.push(processRecord(dir, c, rec, now, cycleId, index));
-      processed++;
+    // A mapping onto the matching property can move a user in the index: rebuild each pass then.
+    const cached = app.index && app.index.dir === dir && app.index.seq === dir.currentSeq && !Object.values(c.mappings).includes(c.matching.target);
+    // Taken from the front in one splice at the end: shift() per record is quadratic on a large queue.
+    let done = 0;
+    try {
+      while (done < app.staged.length) {
+        const rec = app.staged[done];
+        if (!options.force && (rec.stagedAt + c.processingDelayMs > now || bucket.tokens < 1)) break;
+        if (!options.force) bucket.tokens -= 1;
+        index ??= cached ? app.index!.map : matchIndex(dir, c);
+        done++;
+        const entry = processRecord(dir, c, rec, now, cycleId, index);
+        const jitter = c.logDelayJitterMs ? (((state.logs.length * 7919) % 1000) / 1000) * c.logDelayJitterMs : 0;
+        state.logs.push({ visibleAt: options.force ? now : now + c.logDelayMs + Math.round(jitter), entry });
+      }
+    } finally {
+      app.staged.splice(0, done);
+      processed += done;
     }
+    if (index) app.index = { map: index, seq: dir.currentSeq, dir };
   }
   if (processed) state.version++;
   return processed;

@@ -75,13 +75,16 @@ export interface InboundControl {
   configure(app: Partial<InboundAppConfig> & { target: InboundAppConfig['target'] }): InboundAppConfig;
   /** Changes state, quarantineReason, agentActive, rates or mappings of an app. */
   update(servicePrincipalId: string, jobId: string, patch: Partial<InboundAppConfig>): InboundAppConfig;
-  /** Processes every staged record now, ignoring delay and rate (paused, quarantined or agent-less apps still wait). */
+  /**
+   * Processes every staged record now, ignoring delay and rate, and makes their log entries (and those still
+   * waiting to be written) readable at once; paused, quarantined or agent-less apps still wait.
+   */
   process(filter?: { servicePrincipalId?: string; jobId?: string }): { processed: number };
   /** The next `times` (default 1) records with this externalId fail with this error. */
   failNext(externalId: string, failure?: Partial<InboundFailure>): InboundFailure;
   /** The apps, with staged record counts and the bulk calls of the last 24 hours. */
   apps(): Json[];
-  /** The provisioning log, oldest first. */
+  /** Every provisioning log entry in processing order, also those not yet readable through Graph (log delay). */
   logs(): Json[];
 }
 
@@ -228,7 +231,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }),
       failNext: (externalId, failure = {}) => ctx.dir.inbound.failNext(externalId, failure),
       apps: () => ctx.dir.inbound.describe(ctx.clock()),
-      logs: () => structuredClone(ctx.dir.inbound.logs),
+      logs: () => structuredClone(ctx.dir.inbound.logs.map((l) => l.entry)),
     },
     grant: (roles, directoryRoles) =>
       tokens.setGrant(

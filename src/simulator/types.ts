@@ -73,8 +73,8 @@ export interface SeedObject {
   organization?: Json;
   /** API-driven inbound provisioning apps (inbound.ts), with the records they have staged. */
   inboundApps?: InboundSeedApp[];
-  /** The provisioning log (provisioningObjectSummary entries, oldest first). */
-  provisioningLogs?: Json[];
+  /** The provisioning log, in processing order: each entry with the time it can be read from. */
+  provisioningLogs?: { visibleAt: number; entry: Json }[];
   /** Times (epoch ms) of the bulkUpload calls of the last 24 hours, for the daily quota. */
   inboundCalls?: number[];
 }

@@ -59,7 +59,9 @@ const bulk = (...records: Record<string, unknown>[]) => ({
   schemas: [BULK],
   Operations: records.map((data, i) => ({ method: 'POST', bulkId: `b${i + 1}`, path: '/Users', data })),
 });
-const entra = (extra: Record<string, unknown> = {}) => sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB, target: 'entra', ...extra });
+// Processed five minutes after the 202 and logged at once, unless a test says otherwise.
+const QUICK_LOG = { processingDelayMs: 5 * MINUTE, logDelayMs: 0 };
+const entra = (extra: Record<string, unknown> = {}) => sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB, target: 'entra', ...QUICK_LOG, ...extra });
 const logs = async (query = '') => (await raw(sim, 'GET', `/v1.0/auditLogs/provisioning${query}`)).body;
 const usersWith = (employeeId: string) => sim.state.snapshot().users.filter((u) => u.employeeId === employeeId);
 
@@ -127,6 +129,18 @@ describe('bulkUpload', () => {
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: 'BadRequest', message: 'Invalid Data Format', innerError } });
     expect(sim.inbound.apps()[0].staged).toBe(0);
+  });
+
+  test('a body that is not JSON is 400 Invalid Data Format too', async () => {
+    entra();
+    const res = await undiciRequest(`${sim.url}/v1.0${bulkPath()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/scim+json', authorization: `Bearer ${await tokenFor(sim)}` },
+      body: '{"schemas": [',
+      dispatcher: agent,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(await res.body.json()).toEqual({ error: { code: 'BadRequest', message: 'Invalid Data Format', innerError } });
   });
 
   test('50 operations with a custom extension listed in data.schemas are accepted', async () => {
@@ -272,6 +286,36 @@ describe('processing', () => {
     expect(created).not.toHaveProperty('onPremisesImmutableId');
   });
 
+  test('the log entry is written minutes after the change it reports, with the time of the change', async () => {
+    entra({ processingDelayMs: 0, logDelayMs: 5 * MINUTE, logDelayJitterMs: 0 });
+    await post(bulkPath(), bulk(user('E2001')));
+    clock = T0 + 1000;
+    // Processed: the user is in the directory, and the log has nothing yet.
+    expect((await logs()).value).toEqual([]);
+    expect(usersWith('E2001')).toHaveLength(1);
+    clock = T0 + 1000 + 5 * MINUTE - 1;
+    expect((await logs()).value).toEqual([]);
+    clock = T0 + 1000 + 5 * MINUTE;
+    const [entry] = (await logs()).value;
+    expect(entry).toMatchObject({ activityDateTime: '2026-12-01T09:00:01Z', provisioningAction: 'create', sourceIdentity: { id: 'E2001' } });
+    // A follower that only asks for entries newer than its last look misses it.
+    expect((await logs(`?$filter=${encodeURIComponent('activityDateTime ge 2026-12-01T09:05:00Z')}`)).value).toEqual([]);
+  });
+
+  test('with jitter, entries become readable out of the order they happened in', async () => {
+    entra({ processingDelayMs: 0, logDelayMs: MINUTE, logDelayJitterMs: 10 * MINUTE, recordsPerMinute: 1000 });
+    await post(bulkPath(), bulk(...Array.from({ length: 10 }, (_, i) => user(`E${2100 + i}`))));
+    clock = T0 + 1;
+    await logs();
+    const seen: string[] = [];
+    for (let m = 1; m <= 11; m++) {
+      clock = T0 + 1 + m * MINUTE;
+      for (const e of (await logs('?$orderby=activityDateTime asc')).value) if (!seen.includes(e.sourceIdentity.id)) seen.push(e.sourceIdentity.id);
+    }
+    expect([...seen].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `E${2100 + i}`));
+    expect(seen).not.toEqual([...seen].sort());
+  });
+
   test('update, disable and no change, matched by externalId -> employeeId', async () => {
     entra();
     await post(bulkPath(), bulk(user('E1002', { userName: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', title: 'Buyer' })));
@@ -310,6 +354,26 @@ describe('processing', () => {
       },
     });
     expect(sim.state.snapshot().users.find((u) => u.id === ALEX)).toMatchObject({ jobTitle: 'Buyer', accountEnabled: false, employeeId: 'E1002' });
+  });
+
+  test('a user Graph creates between two cycles is matched by the next one', async () => {
+    entra();
+    await post(bulkPath(), bulk(user('E2001')));
+    sim.inbound.process();
+    const created = await raw(sim, 'POST', '/v1.0/users', {
+      accountEnabled: true,
+      displayName: 'Graph Made',
+      mailNickname: 'graphmade',
+      userPrincipalName: 'graph.made@contoso.com',
+      employeeId: 'E2005',
+      passwordProfile: { password: 'xWwvJ]6NMw+bWH-d' },
+    });
+    expect(created.status).toBe(201);
+    await post(bulkPath(), bulk(user('E2005', { userName: 'graph.made@contoso.com', displayName: 'Graph Made', title: 'Clerk' })));
+    sim.inbound.process();
+    const [entry] = (await logs()).value;
+    expect(entry).toMatchObject({ provisioningAction: 'update', targetIdentity: { id: created.body.id } });
+    expect(usersWith('E2005')).toEqual([expect.objectContaining({ id: created.body.id, jobTitle: 'Clerk' })]);
   });
 
   test('an inactive record with no match is skipped; the manager is resolved by its externalId', async () => {
@@ -485,7 +549,7 @@ describe('job states', () => {
 
 describe('AD target', () => {
   const ad = (extra: Record<string, unknown> = {}) =>
-    sim.inbound.configure({ servicePrincipalId: AD_SP, jobId: AD_JOB, target: 'ad', adOu: 'OU=Staff,DC=contoso,DC=com', ...extra });
+    sim.inbound.configure({ servicePrincipalId: AD_SP, jobId: AD_JOB, target: 'ad', adOu: 'OU=Staff,DC=contoso,DC=com', ...QUICK_LOG, ...extra });
 
   test('users are synced: onPremisesSyncEnabled, an immutable id from the objectGUID, and Graph may not write them', async () => {
     ad();
@@ -553,7 +617,9 @@ describe('control API and persistence', () => {
       state: 'Active',
       quarantineReason: null,
       agentActive: true,
-      processingDelayMs: 300000,
+      processingDelayMs: 0,
+      logDelayMs: 300000,
+      logDelayJitterMs: 0,
       recordsPerMinute: 12.5,
       dailyQuota: 2000,
       stagingCapacity: null,
@@ -574,7 +640,7 @@ describe('control API and persistence', () => {
     let now = T0;
     const first = await startSimulator({ seed: FIXTURE, throttling: false, now: () => now, dataDir: dir, stateFile, saveEveryMs: 60_000 });
     first.grant(INBOUND_ROLES);
-    first.inbound.configure({ servicePrincipalId: SP, jobId: JOB, target: 'entra' });
+    first.inbound.configure({ servicePrincipalId: SP, jobId: JOB, target: 'entra', ...QUICK_LOG });
     const token = await tokenFor(first);
     const send = (s: RunningSimulator, body: unknown) =>
       undiciRequest(`${s.url}/v1.0${bulkPath()}`, {
