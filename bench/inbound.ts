@@ -1,8 +1,8 @@
 // Inbound writer benchmark (graph.writer "inbound"): an initial load of BENCH_USERS users with a
 // licence through the simulator's API-driven inbound provisioning app, on a scaled clock shared by
 // the simulator and the engine. The app is configured with the simulator's documented defaults
-// (docs/simulator.md, inbound section): records processed 5 minutes after their 202 at 100 per
-// minute, bulkUpload limited to 40 calls per 5 s and a daily quota of calls. Reported against, in
+// (docs/simulator.md, inbound section): records processed at 100 per minute, each log entry readable
+// 5 minutes after its record was processed, bulkUpload limited to 40 calls per 5 s and a daily quota of calls. Reported against, in
 // the same run: the direct writer's budget minimum for the same users (3,000 writes per 150 s, a
 // create and a licence each), the bulkUpload rate minimum, and the processing minimum.
 //
@@ -124,7 +124,7 @@ export async function runInboundBench(): Promise<{ verdicts: Verdict[] }> {
       ['Graph requests by the bridge (per user)', `${fmt(u.requests, 0)} (${fmt(u.requests / users, 2)})`],
       ['direct writer budget minimum (2 writes/user)', `${fmt(directMinimum / 60, 1)} min`],
       ['inbound: bulkUpload rate minimum (40 per 5 s)', `${fmt(rateMinimum / 60, 2)} min`],
-      ['inbound: processing minimum (5 min delay + records/rpm)', `${fmt(processingMinimum / 60, 1)} min`],
+      ['inbound: processing minimum (records/rpm + 5 min log delay)', `${fmt(processingMinimum / 60, 1)} min`],
       ['inbound: days of daily quota needed beyond the first', fmt(Math.max(0, quotaDays), 0)],
       ['inbound time / direct budget minimum', fmt(simSeconds / Math.max(1, directMinimum), 2)],
       ['inbound time / processing minimum', fmt(simSeconds / processingMinimum, 2)],

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, Mode } from '../config';
-import { dirSyncEnabledFor } from '../rules/identity';
+import { dirSyncEnabledFor, syncedThroughAd } from '../rules/identity';
 
 interface RouteEntry {
   method: string;
@@ -50,8 +50,6 @@ const sync = (_c: Config, mode: Mode) => dirSyncEnabledFor(mode);
 const writesUsers = (_c: Config, mode: Mode) => mode !== 'license-only';
 /** graph.writer "inbound": user profiles go through an API-driven inbound provisioning app. */
 const inbound = (c: Config, mode: Mode) => c.graph.writer === 'inbound' && mode !== 'license-only';
-/** The inbound app provisions into on-premises AD: Entra Connect or Cloud Sync syncs the users, the bridge fakes nothing. */
-export const syncedThroughAd = (c: Config, mode: Mode): boolean => inbound(c, mode) && c.graph.inbound?.target === 'ad';
 export const writesGroupsIn = (config: Config, mode: Mode): boolean => mode === 'universal-sync' || (mode !== 'license-only' && config.groups.push);
 
 const r = (method: RequestKey['method'], path: string, property?: string): RequestKey => ({ method, path, ...(property ? { property } : {}) });

@@ -1,8 +1,7 @@
 // The preflight gate (SPEC section 6) and the tenant switch (section 5): preflight blocks every
 // row with its reasons, or lifts the block once the tenant is fit; the switch
 // PATCH /organization/{id} {onPremisesSyncEnabled:true} is sent once, only when allowed.
-import { dirSyncEnabledFor } from '../rules/identity';
-import { syncedThroughAd } from '../graph/permissions';
+import { dirSyncEnabledFor, syncedThroughAd } from '../rules/identity';
 import { organizationRequests } from '../graph/requests';
 import type { EngineContext } from './context';
 import { type PreflightResult, runPreflight } from './preflight';

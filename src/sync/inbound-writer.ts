@@ -21,8 +21,11 @@ import type { UserSnapshot, UserWork } from './user-work';
 
 const CURSOR_KEY = 'inbound.logCursor';
 const LAST_POLL_KEY = 'inbound.lastPoll';
-/** Log entries appear minutes after processing (inbound-provisioning-api-issues: 5 to 10 minutes): read back this far. */
-const LOG_LAG_MS = 15 * 60_000;
+/**
+ * Log entries appear minutes after processing, not necessarily in order (inbound-provisioning-api-issues:
+ * 5 to 10 minutes): each read starts this far behind the newest entry already read, which covers that spread.
+ */
+const LOG_LAG_MS = 30 * 60_000;
 /** A log entry may carry a time a little before the engine's clock saw the 202 (clocks, whole seconds). */
 const CLOCK_SKEW_MS = 5_000;
 /** Tries of a record the service reports as a failure of its own (errorCategory "failure") before it counts as refused. */
@@ -344,12 +347,12 @@ async function settleEntry(ctx: EngineContext, entry: LogEntry, at: number): Pro
   const error = entry.provisioningStatusInfo?.errorInformation ?? null;
   const targetId = entry.targetIdentity?.id || null;
   if (status === 'success' || status === 'warning' || (status === 'skipped' && targetId)) {
-    const graphId = await graphIdOf(ctx, targetId);
-    if (!graphId) {
+    const found = await graphIdOf(ctx, targetId);
+    if (!found) {
       ctx.store.inbound.settle(record.seq, 'awaiting', { logId: entry.id, targetId, outcome: status });
       return true;
     }
-    reported(ctx, record, graphId, entry);
+    reported(ctx, record, found, entry);
     return true;
   }
   const reason = [error?.errorCode, error?.reason].filter(Boolean).join(': ') || `status ${status || 'unknown'}`;
@@ -377,33 +380,38 @@ async function settleEntry(ctx: EngineContext, entry: LogEntry, at: number): Pro
   return true;
 }
 
-/** The Entra object id of a reported user: the log's target id (Entra), or the synced user of the AD objectGUID. */
-async function graphIdOf(ctx: EngineContext, targetId: string | null): Promise<string | null> {
+/**
+ * The Entra object id of a reported user: the log's target id (Entra), or the synced user of the AD
+ * objectGUID, whose onPremisesSyncEnabled becomes the user's dirSyncEnabled.
+ */
+async function graphIdOf(ctx: EngineContext, targetId: string | null): Promise<{ id: string; dirSync?: boolean } | null> {
   if (!targetId) return null;
-  if (inboundConfig(ctx).target === 'entra') return targetId;
+  if (inboundConfig(ctx).target === 'entra') return { id: targetId };
   const immutableId = objectGuidToImmutableId(targetId);
   if (!immutableId) return null;
   const spec = userRequests.findByImmutableId(immutableId, ['id', 'onPremisesSyncEnabled']);
   const res = await ctx.graph.send({ ...spec, write: false });
   const outcome = classifyGraphResponse(res);
   if (!outcome.ok) return null;
-  return ((res.body as { value?: { id: string }[] })?.value ?? [])[0]?.id ?? null;
+  const user = ((res.body as { value?: { id: string; onPremisesSyncEnabled?: boolean | null }[] })?.value ?? [])[0];
+  return user ? { id: user.id, dirSync: user.onPremisesSyncEnabled === true } : null;
 }
 
 /** Records whose success was logged while their AD user had not reached Entra yet: looked up again. */
 async function resolveAwaiting(ctx: EngineContext): Promise<number> {
   let n = 0;
   for (const record of ctx.store.inbound.inFlight().filter((r) => r.state === 'awaiting')) {
-    const graphId = await graphIdOf(ctx, record.targetId);
-    if (!graphId) continue;
-    reported(ctx, record, graphId, null);
+    const found = await graphIdOf(ctx, record.targetId);
+    if (!found) continue;
+    reported(ctx, record, found, null);
     n++;
   }
   return n;
 }
 
 /** A record the service applied: the row holds the Graph id and what the record put in Graph. */
-function reported(ctx: EngineContext, record: InboundRecord, graphId: string, entry: LogEntry | null): void {
+function reported(ctx: EngineContext, record: InboundRecord, found: { id: string; dirSync?: boolean }, entry: LogEntry | null): void {
+  const graphId = found.id;
   inTransaction(ctx, () => {
     ctx.store.inbound.settle(record.seq, 'done', { logId: entry?.id ?? null, targetId: entry?.targetIdentity?.id ?? null, outcome: 'success' });
     ctx.store.inbound.pruneSettled(record.resourceId, record.seq);
@@ -417,6 +425,7 @@ function reported(ctx: EngineContext, record: InboundRecord, graphId: string, en
       ...(applies.manager !== undefined ? { manager: applies.manager } : {}),
     };
     if (!row.graphId) noteLinked(ctx, graphId);
+    if (found.dirSync !== undefined) ctx.store.sync.setDirSyncEnabled('User', row.id, found.dirSync);
     if (record.kind === 'deprovision') {
       appliedRow(ctx, row, { appliedSnapshot: { ...snapshot, deprovisioned: true }, graphId });
       const res = ctx.store.users.getForSync(row.id);

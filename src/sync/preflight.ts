@@ -1,10 +1,10 @@
 // Preflight (SPEC section 6): refuse what Okta's Office 365 integration refuses, each with a
 // reason an operator can act on. Blocked reasons stop Graph writes; SCIM ingress carries on.
 import type { Config, Mode } from '../config';
-import { dirSyncEnabledFor } from '../rules/identity';
+import { dirSyncEnabledFor, syncedThroughAd } from '../rules/identity';
 import { isRetryableFailure } from '../graph/errors';
 import { getJson, type SyncGraph } from './graph-port';
-import { missingPermissions, missingReason, syncedThroughAd } from '../graph/permissions';
+import { missingPermissions, missingReason } from '../graph/permissions';
 import { inboundRequests } from '../graph/inbound';
 
 export interface PreflightResult {

@@ -25,7 +25,7 @@ async function start(target: 'entra' | 'ad', mode: 'profile-sync' | 'user-sync' 
     },
   });
   // The app's attribute list carries the bridge extension's usageLocation (docs/inbound-writer.md).
-  h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0, mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' } });
+  h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0, logDelayMs: 0, mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' } });
   return h;
 }
 
@@ -96,6 +96,8 @@ describe.each(['entra', 'ad'] as const)('target %s', (target) => {
     const user = graphUser('ada@example.com');
     expect(user).toMatchObject({ employeeId: k, accountEnabled: true, usageLocation: 'US', onPremisesSyncEnabled: target === 'ad' ? true : null });
     expect(await h.scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', graphId: user?.id });
+    // With the AD target, dirSyncEnabled is what Graph reports for the synced user; the direct writer's meaning otherwise.
+    expect((await h.scim.bridge('u-ada')).dirSyncEnabled).toBe(target === 'ad' ? true : false);
     // The bridge's own Graph writes: the licence only; the profile was the provisioning service's.
     expect(named(h).filter((w) => !/bulkUpload/.test(w.url))).toEqual([
       { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
@@ -220,7 +222,7 @@ describe('around the records', () => {
         permissions: 'recommended',
         overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB[target], target, pollSeconds: 0.001 } },
       });
-      h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0 });
+      h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0, logDelayMs: 0 });
       await h.scim.createUser('u-boss', boss);
       await settle('u-boss');
       expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'synced' });
@@ -271,4 +273,22 @@ describe('around the records', () => {
       [`${key('u-boss')}.1`],
     ]);
   });
+});
+
+it('log entries that appear 5 to 10 minutes late and out of order still settle every record once', async () => {
+  h = await startHarness({
+    mode: 'profile-sync',
+    timeScale: 600,
+    overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB.entra, target: 'entra' } },
+  });
+  h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB.entra, target: 'entra', logDelayMs: 300_000, logDelayJitterMs: 300_000 });
+  for (let i = 0; i < 60; i++) await h.scim.createUser(`u${i}`, { ...boss, userName: `p${i}@example.com`, displayName: `Person ${i}`, password: undefined });
+  h.engine.start();
+  const deadline = Date.now() + 60_000;
+  while (h.engine.status().counts.synced < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(h.engine.status().counts).toMatchObject({ synced: 60, pending: 0, error: 0 });
+  const ids = Array.from({ length: 60 }, (_, i) => h.store.sync.get('User', h.scim.id(`u${i}`))!.graphId);
+  expect(new Set(ids).size).toBe(60);
+  expect(h.sim.state.snapshot().users).toHaveLength(60);
+  expect(uploads().flatMap((u) => (u.body as { Operations: unknown[] }).Operations)).toHaveLength(60);
 });
