@@ -80,7 +80,13 @@ export async function runInboundBench(): Promise<{ verdicts: Verdict[] }> {
       store.transaction(() => {
         for (let i = from; i < Math.min(users, from + 5000); i++)
           store.users.create(
-            { userName: `b${i}@example.com`, displayName: `Bench ${i}`, name: { givenName: 'Bench', familyName: String(i) }, active: true, entitlements: [{ value: 'ENTERPRISEPACK' }] },
+            {
+              userName: `b${i}@example.com`,
+              displayName: `Bench ${i}`,
+              name: { givenName: 'Bench', familyName: String(i) },
+              active: true,
+              entitlements: [{ value: 'ENTERPRISEPACK' }],
+            },
             { sourceId: SOURCE, id: `b${i}`, sync: { dirSyncEnabled: false } },
           );
       });

@@ -66,8 +66,6 @@ const toRecord = (r: Row): InboundRecord => ({
   outcome: r.outcome,
 });
 
-export type InboundQueue = ReturnType<typeof createInboundQueue>;
-
 export function createInboundQueue(db: Database) {
   const q = {
     latest: db.prepare(`SELECT * FROM inbound_records WHERE resource_id = ? ORDER BY seq DESC LIMIT 1`),

@@ -27,7 +27,7 @@ export type { MemberChanges, MemberView } from './groups';
 export type * from './filter-types';
 export type { ListedResource } from './queries';
 export type { SyncEngineQueries } from './sync-engine-queries';
-export type { InboundQueue, InboundRecord } from './inbound-queue';
+export type { InboundRecord } from './inbound-queue';
 
 export interface OpenStoreOptions {
   mode: Mode;

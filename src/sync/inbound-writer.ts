@@ -131,7 +131,11 @@ function stageRecord(ctx: EngineContext, row: SyncRow, kind: 'upsert' | 'deprovi
  * sessions through Graph at once); a user whose profile the service holds gets the Graph side
  * (licences, a cloud user's password, revocation). Returns the ids whose tokens were revoked.
  */
-export async function inboundUsers(ctx: EngineContext, work: UserWork[], applyUsers: (ctx: EngineContext, work: UserWork[]) => Promise<string[]>): Promise<string[]> {
+export async function inboundUsers(
+  ctx: EngineContext,
+  work: UserWork[],
+  applyUsers: (ctx: EngineContext, work: UserWork[]) => Promise<string[]>,
+): Promise<string[]> {
   const graphSide: UserWork[] = [];
   const revokeNow: UserWork[] = [];
   inTransaction(ctx, () => {
@@ -223,7 +227,11 @@ export async function inboundDeprovision(ctx: EngineContext, rows: SyncRow[]): P
   if (revoke.length) {
     const out = await ctx.exec.run(revoke.map((w, i) => ({ id: `${i}r`, ...userRequests.revokeSignInSessions(w.graphId!), write: true })));
     const failed = revoke.filter((_, i) => out.get(`${i}r`)?.kind !== 'ok');
-    if (failed.length) ctx.logger.warn({ users: failed.map((w) => w.row.id) }, 'inbound writer: revoking the sessions of deprovisioned users failed; the record still disables them');
+    if (failed.length)
+      ctx.logger.warn(
+        { users: failed.map((w) => w.row.id) },
+        'inbound writer: revoking the sessions of deprovisioned users failed; the record still disables them',
+      );
   }
 }
 
@@ -320,7 +328,10 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
     const outcome = classifyGraphResponse(res, { nowMs: ctx.clock.now(), secrets: ctx.secrets });
     if (!outcome.ok) {
-      ctx.logger.warn({ status: outcome.status, err: outcome.message }, 'inbound writer: the provisioning logs could not be read; tried again on the next poll');
+      ctx.logger.warn(
+        { status: outcome.status, err: outcome.message },
+        'inbound writer: the provisioning logs could not be read; tried again on the next poll',
+      );
       break;
     }
     const body = res.body as { value?: LogEntry[]; '@odata.nextLink'?: string };
@@ -362,7 +373,8 @@ async function settleEntry(ctx: EngineContext, entry: LogEntry, at: number): Pro
       ctx.store.inbound.settle(record.seq, 'done', { logId: entry.id, outcome: `skipped: ${reason}` });
       if (!row) return;
       if (record.kind === 'deprovision') appliedRow(ctx, row, { appliedSnapshot: { ...(row.appliedSnapshot as UserSnapshot), deprovisioned: true } });
-      else if (record.version >= row.desiredVersion) ctx.store.sync.markSkipped('User', row.id, record.version, `the provisioning service skipped the record: ${reason}`);
+      else if (record.version >= row.desiredVersion)
+        ctx.store.sync.markSkipped('User', row.id, record.version, `the provisioning service skipped the record: ${reason}`);
       else ctx.store.sync.markRetry('User', row.id, `the provisioning service skipped an earlier record: ${reason}`, ctx.clock.now());
       return;
     }
@@ -431,7 +443,13 @@ function reported(ctx: EngineContext, record: InboundRecord, found: { id: string
       const res = ctx.store.users.getForSync(row.id);
       ctx.guard.record(res?.sourceId ?? '', row.id);
       ctx.counters.deprovisioned++;
-      ctx.store.audit.append({ sourceId: res?.sourceId, action: 'sync.deprovision.disable', resourceType: 'User', resourceId: row.id, detail: { graphId, via: 'inbound' } });
+      ctx.store.audit.append({
+        sourceId: res?.sourceId,
+        action: 'sync.deprovision.disable',
+        resourceType: 'User',
+        resourceId: row.id,
+        detail: { graphId, via: 'inbound' },
+      });
       ctx.emit({ type: 'deprovisioned', resourceType: 'User', id: row.id, graphId, at: iso(ctx.clock.now()) });
       return;
     }

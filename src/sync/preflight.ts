@@ -210,15 +210,25 @@ async function checkInboundJob(input: PreflightInput, mode: Mode, blocked: strin
   } catch (err) {
     if (isRetryableFailure(err)) return `cannot read the inbound provisioning job: ${(err as Error).message}`;
     const status = (err as { status?: number }).status;
-    if (status === 403) warnings.push(`cannot read the inbound provisioning job ${jobId} (${(err as Error).message}); grant Synchronization.Read.All to let preflight check it`);
-    else blocked.push(`the inbound provisioning job ${jobId} of service principal ${servicePrincipalId} cannot be read: ${(err as Error).message}; check graph.inbound`);
+    if (status === 403)
+      warnings.push(`cannot read the inbound provisioning job ${jobId} (${(err as Error).message}); grant Synchronization.Read.All to let preflight check it`);
+    else
+      blocked.push(
+        `the inbound provisioning job ${jobId} of service principal ${servicePrincipalId} cannot be read: ${(err as Error).message}; check graph.inbound`,
+      );
     return null;
   }
   const code = job.status?.code ?? 'unknown';
-  if (code === 'Quarantine') blocked.push(`the inbound provisioning job ${jobId} is in quarantine (${job.status?.quarantine?.reason ?? 'no reason given'}); fix it in the Entra admin center and restart provisioning`);
-  else if (code !== 'Active') blocked.push(`the inbound provisioning job ${jobId} is ${code}, not running: start provisioning in the Entra admin center; records sent now would wait`);
+  if (code === 'Quarantine')
+    blocked.push(
+      `the inbound provisioning job ${jobId} is in quarantine (${job.status?.quarantine?.reason ?? 'no reason given'}); fix it in the Entra admin center and restart provisioning`,
+    );
+  else if (code !== 'Active')
+    blocked.push(`the inbound provisioning job ${jobId} is ${code}, not running: start provisioning in the Entra admin center; records sent now would wait`);
   const error = job.status?.lastExecution?.error;
   if (error && /agent/i.test(error.code ?? ''))
-    blocked.push(`the inbound provisioning job ${jobId} reports its on-premises provisioning agent unavailable (${error.code}: ${error.message ?? ''}); ${mode} waits until it is active`);
+    blocked.push(
+      `the inbound provisioning job ${jobId} reports its on-premises provisioning agent unavailable (${error.code}: ${error.message ?? ''}); ${mode} waits until it is active`,
+    );
   return null;
 }

@@ -59,7 +59,9 @@ function records(dbPath: string): Record<string, number> {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {
-    return Object.fromEntries((db.prepare('SELECT state, count(*) AS n FROM inbound_records GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]));
+    return Object.fromEntries(
+      (db.prepare('SELECT state, count(*) AS n FROM inbound_records GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]),
+    );
   } finally {
     db.close();
   }

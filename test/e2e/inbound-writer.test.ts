@@ -13,7 +13,11 @@ const JOB = { entra: 'API2AAD.0f1e2d3c4b5a.5c0f2a9e', ad: 'API2AD.0f1e2d3c4b5a.5
 let h: Harness;
 afterEach(async () => h?.close());
 
-async function start(target: 'entra' | 'ad', mode: 'profile-sync' | 'user-sync' = target === 'ad' ? 'user-sync' : 'profile-sync', overrides: Record<string, unknown> = {}) {
+async function start(
+  target: 'entra' | 'ad',
+  mode: 'profile-sync' | 'user-sync' = target === 'ad' ? 'user-sync' : 'profile-sync',
+  overrides: Record<string, unknown> = {},
+) {
   h = await startHarness({
     mode,
     // Synchronization.Read.All (recommended) lets preflight read the job.
@@ -25,7 +29,14 @@ async function start(target: 'entra' | 'ad', mode: 'profile-sync' | 'user-sync' 
     },
   });
   // The app's attribute list carries the bridge extension's usageLocation (docs/inbound-writer.md).
-  h.sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB[target], target, processingDelayMs: 0, logDelayMs: 0, mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' } });
+  h.sim.inbound.configure({
+    servicePrincipalId: SP,
+    jobId: JOB[target],
+    target,
+    processingDelayMs: 0,
+    logDelayMs: 0,
+    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
+  });
   return h;
 }
 
@@ -100,7 +111,12 @@ describe.each(['entra', 'ad'] as const)('target %s', (target) => {
     expect((await h.scim.bridge('u-ada')).dirSyncEnabled).toBe(target === 'ad' ? true : false);
     // The bridge's own Graph writes: the licence only; the profile was the provisioning service's.
     expect(named(h).filter((w) => !/bulkUpload/.test(w.url))).toEqual([
-      { method: 'POST', url: '/users/{ada@example.com}/assignLicense', body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
+      {
+        method: 'POST',
+        url: '/users/{ada@example.com}/assignLicense',
+        body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+        status: 200,
+      },
     ]);
   });
 });
@@ -198,10 +214,14 @@ describe.each(['entra', 'ad'] as const)('target %s: changes', (target) => {
     expect(audit.map((a) => [a.action, a.detail])).toEqual([['sync.deprovision.disable', { graphId: before.id, via: 'inbound' }]]);
   });
 
-  it('a record the service refuses puts the user in error with Entra\'s reason, and nothing more is sent for it', async () => {
+  it("a record the service refuses puts the user in error with Entra's reason, and nothing more is sent for it", async () => {
     await start(target);
     await h.scim.createUser('u-boss', { ...boss, password: undefined });
-    h.sim.inbound.failNext(key('u-boss'), { errorCode: 'AzureActiveDirectoryInvalidUserPrincipalName', reason: 'The UPN is in use.', errorCategory: 'nonServiceFailure' });
+    h.sim.inbound.failNext(key('u-boss'), {
+      errorCode: 'AzureActiveDirectoryInvalidUserPrincipalName',
+      reason: 'The UPN is in use.',
+      errorCategory: 'nonServiceFailure',
+    });
     await settle('u-boss');
     expect(await h.scim.bridge('u-boss')).toMatchObject({
       syncState: 'error',
@@ -232,7 +252,14 @@ describe('around the records', () => {
       expect([target, graphSide]).toEqual([
         target,
         target === 'entra'
-          ? [{ method: 'PATCH', url: '/users/{boss@example.com}', body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } }, status: 204 }]
+          ? [
+              {
+                method: 'PATCH',
+                url: '/users/{boss@example.com}',
+                body: { passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } },
+                status: 204,
+              },
+            ]
           : [],
       ]);
       expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ hasPendingPassword: false });
@@ -262,7 +289,7 @@ describe('around the records', () => {
     ]);
   });
 
-  it("a failure the service reports as its own is sent again, and the user is created on the next try", async () => {
+  it('a failure the service reports as its own is sent again, and the user is created on the next try', async () => {
     await start('entra');
     await h.scim.createUser('u-boss', { ...boss, password: undefined });
     h.sim.inbound.failNext(key('u-boss'), { errorCode: 'SystemForCrossDomainIdentityManagementServiceTimeout', reason: 'Timed out', errorCategory: 'failure' });

@@ -9,7 +9,10 @@ const sources = [{ id: 'okta', directories: [], contributes: [], seesAll: false 
 const order = { order: 'priority' as const, creationEvery: 2 };
 const op = (n: number) => ({ method: 'POST', bulkId: `b${n}`, path: '/Users', data: { externalId: `k${n}` } });
 const stage = (store: Store, n: number, urgent = false, resourceId = `u${n}`, version = 1) =>
-  store.inbound.stage({ resourceId, version, kind: 'upsert', externalId: `k${n}`, bulkId: `b${n}`, operation: op(n), applies: { properties: { n } }, urgent }, 1000 + n);
+  store.inbound.stage(
+    { resourceId, version, kind: 'upsert', externalId: `k${n}`, bulkId: `b${n}`, operation: op(n), applies: { properties: { n } }, urgent },
+    1000 + n,
+  );
 
 test('records survive a reopen: queued, sent with its time, and settled with the log entry', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'inbound-q-')), 'b.sqlite');

@@ -33,7 +33,14 @@ test('universal-sync: every managed attribute, the manager by its externalId, th
         { value: '+44 20 7946 0001', type: 'fax' },
       ],
       addresses: [{ type: 'work', streetAddress: '12 St James Sq', locality: 'London', region: 'Greater London', postalCode: 'SW1Y 4LB', country: 'GB' }],
-      [ENT]: { employeeNumber: 'E1815', department: 'Engines', organization: 'Analytical Co', costCenter: 'CC-42', division: 'R&D', manager: { value: 'u-babbage' } },
+      [ENT]: {
+        employeeNumber: 'E1815',
+        department: 'Engines',
+        organization: 'Analytical Co',
+        costCenter: 'CC-42',
+        division: 'R&D',
+        manager: { value: 'u-babbage' },
+      },
       [EXT]: {
         mailNickname: 'ada',
         usageLocation: 'GB',
@@ -67,7 +74,9 @@ test('profile-sync sends the basic set only; a deactivation is active: false', (
 });
 
 test('without extension values the data carries the core and enterprise schemas only, as Microsoft requires', () => {
-  expect(inboundOperation({ externalId: 'x1', bulkId: 'b', properties: { userPrincipalName: 'x@contoso.com', accountEnabled: true, givenName: null } })).toEqual({
+  expect(
+    inboundOperation({ externalId: 'x1', bulkId: 'b', properties: { userPrincipalName: 'x@contoso.com', accountEnabled: true, givenName: null } }),
+  ).toEqual({
     method: 'POST',
     bulkId: 'b',
     path: '/Users',

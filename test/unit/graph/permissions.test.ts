@@ -95,7 +95,10 @@ test('scim-graph-bridge permissions prints the list for the config, with command
 });
 
 test('the inbound writer adds bulkUpload and the provisioning logs; reading the job is recommended', () => {
-  const inbound = { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: '7b2e1d4c-0000-4000-8000-000000000001', jobId: 'API2AAD.x.y', target: 'ad' } };
+  const inbound = {
+    'graph.writer': 'inbound',
+    'graph.inbound': { servicePrincipalId: '7b2e1d4c-0000-4000-8000-000000000001', jobId: 'API2AAD.x.y', target: 'ad' },
+  };
   // With the AD target, Entra Connect or Cloud Sync owns sync: no tenant switch, no hybrid-join check.
   expect(leastGrant(config('user-sync', { ...inbound, 'graph.allowTenantDirSync': true }))).toEqual([
     'Organization.Read.All',
