@@ -1,6 +1,7 @@
 // graph.writer "inbound" end to end against the simulator's API-driven inbound provisioning app:
 // the exact bulkUpload bodies the bridge sends, the provisioning log followed back to each user's
 // syncState, and the Graph side (licences, passwords, revocation) once the user exists; both targets.
+import type { Mode } from '../../src/config';
 import { inboundKey } from '../../src/graph/inbound';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { adaAlone, boss } from './fixtures';
@@ -318,4 +319,22 @@ it('log entries that appear 5 to 10 minutes late and out of order still settle e
   expect(new Set(ids).size).toBe(60);
   expect(h.sim.state.snapshot().users).toHaveLength(60);
   expect(uploads().flatMap((u) => (u.body as { Operations: unknown[] }).Operations)).toHaveLength(60);
+});
+
+it('universal-sync with the AD target: a group and its memberships go through Graph once its members exist', async () => {
+  await start('ad', 'universal-sync');
+  await h.scim.createUser('u-boss', { ...boss, password: undefined });
+  await h.scim.createUser('u-ada', { ...adaAlone, password: undefined, entitlements: [] });
+  await h.scim.createGroup('g-eng', 'Engineers', ['u-boss', 'u-ada']);
+  for (let i = 0; i < 10 && h.store.sync.get('Group', h.scim.id('g-eng'))?.state !== 'synced'; i++) {
+    await h.engine.runOnce();
+    // The group waits for its members with a short backoff: let it come due.
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const snap = h.sim.state.snapshot();
+  const group = snap.groups.find((g) => g.displayName === 'Engineers');
+  const ids = ['boss@example.com', 'ada@example.com'].map((upn) => snap.users.find((u) => u.userPrincipalName === upn)?.id);
+  expect(snap.users.filter((u) => ids.includes(u.id)).map((u) => u.onPremisesSyncEnabled)).toEqual([true, true]);
+  expect([...((group?.members as string[]) ?? [])].sort()).toEqual([...ids].sort());
+  expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'synced' });
 });
