@@ -95,6 +95,8 @@ export interface EngineStatus {
   lastRunError: { at: string; message: string } | null;
   /** Runs that failed as a whole since the engine was created. */
   failedRuns: number;
+  /** graph.writer "inbound": records to send, sent and not yet reported, and reported but not visible in Entra yet. */
+  inbound?: { queued: number; sent: number; awaiting: number };
 }
 
 export interface BudgetUse {
@@ -211,6 +213,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
   };
 
   const gate = createGate(ctx);
+  const inboundCounts = () => {
+    const c = store.inbound.counts();
+    return { queued: c.queued, sent: c.sent, awaiting: c.awaiting };
+  };
   let skippedRequeued = false;
   let lastRun: RunSummary | null = null;
   let consecutiveFailedRuns = 0;
@@ -379,6 +385,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         consecutiveFailedRuns,
         lastRunError,
         failedRuns,
+        ...(usesInbound(ctx) ? { inbound: inboundCounts() } : {}),
       };
     },
     telemetry(): EngineTelemetry {

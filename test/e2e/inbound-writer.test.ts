@@ -14,11 +14,7 @@ const JOB = { entra: 'API2AAD.0f1e2d3c4b5a.5c0f2a9e', ad: 'API2AD.0f1e2d3c4b5a.5
 let h: Harness;
 afterEach(async () => h?.close());
 
-async function start(
-  target: 'entra' | 'ad',
-  mode: 'profile-sync' | 'user-sync' = target === 'ad' ? 'user-sync' : 'profile-sync',
-  overrides: Record<string, unknown> = {},
-) {
+async function start(target: 'entra' | 'ad', mode: Mode = target === 'ad' ? 'user-sync' : 'profile-sync', overrides: Record<string, unknown> = {}) {
   h = await startHarness({
     mode,
     // Synchronization.Read.All (recommended) lets preflight read the job.
@@ -177,6 +173,7 @@ describe.each(['entra', 'ad'] as const)('target %s: changes', (target) => {
     expect((uploads()[0].body as { Operations: { data: { active: boolean } }[] }).Operations[0].data.active).toBe(false);
     expect(graphUser('boss@example.com')).toMatchObject({ accountEnabled: true });
     expect(await h.scim.bridge('u-boss')).toMatchObject({ syncState: 'pending' });
+    expect(h.engine.status().inbound).toEqual({ queued: 0, sent: 1, awaiting: 0 });
     h.sim.inbound.update(SP, JOB[target], { state: 'Active' });
     await settle('u-boss');
     expect(graphUser('boss@example.com')).toMatchObject({ id: before.id, accountEnabled: false });
