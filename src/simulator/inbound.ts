@@ -97,6 +97,7 @@ const QUARANTINE_REASONS = new Set([
   'IngestionInterrupted',
 ]);
 const DAY_MS = 24 * 60 * 60 * 1000;
+const LOG_RETENTION_MS = 30 * DAY_MS;
 const RATE_WINDOW_MS = 5000;
 const RATE_LIMIT = 40;
 
@@ -321,6 +322,13 @@ export function jobStatus(app: InboundApp): Json {
 export function advanceInbound(dir: Directory, now: number, options: { force?: boolean; only?: (c: InboundAppConfig) => boolean } = {}): number {
   const state = dir.inbound;
   // A forced pass also writes the log entries of what it processes (and of what waits to be written) at once.
+  // Entra keeps activity logs 30 days with P1/P2, which inbound provisioning needs (Microsoft Entra data retention).
+  let expired = 0;
+  while (expired < state.logs.length && Date.parse(String(state.logs[expired].entry.activityDateTime)) < now - LOG_RETENTION_MS) expired++;
+  if (expired) {
+    state.logs.splice(0, expired);
+    state.version++;
+  }
   if (options.force) {
     const jobs = new Set([...state.apps.values()].filter((a) => !options.only || options.only(a.config)).map((a) => a.config.jobId));
     for (const l of state.logs) if (l.visibleAt > now && (!options.only || jobs.has(String(l.entry.jobId)))) l.visibleAt = now;
