@@ -316,12 +316,12 @@ export function jobStatus(app: InboundApp): Json {
 /**
  * Processes the records that are due (processingDelayMs after their 202, within each app's
  * recordsPerMinute) of every running app, or with `force` every staged record of the apps `only`
- * accepts, regardless of delay and rate (paused, quarantined and agent-less apps still wait).
+ * accepts, regardless of delay and rate (paused, quarantined and agent-less apps still wait); each
+ * leaves a log entry readable logDelayMs later (at once when forced). Drops entries older than 30 days.
  * Returns how many records were processed.
  */
 export function advanceInbound(dir: Directory, now: number, options: { force?: boolean; only?: (c: InboundAppConfig) => boolean } = {}): number {
   const state = dir.inbound;
-  // A forced pass also writes the log entries of what it processes (and of what waits to be written) at once.
   // Entra keeps activity logs 30 days with P1/P2, which inbound provisioning needs (Microsoft Entra data retention).
   let expired = 0;
   while (expired < state.logs.length && Date.parse(String(state.logs[expired].entry.activityDateTime)) < now - LOG_RETENTION_MS) expired++;
@@ -329,6 +329,7 @@ export function advanceInbound(dir: Directory, now: number, options: { force?: b
     state.logs.splice(0, expired);
     state.version++;
   }
+  // A forced pass also writes the log entries of what it processes (and of what waits to be written) at once.
   if (options.force) {
     const jobs = new Set([...state.apps.values()].filter((a) => !options.only || options.only(a.config)).map((a) => a.config.jobId));
     for (const l of state.logs) if (l.visibleAt > now && (!options.only || jobs.has(String(l.entry.jobId)))) l.visibleAt = now;
