@@ -226,9 +226,10 @@ export class InboundState {
       return n;
     };
     const matching = input.matching ?? { source: 'externalId', target: 'employeeId' };
-    if (typeof matching.source !== 'string' || !userSchema.properties.has(matching.target))
+    if (typeof matching !== 'object' || typeof matching.source !== 'string' || !userSchema.properties.has(matching.target))
       throw new Error('matching needs a SCIM source attribute and a Graph user property as target');
     const mappings = input.mappings ?? {};
+    if (typeof mappings !== 'object' || Array.isArray(mappings)) throw new Error('mappings must be an object of SCIM source -> Graph user property');
     for (const [source, prop] of Object.entries(mappings)) {
       if (!userSchema.properties.has(prop) || userSchema.readOnly.has(prop)) throw new Error(`mapping ${source}: '${prop}' is not a writable user property`);
     }
