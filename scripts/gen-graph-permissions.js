@@ -50,6 +50,10 @@ const SERVED = [
   ['DELETE', '/directory/deleteditems/{id}'],
   ['POST', '/directory/deleteditems/{id}/restore'],
   ['GET', '/rolemanagement/directory/roleassignments'],
+  ['GET', '/serviceprincipals/{id}/synchronization/jobs'],
+  ['GET', '/serviceprincipals/{id}/synchronization/jobs/{id}'],
+  ['POST', '/serviceprincipals/{id}/synchronization/jobs/{id}/bulkupload'],
+  ['GET', '/auditlogs/provisioning'],
 ];
 
 // Paths the table (at the commit above) does not list for these methods, with the permissions the

@@ -42,6 +42,11 @@ export function describe(sim: RunningSimulator): string {
     `  CA file:          ${sim.caFile}`,
     `  inspection:       ${sim.url}/_sim/state, ${sim.url}/_sim/requests, POST ${sim.url}/_sim/faults, POST ${sim.url}/_sim/reset`,
     `  inspection token: ${sim.inspectionToken}  (send Authorization: Bearer <token> to /_sim)`,
+    ...sim.inbound
+      .apps()
+      .map(
+        (a) => `  inbound app:      POST ${sim.url}/v1.0/servicePrincipals/${a.servicePrincipalId}/synchronization/jobs/${a.jobId}/bulkUpload (${a.target})`,
+      ),
     '',
   ].join('\n');
 }

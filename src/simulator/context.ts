@@ -14,6 +14,13 @@ export interface SimContext {
   replicationLagMs: () => number;
   /** Wall-clock milliseconds for replication lag (Date.now unless a test injects its own). */
   now: () => number;
+  /**
+   * The simulator clock of inbound provisioning (staging, processing, its rate limits): the injected
+   * `now` when a test gives one, else the budget clock (timeScale).
+   */
+  clock: () => number;
+  /** Real milliseconds for a duration on `clock` (Retry-After): scaled by timeScale unless `now` is injected. */
+  toReal: (ms: number) => number;
 }
 
 export const USER_DEFAULT_PROPERTIES = [

@@ -2,6 +2,7 @@
 // held in memory. Every change stamps the object with a sequence number, which is what delta
 // queries page over. Seeded objects are taken as given (they stand for what already exists).
 import { randomUUID } from 'node:crypto';
+import { InboundState } from './inbound';
 import { DIRECTORY_ROLE_IDS, type Json, type SeedDomain, type SeedObject, type SeedSku } from './types';
 
 export interface UserObject {
@@ -63,6 +64,8 @@ export class Directory {
   /** Soft-deleted users and groups (directory/deletedItems), restorable for 30 days in Entra. */
   readonly deleted = new Map<string, UserObject | GroupObject>();
   readonly removals: Removal[] = [];
+  /** API-driven inbound provisioning: apps, staged records, the provisioning log. */
+  readonly inbound: InboundState;
   /** Delta links issued before the current generation are expired (expireDeltaLinks). */
   deltaGeneration = 0;
   private readonly upnIndex = new Map<string, string>();
@@ -90,6 +93,7 @@ export class Directory {
       const id = String(d.id ?? randomUUID());
       this.devices.set(id, { id, deletedDateTime: null, accountEnabled: true, trustType: 'AzureAd', ...d });
     }
+    this.inbound = new InboundState(seed, tenantId);
   }
 
   /** Every delta link issued so far answers syncStateNotFound, as one older than seven days does. */

@@ -16,7 +16,8 @@ import { RequestLog } from './request-log';
 import { createSimServer } from './server';
 import { createThrottle, type TenantSize, type Throttle } from './throttle';
 import { createTokenService } from './tokens';
-import { DEFAULT_DIRECTORY_ROLES, DEFAULT_ROLES, DIRECTORY_ROLE_IDS, type SeedObject } from './types';
+import { DEFAULT_DIRECTORY_ROLES, DEFAULT_ROLES, DIRECTORY_ROLE_IDS, type Json, type SeedObject } from './types';
+import { advanceInbound, type InboundAppConfig, type InboundFailure } from './inbound';
 import { runBatch } from './batch';
 import { createContractRecorder, type ContractRecorder } from './contract';
 
@@ -25,6 +26,7 @@ import { readSavedTenant, writeSavedTenant } from './persist';
 
 export type { SeedObject } from './types';
 export type { StateSnapshot } from './inspect';
+export type { InboundAppConfig, InboundFailure } from './inbound';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -68,6 +70,24 @@ export interface SimulatorState {
   readonly directory: Directory;
 }
 
+export interface InboundControl {
+  /** Creates (or replaces, by servicePrincipalId + jobId) an inbound app; returns it with its ids. */
+  configure(app: Partial<InboundAppConfig> & { target: InboundAppConfig['target'] }): InboundAppConfig;
+  /** Changes state, quarantineReason, agentActive, rates or mappings of an app. */
+  update(servicePrincipalId: string, jobId: string, patch: Partial<InboundAppConfig>): InboundAppConfig;
+  /**
+   * Processes every staged record now, ignoring delay and rate, and makes their log entries (and those still
+   * waiting to be written) readable at once; paused, quarantined or agent-less apps still wait.
+   */
+  process(filter?: { servicePrincipalId?: string; jobId?: string }): { processed: number };
+  /** The next `times` (default 1) records with this externalId fail with this error. */
+  failNext(externalId: string, failure?: Partial<InboundFailure>): InboundFailure;
+  /** The apps, with staged record counts and the bulk calls of the last 24 hours. */
+  apps(): Json[];
+  /** Every provisioning log entry in processing order, also those not yet readable through Graph (log delay). */
+  logs(): Json[];
+}
+
 export interface RunningSimulator {
   url: string;
   authorityHost: string;
@@ -89,6 +109,8 @@ export interface RunningSimulator {
   grant(roles: string[], directoryRoles?: string[]): void;
   /** Requests real Graph would not route for an app (when strictContract). */
   contract: ContractRecorder;
+  /** API-driven inbound provisioning apps: the same control as /_sim/inbound (docs/simulator.md). */
+  inbound: InboundControl;
   /** Back to the seeded tenant; clears the request log, faults and throttle buckets. */
   reset(): void;
   close(): Promise<void>;
@@ -127,6 +149,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     pageSize: options.pageSize ?? 100,
     replicationLagMs: () => faults.replicationLagMs,
     now: options.now ?? Date.now,
+    clock: options.now ?? clock.now,
+    toReal: options.now ? (ms) => ms : clock.toReal,
   };
   if (saved) ctx.dir.advanceSeq(saved.seq);
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
@@ -139,7 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults.clear();
     throttle.reset();
   };
-  const inspect = createInspector({ dir: () => ctx.dir, log, faults, throttle, reset });
+  const inspect = createInspector({ dir: () => ctx.dir, log, faults, throttle, reset, clock: ctx.clock });
   const inspectionToken = options.inspectionToken ?? randomBytes(24).toString('base64url');
   const server = createSimServer(
     { core, tokens, tenantId, authorityHost: () => ctx.baseUrl, inspect, inspectionToken },
@@ -154,10 +178,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   // Persistence: the tenant (with its credentials, so a restart keeps them) is saved when it changed.
   const stateFile = options.stateFile;
   const tenant = { ...seed.tenant, id: tenantId, clientId, clientSecret };
-  let savedAt = { changes: log.changes, dir: ctx.dir };
+  let savedAt = { changes: log.changes, dir: ctx.dir, inbound: ctx.dir.inbound.version };
   const save = () => {
-    if (!stateFile || (savedAt.changes === log.changes && savedAt.dir === ctx.dir && existsSync(stateFile))) return;
-    savedAt = { changes: log.changes, dir: ctx.dir };
+    const same = savedAt.changes === log.changes && savedAt.dir === ctx.dir && savedAt.inbound === ctx.dir.inbound.version;
+    if (!stateFile || (same && existsSync(stateFile))) return;
+    savedAt = { changes: log.changes, dir: ctx.dir, inbound: ctx.dir.inbound.version };
     writeSavedTenant(stateFile, ctx.dir, tenant);
   };
   const saveQuietly = () => {
@@ -169,6 +194,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
   const saver = stateFile ? setInterval(saveQuietly, options.saveEveryMs ?? 1000) : undefined;
   saver?.unref();
+  // The inbound provisioning service processes what is due even when nobody asks.
+  const processor = setInterval(() => {
+    try {
+      advanceInbound(ctx.dir, ctx.clock());
+    } catch {
+      // Never the process's end: the next Graph request runs the same pass and answers 500 with the error.
+    }
+  }, 1000);
+  processor.unref();
   return {
     url: ctx.baseUrl,
     authorityHost: ctx.baseUrl,
@@ -188,6 +222,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults,
     throttle,
     contract,
+    inbound: {
+      configure: (app) => ctx.dir.inbound.configure(app, ctx.clock()),
+      update: (servicePrincipalId, jobId, patch) => {
+        const updated = ctx.dir.inbound.update(servicePrincipalId, jobId, patch, ctx.clock());
+        if (!updated) throw new Error(`no inbound provisioning app ${servicePrincipalId} / ${jobId}`);
+        return updated;
+      },
+      process: (filter = {}) => ({
+        processed: advanceInbound(ctx.dir, ctx.clock(), {
+          force: true,
+          only: (c) => (!filter.servicePrincipalId || c.servicePrincipalId === filter.servicePrincipalId) && (!filter.jobId || c.jobId === filter.jobId),
+        }),
+      }),
+      failNext: (externalId, failure = {}) => ctx.dir.inbound.failNext(externalId, failure),
+      apps: () => ctx.dir.inbound.describe(ctx.clock()),
+      logs: () => structuredClone(ctx.dir.inbound.logs.map((l) => l.entry)),
+    },
     grant: (roles, directoryRoles) =>
       tokens.setGrant(
         roles,
@@ -197,6 +248,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     close: () =>
       new Promise<void>((resolve) => {
         if (saver) clearInterval(saver);
+        clearInterval(processor);
         server.closeAllConnections();
         server.close(() => {
           saveQuietly();

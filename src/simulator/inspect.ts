@@ -1,7 +1,10 @@
 // The inspection API, in-process (SimulatorState) and over HTTP under /_sim for the standalone mode:
-// GET /_sim/state, GET /_sim/requests, GET|POST|DELETE /_sim/faults, GET|POST /_sim/throttling, POST /_sim/reset.
+// GET /_sim/state, GET /_sim/requests, GET|POST|DELETE /_sim/faults, GET|POST /_sim/throttling, POST /_sim/reset,
+// and the inbound provisioning apps: GET /_sim/inbound, POST /_sim/inbound/apps, PATCH /_sim/inbound/apps/{spId}/{jobId},
+// POST /_sim/inbound/process, POST /_sim/inbound/fail.
 import type { Directory, GroupObject, UserObject } from './directory';
 import type { FaultConfig, FaultInjector } from './faults';
+import { advanceInbound, type InboundAppConfig, type InboundFailure } from './inbound';
 import type { RequestLog } from './request-log';
 import type { Throttle } from './throttle';
 import type { Json, SimResponse } from './types';
@@ -39,11 +42,48 @@ export interface InspectParts {
   faults: FaultInjector;
   throttle: Throttle;
   reset: () => void;
+  /** The inbound provisioning clock (SimContext.clock). */
+  clock: () => number;
+}
+
+const badRequest = (message: string): SimResponse => ({ status: 400, body: { error: { code: 'BadRequest', message } } });
+
+/** The inbound provisioning control API; undefined for other paths. */
+function inboundControl(parts: InspectParts, method: string, path: string, body: unknown): SimResponse | undefined {
+  const dir = parts.dir();
+  const now = parts.clock();
+  const input = (body ?? {}) as Json;
+  advanceInbound(dir, now);
+  try {
+    if (method === 'GET' && path === '/_sim/inbound') return { status: 200, body: { apps: dir.inbound.describe(now) } };
+    if (method === 'POST' && path === '/_sim/inbound/apps') return { status: 201, body: dir.inbound.configure(input as Partial<InboundAppConfig>, now) };
+    const m = /^\/_sim\/inbound\/apps\/([^/]+)\/([^/]+)$/.exec(path);
+    if (method === 'PATCH' && m) {
+      const updated = dir.inbound.update(decodeURIComponent(m[1]), decodeURIComponent(m[2]), input as Partial<InboundAppConfig>, now);
+      return updated
+        ? { status: 200, body: updated }
+        : { status: 404, body: { error: { code: 'NotFound', message: 'No inbound provisioning app with these ids.' } } };
+    }
+    if (method === 'POST' && path === '/_sim/inbound/process') {
+      const sp = typeof input.servicePrincipalId === 'string' ? input.servicePrincipalId.toLowerCase() : undefined;
+      const job = typeof input.jobId === 'string' ? input.jobId : undefined;
+      const only = (c: InboundAppConfig) => (!sp || c.servicePrincipalId.toLowerCase() === sp) && (!job || c.jobId === job);
+      return { status: 200, body: { processed: advanceInbound(dir, now, { force: true, only }) } };
+    }
+    if (method === 'POST' && path === '/_sim/inbound/fail') {
+      if (typeof input.externalId !== 'string' || !input.externalId) return badRequest('externalId is required');
+      return { status: 200, body: dir.inbound.failNext(input.externalId, input as Partial<InboundFailure>) };
+    }
+  } catch (err) {
+    return badRequest((err as Error).message);
+  }
+  return undefined;
 }
 
 export function createInspector(parts: InspectParts) {
   return (method: string, path: string, body: unknown, query: URLSearchParams): SimResponse | undefined => {
     const key = `${method} ${path.replace(/\/$/, '')}`;
+    if (path.startsWith('/_sim/inbound')) return inboundControl(parts, method, path.replace(/\/$/, ''), body);
     switch (key) {
       case 'GET /_sim/state':
         return { status: 200, body: snapshot(parts.dir()) };

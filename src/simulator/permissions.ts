@@ -98,7 +98,8 @@ export function matchTemplate(path: string): string | null {
     .split('?')[0]
     .split('/')
     .slice(1)
-    .filter((s) => s !== '$ref')
+    // A trailing slash (as in the Location bulkUpload answers with) names the same resource.
+    .filter((s, i, all) => s !== '$ref' && !(s === '' && i === all.length - 1))
     .map((s) => decodeURIComponent(s).toLowerCase());
   // A type cast either names a collection (deletedItems/microsoft.graph.user) or narrows one (memberOf/microsoft.graph.group).
   for (const segs of [all, all.filter((s) => !s.startsWith('microsoft.graph.'))]) {

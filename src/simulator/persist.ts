@@ -45,6 +45,7 @@ export function tenantAsSeed(dir: Directory, tenant: NonNullable<SeedObject['ten
     groups: [...dir.groups.values()].map((g) => ({ ...g.props, members: [...g.members] })),
     devices: [...dir.devices.values()],
     organization,
+    ...dir.inbound.toSeed(),
   });
 }
 

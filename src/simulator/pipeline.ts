@@ -5,6 +5,8 @@ import type { SimContext } from './context';
 import type { ContractRecorder } from './contract';
 import type { FaultInjector } from './faults';
 import type { RequestLog } from './request-log';
+import { advanceInbound } from './inbound';
+import { isInboundServicePath } from './inbound-api';
 import { dispatch } from './routes';
 import type { Throttle } from './throttle';
 import type { SimRequest, SimResponse } from './types';
@@ -30,7 +32,9 @@ export function handleGraph(core: SimCore, req: SimRequest): SimResponse {
   try {
     core.faults.check(req);
     const isBatch = req.path === '/$batch' && !req.inBatch;
-    const charge = isBatch ? undefined : core.throttle.charge(req);
+    // The inbound provisioning service works on its own: what is due is processed before any request is answered.
+    advanceInbound(core.ctx.dir, core.ctx.clock());
+    const charge = isBatch || isInboundServicePath(req.path) ? undefined : core.throttle.charge(req);
     const res = isBatch && core.batch ? core.batch(core, req) : dispatch(core.ctx, req);
     if (charge) res.headers = { ...charge, ...res.headers };
     return res;

@@ -10,6 +10,7 @@ import type { SimRequest, SimResponse } from './types';
 import { delta } from './delta';
 import { getDeleted, listDeleted, purgeDeleted, restoreDeleted } from './deleted-items';
 import { addMember, createGroup, deleteGroup, getGroup, listGroups, listMembers, removeMember, updateGroup } from './groups';
+import { bulkUpload, getJob, listJobs, listProvisioning } from './inbound-api';
 import { getDevice, getOrganization, listDevices, listOrganization, listSubscribedSkus, updateOrganization } from './tenant';
 import { assignLicense, getManager, removeManager, revokeSignInSessions, setManager } from './user-actions';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './users';
@@ -78,6 +79,10 @@ route('GET', '/directory/deletedItems/{type}', (c, r, [t]) => (TYPE_SEGMENT.test
 route('POST', '/directory/deletedItems/{id}/restore', (c, r, [id]) => restoreDeleted(c, r, id));
 route('DELETE', '/directory/deletedItems/{id}', (c, r, [id]) => purgeDeleted(c, id));
 route('GET', '/roleManagement/directory/roleAssignments', (c, r) => listRoleAssignments(c, r));
+route('POST', '/servicePrincipals/{id}/synchronization/jobs/{job}/bulkUpload', (c, r, [sp, job]) => bulkUpload(c, r, sp, job));
+route('GET', '/servicePrincipals/{id}/synchronization/jobs', (c, r, [sp]) => listJobs(c, sp));
+route('GET', '/servicePrincipals/{id}/synchronization/jobs/{job}', (c, r, [sp, job]) => getJob(c, sp, job));
+route('GET', '/auditLogs/provisioning', (c, r) => listProvisioning(c, r));
 route('POST', '/$batch', () => {
   throw new GraphError(400, 'BadRequest', 'Nested batch requests are not supported.');
 });

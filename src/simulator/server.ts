@@ -5,6 +5,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphError } from './errors';
+import { invalidDataFormat, isInboundServicePath } from './inbound-api';
 import { handleGraph, toErrorResponse, type SimCore } from './pipeline';
 import type { TokenService } from './tokens';
 import type { SimRequest, SimResponse } from './types';
@@ -55,6 +56,14 @@ const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 const DISCOVERY_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
 
+function parseJsonOr(text: string, error: () => GraphError): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    throw error();
+  }
+}
+
 function parseJson(text: string): unknown {
   if (!text) return undefined;
   try {
@@ -83,7 +92,8 @@ async function handleGraphHttp(parts: ServerParts, req: IncomingMessage, res: Se
   try {
     const text = await readBody(req);
     const claims = parts.tokens.verifyBearer(req.headers.authorization);
-    body = parseJson(text);
+    // bulkUpload answers a body it cannot read as it answers any malformed BulkRequest.
+    body = isInboundServicePath(path) ? parseJsonOr(text, invalidDataFormat) : parseJson(text);
     const simReq: SimRequest = {
       method: req.method ?? 'GET',
       path,

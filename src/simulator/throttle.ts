@@ -1,7 +1,8 @@
 // Identity and access throttling as Microsoft publishes it (learn.microsoft.com/graph/throttling-limits,
 // "Identity and access service limits"): token buckets per app+tenant for resource units (S 3,500 /
 // M 5,000 / L 8,000 per 10 s by tenant size: under 50 users, up to 500, above) and for writes (3,000
-// per 150 s), and per tenant for writes (18,000 per 5 min). Requests over a limit get 429 with
+// per 150 s), and per tenant for writes (18,000 per 5 min); and the identity and access reports service
+// (auditLogs) at 5 requests per 10 s per app per tenant. Requests over a limit get 429 with
 // Retry-After and x-ms-throttle-scope / x-ms-throttle-information; others carry x-ms-resource-unit.
 import { GraphError } from './errors';
 import type { Clock } from './clock';
@@ -86,6 +87,10 @@ export function resourceUnitCost(req: Pick<SimRequest, 'method' | 'path' | 'quer
 
 export const isWriteMethod = (method: string) => method !== 'GET' && method !== 'HEAD';
 
+// The identity and access reports service (learn.microsoft.com/graph/throttling-limits, "Identity and
+// access reports service limits"): auditLogs, including the provisioning log, outside the resource-unit budget.
+const isReportsPath = (path: string) => /^\/auditLogs(\/|$)/i.test(path);
+
 export function createThrottle(options: ThrottleOptions): Throttle {
   let enabled = options.enabled;
   const { clock, appId, tenantId } = options;
@@ -98,13 +103,15 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     scope,
     information,
   });
-  let ru: Bucket, appWrites: Bucket, tenantWrites: Bucket;
+  let ru: Bucket, appWrites: Bucket, tenantWrites: Bucket, reports: Bucket;
   let used: ThrottleUsage = { requests: 0, writes: 0, resourceUnits: 0, throttled: 0 };
   const reset = () => {
     used = { requests: 0, writes: 0, resourceUnits: 0, throttled: 0 };
     ru = make('resourceUnits', RU_CAPACITY[options.size()], 10, `Tenant_Application/ReadWrite/${appId}/${tenantId}`, 'ResourceUnitLimitExceeded');
     appWrites = make('writes', 3000, 150, `Tenant_Application/Write/${appId}/${tenantId}`, 'WriteLimitExceeded');
     tenantWrites = make('tenantWrites', 18000, 300, `Tenant/Write/${appId}/${tenantId}`, 'WriteLimitExceeded');
+    // Identity and access reports (auditLogs, e.g. the provisioning log): 5 requests per 10 s per app per tenant.
+    reports = make('reports', 5, 10, `Tenant_Application/Read/${appId}/${tenantId}`, 'ReportsLimitExceeded');
   };
   reset();
 
@@ -124,7 +131,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     };
     if (!enabled) return (count(), headers);
     const now = clock.now();
-    const needs: [Bucket, number][] = [[ru, cost]];
+    const needs: [Bucket, number][] = isReportsPath(req.path) ? [[reports, 1]] : [[ru, cost]];
     if (isWriteMethod(req.method)) needs.push([appWrites, 1], [tenantWrites, 1]);
     for (const [b] of needs) refill(b, now);
     const short = needs.find(([b, n]) => b.tokens < n);
@@ -143,9 +150,11 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     const simWaitMs = ((need - b.tokens) * b.windowMs) / b.capacity;
     const realMs = Math.ceil(clock.toReal(simWaitMs));
     const category =
-      b.name === 'resourceUnits'
-        ? `aadgraph.app.tenant_${{ S: 'small', M: 'medium', L: 'large' }[options.size()]}`
-        : `aadgraph.app.tenant_${b.name === 'writes' ? 'write' : 'tenant_write'}`;
+      b.name === 'reports'
+        ? 'reports.app.tenant'
+        : b.name === 'resourceUnits'
+          ? `aadgraph.app.tenant_${{ S: 'small', M: 'medium', L: 'large' }[options.size()]}`
+          : `aadgraph.app.tenant_${b.name === 'writes' ? 'write' : 'tenant_write'}`;
     const message = `Too many requests from Identifier:${appId}+${tenantId} under category:${category}. Please try again later.`;
     return new GraphError(429, 'TooManyRequests', message, undefined, {
       'retry-after': String(Math.max(1, Math.ceil(realMs / 1000))),
@@ -166,7 +175,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     },
     usage: () => ({ ...used }),
     snapshot: () =>
-      [ru, appWrites, tenantWrites].map((b) => {
+      [ru, appWrites, tenantWrites, reports].map((b) => {
         refill(b, clock.now());
         return { name: b.name, capacity: b.capacity, windowSeconds: b.windowMs / 1000, available: Math.floor(b.tokens) };
       }),

@@ -1,5 +1,6 @@
 // Shapes shared by the simulator's parts: the internal request/response every route handles (the
 // same for top-level requests and $batch items), and the seed a tenant is built from.
+import type { InboundSeedApp } from './inbound';
 import type { TokenClaims } from './tokens';
 
 export type Json = Record<string, unknown>;
@@ -70,6 +71,12 @@ export interface SeedObject {
   devices?: Json[];
   /** Organization properties, e.g. onPremisesSyncEnabled and onPremisesLastSyncDateTime for a tenant run by Entra Connect. */
   organization?: Json;
+  /** API-driven inbound provisioning apps (inbound.ts), with the records they have staged. */
+  inboundApps?: InboundSeedApp[];
+  /** The provisioning log, in processing order: each entry with the time it can be read from. */
+  provisioningLogs?: { visibleAt: number; entry: Json }[];
+  /** Times (epoch ms) of the bulkUpload calls of the last 24 hours, for the daily quota. */
+  inboundCalls?: number[];
 }
 
 // Directory role template ids (learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference).

@@ -40,6 +40,16 @@ const upnDomainInvalid = () =>
     },
   ]);
 
+/** Why Entra would refuse this userPrincipalName (syntax, unverified domain, taken), or null. */
+export function upnProblem(dir: Directory, upn: string, selfId?: string): string | null {
+  const m = UPN.exec(upn);
+  if (!m) return `Invalid value specified for property 'userPrincipalName' of resource 'User'.`;
+  if (!dir.domain(m[2]))
+    return 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.';
+  if (dir.upnTaken(upn, selfId)) return 'Another object with the same value for property userPrincipalName already exists.';
+  return null;
+}
+
 function checkUpn(dir: Directory, upn: string, selfId?: string): void {
   const m = UPN.exec(upn);
   if (!m) throw invalidValue('userPrincipalName', 'User');
@@ -57,7 +67,7 @@ function checkPassword(password: unknown): void {
     ]);
 }
 
-function checkValues(input: Json): void {
+export function checkUserValues(input: Json): void {
   const nick = input.mailNickname;
   if (typeof nick === 'string' && !isValidMailNickname(nick)) throw invalidValue('mailNickname', 'User');
   if (input.usageLocation !== undefined && input.usageLocation !== null && !USAGE_LOCATION.test(String(input.usageLocation)))
@@ -93,7 +103,7 @@ function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string)
 }
 
 export function checkUserCreate(dir: Directory, input: Json): void {
-  checkValues(input);
+  checkUserValues(input);
   const upn = String(input.userPrincipalName);
   checkUpn(dir, upn);
   const domain = dir.domain(upn.split('@')[1]);
@@ -105,7 +115,7 @@ export function checkUserCreate(dir: Directory, input: Json): void {
 }
 
 export function checkUserUpdate(dir: Directory, user: UserObject, input: Json): void {
-  checkValues(input);
+  checkUserValues(input);
   if (input.userPrincipalName !== undefined) {
     if (typeof input.userPrincipalName !== 'string') throw invalidValue('userPrincipalName', 'User');
     checkUpn(dir, input.userPrincipalName, user.id);

@@ -62,6 +62,7 @@ test('the inspection API over HTTP: state, request log, faults, throttling and r
       { name: 'resourceUnits', capacity: 3500, windowSeconds: 10 },
       { name: 'writes', capacity: 3000, windowSeconds: 150 },
       { name: 'tenantWrites', capacity: 18000, windowSeconds: 300 },
+      { name: 'reports', capacity: 5, windowSeconds: 10 },
     ],
   });
   expect((await raw(h.sim, 'POST', '/_sim/reset', undefined, h.sim.inspectionToken)).status).toBe(204);
