@@ -97,6 +97,7 @@ const QUARANTINE_REASONS = new Set([
   'IngestionInterrupted',
 ]);
 const DAY_MS = 24 * 60 * 60 * 1000;
+const LOG_RETENTION_MS = 30 * DAY_MS;
 const RATE_WINDOW_MS = 5000;
 const RATE_LIMIT = 40;
 
@@ -225,9 +226,10 @@ export class InboundState {
       return n;
     };
     const matching = input.matching ?? { source: 'externalId', target: 'employeeId' };
-    if (typeof matching.source !== 'string' || !userSchema.properties.has(matching.target))
+    if (typeof matching !== 'object' || typeof matching.source !== 'string' || !userSchema.properties.has(matching.target))
       throw new Error('matching needs a SCIM source attribute and a Graph user property as target');
     const mappings = input.mappings ?? {};
+    if (typeof mappings !== 'object' || Array.isArray(mappings)) throw new Error('mappings must be an object of SCIM source -> Graph user property');
     for (const [source, prop] of Object.entries(mappings)) {
       if (!userSchema.properties.has(prop) || userSchema.readOnly.has(prop)) throw new Error(`mapping ${source}: '${prop}' is not a writable user property`);
     }
@@ -315,11 +317,19 @@ export function jobStatus(app: InboundApp): Json {
 /**
  * Processes the records that are due (processingDelayMs after their 202, within each app's
  * recordsPerMinute) of every running app, or with `force` every staged record of the apps `only`
- * accepts, regardless of delay and rate (paused, quarantined and agent-less apps still wait).
+ * accepts, regardless of delay and rate (paused, quarantined and agent-less apps still wait); each
+ * leaves a log entry readable logDelayMs later (at once when forced). Drops entries older than 30 days.
  * Returns how many records were processed.
  */
 export function advanceInbound(dir: Directory, now: number, options: { force?: boolean; only?: (c: InboundAppConfig) => boolean } = {}): number {
   const state = dir.inbound;
+  // Entra keeps activity logs 30 days with P1/P2, which inbound provisioning needs (Microsoft Entra data retention).
+  let expired = 0;
+  while (expired < state.logs.length && Date.parse(String(state.logs[expired].entry.activityDateTime)) < now - LOG_RETENTION_MS) expired++;
+  if (expired) {
+    state.logs.splice(0, expired);
+    state.version++;
+  }
   // A forced pass also writes the log entries of what it processes (and of what waits to be written) at once.
   if (options.force) {
     const jobs = new Set([...state.apps.values()].filter((a) => !options.only || options.only(a.config)).map((a) => a.config.jobId));

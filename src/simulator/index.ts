@@ -195,7 +195,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const saver = stateFile ? setInterval(saveQuietly, options.saveEveryMs ?? 1000) : undefined;
   saver?.unref();
   // The inbound provisioning service processes what is due even when nobody asks.
-  const processor = setInterval(() => advanceInbound(ctx.dir, ctx.clock()), 1000);
+  const processor = setInterval(() => {
+    try {
+      advanceInbound(ctx.dir, ctx.clock());
+    } catch {
+      // Never the process's end: the next Graph request runs the same pass and answers 500 with the error.
+    }
+  }, 1000);
   processor.unref();
   return {
     url: ctx.baseUrl,

@@ -316,6 +316,16 @@ describe('processing', () => {
     expect(seen).not.toEqual([...seen].sort());
   });
 
+  test('log entries are kept 30 days', async () => {
+    entra();
+    await post(bulkPath(), bulk(user('E2001')));
+    sim.inbound.process();
+    clock = T0 + 30 * 24 * 3600 * 1000;
+    expect((await logs()).value).toHaveLength(1);
+    clock += 1000;
+    expect((await logs()).value).toEqual([]);
+  });
+
   test('update, disable and no change, matched by externalId -> employeeId', async () => {
     entra();
     await post(bulkPath(), bulk(user('E1002', { userName: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', title: 'Buyer' })));
