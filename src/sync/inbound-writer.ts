@@ -213,15 +213,17 @@ export async function inboundDeprovision(ctx: EngineContext, rows: SyncRow[]): P
         waitForService(ctx, row, `staged for the inbound provisioning app (record ${latest.bulkId}); waiting for the provisioning service`);
         continue;
       }
-      if (!snapshot || snapshot.deprovisioned || (!row.graphId && !latest)) {
+      // A record sent and not reported yet may still create the user: it is disabled after it.
+      const sentBefore = latest && latest.state !== 'done' ? (latest.applies as { properties?: GraphBody }).properties : undefined;
+      if (snapshot?.deprovisioned || (!snapshot && !sentBefore) || (!row.graphId && !latest)) {
         // Never provisioned (or already done): nothing to take away.
         appliedRow(ctx, row, { appliedSnapshot: snapshot ? { ...snapshot, deprovisioned: true } : null });
         continue;
       }
-      const properties: GraphBody = { ...snapshot.properties, accountEnabled: false };
+      const properties: GraphBody = { ...(snapshot?.properties ?? sentBefore), accountEnabled: false };
       if (inboundConfig(ctx).target === 'ad') delete properties.onPremisesImmutableId;
       stageRecord(ctx, row, 'deprovision', { properties }, true);
-      if (row.graphId) revoke.push({ row, graphId: row.graphId, snapshot, desired: { tokensValidFrom: undefined } } as unknown as UserWork);
+      if (row.graphId && snapshot) revoke.push({ row, graphId: row.graphId, snapshot, desired: { tokensValidFrom: undefined } } as unknown as UserWork);
     }
   });
   if (revoke.length) {

@@ -335,3 +335,19 @@ it('universal-sync with the AD target: a group and its memberships go through Gr
   expect([...((group?.members as string[]) ?? [])].sort()).toEqual([...ids].sort());
   expect(h.store.sync.get('Group', h.scim.id('g-eng'))).toMatchObject({ state: 'synced' });
 });
+
+it('a user deleted while its create is still with the service is disabled right after it is created', async () => {
+  await start('entra');
+  // The service holds records for an hour.
+  h.sim.inbound.update(SP, JOB.entra, { processingDelayMs: 3_600_000 });
+  await h.scim.createUser('u-boss', { ...boss, password: undefined });
+  await h.engine.runOnce();
+  await h.scim.deleteUser('u-boss');
+  await h.engine.runOnce();
+  expect(uploads().map((u) => (u.body as { Operations: { data: { active: boolean } }[] }).Operations.map((o) => o.data.active))).toEqual([[true], [false]]);
+  expect(graphUser('boss@example.com')).toBeUndefined();
+  h.sim.inbound.process();
+  await settle('u-boss');
+  expect(graphUser('boss@example.com')).toMatchObject({ accountEnabled: false });
+  expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ state: 'synced', deleted: true, graphId: graphUser('boss@example.com')?.id });
+});
