@@ -14,6 +14,7 @@ const benches = [
   { file: 'scim.ts', fn: 'runScimBench' },
   { file: 'simulator.ts', fn: 'runSimulatorBench' },
   { file: 'sync.ts', fn: 'runSyncBench' },
+  { file: 'inbound.ts', fn: 'runInboundBench' },
   { file: 'ingress-limits.ts', fn: 'runIngressLimitsBench' },
   { file: 'console.ts', fn: 'runConsoleBench' },
 ];

@@ -50,6 +50,7 @@ const SERVED = [
   ['DELETE', '/directory/deleteditems/{id}'],
   ['POST', '/directory/deleteditems/{id}/restore'],
   ['GET', '/rolemanagement/directory/roleassignments'],
+  // API-driven inbound provisioning (graph.writer "inbound"): the job's status, its bulkUpload, and the provisioning logs.
   ['GET', '/serviceprincipals/{id}/synchronization/jobs'],
   ['GET', '/serviceprincipals/{id}/synchronization/jobs/{id}'],
   ['POST', '/serviceprincipals/{id}/synchronization/jobs/{id}/bulkupload'],

@@ -85,6 +85,27 @@ const graphSchema = z.object({
   writeBudget: z
     .object({ writes: z.number().int().positive().default(3000), perSeconds: z.number().positive().default(150) })
     .default({ writes: 3000, perSeconds: 150 }),
+  // Who writes users: 'graph' (the bridge's own Graph calls) or 'inbound' (SCIM bulk requests to an
+  // API-driven inbound provisioning app, which the Entra provisioning service applies; docs/inbound-writer.md).
+  writer: z.enum(['graph', 'inbound']).default('graph'),
+  inbound: z
+    .object({
+      // The inbound provisioning app's service principal object id and its provisioning job id.
+      servicePrincipalId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'the service principal object id (a GUID)'),
+      jobId: z.string().min(1, 'the provisioning job id (API2AAD.... or API2AD....)'),
+      // Where the app provisions: Microsoft Entra ID (cloud users) or on-premises AD through the provisioning agent.
+      target: z.enum(['entra', 'ad']),
+      // Microsoft: 40 bulkUpload calls in any 5-second window, and a tenant quota of 2,000 calls per 24 h
+      // (Entra ID P1/P2; 6,000 with Entra ID Governance): inbound-provisioning-api-concepts.
+      rate: z
+        .object({ requests: z.number().int().positive().default(40), perSeconds: z.number().positive().default(5) })
+        .default({ requests: 40, perSeconds: 5 }),
+      dailyQuota: z.number().int().positive().default(2000),
+      // How often the provisioning logs are read for records sent and not yet reported.
+      pollSeconds: z.number().positive().default(60),
+    })
+    .strict()
+    .optional(),
   // Resource units per 10 s per app and tenant by tenant size (Microsoft: S 3,500, M 5,000, L 8,000);
   // the default is the smallest, which fits every tenant.
   resourceUnits: z
@@ -147,6 +168,13 @@ export const configSchema = z
     trustProxy: z.string().min(1).optional(),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.graph.writer === 'inbound' && !cfg.graph.inbound) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['graph', 'inbound'],
+        message: 'graph.writer "inbound" needs graph.inbound: { servicePrincipalId, jobId, target: "entra" | "ad" } (docs/inbound-writer.md)',
+      });
+    }
     if (cfg.mode === 'universal-sync') {
       cfg.sources.forEach((s, i) =>
         s.directories.forEach((d, j) => {
@@ -226,6 +254,14 @@ const envPaths: [string, EnvKind][] = [
   ['graph.simulator.seedFile', 'string'],
   ['graph.simulator.timeScale', 'number'],
   ['graph.simulator.throttling', 'boolean'],
+  ['graph.writer', 'string'],
+  ['graph.inbound.servicePrincipalId', 'string'],
+  ['graph.inbound.jobId', 'string'],
+  ['graph.inbound.target', 'string'],
+  ['graph.inbound.rate.requests', 'number'],
+  ['graph.inbound.rate.perSeconds', 'number'],
+  ['graph.inbound.dailyQuota', 'number'],
+  ['graph.inbound.pollSeconds', 'number'],
   ['graph.writeBudget.writes', 'number'],
   ['graph.writeBudget.perSeconds', 'number'],
   ['graph.resourceUnits.units', 'number'],

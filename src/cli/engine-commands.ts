@@ -62,6 +62,7 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
       queueDepth: s.queueDepth,
       lastErrors: s.lastErrors,
       pendingDeletions: rt.store.admin.pendingDeprovisions(),
+      ...(s.inbound ? { inbound: s.inbound } : {}),
     };
     if (opts.json) print(JSON.stringify(report, null, 2));
     else {
@@ -74,6 +75,7 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
           .join(' ')}`,
       );
       print(`queue: ${report.queueDepth} due, ${report.pendingDeletions} deprovisions pending`);
+      if (s.inbound) print(`inbound records: ${s.inbound.queued} to send, ${s.inbound.sent} sent and not reported, ${s.inbound.awaiting} awaiting Entra`);
       for (const e of report.lastErrors) print(`error ${e.type} ${e.id}: ${e.lastError}`);
     }
     return blocked ? 1 : 0;

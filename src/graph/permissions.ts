@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, Mode } from '../config';
-import { dirSyncEnabledFor } from '../rules/identity';
+import { dirSyncEnabledFor, syncedThroughAd } from '../rules/identity';
 
 interface RouteEntry {
   method: string;
@@ -48,6 +48,8 @@ export interface PermissionNeed {
 const ALL = () => true;
 const sync = (_c: Config, mode: Mode) => dirSyncEnabledFor(mode);
 const writesUsers = (_c: Config, mode: Mode) => mode !== 'license-only';
+/** graph.writer "inbound": user profiles go through an API-driven inbound provisioning app. */
+const inbound = (c: Config, mode: Mode) => c.graph.writer === 'inbound' && mode !== 'license-only';
 export const writesGroupsIn = (config: Config, mode: Mode): boolean => mode === 'universal-sync' || (mode !== 'license-only' && config.groups.push);
 
 const r = (method: RequestKey['method'], path: string, property?: string): RequestKey => ({ method, path, ...(property ? { property } : {}) });
@@ -141,7 +143,7 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     stops: 'user-sync and universal-sync (the switch cannot be set)',
     requests: [r('PATCH', '/organization/{id}')],
     grant: 'Organization.ReadWrite.All',
-    applies: (c, m) => dirSyncEnabledFor(m) && c.graph.allowTenantDirSync,
+    applies: (c, m) => dirSyncEnabledFor(m) && c.graph.allowTenantDirSync && !syncedThroughAd(c, m),
   },
   {
     id: 'devices.read',
@@ -149,7 +151,7 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     stops: 'user-sync and universal-sync (preflight cannot check devices)',
     requests: [r('GET', '/devices')],
     grant: 'Device.Read.All',
-    applies: (c, m) => dirSyncEnabledFor(m) && !c.graph.hybridJoin,
+    applies: (c, m) => dirSyncEnabledFor(m) && !c.graph.hybridJoin && !syncedThroughAd(c, m),
   },
   {
     id: 'groups.write',
@@ -174,6 +176,31 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     requests: [r('GET', '/groups/delta')],
     grant: 'Group.ReadWrite.All',
     applies: (c, m) => m === 'universal-sync',
+  },
+  {
+    id: 'inbound.upload',
+    what: 'send user records to the inbound provisioning app (bulkUpload, graph.writer "inbound")',
+    stops: 'all user provisioning through the inbound provisioning app',
+    requests: [r('POST', '/serviceprincipals/{id}/synchronization/jobs/{id}/bulkupload')],
+    grant: 'SynchronizationData-User.Upload',
+    applies: inbound,
+  },
+  {
+    id: 'inbound.logs',
+    what: 'read the provisioning logs for the outcome of each record sent (graph.writer "inbound")',
+    stops: 'learning the outcome and Graph id of users sent to the inbound provisioning app',
+    requests: [r('GET', '/auditlogs/provisioning')],
+    grant: 'ProvisioningLog.Read.All',
+    applies: inbound,
+  },
+  {
+    id: 'inbound.job',
+    what: "read the inbound provisioning job's status (running, paused, quarantined) for preflight",
+    optional: true,
+    stops: "preflight's check that the inbound provisioning job is running",
+    requests: [r('GET', '/serviceprincipals/{id}/synchronization/jobs/{id}')],
+    grant: 'Synchronization.Read.All',
+    applies: inbound,
   },
   {
     id: 'users.password',

@@ -1,7 +1,7 @@
 // Pure rules of SPEC sections 3 to 5: who is AD-linked, how pwdLastSet and objectGUID
 // become Graph values, and what tokensValidFrom and dirSyncEnabled are in each mode.
 import { createHash } from 'node:crypto';
-import type { DirectoryConfig, Mode } from '../config';
+import type { Config, DirectoryConfig, Mode } from '../config';
 
 export const BRIDGE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -67,6 +67,15 @@ export function isAdLinked(ext: BridgeExtension | undefined, directories: readon
 
 export function dirSyncEnabledFor(mode: Mode): boolean {
   return mode === 'user-sync' || mode === 'universal-sync';
+}
+
+/**
+ * The inbound writer provisions into on-premises AD (graph.writer "inbound", target "ad", any mode that
+ * writes profiles): Entra Connect or Cloud Sync bring the users to Entra, and dirSyncEnabled is what
+ * Graph reports for each user (onPremisesSyncEnabled), not the mode's.
+ */
+export function syncedThroughAd(config: Pick<Config, 'graph'>, mode: Mode): boolean {
+  return config.graph.writer === 'inbound' && config.graph.inbound?.target === 'ad' && mode !== 'license-only';
 }
 
 /** SPEC section 4: the tokensValidFrom a password change yields. */

@@ -2,7 +2,7 @@
 // changed and what sync/ must know (password, tokensValidFrom, dirSyncEnabled), then one store
 // write (= one transaction). Shared by the HTTP routes and /Bulk.
 import type { Config } from '../config';
-import { dirSyncEnabledFor, tokensValidFromOnWrite, type BridgeExtension } from '../rules/identity';
+import { dirSyncEnabledFor, syncedThroughAd, tokensValidFromOnWrite, type BridgeExtension } from '../rules/identity';
 import type { ListedResource, Store, SyncWrite } from '../store';
 import { assertCanChange, assertOwner, assertVisible, type WriteOptions, checkIfMatch, ownerScope } from './access';
 import { changedAttributes } from './attribution-keys';
@@ -63,7 +63,8 @@ export function createUserService({ config, store }: { config: Config; store: St
 
   /** SPEC sections 4 and 5: dirSyncEnabled on every write; on a password change, tokensValidFrom. */
   function syncFor(id: string | null, ownerId: string, before: Record<string, unknown> | null, after: Record<string, unknown>, password?: string): SyncWrite {
-    const sync: SyncWrite = { dirSyncEnabled: dirSyncEnabledFor(config.mode) };
+    // Users the inbound writer provisions into AD: dirSyncEnabled is what Graph reports (sync/inbound-writer.ts).
+    const sync: SyncWrite = syncedThroughAd(config, config.mode) ? {} : { dirSyncEnabled: dirSyncEnabledFor(config.mode) };
     if (password) sync.pendingPassword = password;
     if (!before || !id) return sync; // creation is not a change
     const directories = store.sources.get(ownerId)?.directories ?? [];

@@ -10,6 +10,7 @@ import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
 import { createGroupStore } from './groups';
+import { createInboundQueue } from './inbound-queue';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
 import { migrate } from './migrations';
 import { createResourceQueries } from './queries';
@@ -26,6 +27,7 @@ export type { MemberChanges, MemberView } from './groups';
 export type * from './filter-types';
 export type { ListedResource } from './queries';
 export type { SyncEngineQueries } from './sync-engine-queries';
+export type { InboundRecord } from './inbound-queue';
 
 export interface OpenStoreOptions {
   mode: Mode;
@@ -121,6 +123,8 @@ export function openStore(path: string, options: OpenStoreOptions) {
     ownership: createOwnershipStore(db),
     /** The sync engine's read models and its own state (delta links, approvals, link times). */
     engine: createSyncEngineQueries(db),
+    /** The inbound writer's records, from staged to reported by the provisioning log (graph.writer "inbound"). */
+    inbound: createInboundQueue(db),
     /** Runs fn in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();

@@ -273,6 +273,42 @@ export const migrations: readonly Migration[] = [
     // before it was recorded. reconcile --full re-queues rows applied under another mode.
     sql: `ALTER TABLE sync_state ADD COLUMN applied_mode TEXT;`,
   },
+  {
+    version: 12,
+    name: 'inbound provisioning records',
+    // graph.writer "inbound" (src/sync/inbound-writer.ts): each user record for the inbound provisioning
+    // app, stored before its bulkUpload is sent and kept until the provisioning log reports it, so a stop
+    // between the 202 and the log entry loses nothing. state: queued (to send), sent (202 received,
+    // sent_at), awaiting (the log says success; the Entra user is not visible yet), done (outcome).
+    // applies: what the record puts in Graph once reported (the Graph properties and manager), for the snapshot.
+    // inbound_calls: the time of each bulkUpload call, for Microsoft's daily quota.
+    sql: `
+      CREATE TABLE IF NOT EXISTS inbound_records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        resource_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        bulk_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        applies TEXT NOT NULL DEFAULT '{}',
+        urgent INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'queued',
+        queued_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        log_id TEXT,
+        target_id TEXT,
+        outcome TEXT
+      );
+      CREATE INDEX IF NOT EXISTS inbound_records_queue ON inbound_records (urgent DESC, seq) WHERE state = 'queued';
+      CREATE INDEX IF NOT EXISTS inbound_records_key ON inbound_records (external_id, seq) WHERE state IN ('sent', 'awaiting');
+      CREATE INDEX IF NOT EXISTS inbound_records_resource ON inbound_records (resource_id, seq);
+      CREATE UNIQUE INDEX IF NOT EXISTS inbound_records_log ON inbound_records (log_id) WHERE log_id IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS inbound_calls (at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS inbound_calls_at ON inbound_calls (at);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -183,6 +183,7 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
   };
 
   const dirtyListeners = new Set<() => void>();
+  const setDirSync = db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = ? AND id = ?`);
 
   /** The dirty mark every accepted write makes, inside the caller's transaction. */
   function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): void {
@@ -305,6 +306,10 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
     },
     setGraphId(type: ResourceType, id: string, graphId: string): void {
       q.setGraphId.run(graphId, type, id);
+    },
+    /** dirSyncEnabled as Graph reports it for the user (onPremisesSyncEnabled), where the inbound writer provisions into AD. */
+    setDirSyncEnabled(type: ResourceType, id: string, enabled: boolean): void {
+      setDirSync.run(enabled ? 1 : 0, type, id);
     },
   };
 }

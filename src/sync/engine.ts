@@ -22,6 +22,7 @@ import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
 import { writesGroups } from './preflight';
 import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
+import { flushInbound, followInbound, usesInbound } from './inbound-writer';
 import { readBackDueTokens } from './user-apply';
 import { createThrottle } from './throttle';
 
@@ -94,6 +95,8 @@ export interface EngineStatus {
   lastRunError: { at: string; message: string } | null;
   /** Runs that failed as a whole since the engine was created. */
   failedRuns: number;
+  /** graph.writer "inbound": records to send, sent and not yet reported, and reported but not visible in Entra yet. */
+  inbound?: { queued: number; sent: number; awaiting: number };
 }
 
 export interface BudgetUse {
@@ -210,6 +213,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
   };
 
   const gate = createGate(ctx);
+  const inboundCounts = () => {
+    const c = store.inbound.counts();
+    return { queued: c.queued, sent: c.sent, awaiting: c.awaiting };
+  };
   let skippedRequeued = false;
   let lastRun: RunSummary | null = null;
   let consecutiveFailedRuns = 0;
@@ -286,6 +293,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
         await runPass(ctx, rows);
         if (progress() === before) break;
       }
+      if (usesInbound(ctx)) {
+        await flushInbound(ctx);
+        await followInbound(ctx);
+      }
       await readBackDueTokens(ctx);
       // Approvals are kept until the deprovision they allowed is done.
       const stillPending = new Set(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => d.id));
@@ -306,7 +317,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   }
 
   async function driftIfDue(): Promise<void> {
-    if (!dirSyncEnabledFor(ctx.mode) || !gate.result()?.ok) return;
+    // Under the inbound writer the provisioning service's own source-of-authority rules handle drift.
+    if (!dirSyncEnabledFor(ctx.mode) || !gate.result()?.ok || usesInbound(ctx)) return;
     if (clock.now() - lastDriftAt < config.drift.intervalSeconds * 1000) return;
     await engine.reconcile({ full: false });
   }
@@ -373,6 +385,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         consecutiveFailedRuns,
         lastRunError,
         failedRuns,
+        ...(usesInbound(ctx) ? { inbound: inboundCounts() } : {}),
       };
     },
     telemetry(): EngineTelemetry {

@@ -1,7 +1,7 @@
 // The preflight gate (SPEC section 6) and the tenant switch (section 5): preflight blocks every
 // row with its reasons, or lifts the block once the tenant is fit; the switch
 // PATCH /organization/{id} {onPremisesSyncEnabled:true} is sent once, only when allowed.
-import { dirSyncEnabledFor } from '../rules/identity';
+import { dirSyncEnabledFor, syncedThroughAd } from '../rules/identity';
 import { organizationRequests } from '../graph/requests';
 import type { EngineContext } from './context';
 import { type PreflightResult, runPreflight } from './preflight';
@@ -69,6 +69,8 @@ export function createGate(ctx: EngineContext): Gate {
   async function ensureTenantSwitch(): Promise<string | null> {
     const f = ctx.facts;
     if (!dirSyncEnabledFor(ctx.mode) || f.tenantSyncEnabled || !f.organizationId || !config.graph.allowTenantDirSync) return null;
+    // Users the inbound app creates in AD are synced by Entra Connect or Cloud Sync, which own the switch.
+    if (syncedThroughAd(config, ctx.mode)) return null;
     const out = await ctx.exec.run([{ id: 'org', ...organizationRequests.enableDirSync(f.organizationId), write: true }]);
     const o = out.get('org');
     if (o?.kind === 'failed') {

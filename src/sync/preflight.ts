@@ -1,10 +1,11 @@
 // Preflight (SPEC section 6): refuse what Okta's Office 365 integration refuses, each with a
 // reason an operator can act on. Blocked reasons stop Graph writes; SCIM ingress carries on.
 import type { Config, Mode } from '../config';
-import { dirSyncEnabledFor } from '../rules/identity';
+import { dirSyncEnabledFor, syncedThroughAd } from '../rules/identity';
 import { isRetryableFailure } from '../graph/errors';
 import { getJson, type SyncGraph } from './graph-port';
 import { missingPermissions, missingReason } from '../graph/permissions';
+import { inboundRequests } from '../graph/inbound';
 
 export interface PreflightResult {
   ok: boolean;
@@ -125,16 +126,22 @@ export async function runPreflight(input: PreflightInput, mode: Mode = input.con
       }
     }
   }
-  if (facts.otherSyncEngine) {
+  // The inbound app provisions into AD: Entra Connect or Cloud Sync owns sync, and is expected here.
+  const realSync = syncedThroughAd(config, mode);
+  if (config.graph.writer === 'inbound' && mode !== 'license-only' && config.graph.inbound) {
+    const unreachable = await checkInboundJob(input, mode, blocked, warnings);
+    if (unreachable) return { ok: false, unreachable: true, blocked: [unreachable], warnings, checkedAt, facts: null };
+  }
+  if (facts.otherSyncEngine && !realSync) {
     const msg =
       'another sync engine owns the tenant (Entra Connect, AAD Sync or DirSync): organization.onPremisesSyncEnabled is true with an onPremisesLastSyncDateTime';
     if (syncMode) blocked.push(`${msg}; ${mode} would fight it`);
     else if (mode === 'profile-sync') warnings.push(`${msg}; users mastered on-premises (onPremisesSyncEnabled true) get licenses only`);
   }
-  if (syncMode && !facts.tenantSyncEnabled && !config.graph.allowTenantDirSync) {
+  if (syncMode && !realSync && !facts.tenantSyncEnabled && !config.graph.allowTenantDirSync) {
     blocked.push(`${mode} needs the tenant switch organization.onPremisesSyncEnabled, which is off; set graph.allowTenantDirSync to let the bridge turn it on`);
   }
-  if (syncMode) {
+  if (syncMode && !realSync) {
     if (config.graph.hybridJoin) blocked.push(`${mode} refuses a tenant with hybrid Azure AD join (graph.hybridJoin is set)`);
     else {
       try {
@@ -179,4 +186,49 @@ async function checkRoles(input: PreflightInput, mode: Mode, blocked: string[], 
     return;
   }
   for (const m of missingPermissions(roles, input.config, mode)) (m.need.optional ? warnings : blocked).push(missingReason(m, mode));
+}
+
+interface GraphSynchronizationJob {
+  status?: {
+    code?: string;
+    quarantine?: { reason?: string } | null;
+    lastExecution?: { state?: string; error?: { code?: string; message?: string } | null } | null;
+  };
+}
+
+/**
+ * graph.writer "inbound": the provisioning job must be running (synchronizationStatus code Active, not
+ * Paused, Quarantine or NotRun) and, as far as Graph reports it, its on-premises agent reachable; records
+ * sent meanwhile would only wait (inbound-provisioning-api-issues). Returns a reason when Graph could
+ * not be asked (try again later).
+ */
+async function checkInboundJob(input: PreflightInput, mode: Mode, blocked: string[], warnings: string[]): Promise<string | null> {
+  const { servicePrincipalId, jobId } = input.config.graph.inbound!;
+  let job: GraphSynchronizationJob;
+  try {
+    job = await getJson<GraphSynchronizationJob>(input.graph, inboundRequests.job(servicePrincipalId, jobId).url);
+  } catch (err) {
+    if (isRetryableFailure(err)) return `cannot read the inbound provisioning job: ${(err as Error).message}`;
+    const status = (err as { status?: number }).status;
+    if (status === 403)
+      warnings.push(`cannot read the inbound provisioning job ${jobId} (${(err as Error).message}); grant Synchronization.Read.All to let preflight check it`);
+    else
+      blocked.push(
+        `the inbound provisioning job ${jobId} of service principal ${servicePrincipalId} cannot be read: ${(err as Error).message}; check graph.inbound`,
+      );
+    return null;
+  }
+  const code = job.status?.code ?? 'unknown';
+  if (code === 'Quarantine')
+    blocked.push(
+      `the inbound provisioning job ${jobId} is in quarantine (${job.status?.quarantine?.reason ?? 'no reason given'}); fix it in the Entra admin center and restart provisioning`,
+    );
+  else if (code !== 'Active')
+    blocked.push(`the inbound provisioning job ${jobId} is ${code}, not running: start provisioning in the Entra admin center; records sent now would wait`);
+  const error = job.status?.lastExecution?.error;
+  if (error && /agent/i.test(error.code ?? ''))
+    blocked.push(
+      `the inbound provisioning job ${jobId} reports its on-premises provisioning agent unavailable (${error.code}: ${error.message ?? ''}); ${mode} waits until it is active`,
+    );
+  return null;
 }

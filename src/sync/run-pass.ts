@@ -4,6 +4,7 @@
 import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } from './context';
 import { deprovisionUsers, guardDeprovisions } from './deprovision';
+import { flushInbound, inboundDeprovision, inboundUsers, usesInbound } from './inbound-writer';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
@@ -96,6 +97,12 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   await yieldToIngress();
   const guarded = guardDeactivations(ctx, work);
   work = guarded.work;
+  if (usesInbound(ctx)) {
+    // The provisioning service matches and writes profiles; Graph keeps licences, passwords and revocation.
+    const revoked = await inboundUsers(ctx, work, applyUsers);
+    if (revoked.length) scheduleTokenReadback(ctx, revoked);
+    return;
+  }
   const unmatched = work.filter((w) => !w.graphId || !w.snapshot);
   if (unmatched.length) await matchUsers(ctx, unmatched);
   const toCreate = unmatched.filter((w) => !w.graphId && !w.done);
@@ -104,6 +111,17 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   const revoked = ready.length ? await applyUsers(ctx, ready) : [];
   if (revoked.length) scheduleTokenReadback(ctx, revoked);
   if (guarded.deactivating.length) recordDeactivations(ctx, guarded.deactivating);
+}
+
+/**
+ * Deprovisions of deleted users: through the inbound provisioning app (a disabling record) under the
+ * inbound writer, except a delete of a cloud user, which only Graph can make (the app does not delete).
+ */
+async function deprovision(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const graphDeletes = ctx.config.deprovision === 'delete' && ctx.config.graph.inbound?.target === 'entra';
+  if (!usesInbound(ctx) || graphDeletes) return deprovisionUsers(ctx, rows);
+  const allowed = guardDeprovisions(ctx, rows);
+  if (allowed.length) await inboundDeprovision(ctx, allowed);
 }
 
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */
@@ -141,7 +159,7 @@ async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<vo
   const live = fresh.filter((r) => !r.deleted);
   const gone = fresh.filter((r) => r.deleted);
   if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-  if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
+  if (gone.length) await isolating(ctx, gone, (rows) => deprovision(ctx, rows));
   for (const r of fresh) claimed.delete(keyOf(r));
 }
 
@@ -171,7 +189,7 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
     release(chunk);
   }
   const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
-  if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
+  if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovision(ctx, rows));
   const chunks: SyncRow[][] = [];
   for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
   let next = 0;
@@ -187,7 +205,9 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
   const otherDeleted = deleted.filter((r) => !urgentDeleted.includes(r));
-  if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovisionUsers(ctx, rows));
+  if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovision(ctx, rows));
+  // Records staged in this pass go out now, within Microsoft's rate.
+  if (usesInbound(ctx)) await flushInbound(ctx, { fullOnly: true });
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await isolating(ctx, groups, (rows) => syncGroups(ctx, rows));

@@ -93,3 +93,43 @@ test('scim-graph-bridge permissions prints the list for the config, with command
     recommended: [{ permission: 'User-PasswordProfile.ReadWrite.All' }],
   });
 });
+
+test('the inbound writer adds bulkUpload and the provisioning logs; reading the job is recommended', () => {
+  const inbound = {
+    'graph.writer': 'inbound',
+    'graph.inbound': { servicePrincipalId: '7b2e1d4c-0000-4000-8000-000000000001', jobId: 'API2AAD.x.y', target: 'ad' },
+  };
+  // With the AD target, Entra Connect or Cloud Sync owns sync: no tenant switch, no hybrid-join check.
+  expect(leastGrant(config('user-sync', { ...inbound, 'graph.allowTenantDirSync': true }))).toEqual([
+    'Organization.Read.All',
+    'User.ReadWrite.All',
+    'RoleManagement.Read.Directory',
+    'SynchronizationData-User.Upload',
+    'ProvisioningLog.Read.All',
+  ]);
+  expect(leastGrant(config('profile-sync', inbound), 'profile-sync', { optional: true })).toEqual([
+    'Organization.Read.All',
+    'User.ReadWrite.All',
+    'RoleManagement.Read.Directory',
+    'SynchronizationData-User.Upload',
+    'ProvisioningLog.Read.All',
+    'Synchronization.Read.All',
+    'User-PasswordProfile.ReadWrite.All',
+  ]);
+  // license-only writes no profile: no inbound app is used.
+  expect(leastGrant(config('license-only', inbound))).not.toContain('SynchronizationData-User.Upload');
+  const missing = missingPermissions(['User.ReadWrite.All', 'Organization.Read.All', 'RoleManagement.Read.Directory'], config('profile-sync', inbound));
+  expect(missing.map((m) => [m.need.id, m.need.grant, m.need.optional ?? false])).toEqual([
+    ['inbound.upload', 'SynchronizationData-User.Upload', false],
+    ['inbound.logs', 'ProvisioningLog.Read.All', false],
+    ['inbound.job', 'Synchronization.Read.All', true],
+    ['users.password', 'User-PasswordProfile.ReadWrite.All', true],
+  ]);
+});
+
+test('graph.writer "inbound" without graph.inbound is refused with the key named', () => {
+  expect(() => config('profile-sync', { 'graph.writer': 'inbound' })).toThrow(/graph\.inbound: graph\.writer "inbound" needs graph\.inbound/);
+  expect(() => config('profile-sync', { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: 'nope', jobId: 'j', target: 'entra' } })).toThrow(
+    /graph\.inbound\.servicePrincipalId: the service principal object id/,
+  );
+});
