@@ -10,6 +10,7 @@ import request from 'supertest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startSimulator } from '../../src/simulator';
 import { cli, killServed, serve, spawnUntil, until } from './cli-process';
+import { simulatorGraph } from './harness';
 
 jest.setTimeout(90_000);
 
@@ -230,14 +231,7 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
         mode: 'profile-sync',
         defaults: { usageLocation: 'US' },
         sources: [{ id: 'okta', token }],
-        graph: {
-          baseUrl: sim.url,
-          authorityHost: sim.authorityHost,
-          tenantId: sim.tenantId,
-          clientId: sim.clientId,
-          clientSecret: sim.clientSecret,
-          caFile: sim.caFile,
-        },
+        graph: simulatorGraph(sim),
       }),
     );
     const { scimUrl, out } = await serve({ BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' });

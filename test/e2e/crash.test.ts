@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import Database from 'better-sqlite3';
 import { createSyncEngineQueries } from '../../src/store/sync-engine-queries';
-import { E3 } from './harness';
+import { E3, simulatorGraph } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -120,12 +120,7 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
       defaults: { usageLocation: 'US' },
       logLevel: 'silent',
       graph: {
-        baseUrl: sim.url,
-        authorityHost: sim.authorityHost,
-        tenantId: sim.tenantId,
-        clientId: sim.clientId,
-        clientSecret: sim.clientSecret,
-        caFile: sim.caFile,
+        ...simulatorGraph(sim),
         allowTenantDirSync: true,
         writeBudget: { writes: 1_000_000, perSeconds: 1 },
         resourceUnits: { units: 1_000_000, perSeconds: 1 },

@@ -58,6 +58,11 @@ export interface HarnessOptions {
   permissions?: 'least' | 'recommended';
 }
 
+/** A config file's `graph` settings that point a bridge (a spawned process) at this simulator. */
+export function simulatorGraph(sim: RunningSimulator) {
+  return { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile };
+}
+
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const timeScale = opts.timeScale ?? 1;
   const sim = await startSimulator({ port: 0, seed: opts.seed ?? {}, timeScale, throttling: opts.throttling ?? false, now: opts.simulatorNow });
