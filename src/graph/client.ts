@@ -21,10 +21,7 @@ import type { Logger } from '../log';
 import { classifyGraphError, classifyNetworkError } from './errors';
 import type { GraphMethod } from './requests';
 
-export type GraphConfig = Pick<
-  Config['graph'],
-  'tenantId' | 'clientId' | 'clientSecret' | 'certificatePath' | 'baseUrl' | 'authorityHost' | 'caFile'
->;
+export type GraphConfig = Pick<Config['graph'], 'tenantId' | 'clientId' | 'clientSecret' | 'certificatePath' | 'baseUrl' | 'authorityHost' | 'caFile'>;
 
 export interface GraphResponse<T = unknown> {
   status: number;

@@ -60,7 +60,14 @@ export interface HarnessOptions {
 
 /** A config file's `graph` settings that point a bridge (a spawned process) at this simulator. */
 export function simulatorGraph(sim: RunningSimulator) {
-  return { baseUrl: sim.url, authorityHost: sim.authorityHost, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, caFile: sim.caFile };
+  return {
+    baseUrl: sim.url,
+    authorityHost: sim.authorityHost,
+    tenantId: sim.tenantId,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    caFile: sim.caFile,
+  };
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
