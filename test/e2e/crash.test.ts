@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { createSyncEngineQueries } from '../../src/store/sync-engine-queries';
 import { E3, simulatorGraph } from './harness';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 /** The test's own connection to the bridge's database file, to watch its queue from outside. */
 function openProbe(path: string) {

@@ -7,6 +7,9 @@ import { resourceUnitCost } from '../../src/simulator/throttle';
 import { graphClientFor, innerError, raw, tokenFor } from './graph-client';
 import { ALEX, FIXTURE } from './setup';
 
+// Thousands of requests a test: on a busy machine (another test file running beside this one) they take a while.
+jest.setTimeout(120_000);
+
 const started: RunningSimulator[] = [];
 /**
  * A simulator whose budget time stands still until the test moves it on (`advance`, in real
