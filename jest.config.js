@@ -8,7 +8,4 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/contract-setup.ts'],
   // The CLI and bridge processes that tests spawn run dist/: built here when stale.
   globalSetup: '<rootDir>/test/global-setup.js',
-  // Some test still leaves a handle open after the run (jest names none with --detectOpenHandles off), and
-  // jest then never exits: CI would hang. Exit once every test has run; finding the handle is still to do.
-  forceExit: true,
 };

@@ -94,20 +94,30 @@ const PROPERTY_SCOPED = {
 };
 
 const norm = (p) => p.toLowerCase().replace(/\{[^}]+\}/g, '{id}');
-const routes = [];
-for (const [method, path] of SERVED) {
-  const permissions = new Set();
-  const least = new Set();
-  for (const [name, perm] of Object.entries(table.permissions)) {
-    for (const set of perm.pathSets ?? []) {
-      if (!set.schemeKeys.includes('Application') || !set.methods.includes(method)) continue;
-      for (const [p, marks] of Object.entries(set.paths)) {
-        if (norm(p) !== path) continue;
-        permissions.add(name);
-        if (/least=[^;]*Application/.test(marks)) least.add(name);
+// One walk over the table's Application path sets fills both lookups: which permissions grant each
+// route the bridge serves (and which of those the table marks least privileged), and every
+// Application (path, method) of the table, for the contract check of requests.
+const served = new Map(SERVED.map(([method, path]) => [`${method} ${path}`, { permissions: new Set(), least: new Set() }]));
+const applicationPaths = {};
+for (const [name, perm] of Object.entries(table.permissions)) {
+  for (const set of perm.pathSets ?? []) {
+    if (!set.schemeKeys.includes('Application')) continue;
+    for (const [p, marks] of Object.entries(set.paths)) {
+      const key = norm(p);
+      applicationPaths[key] = [...new Set([...(applicationPaths[key] ?? []), ...set.methods])].sort();
+      for (const method of set.methods) {
+        const route = served.get(`${method} ${key}`);
+        if (!route) continue;
+        route.permissions.add(name);
+        if (/least=[^;]*Application/.test(marks)) route.least.add(name);
       }
     }
   }
+}
+
+const routes = [];
+for (const [method, path] of SERVED) {
+  const { permissions, least } = served.get(`${method} ${path}`);
   const supplement = SUPPLEMENTS.find((s) => s.method === method && s.path === path);
   if (!permissions.size && !supplement) throw new Error(`${method} ${path}: no Application permission in the table and no documented supplement`);
   if (permissions.size) routes.push({ method, path, permissions: [...permissions].sort(), least: [...least].sort() });
@@ -121,17 +131,6 @@ for (const [name, properties] of Object.entries(PROPERTY_SCOPED)) {
   propertyScoped[name] = { properties, description: app.adminDescription };
 }
 
-// Every Application (path, method) of the table, for the contract check of requests.
-const applicationPaths = {};
-for (const perm of Object.values(table.permissions)) {
-  for (const set of perm.pathSets ?? []) {
-    if (!set.schemeKeys.includes('Application')) continue;
-    for (const p of Object.keys(set.paths)) {
-      const key = norm(p);
-      applicationPaths[key] = [...new Set([...(applicationPaths[key] ?? []), ...set.methods])].sort();
-    }
-  }
-}
 for (const s of SUPPLEMENTS) applicationPaths[s.path] = [...new Set([...(applicationPaths[s.path] ?? []), s.method])].sort();
 const sortedPaths = Object.fromEntries(
   Object.keys(applicationPaths)

@@ -186,7 +186,7 @@ function unreachableGraph(reason: string): GraphClient {
   const fail = async (): Promise<never> => {
     throw new Error(reason);
   };
-  return { baseUrl: 'https://graph.microsoft.com', dryRun: false, request: fail, batch: fail, plannedWrites: () => [], accessToken: fail };
+  return { baseUrl: 'https://graph.microsoft.com', request: fail, batch: fail, accessToken: fail };
 }
 
 export interface Bridge extends Runtime {

@@ -330,52 +330,64 @@ export interface ListQuery {
   page: number;
 }
 
-export function usersPage(data: ConsoleData, query: ListQuery): Html {
-  const list = data.users({ state: query.state, source: query.source, text: query.q, offset: (query.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+interface ListPage {
+  title: string;
+  /** The page's path, also its table's id and the pager's noun. */
+  path: 'users' | 'groups';
+  placeholder?: string;
+  head: Html;
+  rows: Html[];
+  total: number;
+  /** The row shown when nothing matches, across every column. */
+  empty: Html;
+}
+
+// The users and groups lists: the same filters (state, source, text), pager above and below the table.
+function listPage(data: ConsoleData, query: ListQuery, p: ListPage): Html {
   const keep = { state: query.state, source: query.source, q: query.q };
-  return html`<h1>Users</h1><section>
-<form class="filters" method="get" action="users">
+  return html`<h1>${p.title}</h1><section>
+<form class="filters" method="get" action="${p.path}">
 <label>Sync state <select name="state">${stateOptions(query.state)}</select></label>
 <label>Source <select name="source">${sourceOptions(data, query.source)}</select></label>
-<label>Name, id or externalId <input name="q" value="${query.q ?? ''}" placeholder="start of userName or a name" size="32"></label>
-<button type="submit">Filter</button>${query.state || query.source || query.q ? html` <a href="users">Clear</a>` : ''}
+<label>Name, id or externalId <input name="q" value="${query.q ?? ''}"${p.placeholder ? html` placeholder="${p.placeholder}"` : ''} size="32"></label>
+<button type="submit">Filter</button>${query.state || query.source || query.q ? html` <a href="${p.path}">Clear</a>` : ''}
 </form>
-${pager('users', keep, query.page, list.total, 'users')}
-<table id="users"><thead><tr><th>userName</th><th>Display name</th><th>Source</th><th>Active</th><th>Sync</th><th>Graph's last message</th></tr></thead><tbody>
-${
-  list.items.length
-    ? list.items.map(
-        (u) =>
-          html`<tr><td><a href="users/${encodeURIComponent(u.id)}">${u.userName}</a></td><td>${u.displayName ?? ''}</td><td>${u.source}</td><td>${u.active ? 'yes' : 'no'}</td><td>${badge(u.syncState)}</td><td>${clip(u.lastError, 80)}</td></tr>`,
-      )
-    : html`<tr><td colspan="6" class="muted">No user matches.</td></tr>`
-}</tbody></table>
-${pager('users', keep, query.page, list.total, 'users')}
+${pager(p.path, keep, query.page, p.total, p.path)}
+<table id="${p.path}"><thead>${p.head}</thead><tbody>
+${p.rows.length ? p.rows : p.empty}</tbody></table>
+${pager(p.path, keep, query.page, p.total, p.path)}
 </section>`;
+}
+
+export function usersPage(data: ConsoleData, query: ListQuery): Html {
+  const list = data.users({ state: query.state, source: query.source, text: query.q, offset: (query.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+  return listPage(data, query, {
+    title: 'Users',
+    path: 'users',
+    placeholder: 'start of userName or a name',
+    head: html`<tr><th>userName</th><th>Display name</th><th>Source</th><th>Active</th><th>Sync</th><th>Graph's last message</th></tr>`,
+    rows: list.items.map(
+      (u) =>
+        html`<tr><td><a href="users/${encodeURIComponent(u.id)}">${u.userName}</a></td><td>${u.displayName ?? ''}</td><td>${u.source}</td><td>${u.active ? 'yes' : 'no'}</td><td>${badge(u.syncState)}</td><td>${clip(u.lastError, 80)}</td></tr>`,
+    ),
+    total: list.total,
+    empty: html`<tr><td colspan="6" class="muted">No user matches.</td></tr>`,
+  });
 }
 
 export function groupsPage(data: ConsoleData, query: ListQuery): Html {
   const list = data.groups({ state: query.state, source: query.source, text: query.q, offset: (query.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
-  const keep = { state: query.state, source: query.source, q: query.q };
-  return html`<h1>Groups</h1><section>
-<form class="filters" method="get" action="groups">
-<label>Sync state <select name="state">${stateOptions(query.state)}</select></label>
-<label>Source <select name="source">${sourceOptions(data, query.source)}</select></label>
-<label>Name, id or externalId <input name="q" value="${query.q ?? ''}" size="32"></label>
-<button type="submit">Filter</button>${query.state || query.source || query.q ? html` <a href="groups">Clear</a>` : ''}
-</form>
-${pager('groups', keep, query.page, list.total, 'groups')}
-<table id="groups"><thead><tr><th>Display name</th><th>Source</th><th class="num">Members</th><th>Sync</th><th>Graph's last message</th></tr></thead><tbody>
-${
-  list.items.length
-    ? list.items.map(
-        (g) =>
-          html`<tr><td><a href="groups/${encodeURIComponent(g.id)}">${g.displayName}</a></td><td>${g.source}</td><td class="num">${number(g.members)}</td><td>${badge(g.syncState)}</td><td>${clip(g.lastError, 80)}</td></tr>`,
-      )
-    : html`<tr><td colspan="5" class="muted">No group matches.</td></tr>`
-}</tbody></table>
-${pager('groups', keep, query.page, list.total, 'groups')}
-</section>`;
+  return listPage(data, query, {
+    title: 'Groups',
+    path: 'groups',
+    head: html`<tr><th>Display name</th><th>Source</th><th class="num">Members</th><th>Sync</th><th>Graph's last message</th></tr>`,
+    rows: list.items.map(
+      (g) =>
+        html`<tr><td><a href="groups/${encodeURIComponent(g.id)}">${g.displayName}</a></td><td>${g.source}</td><td class="num">${number(g.members)}</td><td>${badge(g.syncState)}</td><td>${clip(g.lastError, 80)}</td></tr>`,
+    ),
+    total: list.total,
+    empty: html`<tr><td colspan="5" class="muted">No group matches.</td></tr>`,
+  });
 }
 
 function syncSection(detail: ResourceDetail): Html {

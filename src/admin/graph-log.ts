@@ -182,10 +182,6 @@ export function createGraphLog(capacity = 500, onRecord?: (entry: GraphLogEntry)
         get baseUrl() {
           return client.baseUrl;
         },
-        get dryRun() {
-          return client.dryRun;
-        },
-        plannedWrites: () => client.plannedWrites(),
         accessToken: client.accessToken?.bind(client),
         async request(method, path, body, headers) {
           const started = Date.now();

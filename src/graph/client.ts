@@ -21,10 +21,7 @@ import type { Logger } from '../log';
 import { classifyGraphError, classifyNetworkError } from './errors';
 import type { GraphMethod } from './requests';
 
-export type GraphConfig = Pick<
-  Config['graph'],
-  'tenantId' | 'clientId' | 'clientSecret' | 'certificatePath' | 'baseUrl' | 'authorityHost' | 'caFile' | 'dryRun'
->;
+export type GraphConfig = Pick<Config['graph'], 'tenantId' | 'clientId' | 'clientSecret' | 'certificatePath' | 'baseUrl' | 'authorityHost' | 'caFile'>;
 
 export interface GraphResponse<T = unknown> {
   status: number;
@@ -47,21 +44,11 @@ export interface BatchItemResult<T = unknown> extends GraphResponse<T> {
   id: string;
 }
 
-/** A write dryRun recorded instead of sending; passwords are redacted. */
-export interface PlannedWrite {
-  method: GraphMethod;
-  url: string;
-  body?: unknown;
-  at: string;
-}
-
 export interface GraphClient {
   readonly baseUrl: string;
-  readonly dryRun: boolean;
   request<T = unknown>(method: GraphMethod, path: string, body?: unknown, headers?: Record<string, string>): Promise<GraphResponse<T>>;
   /** One POST /$batch of at most 20 items; results in the order of `requests`. */
   batch(requests: readonly BatchRequestItem[]): Promise<BatchItemResult[]>;
-  plannedWrites(): PlannedWrite[];
   /** The current access token (cached by @azure/identity), e.g. for preflight to read its roles claim. Never log it. */
   accessToken?(): Promise<string>;
 }
@@ -166,14 +153,6 @@ function relativeUrl(url: string): string {
   return rel.startsWith('/') ? rel : `/${rel}`;
 }
 
-function redactBody(body: unknown): unknown {
-  if (!body || typeof body !== 'object') return body;
-  const copy = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
-  const profile = copy.passwordProfile as Record<string, unknown> | undefined;
-  if (profile && 'password' in profile) profile.password = '[redacted]';
-  return copy;
-}
-
 /** The $batch request body, built by hand: BatchRequestContent would keep a /v1.0 prefix Graph rejects. */
 export function batchBody(requests: readonly BatchRequestItem[]): { requests: Record<string, unknown>[] } {
   if (requests.length > MAX_BATCH) throw new RangeError(`a $batch takes at most ${MAX_BATCH} requests, got ${requests.length}`);
@@ -200,9 +179,6 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
   const ca = config.caFile ? readFileSync(config.caFile, 'utf8') : undefined;
   const credential = deps.credential ?? createCredential(config, ca);
   const secrets = [config.clientSecret];
-  const dryRun = Boolean(config.dryRun);
-  const planned: PlannedWrite[] = [];
-  let dryRunIds = 0;
 
   const auth = tokenProvider(credential, graphScope(baseUrl));
   const sdk = Client.initWithMiddleware({
@@ -239,32 +215,18 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
     }
   }
 
-  function plan(method: GraphMethod, url: string, body?: unknown): GraphResponse {
-    planned.push({ method, url: relativeUrl(url), ...(body !== undefined ? { body: redactBody(body) } : {}), at: new Date().toISOString() });
-    if (method === 'POST' && /^\/(users|groups)$/.test(relativeUrl(url))) {
-      const fake: Record<string, unknown> = { id: `dry-run-${++dryRunIds}`, ...(redactBody(body) as Record<string, unknown>) };
-      delete fake.passwordProfile;
-      return { status: 201, headers: {}, body: fake };
-    }
-    return { status: 204, headers: {}, body: null };
-  }
-
   return {
     baseUrl,
-    dryRun,
     async request<T>(method: GraphMethod, path: string, body?: unknown, headers?: Record<string, string>) {
-      if (dryRun && method !== 'GET') return plan(method, path, body) as GraphResponse<T>;
       return (await send(method, path, body, headers)) as GraphResponse<T>;
     },
     async batch(requests) {
       if (requests.length === 0) return [];
       const payload = batchBody(requests);
-      if (dryRun) return dryRunBatch(requests);
       const response = await send('POST', '/$batch', payload);
       if (response.status < 200 || response.status >= 300) throw classifyGraphError(response, secrets);
       return orderResults(requests, response);
     },
-    plannedWrites: () => [...planned],
     async accessToken() {
       try {
         return await auth.getAccessToken();
@@ -273,17 +235,6 @@ export function createGraphClient(config: GraphConfig, deps: GraphClientDeps): G
       }
     },
   };
-
-  async function dryRunBatch(requests: readonly BatchRequestItem[]): Promise<BatchItemResult[]> {
-    const reads = requests.filter((r) => r.method === 'GET');
-    let readResults: BatchItemResult[] = [];
-    if (reads.length) {
-      const response = await send('POST', '/$batch', batchBody(reads));
-      if (response.status < 200 || response.status >= 300) throw classifyGraphError(response, secrets);
-      readResults = orderResults(reads, response);
-    }
-    return requests.map((r) => readResults.find((x) => x.id === r.id) ?? { id: r.id, ...plan(r.method, r.url, r.body) });
-  }
 }
 
 function orderResults(requests: readonly BatchRequestItem[], response: GraphResponse): BatchItemResult[] {
@@ -307,10 +258,4 @@ function orderResults(requests: readonly BatchRequestItem[], response: GraphResp
     for (const [k, v] of Object.entries(item.headers ?? {})) headers[k.toLowerCase()] = String(v);
     return { id: r.id, status: Number(item.status), headers, body: item.body ?? null };
   });
-}
-
-/** For callers that want an exception on a non-2xx answer: Graph's code and message, secrets cut. */
-export function ensureOk<T>(response: GraphResponse<T>, secrets: readonly (string | undefined)[] = []): GraphResponse<T> {
-  if (response.status >= 200 && response.status < 300) return response;
-  throw classifyGraphError(response, secrets);
 }

@@ -171,11 +171,6 @@ export function diffUser(
   return diff;
 }
 
-/** True when the diff writes nothing to Graph. */
-export function isNoopDiff(diff: Omit<UserDiff, 'nextSnapshot'>): boolean {
-  return !diff.create && !diff.patch && !diff.manager && !diff.licenses && !diff.revoke;
-}
-
 /**
  * The managed part of a Graph user (GET /users/{id} or a /users/delta item) in snapshot shape, so
  * drift (SPEC section 8) can diff desired state against what Graph really holds.

@@ -71,7 +71,11 @@ export class FaultInjector {
   private forced: ForcedFailure[] = [];
   injected = 0;
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly random: () => number = Math.random,
+    /** Wall-clock milliseconds that outage windows are read against. */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Replaces the whole configuration (forced failures are queued on top of earlier ones). */
   set(config: FaultConfig): void {
@@ -108,7 +112,7 @@ export class FaultInjector {
       this.injected++;
       throw faultError(forced.status, forced.code, forced.message);
     }
-    const now = Date.now();
+    const now = this.now();
     const outage = this.config.outages?.find((o) => ms(o.start) <= now && now < ms(o.end));
     if (outage) {
       this.injected++;

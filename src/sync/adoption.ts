@@ -57,7 +57,23 @@ export function decideLink(ctx: EngineContext, w: UserWork, found: FoundUser, by
   };
 }
 
-/** May this source's group be linked to a tenant group the bridge never managed? */
-export function groupAdoptionAllowed(ctx: EngineContext, sourceId: string): boolean {
-  return Boolean(ctx.config.sources.find((s) => s.id === sourceId)?.adopt?.groups);
+/**
+ * Whether a group's resource may be linked to the Graph group a lookup found (by mailNickname and
+ * displayName, `key`): null when there is none to link, or it is linked to another resource (a new group
+ * is created instead); the engine's own lost create; or a tenant group, adopted only where the source's
+ * adopt.groups allows. `ownCreate` is the key of a create sent for this resource and never answered.
+ */
+export function decideGroupLink(
+  ctx: EngineContext,
+  row: { id: string; sourceId: string },
+  found: { id: string } | undefined,
+  key: { mailNickname: unknown; displayName: unknown },
+  ownCreate: string | null,
+): LinkDecision | null {
+  if (!found || ctx.queries.linkedElsewhere('Group', found.id, row.id)) return null;
+  if (ownCreate !== null && ownCreate === `${key.mailNickname}\n${key.displayName}`.toLowerCase()) return { link: 'own' };
+  if (ctx.config.sources.find((s) => s.id === row.sourceId)?.adopt?.groups) return { link: 'adopt' };
+  return {
+    refuse: `the tenant already has a group with displayName ${key.displayName} and mailNickname ${key.mailNickname} that the bridge does not manage; source ${row.sourceId} may adopt existing groups only when its adopt.groups is true`,
+  };
 }

@@ -2,12 +2,21 @@
 // 150-second budget window on a scaled clock (the simulator scales its own the same way).
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms` of this clock's time; once `signal` aborts, the wait is dropped (never resolves, holds no timer). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+// A timer that an aborted wait clears, so a dropped wait keeps no process alive.
+function timerSleep(realMs: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, realMs));
+    signal?.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  });
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: (ms, signal) => timerSleep(ms, signal),
 };
 
 /** A clock that runs `scale` times faster than wall time, starting from wall time now. */
@@ -15,7 +24,7 @@ export function scaledClock(scale: number): Clock {
   const origin = Date.now();
   return {
     now: () => origin + (Date.now() - origin) * scale,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms / scale))),
+    sleep: (ms, signal) => timerSleep(ms / scale, signal),
   };
 }
 
@@ -32,8 +41,12 @@ export function manualClock(start = 0): ManualClock {
   const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
   return {
     now: () => now,
-    sleep(ms) {
-      return new Promise<void>((resolve) => sleepers.push({ at: now + Math.max(0, ms), resolve }));
+    sleep(ms, signal) {
+      return new Promise<void>((resolve) => {
+        const sleeper = { at: now + Math.max(0, ms), resolve };
+        sleepers.push(sleeper);
+        signal?.addEventListener('abort', () => (sleepers = sleepers.filter((s) => s !== sleeper)), { once: true });
+      });
     },
     async advance(ms) {
       const target = now + ms;

@@ -3,6 +3,7 @@
 // outside the bridge. Each one is recorded (audit `sync.drift`: what, when, and that the change
 // came from outside the bridge; Graph's delta does not say who) and reverted to the applied value.
 import { groupRequests, userRequests } from '../graph/requests';
+import { driftedProperties } from '../graph/diff';
 import { flatten, sameValue, unflatten } from '../graph/paths';
 import { managedGraphProperties } from '../graph/mapping';
 import type { EngineContext } from './context';
@@ -66,17 +67,11 @@ async function readDelta(ctx: EngineContext, saved: string, initial: string, key
   return items;
 }
 
-function userDrift(item: Record<string, unknown>, snapshot: UserSnapshot): Map<string, unknown> {
-  const seen = flatten(item);
-  const revert = new Map<string, unknown>();
-  for (const [path, applied] of flatten(snapshot.properties)) {
-    if (!seen.has(path)) continue;
-    const now = seen.get(path);
-    // Graph reports an unset value as null, an empty collection as [].
-    const bothEmpty = (now === null || (Array.isArray(now) && !now.length)) && (applied === null || (Array.isArray(applied) && !applied.length));
-    if (!bothEmpty && !sameValue(now, applied)) revert.set(path, applied);
-  }
-  return revert;
+// The managed properties Graph holds differently from what the bridge last applied (graph/diff.ts),
+// each with the applied value that reverts it.
+function userDrift(ctx: EngineContext, item: Record<string, unknown>, snapshot: UserSnapshot): Map<string, unknown> {
+  const applied = flatten(snapshot.properties);
+  return new Map(driftedProperties(snapshot, item, ctx.mode).map((path) => [path, applied.get(path) ?? null]));
 }
 
 // Licenses the bridge assigned and someone removed are assigned again; the manager the bridge set
@@ -135,7 +130,7 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
         });
         continue;
       }
-      const revert = userDrift(item, snapshot);
+      const revert = userDrift(ctx, item, snapshot);
       const links = linkDrift(ctx, item, snapshot);
       if (!revert.size && !links.ops.length) continue;
       const ops: Omit<GraphOp, 'id'>[] = revert.size ? [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] : [];

@@ -334,7 +334,10 @@ export function createSyncEngine(options: SyncEngineOptions) {
       const busy = summary.queueDepth > 0 && !summary.blocked && progressed;
       // The clock's sleep: a scaled or manual clock runs the loop in its own time; retry() and stop() wake it.
       const woken = new Promise<void>((resolve) => (wake = resolve));
-      await Promise.race([clock.sleep(busy ? 10 : (options.idleMs ?? 500)), woken]);
+      // Woken early (a write, retry(), stop()), the idle wait is dropped with its timer: a stopped engine leaves none behind.
+      const idle = new AbortController();
+      await Promise.race([clock.sleep(busy ? 10 : (options.idleMs ?? 500), idle.signal), woken]);
+      idle.abort();
       wake = null;
     }
   }

@@ -8,7 +8,7 @@ import { diffGroup, translateGroup, type AppliedGroupSnapshot, type ScimGroup } 
 import type { DesiredGroup } from '../graph/group';
 import { groupRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, progressRow, retryRow, settleRefused, waitRow } from './context';
-import { groupAdoptionAllowed } from './adoption';
+import { decideGroupLink } from './adoption';
 import { NO_ANSWER, planMembers, settleMembers } from './member-sync';
 import { noteLinked, retryReplicationMisses } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
@@ -56,22 +56,19 @@ async function matchOrCreate(ctx: EngineContext, all: GroupWork[]): Promise<void
     // Adoption is a decision (adoption.ts): a group found is the engine's own lost create, or a tenant group
     // the source's adopt.groups allows; one linked to another resource is never taken over.
     const own = ctx.queries.createUnanswered('Group', w.row.id);
-    if (found && !ctx.queries.linkedElsewhere('Group', found.id, w.row.id)) {
-      if (own !== keyOf(i).toLowerCase() && !groupAdoptionAllowed(ctx, w.sourceId)) {
-        failRow(
-          ctx,
-          w.row,
-          `the tenant already has a group with displayName ${desired[i].properties.displayName} and mailNickname ${desired[i].properties.mailNickname} that the bridge does not manage; source ${w.sourceId} may adopt existing groups only when its adopt.groups is true`,
-        );
-        w.done = true;
-        return;
-      }
+    const decision = decideGroupLink(ctx, { id: w.row.id, sourceId: w.sourceId }, found, desired[i].properties, own);
+    if (decision && 'refuse' in decision) {
+      failRow(ctx, w.row, decision.refuse);
+      w.done = true;
+      return;
+    }
+    if (decision && found) {
       const snapshot: AppliedGroupSnapshot = { properties: { ...found }, members: [] };
       delete snapshot.properties.id;
       noteLinked(ctx, found.id);
       progressRow(ctx, w.row, { graphId: found.id, appliedSnapshot: snapshot });
       if (own !== null) ctx.queries.createsSettled('Group', [w.row.id]);
-      if (own === null)
+      if (decision.link === 'adopt')
         ctx.store.audit.append({ sourceId: w.sourceId, action: 'sync.adopt', resourceType: 'Group', resourceId: w.row.id, detail: { graphId: found.id } });
       Object.assign(w, { graphId: found.id, snapshot });
     } else {

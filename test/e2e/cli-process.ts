@@ -25,34 +25,51 @@ export function killServed(): void {
   for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-/** Starts `serve` and resolves with what it printed once the SCIM URL and the dashboard are out. */
-export function serve(env: Record<string, string>): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+// The last line `serve` prints: the Graph target, or with the embedded simulator its inspection token.
+const bannerDone = (o: string) => /^(Graph: (?!embedded).*|Simulator inspection token .*)$/m.test(o);
+
+/** Starts `serve` and resolves with what it printed once its whole banner (SCIM URL to Graph target) is out. */
+export async function serve(env: Record<string, string>): Promise<Served> {
+  const { child, out, match, stop } = await spawnUntil(['serve'], env, (o) => bannerDone(o) && /^SCIM base URL: (\S+)$/m.exec(o));
+  return { child, out, scimUrl: match[1], stop };
+}
+
+/**
+ * Starts a long-running command (killed by killServed) and resolves once `ready` finds what it waits
+ * for in the command's output (stdout and stderr); rejects if the command exits first.
+ */
+export function spawnUntil(
+  args: string[],
+  env: Record<string, string>,
+  ready: (out: string) => RegExpExecArray | null | false,
+): Promise<{ child: ChildProcess; out: () => string; match: RegExpExecArray; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((done, fail) => {
-    const timer = setInterval(() => {
-      const m = /^Health: .*$/m.exec(out) && /^SCIM base URL: (\S+)$/m.exec(out);
-      if (m) {
-        clearInterval(timer);
-        done({
-          child,
-          out: () => out,
-          scimUrl: m[1],
-          stop: () => {
-            if (child.exitCode === null) child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      fail(new Error(`serve exited ${code}: ${out}`));
-    });
+    const check = () => {
+      const m = ready(out);
+      if (!m) return;
+      child.stdout!.off('data', check);
+      child.stderr!.off('data', check);
+      child.off('exit', early);
+      done({
+        child,
+        out: () => out,
+        match: m,
+        stop: () => {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    const early = (code: number | null) => fail(new Error(`${args[0]} exited ${code}: ${out}`));
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (out += String(d)));
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.once('exit', early);
   });
 }
 

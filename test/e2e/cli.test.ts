@@ -1,75 +1,31 @@
 // The command line as an operator runs it: `serve` (what `npm start` runs) printing the SCIM URL
 // and a fresh token, BRIDGE_CONFIG with BRIDGE_MODE overriding the file, `preflight` exit codes,
 // `sources add|rotate|list`, `users transfer` and `status`.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import request from 'supertest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startSimulator } from '../../src/simulator';
+import { cli, killServed, serve, spawnUntil, until } from './cli-process';
+import { simulatorGraph } from './harness';
 
 jest.setTimeout(90_000);
 
-const ROOT = resolve(__dirname, '../..');
-const BIN = join(ROOT, 'bin/scim-graph-bridge.js');
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const EXT = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
 
 let dir: string;
-const children: ChildProcess[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
 });
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  killServed();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, BRIDGE_LOG_LEVEL: 'warn' };
-  return { ...env, ...extra };
-}
-
-/** Starts `serve` and resolves with what it printed once the SCIM URL is out. */
-function serve(env: Record<string, string>): Promise<{ child: ChildProcess; out: () => string; scimUrl: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
-  return new Promise((done, fail) => {
-    const timer = setInterval(() => {
-      const m = /^Admin dashboard: .*$/m.exec(out) && /^SCIM base URL: (\S+)$/m.exec(out);
-      if (m) {
-        clearInterval(timer);
-        done({ child, out: () => out, scimUrl: m[1] });
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      fail(new Error(`serve exited ${code}: ${out}`));
-    });
-  });
-}
-
-function cli(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 test('serve with no config prints the SCIM URL and a fresh token, provisions through the embedded simulator, and stops on SIGTERM', async () => {
   const db = join(dir, 'bridge.sqlite');
@@ -249,17 +205,14 @@ test('moving down from user-sync is refused at serve until confirmed, and plan s
 });
 
 test('graph-sim serves the simulator alone through the scim-graph-bridge command', async () => {
-  const child = spawn(process.execPath, [BIN, 'graph-sim', '--port', '0', '--no-throttling'], {
-    cwd: ROOT,
-    env: cleanEnv({}),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  const url = await until(async () => /Graph simulator listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]);
+  const { out, match } = await spawnUntil(
+    ['graph-sim', '--port', '0', '--no-throttling'],
+    {},
+    (o) => /CA file:\s+\S+/.test(o) && /Graph simulator listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(o),
+  );
+  const url = match[1];
   // Without a token Graph answers 401 with its error body.
-  const ca = readFileSync(/CA file:\s+(\S+)/.exec(out)![1], 'utf8');
+  const ca = readFileSync(/CA file:\s+(\S+)/.exec(out())![1], 'utf8');
   const res = await undiciFetch(`${url}/v1.0/users`, { dispatcher: new Agent({ connect: { ca } }) });
   expect(res.status).toBe(401);
   const body = (await res.json()) as { error: { code: string } };
@@ -278,14 +231,7 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
         mode: 'profile-sync',
         defaults: { usageLocation: 'US' },
         sources: [{ id: 'okta', token }],
-        graph: {
-          baseUrl: sim.url,
-          authorityHost: sim.authorityHost,
-          tenantId: sim.tenantId,
-          clientId: sim.clientId,
-          clientSecret: sim.clientSecret,
-          caFile: sim.caFile,
-        },
+        graph: simulatorGraph(sim),
       }),
     );
     const { scimUrl, out } = await serve({ BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' });

@@ -47,6 +47,24 @@ describe.each(['user-sync', 'universal-sync'] as const)('%s', (mode) => {
     expect(named(h)).toEqual([]);
   });
 
+  it('a complex property cleared outside the bridge (employeeOrgData null) is drift of each member the bridge set', async () => {
+    h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
+    await h.scim.createUser('u-ada', { ...ada, entitlements: [] });
+    await h.engine.runOnce();
+    expect((await h.engine.reconcile({ full: false })).drifted).toEqual([]);
+    h.clearLog();
+    editInEntra(h, 'ada@example.com', { employeeOrgData: null });
+    const summary = await h.engine.reconcile({ full: false });
+    expect(summary).toMatchObject({
+      reverted: 1,
+      errors: [],
+      drifted: [{ resourceType: 'User', id: h.scim.id('u-ada'), attributes: ['employeeOrgData.costCenter', 'employeeOrgData.division'] }],
+    });
+    expect(named(h)).toEqual([
+      { method: 'PATCH', url: '/users/{ada@example.com}', body: { employeeOrgData: { costCenter: 'CC1', division: 'DIV1' } }, status: 204 },
+    ]);
+  });
+
   it('reconcile --full compares every user', async () => {
     h = await startHarness({ mode, overrides: { 'graph.allowTenantDirSync': true } });
     await h.scim.createUser('u-boss', { ...boss, password: undefined });

@@ -13,7 +13,7 @@ import { startBridge, type Bridge } from '../../src/main';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import { createSyncEngine } from '../../src/sync/engine';
 import { boss } from './fixtures';
-import { named, startHarness, type Harness } from './harness';
+import { named, startHarness, type Harness, simulatorGraph } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -101,14 +101,7 @@ describe('/healthz', () => {
         database: join(dir, 'bridge.sqlite'),
         sources: [{ id: 'okta', token }],
         groups: { push: true },
-        graph: {
-          baseUrl: sim.url,
-          authorityHost: sim.authorityHost,
-          tenantId: sim.tenantId,
-          clientId: sim.clientId,
-          clientSecret: sim.clientSecret,
-          caFile: sim.caFile,
-        },
+        graph: simulatorGraph(sim),
       }),
     );
     bridge = await startBridge(loadConfig({ file, env: {} }));

@@ -41,6 +41,8 @@ export interface HarnessOptions {
   overrides?: Record<string, unknown>;
   timeScale?: number;
   throttling?: boolean;
+  /** The simulator's wall clock (replication lag, outage windows), for a test that moves time on. */
+  simulatorNow?: () => number;
   directories?: { id: string; type: 'ad' | 'ldap' | 'cloud'; jit?: boolean }[];
   /** Sources besides okta (e.g. entra); drive one with createIngress({config, store}, id). */
   extraSources?: ({ id: string; token: string } & Record<string, unknown>)[];
@@ -56,9 +58,21 @@ export interface HarnessOptions {
   permissions?: 'least' | 'recommended';
 }
 
+/** A config file's `graph` settings that point a bridge (a spawned process) at this simulator. */
+export function simulatorGraph(sim: RunningSimulator) {
+  return {
+    baseUrl: sim.url,
+    authorityHost: sim.authorityHost,
+    tenantId: sim.tenantId,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    caFile: sim.caFile,
+  };
+}
+
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const timeScale = opts.timeScale ?? 1;
-  const sim = await startSimulator({ port: 0, seed: opts.seed ?? {}, timeScale, throttling: opts.throttling ?? false });
+  const sim = await startSimulator({ port: 0, seed: opts.seed ?? {}, timeScale, throttling: opts.throttling ?? false, now: opts.simulatorNow });
   const dir = mkdtempSync(join(tmpdir(), 'sync-e2e-'));
   const dbPath = opts.database ?? join(dir, 'bridge.sqlite');
   const config = loadConfig({

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { startBridge, type Bridge } from '../../src/main';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
-import { E3, EXO, named, startHarness, type Harness } from './harness';
+import { E3, EXO, named, startHarness, type Harness, simulatorGraph } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -90,14 +90,7 @@ describe('seat shortage', () => {
         sources: [{ id: 'okta', token }],
         defaults: { usageLocation: 'US' },
         licenses: { default: ['ENTERPRISEPACK'] },
-        graph: {
-          baseUrl: sim.url,
-          authorityHost: sim.authorityHost,
-          tenantId: sim.tenantId,
-          clientId: sim.clientId,
-          clientSecret: sim.clientSecret,
-          caFile: sim.caFile,
-        },
+        graph: simulatorGraph(sim),
       }),
     );
     bridge = await startBridge(loadConfig({ file, env: {} }));

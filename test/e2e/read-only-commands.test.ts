@@ -17,7 +17,7 @@ import { openStore } from '../../src/store';
 import { createSyncEngine } from '../../src/sync/engine';
 import { snapshot } from '../http/scim-harness';
 import { ada } from './fixtures';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, simulatorGraph } from './harness';
 
 jest.setTimeout(90_000);
 
@@ -57,12 +57,7 @@ describe('preflight, plan and status', () => {
         sources: [{ id: 'okta', token: TOKEN }],
         defaults: { usageLocation: 'US' },
         graph: {
-          baseUrl: sim.url,
-          authorityHost: sim.authorityHost,
-          tenantId: sim.tenantId,
-          clientId: sim.clientId,
-          clientSecret: sim.clientSecret,
-          caFile: sim.caFile,
+          ...simulatorGraph(sim),
           allowTenantDirSync: true,
         },
         ...extra,

@@ -4,7 +4,7 @@ import { boss } from './fixtures';
 import { E3, startHarness, type Harness } from './harness';
 import { ENTERPRISE } from './ingress';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -22,9 +22,10 @@ test("failNext fails the next matching requests with Graph's error for that stat
 test('an error rate of 1 fails every request; an outage window fails requests inside it', async () => {
   h.sim.faults.set({ errorRates: { '500': 1 } });
   expect((await raw(h.sim, 'GET', '/v1.0/users')).body.error).toEqual({ code: 'generalException', message: 'General exception while processing.', innerError });
-  h.sim.faults.set({ outages: [{ start: Date.now() - 1000, end: Date.now() + 60_000, status: 504 }] });
+  // Outage windows are read on the simulator's clock, this test's.
+  h.sim.faults.set({ outages: [{ start: now - 1000, end: now + 60_000, status: 504 }] });
   expect((await raw(h.sim, 'GET', '/v1.0/users')).status).toBe(504);
-  h.sim.faults.set({ outages: [{ start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() - 1000).toISOString() }] });
+  h.sim.faults.set({ outages: [{ start: new Date(now - 60_000).toISOString(), end: new Date(now - 1000).toISOString() }] });
   expect((await raw(h.sim, 'GET', '/v1.0/users')).status).toBe(200);
 });
 

@@ -40,8 +40,6 @@ test('entries name their resource, keep Graph errors (secrets redacted), never b
   };
   const client = {
     baseUrl: 'https://graph.example',
-    dryRun: false,
-    plannedWrites: () => [],
     request: async (_m: string, path: string) => ({ status: answers[path].status, headers: {}, body: answers[path].body }),
     batch: async (items: { id: string; url: string }[]) =>
       items.map((i) => ({ id: i.id, status: answers[i.url].status, headers: {}, body: answers[i.url].body })),

@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { generate } from 'selfsigned';
 import { createLogger } from '../../../src/log';
 import { BridgeError } from '../../../src/errors';
-import { createGraphClient, ensureOk, graphScope, type GraphConfig } from '../../../src/graph/client';
+import { createGraphClient, graphScope, type GraphConfig } from '../../../src/graph/client';
+import { classifyGraphError } from '../../../src/graph/errors';
 import { userRequests } from '../../../src/graph/requests';
 import { ACCESS_TOKEN, startTlsGraphServer, type TlsGraphServer } from './tls-graph-server';
 
@@ -36,7 +37,6 @@ function config(overrides: Partial<GraphConfig> = {}): GraphConfig {
     baseUrl: server.url,
     authorityHost: server.url,
     caFile: server.caFile,
-    dryRun: false,
     ...overrides,
   };
 }
@@ -154,7 +154,7 @@ test('$batch refuses more than 20 requests and duplicate ids before sending', as
   expect(graphCalls()).toHaveLength(0);
 });
 
-test('an HTTP error comes back as a response; ensureOk turns it into a classified BridgeError', async () => {
+test('an HTTP error comes back as a response; classifyGraphError turns it into a classified BridgeError', async () => {
   server.handle(() => ({
     status: 429,
     headers: { 'Retry-After': '3' },
@@ -165,14 +165,9 @@ test('an HTTP error comes back as a response; ensureOk turns it into a classifie
   const res = await client.request('PATCH', '/users/u1', { jobTitle: 'x' });
 
   expect(res.status).toBe(429);
-  let caught: unknown;
-  try {
-    ensureOk(res);
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(BridgeError);
-  expect(caught).toMatchObject({
+  const classified = classifyGraphError(res);
+  expect(classified).toBeInstanceOf(BridgeError);
+  expect(classified).toMatchObject({
     status: 429,
     code: 'TooManyRequests',
     retryable: true,
@@ -210,42 +205,6 @@ test('a network failure is a retryable NetworkError', async () => {
   const err = await client.request('GET', '/users/u1').catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'NetworkError', status: 503, retryable: true });
   expect((err as Error).message).toContain('ECONNREFUSED');
-});
-
-test('dryRun records writes (password redacted) and sends none; reads still go out', async () => {
-  server.handle((r) => {
-    if (r.method === 'GET') return { status: 200, body: { id: 'u1' } };
-    if (r.url === '/v1.0/$batch') return { status: 200, body: { responses: [{ id: 'a', status: 200, body: { id: 'u1' } }] } };
-    return undefined;
-  });
-  const client = createGraphClient(config({ dryRun: true }), { logger: logger() });
-
-  const created = await client.request('POST', '/users', {
-    displayName: 'Ada',
-    passwordProfile: { password: 'Secret-123456!', forceChangePasswordNextSignIn: false },
-  });
-  await client.request('PATCH', '/users/u1', { jobTitle: 'Engineer' });
-  const batch = await client.batch([
-    { id: 'a', method: 'GET', url: '/users/u1' },
-    { id: 'b', method: 'POST', url: '/users/u1/revokeSignInSessions' },
-  ]);
-  const read = await client.request('GET', '/users/u1');
-
-  expect(created).toEqual({ status: 201, headers: {}, body: { id: 'dry-run-1', displayName: 'Ada' } });
-  expect(read.status).toBe(200);
-  expect(batch.map((b) => [b.id, b.status])).toEqual([
-    ['a', 200],
-    ['b', 204],
-  ]);
-  expect(client.plannedWrites().map(({ at: _at, ...w }) => w)).toEqual([
-    { method: 'POST', url: '/users', body: { displayName: 'Ada', passwordProfile: { password: '[redacted]', forceChangePasswordNextSignIn: false } } },
-    { method: 'PATCH', url: '/users/u1', body: { jobTitle: 'Engineer' } },
-    { method: 'POST', url: '/users/u1/revokeSignInSessions' },
-  ]);
-  const sent = graphCalls();
-  expect(sent.map((r) => r.method)).toEqual(['POST', 'GET']); // the read-only $batch, then the GET
-  expect(JSON.parse(sent[0].body).requests).toEqual([{ id: 'a', method: 'GET', url: '/users/u1' }]);
-  expect(logLines.join('')).not.toContain('Secret-123456!');
 });
 
 test('the Graph leg itself trusts caFile (undici dispatcher), not only the token leg', async () => {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import { makeCertificates } from '../../../src/simulator/certs';
 
 export interface RecordedRequest {
   method: string;
@@ -33,44 +33,11 @@ export interface TlsGraphServer {
   close(): Promise<void>;
 }
 
-export { certificates };
 export const ACCESS_TOKEN = 'test-access-token-0123456789';
 
+// The simulator's own throwaway CA and 127.0.0.1 server certificate.
 async function certificates() {
-  const notBeforeDate = new Date(Date.now() - 60_000);
-  const notAfterDate = new Date(notBeforeDate.getTime() + 24 * 3600 * 1000);
-  const ca = await generate([{ name: 'commonName', value: 'graph client test CA' }], {
-    notBeforeDate,
-    notAfterDate,
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  const server = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-    notBeforeDate,
-    notAfterDate,
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 7, ip: '127.0.0.1' },
-          { type: 2, value: 'localhost' },
-        ],
-      },
-    ],
-  });
-  return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };
+  return makeCertificates(mkdtempSync(join(tmpdir(), 'graph-client-test-ca-')));
 }
 
 function oidc(base: string, tenant: string) {
