@@ -473,3 +473,37 @@ describe('identity keys (migration 6)', () => {
     );
   });
 });
+
+describe('sourceTokens.acceptedHashes', () => {
+  test('is kept between requests and read again when this or another connection adds or rotates a source', () => {
+    expect(store.sourceTokens.add('onelogin', 'a'.repeat(64), [])).toBe(true);
+    const first = store.sourceTokens.acceptedHashes();
+    expect(first).toEqual([{ id: 'onelogin', sha256: 'a'.repeat(64), until: null }]);
+    // Nothing changed: the same list, without reading the table again.
+    expect(store.sourceTokens.acceptedHashes()).toBe(first);
+
+    // Another process (the CLI's `sources add`, `sources rotate`) on the same file.
+    const cli = openStore(file(), { mode: 'profile-sync', sources, recordMode: false });
+    try {
+      expect(cli.sourceTokens.add('ping', 'b'.repeat(64), [])).toBe(true);
+      expect(store.sourceTokens.acceptedHashes()).toEqual([
+        { id: 'onelogin', sha256: 'a'.repeat(64), until: null },
+        { id: 'ping', sha256: 'b'.repeat(64), until: null },
+      ]);
+      expect(cli.sourceTokens.rotate('ping', 'c'.repeat(64), { graceMs: 60_000, nowMs: 1_000 })).toBe(true);
+      expect(store.sourceTokens.acceptedHashes()).toEqual([
+        { id: 'onelogin', sha256: 'a'.repeat(64), until: null },
+        { id: 'ping', sha256: 'c'.repeat(64), until: null },
+        { id: 'ping', sha256: 'b'.repeat(64), until: 61_000 },
+      ]);
+    } finally {
+      cli.close();
+    }
+    // This connection's own write.
+    expect(store.sourceTokens.revokeOld('ping')).toBe(true);
+    expect(store.sourceTokens.acceptedHashes()).toEqual([
+      { id: 'onelogin', sha256: 'a'.repeat(64), until: null },
+      { id: 'ping', sha256: 'c'.repeat(64), until: null },
+    ]);
+  });
+});
