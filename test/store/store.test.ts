@@ -507,3 +507,41 @@ describe('sourceTokens.acceptedHashes', () => {
     ]);
   });
 });
+
+describe('list totals', () => {
+  const total = (s: Store, ownerId: string | null) => s.queries.list('User', { startIndex: 1, count: 0, ownerId }).total;
+  const user = (n: number) => ({ userName: `user${n}@example.com` });
+
+  test('an unfiltered total follows creates, deletes, owner moves and writes by another connection', () => {
+    const a = store.users.create(user(1), { sourceId: 'okta' });
+    expect([total(store, 'okta'), total(store, null)]).toEqual([1, 1]);
+    store.users.create(user(2), { sourceId: 'okta' });
+    expect([total(store, 'okta'), total(store, 'entra'), total(store, null)]).toEqual([2, 0, 2]);
+    store.users.remove(a.id, { sourceId: 'okta' });
+    expect([total(store, 'okta'), total(store, null)]).toEqual([1, 1]);
+
+    const other = openStore(file(), { mode: 'profile-sync', sources, recordMode: false });
+    try {
+      const b = other.users.create(user(3), { sourceId: 'entra' });
+      expect([total(store, 'okta'), total(store, 'entra'), total(store, null)]).toEqual([1, 1, 2]);
+      other.ownership.transferUser(b.id, 'okta');
+      expect([total(store, 'okta'), total(store, 'entra')]).toEqual([2, 0]);
+    } finally {
+      other.close();
+    }
+    const c = store.users.create(user(4), { sourceId: 'entra' });
+    expect(total(store, 'entra')).toBe(1);
+    store.ownership.transferUser(c.id, 'okta');
+    expect([total(store, 'okta'), total(store, 'entra')]).toEqual([3, 0]);
+
+    // A write rolled back leaves the total as it was, and a total read inside the transaction sees the write.
+    expect(() =>
+      store.transaction(() => {
+        store.users.create(user(5), { sourceId: 'okta' });
+        expect(total(store, 'okta')).toBe(4);
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(total(store, 'okta')).toBe(3);
+  });
+});
