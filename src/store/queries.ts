@@ -7,16 +7,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { compileFilter, compileSort, usesSyncState, type Sql } from './filter-sql';
 import type { FilterNode, SortSpec } from './filter-types';
-import type { StoredResource, SyncStateName } from './types';
+import type { StoredResource, SyncStateName, SyncView } from './types';
 import { type ResourceRow, toStored } from './resource-row';
-
-export interface SyncView {
-  state: SyncStateName | null;
-  graphId: string | null;
-  lastError: string | null;
-  dirSyncEnabled: boolean | null;
-  tokensValidFrom: string | null;
-}
 
 export interface ListedResource extends StoredResource {
   /** The sync bookkeeping a GET reports in the bridge extension (users and groups). */
