@@ -273,6 +273,22 @@ export const migrations: readonly Migration[] = [
     // before it was recorded. reconcile --full re-queues rows applied under another mode.
     sql: `ALTER TABLE sync_state ADD COLUMN applied_mode TEXT;`,
   },
+  {
+    version: 12,
+    name: 'indexes for the engine status',
+    // What the engine asks after every run and /healthz on every probe, without reading every row:
+    // the queue depth counts the due index alone (it carries the columns of its own condition), the
+    // latest errors come from the error rows, and the deprovisions still to do from the deleted rows
+    // not yet applied and the inactive users.
+    sql: `
+      DROP INDEX sync_state_due;
+      CREATE INDEX sync_state_due ON sync_state(dirty_seq, state, desired_version, applied_version)
+        WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending');
+      CREATE INDEX sync_state_errors ON sync_state(dirty_seq) WHERE state = 'error';
+      CREATE INDEX sync_state_deleting ON sync_state(type, id) WHERE deleted = 1 AND desired_version > applied_version;
+      CREATE INDEX users_inactive ON users(id) WHERE active = 0;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

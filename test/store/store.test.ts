@@ -43,6 +43,7 @@ describe('openStore', () => {
       { version: 9, name: 'engine create records' },
       { version: 10, name: 'source token grace period' },
       { version: 11, name: 'mode each resource was applied under' },
+      { version: 12, name: 'indexes for the engine status' },
     ]);
     db.close();
   });
