@@ -125,8 +125,12 @@ export function createResourceQueries(db: Database) {
     const user = kind === 'User';
     const joinSync = user && (usesSyncState(q.filter) || q.sort?.attr.schema === BRIDGE_USER_SCHEMA);
     const countFrom = user ? (joinSync ? USER_FROM : 'users u') : 'groups g';
-    const total = totalOf(`SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`, w.params, !q.filter);
-    if (q.count <= 0 || q.startIndex > total) return { total, resources: [] };
+    const countSql = `SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`;
+    const kept = !q.filter;
+    if (q.count <= 0) return { total: totalOf(countSql, w.params, kept), resources: [] };
+    // An unfiltered total is usually kept (totalOf): counted first, it spares the page past the end.
+    const counted = kept ? totalOf(countSql, w.params, true) : undefined;
+    if (counted !== undefined && q.startIndex > counted) return { total: counted, resources: [] };
     const order = q.sort ? compileSort(kind, q.sort) : `${user ? 'u' : 'g'}.rowid`;
     const t = user ? 'u' : 'g';
     // Deferred join: page over rowids (a covering index for the common cases) and read the
@@ -134,6 +138,9 @@ export function createResourceQueries(db: Database) {
     const page = `SELECT ${t}.rowid FROM ${countFrom} WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
     const sql = `SELECT ${user ? USER_COLS : GROUP_COLS} FROM ${user ? USER_FROM : GROUP_FROM} WHERE ${t}.rowid IN (${page}) ORDER BY ${order}`;
     const rows = prepared(sql).all(...w.params, q.count, q.startIndex - 1) as Row[];
+    // A filtered page that is neither empty nor full is the end of the result: it tells the total
+    // without a count (a lookup by userName, the IdP's question before each create, is one statement).
+    const total = counted ?? (rows.length > 0 && rows.length < q.count ? q.startIndex - 1 + rows.length : totalOf(countSql, w.params, false));
     return { total, resources: rows.map((r) => toListed(r, true)) };
   }
 
