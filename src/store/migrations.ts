@@ -289,6 +289,26 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX users_inactive ON users(id) WHERE active = 0;
     `,
   },
+  {
+    version: 13,
+    name: 'attribution rows in write order',
+    // A resource's attribution row (about 1 KB) was stored in key order (WITHOUT ROWID on type and a
+    // random id): each write landed in a random page of four rows, splitting one every other insert.
+    // Rows now go to the end of the table, found through a small unique index on the same key.
+    sql: `
+      CREATE TABLE resource_attribution_new (
+        seq INTEGER PRIMARY KEY,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        attrs TEXT NOT NULL
+      );
+      INSERT INTO resource_attribution_new (resource_type, resource_id, attrs)
+        SELECT resource_type, resource_id, attrs FROM resource_attribution;
+      DROP TABLE resource_attribution;
+      ALTER TABLE resource_attribution_new RENAME TO resource_attribution;
+      CREATE UNIQUE INDEX resource_attribution_key ON resource_attribution(resource_type, resource_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

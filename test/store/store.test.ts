@@ -44,6 +44,7 @@ describe('openStore', () => {
       { version: 10, name: 'source token grace period' },
       { version: 11, name: 'mode each resource was applied under' },
       { version: 12, name: 'indexes for the engine status' },
+      { version: 13, name: 'attribution rows in write order' },
     ]);
     db.close();
   });
