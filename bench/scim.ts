@@ -282,10 +282,12 @@ function report(
       ];
     });
     console.log(`\ncompared with ${run.compare}, same rounds:`);
-    console.log(table(
+    console.log(
+      table(
         ['scenario', 'compared req/s', 'compared ratio', 'this ratio', 'compared p50 ms', 'compared p99 ms', 'compared CPU ms/req', 'compared req/s per round'],
         compared,
-      ),);
+      ),
+    );
     console.log(`resident memory: compared bridge ${mb(run.comparedMem.rss)} now, ${mb(run.comparedMem.peakRss)} peak`);
   }
   for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.measured}`);

@@ -88,12 +88,17 @@ export function createResourceQueries(db: Database) {
 
   /** count(*) of a list; an unfiltered one is kept while nothing it counts can have changed (outside a transaction only). */
   function totalOf(sql: string, params: unknown[], cacheable: boolean): number {
-    if (!cacheable || db.inTransaction) return prepared(sql).pluck().get(...params) as number;
+    if (!cacheable || db.inTransaction)
+      return prepared(sql)
+        .pluck()
+        .get(...params) as number;
     const key = `${sql}\0${params.join('\0')}`;
     const version = dataVersion.get() as number;
     const hit = totals.get(key);
     if (hit && hit.generation === generation && hit.dataVersion === version) return hit.total;
-    const total = prepared(sql).pluck().get(...params) as number;
+    const total = prepared(sql)
+      .pluck()
+      .get(...params) as number;
     if (totals.size > 100) totals.clear();
     totals.set(key, { generation, dataVersion: version, total });
     return total;

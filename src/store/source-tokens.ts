@@ -81,7 +81,8 @@ export function createSourceTokenStore(db: Database) {
       const hashes: AcceptedHash[] = [];
       for (const r of q.all.all() as Row[]) {
         hashes.push({ id: r.id, sha256: r.token_sha256, until: null });
-        if (r.previous_token_sha256 && r.previous_valid_until !== null) hashes.push({ id: r.id, sha256: r.previous_token_sha256, until: r.previous_valid_until });
+        if (r.previous_token_sha256 && r.previous_valid_until !== null)
+          hashes.push({ id: r.id, sha256: r.previous_token_sha256, until: r.previous_valid_until });
       }
       accepted = { dataVersion, hashes };
       return hashes;

@@ -200,7 +200,13 @@ describe('sorting and paging', () => {
       }
       expect(seen).toEqual(['alice@a.example', 'bob@b.example', 'carol@a.example']);
     }
-    expect((await h.as('okta').get(`/scim/v2/Users?${filter}&count=0`)).body).toEqual({ schemas: [LIST], totalResults: 3, itemsPerPage: 0, startIndex: 1, Resources: [] });
+    expect((await h.as('okta').get(`/scim/v2/Users?${filter}&count=0`)).body).toEqual({
+      schemas: [LIST],
+      totalResults: 3,
+      itemsPerPage: 0,
+      startIndex: 1,
+      Resources: [],
+    });
     expect((await h.as('okta').get(`/scim/v2/Users?${filter}&startIndex=99`)).body).toEqual({
       schemas: [LIST],
       totalResults: 3,
