@@ -7,7 +7,10 @@
 // >= 0.8; POST p99 < 50 ms at 10 connections; filter-by-userName p99 < 10 ms; bridge RSS < 300 MB.
 // Sizes: BENCH_USERS (100000), BENCH_SCIM_ROUNDS (3), BENCH_SCIM_SECONDS (4), BENCH_SCIM_CONNECTIONS (10);
 // BENCH_CPU_PROF=dir writes a CPU profile of the bridge there (node --cpu-prof).
-import { mkdtempSync, rmSync } from 'node:fs';
+// BENCH_SCIM_COMPARE=dir also runs the bridge of another checkout (e.g. `git archive main` unpacked,
+// with node_modules linked) on a copy of the same seeded file, in the same rounds and rotation, and
+// reports it beside this one: a before/after comparison that a noisy machine cannot skew one way.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startChildServer, type ChildServer } from './lib/child-server';
@@ -31,7 +34,8 @@ type Scenario = 'POST /Users' | 'GET filter userName eq' | 'GET list page (100)'
 // client at a time, so that its p99 is the request's own time rather than queueing behind nine others.
 const SCENARIOS: Scenario[] = ['POST /Users', 'GET filter userName eq', 'GET list page (100)', 'GET filter, 1 connection'];
 const THROUGHPUT: Scenario[] = ['POST /Users', 'GET filter userName eq', 'GET list page (100)'];
-type Figures = LoadFigures | LatencyFigures;
+/** `cpuMsPerRequest`: the server's CPU time during the run per successful request (all its threads: engine and simulator included). */
+type Figures = (LoadFigures | LatencyFigures) & { cpuMsPerRequest: number };
 const headers = { Authorization: `Bearer ${BENCH_TOKEN}`, 'Content-Type': 'application/scim+json' };
 const rand = (n: number) => Math.floor(Math.random() * n);
 
@@ -52,9 +56,20 @@ function requestsFor(scenario: Scenario, users: number, tag: string): Autocannon
   ];
 }
 
+type ServerName = 'bridge' | 'baseline' | 'compared';
+
 interface Servers {
   bridge: ChildServer;
   baseline: ChildServer;
+  /** The other checkout's bridge (BENCH_SCIM_COMPARE), when asked for. */
+  compared?: ChildServer;
+}
+
+/** This round's order: each server goes first in turn. */
+function rotation(servers: Servers, round: number): ServerName[] {
+  const names: ServerName[] = servers.compared ? ['bridge', 'baseline', 'compared'] : ['bridge', 'baseline'];
+  const shift = (round - 1) % names.length;
+  return [...names.slice(shift), ...names.slice(0, shift)];
 }
 
 /**
@@ -78,8 +93,17 @@ async function settle(url: string): Promise<void> {
 // seconds of work behind the end of each run.
 const clientsFor = (scenario: Scenario, connections: number) => (scenario === 'GET list page (100)' ? Math.min(2, connections) : connections);
 
-async function startServers(dir: string, bridgeDb: string, users: number): Promise<Servers> {
+async function startServers(dir: string, bridgeDb: string, users: number, compare: string | undefined): Promise<Servers> {
   const prof = process.env.BENCH_CPU_PROF;
+  let comparedDb: string | undefined;
+  if (compare) {
+    // A copy of the seeded file (and its secrets key) in a directory of its own: each bridge writes its own.
+    mkdirSync(path.join(dir, 'compared'));
+    comparedDb = path.join(dir, 'compared', 'bridge.sqlite');
+    copyFileSync(bridgeDb, comparedDb);
+    const key = path.join(path.dirname(bridgeDb), 'secrets.key');
+    if (existsSync(key)) copyFileSync(key, path.join(dir, 'compared', 'secrets.key'));
+  }
   const bridge = await startChildServer(
     path.join(__dirname, 'lib/bridge-server.ts'),
     { database: bridgeDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE },
@@ -90,7 +114,15 @@ async function startServers(dir: string, bridgeDb: string, users: number): Promi
     token: BENCH_TOKEN,
     users,
   });
-  return { bridge, baseline };
+  const compared =
+    compare && comparedDb
+      ? await startChildServer(
+          path.join(path.resolve(compare), 'bench/lib/bridge-server.ts'),
+          { database: comparedDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE },
+          { stdout: 'ignore' },
+        )
+      : undefined;
+  return { bridge, baseline, ...(compared ? { compared } : {}) };
 }
 
 const envNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -102,6 +134,7 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
     seconds = envNumber('BENCH_SCIM_SECONDS', 4),
     connections = envNumber('BENCH_SCIM_CONNECTIONS', 10),
   } = options;
+  const compare = process.env.BENCH_SCIM_COMPARE || undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-'));
   const bridgeDb = path.join(dir, 'bridge.sqlite');
   let servers: Servers | undefined;
@@ -109,38 +142,41 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
     const seeded = seedBridgeStore(bridgeDb, users);
     console.log(`seeded ${fmt(users, 0)} users through the store's write path in ${fmt(seeded.ms / 1000, 1)} s (${fmt(seeded.bytes / 1048576, 1)} MB file)`);
     console.log(sqlCount(bridgeDb, BENCH_SOURCE, users, benchUserName(Math.floor(users / 3))));
-    servers = await startServers(dir, bridgeDb, users);
+    servers = await startServers(dir, bridgeDb, users, compare);
     console.log(`bridge pid ${servers.bridge.pid} at ${servers.bridge.url}; baseline pid ${servers.baseline.pid} at ${servers.baseline.url}`);
+    if (servers.compared) console.log(`compared bridge (${compare}) pid ${servers.compared.pid} at ${servers.compared.url}`);
     console.log(await compareShapes(servers.bridge.url, servers.baseline.url, headers, users));
 
-    const results: Record<Scenario, { bridge: Figures[]; baseline: Figures[] }> = Object.fromEntries(
-      SCENARIOS.map((s) => [s, { bridge: [], baseline: [] }]),
+    const results: Record<Scenario, Record<ServerName, Figures[]>> = Object.fromEntries(
+      SCENARIOS.map((s) => [s, { bridge: [], baseline: [], compared: [] }]),
     ) as never;
     for (const scenario of THROUGHPUT) {
-      for (const name of ['bridge', 'baseline'] as const) {
+      for (const name of rotation(servers, 1)) {
         await runLoad({
-          url: servers[name].url,
+          url: servers[name]!.url,
           connections: clientsFor(scenario, connections),
           durationSeconds: 1,
           requests: requestsFor(scenario, users, `warm-${name}`),
         });
-        await settle(servers[name].url);
+        await settle(servers[name]!.url);
       }
     }
     for (let round = 1; round <= rounds; round++) {
       for (const scenario of SCENARIOS) {
-        const order = round % 2 ? (['bridge', 'baseline'] as const) : (['baseline', 'bridge'] as const);
-        for (const name of order) {
-          const figures =
+        for (const name of rotation(servers, round)) {
+          const server = servers[name]!;
+          const cpuBefore = server.cpuMs();
+          const measured =
             scenario === 'GET filter, 1 connection'
-              ? await measureLatency(servers[name].url, () => filterPath(users), headers, seconds)
+              ? await measureLatency(server.url, () => filterPath(users), headers, seconds)
               : await runLoad({
-                  url: servers[name].url,
+                  url: server.url,
                   connections: clientsFor(scenario, connections),
                   durationSeconds: seconds,
                   requests: requestsFor(scenario, users, `r${round}-${name}`),
                 });
-          await settle(servers[name].url);
+          const figures = { ...measured, cpuMsPerRequest: (server.cpuMs() - cpuBefore) / Math.max(1, measured.ok) };
+          await settle(server.url);
           results[scenario][name].push(figures);
           if (figures.failed)
             console.log(`  ! ${name} ${scenario}: ${figures.failed} failed responses ${'statuses' in figures ? JSON.stringify(figures.statuses) : ''}`);
@@ -148,19 +184,26 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
       }
       console.log(`round ${round}/${rounds} done`);
     }
-    return report(results, await servers.bridge.memory(), await servers.baseline.memory(), { users, rounds, seconds, connections });
+    const comparedMem = servers.compared ? await servers.compared.memory() : undefined;
+    return report(results, await servers.bridge.memory(), await servers.baseline.memory(), { users, rounds, seconds, connections, compare, comparedMem });
   } finally {
     await servers?.bridge.stop();
     await servers?.baseline.stop();
+    await servers?.compared?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+interface Memory {
+  rss: number;
+  peakRss: number;
+}
+
 function report(
-  results: Record<Scenario, { bridge: Figures[]; baseline: Figures[] }>,
-  bridgeMem: { rss: number; peakRss: number },
-  baselineMem: { rss: number; peakRss: number },
-  run: { users: number; rounds: number; seconds: number; connections: number },
+  results: Record<Scenario, Record<ServerName, Figures[]>>,
+  bridgeMem: Memory,
+  baselineMem: Memory,
+  run: { users: number; rounds: number; seconds: number; connections: number; compare?: string; comparedMem?: Memory },
 ): { verdicts: Verdict[] } {
   const verdicts: Verdict[] = [];
   const rows: string[][] = [];
@@ -176,6 +219,8 @@ function report(
       fmt(median(b.map((x) => x.p50)), 2),
       fmt(median(b.map((x) => x.p99)), 2),
       fmt(median(base.map((x) => x.p99)), 2),
+      fmt(median(b.map((x) => x.cpuMsPerRequest)), 3),
+      fmt(median(base.map((x) => x.cpuMsPerRequest)), 3),
       b.map((x) => fmt(x.rps, 0)).join(' '),
     ]);
     const least = scenario === 'POST /Users' ? 0.5 : 0.8;
@@ -193,16 +238,58 @@ function report(
     pass: filterP99 < 10,
   });
   verdicts.push({ bench: 'scim', target: 'bridge peak RSS < 300 MB', measured: mb(bridgeMem.peakRss), pass: bridgeMem.peakRss < 300 * 1048576 });
-  console.log(`\n${fmt(run.users, 0)} users seeded; ${run.rounds} rounds x ${run.seconds} s per scenario and server, alternating which goes first;`);
+  console.log(`\n${fmt(run.users, 0)} users seeded; ${run.rounds} rounds x ${run.seconds} s per scenario and server, each server going first in turn;`);
   console.log(
     `${run.connections} autocannon clients (list page: ${clientsFor('GET list page (100)', run.connections)}); latency run: 1 client, sub-ms timer; medians over rounds`,
   );
   console.log(
-    table(['scenario', 'bridge req/s', 'baseline req/s', 'ratio', 'bridge p50 ms', 'bridge p99 ms', 'baseline p99 ms', 'bridge req/s per round'], rows),
+    'CPU ms/req: CPU time of the server process during a run (all threads: the engine and simulator of the bridge too) per successful request; a busy machine skews it less than req/s',
+  );
+  console.log(
+    table(
+      [
+        'scenario',
+        'bridge req/s',
+        'baseline req/s',
+        'ratio',
+        'bridge p50 ms',
+        'bridge p99 ms',
+        'baseline p99 ms',
+        'bridge CPU ms/req',
+        'baseline CPU ms/req',
+        'bridge req/s per round',
+      ],
+      rows,
+    ),
   );
   console.log(
     `resident memory: bridge ${mb(bridgeMem.rss)} now, ${mb(bridgeMem.peakRss)} peak; baseline ${mb(baselineMem.rss)} now, ${mb(baselineMem.peakRss)} peak`,
   );
+  if (run.compare && run.comparedMem) {
+    // The other checkout, measured in the same rounds: figures only, no verdicts.
+    const compared = SCENARIOS.map((scenario) => {
+      const c = results[scenario].compared;
+      const base = median(results[scenario].baseline.map((x) => x.rps));
+      return [
+        scenario,
+        fmt(median(c.map((x) => x.rps)), 0),
+        fmt(median(c.map((x) => x.rps)) / base, 2),
+        fmt(median(results[scenario].bridge.map((x) => x.rps)) / base, 2),
+        fmt(median(c.map((x) => x.p50)), 2),
+        fmt(median(c.map((x) => x.p99)), 2),
+        fmt(median(c.map((x) => x.cpuMsPerRequest)), 3),
+        c.map((x) => fmt(x.rps, 0)).join(' '),
+      ];
+    });
+    console.log(`\ncompared with ${run.compare}, same rounds:`);
+    console.log(
+      table(
+        ['scenario', 'compared req/s', 'compared ratio', 'this ratio', 'compared p50 ms', 'compared p99 ms', 'compared CPU ms/req', 'compared req/s per round'],
+        compared,
+      ),
+    );
+    console.log(`resident memory: compared bridge ${mb(run.comparedMem.rss)} now, ${mb(run.comparedMem.peakRss)} peak`);
+  }
   for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.measured}`);
   return { verdicts };
 }

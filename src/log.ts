@@ -35,3 +35,12 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
     destination,
   );
 }
+
+/**
+ * A child that writes without the redaction pass (about 13 us a line, which copies the object), for
+ * lines whose keys are fixed by their caller and never name a secret: the access log's request line
+ * (ids, method, path without query, route, status, duration). Anything else logs through the redacting logger.
+ */
+export function withoutRedaction(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}

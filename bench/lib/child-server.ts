@@ -12,6 +12,8 @@ export interface ChildServer {
   url: string;
   /** Current and peak resident set size of the server process, in bytes. */
   memory(): Promise<{ rss: number; peakRss: number }>;
+  /** CPU time (user + system, all threads) the server process has used so far, in ms; NaN where /proc is missing. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -22,6 +24,17 @@ function procStatus(pid: number): { rss: number; peakRss: number } | null {
     return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
   } catch {
     return null;
+  }
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms on Linux). */
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
   }
 }
 
@@ -76,6 +89,7 @@ export function startChildServer(entry: string, args: unknown, options: ChildOpt
         async memory() {
           return procStatus(child.pid!) ?? request<{ rss: number; peakRss: number }>(child, 'memory');
         },
+        cpuMs: () => procCpuMs(child.pid!),
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

@@ -16,32 +16,55 @@ const REALM = 'scim-graph-bridge';
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+interface Candidate {
+  id: string;
+  hash: Buffer;
+  /** Epoch ms after which this hash is no longer accepted (a rotated token's grace period); null: no end. */
+  until: number | null;
+}
+
 /**
- * `managed`: the token hashes (hex) of sources added with `sources add`, read from the store on
- * every request, so `sources add` and `sources rotate` take effect in a running bridge and a
- * rotated source's previous token works until its grace period ends. A managed source's id
- * replaces the config's entry for it (the runtime config carries managed sources as they were at start).
+ * `managed`: the token hashes (hex) of sources added with `sources add`, asked for on every request
+ * (the store keeps them and reads them again only when the database changed), so `sources add` and
+ * `sources rotate` take effect in a running bridge and a rotated source's previous token works
+ * until its grace period ends. A managed source's id replaces the config's entry for it (the
+ * runtime config carries managed sources as they were at start). While `managed` returns the same
+ * array, the decoded hashes are reused.
  */
 export function createAuthenticator(
   config: Config,
   sourceOf: (id: string) => SourceRecord | null,
-  managed: () => readonly { id: string; sha256: string }[] = () => [],
+  managed: () => readonly { id: string; sha256: string; until: number | null }[] = () => [],
 ) {
   const configured = config.sources.map((s) => ({
     id: s.id,
     hash: s.token ? sha256(s.token) : Buffer.from(s.tokenSha256 ?? '', 'hex'),
+    until: null,
   }));
+  let from: readonly unknown[] | null = null;
+  let candidates: Candidate[] = [];
+
+  function candidatesNow(): Candidate[] {
+    const fromStore = managed();
+    if (fromStore !== from) {
+      const managedIds = new Set(fromStore.map((m) => m.id));
+      candidates = [
+        ...configured.filter((c) => !managedIds.has(c.id)),
+        ...fromStore.map((m) => ({ id: m.id, hash: Buffer.from(m.sha256, 'hex'), until: m.until })),
+      ];
+      from = fromStore;
+    }
+    return candidates;
+  }
 
   function identify(header: string | undefined): string | null {
     const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
     if (!match) return null;
     const presented = sha256(match[1]);
-    const fromStore = managed();
-    const managedIds = new Set(fromStore.map((m) => m.id));
-    const hashes = [...configured.filter((c) => !managedIds.has(c.id)), ...fromStore.map((m) => ({ id: m.id, hash: Buffer.from(m.sha256, 'hex') }))];
+    const now = Date.now();
     let found: string | null = null;
-    for (const h of hashes) {
-      if (h.hash.length === presented.length && timingSafeEqual(h.hash, presented) && found === null) found = h.id;
+    for (const h of candidatesNow()) {
+      if (h.hash.length === presented.length && timingSafeEqual(h.hash, presented) && found === null && (h.until === null || h.until > now)) found = h.id;
     }
     return found;
   }

@@ -98,7 +98,8 @@ export function createUserService({ config, store }: { config: Config; store: St
       sync: syncFor(row.id, row.sourceId, row.data, data, password),
       auditDetail: auditOf(opts, dropped),
     });
-    return { resource: result.changed ? store.queries.getUser(row.id)! : row, changed: result.changed };
+    const { changed: written, ...resource } = result;
+    return { resource: written ? resource : row, changed: written };
   }
 
   return {
@@ -117,13 +118,13 @@ export function createUserService({ config, store }: { config: Config; store: St
       const { data, dropped } = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
       input.data = data;
       const changed = changedAttributes(USER, null, input.data);
-      const stored = store.users.create(input.data, {
+      // The stored user with its sync state, as a GET would read it back.
+      return store.users.create(input.data, {
         sourceId: p.source.id,
         attributes: input.password ? [...changed, 'password'] : changed,
         sync: syncFor(null, p.source.id, null, input.data, input.password),
         auditDetail: auditOf(opts, dropped),
       });
-      return store.queries.getUser(stored.id)!;
     },
 
     replace(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {

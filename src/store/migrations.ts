@@ -309,6 +309,42 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS inbound_calls_at ON inbound_calls (at);
     `,
   },
+  {
+    version: 13,
+    name: 'indexes for the engine status',
+    // What the engine asks after every run and /healthz on every probe, without reading every row:
+    // the queue depth counts the due index alone (it carries the columns of its own condition), the
+    // latest errors come from the error rows, and the deprovisions still to do from the deleted rows
+    // not yet applied and the inactive users.
+    sql: `
+      DROP INDEX sync_state_due;
+      CREATE INDEX sync_state_due ON sync_state(dirty_seq, state, desired_version, applied_version)
+        WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending');
+      CREATE INDEX sync_state_errors ON sync_state(dirty_seq) WHERE state = 'error';
+      CREATE INDEX sync_state_deleting ON sync_state(type, id) WHERE deleted = 1 AND desired_version > applied_version;
+      CREATE INDEX users_inactive ON users(id) WHERE active = 0;
+    `,
+  },
+  {
+    version: 14,
+    name: 'attribution rows in write order',
+    // A resource's attribution row (about 1 KB) was stored in key order (WITHOUT ROWID on type and a
+    // random id): each write landed in a random page of four rows, splitting one every other insert.
+    // Rows now go to the end of the table, found through a small unique index on the same key.
+    sql: `
+      CREATE TABLE resource_attribution_new (
+        seq INTEGER PRIMARY KEY,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        attrs TEXT NOT NULL
+      );
+      INSERT INTO resource_attribution_new (resource_type, resource_id, attrs)
+        SELECT resource_type, resource_id, attrs FROM resource_attribution;
+      DROP TABLE resource_attribution;
+      ALTER TABLE resource_attribution_new RENAME TO resource_attribution;
+      CREATE UNIQUE INDEX resource_attribution_key ON resource_attribution(resource_type, resource_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -1,18 +1,14 @@
 // Reads for the SCIM surface: one resource with its sync state, and filtered, sorted, paged
-// lists. Statements are prepared once per distinct SQL text and cached.
+// lists. Statements are prepared once per distinct SQL text and cached. The total of an
+// unfiltered list (a count over every live resource of an owner) is kept until a resource row
+// is inserted, deleted or changes owner (temporary triggers on this connection) or another
+// connection commits (`PRAGMA data_version`), so paging through a large collection does not
+// count it again for every page.
 import type { Database, Statement } from 'better-sqlite3';
 import { compileFilter, compileSort, usesSyncState, type Sql } from './filter-sql';
 import type { FilterNode, SortSpec } from './filter-types';
-import type { StoredResource, SyncStateName } from './types';
+import type { StoredResource, SyncStateName, SyncView } from './types';
 import { type ResourceRow, toStored } from './resource-row';
-
-export interface SyncView {
-  state: SyncStateName | null;
-  graphId: string | null;
-  lastError: string | null;
-  dirSyncEnabled: boolean | null;
-  tokensValidFrom: string | null;
-}
 
 export interface ListedResource extends StoredResource {
   /** The sync bookkeeping a GET reports in the bridge extension (users and groups). */
@@ -72,6 +68,42 @@ export function createResourceQueries(db: Database) {
     return stmt;
   }
 
+  // Moves on every row this connection inserts, deletes, soft-deletes or moves to another owner.
+  let generation = 0;
+  db.function('bridge_resources_changed', { varargs: false }, () => {
+    generation++;
+    return null;
+  });
+  for (const table of ['users', 'groups']) {
+    for (const [name, event] of [
+      ['insert', 'INSERT'],
+      ['delete', 'DELETE'],
+      ['update', 'UPDATE OF deleted, source_id'],
+    ]) {
+      db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS bridge_count_${table}_${name} AFTER ${event} ON main.${table} BEGIN SELECT bridge_resources_changed(); END`);
+    }
+  }
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  const totals = new Map<string, { generation: number; dataVersion: number; total: number }>();
+
+  /** count(*) of a list; an unfiltered one is kept while nothing it counts can have changed (outside a transaction only). */
+  function totalOf(sql: string, params: unknown[], cacheable: boolean): number {
+    if (!cacheable || db.inTransaction)
+      return prepared(sql)
+        .pluck()
+        .get(...params) as number;
+    const key = `${sql}\0${params.join('\0')}`;
+    const version = dataVersion.get() as number;
+    const hit = totals.get(key);
+    if (hit && hit.generation === generation && hit.dataVersion === version) return hit.total;
+    const total = prepared(sql)
+      .pluck()
+      .get(...params) as number;
+    if (totals.size > 100) totals.clear();
+    totals.set(key, { generation, dataVersion: version, total });
+    return total;
+  }
+
   const getUser = db.prepare(`SELECT ${USER_COLS} FROM ${USER_FROM} WHERE u.id = ? AND u.deleted = 0`);
   const getGroup = db.prepare(`SELECT ${GROUP_COLS} FROM ${GROUP_FROM} WHERE g.id = ? AND g.deleted = 0`);
 
@@ -98,10 +130,12 @@ export function createResourceQueries(db: Database) {
     const user = kind === 'User';
     const joinSync = user && (usesSyncState(q.filter) || q.sort?.attr.schema === BRIDGE_USER_SCHEMA);
     const countFrom = user ? (joinSync ? USER_FROM : 'users u') : 'groups g';
-    const total = prepared(`SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`)
-      .pluck()
-      .get(...w.params) as number;
-    if (q.count <= 0 || q.startIndex > total) return { total, resources: [] };
+    const countSql = `SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`;
+    const kept = !q.filter;
+    if (q.count <= 0) return { total: totalOf(countSql, w.params, kept), resources: [] };
+    // An unfiltered total is usually kept (totalOf): counted first, it spares the page past the end.
+    const counted = kept ? totalOf(countSql, w.params, true) : undefined;
+    if (counted !== undefined && q.startIndex > counted) return { total: counted, resources: [] };
     const order = q.sort ? compileSort(kind, q.sort) : `${user ? 'u' : 'g'}.rowid`;
     const t = user ? 'u' : 'g';
     // Deferred join: page over rowids (a covering index for the common cases) and read the
@@ -109,6 +143,9 @@ export function createResourceQueries(db: Database) {
     const page = `SELECT ${t}.rowid FROM ${countFrom} WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
     const sql = `SELECT ${user ? USER_COLS : GROUP_COLS} FROM ${user ? USER_FROM : GROUP_FROM} WHERE ${t}.rowid IN (${page}) ORDER BY ${order}`;
     const rows = prepared(sql).all(...w.params, q.count, q.startIndex - 1) as Row[];
+    // A filtered page that is neither empty nor full is the end of the result: it tells the total
+    // without a count (a lookup by userName, the IdP's question before each create, is one statement).
+    const total = counted ?? (rows.length > 0 && rows.length < q.count ? q.startIndex - 1 + rows.length : totalOf(countSql, w.params, false));
     return { total, resources: rows.map((r) => toListed(r, true)) };
   }
 

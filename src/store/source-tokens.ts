@@ -1,7 +1,9 @@
 // Sources added with `sources add` (and the `default` source `serve` makes on a new data
-// directory): their token hashes (never the tokens) and directories. The SCIM authenticator reads
-// them on every request, so adding or rotating a source takes effect without a restart; after a
-// rotation the previous token stays valid until its grace period ends.
+// directory): their token hashes (never the tokens) and directories. The SCIM authenticator asks
+// for them on every request: they are kept in memory and read again only when the database changed
+// (`PRAGMA data_version` moves when another connection, such as the CLI's `sources add` or `rotate`,
+// commits; this connection's own writes drop the copy), so adding or rotating a source takes effect
+// without a restart; after a rotation the previous token stays valid until its grace period ends.
 import type { Database } from 'better-sqlite3';
 import type { DirectoryConfig } from '../config';
 
@@ -34,6 +36,13 @@ const toSource = (r: Row, nowMs: number): ManagedSource => ({
   previousValidUntil: r.previous_token_sha256 && r.previous_valid_until !== null && r.previous_valid_until > nowMs ? r.previous_valid_until : null,
 });
 
+/** A token hash accepted for a source: the current one (`until` null) or the previous one until its grace period ends (epoch ms). */
+export interface AcceptedHash {
+  id: string;
+  sha256: string;
+  until: number | null;
+}
+
 export function createSourceTokenStore(db: Database) {
   const cols = 'id, token_sha256, directories, created_at, rotated_at, previous_token_sha256, previous_valid_until';
   const q = {
@@ -48,7 +57,11 @@ export function createSourceTokenStore(db: Database) {
     revokeOld: db.prepare(`UPDATE source_tokens SET previous_token_sha256 = NULL, previous_valid_until = NULL
       WHERE id = ? AND previous_token_sha256 IS NOT NULL`),
     audit: db.prepare(`INSERT INTO audit (at, action, resource_type, resource_id, detail) VALUES (?, ?, 'Source', ?, ?)`),
+    // Moves when another connection committed since this one last looked (not on this connection's own commits).
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
   };
+  // This connection's own writes below drop the copy: data_version does not move for them.
+  let accepted: { dataVersion: number; hashes: readonly AcceptedHash[] } | null = null;
   return {
     list(nowMs = Date.now()): ManagedSource[] {
       return (q.all.all() as Row[]).map((r) => toSource(r, nowMs));
@@ -57,19 +70,27 @@ export function createSourceTokenStore(db: Database) {
       const r = q.one.get(id) as Row | undefined;
       return r ? toSource(r, nowMs) : null;
     },
-    /** Every token hash (hex) accepted now, by source: the current one, and the previous one during its grace period. */
-    acceptedHashes(nowMs = Date.now()): { id: string; sha256: string }[] {
-      const out: { id: string; sha256: string }[] = [];
+    /**
+     * Every token hash (hex) that may be accepted, by source: the current one, and the previous one with
+     * the end of its grace period (the caller compares `until` with its clock). The same array while
+     * nothing changed, so a caller can keep what it derives from it; one `PRAGMA data_version` per call.
+     */
+    acceptedHashes(): readonly AcceptedHash[] {
+      const dataVersion = q.dataVersion.get() as number;
+      if (accepted?.dataVersion === dataVersion) return accepted.hashes;
+      const hashes: AcceptedHash[] = [];
       for (const r of q.all.all() as Row[]) {
-        out.push({ id: r.id, sha256: r.token_sha256 });
-        if (r.previous_token_sha256 && r.previous_valid_until !== null && r.previous_valid_until > nowMs)
-          out.push({ id: r.id, sha256: r.previous_token_sha256 });
+        hashes.push({ id: r.id, sha256: r.token_sha256, until: null });
+        if (r.previous_token_sha256 && r.previous_valid_until !== null)
+          hashes.push({ id: r.id, sha256: r.previous_token_sha256, until: r.previous_valid_until });
       }
-      return out;
+      accepted = { dataVersion, hashes };
+      return hashes;
     },
     /** False when a source with that id is already managed here. */
     add(id: string, tokenSha256: string, directories: DirectoryConfig[]): boolean {
       const now = new Date().toISOString();
+      accepted = null;
       return db.transaction(() => {
         if (q.one.get(id)) return false;
         q.insert.run(id, tokenSha256, JSON.stringify(directories), now);
@@ -87,6 +108,7 @@ export function createSourceTokenStore(db: Database) {
       const nowMs = opts.nowMs ?? Date.now();
       const now = new Date(nowMs).toISOString();
       const validUntil = opts.graceMs > 0 ? nowMs + opts.graceMs : null;
+      accepted = null;
       return db.transaction(() => {
         const changed = q.rotate.run({ id, sha: tokenSha256, now, validUntil }).changes === 1;
         if (changed)
@@ -97,6 +119,7 @@ export function createSourceTokenStore(db: Database) {
     /** Ends the grace period of the previous token now; false when there was none. */
     revokeOld(id: string): boolean {
       const now = new Date().toISOString();
+      accepted = null;
       return db.transaction(() => {
         const changed = q.revokeOld.run(id).changes === 1;
         if (changed) q.audit.run(now, 'source.revoke-old', id, null);

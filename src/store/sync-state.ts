@@ -3,7 +3,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Mode } from '../config';
 import type { SecretBox } from './secrets';
-import type { ResourceType, SyncRow, SyncStateName, SyncWrite } from './types';
+import type { ResourceType, SyncRow, SyncStateName, SyncView, SyncWrite } from './types';
 
 // A permanent error waits for the next change or an explicit retry.
 const NEVER = Number.MAX_SAFE_INTEGER;
@@ -108,7 +108,8 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
         tokens_valid_from = coalesce(@tvf, tokens_valid_from),
         pending_password = CASE WHEN @deleted = 1 THEN NULL ELSE coalesce(@pwd, pending_password) END,
         urgent = CASE WHEN desired_version > applied_version THEN max(urgent, excluded.urgent) ELSE excluded.urgent END,
-        password_version = CASE WHEN @deleted = 1 THEN NULL WHEN @pwd IS NULL THEN password_version ELSE desired_version + 1 END`),
+        password_version = CASE WHEN @deleted = 1 THEN NULL WHEN @pwd IS NULL THEN password_version ELSE desired_version + 1 END
+      RETURNING state, graph_id, last_error, dir_sync_enabled, tokens_valid_from`),
     applied: db.prepare(`UPDATE sync_state SET
         applied_version = @version,
         state = CASE WHEN state = 'blocked' THEN 'blocked' WHEN @version >= desired_version THEN 'synced' ELSE 'pending' END,
@@ -185,12 +186,15 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
   const dirtyListeners = new Set<() => void>();
   const setDirSync = db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = ? AND id = ?`);
 
-  /** The dirty mark every accepted write makes, inside the caller's transaction. */
-  function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): void {
+  /**
+   * The dirty mark every accepted write makes, inside the caller's transaction. Returns the row's
+   * sync state as the write left it (what a GET of the resource reports), so the writer need not read it back.
+   */
+  function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): SyncView {
     const s = opts.sync ?? {};
     // Deletions, passwords and token validity are urgent whatever else the write did.
     const urgent = Boolean(opts.deleted || s.urgent || s.pendingPassword || s.tokensValidFrom);
-    q.dirty.run({
+    const after = q.dirty.get({
       type,
       id,
       deleted: opts.deleted ? 1 : 0,
@@ -198,8 +202,15 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       tvf: s.tokensValidFrom ?? null,
       pwd: s.pendingPassword ? box.seal(s.pendingPassword, contextOf(type, id)) : null,
       urgent: urgent ? 1 : 0,
-    });
+    }) as Pick<Row, 'state' | 'graph_id' | 'last_error' | 'dir_sync_enabled' | 'tokens_valid_from'>;
     for (const listener of dirtyListeners) listener();
+    return {
+      state: after.state,
+      graphId: after.graph_id,
+      lastError: after.last_error,
+      dirSyncEnabled: after.dir_sync_enabled === null ? null : after.dir_sync_enabled === 1,
+      tokensValidFrom: after.tokens_valid_from,
+    };
   }
 
   // Pending passwords a version before encryption stored in clear are sealed at open.

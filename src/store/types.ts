@@ -36,6 +36,15 @@ export interface SyncWrite {
   urgent?: boolean;
 }
 
+/** The sync bookkeeping a GET reports in the bridge extension (users and groups). */
+export interface SyncView {
+  state: SyncStateName | null;
+  graphId: string | null;
+  lastError: string | null;
+  dirSyncEnabled: boolean | null;
+  tokensValidFrom: string | null;
+}
+
 /** A stored SCIM resource: `data` is the resource without id, meta and read-only bridge attributes. */
 export interface StoredResource {
   id: string;

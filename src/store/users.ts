@@ -9,7 +9,7 @@ import { mapConstraint } from './constraints';
 import { identityKey } from './identity-key';
 import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
-import type { ForSync, StoredResource, WriteContext } from './types';
+import type { ForSync, StoredResource, SyncView, WriteContext } from './types';
 
 /** Multi-valued attributes whose `value`s are indexed in user_values for filtering. */
 export const INDEXED_MULTI_VALUED = ['emails', 'phoneNumbers', 'ims', 'photos', 'entitlements', 'roles'] as const;
@@ -78,7 +78,8 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
     for (const [attr, value] of multiValues(data)) q.addValue.run(id, attr, value);
   }
 
-  function record(id: string, action: string, ctx: WriteContext, now: string, deleted = false): void {
+  /** Attribution, audit and the dirty mark of a write; returns the sync state the write left. */
+  function record(id: string, action: string, ctx: WriteContext, now: string, deleted = false): SyncView {
     if (ctx.attributes?.length) deps.attribution.record('User', id, ctx.attributes, ctx.sourceId, now);
     deps.audit.append({
       sourceId: ctx.sourceId,
@@ -88,17 +89,19 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       detail: ctx.attributes || ctx.auditDetail ? { ...(ctx.attributes ? { attributes: ctx.attributes } : {}), ...ctx.auditDetail } : undefined,
       at: new Date(now),
     });
-    deps.sync.markDirty('User', id, { deleted, sync: ctx.sync });
+    return deps.sync.markDirty('User', id, { deleted, sync: ctx.sync });
   }
 
-  const create = db.transaction((data: Record<string, unknown>, ctx: WriteContext & { id?: string }): StoredResource => {
+  // Returns the user as a GET reads it right after (data as stored, with its sync state), so the
+  // ingress answers without reading it back.
+  const create = db.transaction((data: Record<string, unknown>, ctx: WriteContext & { id?: string }): StoredResource & { sync: SyncView } => {
     const id = ctx.id ?? randomUUID();
     const now = (ctx.at ?? new Date()).toISOString();
     const c = columns(data);
     mapConstraint(() => q.insert.run({ id, sourceId: ctx.sourceId, now, ...c }), `userName "${c.userName}" is already taken`);
     writeValues(id, data, false);
-    record(id, ctx.action ?? 'user.create', ctx, now);
-    return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data };
+    const sync = record(id, ctx.action ?? 'user.create', ctx, now);
+    return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data: JSON.parse(c.data), sync };
   });
 
   const replace = db.transaction(
@@ -106,7 +109,7 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       id: string,
       data: Record<string, unknown>,
       ctx: WriteContext & { expectedVersion?: number; skipIfUnchanged?: boolean },
-    ): StoredResource & { changed: boolean } => {
+    ): StoredResource & { changed: boolean; sync?: SyncView } => {
       const before = q.get.get(id) as ResourceRow | undefined;
       if (!before) throw notFound(`User ${id} not found`);
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed('resource version does not match If-Match');
@@ -119,8 +122,10 @@ export function createUserStore(db: Database, deps: { sync: SyncStore; audit: Au
       mapConstraint(() => q.update.run({ id, now, ...c }), `userName "${c.userName}" is already taken`);
       writeValues(id, data, true);
       const urgent = takesAway(JSON.parse(before.data) as Record<string, unknown>, data);
-      record(id, ctx.action ?? 'user.replace', urgent ? { ...ctx, sync: { ...ctx.sync, urgent } } : ctx, now);
-      return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data, changed: true };
+      const sync = record(id, ctx.action ?? 'user.replace', urgent ? { ...ctx, sync: { ...ctx.sync, urgent } } : ctx, now);
+      // As a GET reads it right after: data as stored, with the sync state the write left.
+      const stored = { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data: JSON.parse(c.data) };
+      return { ...stored, changed: true, sync };
     },
   );
 

@@ -189,6 +189,33 @@ describe('sorting and paging', () => {
     }
   });
 
+  test('filtered: every page of every size has the filtered total, beyond the end too, and count=0 gives it alone', async () => {
+    const filter = `filter=${encodeURIComponent('emails pr')}&sortBy=userName`;
+    for (const count of [1, 2, 3, 4]) {
+      const seen: string[] = [];
+      for (let start = 1; start <= 5; start += count) {
+        const res = await h.as('okta').get(`/scim/v2/Users?${filter}&startIndex=${start}&count=${count}`);
+        expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 3, startIndex: start, itemsPerPage: Math.max(0, Math.min(count, 4 - start)) });
+        seen.push(...res.body.Resources.map((r: { userName: string }) => r.userName));
+      }
+      expect(seen).toEqual(['alice@a.example', 'bob@b.example', 'carol@a.example']);
+    }
+    expect((await h.as('okta').get(`/scim/v2/Users?${filter}&count=0`)).body).toEqual({
+      schemas: [LIST],
+      totalResults: 3,
+      itemsPerPage: 0,
+      startIndex: 1,
+      Resources: [],
+    });
+    expect((await h.as('okta').get(`/scim/v2/Users?${filter}&startIndex=99`)).body).toEqual({
+      schemas: [LIST],
+      totalResults: 3,
+      itemsPerPage: 0,
+      startIndex: 99,
+      Resources: [],
+    });
+  });
+
   test('count=0 gives the total only; startIndex below 1 counts as 1; beyond the end is empty', async () => {
     expect((await h.as('okta').get('/scim/v2/Users?count=0')).body).toEqual({
       schemas: [LIST],

@@ -312,3 +312,35 @@ describe('password changes and token validity (SPEC sections 4 and 5)', () => {
     expect(Date.parse(h.store.sync.get('User', body.id)!.tokensValidFrom!)).toBeGreaterThanOrEqual(before - 1);
   });
 });
+
+describe('the answer to a write is what a GET reads right after', () => {
+  beforeEach(() => (h = startHarness()));
+
+  test('while sync is blocked, and for a user already in Graph: the bridge extension carries the sync state the write left', async () => {
+    h.store.sync.markBlocked('preflight: the app lacks User.ReadWrite.All');
+    const created = await h.as('okta').post('/scim/v2/Users').send({ userName: 'lee@example.com' });
+    expect(created.status).toBe(201);
+    expect(created.body[BRIDGE]).toEqual({
+      source: 'okta',
+      dirSyncEnabled: false,
+      syncState: 'blocked',
+      lastSyncError: 'preflight: the app lacks User.ReadWrite.All',
+    });
+    // Each supertest request has a port of its own: meta.location is compared by its path.
+    const asRead = (body: Record<string, unknown>) => ({ ...body, meta: { ...(body.meta as object), location: location(`/Users/${created.body.id}`) } });
+    expect((await h.as('okta').get(`/scim/v2/Users/${created.body.id}`)).body).toEqual(asRead(created.body));
+
+    h.store.sync.unblockAll();
+    h.store.sync.setGraphId('User', created.body.id, 'a1b2c3d4-0000-4000-8000-000000000001');
+    h.store.sync.markApplied('User', created.body.id, 1, { appliedSnapshot: {} });
+    const replaced = await h.as('okta').put(`/scim/v2/Users/${created.body.id}`).send({ userName: 'lee@example.com', title: 'Engineer' });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body[BRIDGE]).toEqual({
+      source: 'okta',
+      dirSyncEnabled: false,
+      graphId: 'a1b2c3d4-0000-4000-8000-000000000001',
+      syncState: 'pending',
+    });
+    expect((await h.as('okta').get(`/scim/v2/Users/${created.body.id}`)).body).toEqual(asRead(replaced.body));
+  });
+});

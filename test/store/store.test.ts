@@ -44,6 +44,8 @@ describe('openStore', () => {
       { version: 10, name: 'source token grace period' },
       { version: 11, name: 'mode each resource was applied under' },
       { version: 12, name: 'inbound provisioning records' },
+      { version: 13, name: 'indexes for the engine status' },
+      { version: 14, name: 'attribution rows in write order' },
     ]);
     db.close();
   });
@@ -472,5 +474,77 @@ describe('identity keys (migration 6)', () => {
     expect(() => store.users.create({ userName: 'E\u0301LISE@example.com' }, { sourceId: 'okta' })).toThrow(
       expect.objectContaining({ status: 409, scimType: 'uniqueness' }),
     );
+  });
+});
+
+describe('sourceTokens.acceptedHashes', () => {
+  test('is kept between requests and read again when this or another connection adds or rotates a source', () => {
+    expect(store.sourceTokens.add('onelogin', 'a'.repeat(64), [])).toBe(true);
+    const first = store.sourceTokens.acceptedHashes();
+    expect(first).toEqual([{ id: 'onelogin', sha256: 'a'.repeat(64), until: null }]);
+    // Nothing changed: the same list, without reading the table again.
+    expect(store.sourceTokens.acceptedHashes()).toBe(first);
+
+    // Another process (the CLI's `sources add`, `sources rotate`) on the same file.
+    const cli = openStore(file(), { mode: 'profile-sync', sources, recordMode: false });
+    try {
+      expect(cli.sourceTokens.add('ping', 'b'.repeat(64), [])).toBe(true);
+      expect(store.sourceTokens.acceptedHashes()).toEqual([
+        { id: 'onelogin', sha256: 'a'.repeat(64), until: null },
+        { id: 'ping', sha256: 'b'.repeat(64), until: null },
+      ]);
+      expect(cli.sourceTokens.rotate('ping', 'c'.repeat(64), { graceMs: 60_000, nowMs: 1_000 })).toBe(true);
+      expect(store.sourceTokens.acceptedHashes()).toEqual([
+        { id: 'onelogin', sha256: 'a'.repeat(64), until: null },
+        { id: 'ping', sha256: 'c'.repeat(64), until: null },
+        { id: 'ping', sha256: 'b'.repeat(64), until: 61_000 },
+      ]);
+    } finally {
+      cli.close();
+    }
+    // This connection's own write.
+    expect(store.sourceTokens.revokeOld('ping')).toBe(true);
+    expect(store.sourceTokens.acceptedHashes()).toEqual([
+      { id: 'onelogin', sha256: 'a'.repeat(64), until: null },
+      { id: 'ping', sha256: 'c'.repeat(64), until: null },
+    ]);
+  });
+});
+
+describe('list totals', () => {
+  const total = (s: Store, ownerId: string | null) => s.queries.list('User', { startIndex: 1, count: 0, ownerId }).total;
+  const user = (n: number) => ({ userName: `user${n}@example.com` });
+
+  test('an unfiltered total follows creates, deletes, owner moves and writes by another connection', () => {
+    const a = store.users.create(user(1), { sourceId: 'okta' });
+    expect([total(store, 'okta'), total(store, null)]).toEqual([1, 1]);
+    store.users.create(user(2), { sourceId: 'okta' });
+    expect([total(store, 'okta'), total(store, 'entra'), total(store, null)]).toEqual([2, 0, 2]);
+    store.users.remove(a.id, { sourceId: 'okta' });
+    expect([total(store, 'okta'), total(store, null)]).toEqual([1, 1]);
+
+    const other = openStore(file(), { mode: 'profile-sync', sources, recordMode: false });
+    try {
+      const b = other.users.create(user(3), { sourceId: 'entra' });
+      expect([total(store, 'okta'), total(store, 'entra'), total(store, null)]).toEqual([1, 1, 2]);
+      other.ownership.transferUser(b.id, 'okta');
+      expect([total(store, 'okta'), total(store, 'entra')]).toEqual([2, 0]);
+    } finally {
+      other.close();
+    }
+    const c = store.users.create(user(4), { sourceId: 'entra' });
+    expect(total(store, 'entra')).toBe(1);
+    store.ownership.transferUser(c.id, 'okta');
+    expect([total(store, 'okta'), total(store, 'entra')]).toEqual([3, 0]);
+
+    // A write rolled back leaves the total as it was, and a total read inside the transaction sees the write.
+    expect(() =>
+      store.transaction(() => {
+        store.users.create(user(5), { sourceId: 'okta' });
+        expect(total(store, 'okta')).toBe(4);
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(total(store, 'okta')).toBe(3);
   });
 });
