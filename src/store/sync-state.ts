@@ -242,6 +242,10 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       const first = urgent.slice(0, Math.max(0, limit - Math.min(rest.length, restSlots)));
       return [...first, ...rest.slice(0, limit - first.length)].map(toSyncRow);
     },
+    /** Urgent rows of resources already in Graph that are due, oldest first (one partial-index seek: cheap to ask often). */
+    listUrgent(nowMs: number, limit: number): SyncRow[] {
+      return (q.urgentDue.all(nowMs, limit) as Row[]).map(toSyncRow);
+    },
     get(type: ResourceType, id: string): SyncRow | null {
       const r = q.get.get(type, id) as Row | undefined;
       return r ? toSyncRow(r) : null;

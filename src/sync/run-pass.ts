@@ -6,11 +6,12 @@ import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } fro
 import { deprovisionUsers, guardDeprovisions } from './deprovision';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
+import { runUrgent } from './executor';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
 import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
 
-// Small chunks, several at a time: an urgent change waits at most for the chunks in flight.
+// Small chunks, several at a time; an urgent change waits only for the requests in flight (urgentPreemption).
 const USER_CHUNK = 20;
 const USER_WORKERS = 4;
 /** Rows prepared between two yields to the event loop, which the SCIM ingress shares. */
@@ -129,20 +130,38 @@ const keyOf = (r: SyncRow) => `${r.type}:${r.id}`;
 const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
 
 /**
- * Between two chunks of a pass: urgent user changes that arrived since the pass began (a
- * deactivation during an initial load) go next instead of after the whole pass. At most one
- * chunk of them per chunk of the pass, so the pass itself still progresses.
+ * Urgent user changes that arrived since the pass began (a deactivation during an initial load) go
+ * before the pass's next $batch, not after its chunk or the whole pass: the executor calls this
+ * before each request of the pass, and the urgent writes take the next free budget. One chunk of
+ * urgent rows per preemption, and at least one request of the pass between two preemptions, so a
+ * steady stream of urgent changes cannot stop the pass (nor the pass the urgent changes).
  */
-async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<void> {
-  if (ctx.config.sync.order === 'fifo') return;
-  const fresh = ctx.store.sync.listDue(ctx.clock.now(), USER_CHUNK, ctx.config.sync).filter((r) => isUrgent(r) && r.type === 'User' && !claimed.has(keyOf(r)));
-  if (!fresh.length) return;
-  for (const r of fresh) claimed.add(keyOf(r));
-  const live = fresh.filter((r) => !r.deleted);
-  const gone = fresh.filter((r) => r.deleted);
-  if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-  if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
-  for (const r of fresh) claimed.delete(keyOf(r));
+function urgentPreemption(ctx: EngineContext, claimed: Set<string>): () => Promise<void> {
+  let running = false;
+  let passTurn = false;
+  return async () => {
+    if (running) return;
+    if (passTurn) {
+      passTurn = false;
+      return;
+    }
+    const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
+    if (!fresh.length) return;
+    running = true;
+    for (const r of fresh) claimed.add(keyOf(r));
+    try {
+      await runUrgent(async () => {
+        const live = fresh.filter((r) => !r.deleted);
+        const gone = fresh.filter((r) => r.deleted);
+        if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
+        if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
+      });
+    } finally {
+      for (const r of fresh) claimed.delete(keyOf(r));
+      running = false;
+      passTurn = true;
+    }
+  };
 }
 
 /**
@@ -165,24 +184,39 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   // row whose chunk is done is released, and a newer urgent change of it can go at once.
   const claimed = new Set(rows.map(keyOf));
   const release = (done: SyncRow[]) => done.forEach((r) => claimed.delete(keyOf(r)));
-  for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
-    const chunk = urgentUsers.slice(i, i + USER_CHUNK);
-    await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
-    release(chunk);
-  }
   const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
-  if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
+  await runUrgent(async () => {
+    for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
+      const chunk = urgentUsers.slice(i, i + USER_CHUNK);
+      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
+      release(chunk);
+    }
+    if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
+  });
+  if (ctx.config.sync.order !== 'fifo') ctx.exec.preempt(urgentPreemption(ctx, claimed));
+  try {
+    await restOfPass(ctx, users, deleted, urgentDeleted, groups, release);
+  } finally {
+    ctx.exec.preempt(null);
+  }
+}
+
+async function restOfPass(
+  ctx: EngineContext,
+  users: SyncRow[],
+  deleted: SyncRow[],
+  urgentDeleted: SyncRow[],
+  groups: SyncRow[],
+  release: (done: SyncRow[]) => void,
+): Promise<void> {
   const chunks: SyncRow[][] = [];
   for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
   let next = 0;
   const worker = async () => {
     while (next < chunks.length) {
-      await urgentSince(ctx, claimed);
-      if (next < chunks.length) {
-        const chunk = chunks[next++];
-        await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
-        release(chunk);
-      }
+      const chunk = chunks[next++];
+      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
+      release(chunk);
     }
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
