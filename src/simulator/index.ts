@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificates } from './certs';
-import { createClock } from './clock';
+import { type Clock as SimClock, createClock } from './clock';
 import type { SimContext } from './context';
 import { Directory } from './directory';
 import { FaultInjector } from './faults';
@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   seed?: SeedObject | string;
   /** Budget time runs this many times faster than real time (default 1). */
   timeScale?: number;
+  /** Budget time from the caller instead (a benchmark's discrete-event clock); timeScale is then ignored. */
+  clock?: SimClock;
   /** Apply Microsoft's identity throttling budgets (default true). */
   throttling?: boolean;
   /** Where the CA certificate is written (default: the OS temp directory). */
@@ -119,7 +121,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const certs = await makeCertificates(options.dataDir ?? join(tmpdir(), 'graph-sim'));
   const wids = (seed.tenant?.directoryRoles ?? DEFAULT_DIRECTORY_ROLES).map((r) => DIRECTORY_ROLE_IDS[r] ?? r);
   const tokens = createTokenService({ tenantId, clientId, clientSecret, roles: seed.tenant?.roles ?? DEFAULT_ROLES, wids });
-  const clock = createClock(options.timeScale ?? 1);
+  const clock = options.clock ?? createClock(options.timeScale ?? 1);
   const faults = new FaultInjector();
   const ctx: SimContext = {
     dir: new Directory(structuredClone(seed), tenantId),
