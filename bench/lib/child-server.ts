@@ -12,6 +12,8 @@ export interface ChildServer {
   url: string;
   /** Current and peak resident set size of the server process, in bytes. */
   memory(): Promise<{ rss: number; peakRss: number }>;
+  /** Sends `{type, ...payload}` over IPC and resolves with the child's first answer of the same type. */
+  call<T>(type: string, payload?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ function procStatus(pid: number): { rss: number; peakRss: number } | null {
   }
 }
 
-function request<T>(child: ChildProcess, type: string): Promise<T> {
+function request<T>(child: ChildProcess, type: string, payload: Record<string, unknown> = {}): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (msg: { type?: string } & T) => {
       if (msg?.type !== type) return;
@@ -33,7 +35,7 @@ function request<T>(child: ChildProcess, type: string): Promise<T> {
       resolve(msg);
     };
     child.on('message', onMessage);
-    child.send({ type });
+    child.send({ ...payload, type });
   });
 }
 
@@ -76,6 +78,7 @@ export function startChildServer(entry: string, args: unknown, options: ChildOpt
         async memory() {
           return procStatus(child.pid!) ?? request<{ rss: number; peakRss: number }>(child, 'memory');
         },
+        call: (type, payload) => request(child, type, payload),
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();
