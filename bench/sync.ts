@@ -167,6 +167,8 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
       'graph.caFile': sim.caFile,
       'graph.allowTenantDirSync': true,
       'groups.push': true,
+      // The injected deactivations are no mass deletion: the deletion guard would hold them after 50.
+      deletionThreshold: 100_000,
       ...overrides,
     },
   });
@@ -331,7 +333,18 @@ async function load(users: number, clockKind: ClockKind, timeScale: number, over
     })();
     // Rows in error count as finished (reported below), so a refused write cannot hold the bench forever.
     const settled = () => run.synced.length + run.failed.size >= users;
-    while (!settled() || waiting.size || injecting) await sleep(50);
+    let progress = -1;
+    let progressAt = performance.now();
+    while (!settled() || waiting.size || injecting) {
+      await sleep(50);
+      const now = run.synced.length + latencies.deactivate.length + latencies.password.length + failedInjected;
+      if (now !== progress) [progress, progressAt] = [now, performance.now()];
+      // Nothing moved for two real minutes: say what is stuck instead of waiting forever.
+      if (performance.now() - progressAt > 120_000) {
+        const stuck = [...waiting.keys()].slice(0, 3).map((id) => JSON.stringify(run.store.sync.get('User', id)));
+        throw new Error(`no progress for 120 s: ${run.synced.length} of ${users} users synced, ${waiting.size} injected changes waiting ${stuck.join(' ')}`);
+      }
+    }
     await injector;
     const simSeconds = (run.lastAppliedAt() - started) / 1000;
     const errors = run.failed.size;

@@ -182,7 +182,7 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       WHERE deleted = 0 AND state IN ('synced', 'skipped') AND applied_version > 0 AND (applied_mode IS NULL OR applied_mode <> ?)`),
   };
 
-  const dirtyListeners = new Set<() => void>();
+  const dirtyListeners = new Set<(urgent: boolean) => void>();
 
   /** The dirty mark every accepted write makes, inside the caller's transaction. */
   function markDirty(type: ResourceType, id: string, opts: { deleted?: boolean; sync?: SyncWrite } = {}): void {
@@ -198,7 +198,7 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       pwd: s.pendingPassword ? box.seal(s.pendingPassword, contextOf(type, id)) : null,
       urgent: urgent ? 1 : 0,
     });
-    for (const listener of dirtyListeners) listener();
+    for (const listener of dirtyListeners) listener(urgent);
   }
 
   // Pending passwords a version before encryption stored in clear are sealed at open.
@@ -219,10 +219,10 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       }
     },
     /**
-     * Called on every dirty mark (inside the writer's transaction: a listener only schedules work,
-     * e.g. wakes the idle engine). Returns the unsubscribe function.
+     * Called on every dirty mark with whether the change is urgent (inside the writer's transaction: a
+     * listener only schedules work, e.g. wakes the idle engine). Returns the unsubscribe function.
      */
-    onDirty(listener: () => void): () => void {
+    onDirty(listener: (urgent: boolean) => void): () => void {
       dirtyListeners.add(listener);
       return () => dirtyListeners.delete(listener);
     },

@@ -26,6 +26,8 @@ export interface Executor {
   stats(): ExecutorStats;
   /** Work run before each $batch that is not itself urgent (null: none), e.g. urgent changes that arrived meanwhile. */
   preempt(hook: (() => Promise<void>) | null): void;
+  /** Urgent work arrived: runs the preemption hook now, alongside the requests under way (nothing when none is set). */
+  kick(): void;
 }
 
 const urgentScope = new AsyncLocalStorage<true>();
@@ -108,6 +110,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     stats: () => ({ ...stats }),
     preempt(hook) {
       preemptHook = hook;
+    },
+    kick() {
+      preemptHook?.().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'urgent changes failed'));
     },
   };
 }

@@ -131,35 +131,40 @@ const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
 
 /**
  * Urgent user changes that arrived since the pass began (a deactivation during an initial load) go
- * before the pass's next $batch, not after its chunk or the whole pass: the executor calls this
- * before each request of the pass, and the urgent writes take the next free budget. One chunk of
- * urgent rows per preemption, and at least one request of the pass between two preemptions, so a
- * steady stream of urgent changes cannot stop the pass (nor the pass the urgent changes).
+ * at once, not after the pass's chunk or the whole pass: the executor calls this before each request
+ * of the pass, and the engine when an urgent change is accepted; their writes take the next free
+ * budget (the throttle serves urgent waiters first, and a waiting request of the pass after a few of
+ * them, so neither side starves). One chunk of urgent rows at a time; a change that arrives while
+ * one runs goes right after it.
  */
 function urgentPreemption(ctx: EngineContext, claimed: Set<string>): () => Promise<void> {
   let running = false;
-  let passTurn = false;
+  let again = false;
   return async () => {
-    if (running) return;
-    if (passTurn) {
-      passTurn = false;
+    if (running) {
+      again = true;
       return;
     }
-    const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
-    if (!fresh.length) return;
     running = true;
-    for (const r of fresh) claimed.add(keyOf(r));
     try {
-      await runUrgent(async () => {
-        const live = fresh.filter((r) => !r.deleted);
-        const gone = fresh.filter((r) => r.deleted);
-        if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-        if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
-      });
+      do {
+        again = false;
+        const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
+        if (!fresh.length) break;
+        for (const r of fresh) claimed.add(keyOf(r));
+        try {
+          await runUrgent(async () => {
+            const live = fresh.filter((r) => !r.deleted);
+            const gone = fresh.filter((r) => r.deleted);
+            if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
+            if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
+          });
+        } finally {
+          for (const r of fresh) claimed.delete(keyOf(r));
+        }
+      } while (again);
     } finally {
-      for (const r of fresh) claimed.delete(keyOf(r));
       running = false;
-      passTurn = true;
     }
   };
 }

@@ -6,7 +6,8 @@
 // budget allows over any interval. Retry-After and per-item 429s pause every acquisition until
 // the time Graph named (a restart may find Graph's bucket emptier than ours). Waiters are served
 // in arrival order, except that an urgent one (a change to a resource already in Graph) takes the
-// next free token before any other waiter, without waiting for a larger batch ahead of it.
+// next free tokens before any other waiter, without waiting for a larger batch ahead of it; after
+// URGENT_STREAK urgent grants in a row a waiting ordinary one goes first, so neither side starves.
 import type { Clock } from './clock';
 
 export interface WriteBudget {
@@ -26,6 +27,9 @@ export interface Throttle {
   pausedUntil(): number;
 }
 
+/** Urgent grants in a row before an ordinary waiter is served (an urgent grant is a write or two, an ordinary one up to 20). */
+const URGENT_STREAK = 4;
+
 export function createThrottle(budget: WriteBudget, clock: Clock, options: { margin?: number } = {}): Throttle {
   if (!(budget.writes > 0) || !(budget.perSeconds > 0)) throw new RangeError('write budget must be positive');
   const capacity = budget.writes;
@@ -36,6 +40,8 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
   let spentTotal = 0;
   const waiters: { want: number; urgent: boolean; resolve: () => void }[] = [];
   let serving = false;
+  /** Urgent waiters served since the last ordinary one. */
+  let streak = 0;
   /** Wakes the server's sleep when an urgent waiter arrives, so it takes the next free token. */
   let kick: (() => void) | null = null;
 
@@ -55,7 +61,8 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
     try {
       while (waiters.length) {
         const urgentAt = waiters.findIndex((w) => w.urgent);
-        const i = urgentAt >= 0 ? urgentAt : 0;
+        const ordinaryWaits = waiters.some((w) => !w.urgent);
+        const i = urgentAt >= 0 && (streak < URGENT_STREAK || !ordinaryWaits) ? urgentAt : waiters.findIndex((w) => !w.urgent);
         const w = waiters[i];
         const now = clock.now();
         if (pauseUntil > now) {
@@ -67,6 +74,7 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
           tokens -= w.want;
           spentTotal += w.want;
           waiters.splice(i, 1);
+          streak = w.urgent ? streak + 1 : 0;
           w.resolve();
           continue;
         }
