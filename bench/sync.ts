@@ -431,7 +431,7 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   const verdicts: Verdict[] = [];
   const clockName =
     clockKind === 'virtual'
-      ? 'virtual clock (discrete events: simulated time jumps to the next timer when nothing is in flight; the bridge\'s CPU time counts 0)'
+      ? "virtual clock (discrete events: simulated time jumps to the next timer when nothing is in flight; the bridge's CPU time counts 0)"
       : `scaled clock x${timeScale} (the bridge's CPU time counts as simulated time)`;
   console.log(`sync bench: ${fmt(users, 0)} users with licence and manager, user-sync, write budget 3,000/150 s, ${clockName}`);
   console.log(`idle and members run on the scaled clock x${timeScale} (real milliseconds are measured)`);
@@ -491,7 +491,9 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
       }
     }
   }
-  console.log(table(['scenario', 'sim s', 'budget min s', 'ratio', 'writes/user', 'reads/user', 'RU/user', '429 share', 'peak RSS', 'real s', 'clock jumps'], rows));
+  console.log(
+    table(['scenario', 'sim s', 'budget min s', 'ratio', 'writes/user', 'reads/user', 'RU/user', '429 share', 'peak RSS', 'real s', 'clock jumps'], rows),
+  );
   if (latencyRows.length) {
     console.log('\nSCIM write to Graph write acknowledged, during the load (simulated seconds):');
     console.log(table(['order', 'change', 'n', 'p50', 'p99', 'max'], latencyRows));

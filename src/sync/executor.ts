@@ -76,7 +76,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (!urgent && preemptHook) await preemptHook();
     const writes = batch.filter((op) => op.write).length;
     if (writes) await throttle.acquire(writes, urgent);
-    if (options.units) await options.units.acquire(batch.reduce((n, op) => n + resourceUnitCost(op), 0), urgent);
+    if (options.units)
+      await options.units.acquire(
+        batch.reduce((n, op) => n + resourceUnitCost(op), 0),
+        urgent,
+      );
     stats.batches++;
     stats.requests += batch.length;
     stats.writes += writes;

@@ -399,7 +399,8 @@ describe('queue order', () => {
     await h.engine.runOnce();
     h.clearLog();
     // Three new users whose manager is u-1: each chunk creates them, then links their manager.
-    for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, { ...person(n), schemas: [CORE_USER, ENTERPRISE], entitlements: [], [ENTERPRISE]: { manager: { value: 'u-1' } } });
+    for (const n of [2, 3, 4])
+      await h.scim.createUser(`u-${n}`, { ...person(n), schemas: [CORE_USER, ENTERPRISE], entitlements: [], [ENTERPRISE]: { manager: { value: 'u-1' } } });
     const users = createUserService({ config: h.config, store: h.store });
     const principal = { source: h.store.sources.get('okta')! };
     let queued = false;
