@@ -2,8 +2,9 @@
 // budget first, a few batches in flight, and every per-item answer sorted into ok / retry /
 // failed. A 429 anywhere (envelope or item) pauses the whole budget for its Retry-After.
 // Retrying is the caller's decision: outcomes come back, nothing is resent here.
-// Before each $batch a pass may let urgent work go first (preempt): a change to a user already in
-// Graph then waits for the requests in flight, not for the rest of a chunk of creations.
+// Before each $batch a pass may let urgent work go first (preempt), and the engine runs that work
+// at once when an urgent change is accepted (kick): a change to a user already in Graph then waits
+// for the requests in flight, not for the rest of a chunk of creations.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../log';
 import { packBatches } from './batcher';
