@@ -436,7 +436,8 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   console.log(`sync bench: ${fmt(users, 0)} users with licence and manager, user-sync, write budget 3,000/150 s, ${clockName}`);
   console.log(`idle and members run on the scaled clock x${timeScale} (real milliseconds are measured)`);
   const rows: string[][] = [];
-  const row = (name: string, f: LoadFigures) =>
+  const headers = ['scenario', 'sim s', 'budget min s', 'ratio', 'writes/user', 'reads/user', 'RU/user', '429 share', 'peak RSS', 'real s', 'clock jumps'];
+  const row = (name: string, f: LoadFigures) => {
     rows.push([
       name,
       fmt(f.simSeconds, 0),
@@ -450,6 +451,12 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
       fmt(f.realSeconds, 0),
       String(f.jumps),
     ]);
+    // Each scenario as it ends (a long run still shows what it measured if stopped), the table at the end.
+    const last = rows[rows.length - 1];
+    console.log(headers.map((h, i) => `${h} ${last[i]}`).join(', '));
+    if (f.latencies)
+      for (const [kind, l] of Object.entries(f.latencies)) console.log(`  ${kind}: n ${l.length}, p50 ${fmt(pct(l, 50), 2)} s, p99 ${fmt(pct(l, 99), 2)} s`);
+  };
   const loadVerdicts = (name: string, f: LoadFigures) => {
     // Under 3,000 writes the budget allows everything at once: no minimum to compare with.
     if (f.minimumSeconds > 0)
@@ -491,9 +498,7 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
       }
     }
   }
-  console.log(
-    table(['scenario', 'sim s', 'budget min s', 'ratio', 'writes/user', 'reads/user', 'RU/user', '429 share', 'peak RSS', 'real s', 'clock jumps'], rows),
-  );
+  console.log(table(headers, rows));
   if (latencyRows.length) {
     console.log('\nSCIM write to Graph write acknowledged, during the load (simulated seconds):');
     console.log(table(['order', 'change', 'n', 'p50', 'p99', 'max'], latencyRows));
