@@ -137,35 +137,40 @@ const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
  * them, so neither side starves). One chunk of urgent rows at a time; a change that arrives while
  * one runs goes right after it.
  */
-function urgentPreemption(ctx: EngineContext, claimed: Set<string>): () => Promise<void> {
-  let running = false;
+function urgentPreemption(ctx: EngineContext, claimed: Set<string>): { run: () => Promise<void>; settled: () => Promise<void> } {
+  let current: Promise<void> | null = null;
   let again = false;
-  return async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
-        if (!fresh.length) break;
-        for (const r of fresh) claimed.add(keyOf(r));
-        try {
-          await runUrgent(async () => {
-            const live = fresh.filter((r) => !r.deleted);
-            const gone = fresh.filter((r) => r.deleted);
-            if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-            if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
-          });
-        } finally {
-          for (const r of fresh) claimed.delete(keyOf(r));
-        }
-      } while (again);
-    } finally {
-      running = false;
-    }
+  async function work(): Promise<void> {
+    do {
+      again = false;
+      const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
+      if (!fresh.length) break;
+      for (const r of fresh) claimed.add(keyOf(r));
+      try {
+        await runUrgent(async () => {
+          const live = fresh.filter((r) => !r.deleted);
+          const gone = fresh.filter((r) => r.deleted);
+          if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
+          if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
+        });
+      } finally {
+        for (const r of fresh) claimed.delete(keyOf(r));
+      }
+    } while (again);
+  }
+  return {
+    run() {
+      if (current) {
+        again = true;
+        return Promise.resolve();
+      }
+      current = work().finally(() => (current = null));
+      return current;
+    },
+    /** The pass ends only once urgent work it started is done: the next pass may list the same rows. */
+    settled: async () => {
+      while (current) await current.catch(() => undefined);
+    },
   };
 }
 
@@ -198,11 +203,13 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
     }
     if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
   });
-  if (ctx.config.sync.order !== 'fifo') ctx.exec.preempt(urgentPreemption(ctx, claimed));
+  const preemption = ctx.config.sync.order !== 'fifo' ? urgentPreemption(ctx, claimed) : null;
+  ctx.exec.preempt(preemption?.run ?? null);
   try {
     await restOfPass(ctx, users, deleted, urgentDeleted, groups, release);
   } finally {
     ctx.exec.preempt(null);
+    await preemption?.settled();
   }
 }
 
