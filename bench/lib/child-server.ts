@@ -14,6 +14,8 @@ export interface ChildServer {
   memory(): Promise<{ rss: number; peakRss: number }>;
   /** CPU time (user + system, all threads) the server process has used so far, in ms; NaN where /proc is missing. */
   cpuMs(): number;
+  /** Sends `{type, ...payload}` over IPC and resolves with the child's first answer of the same type. */
+  call<T>(type: string, payload?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ function procCpuMs(pid: number): number {
   }
 }
 
-function request<T>(child: ChildProcess, type: string): Promise<T> {
+function request<T>(child: ChildProcess, type: string, payload: Record<string, unknown> = {}): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (msg: { type?: string } & T) => {
       if (msg?.type !== type) return;
@@ -46,7 +48,7 @@ function request<T>(child: ChildProcess, type: string): Promise<T> {
       resolve(msg);
     };
     child.on('message', onMessage);
-    child.send({ type });
+    child.send({ ...payload, type });
   });
 }
 
@@ -90,6 +92,7 @@ export function startChildServer(entry: string, args: unknown, options: ChildOpt
           return procStatus(child.pid!) ?? request<{ rss: number; peakRss: number }>(child, 'memory');
         },
         cpuMs: () => procCpuMs(child.pid!),
+        call: (type, payload) => request(child, type, payload),
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

@@ -183,7 +183,7 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       WHERE deleted = 0 AND state IN ('synced', 'skipped') AND applied_version > 0 AND (applied_mode IS NULL OR applied_mode <> ?)`),
   };
 
-  const dirtyListeners = new Set<() => void>();
+  const dirtyListeners = new Set<(urgent: boolean) => void>();
   const setDirSync = db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = ? AND id = ?`);
 
   /**
@@ -203,7 +203,7 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       pwd: s.pendingPassword ? box.seal(s.pendingPassword, contextOf(type, id)) : null,
       urgent: urgent ? 1 : 0,
     }) as Pick<Row, 'state' | 'graph_id' | 'last_error' | 'dir_sync_enabled' | 'tokens_valid_from'>;
-    for (const listener of dirtyListeners) listener();
+    for (const listener of dirtyListeners) listener(urgent);
     return {
       state: after.state,
       graphId: after.graph_id,
@@ -231,10 +231,10 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       }
     },
     /**
-     * Called on every dirty mark (inside the writer's transaction: a listener only schedules work,
-     * e.g. wakes the idle engine). Returns the unsubscribe function.
+     * Called on every dirty mark with whether the change is urgent (inside the writer's transaction: a
+     * listener only schedules work, e.g. wakes the idle engine). Returns the unsubscribe function.
      */
-    onDirty(listener: () => void): () => void {
+    onDirty(listener: (urgent: boolean) => void): () => void {
       dirtyListeners.add(listener);
       return () => dirtyListeners.delete(listener);
     },
@@ -253,6 +253,10 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       const restSlots = Math.max(Math.min(rest.length, Math.ceil(limit / (every + 1))), limit - urgent.length);
       const first = urgent.slice(0, Math.max(0, limit - Math.min(rest.length, restSlots)));
       return [...first, ...rest.slice(0, limit - first.length)].map(toSyncRow);
+    },
+    /** Urgent rows of resources already in Graph that are due, oldest first (one partial-index seek: cheap to ask often). */
+    listUrgent(nowMs: number, limit: number): SyncRow[] {
+      return (q.urgentDue.all(nowMs, limit) as Row[]).map(toSyncRow);
     },
     get(type: ResourceType, id: string): SyncRow | null {
       const r = q.get.get(type, id) as Row | undefined;

@@ -2,6 +2,10 @@
 // budget first, a few batches in flight, and every per-item answer sorted into ok / retry /
 // failed. A 429 anywhere (envelope or item) pauses the whole budget for its Retry-After.
 // Retrying is the caller's decision: outcomes come back, nothing is resent here.
+// Before each $batch a pass may let urgent work go first (preempt), and the engine runs that work
+// at once when an urgent change is accepted (kick): a change to a user already in Graph then waits
+// for the requests in flight, not for the rest of a chunk of creations.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../log';
 import { packBatches } from './batcher';
 import type { SyncGraph } from './graph-port';
@@ -21,6 +25,17 @@ export interface ExecutorStats {
 export interface Executor {
   run(ops: GraphOp[]): Promise<Map<string, OpOutcome>>;
   stats(): ExecutorStats;
+  /** Work run before each $batch that is not itself urgent (null: none), e.g. urgent changes that arrived meanwhile. */
+  preempt(hook: (() => Promise<void>) | null): void;
+  /** Urgent work arrived: runs the preemption hook now, alongside the requests under way (nothing when none is set). */
+  kick(): void;
+}
+
+const urgentScope = new AsyncLocalStorage<true>();
+
+/** Runs `fn` as urgent work: its writes take the next free budget and it is not preempted itself. */
+export function runUrgent<T>(fn: () => Promise<T>): Promise<T> {
+  return urgentScope.run(true, fn);
 }
 
 export interface ExecutorOptions {
@@ -55,10 +70,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
     options.units?.pause(ms);
   }
 
+  let preemptHook: (() => Promise<void>) | null = null;
+
   async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>): Promise<void> {
+    const urgent = urgentScope.getStore() === true;
+    if (!urgent && preemptHook) await preemptHook();
     const writes = batch.filter((op) => op.write).length;
-    if (writes) await throttle.acquire(writes);
-    if (options.units) await options.units.acquire(batch.reduce((n, op) => n + resourceUnitCost(op), 0));
+    if (writes) await throttle.acquire(writes, urgent);
+    if (options.units)
+      await options.units.acquire(
+        batch.reduce((n, op) => n + resourceUnitCost(op), 0),
+        urgent,
+      );
     stats.batches++;
     stats.requests += batch.length;
     stats.writes += writes;
@@ -90,5 +113,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
       return out;
     },
     stats: () => ({ ...stats }),
+    preempt(hook) {
+      preemptHook = hook;
+    },
+    kick() {
+      preemptHook?.().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'urgent changes failed'));
+    },
   };
 }

@@ -7,11 +7,12 @@ import { deprovisionUsers, guardDeprovisions } from './deprovision';
 import { flushInbound, inboundDeprovision, inboundUsers, usesInbound } from './inbound-writer';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
+import { runUrgent } from './executor';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
 import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
 
-// Small chunks, several at a time: an urgent change waits at most for the chunks in flight.
+// Small chunks, several at a time; an urgent change waits only for the requests in flight (urgentPreemption).
 const USER_CHUNK = 20;
 const USER_WORKERS = 4;
 /** Rows prepared between two yields to the event loop, which the SCIM ingress shares. */
@@ -147,20 +148,48 @@ const keyOf = (r: SyncRow) => `${r.type}:${r.id}`;
 const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
 
 /**
- * Between two chunks of a pass: urgent user changes that arrived since the pass began (a
- * deactivation during an initial load) go next instead of after the whole pass. At most one
- * chunk of them per chunk of the pass, so the pass itself still progresses.
+ * Urgent user changes that arrived since the pass began (a deactivation during an initial load) go
+ * at once, not after the pass's chunk or the whole pass: the executor calls this before each request
+ * of the pass, and the engine when an urgent change is accepted; their writes take the next free
+ * budget (the throttle serves urgent waiters first, and a waiting request of the pass after a few of
+ * them, so neither side starves). One chunk of urgent rows at a time; a change that arrives while
+ * one runs goes right after it.
  */
-async function urgentSince(ctx: EngineContext, claimed: Set<string>): Promise<void> {
-  if (ctx.config.sync.order === 'fifo') return;
-  const fresh = ctx.store.sync.listDue(ctx.clock.now(), USER_CHUNK, ctx.config.sync).filter((r) => isUrgent(r) && r.type === 'User' && !claimed.has(keyOf(r)));
-  if (!fresh.length) return;
-  for (const r of fresh) claimed.add(keyOf(r));
-  const live = fresh.filter((r) => !r.deleted);
-  const gone = fresh.filter((r) => r.deleted);
-  if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-  if (gone.length) await isolating(ctx, gone, (rows) => deprovision(ctx, rows));
-  for (const r of fresh) claimed.delete(keyOf(r));
+function urgentPreemption(ctx: EngineContext, claimed: Set<string>): { run: () => Promise<void>; settled: () => Promise<void> } {
+  let current: Promise<void> | null = null;
+  let again = false;
+  async function work(): Promise<void> {
+    do {
+      again = false;
+      const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
+      if (!fresh.length) break;
+      for (const r of fresh) claimed.add(keyOf(r));
+      try {
+        await runUrgent(async () => {
+          const live = fresh.filter((r) => !r.deleted);
+          const gone = fresh.filter((r) => r.deleted);
+          if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
+          if (gone.length) await isolating(ctx, gone, (rows) => deprovision(ctx, rows));
+        });
+      } finally {
+        for (const r of fresh) claimed.delete(keyOf(r));
+      }
+    } while (again);
+  }
+  return {
+    run() {
+      if (current) {
+        again = true;
+        return Promise.resolve();
+      }
+      current = work().finally(() => (current = null));
+      return current;
+    },
+    /** The pass ends only once urgent work it started is done: the next pass may list the same rows. */
+    settled: async () => {
+      while (current) await current.catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -183,24 +212,41 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   // row whose chunk is done is released, and a newer urgent change of it can go at once.
   const claimed = new Set(rows.map(keyOf));
   const release = (done: SyncRow[]) => done.forEach((r) => claimed.delete(keyOf(r)));
-  for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
-    const chunk = urgentUsers.slice(i, i + USER_CHUNK);
-    await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
-    release(chunk);
-  }
   const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
-  if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovision(ctx, rows));
+  await runUrgent(async () => {
+    for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
+      const chunk = urgentUsers.slice(i, i + USER_CHUNK);
+      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
+      release(chunk);
+    }
+    if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovision(ctx, rows));
+  });
+  const preemption = ctx.config.sync.order !== 'fifo' ? urgentPreemption(ctx, claimed) : null;
+  ctx.exec.preempt(preemption?.run ?? null);
+  try {
+    await restOfPass(ctx, users, deleted, urgentDeleted, groups, release);
+  } finally {
+    ctx.exec.preempt(null);
+    await preemption?.settled();
+  }
+}
+
+async function restOfPass(
+  ctx: EngineContext,
+  users: SyncRow[],
+  deleted: SyncRow[],
+  urgentDeleted: SyncRow[],
+  groups: SyncRow[],
+  release: (done: SyncRow[]) => void,
+): Promise<void> {
   const chunks: SyncRow[][] = [];
   for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
   let next = 0;
   const worker = async () => {
     while (next < chunks.length) {
-      await urgentSince(ctx, claimed);
-      if (next < chunks.length) {
-        const chunk = chunks[next++];
-        await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
-        release(chunk);
-      }
+      const chunk = chunks[next++];
+      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
+      release(chunk);
     }
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));

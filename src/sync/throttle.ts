@@ -4,7 +4,10 @@
 // engine keeps its own bucket of the same size, refilled a little slower (`margin`), and spends a
 // token per write (each item of a $batch) before sending, so it never asks for more than the
 // budget allows over any interval. Retry-After and per-item 429s pause every acquisition until
-// the time Graph named (a restart may find Graph's bucket emptier than ours).
+// the time Graph named (a restart may find Graph's bucket emptier than ours). Waiters are served
+// in arrival order, except that an urgent one (a change to a resource already in Graph) takes the
+// next free tokens before any other waiter, without waiting for a larger batch ahead of it; after
+// URGENT_STREAK urgent grants in a row a waiting ordinary one goes first, so neither side starves.
 import type { Clock } from './clock';
 
 export interface WriteBudget {
@@ -13,8 +16,8 @@ export interface WriteBudget {
 }
 
 export interface Throttle {
-  /** Waits until `n` writes fit in the budget and no pause is in force, then spends them. */
-  acquire(n: number): Promise<void>;
+  /** Waits until `n` writes fit in the budget and no pause is in force, then spends them; `urgent` goes ahead of the others. */
+  acquire(n: number, urgent?: boolean): Promise<void>;
   /** Graph answered 429 (or Retry-After): spend nothing until `ms` from now. */
   pause(ms: number): void;
   /** Writes that would be sent now without waiting. */
@@ -24,6 +27,9 @@ export interface Throttle {
   pausedUntil(): number;
 }
 
+/** Urgent grants in a row before an ordinary waiter is served (an urgent grant is a write or two, an ordinary one up to 20). */
+const URGENT_STREAK = 4;
+
 export function createThrottle(budget: WriteBudget, clock: Clock, options: { margin?: number } = {}): Throttle {
   if (!(budget.writes > 0) || !(budget.perSeconds > 0)) throw new RangeError('write budget must be positive');
   const capacity = budget.writes;
@@ -32,37 +38,60 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
   let updated = clock.now();
   let pauseUntil = 0;
   let spentTotal = 0;
-  let queue: Promise<void> = Promise.resolve();
+  const waiters: { want: number; urgent: boolean; resolve: () => void }[] = [];
+  let serving = false;
+  /** Urgent waiters served since the last ordinary one. */
+  let streak = 0;
+  /** Wakes the server's sleep when an urgent waiter arrives, so it takes the next free token. */
+  let kick: (() => void) | null = null;
 
   const refill = (now: number) => {
     tokens = Math.min(capacity, tokens + (now - updated) * ratePerMs);
     updated = now;
   };
 
-  async function take(n: number): Promise<void> {
-    const want = Math.min(n, capacity);
-    for (;;) {
-      const now = clock.now();
-      if (pauseUntil > now) {
-        await clock.sleep(pauseUntil - now);
-        continue;
+  async function sleepOrKick(ms: number): Promise<void> {
+    await Promise.race([clock.sleep(ms), new Promise<void>((resolve) => (kick = resolve))]);
+    kick = null;
+  }
+
+  /** One server for all waiters: the first urgent waiter, else the oldest, is served next. */
+  async function serve(): Promise<void> {
+    serving = true;
+    try {
+      while (waiters.length) {
+        const urgentAt = waiters.findIndex((w) => w.urgent);
+        const ordinaryWaits = waiters.some((w) => !w.urgent);
+        const i = urgentAt >= 0 && (streak < URGENT_STREAK || !ordinaryWaits) ? urgentAt : waiters.findIndex((w) => !w.urgent);
+        const w = waiters[i];
+        const now = clock.now();
+        if (pauseUntil > now) {
+          await sleepOrKick(pauseUntil - now);
+          continue;
+        }
+        refill(now);
+        if (tokens >= w.want) {
+          tokens -= w.want;
+          spentTotal += w.want;
+          waiters.splice(i, 1);
+          streak = w.urgent ? streak + 1 : 0;
+          w.resolve();
+          continue;
+        }
+        await sleepOrKick(Math.max(1, Math.ceil((w.want - tokens) / ratePerMs)));
       }
-      refill(now);
-      if (tokens >= want) {
-        tokens -= want;
-        spentTotal += want;
-        return;
-      }
-      await clock.sleep(Math.max(1, Math.ceil((want - tokens) / ratePerMs)));
+    } finally {
+      serving = false;
     }
   }
 
   return {
-    acquire(n) {
-      // FIFO: one waiter at a time, so a large batch is not starved by single writes.
-      const turn = queue.then(() => take(n));
-      queue = turn.catch(() => undefined);
-      return turn;
+    acquire(n, urgent = false) {
+      return new Promise<void>((resolve) => {
+        waiters.push({ want: Math.min(n, capacity), urgent, resolve });
+        if (urgent) kick?.();
+        if (!serving) void serve();
+      });
     },
     pause(ms) {
       // Only the pause: a 429 may come from a limit other than the write budget (resource units,

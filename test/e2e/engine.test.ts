@@ -4,9 +4,13 @@ import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity
 import { createGraphClient } from '../../src/graph/client';
 import { createLogger } from '../../src/log';
 import { manualClock } from '../../src/sync/clock';
+import { createUserService } from '../../src/scim/users-service';
 import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
+import { CORE_USER, ENTERPRISE } from './ingress';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -387,6 +391,38 @@ describe('queue order', () => {
       'POST /users',
       'POST /users',
     ]);
+  });
+
+  it('a deactivation queued while a chunk of creations is in progress is written before the rest of that chunk', async () => {
+    h = await startHarness({ mode: 'user-sync', overrides: { 'sync.order': 'priority', 'graph.allowTenantDirSync': true } });
+    await h.scim.createUser('u-1', person(1));
+    await h.engine.runOnce();
+    h.clearLog();
+    // Three new users whose manager is u-1: each chunk creates them, then links their manager.
+    for (const n of [2, 3, 4])
+      await h.scim.createUser(`u-${n}`, { ...person(n), schemas: [CORE_USER, ENTERPRISE], entitlements: [], [ENTERPRISE]: { manager: { value: 'u-1' } } });
+    const users = createUserService({ config: h.config, store: h.store });
+    const principal = { source: h.store.sources.get('okta')! };
+    let queued = false;
+    // The deactivation arrives once the chunk's users exist in Graph, before their manager links are sent.
+    h.engine.onEvent((e) => {
+      if (e.type !== 'created' || queued) return;
+      queued = true;
+      users.patch(principal, h.scim.id('u-1'), { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    });
+    await h.engine.runOnce();
+    expect(queued).toBe(true);
+    expect(named(h).map((w) => `${w.method} ${w.url}${w.method === 'PATCH' ? ` ${JSON.stringify(w.body)}` : ''}`)).toEqual([
+      'POST /users',
+      'POST /users',
+      'POST /users',
+      'PATCH /users/{p1@example.com} {"accountEnabled":false}',
+      'POST /users/{p1@example.com}/revokeSignInSessions',
+      'PUT /users/{p2@example.com}/manager/$ref',
+      'PUT /users/{p3@example.com}/manager/$ref',
+      'PUT /users/{p4@example.com}/manager/$ref',
+    ]);
+    expect(h.store.sync.get('User', h.scim.id('u-1'))).toMatchObject({ state: 'synced', desiredVersion: 2, appliedVersion: 2 });
   });
 
   it('sync.order fifo keeps the order of arrival', async () => {

@@ -72,4 +72,34 @@ describe('write budget throttle', () => {
     await Promise.all([big, small]);
     expect(order).toEqual(['batch', 'single']);
   });
+
+  it('gives an urgent write the next free token, ahead of a batch already waiting, which still goes next', async () => {
+    const clock = manualClock(0);
+    // 20 writes per second: one token every 50 ms.
+    const t = createThrottle({ writes: 20, perSeconds: 1 }, clock);
+    await t.acquire(20);
+    const order: string[] = [];
+    const big = t.acquire(20).then(() => order.push(`batch at ${clock.now()}`));
+    await clock.advance(10);
+    const urgent = t.acquire(1, true).then(() => order.push(`urgent at ${clock.now()}`));
+    await clock.advance(990);
+    await urgent;
+    // The urgent write waited for one token (50 ms), not for the batch's twenty.
+    expect(order).toEqual(['urgent at 50']);
+    await clock.advance(50);
+    await big;
+    expect(order).toEqual(['urgent at 50', 'batch at 1050']);
+  });
+
+  it('serves a waiting batch after four urgent grants in a row, so a stream of urgent writes cannot starve it', async () => {
+    const clock = manualClock(0);
+    const t = createThrottle({ writes: 20, perSeconds: 1 }, clock);
+    await t.acquire(20);
+    const order: string[] = [];
+    const big = t.acquire(20).then(() => order.push('batch'));
+    const urgent = Array.from({ length: 6 }, (_, i) => t.acquire(1, true).then(() => order.push(`urgent ${i + 1}`)));
+    await clock.advance(3000);
+    await Promise.all([big, ...urgent]);
+    expect(order).toEqual(['urgent 1', 'urgent 2', 'urgent 3', 'urgent 4', 'batch', 'urgent 5', 'urgent 6']);
+  });
 });
