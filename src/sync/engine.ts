@@ -24,7 +24,7 @@ import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
 import { flushInbound, followInbound, usesInbound } from './inbound-writer';
 import { readBackDueTokens } from './user-apply';
-import { readBackDueLicences } from './license-groups';
+import { readBackDueLicences, requeueOnAssignmentChange } from './license-groups';
 import { createThrottle } from './throttle';
 
 export type { PlannedWrite } from './plan';
@@ -289,6 +289,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         if (n) logger.info({ groups: n }, 'groups skipped before are pushed now');
         skippedRequeued = true;
       }
+      if (!ctx.readOnly) requeueOnAssignmentChange(ctx);
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000, config.sync);

@@ -55,11 +55,24 @@ export function licenceGroupId(ctx: EngineContext, skuId: string): string | unde
   return raw ? (JSON.parse(raw) as GroupsMeta).groups[skuId.toLowerCase()]?.graphId : undefined;
 }
 
+type Readiness = { ready: Map<string, string>; notReady: Map<string, string> };
+// Chunks of a pass run concurrently: one of them creates a group, the others wait for it.
+const inFlight = new WeakMap<object, Promise<unknown>>();
+
 /**
  * Makes sure each SKU has its group, licensed once. Returns the groups ready for members, and for
  * the others why not (they are tried again on the next pass).
  */
-export async function ensureLicenceGroups(ctx: EngineContext, skuIds: string[]): Promise<{ ready: Map<string, string>; notReady: Map<string, string> }> {
+export function ensureLicenceGroups(ctx: EngineContext, skuIds: string[]): Promise<Readiness> {
+  const run = (inFlight.get(ctx.queries) ?? Promise.resolve()).then(() => ensureOnce(ctx, skuIds));
+  inFlight.set(
+    ctx.queries,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+async function ensureOnce(ctx: EngineContext, skuIds: string[]): Promise<Readiness> {
   const meta = loadMeta(ctx);
   const ready = new Map<string, string>();
   const notReady = new Map<string, string>();
@@ -330,4 +343,20 @@ export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
   for (const id of settled) if (left[id] === due[id]) delete left[id];
   ctx.queries.setMeta(READBACK_KEY, JSON.stringify(left));
   if (again.length) scheduleLicenceReadback(ctx, again);
+}
+
+const ASSIGNMENT_KEY = 'licenses.assignment';
+
+/**
+ * licenses.assignment changed since the last run (a database without the record used direct
+ * assignment): every synced user is diffed again, so its licences move to the new assignment.
+ */
+export function requeueOnAssignmentChange(ctx: EngineContext): void {
+  const now = ctx.config.licenses.assignment;
+  const before = ctx.queries.getMeta(ASSIGNMENT_KEY) ?? 'direct';
+  if (before !== now) {
+    const users = ctx.queries.touchLinkedUsers();
+    ctx.logger.info({ from: before, to: now, users }, 'licence assignment changed; users are moved to it');
+  }
+  if (ctx.queries.getMeta(ASSIGNMENT_KEY) !== now) ctx.queries.setMeta(ASSIGNMENT_KEY, now);
 }
