@@ -2,6 +2,7 @@
 // licensed once, users added 20 to a PATCH; the simulator works the licences out asynchronously
 // and the engine reads licenseAssignmentStates back, reporting a CountViolation on the user.
 import { createGraphClient } from '../../src/graph/client';
+import { leastGrant } from '../../src/graph/permissions';
 import { createLogger } from '../../src/log';
 import { createSyncEngine } from '../../src/sync/engine';
 import { E3, named, startHarness, type Harness } from './harness';
@@ -99,7 +100,7 @@ test('a CountViolation Graph reports for the group licence shows on the user and
   // A seat is bought; retry has Entra work the user out again, and the read-back clears the error.
   h.sim.state.directory.skus.get(E3)!.seats = 3;
   h.clearLog();
-  await h.engine.retry('User', 'u-2');
+  h.engine.retry('User', h.scim.id('u-2'));
   await h.engine.runOnce();
   expect(named(h)).toEqual([{ method: 'POST', url: `/users/{${upn(2)}}/reprocessLicenseAssignment`, status: 200 }]);
   expect(stateOf(h, upn(2)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
@@ -140,6 +141,8 @@ test('direct -> group: the user joins the group first, and the direct licence go
 
   // The same database and tenant, now with licenses.assignment group.
   const config = { ...h.config, licenses: { ...h.config.licenses, assignment: 'group' as const } };
+  // The admin grants what group assignment needs (Group.ReadWrite.All) before switching.
+  h.sim.grant(leastGrant(config, config.mode));
   const logger = createLogger('silent');
   const engine = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger }), logger, licenceReadbackDelayMs: 0, tokenReadbackDelayMs: 0 });
   try {
@@ -175,23 +178,40 @@ test('direct -> group: the user joins the group first, and the direct licence go
   }
 });
 
-test('never adopts a group with the licence group name that it did not create', async () => {
+test('finds its own licence group again by its marker, and never uses a group under that name it did not create', async () => {
   h = await startHarness(group(5));
+  const marker = 'abcdefabcdef';
+  const nickname = `sgb-licence-${marker}-${E3.replace(/-/g, '')}`;
+  h.store.engine.setMeta('licenses.groups', JSON.stringify({ marker, groups: {} }));
+  const seedGroup = (id: string, description: string) =>
+    h!.sim.state.directory.groups.set(id, {
+      kind: 'group',
+      id,
+      props: { id, displayName: GROUP_NAME, mailNickname: nickname, description, securityEnabled: true, mailEnabled: false, groupTypes: [] },
+      members: new Set(),
+      seq: 0,
+    });
+  const foreign = '11111111-1111-4111-8111-111111111111';
+  seedGroup(foreign, 'made by hand');
   await h.scim.createUser('u-1', { schemas: [USER_SCHEMA], userName: upn(1), active: true });
-  // Someone else's group under the same display name: the bridge creates its own.
-  h.sim.state.directory.groups.set('11111111-1111-4111-8111-111111111111', {
-    kind: 'group',
-    id: '11111111-1111-4111-8111-111111111111',
-    props: { id: '11111111-1111-4111-8111-111111111111', displayName: GROUP_NAME, mailNickname: 'other', securityEnabled: true, mailEnabled: false, groupTypes: [] },
-    members: new Set(),
-    seq: 0,
-  });
   await h.engine.runOnce();
-  const created = h.sim.state.snapshot().groups.filter((g) => g.displayName === GROUP_NAME);
-  expect(created).toHaveLength(2);
-  const mine = created.find((g) => g.id !== '11111111-1111-4111-8111-111111111111')!;
-  expect(mine.members).toHaveLength(1);
-  expect(h.sim.state.snapshot().groups.find((g) => g.id === '11111111-1111-4111-8111-111111111111')!.members).toEqual([]);
+  expect(named(h).filter((w) => w.url !== '/users')).toEqual([]);
+  expect(await h.scim.bridge('u-1')).toMatchObject({
+    syncState: 'pending',
+    lastSyncError: `a group named ${nickname} exists that the bridge did not create; it is never used as a licence group`,
+  });
+
+  // The bridge's own group (created before a crash lost its id): used, not created again.
+  h.sim.state.directory.groups.delete(foreign);
+  const own = '22222222-2222-4222-8222-222222222222';
+  seedGroup(own, `Licence group of scim-graph-bridge (${marker}) for ENTERPRISEPACK`);
+  h.clearLog();
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([
+    { method: 'POST', url: `/groups/{${GROUP_NAME}}/assignLicense`, body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 202 },
+    { method: 'POST', url: `/groups/{${GROUP_NAME}}/members/$ref`, body: { '@odata.id': `{graph}/v1.0/directoryObjects/{${upn(1)}}` }, status: 204 },
+  ]);
+  expect(h.sim.state.snapshot().groups.find((g) => g.id === own)!.members).toHaveLength(1);
 });
 
 test('direct assignment is unchanged: one assignLicense per user, no group', async () => {
