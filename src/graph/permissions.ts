@@ -148,7 +148,8 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     what: 'assign each SKU to its licence group once (licenses.assignment: group)',
     stops: 'group-based licence assignment',
     requests: [r('POST', '/groups/{id}/assignlicense')],
-    grant: 'LicenseAssignment.ReadWrite.All',
+    // Group.ReadWrite.All grants it too (Microsoft's table), and the licence groups need it anyway.
+    grant: 'Group.ReadWrite.All',
     applies: (c) => c.licenses.assignment === 'group',
   },
   {
