@@ -178,6 +178,32 @@ test('direct -> group: the user joins the group first, and the direct licence go
   }
 });
 
+test('group -> direct: the direct licence is assigned first, and the user leaves the group after it', async () => {
+  h = await startHarness(group(5));
+  await h.scim.createUser('u-1', { schemas: [USER_SCHEMA], userName: upn(1), active: true });
+  await h.engine.runOnce();
+  expect(stateOf(h, upn(1)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
+  await h.engine.stop();
+  const config = { ...h.config, licenses: { ...h.config.licenses, assignment: 'direct' as const } };
+  const logger = createLogger('silent');
+  const engine = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger }), logger, licenceReadbackDelayMs: 0, tokenReadbackDelayMs: 0 });
+  try {
+    h.clearLog();
+    await engine.runOnce();
+    expect(named(h)).toEqual([
+      { method: 'POST', url: `/users/{${upn(1)}}/assignLicense`, body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 200 },
+      { method: 'DELETE', url: `/groups/{${GROUP_NAME}}/members/{${upn(1)}}/$ref`, status: 204 },
+    ]);
+    expect(stateOf(h, upn(1)).licenseAssignmentStates).toEqual([
+      { skuId: E3, disabledPlans: [], assignedByGroup: null, state: 'Active', error: 'None', lastUpdatedDateTime: expect.any(String) },
+    ]);
+    expect(h.sim.state.snapshot().subscribedSkus.find((s) => s.skuId === E3)).toMatchObject({ consumed: 1 });
+    expect(await h.scim.bridge('u-1')).toMatchObject({ syncState: 'synced' });
+  } finally {
+    await engine.stop();
+  }
+});
+
 test('finds its own licence group again by its marker, and never uses a group under that name it did not create', async () => {
   h = await startHarness(group(5));
   const marker = 'abcdefabcdef';
