@@ -8,7 +8,7 @@
 // later, one user at a time in queue order. A user for whom no seat is left gets state Error with
 // error CountViolation (the licence is not active and consumes no seat); without a usageLocation the
 // tenant's country is used, and with neither the state is Error with error Other.
-import { badRequest, odataBadRequest, resourceNotFound } from './errors';
+import { badRequest, odataBadRequest } from './errors';
 import { isoSeconds, type SimContext } from './context';
 import type { GroupObject, UserObject } from './directory';
 import { checkShape, requiredPropertyMissing } from './schema';
@@ -24,7 +24,8 @@ export interface LicenseState {
   disabledPlans: string[];
   assignedByGroup: string | null;
   state: 'Active' | 'ActiveWithError' | 'Disabled' | 'Error';
-  error: 'None' | 'CountViolation' | 'MutuallyExclusiveViolation' | 'DependencyViolation' | 'ProhibitedInUsageLocationViolation' | 'UniquenessViolation' | 'Other';
+  error:
+    'None' | 'CountViolation' | 'MutuallyExclusiveViolation' | 'DependencyViolation' | 'ProhibitedInUsageLocationViolation' | 'UniquenessViolation' | 'Other';
   lastUpdatedDateTime: string;
 }
 
@@ -73,7 +74,12 @@ export const directLicenses = (user: UserObject): AssignedLicense[] =>
     .map((s) => ({ skuId: s.skuId, disabledPlans: s.disabledPlans }));
 
 /** SKUs the user holds a seat of (an active assignment of any kind). */
-export const heldSkus = (user: UserObject): Set<string> => new Set(statesOf(user).filter(isActive).map((s) => s.skuId.toLowerCase()));
+export const heldSkus = (user: UserObject): Set<string> =>
+  new Set(
+    statesOf(user)
+      .filter(isActive)
+      .map((s) => s.skuId.toLowerCase()),
+  );
 
 /** Replaces the user's states; seats and assignedLicenses follow. */
 function setStates(ctx: SimContext, user: UserObject, states: LicenseState[]): void {
@@ -96,7 +102,14 @@ export function setDirectLicenses(ctx: SimContext, user: UserObject, direct: Ass
   const old = statesOf(user);
   const states: LicenseState[] = direct.map((l) => {
     const prev = old.find((s) => s.assignedByGroup === null && s.skuId === l.skuId);
-    return { skuId: l.skuId, disabledPlans: l.disabledPlans, assignedByGroup: null, state: 'Active', error: 'None', lastUpdatedDateTime: prev?.lastUpdatedDateTime ?? at };
+    return {
+      skuId: l.skuId,
+      disabledPlans: l.disabledPlans,
+      assignedByGroup: null,
+      state: 'Active',
+      error: 'None',
+      lastUpdatedDateTime: prev?.lastUpdatedDateTime ?? at,
+    };
   });
   setStates(ctx, user, [...states, ...inherited]);
 }
@@ -119,8 +132,9 @@ export function processDueLicensing(ctx: SimContext): void {
   const queue = ctx.dir.licenseQueue;
   if (!queue.size) return;
   const now = ctx.clock();
+  // Every entry waits the same delay, so the queue is in order of due time.
   for (const [id, due] of queue) {
-    if (due > now) continue;
+    if (due > now) break;
     queue.delete(id);
     const user = ctx.dir.users.get(id);
     if (user) processUser(ctx, user);
@@ -146,7 +160,14 @@ function processUser(ctx: SimContext, user: UserObject): void {
       const state: LicenseState['state'] = error === 'None' ? 'Active' : 'Error';
       if (state === 'Active') granted.add(l.skuId);
       const same = prev && prev.state === state && prev.error === error;
-      states.push({ skuId: l.skuId, disabledPlans: l.disabledPlans, assignedByGroup: g.id, state, error, lastUpdatedDateTime: same ? prev.lastUpdatedDateTime : at });
+      states.push({
+        skuId: l.skuId,
+        disabledPlans: l.disabledPlans,
+        assignedByGroup: g.id,
+        state,
+        error,
+        lastUpdatedDateTime: same ? prev.lastUpdatedDateTime : at,
+      });
     }
   }
   setStates(ctx, user, states);
@@ -166,10 +187,4 @@ export function assignGroupLicense(ctx: SimContext, group: GroupObject, body: un
   group.props.assignedLicenses = [...next, ...change.addLicenses];
   ctx.dir.touch(group);
   queueLicensing(ctx, [...group.members]);
-}
-
-export function requireUser(ctx: SimContext, id: string): UserObject {
-  const user = ctx.dir.userByKey(decodeURIComponent(id));
-  if (!user) throw resourceNotFound(decodeURIComponent(id));
-  return user;
 }

@@ -96,7 +96,10 @@ async function ensureOnce(ctx: EngineContext, skuIds: string[]): Promise<Readine
       const found = ((o.body as { value?: { id: string; description?: string | null }[] })?.value ?? [])[0];
       if (!found) return create.push(s);
       if (!String(found.description ?? '').includes(`(${meta.marker})`))
-        return notReady.set(s, `a group named ${licenceGroupNickname(meta.marker, s)} exists that the bridge did not create; it is never used as a licence group`);
+        return notReady.set(
+          s,
+          `a group named ${licenceGroupNickname(meta.marker, s)} exists that the bridge did not create; it is never used as a licence group`,
+        );
       entry(s).graphId = found.id;
     });
     // 2. Create the missing ones: a security group, no mail.
@@ -226,7 +229,8 @@ export async function sendMemberships(ctx: EngineContext, changes: MembershipCha
     for (const r of round) {
       const o = out.get(r.op.id) ?? NO_ANSWER;
       const add = changes[r.idx[0]].add;
-      const done = o.kind === 'ok' || (o.kind === 'failed' && (add ? r.idx.length === 1 && o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404));
+      const done =
+        o.kind === 'ok' || (o.kind === 'failed' && (add ? r.idx.length === 1 && o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404));
       if (done) for (const i of r.idx) result[i] = { kind: 'ok', status: 204 };
       else if (add && r.idx.length > 1 && o.kind === 'failed' && (o.status === 400 || o.status === 404))
         r.idx.forEach((i, k) => next.push({ op: addOp(changes[i].groupGraphId, [i], `${r.op.id}m${k}`), idx: [i] }));
@@ -290,7 +294,9 @@ export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
   for (const r of reads) {
     const o = out.get(r.id);
     if (o?.kind !== 'ok') unread = true;
-    else for (const u of (o.body as { value?: { id: string; licenseAssignmentStates?: AssignmentState[] }[] })?.value ?? []) states.set(u.id, u.licenseAssignmentStates ?? []);
+    else
+      for (const u of (o.body as { value?: { id: string; licenseAssignmentStates?: AssignmentState[] }[] })?.value ?? [])
+        states.set(u.id, u.licenseAssignmentStates ?? []);
   }
   const again: string[] = [];
   ctx.store.transaction(() => {

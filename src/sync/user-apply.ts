@@ -174,7 +174,11 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
       waitRow(ctx, row, failed.message);
     } else if (failed?.kind === 'failed' && failedKey === 'w') failRow(ctx, row, passwordNotSet(failed));
     else if (failed?.kind === 'failed' && !failedKey && memberFailed)
-      failRow(ctx, row, `licence group of ${partNumberOf(ctx, memberFailed.sku)}: ${memberFailed.add ? 'adding' : 'removing'} the user refused: ${failed.message}`);
+      failRow(
+        ctx,
+        row,
+        `licence group of ${partNumberOf(ctx, memberFailed.sku)}: ${memberFailed.add ? 'adding' : 'removing'} the user refused: ${failed.message}`,
+      );
     else if (failed?.kind === 'failed') {
       const license = outcome('l');
       const seat = license?.kind === 'failed' ? seatShortageMessage(ctx, license.message) : null;

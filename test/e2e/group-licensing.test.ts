@@ -144,12 +144,24 @@ test('direct -> group: the user joins the group first, and the direct licence go
   // The admin grants what group assignment needs (Group.ReadWrite.All) before switching.
   h.sim.grant(leastGrant(config, config.mode));
   const logger = createLogger('silent');
-  const engine = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger }), logger, licenceReadbackDelayMs: 0, tokenReadbackDelayMs: 0 });
+  const engine = createSyncEngine({
+    config,
+    store: h.store,
+    graph: createGraphClient(config.graph, { logger }),
+    logger,
+    licenceReadbackDelayMs: 0,
+    tokenReadbackDelayMs: 0,
+  });
   try {
     h.clearLog();
     await engine.runOnce();
     expect(named(h).filter((w) => w.method !== 'POST' || w.url !== '/groups')).toEqual([
-      { method: 'POST', url: `/groups/{${GROUP_NAME}}/assignLicense`, body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 202 },
+      {
+        method: 'POST',
+        url: `/groups/{${GROUP_NAME}}/assignLicense`,
+        body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+        status: 202,
+      },
       { method: 'POST', url: `/groups/{${GROUP_NAME}}/members/$ref`, body: { '@odata.id': `{graph}/v1.0/directoryObjects/{${upn(1)}}` }, status: 204 },
     ]);
     // Not processed yet: the direct licence stays, and the user holds it.
@@ -163,9 +175,7 @@ test('direct -> group: the user joins the group first, and the direct licence go
     await engine.runOnce();
     expect(named(h)).toEqual([]);
     await engine.runOnce();
-    expect(named(h)).toEqual([
-      { method: 'POST', url: `/users/{${upn(1)}}/assignLicense`, body: { addLicenses: [], removeLicenses: [E3] }, status: 200 },
-    ]);
+    expect(named(h)).toEqual([{ method: 'POST', url: `/users/{${upn(1)}}/assignLicense`, body: { addLicenses: [], removeLicenses: [E3] }, status: 200 }]);
     const groupId = h.sim.state.snapshot().groups.find((g) => g.displayName === GROUP_NAME)!.id;
     expect(stateOf(h, upn(1)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
     expect(stateOf(h, upn(1)).licenseAssignmentStates).toEqual([
@@ -186,7 +196,14 @@ test('group -> direct: the direct licence is assigned first, and the user leaves
   await h.engine.stop();
   const config = { ...h.config, licenses: { ...h.config.licenses, assignment: 'direct' as const } };
   const logger = createLogger('silent');
-  const engine = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger }), logger, licenceReadbackDelayMs: 0, tokenReadbackDelayMs: 0 });
+  const engine = createSyncEngine({
+    config,
+    store: h.store,
+    graph: createGraphClient(config.graph, { logger }),
+    logger,
+    licenceReadbackDelayMs: 0,
+    tokenReadbackDelayMs: 0,
+  });
   try {
     h.clearLog();
     await engine.runOnce();
@@ -234,7 +251,12 @@ test('finds its own licence group again by its marker, and never uses a group un
   h.clearLog();
   await h.engine.runOnce();
   expect(named(h)).toEqual([
-    { method: 'POST', url: `/groups/{${GROUP_NAME}}/assignLicense`, body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] }, status: 202 },
+    {
+      method: 'POST',
+      url: `/groups/{${GROUP_NAME}}/assignLicense`,
+      body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+      status: 202,
+    },
     { method: 'POST', url: `/groups/{${GROUP_NAME}}/members/$ref`, body: { '@odata.id': `{graph}/v1.0/directoryObjects/{${upn(1)}}` }, status: 204 },
   ]);
   expect(h.sim.state.snapshot().groups.find((g) => g.id === own)!.members).toHaveLength(1);
