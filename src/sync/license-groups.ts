@@ -15,6 +15,7 @@ import { groupRequests } from '../graph/requests';
 import { type EngineContext } from './context';
 import type { GraphOp, OpOutcome } from './ops';
 import { MEMBER_BIND_MAX, NO_ANSWER } from './member-sync';
+import { softenReferenceMissing } from './replication';
 import { SEAT_SHORTAGE_PREFIX } from './user-apply';
 import type { UserSnapshot, UserWork } from './user-work';
 
@@ -227,8 +228,16 @@ export async function sendMemberships(ctx: EngineContext, changes: MembershipCha
     const out = await ctx.exec.run(round.map((r) => r.op));
     const next: typeof ops = [];
     for (const r of round) {
-      const o = out.get(r.op.id) ?? NO_ANSWER;
       const add = changes[r.idx[0]].add;
+      // A user created moments ago may not have reached every replica yet: retried whole.
+      const answer = out.get(r.op.id) ?? NO_ANSWER;
+      const o = add
+        ? softenReferenceMissing(
+            ctx,
+            answer,
+            r.idx.map((i) => changes[i].userGraphId),
+          )
+        : answer;
       const done =
         o.kind === 'ok' || (o.kind === 'failed' && (add ? r.idx.length === 1 && o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404));
       if (done) for (const i of r.idx) result[i] = { kind: 'ok', status: 204 };

@@ -262,6 +262,34 @@ test('finds its own licence group again by its marker, and never uses a group un
   expect(h.sim.state.snapshot().groups.find((g) => g.id === own)!.members).toHaveLength(1);
 });
 
+test('a licence group and users that Graph is still replicating are retried, never an error', async () => {
+  h = await startHarness({ ...group(5), engine: { licenceReadbackDelayMs: 0, retry: { baseMs: 100, capMs: 200 } } });
+  h.sim.faults.set({ replicationLagMs: 400 });
+  await h.scim.createUser('u-1', { schemas: [USER_SCHEMA], userName: upn(1), active: true });
+  await h.engine.runOnce();
+  expect(await h.scim.bridge('u-1')).toMatchObject({ syncState: 'pending' });
+  for (let i = 0; i < 50 && (await h.scim.bridge('u-1')).syncState !== 'synced'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await h.engine.runOnce();
+  }
+  expect(await h.scim.bridge('u-1')).toMatchObject({ syncState: 'synced' });
+  expect(stateOf(h, upn(1)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
+  expect(h.sim.state.snapshot().groups.filter((g) => g.displayName === GROUP_NAME)).toHaveLength(1);
+  // The group is old now; a user created in this pass is added before it replicated.
+  await h.scim.createUser('u-2', { schemas: [USER_SCHEMA], userName: upn(2), active: true });
+  await h.engine.runOnce();
+  expect(await h.scim.bridge('u-2')).toMatchObject({
+    syncState: 'pending',
+    lastSyncError:
+      'Request_BadRequest: The source resource object or one of the objects being referenced do not exist. (replication delay after create; retrying)',
+  });
+  for (let i = 0; i < 50 && (await h.scim.bridge('u-2')).syncState !== 'synced'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await h.engine.runOnce();
+  }
+  expect(stateOf(h, upn(2)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
+});
+
 test('direct assignment is unchanged: one assignLicense per user, no group', async () => {
   h = await startHarness({ ...group(5, { licenses: { default: ['ENTERPRISEPACK'] } }) });
   await h.scim.createUser('u-1', { schemas: [USER_SCHEMA], userName: upn(1), active: true });
