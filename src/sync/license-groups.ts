@@ -279,8 +279,11 @@ function errorMessage(ctx: EngineContext, skuId: string, groupId: string, error:
  * the user in error with Graph's reason, no state yet is read again later.
  */
 export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
-  const due = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
+  const raw = ctx.queries.getMeta(READBACK_KEY);
+  if (!raw || raw === '{}') return;
+  const due = JSON.parse(raw) as Record<string, number>;
   const now = ctx.clock.now();
+  if (!Object.values(due).some((at) => at <= now)) return;
   const rows = Object.keys(due)
     .filter((id) => due[id] <= now)
     .map((id) => ctx.store.sync.get('User', id))
