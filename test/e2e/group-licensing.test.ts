@@ -290,6 +290,35 @@ test('a licence group and users that Graph is still replicating are retried, nev
   expect(stateOf(h, upn(2)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
 });
 
+test('license-only: a matched user joins the licence group, and leaves it when deleted in SCIM', async () => {
+  const existing = {
+    id: '00000000-0000-4000-8000-000000000001',
+    userPrincipalName: upn(1),
+    displayName: 'P1',
+    accountEnabled: true,
+    usageLocation: 'US',
+    mailNickname: 'p1',
+  };
+  h = await startHarness({ ...group(5), mode: 'license-only', seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: 5 }], users: [existing] } });
+  await h.scim.createUser('u-1', { schemas: [USER_SCHEMA], userName: upn(1), active: true });
+  await h.engine.runOnce();
+  expect(named(h).filter((w) => w.url !== '/groups')).toEqual([
+    {
+      method: 'POST',
+      url: `/groups/{${GROUP_NAME}}/assignLicense`,
+      body: { addLicenses: [{ disabledPlans: [], skuId: E3 }], removeLicenses: [] },
+      status: 202,
+    },
+    { method: 'POST', url: `/groups/{${GROUP_NAME}}/members/$ref`, body: { '@odata.id': `{graph}/v1.0/directoryObjects/{${upn(1)}}` }, status: 204 },
+  ]);
+  expect(stateOf(h, upn(1)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
+  h.clearLog();
+  await h.scim.deleteUser('u-1');
+  await h.engine.runOnce();
+  expect(named(h)).toEqual([{ method: 'DELETE', url: `/groups/{${GROUP_NAME}}/members/{${upn(1)}}/$ref`, status: 204 }]);
+  expect(stateOf(h, upn(1)).assignedLicenses).toEqual([]);
+});
+
 test('direct assignment is unchanged: one assignLicense per user, no group', async () => {
   h = await startHarness({ ...group(5, { licenses: { default: ['ENTERPRISEPACK'] } }) });
   await h.scim.createUser('u-1', { schemas: [USER_SCHEMA], userName: upn(1), active: true });
