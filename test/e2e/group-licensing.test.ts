@@ -74,6 +74,17 @@ test('licences reach Graph as one group assignment and memberships 20 to a PATCH
   // A second run writes nothing: the group is created and licensed once.
   h.clearLog();
   await h.scim.createUser('u-late', { schemas: [USER_SCHEMA], userName: 'late@example.com', active: true });
+  // plan shows the membership instead of an assignLicense.
+  const groupGraphId = String(h.sim.state.snapshot().groups.find((g) => g.displayName === GROUP_NAME)!.id);
+  expect(h.engine.plan().filter((w) => w.id === h!.scim.id('u-late') && w.url !== '/users')).toEqual([
+    {
+      resourceType: 'User',
+      id: h.scim.id('u-late'),
+      method: 'PATCH',
+      url: `/groups/${groupGraphId}`,
+      note: 'members@odata.bind: {new} (licence ENTERPRISEPACK, with up to 19 other users)',
+    },
+  ]);
   await h.engine.runOnce();
   expect(named(h).filter((w) => !(w.method === 'POST' && w.url === '/users'))).toEqual([
     { method: 'POST', url: `/groups/{${GROUP_NAME}}/members/$ref`, body: { '@odata.id': '{graph}/v1.0/directoryObjects/{late@example.com}' }, status: 204 },
