@@ -288,8 +288,10 @@ export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
     .filter((id) => due[id] <= now)
     .map((id) => ctx.store.sync.get('User', id))
     .filter((r) => r !== null);
-  const settled = new Set(Object.keys(due).filter((id) => due[id] <= now && !rows.some((r) => r.id === id && r.graphId)));
   const live = rows.filter((r) => r.graphId);
+  // Gone from the store or never linked: nothing to read.
+  const linked = new Set(live.map((r) => r.id));
+  const settled = new Set(Object.keys(due).filter((id) => due[id] <= now && !linked.has(id)));
   const reads: GraphOp[] = [];
   for (let i = 0; i < live.length; i += READ_IN_LIMIT) {
     const ids = live.slice(i, i + READ_IN_LIMIT).map((r) => `'${r.graphId}'`);
