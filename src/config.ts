@@ -128,14 +128,17 @@ export const configSchema = z
     defaults: z.object({ usageLocation: z.string().length(2).optional() }).default({}),
     // Licences a user gets: `default` (every provisioned user), SCIM entitlements, and `groups`
     // (group -> SKUs); `skus`, when not empty, is the allow-list of what the bridge may assign.
-    // SKU part numbers (ENTERPRISEPACK) or skuIds.
+    // SKU part numbers (ENTERPRISEPACK) or skuIds. `assignment`: 'direct' assigns each user's licences
+    // with assignLicense; 'group' keeps one security group per SKU, licensed once, and adds licensed
+    // users to it 20 to a write (group-based licensing, docs/licensing.md).
     licenses: z
       .object({
         default: z.array(z.string()).default([]),
         skus: z.array(z.string()).default([]),
         groups: z.record(z.string(), z.array(z.string())).default({}),
+        assignment: z.enum(['direct', 'group']).default('direct'),
       })
-      .default({ default: [], skus: [], groups: {} }),
+      .default({ default: [], skus: [], groups: {}, assignment: 'direct' }),
     groups: z.object({ push: z.boolean().default(false) }).default({ push: false }),
     deprovision: z.enum(['disable', 'delete']).default('disable'),
     deletionThreshold: z.number().int().min(0).default(50),
@@ -230,6 +233,7 @@ const envPaths: [string, EnvKind][] = [
   ['licenses.default', 'json'],
   ['licenses.skus', 'json'],
   ['licenses.groups', 'json'],
+  ['licenses.assignment', 'string'],
   ['groups.push', 'boolean'],
   ['drift.intervalSeconds', 'number'],
   ['sync.order', 'string'],

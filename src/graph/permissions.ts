@@ -130,6 +130,38 @@ export const PERMISSION_NEEDS: PermissionNeed[] = [
     applies: ALL,
   },
   {
+    id: 'licenses.groups',
+    what: 'keep one licence group per SKU and its members (licenses.assignment: group)',
+    stops: 'group-based licence assignment',
+    requests: [
+      r('GET', '/groups'),
+      r('POST', '/groups'),
+      r('PATCH', '/groups/{id}'),
+      r('POST', '/groups/{id}/members'),
+      r('DELETE', '/groups/{id}/members/{id}'),
+    ],
+    grant: 'Group.ReadWrite.All',
+    applies: (c) => c.licenses.assignment === 'group',
+  },
+  {
+    id: 'licenses.groupAssign',
+    what: 'assign each SKU to its licence group once (licenses.assignment: group)',
+    stops: 'group-based licence assignment',
+    requests: [r('POST', '/groups/{id}/assignlicense')],
+    // Group.ReadWrite.All grants it too (Microsoft's table), and the licence groups need it anyway.
+    grant: 'Group.ReadWrite.All',
+    applies: (c) => c.licenses.assignment === 'group',
+  },
+  {
+    id: 'licenses.reprocess',
+    what: 'have Entra work out again the group-based licences of a user in error, on retry (licenses.assignment: group)',
+    optional: true,
+    stops: 'retrying group-based licence errors (Entra retries when the user joins or leaves a licensed group)',
+    requests: [r('POST', '/users/{id}/reprocesslicenseassignment')],
+    grant: 'User.ReadWrite.All',
+    applies: (c) => c.licenses.assignment === 'group',
+  },
+  {
     id: 'roles.read',
     what: 'read directory role assignments, so administrators are never matched or modified',
     stops: 'matching existing tenant users',

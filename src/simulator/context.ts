@@ -21,6 +21,8 @@ export interface SimContext {
   clock: () => number;
   /** Real milliseconds for a duration on `clock` (Retry-After): scaled by timeScale unless `now` is injected. */
   toReal: (ms: number) => number;
+  /** Simulated delay (on `clock`) between a change to a licensed group (or a reprocess) and its members' licence states. */
+  licenseProcessingMs: number;
 }
 
 export const USER_DEFAULT_PROPERTIES = [

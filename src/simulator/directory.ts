@@ -66,6 +66,8 @@ export class Directory {
   readonly removals: Removal[] = [];
   /** API-driven inbound provisioning: apps, staged records, the provisioning log. */
   readonly inbound: InboundState;
+  /** Users waiting for group-based licence processing, with the simulated time it is due (licensing.ts). */
+  readonly licenseQueue = new Map<string, number>();
   /** Delta links issued before the current generation are expired (expireDeltaLinks). */
   deltaGeneration = 0;
   private readonly upnIndex = new Map<string, string>();

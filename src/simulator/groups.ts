@@ -1,6 +1,6 @@
 // /groups: create (members@odata.bind, at most 20 per request), get, list, patch, delete, and
 // members/$ref add and remove, with Graph's answers for an existing member on add and a missing
-// member on remove. Security groups are deleted for good; Microsoft 365 groups go to the recycle bin.
+// member on remove, and assignLicense (group-based licensing, licensing.ts). Security groups are deleted for good; Microsoft 365 groups go to the recycle bin.
 import { randomUUID } from 'node:crypto';
 import { badRequest, onPremMastered, resourceNotFound, invalidValue } from './errors';
 import { notReplicated, referenceMissing } from './faults';
@@ -20,6 +20,7 @@ import { parseSelect, parseTop } from './odata';
 import { groupSchema, isValidMailNickname, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { referencedId } from './user-actions';
+import { assignGroupLicense, queueIfLicensed } from './licensing';
 
 const MAX_BIND = 20;
 const BIND_KEYS = new Set(['members@odata.bind', 'owners@odata.bind']);
@@ -137,6 +138,7 @@ export function updateGroup(ctx: SimContext, req: SimRequest, id: string): SimRe
   Object.assign(group.props, props);
   for (const m of members) group.members.add(m);
   ctx.dir.touch(group);
+  queueIfLicensed(ctx, group, members);
   return { status: 204 };
 }
 
@@ -145,6 +147,7 @@ export function deleteGroup(ctx: SimContext, id: string): SimResponse {
   refuseIfSynced(group);
   const unified = ((group.props.groupTypes as string[]) ?? []).includes('Unified');
   ctx.dir.removeGroup(group, unified ? 'changed' : 'deleted');
+  queueIfLicensed(ctx, group, group.members);
   if (unified) {
     group.props.deletedDateTime = isoSeconds();
     ctx.dir.deleted.set(group.id, group);
@@ -162,6 +165,7 @@ export function addMember(ctx: SimContext, req: SimRequest, id: string): SimResp
   if (group.members.has(member.id)) throw memberExists();
   group.members.add(member.id);
   ctx.dir.touch(group);
+  queueIfLicensed(ctx, group, [member.id]);
   return { status: 204 };
 }
 
@@ -170,7 +174,16 @@ export function removeMember(ctx: SimContext, id: string, memberId: string): Sim
   refuseIfSynced(group);
   const key = decodeURIComponent(memberId);
   if (!ctx.dir.removeMember(group, key)) throw resourceNotFound(key);
+  queueIfLicensed(ctx, group, [ctx.dir.userByKey(key)?.id ?? key]);
   return { status: 204 };
+}
+
+/** POST /groups/{id}/assignLicense (group-based licensing): 202 Accepted with the group. */
+export function assignLicenseToGroup(ctx: SimContext, req: SimRequest, id: string): SimResponse {
+  const group = findGroup(ctx, id);
+  if (notReplicated(group, ctx.replicationLagMs(), ctx.now())) throw resourceNotFound(decodeURIComponent(id));
+  assignGroupLicense(ctx, group, req.body);
+  return { status: 202, body: groupEntity(ctx, group) };
 }
 
 export function listMembers(ctx: SimContext, req: SimRequest, id: string): SimResponse {

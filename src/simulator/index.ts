@@ -23,6 +23,7 @@ import { createContractRecorder, type ContractRecorder } from './contract';
 
 export { takeAllContractViolations } from './contract';
 import { readSavedTenant, writeSavedTenant } from './persist';
+import { processDueLicensing } from './licensing';
 
 export type { SeedObject } from './types';
 export type { StateSnapshot } from './inspect';
@@ -63,6 +64,12 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** How often a changed tenant is written to stateFile (default 1000 ms). */
   saveEveryMs?: number;
+  /**
+   * Simulated milliseconds between a change to a licensed group's members or licences (or
+   * reprocessLicenseAssignment) and the users' licence states (default 5000): group-based licensing
+   * is asynchronous in Entra.
+   */
+  licenseProcessingMs?: number;
 }
 
 export interface SimulatorState {
@@ -153,6 +160,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     now: options.now ?? Date.now,
     clock: options.now ?? clock.now,
     toReal: options.now ? (ms) => ms : clock.toReal,
+    licenseProcessingMs: options.licenseProcessingMs ?? 5000,
   };
   if (saved) ctx.dir.advanceSeq(saved.seq);
   const throttle = createThrottle({ enabled: options.throttling ?? true, clock, tenantId, appId: clientId, size: () => tenantSize(ctx.dir, seed) });
@@ -215,7 +223,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     caPem: certs.caPem,
     inspectionToken,
     state: {
-      snapshot: () => snapshot(ctx.dir),
+      snapshot: () => {
+        processDueLicensing(ctx);
+        return snapshot(ctx.dir);
+      },
       get directory() {
         return ctx.dir;
       },

@@ -7,6 +7,7 @@ import type { FaultInjector } from './faults';
 import type { RequestLog } from './request-log';
 import { advanceInbound } from './inbound';
 import { isInboundServicePath } from './inbound-api';
+import { processDueLicensing } from './licensing';
 import { dispatch } from './routes';
 import type { Throttle } from './throttle';
 import type { SimRequest, SimResponse } from './types';
@@ -35,6 +36,7 @@ export function handleGraph(core: SimCore, req: SimRequest): SimResponse {
     // The inbound provisioning service works on its own: what is due is processed before any request is answered.
     advanceInbound(core.ctx.dir, core.ctx.clock());
     const charge = isBatch || isInboundServicePath(req.path) ? undefined : core.throttle.charge(req);
+    if (!isBatch) processDueLicensing(core.ctx);
     const res = isBatch && core.batch ? core.batch(core, req) : dispatch(core.ctx, req);
     if (charge) res.headers = { ...charge, ...res.headers };
     return res;

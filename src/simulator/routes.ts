@@ -9,10 +9,10 @@ import type { SimContext } from './context';
 import type { SimRequest, SimResponse } from './types';
 import { delta } from './delta';
 import { getDeleted, listDeleted, purgeDeleted, restoreDeleted } from './deleted-items';
-import { addMember, createGroup, deleteGroup, getGroup, listGroups, listMembers, removeMember, updateGroup } from './groups';
+import { addMember, assignLicenseToGroup, createGroup, deleteGroup, getGroup, listGroups, listMembers, removeMember, updateGroup } from './groups';
 import { bulkUpload, getJob, listJobs, listProvisioning } from './inbound-api';
 import { getDevice, getOrganization, listDevices, listOrganization, listSubscribedSkus, updateOrganization } from './tenant';
-import { assignLicense, getManager, removeManager, revokeSignInSessions, setManager } from './user-actions';
+import { assignLicense, getManager, removeManager, reprocessLicenseAssignment, revokeSignInSessions, setManager } from './user-actions';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './users';
 
 type Handler = (ctx: SimContext, req: SimRequest, params: string[]) => SimResponse;
@@ -57,6 +57,7 @@ route('PUT', '/users/{id}/manager/$ref', (c, r, [id]) => setManager(c, r, id));
 route('DELETE', '/users/{id}/manager/$ref', (c, r, [id]) => removeManager(c, id));
 route('POST', '/users/{id}/assignLicense', (c, r, [id]) => assignLicense(c, r, id));
 route('POST', '/users/{id}/revokeSignInSessions', (c, r, [id]) => revokeSignInSessions(c, r, id));
+route('POST', '/users/{id}/reprocessLicenseAssignment', (c, r, [id]) => reprocessLicenseAssignment(c, r, id));
 
 route('GET', '/groups/delta', (c, r) => delta(c, r, 'group'));
 route('GET', '/groups', (c, r) => listGroups(c, r));
@@ -64,6 +65,7 @@ route('POST', '/groups', (c, r) => createGroup(c, r));
 route('GET', '/groups/{id}', (c, r, [id]) => getGroup(c, r, id));
 route('PATCH', '/groups/{id}', (c, r, [id]) => updateGroup(c, r, id));
 route('DELETE', '/groups/{id}', (c, r, [id]) => deleteGroup(c, id));
+route('POST', '/groups/{id}/assignLicense', (c, r, [id]) => assignLicenseToGroup(c, r, id));
 route('GET', '/groups/{id}/members', (c, r, [id]) => listMembers(c, r, id));
 route('POST', '/groups/{id}/members/$ref', (c, r, [id]) => addMember(c, r, id));
 route('DELETE', '/groups/{id}/members/{member}/$ref', (c, r, [id, m]) => removeMember(c, id, m));

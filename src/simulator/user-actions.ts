@@ -1,15 +1,16 @@
 // User actions and links: manager/$ref, assignLicense (usage location and seat counts enforced),
+// reprocessLicenseAssignment (group-based licences worked out again, licensing.ts),
 // revokeSignInSessions (200 {"value":true}, as real Graph answers, moving
 // signInSessionsValidFromDateTime to now).
 import { badRequest, odataBadRequest, resourceNotFound } from './errors';
 import { contextUrl, isoSeconds, type SimContext } from './context';
 import type { UserObject } from './directory';
-import { checkShape, requiredPropertyMissing } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { refuseIfOnPremMastered } from './user-rules';
 import { checkSensitiveAction } from './permissions';
 import { notReplicated } from './faults';
 import { findUser, findUserForWrite, userEntity } from './users';
+import { directLicenses, heldSkus, invalidLicense, parseLicenseChange, queueLicensing, setDirectLicenses } from './licensing';
 
 /** The object id an @odata.id reference names: .../users/{id} or .../directoryObjects/{id}, on Graph's host or ours. */
 export function referencedId(ctx: SimContext, body: unknown): string {
@@ -64,33 +65,11 @@ export function getManager(ctx: SimContext, key: string, ref: boolean): SimRespo
   return { status: 200, body: { '@odata.context': contextUrl(ctx, 'directoryObjects/$entity'), '@odata.type': '#microsoft.graph.user', ...props } };
 }
 
-interface LicenseChange {
-  addLicenses: { skuId: string; disabledPlans: string[] }[];
-  removeLicenses: string[];
-}
-
-function parseLicenseChange(body: unknown): LicenseChange {
-  const b = (body ?? {}) as Json;
-  for (const key of Object.keys(b))
-    if (key !== 'addLicenses' && key !== 'removeLicenses')
-      throw odataBadRequest(`The parameter '${key}' in the request payload is not a valid parameter for the operation 'assignLicense'.`);
-  if (b.addLicenses === undefined || b.addLicenses === null) throw requiredPropertyMissing('addLicenses');
-  if (b.removeLicenses === undefined || b.removeLicenses === null) throw requiredPropertyMissing('removeLicenses');
-  checkShape('addLicenses', { type: 'array', items: { $ref: '#/schemas/microsoft.graph.assignedLicense' } }, b.addLicenses);
-  checkShape('removeLicenses', { type: 'array', items: { type: 'string', format: 'uuid' } }, b.removeLicenses);
-  const add = (b.addLicenses as Json[]).map((l) => ({
-    skuId: String(l.skuId ?? '').toLowerCase(),
-    disabledPlans: (l.disabledPlans as string[] | undefined) ?? [],
-  }));
-  return { addLicenses: add, removeLicenses: (b.removeLicenses as string[]).map((s) => s.toLowerCase()) };
-}
-
-const invalidLicense = (skuId: string) => badRequest(`License ${skuId} does not correspond to a valid company License.`);
-
 export function assignLicense(ctx: SimContext, req: SimRequest, key: string): SimResponse {
   const user = findUserForWrite(ctx, key);
   const change = parseLicenseChange(req.body);
-  const current = (user.props.assignedLicenses as { skuId: string; disabledPlans: string[] }[]) ?? [];
+  const current = directLicenses(user);
+  const held = heldSkus(user);
   for (const l of change.addLicenses) if (!ctx.dir.skus.has(l.skuId)) throw invalidLicense(l.skuId);
   for (const s of change.removeLicenses) {
     if (!ctx.dir.skus.has(s)) throw invalidLicense(s);
@@ -99,8 +78,7 @@ export function assignLicense(ctx: SimContext, req: SimRequest, key: string): Si
   if (change.addLicenses.length && !user.props.usageLocation) throw badRequest('License assignment cannot be done for user with invalid usage location.');
   for (const l of change.addLicenses) {
     const sku = ctx.dir.skus.get(l.skuId)!;
-    const alreadyHas = current.some((c) => c.skuId.toLowerCase() === l.skuId);
-    if (!alreadyHas && sku.consumed >= sku.seats)
+    if (!held.has(l.skuId) && sku.consumed >= sku.seats)
       throw badRequest(`Subscription with SKU ${sku.skuId} does not have any available licenses.`, [
         { code: 'CountViolation', message: `Subscription with SKU ${sku.skuId} does not have any available licenses.`, target: sku.skuId },
       ]);
@@ -108,10 +86,15 @@ export function assignLicense(ctx: SimContext, req: SimRequest, key: string): Si
   const next = current.filter(
     (c) => !change.removeLicenses.includes(c.skuId.toLowerCase()) && !change.addLicenses.some((a) => a.skuId === c.skuId.toLowerCase()),
   );
-  ctx.dir.adjustSeats(current, -1);
-  user.props.assignedLicenses = [...next, ...change.addLicenses];
-  ctx.dir.adjustSeats(user.props.assignedLicenses, 1);
-  ctx.dir.touch(user);
+  setDirectLicenses(ctx, user, [...next, ...change.addLicenses]);
+  return { status: 200, body: userEntity(ctx, user) };
+}
+
+/** POST /users/{id}/reprocessLicenseAssignment: the user's group-based licences are worked out again (asynchronously). */
+export function reprocessLicenseAssignment(ctx: SimContext, req: SimRequest, key: string): SimResponse {
+  const user = findUserForWrite(ctx, key);
+  if (req.body !== undefined && Object.keys(req.body as Json).length) throw odataBadRequest('The request body must be empty for reprocessLicenseAssignment.');
+  queueLicensing(ctx, [user.id]);
   return { status: 200, body: userEntity(ctx, user) };
 }
 

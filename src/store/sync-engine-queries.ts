@@ -64,6 +64,9 @@ export function createSyncEngineQueries(db: Database) {
     markMemberForeign: db.prepare(`UPDATE memberships SET in_graph = 1 WHERE group_id = ? AND member_id = ?`),
     touchDirty: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END,
       next_attempt_at = 0 WHERE type = ? AND id = ?`),
+    // Users linked to Graph and applied, diffed again (licenses.assignment changed).
+    touchLinkedUsers: db.prepare(`UPDATE sync_state SET state = 'pending', next_attempt_at = 0
+      WHERE type = 'User' AND graph_id IS NOT NULL AND state = 'synced' AND deleted = 0`),
     unlink: db.prepare(`UPDATE sync_state SET graph_id = NULL, applied_snapshot = NULL,
       state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END, next_attempt_at = 0 WHERE type = ? AND id = ?`),
     errors: db.prepare(`SELECT type, id, last_error AS lastError FROM sync_state WHERE state = 'error' ORDER BY dirty_seq DESC LIMIT ?`),
@@ -117,6 +120,7 @@ export function createSyncEngineQueries(db: Database) {
     memberMissingInGraph: (groupId: string, memberId: string) => q.markMemberMissing.run(groupId, memberId),
     /** Marks a resource due now without a new desired version (drift found Graph off its applied state). */
     touch: (type: ResourceType, id: string) => q.touchDirty.run(type, id),
+    touchLinkedUsers: () => q.touchLinkedUsers.run().changes,
     /** The Graph object is gone for good: forget the link so the next pass matches or creates again. */
     unlink: (type: ResourceType, id: string) => void q.unlink.run(type, id),
     recentErrors: (limit = 20) => q.errors.all(limit) as { type: ResourceType; id: string; lastError: string }[],

@@ -35,6 +35,8 @@ export interface EngineContext {
   retry: { baseMs: number; capMs: number };
   /** How long after a revoke signInSessionsValidFromDateTime is read back (Graph documents minutes). */
   tokenReadbackDelayMs: number;
+  /** How long after a licence group membership change the users' licenseAssignmentStates are read back. */
+  licenceReadbackDelayMs: number;
   /** A command that only looks (preflight, plan, status): preflight records no block in the store. */
   readOnly?: boolean;
   /** Values never to appear in a message the engine records (the Graph client secret). */

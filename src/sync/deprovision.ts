@@ -1,8 +1,9 @@
 // Deprovisioning a SCIM-deleted user (SPEC sections 2 and 7): license-only removes the licenses the
-// bridge assigned; other modes disable and revoke (deprovision: disable, the default) or soft
+// bridge assigned (and leaves its licence groups); other modes disable and revoke (deprovision: disable, the default) or soft
 // delete (deprovision: delete). The deletion guard holds mass deletes for operator approval.
 import type { SyncRow } from '../store';
-import { userRequests } from '../graph/requests';
+import { groupRequests, userRequests } from '../graph/requests';
+import { licenceGroupId } from './license-groups';
 import { type EngineContext, appliedRow, failRow, retryRow } from './context';
 import type { GraphOp } from './ops';
 import type { UserSnapshot } from './user-work';
@@ -11,8 +12,13 @@ const HOLD_RECHECK_MS = 60_000;
 
 function opsFor(ctx: EngineContext, gid: string, snapshot: UserSnapshot, key: string): GraphOp[] {
   if (ctx.mode === 'license-only') {
-    if (!snapshot.licenses.length) return [];
-    return [{ id: `${key}l`, ...userRequests.assignLicense(gid, { addLicenses: [], removeLicenses: [...snapshot.licenses] }), write: true }];
+    // Group-based licences go with the membership of the licence group (license-groups.ts).
+    const leaves = (snapshot.groupLicenses ?? []).flatMap((sku, i) => {
+      const group = licenceGroupId(ctx, sku);
+      return group ? [{ id: `${key}g${i}`, ...groupRequests.removeMember(group, gid), write: true }] : [];
+    });
+    if (!snapshot.licenses.length) return leaves;
+    return [{ id: `${key}l`, ...userRequests.assignLicense(gid, { addLicenses: [], removeLicenses: [...snapshot.licenses] }), write: true }, ...leaves];
   }
   if (ctx.config.deprovision === 'delete') return [{ id: `${key}d`, ...userRequests.delete(gid), write: true }];
   const ops: GraphOp[] = [];
@@ -22,7 +28,10 @@ function opsFor(ctx: EngineContext, gid: string, snapshot: UserSnapshot, key: st
 }
 
 function deprovisioned(snapshot: UserSnapshot, ctx: EngineContext): UserSnapshot {
-  if (ctx.mode === 'license-only') return { ...snapshot, licenses: [], deprovisioned: true };
+  if (ctx.mode === 'license-only') {
+    const { licenseErrors: _gone, ...rest } = snapshot;
+    return { ...rest, licenses: [], ...(snapshot.groupLicenses ? { groupLicenses: [], groupActive: [] } : {}), deprovisioned: true };
+  }
   return { ...snapshot, properties: { ...snapshot.properties, accountEnabled: false }, deprovisioned: true };
 }
 

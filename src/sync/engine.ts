@@ -24,6 +24,7 @@ import type { PreflightResult } from './preflight';
 import { runPass } from './run-pass';
 import { flushInbound, followInbound, usesInbound } from './inbound-writer';
 import { readBackDueTokens } from './user-apply';
+import { readBackDueLicences, requeueOnAssignmentChange } from './license-groups';
 import { createThrottle } from './throttle';
 
 export type { PlannedWrite } from './plan';
@@ -47,6 +48,8 @@ export interface SyncEngineOptions {
   idleMs?: number;
   /** How long after a revoke signInSessionsValidFromDateTime is read back (default 5 minutes). */
   tokenReadbackDelayMs?: number;
+  /** How long after a licence group membership change licenseAssignmentStates are read back (default 1 minute). */
+  licenceReadbackDelayMs?: number;
   /** Backoff for 5xx and network errors (default 500 ms doubling to 60 s). */
   retry?: { baseMs: number; capMs: number };
   /** Commands that only look (preflight, plan, status): preflight records no block. */
@@ -153,6 +156,8 @@ const PREFLIGHT_RECHECK_MS = 30_000;
 const MAX_PASSES = 50;
 /** user-revokesigninsessions: "there might be a small delay of a few minutes before tokens are revoked". */
 export const TOKEN_READBACK_DELAY_MS = 5 * 60_000;
+/** Group-based licensing is processed asynchronously ("shortly after" a user joins): read back after a minute, then every minute. */
+const LICENCE_READBACK_DELAY_MS = 60_000;
 
 function budgetUse(t: ReturnType<typeof createThrottle>, capacity: number, perSeconds: number, now: number): BudgetUse {
   const paused = t.pausedUntil();
@@ -206,6 +211,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
     counters: newCounters(),
     retry: options.retry ?? { baseMs: 500, capMs: 60_000 },
     tokenReadbackDelayMs: options.tokenReadbackDelayMs ?? TOKEN_READBACK_DELAY_MS,
+    licenceReadbackDelayMs: options.licenceReadbackDelayMs ?? LICENCE_READBACK_DELAY_MS,
     secrets: [graphConfig.clientSecret],
     queries: store.engine,
     readOnly: Boolean(options.readOnly),
@@ -283,6 +289,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         if (n) logger.info({ groups: n }, 'groups skipped before are pushed now');
         skippedRequeued = true;
       }
+      if (!ctx.readOnly) requeueOnAssignmentChange(ctx);
       guard.approveIds(storedApprovals());
       for (; passes < MAX_PASSES; passes++) {
         const rows = store.sync.listDue(clock.now(), options.batchSize ?? 1000, config.sync);
@@ -298,6 +305,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         await followInbound(ctx);
       }
       await readBackDueTokens(ctx);
+      await readBackDueLicences(ctx);
       // Approvals are kept until the deprovision they allowed is done.
       const stillPending = new Set(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => d.id));
       store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));

@@ -6,6 +6,7 @@ import { dirSyncEnabledFor } from '../rules/identity';
 import { diffUser } from '../graph/diff';
 import { userRequests } from '../graph/requests';
 import type { EngineContext } from './context';
+import { licenceGroupId, partNumberOf } from './license-groups';
 import { MEMBER_BIND_MAX } from './member-sync';
 import { writesGroups } from './preflight';
 import { planUserOps } from './user-apply';
@@ -65,7 +66,8 @@ function userPlan(ctx: EngineContext, id: string): PlannedWrite[] {
         note: 'unless a lookup by onPremisesImmutableId or UPN matches an existing user',
       },
     ];
-    if (desired.licenses.length)
+    if (desired.licenses.length && ctx.config.licenses.assignment === 'group') out.push(...licenceGroupPlan(ctx, id, '{new}', desired.licenses, []));
+    else if (desired.licenses.length)
       out.push({
         resourceType: 'User',
         id,
@@ -84,8 +86,30 @@ function userPlan(ctx: EngineContext, id: string): PlannedWrite[] {
     url: op!.url,
     ...(op!.body !== undefined ? { body: redact(op!.body) } : {}),
   }));
+  if (p.lic) out.push(...licenceGroupPlan(ctx, id, row.graphId, p.lic.joins, p.lic.leaves));
   if (p.waitingFor) out.push({ resourceType: 'User', id, method: 'PUT', url: `/users/${row.graphId}/manager/$ref`, note: p.waitingFor });
   return out;
+}
+
+/** Licence group memberships (licenses.assignment 'group'): adds go 20 to a PATCH with other users'. */
+function licenceGroupPlan(ctx: EngineContext, id: string, userGraphId: string, joins: string[], leaves: string[]): PlannedWrite[] {
+  const group = (sku: string) => licenceGroupId(ctx, sku) ?? `{licence group of ${partNumberOf(ctx, sku)}}`;
+  return [
+    ...joins.map((sku) => ({
+      resourceType: 'User' as const,
+      id,
+      method: 'PATCH',
+      url: `/groups/${group(sku)}`,
+      note: `members@odata.bind: ${userGraphId} (licence ${partNumberOf(ctx, sku)}, with up to 19 other users)`,
+    })),
+    ...leaves.map((sku) => ({
+      resourceType: 'User' as const,
+      id,
+      method: 'DELETE',
+      url: `/groups/${group(sku)}/members/${userGraphId}/$ref`,
+      note: `licence ${partNumberOf(ctx, sku)}`,
+    })),
+  ];
 }
 
 function groupPlan(ctx: EngineContext, id: string): PlannedWrite[] {

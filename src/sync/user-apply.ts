@@ -9,6 +9,17 @@ import { type EngineContext, appliedRow, failRow, inTransaction, progressRow, re
 import type { GraphOp, OpOutcome } from './ops';
 import { type NotFoundWrite, retryReplicationMisses } from './replication';
 import type { UserSnapshot, UserWork } from './user-work';
+import {
+  ensureLicenceGroups,
+  licenceGroupId,
+  partNumberOf,
+  planLicences,
+  reprocessOp,
+  scheduleLicenceReadback,
+  sendMemberships,
+  type LicencePlan,
+  type MembershipChange,
+} from './license-groups';
 
 const ON_PREM_MASTERED = /on-premises mastered/i;
 // Graph's assignLicense answer when a SKU has no seat left (400, code CountViolation).
@@ -24,20 +35,35 @@ export function seatShortageMessage(ctx: EngineContext, graphMessage: string): s
 }
 export const SEAT_SHORTAGE_PREFIX = 'no free seat of SKU ';
 
-type OpKey = 'p' | 'w' | 'l' | 'm' | 'r';
+type OpKey = 'p' | 'w' | 'l' | 'm' | 'r' | 'x';
+
+interface MemberResult {
+  sku: string;
+  add: boolean;
+  outcome: OpOutcome;
+}
 
 interface Planned {
   w: UserWork;
   diff: UserDiff;
-  /** p: profile PATCH, w: password PATCH (a request of its own), l: licenses, m: manager, r: revoke. */
+  /**
+   * p: profile PATCH, w: password PATCH (a request of its own), l: licenses, m: manager, r: revoke,
+   * x: reprocessLicenseAssignment (group-based licences in error).
+   */
   ops: Partial<Record<OpKey, GraphOp>>;
+  /** Licence group memberships (licenses.assignment 'group', or the way back from it). */
+  lic: LicencePlan | null;
+  /** What Graph answered for each membership change. */
+  members: MemberResult[];
   waitingFor?: string;
   /** The manager a manager/$ref write names. */
   managerGraphId?: string;
 }
 
 export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Planned {
-  const diff = diffUser(w.desired, w.snapshot, ctx.mode);
+  const lic = planLicences(ctx, w);
+  // Under group assignment the diff sees only the direct licences to keep, so it removes the rest.
+  const diff = diffUser(lic ? { ...w.desired, licenses: lic.direct } : w.desired, w.snapshot, ctx.mode);
   const gid = w.graphId!;
   const ops: Planned['ops'] = {};
   let waitingFor: string | undefined;
@@ -64,7 +90,8 @@ export function planUserOps(ctx: EngineContext, w: UserWork, key: string): Plann
     const after = ops.w ? [ops.w.id] : ops.p && diff.patch?.accountEnabled === false ? [ops.p.id] : undefined;
     ops.r = { id: `${key}r`, ...userRequests.revokeSignInSessions(gid), write: true, ...(after ? { dependsOn: after } : {}) };
   }
-  return { w, diff, ops, waitingFor, managerGraphId };
+  if (lic?.reprocess) ops.x = reprocessOp(`${key}x`, gid);
+  return { w, diff, ops, waitingFor, managerGraphId, lic, members: [] };
 }
 
 /** The objects each write names: a 404 on one just created may be a replica behind. */
@@ -83,8 +110,25 @@ function partialSnapshot(p: Planned, ok: (k: OpKey) => boolean): UserSnapshot {
   const next = p.diff.nextSnapshot as UserSnapshot;
   const properties = p.ops.p && ok('p') ? next.properties : before.properties;
   const managerDone = p.ops.m && ok('m');
+  const joined = new Set(before.groupLicenses ?? []);
+  const active = new Set(before.groupActive ?? []);
+  let errors = before.licenseErrors ? { ...before.licenseErrors } : undefined;
+  if (p.ops.x && ok('x')) errors = undefined;
+  for (const m of p.members) {
+    if (m.outcome.kind !== 'ok') continue;
+    if (m.add) joined.add(m.sku);
+    else {
+      joined.delete(m.sku);
+      active.delete(m.sku);
+      if (errors) delete errors[m.sku];
+    }
+  }
+  const groupFields: Partial<UserSnapshot> = joined.size || before.groupLicenses ? { groupLicenses: [...joined].sort(), groupActive: [...active].sort() } : {};
+  const { licenseErrors: _dropped, ...rest } = before;
   return {
-    ...before,
+    ...rest,
+    ...groupFields,
+    ...(errors && Object.keys(errors).length ? { licenseErrors: errors } : {}),
     properties: p.ops.p ? properties : unflatten([...flatten(before.properties), ...flatten(next.properties)]),
     licenses: !p.ops.l || ok('l') ? next.licenses : before.licenses,
     ...(managerDone ? { manager: next.manager ?? null } : before.manager !== undefined ? { manager: before.manager } : {}),
@@ -105,8 +149,9 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
   const ok = (k: OpKey) => outcome(k)?.kind === 'ok';
   const keys = Object.keys(p.ops) as OpKey[];
   const failedKey = keys.find((k) => outcome(k)?.kind === 'failed');
-  const failed = failedKey ? outcome(failedKey) : undefined;
-  const retry = keys.map(outcome).find((o) => o?.kind === 'retry');
+  const memberFailed = p.members.find((m) => m.outcome.kind === 'failed');
+  const failed = failedKey ? outcome(failedKey) : memberFailed?.outcome;
+  const retry = [...keys.map(outcome), ...p.members.map((m) => m.outcome)].find((o) => o?.kind === 'retry');
   const snapshot = partialSnapshot(p, ok);
   const revoked = p.ops.r && ok('r') ? p.w.desired.tokensValidFrom : undefined;
   const row = p.w.row;
@@ -128,6 +173,12 @@ function settle(ctx: EngineContext, p: Planned, out: Map<string, OpOutcome>): vo
       record({ appliedSnapshot: { ...snapshot, onPremisesMastered: true }, graphId: p.w.graphId });
       waitRow(ctx, row, failed.message);
     } else if (failed?.kind === 'failed' && failedKey === 'w') failRow(ctx, row, passwordNotSet(failed));
+    else if (failed?.kind === 'failed' && !failedKey && memberFailed)
+      failRow(
+        ctx,
+        row,
+        `licence group of ${partNumberOf(ctx, memberFailed.sku)}: ${memberFailed.add ? 'adding' : 'removing'} the user refused: ${failed.message}`,
+      );
     else if (failed?.kind === 'failed') {
       const license = outcome('l');
       const seat = license?.kind === 'failed' ? seatShortageMessage(ctx, license.message) : null;
@@ -152,9 +203,11 @@ function passwordNotSet(failed: { status: number; code: string; message: string 
 /** Applies the diffs of users that have a Graph id. Returns the ids whose tokens were revoked. */
 export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<string[]> {
   const planned = work.map((w, i) => planUserOps(ctx, w, String(i)));
+  const groups = await licenceGroupsFor(ctx, planned);
   const ops = planned.flatMap((p) => Object.values(p.ops) as GraphOp[]);
   const out = ops.length ? await ctx.exec.run(ops) : new Map<string, OpOutcome>();
   await retryReplicationMisses(ctx, planned.flatMap(namedObjects), out);
+  await applyMemberships(ctx, planned, groups, out);
   const revoked: string[] = [];
   const gone: UserWork[] = [];
   inTransaction(ctx, () => {
@@ -166,9 +219,59 @@ export async function applyUsers(ctx: EngineContext, work: UserWork[]): Promise<
       settle(ctx, p, out);
       if (p.ops.r && out.get(p.ops.r.id)?.kind === 'ok') revoked.push(p.w.row.id);
     }
+    const processing = planned.filter((p) => p.members.some((m) => m.add && m.outcome.kind === 'ok') || (p.ops.x && out.get(p.ops.x.id)?.kind === 'ok'));
+    scheduleLicenceReadback(
+      ctx,
+      processing.map((p) => p.w.row.id),
+    );
   });
   if (gone.length) await recoverDeleted(ctx, gone);
   return revoked;
+}
+
+/** The licence groups this chunk's joins need; a user whose group is not ready waits for it. */
+async function licenceGroupsFor(ctx: EngineContext, planned: Planned[]): Promise<Map<string, string>> {
+  const skus = planned.flatMap((p) => p.lic?.joins ?? []);
+  if (!skus.length) return new Map();
+  const { ready, notReady } = await ensureLicenceGroups(ctx, skus);
+  for (const p of planned) {
+    const missing = p.lic?.joins.find((s) => !ready.has(s));
+    if (missing) p.waitingFor ??= notReady.get(missing) ?? `waiting for the licence group of ${partNumberOf(ctx, missing)}`;
+  }
+  return ready;
+}
+
+/**
+ * Joins go now (Entra processes them asynchronously; the states are read back later); leaves go
+ * once this pass's direct licence write, if any, succeeded, so a user moving from group to direct
+ * assignment holds the direct licence before leaving the group.
+ */
+async function applyMemberships(ctx: EngineContext, planned: Planned[], groups: Map<string, string>, out: Map<string, OpOutcome>): Promise<void> {
+  const changes: MembershipChange[] = [];
+  const owners: { p: Planned; sku: string; add: boolean }[] = [];
+  for (const p of planned) {
+    if (!p.lic) continue;
+    for (const sku of p.lic.joins) {
+      const group = groups.get(sku);
+      if (!group) continue;
+      changes.push({ userGraphId: p.w.graphId!, groupGraphId: group, add: true });
+      owners.push({ p, sku, add: true });
+    }
+    const directDone = !p.ops.l || out.get(p.ops.l.id)?.kind === 'ok';
+    if (!directDone) continue;
+    for (const sku of p.lic.leaves) {
+      const group = licenceGroupId(ctx, sku);
+      if (!group) {
+        p.members.push({ sku, add: false, outcome: { kind: 'ok', status: 204 } });
+        continue;
+      }
+      changes.push({ userGraphId: p.w.graphId!, groupGraphId: group, add: false });
+      owners.push({ p, sku, add: false });
+    }
+  }
+  if (!changes.length) return;
+  const results = await sendMemberships(ctx, changes);
+  owners.forEach((o, i) => o.p.members.push({ sku: o.sku, add: o.add, outcome: results[i] }));
 }
 
 // Deleted in Entra behind the bridge's back. Where Entra is not the source of truth (user-sync,

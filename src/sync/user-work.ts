@@ -18,6 +18,12 @@ export interface UserSnapshot extends AppliedUserSnapshot {
    * sends a change after `version`, no password is written and accountEnabled stays as Graph had it.
    */
   adopted?: { version: number; accountEnabled: boolean };
+  /** Group-based licensing (license-groups.ts): SKUs whose licence group the user was added to. */
+  groupLicenses?: string[];
+  /** Of those, the SKUs Graph reported Active through the group (licenseAssignmentStates). */
+  groupActive?: string[];
+  /** Of those, the SKUs Graph reported in error, with its error (CountViolation, ...). */
+  licenseErrors?: Record<string, string>;
 }
 
 export interface UserWork {

@@ -8,7 +8,7 @@ import { loadConfig, type Config, type Mode } from '../../src/config';
 import { createGraphClient } from '../../src/graph/client';
 import { leastGrant } from '../../src/graph/permissions';
 import { createLogger } from '../../src/log';
-import { startSimulator, type RunningSimulator, type SeedObject } from '../../src/simulator';
+import { startSimulator, type RunningSimulator, type SeedObject, type SimulatorOptions } from '../../src/simulator';
 import { openStore, type Store } from '../../src/store';
 import { scaledClock } from '../../src/sync/clock';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
@@ -56,6 +56,8 @@ export interface HarnessOptions {
    * (default), or with the recommended optional ones too (User-PasswordProfile.ReadWrite.All).
    */
   permissions?: 'least' | 'recommended';
+  /** More simulator options (e.g. licenseProcessingMs). */
+  sim?: Partial<SimulatorOptions>;
 }
 
 /** A config file's `graph` settings that point a bridge (a spawned process) at this simulator. */
@@ -72,7 +74,14 @@ export function simulatorGraph(sim: RunningSimulator) {
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const timeScale = opts.timeScale ?? 1;
-  const sim = await startSimulator({ port: 0, seed: opts.seed ?? {}, timeScale, throttling: opts.throttling ?? false, now: opts.simulatorNow });
+  const sim = await startSimulator({
+    port: 0,
+    seed: opts.seed ?? {},
+    timeScale,
+    throttling: opts.throttling ?? false,
+    now: opts.simulatorNow,
+    ...opts.sim,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'sync-e2e-'));
   const dbPath = opts.database ?? join(dir, 'bridge.sqlite');
   const config = loadConfig({
