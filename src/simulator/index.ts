@@ -189,20 +189,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const stateFile = options.stateFile;
   const tenant = { ...seed.tenant, id: tenantId, clientId, clientSecret };
   let savedAt = { changes: log.changes, dir: ctx.dir, inbound: ctx.dir.inbound.version };
-  const save = () => {
+  // A save blocks the event loop for as long as the tenant takes to serialise; a large tenant that keeps
+  // changing is saved at most once per twenty times that, so saving stays under a twentieth of the time.
+  let nextSaveAt = 0;
+  const save = (force = false) => {
     const same = savedAt.changes === log.changes && savedAt.dir === ctx.dir && savedAt.inbound === ctx.dir.inbound.version;
     if (!stateFile || (same && existsSync(stateFile))) return;
+    const started = Date.now();
+    if (!force && started < nextSaveAt) return;
     savedAt = { changes: log.changes, dir: ctx.dir, inbound: ctx.dir.inbound.version };
     writeSavedTenant(stateFile, ctx.dir, tenant);
+    nextSaveAt = started + 20 * (Date.now() - started);
   };
-  const saveQuietly = () => {
+  const saveQuietly = (force = false) => {
     try {
-      save();
+      save(force);
     } catch {
       // A full disk, say: the next interval (or close) tries again; the tenant in memory is intact.
     }
   };
-  const saver = stateFile ? setInterval(saveQuietly, options.saveEveryMs ?? 1000) : undefined;
+  const saver = stateFile ? setInterval(() => saveQuietly(), options.saveEveryMs ?? 1000) : undefined;
   saver?.unref();
   // The inbound provisioning service processes what is due even when nobody asks.
   const processor = setInterval(() => {
@@ -264,7 +270,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         clearInterval(processor);
         server.closeAllConnections();
         server.close(() => {
-          saveQuietly();
+          saveQuietly(true);
           rmSync(certs.caFile, { force: true });
           resolve();
         });

@@ -30,10 +30,13 @@ export function readSavedTenant(file: string): SavedTenant | null {
   return saved;
 }
 
-/** The directory as a seed a new Directory rebuilds it from (ids, passwords, managers, members, seats). */
-export function tenantAsSeed(dir: Directory, tenant: NonNullable<SeedObject['tenant']>): SeedObject {
+/**
+ * The directory as a seed a new Directory rebuilds it from (ids, passwords, managers, members, seats).
+ * It shares nested values with the live directory: serialise it at once (writeSavedTenant does), no copy first.
+ */
+function tenantAsSeed(dir: Directory, tenant: NonNullable<SeedObject['tenant']>): SeedObject {
   const { verifiedDomains: _derived, ...organization } = dir.organization;
-  return structuredClone({
+  return {
     tenant: { ...tenant, id: dir.tenantId },
     domains: dir.domains,
     skus: [...dir.skus.values()].map(({ consumed: _consumed, ...sku }) => sku),
@@ -46,7 +49,7 @@ export function tenantAsSeed(dir: Directory, tenant: NonNullable<SeedObject['ten
     devices: [...dir.devices.values()],
     organization,
     ...dir.inbound.toSeed(),
-  });
+  };
 }
 
 export function writeSavedTenant(file: string, dir: Directory, tenant: NonNullable<SeedObject['tenant']>): void {
