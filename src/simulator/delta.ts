@@ -72,18 +72,26 @@ export function delta(ctx: SimContext, req: SimRequest, kind: 'user' | 'group'):
   } else state = { since: 0, upto: ctx.dir.currentSeq, offset: 0, select: parseSelect(req, kind === 'user' ? userSchema : groupSchema) };
   if (deltaToken) state = { ...state, upto: ctx.dir.currentSeq };
   const objects: (UserObject | GroupObject)[] = [...(kind === 'user' ? ctx.dir.users.values() : ctx.dir.groups.values())];
-  const changed: Json[] = objects
-    .filter((o) => o.seq > state.since && o.seq <= state.upto)
-    .sort((a, b) => a.seq - b.seq)
-    .map((o) => (o.kind === 'user' ? userItem(o, state.select) : groupItem(o, state.select, state.since)));
+  // Only the page is projected: projecting every changed object for each page made a full read of a
+  // large tenant quadratic (50,000 users at 100 a page took minutes of CPU).
+  const matching = objects.filter((o) => o.seq > state.since && o.seq <= state.upto).sort((a, b) => a.seq - b.seq);
+  const removed: Json[] = [];
   if (state.since > 0) {
     const present = new Set(objects.map((o) => o.id));
     for (const r of ctx.dir.removals)
-      if (r.kind === kind && r.seq > state.since && r.seq <= state.upto && !present.has(r.id)) changed.push({ id: r.id, '@removed': { reason: r.reason } });
+      if (r.kind === kind && r.seq > state.since && r.seq <= state.upto && !present.has(r.id)) removed.push({ id: r.id, '@removed': { reason: r.reason } });
   }
-  const page = changed.slice(state.offset, state.offset + ctx.pageSize);
+  const total = matching.length + removed.length;
+  const page: Json[] = [];
+  for (let i = state.offset; i < Math.min(total, state.offset + ctx.pageSize); i++) {
+    if (i >= matching.length) page.push(removed[i - matching.length]);
+    else {
+      const o = matching[i];
+      page.push(o.kind === 'user' ? userItem(o, state.select) : groupItem(o, state.select, state.since));
+    }
+  }
   const body: Json = { '@odata.context': contextUrl(ctx, `${set}${state.select ? `(${state.select.join(',')})` : ''}`) };
-  if (state.offset + ctx.pageSize < changed.length)
+  if (state.offset + ctx.pageSize < total)
     body['@odata.nextLink'] = `${ctx.baseUrl}/v1.0/${set}/delta?$skiptoken=${encode({ ...state, offset: state.offset + ctx.pageSize })}`;
   else
     body['@odata.deltaLink'] =
