@@ -11,7 +11,7 @@ import { GraphError } from './errors';
 import type { Directory, UserObject } from './directory';
 import { userSchema } from './schema';
 import type { Json, SeedObject } from './types';
-import { checkUserValues, upnProblem } from './user-rules';
+import { checkUserValues, mailProblem, newUserProps, setUserMail, upnProblem } from './user-rules';
 
 type InboundTarget = 'entra' | 'ad';
 type InboundJobState = 'Active' | 'Paused' | 'Quarantine' | 'NotRun';
@@ -517,6 +517,8 @@ function create(dir: Directory, c: InboundAppConfig, mapped: Mapped, externalId:
     );
   const problem = valueProblem(props);
   if (problem) return failure('create', 'AzureActiveDirectoryInvalidValue', `Failed to create User '${externalId}' in ${targetName(c)}: ${problem}`);
+  const mailIssue = mailProblem(dir, props.mail);
+  if (mailIssue) return failure('create', 'AzureActiveDirectoryConflict', `Failed to create User '${externalId}' in ${targetName(c)}: ${mailIssue}`);
   const created = iso(now);
   const id = randomUUID();
   const onPrem: Json =
@@ -537,26 +539,7 @@ function create(dir: Directory, c: InboundAppConfig, mapped: Mapped, externalId:
     // The provisioning service sets a random password; nobody is told it.
     password: randomBytes(18).toString('base64url') + 'aA1!',
     seq: 0,
-    props: {
-      businessPhones: [],
-      otherMails: [],
-      imAddresses: [],
-      assignedLicenses: [],
-      assignedPlans: [],
-      provisionedPlans: [],
-      userType: 'Member',
-      creationType: null,
-      usageLocation: null,
-      createdDateTime: created,
-      lastPasswordChangeDateTime: created,
-      signInSessionsValidFromDateTime: created,
-      deletedDateTime: null,
-      accountEnabled: true,
-      ...props,
-      ...onPrem,
-      proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
-      id,
-    },
+    props: { accountEnabled: true, ...newUserProps(props, created), ...onPrem, id },
   };
   dir.addUser(user);
   index.set(externalId, user);
@@ -599,6 +582,8 @@ function update(dir: Directory, c: InboundAppConfig, user: UserObject, mapped: M
   }
   const problem = valueProblem(Object.fromEntries(changes));
   if (problem) return { ...failure(action, 'AzureActiveDirectoryInvalidValue', `Failed to update User in ${targetName(c)}: ${problem}`), target: user };
+  const mailIssue = changes.some(([k]) => k === 'mail') ? mailProblem(dir, mapped.props.mail, user.id) : null;
+  if (mailIssue) return { ...failure(action, 'AzureActiveDirectoryConflict', `Failed to update User in ${targetName(c)}: ${mailIssue}`), target: user };
   const modified = changes
     .map(([k, v]) => ({ displayName: k, oldValue: text(user.props[k]), newValue: text(v) }))
     .sort((a, b) => a.displayName.localeCompare(b.displayName));
@@ -606,13 +591,8 @@ function update(dir: Directory, c: InboundAppConfig, user: UserObject, mapped: M
     if (k === 'userPrincipalName') {
       dir.renameUser(user, String(v));
       if (c.target === 'ad') user.props.onPremisesUserPrincipalName = v;
-    } else if (k === 'mail') {
-      const proxies = ((user.props.proxyAddresses as string[]) ?? [])
-        .map((p) => p.replace(/^SMTP:/, 'smtp:'))
-        .filter((p) => p.toLowerCase() !== `smtp:${String(v).toLowerCase()}`);
-      user.props.mail = v;
-      user.props.proxyAddresses = [`SMTP:${v}`, ...proxies];
-    } else user.props[k] = v;
+    } else if (k === 'mail') setUserMail(user, String(v));
+    else user.props[k] = v;
   }
   if (managerChanges) {
     modified.push({ displayName: 'manager', oldValue: user.managerId ?? null, newValue: manager.id });

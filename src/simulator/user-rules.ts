@@ -85,16 +85,54 @@ export function checkUserValues(input: Json): void {
 
 // Setting mail adds SMTP:mail to proxyAddresses, which are unique across directory objects; Graph
 // refuses a mail another object already holds as a proxy address.
-function checkMailUnique(dir: Directory, mail: unknown, selfId?: string): void {
-  if (typeof mail !== 'string') return;
+const MAIL_TAKEN = 'Another object with the same value for property proxyAddresses already exists.';
+
+/** Why Entra would refuse this mail (another user holds it as a proxy address), or null. */
+export function mailProblem(dir: Directory, mail: unknown, selfId?: string): string | null {
+  if (typeof mail !== 'string') return null;
   const proxy = `smtp:${mail.toLowerCase()}`;
   for (const u of dir.users.values()) {
     if (u.id === selfId) continue;
-    if (((u.props.proxyAddresses as string[] | undefined) ?? []).some((p) => p.toLowerCase() === proxy)) {
-      const message = 'Another object with the same value for property proxyAddresses already exists.';
-      throw badRequest(message, [{ code: 'ObjectConflict', message, target: 'proxyAddresses' }]);
-    }
+    if (((u.props.proxyAddresses as string[] | undefined) ?? []).some((p) => p.toLowerCase() === proxy)) return MAIL_TAKEN;
   }
+  return null;
+}
+
+function checkMailUnique(dir: Directory, mail: unknown, selfId?: string): void {
+  const message = mailProblem(dir, mail, selfId);
+  if (message) throw badRequest(message, [{ code: 'ObjectConflict', message, target: 'proxyAddresses' }]);
+}
+
+/** The properties Graph gives a new user before the written ones (`at` its creation time). */
+export function newUserProps(props: Json, at: string): Json {
+  return {
+    businessPhones: [],
+    otherMails: [],
+    imAddresses: [],
+    assignedLicenses: [],
+    assignedPlans: [],
+    provisionedPlans: [],
+    proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
+    userType: 'Member',
+    creationType: null,
+    onPremisesSyncEnabled: null,
+    onPremisesLastSyncDateTime: null,
+    usageLocation: null,
+    createdDateTime: at,
+    lastPasswordChangeDateTime: at,
+    signInSessionsValidFromDateTime: at,
+    deletedDateTime: null,
+    ...props,
+  };
+}
+
+/** Sets mail, which becomes the primary SMTP proxy address (the former primary stays, as a secondary). */
+export function setUserMail(user: UserObject, mail: string): void {
+  const proxies = ((user.props.proxyAddresses as string[]) ?? [])
+    .map((p) => p.replace(/^SMTP:/, 'smtp:'))
+    .filter((p) => p.toLowerCase() !== `smtp:${mail.toLowerCase()}`);
+  user.props.mail = mail;
+  user.props.proxyAddresses = [`SMTP:${mail}`, ...proxies];
 }
 
 function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string): void {

@@ -8,7 +8,7 @@ import { parseSelect } from './odata';
 import { userSchema, validateWrite } from './schema';
 import type { Json, SimRequest, SimResponse } from './types';
 import { authorizeUserPatch, checkPasswordResetAllowed, checkSensitiveAction, SENSITIVE_PROPERTIES } from './permissions';
-import { checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, refuseIfOnPremMastered } from './user-rules';
+import { checkUserCreate, checkUserUpdate, isSyncedFromOnPrem, newUserProps, refuseIfOnPremMastered, setUserMail } from './user-rules';
 
 export const USER_FILTERABLE = new Set([
   'id',
@@ -67,25 +67,7 @@ export function createUser(ctx: SimContext, req: SimRequest): SimResponse {
     password: String((passwordProfile as Json).password),
     seq: 0,
     visibleAt: ctx.now() + ctx.replicationLagMs(),
-    props: {
-      businessPhones: [],
-      otherMails: [],
-      imAddresses: [],
-      assignedLicenses: [],
-      assignedPlans: [],
-      provisionedPlans: [],
-      proxyAddresses: typeof props.mail === 'string' ? [`SMTP:${props.mail}`] : [],
-      userType: 'Member',
-      creationType: null,
-      onPremisesSyncEnabled: null,
-      onPremisesLastSyncDateTime: null,
-      usageLocation: null,
-      createdDateTime: now,
-      lastPasswordChangeDateTime: now,
-      signInSessionsValidFromDateTime: now,
-      deletedDateTime: null,
-      ...props,
-    },
+    props: newUserProps(props, now),
   };
   user.props.id = user.id;
   ctx.dir.addUser(user);
@@ -116,12 +98,7 @@ export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimRe
     user.password = String((passwordProfile as Json).password);
     user.props.lastPasswordChangeDateTime = isoSeconds();
   }
-  if (typeof props.mail === 'string') {
-    const proxies = ((user.props.proxyAddresses as string[]) ?? [])
-      .map((p) => p.replace(/^SMTP:/, 'smtp:'))
-      .filter((p) => p.toLowerCase() !== `smtp:${String(props.mail).toLowerCase()}`);
-    user.props.proxyAddresses = [`SMTP:${props.mail}`, ...proxies];
-  }
+  if (typeof props.mail === 'string') setUserMail(user, props.mail);
   Object.assign(user.props, props);
   ctx.dir.touch(user);
   return { status: 204 };

@@ -406,6 +406,40 @@ describe('processing', () => {
     expect(usersWith('E2002')[0]).toMatchObject({ department: 'Sales', manager: ALEX });
   });
 
+  test('a mail another user holds as a proxy address fails the create or update, as Graph refuses it', async () => {
+    entra();
+    const work = (value: string) => ({ emails: [{ type: 'work', value }] });
+    await post(bulkPath(), bulk(user('E2001', work('megan.bowen@contoso.com')), user('E2002', work('e2002@contoso.com'))));
+    sim.inbound.process();
+    await post(bulkPath(), bulk(user('E2002', work('MEGAN.BOWEN@contoso.com'))));
+    sim.inbound.process();
+    const [create, created, update] = (await logs('?$orderby=activityDateTime asc')).value;
+    expect(create).toMatchObject({
+      provisioningAction: 'create',
+      targetIdentity: { id: '' },
+      provisioningStatusInfo: {
+        status: 'failure',
+        errorInformation: {
+          errorCode: 'AzureActiveDirectoryConflict',
+          reason: "Failed to create User 'E2001' in Microsoft Entra ID: Another object with the same value for property proxyAddresses already exists.",
+        },
+      },
+    });
+    expect(created.provisioningStatusInfo.status).toBe('success');
+    expect(update).toMatchObject({
+      provisioningAction: 'update',
+      provisioningStatusInfo: {
+        status: 'failure',
+        errorInformation: {
+          errorCode: 'AzureActiveDirectoryConflict',
+          reason: 'Failed to update User in Microsoft Entra ID: Another object with the same value for property proxyAddresses already exists.',
+        },
+      },
+    });
+    expect(usersWith('E2001')).toEqual([]);
+    expect(usersWith('E2002')[0]).toMatchObject({ mail: 'e2002@contoso.com', proxyAddresses: ['SMTP:e2002@contoso.com'] });
+  });
+
   test('failures: a taken UPN, a user mastered on-premises, and a failure set through the control API', async () => {
     entra();
     await post(
