@@ -71,6 +71,8 @@ export class Directory {
   /** Delta links issued before the current generation are expired (expireDeltaLinks). */
   deltaGeneration = 0;
   private readonly upnIndex = new Map<string, string>();
+  /** Holders of each proxy address (lower case) among the users, for the uniqueness check of mail. */
+  private readonly proxyIndex = new Map<string, Set<string>>();
   private seq = 0;
 
   constructor(
@@ -138,9 +140,23 @@ export class Directory {
     return id !== undefined && id !== exceptId;
   }
 
+  /** Whether a user other than `exceptId` holds this proxy address (case-insensitive). */
+  proxyTaken(address: string, exceptId?: string): boolean {
+    const holders = this.proxyIndex.get(address.toLowerCase());
+    return holders !== undefined && [...holders].some((id) => id !== exceptId);
+  }
+
+  /** Replaces the user's proxyAddresses (the only way they change once the user is in the directory). */
+  setProxyAddresses(user: UserObject, addresses: string[]): void {
+    this.indexProxies(user, false);
+    user.props.proxyAddresses = addresses;
+    this.indexProxies(user, true);
+  }
+
   addUser(user: UserObject): void {
     this.users.set(user.id, user);
     this.upnIndex.set(String(user.props.userPrincipalName).toLowerCase(), user.id);
+    this.indexProxies(user, true);
     this.touch(user);
   }
 
@@ -153,6 +169,7 @@ export class Directory {
   removeUser(user: UserObject, reason: Removal['reason']): void {
     this.users.delete(user.id);
     this.upnIndex.delete(String(user.props.userPrincipalName).toLowerCase());
+    this.indexProxies(user, false);
     this.removals.push({ kind: 'user', id: user.id, seq: this.nextSeq(), reason });
   }
 
@@ -174,6 +191,15 @@ export class Directory {
     for (const l of (licenses as { skuId: string }[] | undefined) ?? []) {
       const sku = this.skus.get(String(l.skuId).toLowerCase());
       if (sku) sku.consumed += delta;
+    }
+  }
+
+  private indexProxies(user: UserObject, add: boolean): void {
+    for (const p of (user.props.proxyAddresses as string[] | undefined) ?? []) {
+      const key = String(p).toLowerCase();
+      let holders = this.proxyIndex.get(key);
+      if (add) this.proxyIndex.set(key, (holders ??= new Set()).add(user.id));
+      else if (holders?.delete(user.id) && !holders.size) this.proxyIndex.delete(key);
     }
   }
 

@@ -591,7 +591,7 @@ function update(dir: Directory, c: InboundAppConfig, user: UserObject, mapped: M
     if (k === 'userPrincipalName') {
       dir.renameUser(user, String(v));
       if (c.target === 'ad') user.props.onPremisesUserPrincipalName = v;
-    } else if (k === 'mail') setUserMail(user, String(v));
+    } else if (k === 'mail') setUserMail(dir, user, String(v));
     else user.props[k] = v;
   }
   if (managerChanges) {

@@ -89,13 +89,7 @@ const MAIL_TAKEN = 'Another object with the same value for property proxyAddress
 
 /** Why Entra would refuse this mail (another user holds it as a proxy address), or null. */
 export function mailProblem(dir: Directory, mail: unknown, selfId?: string): string | null {
-  if (typeof mail !== 'string') return null;
-  const proxy = `smtp:${mail.toLowerCase()}`;
-  for (const u of dir.users.values()) {
-    if (u.id === selfId) continue;
-    if (((u.props.proxyAddresses as string[] | undefined) ?? []).some((p) => p.toLowerCase() === proxy)) return MAIL_TAKEN;
-  }
-  return null;
+  return typeof mail === 'string' && dir.proxyTaken(`smtp:${mail}`, selfId) ? MAIL_TAKEN : null;
 }
 
 function checkMailUnique(dir: Directory, mail: unknown, selfId?: string): void {
@@ -127,12 +121,12 @@ export function newUserProps(props: Json, at: string): Json {
 }
 
 /** Sets mail, which becomes the primary SMTP proxy address (the former primary stays, as a secondary). */
-export function setUserMail(user: UserObject, mail: string): void {
+export function setUserMail(dir: Directory, user: UserObject, mail: string): void {
   const proxies = ((user.props.proxyAddresses as string[]) ?? [])
     .map((p) => p.replace(/^SMTP:/, 'smtp:'))
     .filter((p) => p.toLowerCase() !== `smtp:${mail.toLowerCase()}`);
   user.props.mail = mail;
-  user.props.proxyAddresses = [`SMTP:${mail}`, ...proxies];
+  dir.setProxyAddresses(user, [`SMTP:${mail}`, ...proxies]);
 }
 
 function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string): void {

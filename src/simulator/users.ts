@@ -98,7 +98,7 @@ export function updateUser(ctx: SimContext, req: SimRequest, key: string): SimRe
     user.password = String((passwordProfile as Json).password);
     user.props.lastPasswordChangeDateTime = isoSeconds();
   }
-  if (typeof props.mail === 'string') setUserMail(user, props.mail);
+  if (typeof props.mail === 'string') setUserMail(ctx.dir, user, props.mail);
   Object.assign(user.props, props);
   ctx.dir.touch(user);
   return { status: 204 };

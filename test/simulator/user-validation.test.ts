@@ -167,3 +167,18 @@ test('a mail another user holds as a proxy address is an ObjectConflict on proxy
   await h.client.api(`/users/${id}`).patch({ mail: 'adele@contoso.com' });
   expect((await graphError(h.client.api(`/users/${id}`).patch({ mail: 'megan.bowen@contoso.com' }))).body.error.message).toBe(message);
 });
+
+test('a former mail stays held as a secondary proxy address; a deleted user frees its addresses, a restored one holds them again', async () => {
+  const { id } = await h.client.api('/users').post(newUser('adele@contoso.com', { mail: 'adele@contoso.com' }));
+  await h.client.api(`/users/${id}`).patch({ mail: 'adele.vance@contoso.com' });
+  expect((await post(newUser('adele2@contoso.com', { mailNickname: 'adele2', mail: 'adele@contoso.com' }))).body.error.details[0].target).toBe(
+    'proxyAddresses',
+  );
+  await h.client.api(`/users/${id}`).delete();
+  const other = await h.client.api('/users').post(newUser('adele2@contoso.com', { mailNickname: 'adele2', mail: 'adele@contoso.com' }));
+  await h.client.api(`/users/${other.id}`).delete();
+  await h.client.api(`/directory/deletedItems/${id}/restore`).post({});
+  expect((await post(newUser('adele3@contoso.com', { mailNickname: 'adele3', mail: 'Adele.Vance@contoso.com' }))).body.error.details[0].target).toBe(
+    'proxyAddresses',
+  );
+});
