@@ -149,7 +149,15 @@ export function pageOf<T>(
 export function listEntities<T extends { props: Json; visibleAt?: number }>(
   ctx: SimContext,
   req: SimRequest,
-  set: { name: 'users' | 'groups'; schema: EntitySchema; filterable: Set<string>; objects: Iterable<T>; defaults: string[] },
+  set: {
+    name: 'users' | 'groups';
+    schema: EntitySchema;
+    filterable: Set<string>;
+    objects: Iterable<T>;
+    defaults: string[];
+    /** Indexes of the set: the object whose `prop` is `value` (lower case), for a filter that names the values it matches. */
+    indexed?: Record<string, (value: string) => T | undefined>;
+  },
 ): Json {
   const select = parseSelect(req, set.schema);
   const top = parseTop(req) ?? ctx.pageSize;
@@ -157,7 +165,10 @@ export function listEntities<T extends { props: Json; visibleAt?: number }>(
   const f = req.query.get('$filter');
   const predicate = f ? parseFilter(f, { schema: set.schema, filterable: set.filterable, advanced: isAdvanced(req) }) : undefined;
   const now = ctx.now();
-  const items = [...set.objects].filter((o) => (o.visibleAt ?? 0) <= now && (!predicate || predicate(o.props)));
+  const find = predicate?.lookup && set.indexed?.[predicate.lookup.prop];
+  // A lookup by an indexed property reads only its candidates, not the whole collection.
+  const candidates = find ? [...new Set(predicate!.lookup!.values.flatMap((v) => (typeof v === 'string' ? (find(v) ?? []) : [])))] : set.objects;
+  const items = [...candidates].filter((o) => (o.visibleAt ?? 0) <= now && (!predicate || predicate(o.props)));
   const context = selectContext(ctx, set.name, select);
   return pageOf(ctx, req, { path: `/${set.name}`, context, items, top, count, map: (o) => project(o.props, select ?? set.defaults) });
 }

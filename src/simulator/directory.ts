@@ -135,6 +135,11 @@ export class Directory {
     return id ? this.users.get(id) : undefined;
   }
 
+  userByUpn(upn: string): UserObject | undefined {
+    const id = this.upnIndex.get(upn.toLowerCase());
+    return id ? this.users.get(id) : undefined;
+  }
+
   upnTaken(upn: string, exceptId?: string): boolean {
     const id = this.upnIndex.get(upn.toLowerCase());
     return id !== undefined && id !== exceptId;

@@ -5,7 +5,10 @@ import { GraphError, badRequest, odataBadRequest } from './errors';
 import type { EntitySchema } from './schema';
 import type { Json, SimRequest } from './types';
 
-export type Predicate = (props: Json) => boolean;
+export type Predicate = ((props: Json) => boolean) & {
+  /** Set when only objects whose `prop` is one of `values` (folded to lower case) can match: an index can find them. */
+  lookup?: { prop: string; values: unknown[] };
+};
 
 interface Token {
   kind: 'ident' | 'string' | 'punct' | 'null' | 'bool' | 'guid';
@@ -95,7 +98,9 @@ export function parseFilter(text: string, options: FilterOptions): Predicate {
       const value = fold(literal());
       if (op === 'ne' && !options.advanced) throw unsupported(prop);
       const eq: Predicate = (p) => (value === null ? p[prop] === null || p[prop] === undefined : fold(p[prop]) === value);
-      return op === 'eq' ? eq : (p) => !eq(p);
+      if (op === 'ne') return (p) => !eq(p);
+      eq.lookup = { prop, values: [value] };
+      return eq;
     }
     if (op === 'in') {
       expect('(');
@@ -106,7 +111,10 @@ export function parseFilter(text: string, options: FilterOptions): Predicate {
       }
       expect(')');
       if (values.length > 15) throw badRequest("Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15.");
-      return (p) => values.includes(fold(p[prop]));
+      const set = new Set(values);
+      const within: Predicate = (p) => set.has(fold(p[prop]));
+      within.lookup = { prop, values };
+      return within;
     }
     throw unsupported(prop);
   };
@@ -116,7 +124,12 @@ export function parseFilter(text: string, options: FilterOptions): Predicate {
       const op = next().value;
       const right = term();
       const l = left;
-      left = op === 'and' ? (p) => l(p) && right(p) : (p) => l(p) || right(p);
+      if (op === 'and') {
+        const both: Predicate = (p) => l(p) && right(p);
+        // What both sides match is among what either side's lookup finds.
+        both.lookup = l.lookup ?? right.lookup;
+        left = both;
+      } else left = (p) => l(p) || right(p);
     }
     return left;
   };

@@ -52,7 +52,14 @@ export function userEntity(ctx: SimContext, user: UserObject, select?: string[])
 }
 
 export function listUsers(ctx: SimContext, req: SimRequest): SimResponse {
-  const set = { name: 'users' as const, schema: userSchema, filterable: USER_FILTERABLE, objects: ctx.dir.users.values(), defaults: USER_DEFAULT_PROPERTIES };
+  const set = {
+    name: 'users' as const,
+    schema: userSchema,
+    filterable: USER_FILTERABLE,
+    objects: ctx.dir.users.values(),
+    defaults: USER_DEFAULT_PROPERTIES,
+    indexed: { userPrincipalName: (upn: string) => ctx.dir.userByUpn(upn) },
+  };
   return { status: 200, body: listEntities(ctx, req, set) };
 }
 

@@ -58,6 +58,19 @@ test('GET /users filters with eq, startswith and in on the properties the bridge
   expect(byMail.value).toEqual([{ id: MEGAN }]);
 });
 
+test('a UPN lookup (eq, in, and with another clause) finds each user once, case-insensitively, and still applies the whole filter', async () => {
+  const inList = await h.client
+    .api('/users')
+    .filter("userPrincipalName in ('MEGAN.BOWEN@contoso.com','megan.bowen@contoso.com','nobody@contoso.com')")
+    .select('id')
+    .get();
+  expect(inList.value).toEqual([{ id: MEGAN }]);
+  const both = await h.client.api('/users').filter("userPrincipalName eq 'megan.bowen@contoso.com' and employeeId eq 'E9999'").select('id').get();
+  expect(both.value).toEqual([]);
+  const either = await h.client.api('/users').filter("userPrincipalName eq 'megan.bowen@contoso.com' or employeeId eq 'E1002'").select('id').get();
+  expect(either.value.map((u: { id: string }) => u.id).sort()).toEqual([ALEX, MEGAN].sort());
+});
+
 test('GET /users rejects filters Graph does not support without advanced query headers', async () => {
   expect((await graphError(h.client.api('/users').filter("employeeId ne 'E1'").get())).body.error).toEqual({
     code: 'Request_UnsupportedQuery',
