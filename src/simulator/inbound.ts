@@ -203,13 +203,16 @@ export class InboundState {
     this.version++;
   }
 
-  /** The inbound part of a saved tenant. */
+  /**
+   * The inbound part of a saved tenant. It shares the staged records and log entries with the live
+   * state: serialise it at once (writeSavedTenant does), no copy first.
+   */
   toSeed(): Pick<SeedObject, 'inboundApps' | 'provisioningLogs' | 'inboundCalls'> {
-    return structuredClone({
+    return {
       inboundApps: [...this.apps.values()].map((a) => ({ ...a.config, staged: a.staged, stateChangedAt: a.stateChangedAt })),
       provisioningLogs: this.logs,
       inboundCalls: this.calls,
-    });
+    };
   }
 
   private normalise(input: Partial<InboundAppConfig>, previous: InboundAppConfig | undefined): InboundAppConfig {
