@@ -202,8 +202,8 @@ export class Directory {
   private indexProxies(user: UserObject, add: boolean): void {
     for (const p of (user.props.proxyAddresses as string[] | undefined) ?? []) {
       const key = String(p).toLowerCase();
-      let holders = this.proxyIndex.get(key);
-      if (add) this.proxyIndex.set(key, (holders ??= new Set()).add(user.id));
+      const holders = this.proxyIndex.get(key);
+      if (add) this.proxyIndex.set(key, (holders ?? new Set<string>()).add(user.id));
       else if (holders?.delete(user.id) && !holders.size) this.proxyIndex.delete(key);
     }
   }
