@@ -88,3 +88,17 @@ test('inbound writer: a password change revokes once; a later profile update rev
   expect(graphUser('p1@example.com')?.displayName).toBe('Person One');
   expect(revokes()).toBe(1);
 });
+
+test('inbound writer with the AD target: dirSyncEnabled is what Graph reports, even in profile-sync, and unknown until then', async () => {
+  const ADJOB = 'API2AD.0f1e2d3c4b5a.5c0f2a9e';
+  h = await startHarness({
+    mode: 'profile-sync',
+    permissions: 'recommended',
+    overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: ADJOB, target: 'ad', pollSeconds: 0.001 } },
+  });
+  h.sim.inbound.configure({ servicePrincipalId: SP, jobId: ADJOB, target: 'ad', processingDelayMs: 0, logDelayMs: 0 });
+  await h.scim.createUser('u-1', person(1));
+  expect((await h.scim.bridge('u-1')).dirSyncEnabled).toBeUndefined();
+  await settle(['u-1']);
+  expect(await h.scim.bridge('u-1')).toMatchObject({ syncState: 'synced', dirSyncEnabled: true });
+});
