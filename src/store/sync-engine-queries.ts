@@ -42,7 +42,7 @@ export function createSyncEngineQueries(db: Database) {
         AND s.graph_id IS NOT NULL AND s.applied_snapshot IS NOT NULL
         AND coalesce(json_extract(s.applied_snapshot, '$.deprovisioned'), 0) = 0
         AND CASE WHEN @licensesOnly = 1 OR coalesce(json_extract(s.applied_snapshot, '$.onPremisesMastered'), 0) = 1
-          THEN coalesce(json_array_length(s.applied_snapshot, '$.licenses'), 0) > 0
+          THEN coalesce(json_array_length(s.applied_snapshot, '$.licenses'), 0) + coalesce(json_array_length(s.applied_snapshot, '$.groupLicenses'), 0) > 0
           ELSE coalesce(json_extract(s.applied_snapshot, '$.properties.accountEnabled'), 1) <> 0 END
     ORDER BY 1`),
     // What plan shows: everything behind, blocked rows included (plan explains a blocked engine too).

@@ -457,6 +457,19 @@ function reported(ctx: EngineContext, record: InboundRecord, found: { id: string
     }
     progressRow(ctx, row, { graphId, appliedSnapshot: snapshot });
     const at = iso(ctx.clock.now());
+    // A deactivation the service applied counts towards the deletion threshold, as the direct writer's does.
+    if (row.graphId && before.properties.accountEnabled !== false && snapshot.properties.accountEnabled === false) {
+      const sourceId = ctx.store.users.getForSync(row.id)?.sourceId ?? '';
+      ctx.guard.record(sourceId, row.id);
+      ctx.counters.deprovisioned++;
+      ctx.store.audit.append({
+        sourceId,
+        action: 'sync.deprovision.deactivate',
+        resourceType: 'User',
+        resourceId: row.id,
+        detail: { graphId, via: 'inbound' },
+      });
+    }
     if (entry?.provisioningAction === 'create') {
       ctx.counters.created++;
       ctx.emit({ type: 'created', resourceType: 'User', id: row.id, graphId, at });

@@ -41,7 +41,8 @@ export async function isolating(ctx: EngineContext, rows: SyncRow[], fn: (rows: 
 function deactivates(ctx: EngineContext, w: UserWork): boolean {
   const s = w.snapshot;
   if (w.desired.active || !w.graphId || !s || s.deprovisioned) return false;
-  if (ctx.mode === 'license-only' || s.onPremisesMastered) return s.licenses.length > 0;
+  // The licences the bridge gave: direct assignments, and licence group memberships (licenses.assignment group).
+  if (ctx.mode === 'license-only' || s.onPremisesMastered) return s.licenses.length > 0 || Boolean(s.groupLicenses?.length);
   return s.properties.accountEnabled !== false;
 }
 
