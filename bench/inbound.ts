@@ -19,6 +19,7 @@ import { createGraphClient } from '../src/graph/client';
 import { leastGrant } from '../src/graph/permissions';
 import { createLogger } from '../src/log';
 import { startSimulator } from '../src/simulator';
+import { simulatorGraphOverrides } from '../test/e2e/harness';
 import { openStore } from '../src/store';
 import { scaledClock } from '../src/sync/clock';
 import { createSyncEngine } from '../src/sync/engine';
@@ -56,12 +57,7 @@ export async function runInboundBench(): Promise<{ verdicts: Verdict[] }> {
         sources: [{ id: SOURCE, token: 'bench-token-0123456789' }],
         'defaults.usageLocation': 'US',
         logLevel: 'silent',
-        'graph.baseUrl': sim.url,
-        'graph.authorityHost': sim.authorityHost,
-        'graph.tenantId': sim.tenantId,
-        'graph.clientId': sim.clientId,
-        'graph.clientSecret': sim.clientSecret,
-        'graph.caFile': sim.caFile,
+        ...simulatorGraphOverrides(sim),
         'graph.writer': 'inbound',
         'graph.inbound': { servicePrincipalId: SP, jobId: JOB, target: 'entra', dailyQuota, pollSeconds: 60 },
       },

@@ -38,6 +38,7 @@ import { createLogger } from '../src/log';
 import { createGroupService } from '../src/scim/groups-service';
 import { createUserService } from '../src/scim/users-service';
 import { type RunningSimulator, startSimulator } from '../src/simulator';
+import { simulatorGraphOverrides } from '../test/e2e/harness';
 import type { Clock as SimClock } from '../src/simulator/clock';
 import { DEFAULT_ROLES } from '../src/simulator/types';
 import type { ThrottleUsage } from '../src/simulator/throttle';
@@ -159,12 +160,7 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
       sources: [{ id: SOURCE, token: 'bench-token-0123456789' }],
       'defaults.usageLocation': 'US',
       logLevel: 'silent',
-      'graph.baseUrl': sim.url,
-      'graph.authorityHost': sim.authorityHost,
-      'graph.tenantId': sim.tenantId,
-      'graph.clientId': sim.clientId,
-      'graph.clientSecret': sim.clientSecret,
-      'graph.caFile': sim.caFile,
+      ...simulatorGraphOverrides(sim),
       'graph.allowTenantDirSync': true,
       'groups.push': true,
       // The injected deactivations are no mass deletion: the deletion guard would hold them after 50.

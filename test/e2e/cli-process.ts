@@ -78,13 +78,64 @@ export function cli(args: string[], env: Record<string, string>): { code: number
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Polls fn until it answers something other than undefined. */
-export async function until<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+/**
+ * Polls `check` (every 100 ms, never a fixed sleep) until it answers something other than undefined
+ * or false, and resolves with that; after `ms` fails with what was awaited.
+ */
+export async function until<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { what = 'condition', ms = 30_000 }: { what?: string; ms?: number } = {},
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 150));
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A bridge process (test/fixtures/e2e/bridge-child.js, the app and engine over a config file) that a
+ * test kills with SIGKILL and starts again on the same config; `port` is the running process's.
+ */
+export function bridgeChild() {
+  let proc: ChildProcess | null = null;
+  const self = {
+    port: 0,
+    /** Starts the process and resolves once it listens; rejects if it exits other than by SIGKILL. */
+    start(configFile: string): Promise<void> {
+      const p = spawn(process.execPath, [join(ROOT, 'test/fixtures/e2e/bridge-child.js')], {
+        cwd: ROOT,
+        env: { ...process.env, E2E_CONFIG: configFile },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      proc = p;
+      return new Promise((up, fail) => {
+        let buf = '';
+        p.stdout!.on('data', (d) => {
+          buf += String(d);
+          const m = /\{"port":(\d+)\}/.exec(buf);
+          if (m) {
+            self.port = Number(m[1]);
+            up();
+          }
+        });
+        p.once('exit', (code, signal) => (signal === 'SIGKILL' ? undefined : fail(new Error(`bridge exited ${code} ${signal}`))));
+      });
+    },
+    /** SIGKILL, resolved once the process is gone. */
+    kill(): Promise<void> {
+      const p = proc!;
+      return new Promise((done) => {
+        p.once('exit', () => done());
+        p.kill('SIGKILL');
+      });
+    },
+    /** Kills the process if one still runs (afterAll). */
+    async stop(): Promise<void> {
+      if (proc && proc.exitCode === null && proc.signalCode === null) await self.kill();
+    },
+  };
+  return self;
 }

@@ -1,13 +1,13 @@
 // Crash safety (SPEC section 7): a bridge process provisioning 2,000 users with licenses, managers
 // and group memberships is killed with SIGKILL at random moments and restarted; afterwards the
 // simulator holds exactly the SCIM input: nothing lost, no duplicate user, no duplicate membership.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import Database from 'better-sqlite3';
 import { createSyncEngineQueries } from '../../src/store/sync-engine-queries';
+import { bridgeChild } from './cli-process';
 import { E3, simulatorGraph } from './harness';
 
 jest.setTimeout(300_000);
@@ -19,7 +19,6 @@ function openProbe(path: string) {
   return Object.assign(createSyncEngineQueries(db), { close: () => db.close() });
 }
 
-const ROOT = resolve(__dirname, '../..');
 const TOKEN = 'crash-test-token-0123456789';
 const USERS = 2000;
 const GROUPS = 10;
@@ -32,44 +31,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sim: RunningSimulator;
 let dir: string;
-let child: ChildProcess | null = null;
-let port = 0;
+const bridge = bridgeChild();
 let up: Promise<void> = Promise.resolve();
-
-function startChild(configFile: string): Promise<void> {
-  const proc = spawn(process.execPath, [join(ROOT, 'test/fixtures/e2e/bridge-child.js')], {
-    cwd: ROOT,
-    env: { ...process.env, E2E_CONFIG: configFile },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child = proc;
-  return new Promise((resolveUp, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d) => {
-      buf += String(d);
-      const m = /\{"port":(\d+)\}/.exec(buf);
-      if (m) {
-        port = Number(m[1]);
-        resolveUp();
-      }
-    });
-    proc.once('exit', (code, signal) => (signal === 'SIGKILL' ? undefined : reject(new Error(`bridge exited ${code} ${signal}`))));
-  });
-}
-
-function kill(): Promise<void> {
-  const proc = child!;
-  return new Promise((done) => {
-    proc.once('exit', () => done());
-    proc.kill('SIGKILL');
-  });
-}
 
 async function scim(method: string, path: string, body?: unknown, once = false): Promise<{ status: number; body: any } | null> {
   for (;;) {
     await up;
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/scim/v2${path}`, {
+      const res = await fetch(`http://127.0.0.1:${bridge.port}/scim/v2${path}`, {
         method,
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
         ...(body ? { body: JSON.stringify(body) } : {}),
@@ -106,7 +75,7 @@ afterAll(async () => {
   // A test that failed or timed out may leave its killer loop running: it restarts no bridge from now on.
   finished = true;
   await up.catch(() => undefined);
-  if (child && child.exitCode === null) await kill();
+  await bridge.stop();
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -131,7 +100,7 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
       },
     }),
   );
-  up = startChild(configFile);
+  up = bridge.start(configFile);
   await up;
 
   // Ingress while the killer strikes: the IdP side retries what a kill interrupted.
@@ -149,11 +118,11 @@ it('loses nothing and duplicates nothing across SIGKILLs at random moments', asy
         continue;
       }
       await sleep(ingressDone ? 100 + random() * 400 : 300 + random() * 1500);
-      await kill();
+      await bridge.kill();
       kills++;
       if (ingressDone) killsAfterIngress++;
       if (finished) return;
-      up = startChild(configFile);
+      up = bridge.start(configFile);
       await up;
     }
   })();

@@ -4,9 +4,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as commands from '../../src/cli/engine-commands';
-import { createGraphClient } from '../../src/graph/client';
-import { createLogger } from '../../src/log';
-import { createSyncEngine } from '../../src/sync/engine';
 import { boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 
@@ -66,8 +63,7 @@ test('deactivations and deletes of one source add up within the hour, also acros
   ).toEqual(expect.arrayContaining(['/users/{p1@example.com}', '/users/{p2@example.com}']));
   h.clearLog();
   // A new engine on the same database, as after a restart: the hour's two deactivations still count.
-  const logger = createLogger('silent');
-  const restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger }), logger });
+  const restarted = h.newEngine();
   try {
     await h.scim.deleteUser('u-3');
     await restarted.runOnce();

@@ -1,9 +1,6 @@
 // SPEC section 8: in user-sync and universal-sync a managed attribute changed in Entra is found by
 // the delta query, recorded (audit sync.drift) and reverted; profile-sync allows direct edits.
 import { loadConfig } from '../../src/config';
-import { createGraphClient } from '../../src/graph/client';
-import { createLogger } from '../../src/log';
-import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 
@@ -219,12 +216,7 @@ it('a dry-run deployment finds drift but sends no revert and never records one a
   // The same database under graph.dryRun, as after a restart with the flag set.
   await h.engine.stop();
   const config = loadConfig({ env: {}, overrides: { ...structuredClone(h.config), graph: { ...h.config.graph, dryRun: true } } });
-  const dry = createSyncEngine({
-    config,
-    store: h.store,
-    graph: createGraphClient(config.graph, { logger: createLogger('silent') }),
-    logger: createLogger('silent'),
-  });
+  const dry = h.newEngine({ config });
   editInEntra(h, 'boss@example.com', { displayName: 'Renamed' });
   h.clearLog();
   const summary = await dry.reconcile({ full: false });

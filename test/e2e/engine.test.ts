@@ -1,7 +1,6 @@
 // SPEC section 7 end to end: coalescing, no-op writes, matching and idempotent create, permanent
 // errors and retry, deprovisioning, the deletion threshold, and plan.
 import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
-import { createGraphClient } from '../../src/graph/client';
 import { createLogger } from '../../src/log';
 import { manualClock } from '../../src/sync/clock';
 import { createUserService } from '../../src/scim/users-service';
@@ -197,8 +196,7 @@ it("counts the hour's deprovisions across a restart: the threshold still holds t
   expect(h.sim.state.snapshot().deletedItems).toHaveLength(2);
   h.clearLog();
   // A new engine on the same database, as after a restart.
-  const logger = createLogger('silent');
-  const restarted = createSyncEngine({ config: h.config, store: h.store, graph: createGraphClient(h.config.graph, { logger }), logger });
+  const restarted = h.newEngine();
   try {
     await scim.deleteUser('u-3');
     await restarted.runOnce();

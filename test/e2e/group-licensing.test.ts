@@ -1,10 +1,7 @@
 // Group-based licensing (licenses.assignment: group): one licence group per SKU, created and
 // licensed once, users added 20 to a PATCH; the simulator works the licences out asynchronously
 // and the engine reads licenseAssignmentStates back, reporting a CountViolation on the user.
-import { createGraphClient } from '../../src/graph/client';
 import { leastGrant } from '../../src/graph/permissions';
-import { createLogger } from '../../src/log';
-import { createSyncEngine } from '../../src/sync/engine';
 import { E3, named, startHarness, type Harness } from './harness';
 
 jest.setTimeout(120_000);
@@ -154,15 +151,7 @@ test('direct -> group: the user joins the group first, and the direct licence go
   const config = { ...h.config, licenses: { ...h.config.licenses, assignment: 'group' as const } };
   // The admin grants what group assignment needs (Group.ReadWrite.All) before switching.
   h.sim.grant(leastGrant(config, config.mode));
-  const logger = createLogger('silent');
-  const engine = createSyncEngine({
-    config,
-    store: h.store,
-    graph: createGraphClient(config.graph, { logger }),
-    logger,
-    licenceReadbackDelayMs: 0,
-    tokenReadbackDelayMs: 0,
-  });
+  const engine = h.newEngine({ config, licenceReadbackDelayMs: 0, tokenReadbackDelayMs: 0 });
   try {
     h.clearLog();
     await engine.runOnce();
@@ -206,15 +195,7 @@ test('group -> direct: the direct licence is assigned first, and the user leaves
   expect(stateOf(h, upn(1)).assignedLicenses).toEqual([{ disabledPlans: [], skuId: E3 }]);
   await h.engine.stop();
   const config = { ...h.config, licenses: { ...h.config.licenses, assignment: 'direct' as const } };
-  const logger = createLogger('silent');
-  const engine = createSyncEngine({
-    config,
-    store: h.store,
-    graph: createGraphClient(config.graph, { logger }),
-    logger,
-    licenceReadbackDelayMs: 0,
-    tokenReadbackDelayMs: 0,
-  });
+  const engine = h.newEngine({ config, licenceReadbackDelayMs: 0, tokenReadbackDelayMs: 0 });
   try {
     h.clearLog();
     await engine.runOnce();

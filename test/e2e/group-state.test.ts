@@ -6,12 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
-import { createGraphClient } from '../../src/graph/client';
-import { createLogger } from '../../src/log';
 import { leastGrant } from '../../src/graph/permissions';
 import { startBridge, type Bridge } from '../../src/main';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
-import { createSyncEngine } from '../../src/sync/engine';
 import { boss } from './fixtures';
 import { named, startHarness, type Harness, simulatorGraph } from './harness';
 
@@ -56,8 +53,7 @@ test('profile-sync without groups.push: skipped with the reason; pushed once gro
   const config = loadConfig({ env: {}, overrides: { ...structuredClone(h.config), groups: { push: true } } });
   // The app holds what pushing groups needs (an operator grants it with groups.push).
   h.sim.grant(leastGrant(config, config.mode));
-  const logger = createLogger('silent');
-  const engine = createSyncEngine({ config, store: h.store, graph: createGraphClient(config.graph, { logger }), logger });
+  const engine = h.newEngine({ config });
   try {
     h.clearLog();
     await engine.runOnce();

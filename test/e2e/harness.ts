@@ -26,6 +26,11 @@ export interface Harness {
   scim: Ingress;
   config: Config;
   dbPath: string;
+  /**
+   * Another engine over this store and tenant: a restarted process, or the same database under a changed
+   * `config`; its Graph client follows that config unless `graph` is given. The caller stops it.
+   */
+  newEngine(opts?: Partial<Parameters<typeof createSyncEngine>[0]>): SyncEngine;
   writes(): { method: string; url: string; body?: unknown; status: number }[];
   clearLog(): void;
   close(): Promise<void>;
@@ -60,8 +65,10 @@ export interface HarnessOptions {
   sim?: Partial<SimulatorOptions>;
 }
 
+type SimulatorEndpoint = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile'>;
+
 /** A config file's `graph` settings that point a bridge (a spawned process) at this simulator. */
-export function simulatorGraph(sim: RunningSimulator) {
+export function simulatorGraph(sim: SimulatorEndpoint) {
   return {
     baseUrl: sim.url,
     authorityHost: sim.authorityHost,
@@ -70,6 +77,11 @@ export function simulatorGraph(sim: RunningSimulator) {
     clientSecret: sim.clientSecret,
     caFile: sim.caFile,
   };
+}
+
+/** The same settings as loadConfig overrides (`graph.baseUrl`, ...), which leave the rest of `graph` as it is. */
+export function simulatorGraphOverrides(sim: SimulatorEndpoint): Record<string, string> {
+  return Object.fromEntries(Object.entries(simulatorGraph(sim)).map(([key, value]) => [`graph.${key}`, value]));
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
@@ -90,12 +102,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       mode: opts.mode,
       database: dbPath,
       sources: [{ id: 'okta', token: SOURCE_TOKEN, directories: opts.directories ?? [], ...opts.okta }, ...(opts.extraSources ?? [])],
-      'graph.baseUrl': sim.url,
-      'graph.authorityHost': sim.authorityHost,
-      'graph.tenantId': sim.tenantId,
-      'graph.clientId': sim.clientId,
-      'graph.clientSecret': sim.clientSecret,
-      'graph.caFile': sim.caFile,
+      ...simulatorGraphOverrides(sim),
       'defaults.usageLocation': 'US',
       logLevel: 'silent',
       ...opts.overrides,
@@ -124,6 +131,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     scim,
     config,
     dbPath,
+    newEngine: (more = {}) => {
+      const cfg = more.config ?? config;
+      return createSyncEngine({ config: cfg, store, graph: createGraphClient(cfg.graph, { logger }), logger, ...more });
+    },
     writes: () =>
       sim.requests
         .writes()

@@ -2,57 +2,26 @@
 // bridge process is killed with SIGKILL once every record is staged with the service and before any
 // is processed; restarted, it follows the records it sent (sending none again) and every user ends
 // synced with its Graph id, exactly once in the tenant.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config';
 import { leastGrant } from '../../src/graph/permissions';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
+import { bridgeChild, until } from './cli-process';
+import { simulatorGraph } from './harness';
 
 jest.setTimeout(120_000);
 
-const ROOT = resolve(__dirname, '../..');
 const TOKEN = 'inbound-crash-token-0123456789';
 const USERS = 120;
 const SP = '6d1e3b0f-2c8e-4d4f-9a71-3e0b5f8c2d16';
 const JOB = 'API2AAD.0a1b2c3d4e5f.6d1e3b0f';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sim: RunningSimulator;
 let dir: string;
-let child: ChildProcess | null = null;
-let port = 0;
-
-function startChild(configFile: string): Promise<void> {
-  const proc = spawn(process.execPath, [join(ROOT, 'test/fixtures/e2e/bridge-child.js')], {
-    cwd: ROOT,
-    env: { ...process.env, E2E_CONFIG: configFile },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child = proc;
-  return new Promise((resolveUp, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d) => {
-      buf += String(d);
-      const m = /\{"port":(\d+)\}/.exec(buf);
-      if (m) {
-        port = Number(m[1]);
-        resolveUp();
-      }
-    });
-    proc.once('exit', (code, signal) => (signal === 'SIGKILL' ? undefined : reject(new Error(`bridge exited ${code} ${signal}`))));
-  });
-}
-
-function kill(): Promise<void> {
-  const proc = child!;
-  return new Promise((done) => {
-    proc.once('exit', () => done());
-    proc.kill('SIGKILL');
-  });
-}
+const bridge = bridgeChild();
 
 /** The bridge's records by state, read from its database file. */
 function records(dbPath: string): Record<string, number> {
@@ -80,21 +49,13 @@ function syncStates(dbPath: string): { synced: number; linked: number } {
   }
 }
 
-async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within 60 s`);
-    await sleep(100);
-  }
-}
-
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, seed: {}, throttling: false });
   dir = mkdtempSync(join(tmpdir(), 'inbound-crash-'));
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) await kill();
+  await bridge.stop();
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -109,12 +70,7 @@ it('loses nothing and sends nothing twice when the bridge is killed between the 
     defaults: { usageLocation: 'US' },
     logLevel: 'silent',
     graph: {
-      baseUrl: sim.url,
-      authorityHost: sim.authorityHost,
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      caFile: sim.caFile,
+      ...simulatorGraph(sim),
       writer: 'inbound',
       inbound: { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 0.05 },
     },
@@ -123,9 +79,9 @@ it('loses nothing and sends nothing twice when the bridge is killed between the 
   sim.grant(leastGrant(loadConfig({ file: configFile, env: {} })));
   // The service holds the records for an hour after their 202: the bridge is killed in that gap.
   sim.inbound.configure({ servicePrincipalId: SP, jobId: JOB, target: 'entra', processingDelayMs: 3_600_000 });
-  await startChild(configFile);
+  await bridge.start(configFile);
   for (let i = 0; i < USERS; i++) {
-    const res = await fetch(`http://127.0.0.1:${port}/scim/v2/Users`, {
+    const res = await fetch(`http://127.0.0.1:${bridge.port}/scim/v2/Users`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
       body: JSON.stringify({
@@ -138,19 +94,22 @@ it('loses nothing and sends nothing twice when the bridge is killed between the 
     });
     expect(res.status).toBe(201);
   }
-  await until('every record sent', () => records(dbPath).sent === USERS);
-  await kill();
+  await until(() => records(dbPath).sent === USERS, { what: 'every record sent', ms: 60_000 });
+  await bridge.kill();
   expect(sim.state.snapshot().users).toHaveLength(0);
   const uploadsBefore = sim.requests.list({ method: 'POST' }).filter((e) => /\/bulkUpload$/.test(e.url) && e.status === 202);
   // While the bridge is down the service processes what it staged.
   expect(sim.inbound.process()).toEqual({ processed: USERS });
 
-  await startChild(configFile);
-  await until('every user synced with its Graph id', () => {
-    const s = syncStates(dbPath);
-    return s.synced === USERS && s.linked === USERS;
-  });
-  await kill();
+  await bridge.start(configFile);
+  await until(
+    () => {
+      const s = syncStates(dbPath);
+      return s.synced === USERS && s.linked === USERS;
+    },
+    { what: 'every user synced with its Graph id', ms: 60_000 },
+  );
+  await bridge.kill();
   const users = sim.state.snapshot().users;
   expect(users.map((u) => u.userPrincipalName).sort()).toEqual(Array.from({ length: USERS }, (_, i) => `user${i}@example.com`).sort());
   const uploads = sim.requests.list({ method: 'POST' }).filter((e) => /\/bulkUpload$/.test(e.url) && e.status === 202);

@@ -11,6 +11,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
+import { until } from './cli-process';
 
 jest.setTimeout(60_000);
 
@@ -46,14 +47,6 @@ function topLevelKeys(text: string): string[] {
     else if (c === ',' && depth === 1) expectKey = true;
   }
   return keys;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never happened: ${what}`);
 }
 
 beforeAll(async () => {
@@ -151,7 +144,7 @@ test('access lines carry the request id, echoed in the response, with the source
 });
 
 test('the engine logs preflight, the tenant switch, each busy run, a failed resource with Graph message, a pause and its approval', async () => {
-  await until(() => entries().some((e) => e.msg === 'sync run' && e.created === 1), 'ada created');
+  await until(() => entries().some((e) => e.msg === 'sync run' && e.created === 1), { what: 'ada created', ms: 20_000 });
   // Graph refuses the next create with its own message.
   bridge.simulator!.faults.set({
     failNext: [
@@ -170,11 +163,11 @@ test('the engine logs preflight, the tenant switch, each busy run, a failed reso
     .set(auth)
     .send({ schemas: [USER], userName: 'bob@example.com' });
   ids.bob = bad.body.id;
-  await until(() => entries().some((e) => e.msg === 'resource sync failed'), 'bob failed');
+  await until(() => entries().some((e) => e.msg === 'resource sync failed'), { what: 'bob failed', ms: 20_000 });
   expect((await request(origin).delete(`/scim/v2/Users/${ids.ada}`).set(auth)).status).toBe(204);
-  await until(() => entries().some((e) => e.msg.startsWith('deprovisioning paused')), 'deletion held');
+  await until(() => entries().some((e) => e.msg.startsWith('deprovisioning paused')), { what: 'deletion held', ms: 20_000 });
   bridge.engine.approveDeletions();
-  await until(() => entries().some((e) => e.msg === 'sync run' && e.deprovisioned === 1), 'ada deprovisioned');
+  await until(() => entries().some((e) => e.msg === 'sync run' && e.deprovisioned === 1), { what: 'ada deprovisioned', ms: 20_000 });
 
   const sync = entries().filter((e) => e.component === 'sync');
   const pick = (msg: string) => sync.filter((e) => e.msg === msg);

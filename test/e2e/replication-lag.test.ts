@@ -3,10 +3,8 @@
 // resource object or one of the objects being referenced do not exist." for member adds, until its
 // replicas catch up. Within REPLICATION_WINDOW_MS of the create these are retried (pending, never
 // error); after it they are permanent errors with Graph's message, as before.
-import { createGraphClient } from '../../src/graph/client';
-import { createLogger } from '../../src/log';
 import { systemClock } from '../../src/sync/clock';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
+import { type SyncEngine } from '../../src/sync/engine';
 import { REPLICATION_WINDOW_MS } from '../../src/sync/replication';
 import { ada, boss } from './fixtures';
 import { E3, named, startHarness, type Harness } from './harness';
@@ -51,13 +49,7 @@ it('retries the license, manager and member writes refused while a new user and 
 
   // The retries run on a new engine over the same database: the create times survive a restart.
   await h.engine.stop();
-  restarted = createSyncEngine({
-    config: h.config,
-    store: h.store,
-    graph: createGraphClient(h.config.graph, { logger: createLogger('silent') }),
-    logger: createLogger('silent'),
-    retry: { baseMs: 100, capMs: 200 },
-  });
+  restarted = h.newEngine({ retry: { baseMs: 100, capMs: 200 } });
   restarted.onEvent((e) => e.type === 'error' && seen.push(e.id));
   for (let i = 0; i < 30 && h.store.sync.listDue(Number.MAX_SAFE_INTEGER, 10).length; i++) {
     await sleep(100);

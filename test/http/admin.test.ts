@@ -9,6 +9,7 @@ import { createAdminRouter } from '../../src/admin/router';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
+import { until } from '../e2e/cli-process';
 
 const SOURCE_TOKEN = 'admin-test-source-token-0123456789';
 const ADMIN_TOKEN = 'admin-test-admin-token-0123456789';
@@ -17,16 +18,6 @@ const PASSWORD = 'Sup3r-Secret-Passw0rd!';
 let dir: string;
 let bridge: Bridge;
 let origin: string;
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-admin-'));
@@ -48,10 +39,7 @@ beforeAll(async () => {
     .set('Authorization', `Bearer ${SOURCE_TOKEN}`)
     .send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ada@example.com', displayName: 'Ada Lovelace', password: PASSWORD });
   expect(created.status).toBe(201);
-  await waitFor(async () => {
-    const r = await request(origin).get('/healthz');
-    return r.body.queue.synced === 1 ? true : undefined;
-  });
+  await until(async () => (await request(origin).get('/healthz')).body.queue.synced === 1, { what: 'the user synced', ms: 15_000 });
 });
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
+import { until } from '../e2e/cli-process';
 import { consoleConfig, SEED_ERROR, seedConsoleStore, type SeedOptions } from './console-seed';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,16 +35,6 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const XSS_NAME = '<img src=x onerror="window.__pwned=1">@example.com';
-
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the operator console in a browser (SKIPPED: no ${CHROMIUM})`, () => {
   let dir: string;
@@ -102,13 +93,13 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
       });
     expect(group.status).toBe(201);
     const health = () => scim().get('/healthz').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
-    await waitFor(async () => {
+    await until(async () => {
       const h = await health();
       return h.body.resources.User.synced === 1990 + 1 + 6 && h.body.resources.User.error === 12 && h.body.resources.Group.skipped === 1 ? true : undefined;
     });
     // Six deletions at once (one transaction each, no run in between): over the threshold of 5, so held.
     for (const id of leavers) bridge.store.users.remove(id, { sourceId: 'okta' });
-    await waitFor(async () => ((await health()).body.engine.reasons.length === 2 ? true : undefined));
+    await until(async () => ((await health()).body.engine.reasons.length === 2 ? true : undefined));
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -280,7 +271,7 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
     await page.click('button:text("Retry")');
     await page.waitForSelector('.notice');
     expect(await text('.notice')).toBe('Queued: the engine takes it on its next run.');
-    await waitFor(() => (bridge.store.sync.get('User', seeded.errorUserIds[1])!.state === 'synced' ? true : undefined));
+    await until(() => (bridge.store.sync.get('User', seeded.errorUserIds[1])!.state === 'synced' ? true : undefined));
   }, 60_000);
 
   test('groups: list with member counts and sync state; a group page with members paged', async () => {
@@ -316,7 +307,7 @@ run(HAVE_CHROMIUM ? 'the operator console in a browser, 2,000 users' : `the oper
     await page.click('section[data-source=okta] button:text("Approve 6 deletions")');
     await page.waitForSelector('.notice');
     expect(await text('.notice')).toBe("Approved: 6 deprovisions go to Graph on the engine's next run.");
-    await waitFor(() => {
+    await until(() => {
       const users = bridge.simulator!.state.snapshot().users as unknown as { userPrincipalName: string; accountEnabled: boolean }[];
       const leavers = users.filter((u) => /^leaver\d@example\.com$/.test(u.userPrincipalName));
       return leavers.length === 6 && leavers.every((u) => u.accountEnabled === false) ? true : undefined;

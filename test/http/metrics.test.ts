@@ -8,6 +8,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
+import { until } from '../e2e/cli-process';
 
 jest.setTimeout(60_000);
 
@@ -47,14 +48,6 @@ function value(name: string, labels: Record<string, string> = {}): number | unde
   return found[0]?.value;
 }
 const labelSets = (name: string) => samples.filter((s) => s.name === name).map((s) => s.labels);
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 beforeAll(async () => {
   startedAt = Date.now();
@@ -98,9 +91,9 @@ beforeAll(async () => {
     ).status,
   ).toBe(201);
   const synced = async () => (await request(origin).get('/healthz')).body.resources?.User?.synced === 2;
-  await until(synced, 'both users synced');
+  await until(synced, { what: 'both users synced', ms: 20_000 });
   expect((await request(origin).delete(`/scim/v2/Users/${ids[1]}`).set(auth)).status).toBe(204);
-  await until(async () => (await request(origin).get('/healthz')).body.engine.state === 'paused', 'the deletion held');
+  await until(async () => (await request(origin).get('/healthz')).body.engine.state === 'paused', { what: 'the deletion held', ms: 20_000 });
   const scraped = await request(origin).get('/metrics');
   expect(scraped.status).toBe(200);
   samples = parse(scraped.text);

@@ -11,6 +11,7 @@ import { Agent, request } from 'undici';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { type Bridge, startBridge } from '../../src/main';
+import { until } from '../e2e/cli-process';
 
 const SOURCE_TOKEN = 'tls-test-source-token-0123456789';
 let dir: string;
@@ -52,14 +53,6 @@ async function httpsJson(port: number, ca: string, path: string, headers: Record
   const body = await res.body.json();
   await dispatcher.close();
   return { status: res.statusCode, body };
-}
-
-async function waitFor(fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function startWith(first: { cert: string; key: string }): Promise<{ port: number; certFile: string; keyFile: string }> {
@@ -113,7 +106,7 @@ it('reloads the certificate on SIGHUP, and when the files are replaced; a pair t
   // Replaced by rename, as renewal tools do: picked up without a signal.
   writeFileSync(`${keyFile}.new`, third.key);
   renameSync(`${keyFile}.new`, keyFile);
-  await waitFor(async () => (await servedCn(port, third.cert).catch(() => '')) === 'bridge-three');
+  await until(async () => (await servedCn(port, third.cert).catch(() => '')) === 'bridge-three', { what: 'the new certificate served', ms: 20_000 });
 });
 
 it('refuses to start with only one of certFile and keyFile, or with files that do not load', async () => {
