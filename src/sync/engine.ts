@@ -354,11 +354,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
     start(): void {
       if (running) return;
       running = true;
-      // An accepted SCIM write wakes an idle engine at once instead of after idleMs; an urgent one also
-      // goes at once during a pass (after the writer's transaction, so that it reads the committed row).
-      unsubscribeDirty = store.sync.onDirty((urgent) => {
+      // An accepted SCIM write wakes an idle engine at once instead of after idleMs; an urgent change
+      // of a user in Graph also goes at once during a pass (after the writer's transaction, so that it
+      // reads the committed row).
+      unsubscribeDirty = store.sync.onDirty((urgent, type) => {
         wake?.();
-        if (urgent && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
+        if (urgent && type === 'User' && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
       });
       loop = runLoop();
     },
