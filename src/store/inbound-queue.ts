@@ -81,6 +81,7 @@ export function createInboundQueue(db: Database) {
     oldestSentFor: db.prepare(`SELECT * FROM inbound_records WHERE external_id = ? AND state = 'sent' AND sent_at <= ? ORDER BY seq LIMIT 1`),
     logSeen: db.prepare(`SELECT 1 FROM inbound_records WHERE log_id = ?`).pluck(),
     inFlight: db.prepare(`SELECT * FROM inbound_records WHERE state IN ('sent', 'awaiting') ORDER BY seq LIMIT ?`),
+    awaiting: db.prepare(`SELECT * FROM inbound_records WHERE state = 'awaiting' ORDER BY seq`),
     oldestSent: db.prepare(`SELECT min(sent_at) FROM inbound_records WHERE state IN ('sent', 'awaiting')`).pluck(),
     counts: db.prepare(`SELECT state, count(*) AS n FROM inbound_records GROUP BY state`),
     pruneDone: db.prepare(`DELETE FROM inbound_records WHERE state = 'done' AND resource_id = ? AND seq < ?`),
@@ -139,6 +140,8 @@ export function createInboundQueue(db: Database) {
     logSeen: (logId: string): boolean => q.logSeen.get(logId) !== undefined,
     /** Records sent and not settled (sent or awaiting), oldest first. */
     inFlight: (limit = 1000): InboundRecord[] => (q.inFlight.all(limit) as Row[]).map(toRecord),
+    /** Records the service reported whose user Entra did not show yet, oldest first. */
+    awaiting: (): InboundRecord[] => (q.awaiting.all() as Row[]).map(toRecord),
     oldestSentAt: (): number | null => (q.oldestSent.get() as number | null) ?? null,
     counts(): Record<InboundRecordState, number> {
       const out: Record<InboundRecordState, number> = { queued: 0, sent: 0, awaiting: 0, done: 0 };

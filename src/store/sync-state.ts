@@ -183,7 +183,7 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       WHERE deleted = 0 AND state IN ('synced', 'skipped') AND applied_version > 0 AND (applied_mode IS NULL OR applied_mode <> ?)`),
   };
 
-  const dirtyListeners = new Set<(urgent: boolean) => void>();
+  const dirtyListeners = new Set<(urgent: boolean, type: ResourceType) => void>();
   const setDirSync = db.prepare(`UPDATE sync_state SET dir_sync_enabled = ? WHERE type = ? AND id = ?`);
 
   /**
@@ -203,7 +203,9 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       pwd: s.pendingPassword ? box.seal(s.pendingPassword, contextOf(type, id)) : null,
       urgent: urgent ? 1 : 0,
     }) as Pick<Row, 'state' | 'graph_id' | 'last_error' | 'dir_sync_enabled' | 'tokens_valid_from'>;
-    for (const listener of dirtyListeners) listener(urgent);
+    // Listeners hear of urgent work only when listUrgent can take it: a new user's password is not.
+    const urgentDue = urgent && after.graph_id !== null && after.state !== 'blocked';
+    for (const listener of dirtyListeners) listener(urgentDue, type);
     return {
       state: after.state,
       graphId: after.graph_id,
@@ -231,10 +233,11 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
       }
     },
     /**
-     * Called on every dirty mark with whether the change is urgent (inside the writer's transaction: a
-     * listener only schedules work, e.g. wakes the idle engine). Returns the unsubscribe function.
+     * Called on every dirty mark with whether the change is urgent and of a resource already in Graph
+     * (what listUrgent returns), and the resource type (inside the writer's transaction: a listener
+     * only schedules work, e.g. wakes the idle engine). Returns the unsubscribe function.
      */
-    onDirty(listener: (urgent: boolean) => void): () => void {
+    onDirty(listener: (urgent: boolean, type: ResourceType) => void): () => void {
       dirtyListeners.add(listener);
       return () => dirtyListeners.delete(listener);
     },

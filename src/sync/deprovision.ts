@@ -3,6 +3,7 @@
 // delete (deprovision: delete). The deletion guard holds mass deletes for operator approval.
 import type { SyncRow } from '../store';
 import { groupRequests, userRequests } from '../graph/requests';
+import { inboundDeprovision, usesInbound } from './inbound-writer';
 import { licenceGroupId } from './license-groups';
 import { type EngineContext, appliedRow, failRow, retryRow } from './context';
 import type { GraphOp } from './ops';
@@ -60,8 +61,18 @@ export function guardDeprovisions(ctx: EngineContext, rows: SyncRow[]): SyncRow[
   return allowed;
 }
 
+/**
+ * Deprovisions of deleted users, within the deletion threshold: through the inbound provisioning app
+ * (a disabling record) under the inbound writer, except a delete of a cloud user, which only Graph
+ * can make (the app does not delete).
+ */
 export async function deprovisionUsers(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
   const allowed = guardDeprovisions(ctx, rows);
+  const graphDeletes = ctx.config.deprovision === 'delete' && ctx.config.graph.inbound?.target === 'entra';
+  if (usesInbound(ctx) && !graphDeletes) {
+    if (allowed.length) await inboundDeprovision(ctx, allowed);
+    return;
+  }
   const planned = allowed.map((row, i) => {
     const snapshot = (row.appliedSnapshot as UserSnapshot | null) ?? { properties: {}, licenses: [] };
     const ops = row.graphId && !snapshot.deprovisioned ? opsFor(ctx, row.graphId, snapshot, String(i)) : [];

@@ -102,6 +102,12 @@ export interface EngineStatus {
   inbound?: { queued: number; sent: number; awaiting: number };
 }
 
+/** What /healthz and /readyz read on every probe: the state and why, without the queue's counts (a scan of every row). */
+export type EngineHealth = Pick<
+  EngineStatus,
+  'state' | 'reasons' | 'warnings' | 'pendingDeletions' | 'preflight' | 'consecutiveFailedRuns' | 'lastRunError' | 'failedRuns'
+>;
+
 export interface BudgetUse {
   capacity: number;
   perSeconds: number;
@@ -354,11 +360,12 @@ export function createSyncEngine(options: SyncEngineOptions) {
     start(): void {
       if (running) return;
       running = true;
-      // An accepted SCIM write wakes an idle engine at once instead of after idleMs; an urgent one also
-      // goes at once during a pass (after the writer's transaction, so that it reads the committed row).
-      unsubscribeDirty = store.sync.onDirty((urgent) => {
+      // An accepted SCIM write wakes an idle engine at once instead of after idleMs; an urgent change
+      // of a user in Graph also goes at once during a pass (after the writer's transaction, so that it
+      // reads the committed row).
+      unsubscribeDirty = store.sync.onDirty((urgent, type) => {
         wake?.();
-        if (urgent && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
+        if (urgent && type === 'User' && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
       });
       loop = runLoop();
     },
@@ -373,23 +380,36 @@ export function createSyncEngine(options: SyncEngineOptions) {
     },
     runOnce: (): Promise<RunSummary> => serial(runOnceNow),
     preflight: (): Promise<PreflightResult> => serial(gate.check),
-    status(): EngineStatus {
+    health(): EngineHealth {
       const reason = store.sync.blockedReason();
       const held = decideDeletions();
       return {
         state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
-        mode: ctx.mode,
         reasons: reason
           ? gate.result()?.blocked.length
             ? gate.result()!.blocked
             : [reason]
           : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
         warnings: gate.result()?.warnings ?? [],
+        pendingDeletions: held,
+        preflight: gate.result(),
+        consecutiveFailedRuns,
+        lastRunError,
+        failedRuns,
+      };
+    },
+    status(): EngineStatus {
+      const h = engine.health();
+      return {
+        state: h.state,
+        mode: ctx.mode,
+        reasons: h.reasons,
+        warnings: h.warnings,
         queueDepth: store.engine.queueDepth(),
         counts: store.engine.countsByState(),
         lastErrors: store.engine.recentErrors(20),
-        pendingDeletions: held,
-        preflight: gate.result(),
+        pendingDeletions: h.pendingDeletions,
+        preflight: h.preflight,
         graph: exec.stats(),
         budget: {
           writes: budgetUse(throttle, config.graph.writeBudget.writes, config.graph.writeBudget.perSeconds, clock.now()),
@@ -397,9 +417,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
         },
         lastRun,
         lastDrift,
-        consecutiveFailedRuns,
-        lastRunError,
-        failedRuns,
+        consecutiveFailedRuns: h.consecutiveFailedRuns,
+        lastRunError: h.lastRunError,
+        failedRuns: h.failedRuns,
         ...(usesInbound(ctx) ? { inbound: inboundCounts() } : {}),
       };
     },

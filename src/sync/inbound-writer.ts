@@ -312,7 +312,7 @@ interface LogEntry {
  * each record by the first entry of its externalId after its 202.
  */
 export async function followInbound(ctx: EngineContext, opts: { force?: boolean } = {}): Promise<{ settled: number }> {
-  if (!ctx.store.inbound.inFlight(1).length) return { settled: 0 };
+  if (ctx.store.inbound.oldestSentAt() === null) return { settled: 0 };
   const now = ctx.clock.now();
   const last = Number(ctx.queries.getMeta(LAST_POLL_KEY) || 0);
   if (!opts.force && now - last < pollMs(ctx)) return { settled: 0 };
@@ -414,7 +414,7 @@ async function graphIdOf(ctx: EngineContext, targetId: string | null): Promise<{
 /** Records whose success was logged while their AD user had not reached Entra yet: looked up again. */
 async function resolveAwaiting(ctx: EngineContext): Promise<number> {
   let n = 0;
-  for (const record of ctx.store.inbound.inFlight().filter((r) => r.state === 'awaiting')) {
+  for (const record of ctx.store.inbound.awaiting()) {
     const found = await graphIdOf(ctx, record.targetId);
     if (!found) continue;
     reported(ctx, record, found, null);

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { groupRequests } from '../graph/requests';
 import { type EngineContext } from './context';
 import type { GraphOp, OpOutcome } from './ops';
-import { MEMBER_BIND_MAX, NO_ANSWER } from './member-sync';
+import { MEMBER_BIND_MAX, type MemberWrite, NO_ANSWER, addWrite, confirmed, removeWrite, splitRefused } from './member-sync';
 import { softenReferenceMissing } from './replication';
 import { SEAT_SHORTAGE_PREFIX } from './user-apply';
 import type { UserSnapshot, UserWork } from './user-work';
@@ -23,7 +23,6 @@ const GROUPS_KEY = 'licenses.groups';
 const READBACK_KEY = 'licenses.readback';
 /** Graph's limit on the values of one `in` filter (learn.microsoft.com/graph/filter-query-parameter). */
 const READ_IN_LIMIT = 15;
-const ALREADY_MEMBER = /already exist/i;
 
 interface GroupsMeta {
   /** Generated once per database; names the bridge's own groups. */
@@ -201,49 +200,36 @@ export interface MembershipChange {
  */
 export async function sendMemberships(ctx: EngineContext, changes: MembershipChange[]): Promise<OpOutcome[]> {
   const result: OpOutcome[] = changes.map(() => NO_ANSWER);
-  const ops: { op: GraphOp; idx: number[] }[] = [];
+  // A write's members are the indexes of its changes.
+  let round: MemberWrite[] = [];
   const byGroup = new Map<string, number[]>();
   changes.forEach((c, i) => {
     if (c.add) byGroup.set(c.groupGraphId, [...(byGroup.get(c.groupGraphId) ?? []), i]);
-    else ops.push({ op: { id: `r${i}`, ...groupRequests.removeMember(c.groupGraphId, c.userGraphId), write: true }, idx: [i] });
-  });
-  const addOp = (group: string, idx: number[], id: string): GraphOp => ({
-    id,
-    ...(idx.length === 1
-      ? groupRequests.addMember(ctx.graphBaseUrl, group, changes[idx[0]].userGraphId)
-      : groupRequests.addMembers(
-          ctx.graphBaseUrl,
-          group,
-          idx.map((i) => changes[i].userGraphId),
-        )),
-    write: true,
+    else round.push(removeWrite(c.groupGraphId, `r${i}`, String(i), c.userGraphId));
   });
   for (const [group, idx] of byGroup)
     for (let i = 0; i < idx.length; i += MEMBER_BIND_MAX) {
       const chunk = idx.slice(i, i + MEMBER_BIND_MAX);
-      ops.push({ op: addOp(group, chunk, `a${ops.length}`), idx: chunk });
+      round.push(
+        addWrite(
+          ctx,
+          group,
+          `a${round.length}`,
+          chunk.map(String),
+          chunk.map((k) => changes[k].userGraphId),
+        ),
+      );
     }
-  let round = ops;
   while (round.length) {
-    const out = await ctx.exec.run(round.map((r) => r.op));
-    const next: typeof ops = [];
-    for (const r of round) {
-      const add = changes[r.idx[0]].add;
+    const out = await ctx.exec.run(round.map((w) => w.op));
+    const next: MemberWrite[] = [];
+    for (const w of round) {
       // A user created moments ago may not have reached every replica yet: retried whole.
-      const answer = out.get(r.op.id) ?? NO_ANSWER;
-      const o = add
-        ? softenReferenceMissing(
-            ctx,
-            answer,
-            r.idx.map((i) => changes[i].userGraphId),
-          )
-        : answer;
-      const done =
-        o.kind === 'ok' || (o.kind === 'failed' && (add ? r.idx.length === 1 && o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404));
-      if (done) for (const i of r.idx) result[i] = { kind: 'ok', status: 204 };
-      else if (add && r.idx.length > 1 && o.kind === 'failed' && (o.status === 400 || o.status === 404))
-        r.idx.forEach((i, k) => next.push({ op: addOp(changes[i].groupGraphId, [i], `${r.op.id}m${k}`), idx: [i] }));
-      else for (const i of r.idx) result[i] = o;
+      const answer = out.get(w.op.id) ?? NO_ANSWER;
+      const o = w.add ? softenReferenceMissing(ctx, answer, w.gids) : answer;
+      const split = confirmed(w, o) ? null : splitRefused(ctx, w, o);
+      if (split) next.push(...split);
+      else for (const m of w.members) result[Number(m)] = confirmed(w, o) ? { kind: 'ok', status: 204 } : o;
     }
     round = next;
   }

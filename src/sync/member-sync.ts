@@ -19,9 +19,10 @@ const ALREADY_MEMBER = /already exist/i;
 /** The outcome of a write that came back without an answer: tried again later. */
 export const NO_ANSWER: OpOutcome = { kind: 'retry', status: 0, message: 'no answer for this write', throttled: false };
 
-interface MemberWrite {
+export interface MemberWrite {
   op: GraphOp;
   add: boolean;
+  groupGraphId: string;
   /** SCIM ids of the members this write carries, in the order of gids. */
   members: string[];
   gids: string[];
@@ -42,10 +43,15 @@ export interface MemberPlan {
 
 const graphIdOf = (ctx: EngineContext, member: string) => ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId ?? null;
 
-function addWrite(ctx: EngineContext, groupGraphId: string, id: string, members: string[], gids: string[]): MemberWrite {
+/** Adds of up to MEMBER_BIND_MAX members to one group: one PATCH members@odata.bind, or a lone POST members/$ref. */
+export function addWrite(ctx: EngineContext, groupGraphId: string, id: string, members: string[], gids: string[]): MemberWrite {
   const spec =
     gids.length === 1 ? groupRequests.addMember(ctx.graphBaseUrl, groupGraphId, gids[0]) : groupRequests.addMembers(ctx.graphBaseUrl, groupGraphId, gids);
-  return { op: { id, ...spec, write: true }, add: true, members, gids };
+  return { op: { id, ...spec, write: true }, add: true, groupGraphId, members, gids };
+}
+
+export function removeWrite(groupGraphId: string, id: string, member: string, gid: string): MemberWrite {
+  return { op: { id, ...groupRequests.removeMember(groupGraphId, gid), write: true }, add: false, groupGraphId, members: [member], gids: [gid] };
 }
 
 /** The first round of member writes for a group; removals of members never linked to Graph are recorded at once. */
@@ -82,23 +88,23 @@ export function planMembers(ctx: EngineContext, groupId: string, groupGraphId: s
   for (const member of pending.removes) {
     const gid = graphIdOf(ctx, member);
     if (!gid) gone.push(member);
-    else
-      plan.writes.push({
-        op: { id: `${key}x${plan.writes.length}`, ...groupRequests.removeMember(groupGraphId, gid), write: true },
-        add: false,
-        members: [member],
-        gids: [gid],
-      });
+    else plan.writes.push(removeWrite(groupGraphId, `${key}x${plan.writes.length}`, member, gid));
   }
   if (gone.length) ctx.store.groups.markMembersApplied(groupId, [], gone);
   return plan;
 }
 
 /** Adding a member already there, or removing one already gone, is the state wanted. */
-function confirmed(w: MemberWrite, o: OpOutcome): boolean {
+export function confirmed(w: MemberWrite, o: OpOutcome): boolean {
   if (o.kind === 'ok') return true;
   if (o.kind !== 'failed') return false;
   return w.add ? w.members.length === 1 && o.status === 400 && ALREADY_MEMBER.test(o.message) : o.status === 404;
+}
+
+/** A multi-member add Graph refused whole (400 or 404): its members, one write each, `null` otherwise. */
+export function splitRefused(ctx: EngineContext, w: MemberWrite, o: OpOutcome): MemberWrite[] | null {
+  if (!w.add || w.members.length < 2 || o.kind !== 'failed' || (o.status !== 400 && o.status !== 404)) return null;
+  return w.members.map((m, i) => addWrite(ctx, w.groupGraphId, `${w.op.id}m${i}`, [m], [w.gids[i]]));
 }
 
 /**
@@ -113,14 +119,20 @@ export function settleMembers(ctx: EngineContext, plan: MemberPlan, out: Map<str
     // A group or member created moments ago may not have reached every replica yet: retried whole.
     const answer: OpOutcome = out.get(w.op.id) ?? NO_ANSWER;
     const o = w.add ? softenReferenceMissing(ctx, answer, [plan.groupGraphId, ...w.gids]) : answer;
-    if (confirmed(w, o)) (w.add ? adds : removes).push(...w.members);
-    else if (w.add && w.members.length > 1 && o.kind === 'failed' && (o.status === 400 || o.status === 404)) {
-      ctx.logger.info(
-        { group: plan.groupId, members: w.members.length, status: o.status, err: o.message },
-        'member chunk refused whole; adding its members one by one',
-      );
-      w.members.forEach((m, i) => next.push(addWrite(ctx, plan.groupGraphId, `${w.op.id}m${i}`, [m], [w.gids[i]])));
-    } else plan.problems.push(o);
+    if (confirmed(w, o)) {
+      (w.add ? adds : removes).push(...w.members);
+      continue;
+    }
+    const split = splitRefused(ctx, w, o);
+    if (!split) {
+      plan.problems.push(o);
+      continue;
+    }
+    ctx.logger.info(
+      { group: plan.groupId, members: w.members.length, status: o.status, err: o.kind === 'failed' ? o.message : undefined },
+      'member chunk refused whole; adding its members one by one',
+    );
+    next.push(...split);
   }
   ctx.store.groups.markMembersApplied(plan.groupId, adds, removes);
   plan.writes = next;

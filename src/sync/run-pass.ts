@@ -4,7 +4,7 @@
 import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } from './context';
 import { deprovisionUsers, guardDeprovisions } from './deprovision';
-import { flushInbound, inboundDeprovision, inboundUsers, usesInbound } from './inbound-writer';
+import { flushInbound, inboundUsers, usesInbound } from './inbound-writer';
 import { syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
 import { runUrgent } from './executor';
@@ -115,17 +115,6 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
   if (guarded.deactivating.length) recordDeactivations(ctx, guarded.deactivating);
 }
 
-/**
- * Deprovisions of deleted users: through the inbound provisioning app (a disabling record) under the
- * inbound writer, except a delete of a cloud user, which only Graph can make (the app does not delete).
- */
-async function deprovision(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
-  const graphDeletes = ctx.config.deprovision === 'delete' && ctx.config.graph.inbound?.target === 'entra';
-  if (!usesInbound(ctx) || graphDeletes) return deprovisionUsers(ctx, rows);
-  const allowed = guardDeprovisions(ctx, rows);
-  if (allowed.length) await inboundDeprovision(ctx, allowed);
-}
-
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */
 function licensesOfGroup(ctx: EngineContext, groupId: string): string[] {
   const name = String(ctx.store.groups.getForSync(groupId)?.resource.displayName ?? '').toLowerCase();
@@ -170,7 +159,7 @@ function urgentPreemption(ctx: EngineContext, claimed: Set<string>): { run: () =
           const live = fresh.filter((r) => !r.deleted);
           const gone = fresh.filter((r) => r.deleted);
           if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-          if (gone.length) await isolating(ctx, gone, (rows) => deprovision(ctx, rows));
+          if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
         });
       } finally {
         for (const r of fresh) claimed.delete(keyOf(r));
@@ -220,7 +209,7 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
       await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
       release(chunk);
     }
-    if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovision(ctx, rows));
+    if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
   });
   const preemption = ctx.config.sync.order !== 'fifo' ? urgentPreemption(ctx, claimed) : null;
   ctx.exec.preempt(preemption?.run ?? null);
@@ -252,7 +241,7 @@ async function restOfPass(
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
   const otherDeleted = deleted.filter((r) => !urgentDeleted.includes(r));
-  if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovision(ctx, rows));
+  if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovisionUsers(ctx, rows));
   // Records staged in this pass go out now, within Microsoft's rate.
   if (usesInbound(ctx)) await flushInbound(ctx, { fullOnly: true });
   if (!groups.length) return;

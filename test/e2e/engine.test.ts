@@ -169,6 +169,17 @@ it('pauses more than deletionThreshold deprovisions from one source within an ho
   expect(named(h)).toEqual([]);
   const status = h.engine.status();
   expect([status.state, status.pendingDeletions]).toEqual(['paused', [{ sourceId: 'okta', pending: 3, recent: 0 }]]);
+  // /healthz reads the same state and reasons without the queue's counts.
+  expect(h.engine.health()).toEqual({
+    state: status.state,
+    reasons: status.reasons,
+    warnings: status.warnings,
+    pendingDeletions: status.pendingDeletions,
+    preflight: status.preflight,
+    consecutiveFailedRuns: status.consecutiveFailedRuns,
+    lastRunError: status.lastRunError,
+    failedRuns: status.failedRuns,
+  });
   expect(h.store.sync.get('User', scim.id('u-1'))).toMatchObject({
     state: 'pending',
     lastError: 'deprovisioning paused: 3 deletions from source okta within an hour exceed deletionThreshold 2; an operator approves with approve-deletions',

@@ -50,6 +50,22 @@ test('records survive a reopen: queued, sent with its time, and settled with the
   expect(store.inbound.oldestSentFor('k2', 4999)).toBeNull();
   expect(store.inbound.oldestSentFor('k2', 5000)?.bulkId).toBe('b2');
   expect(store.inbound.oldestSentAt()).toBe(5000);
+  expect(store.inbound.awaiting()).toEqual([]);
+  store.inbound.settle(b.seq, 'awaiting', { logId: 'log-2', targetId: 'ad-2', outcome: 'success' });
+  expect(store.inbound.awaiting().map((r) => [r.bulkId, r.targetId])).toEqual([['b2', 'ad-2']]);
+  store.close();
+});
+
+test('every awaiting record is looked up again, however many records are sent ahead of it', () => {
+  const store = openStore(':memory:', { mode: 'profile-sync', sources });
+  for (let i = 1; i <= 1001; i++) stage(store, i);
+  const all = store.inbound.next(2000, order);
+  store.inbound.markSent(
+    all.map((r) => r.seq),
+    5000,
+  );
+  store.inbound.settle(all[1000].seq, 'awaiting', { logId: 'log-1001', targetId: 'ad-1001', outcome: 'success' });
+  expect(store.inbound.awaiting().map((r) => r.bulkId)).toEqual(['b1001']);
   store.close();
 });
 

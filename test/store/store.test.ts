@@ -213,6 +213,21 @@ describe('store.sync', () => {
       expect(ids(store.sync.listDue(Date.now(), 3, { creationEvery: 2 })).length).toBe(3);
     });
 
+    test('dirty listeners hear of urgent work only for resources already in Graph', () => {
+      const heard: [boolean, string][] = [];
+      const off = store.sync.onDirty((urgent, type) => heard.push([urgent, type]));
+      const { synced } = queue(1, 0);
+      heard.length = 0;
+      // A new user with a password is urgent in the store, but nothing in Graph can go at once.
+      store.users.create({ userName: 'pw@example.com' }, { sourceId: 'okta', sync: { pendingPassword: 'S3cret!pass' } });
+      store.users.replace(synced[0], { userName: 'old0@example.com', active: false, entitlements: [{ value: 'E3' }] }, { sourceId: 'okta' });
+      off();
+      expect(heard).toEqual([
+        [false, 'User'],
+        [true, 'User'],
+      ]);
+    });
+
     test('an operator retry and a deleted user are urgent; a user not yet in Graph is a creation whatever changed', () => {
       const { synced, created } = queue(2, 2);
       store.sync.markFailed('User', synced[0], 1, 'Graph said no');
