@@ -12,7 +12,7 @@ export interface AdminDataDeps {
   views: Store['admin'];
   /** One resource's rows, for its console page. */
   records: Pick<Store, 'users' | 'groups' | 'sync' | 'attribution'>;
-  engine: Pick<SyncEngine, 'status' | 'syncNow' | 'retry' | 'approveDeletions' | 'rejectDeletions'>;
+  engine: Pick<SyncEngine, 'status' | 'condition' | 'preflightResult' | 'syncNow' | 'retry' | 'approveDeletions' | 'rejectDeletions'>;
   graphLog: GraphLog;
   /** The Graph endpoint in effect, and whether it is the embedded simulator. */
   graph: { baseUrl: string; simulator: boolean };
@@ -20,7 +20,8 @@ export interface AdminDataDeps {
 
 export function createAdminData({ config, views, records, engine, graphLog, graph }: AdminDataDeps): AdminDataSource {
   function health(): HealthReport {
-    const status = engine.status();
+    // The engine's condition only: its full status counts the sync table again and reads the queue.
+    const status = engine.condition();
     const resources = views.countsByTypeAndState();
     const queue: Record<string, number> = { pending: 0, synced: 0, error: 0, blocked: 0 };
     for (const byState of Object.values(resources)) for (const [state, n] of Object.entries(byState)) queue[state] = (queue[state] ?? 0) + n;
@@ -89,13 +90,13 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
   return {
     health,
     // Ready once preflight has answered: before that nothing is known of the tenant.
-    ready: () => engine.status().preflight !== null,
+    ready: () => engine.preflightResult() !== null,
     sources: () => views.sources(),
     users: (options) => views.users(options),
     queue: (limit) => views.queue(limit),
     graphLog: (limit) => graphLog.entries(limit),
     drift: (limit) => views.drift(limit),
-    preflight: () => engine.status().preflight,
+    preflight: () => engine.preflightResult(),
     console: consoleData,
   };
 }

@@ -76,6 +76,12 @@ export interface RunSummary {
   queueDepth: number;
 }
 
+/** The engine's state and why, without its counts and queue reads: what /healthz asks on every probe. */
+export type EngineCondition = Pick<
+  EngineStatus,
+  'state' | 'reasons' | 'warnings' | 'pendingDeletions' | 'consecutiveFailedRuns' | 'lastRunError' | 'failedRuns'
+>;
+
 export interface EngineStatus {
   state: 'running' | 'blocked' | 'paused' | 'stopped';
   mode: Mode;
@@ -189,6 +195,23 @@ export function createSyncEngine(options: SyncEngineOptions) {
     for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
     return guard.held();
   };
+  function condition(): EngineCondition {
+    const reason = store.sync.blockedReason();
+    const held = decideDeletions();
+    return {
+      state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
+      reasons: reason
+        ? gate.result()?.blocked.length
+          ? gate.result()!.blocked
+          : [reason]
+        : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
+      warnings: gate.result()?.warnings ?? [],
+      pendingDeletions: held,
+      consecutiveFailedRuns,
+      lastRunError,
+      failedRuns,
+    };
+  }
   const emptyFacts: EngineFacts = {
     organizationId: null,
     tenantSyncEnabled: false,
@@ -373,22 +396,20 @@ export function createSyncEngine(options: SyncEngineOptions) {
     },
     runOnce: (): Promise<RunSummary> => serial(runOnceNow),
     preflight: (): Promise<PreflightResult> => serial(gate.check),
+    condition,
+    /** The last preflight verdict, null before the first (what /readyz asks). */
+    preflightResult: (): PreflightResult | null => gate.result(),
     status(): EngineStatus {
-      const reason = store.sync.blockedReason();
-      const held = decideDeletions();
+      const c = condition();
       return {
-        state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
+        state: c.state,
         mode: ctx.mode,
-        reasons: reason
-          ? gate.result()?.blocked.length
-            ? gate.result()!.blocked
-            : [reason]
-          : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
-        warnings: gate.result()?.warnings ?? [],
+        reasons: c.reasons,
+        warnings: c.warnings,
         queueDepth: store.engine.queueDepth(),
         counts: store.engine.countsByState(),
         lastErrors: store.engine.recentErrors(20),
-        pendingDeletions: held,
+        pendingDeletions: c.pendingDeletions,
         preflight: gate.result(),
         graph: exec.stats(),
         budget: {
