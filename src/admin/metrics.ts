@@ -47,7 +47,18 @@ export interface MetricSources {
 export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | undefined, sources: MetricSources = {}): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const telemetry = (): EngineTelemetry | undefined => engine()?.telemetry();
+  // One engine reading per scrape: every collector below runs in the same turn of the event loop
+  // (prom-client calls them one after another), and each reading counts the sync table.
+  let reading: { t: EngineTelemetry | undefined } | null = null;
+  const telemetry = (): EngineTelemetry | undefined => {
+    if (!reading) {
+      reading = { t: engine()?.telemetry() };
+      setImmediate(() => {
+        reading = null;
+      });
+    }
+    return reading.t;
+  };
 
   const scimRequests = new Counter({
     name: 'bridge_scim_requests_total',
