@@ -9,8 +9,8 @@ const telemetry: EngineTelemetry = {
   blocked: false,
   consecutiveFailedRuns: 1,
   graph: { throttled: 0, throttledMs: 0 } as EngineTelemetry['graph'],
-  writeBudget: { capacity: 3000, available: 2990, spent: 10, pausedUntil: null },
-  resourceUnits: { capacity: 3500, available: 3500, spent: 0, pausedUntil: null },
+  writeBudget: { capacity: 3000, available: 2990, spent: 10, pausedUntil: 0 },
+  resourceUnits: { capacity: 3500, available: 3500, spent: 0, pausedUntil: 0 },
 };
 
 // Each engine reading counts the sync table: a scrape reads the engine once, whatever the number of series.
