@@ -71,8 +71,8 @@ export async function openRuntime(baseConfig: Config, options: RuntimeOptions = 
     secretsKey: baseConfig.secretsKey,
     recordMode: !options.oneShot && !options.readOnly,
   });
+  // openStore mirrored the configured and added sources into the store; a minted default adds its own row.
   const { config, minted } = effectiveSources(baseConfig, store, Boolean(options.mintDefaultSource));
-  store.sources.sync(config.sources);
   const logger = options.logger ?? createLogger(config.logLevel);
   let simulator: RunningSimulator | undefined;
   let graphConfig = config.graph;

@@ -95,7 +95,7 @@ export function createAdminData({ config, views, records, engine, graphLog, grap
     queue: (limit) => views.queue(limit),
     graphLog: (limit) => graphLog.entries(limit),
     drift: (limit) => views.drift(limit),
-    preflight: () => engine.status().preflight,
+    preflight: () => engine.health().preflight,
     console: consoleData,
   };
 }

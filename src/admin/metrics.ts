@@ -47,7 +47,18 @@ export interface MetricSources {
 export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | undefined, sources: MetricSources = {}): BridgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const telemetry = (): EngineTelemetry | undefined => engine()?.telemetry();
+  // One engine reading per scrape: every collector below runs in the same turn of the event loop
+  // (prom-client calls them one after another), and each reading counts the sync table.
+  let reading: { t: EngineTelemetry | undefined } | null = null;
+  const telemetry = (): EngineTelemetry | undefined => {
+    if (!reading) {
+      reading = { t: engine()?.telemetry() };
+      setImmediate(() => {
+        reading = null;
+      });
+    }
+    return reading.t;
+  };
 
   const scimRequests = new Counter({
     name: 'bridge_scim_requests_total',
@@ -93,6 +104,27 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
       if (t) set.call(this, t);
     };
   const setCounter = (c: Counter, v: number) => v > 0 && c.inc(v);
+  /** A gauge of one engine figure (0 while the engine is not there). */
+  const engineGauge = (name: string, help: string, value: (t: EngineTelemetry) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect: fromEngine(function (this: Gauge, t) {
+        this.set(value(t));
+      }) as () => void,
+    });
+
+  /** A counter of one engine running total. */
+  const engineCounter = (name: string, help: string, value: (t: EngineTelemetry) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect: fromEngine(function (this: Counter, t) {
+        setCounter(this, value(t));
+      }) as () => void,
+    });
 
   new Gauge({
     name: 'bridge_resources',
@@ -104,30 +136,11 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
       for (const r of t.resources) this.set({ type: r.type, state: r.state }, r.count);
     }) as () => void,
   });
-  new Gauge({
-    name: 'bridge_engine_blocked',
-    help: '1 when preflight blocks the sync engine',
-    registers: [registry],
-    collect: fromEngine(function (this: Gauge, t) {
-      this.set(t.blocked ? 1 : 0);
-    }) as () => void,
-  });
-  new Gauge({
-    name: 'bridge_queue_depth',
-    help: 'Resources with changes not yet applied to Graph (blocked ones excluded)',
-    registers: [registry],
-    collect: fromEngine(function (this: Gauge, t) {
-      this.set(t.queueDepth);
-    }) as () => void,
-  });
-  new Gauge({
-    name: 'bridge_queue_oldest_change_age_seconds',
-    help: 'Age of the oldest change still waiting for Graph; 0 with an empty queue',
-    registers: [registry],
-    collect: fromEngine(function (this: Gauge, t) {
-      this.set(t.oldestChangeAt ? Math.max(0, (Date.now() - Date.parse(t.oldestChangeAt)) / 1000) : 0);
-    }) as () => void,
-  });
+  engineGauge('bridge_engine_blocked', '1 when preflight blocks the sync engine', (t) => (t.blocked ? 1 : 0));
+  engineGauge('bridge_queue_depth', 'Resources with changes not yet applied to Graph (blocked ones excluded)', (t) => t.queueDepth);
+  engineGauge('bridge_queue_oldest_change_age_seconds', 'Age of the oldest change still waiting for Graph; 0 with an empty queue', (t) =>
+    t.oldestChangeAt ? Math.max(0, (Date.now() - Date.parse(t.oldestChangeAt)) / 1000) : 0,
+  );
   new Gauge({
     name: 'bridge_pending_deletions',
     help: 'Deprovisions held by the deletion threshold until approved, by source',
@@ -137,47 +150,16 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
       for (const h of t.pendingDeletions) this.set({ source: h.sourceId }, h.pending);
     }) as () => void,
   });
-  new Counter({
-    name: 'bridge_graph_throttled_total',
-    help: 'Graph answers with status 429 (a $batch envelope or item) that paused the engine',
-    registers: [registry],
-    collect: fromEngine(function (this: Counter, t) {
-      setCounter(this, t.graph.throttled);
-    }) as () => void,
-  });
-  new Counter({
-    name: 'bridge_graph_retry_after_seconds_total',
-    help: 'Time the engine held all Graph writes for Retry-After (overlapping pauses counted once)',
-    registers: [registry],
-    collect: fromEngine(function (this: Counter, t) {
-      setCounter(this, t.graph.throttledMs / 1000);
-    }) as () => void,
-  });
+  engineCounter('bridge_graph_throttled_total', 'Graph answers with status 429 (a $batch envelope or item) that paused the engine', (t) => t.graph.throttled);
+  engineCounter(
+    'bridge_graph_retry_after_seconds_total',
+    'Time the engine held all Graph writes for Retry-After (overlapping pauses counted once)',
+    (t) => t.graph.throttledMs / 1000,
+  );
   const budget = (name: string, what: string, pick: (t: EngineTelemetry) => EngineTelemetry['writeBudget']) => {
-    new Gauge({
-      name: `bridge_graph_${name}_capacity`,
-      help: `Size of the ${what} bucket`,
-      registers: [registry],
-      collect: fromEngine(function (this: Gauge, t) {
-        this.set(pick(t).capacity);
-      }) as () => void,
-    });
-    new Gauge({
-      name: `bridge_graph_${name}_available`,
-      help: `${what} that could be spent now without waiting (0 during a Retry-After pause)`,
-      registers: [registry],
-      collect: fromEngine(function (this: Gauge, t) {
-        this.set(pick(t).available);
-      }) as () => void,
-    });
-    new Counter({
-      name: `bridge_graph_${name}_spent_total`,
-      help: `${what} spent since the process started`,
-      registers: [registry],
-      collect: fromEngine(function (this: Counter, t) {
-        setCounter(this, pick(t).spent);
-      }) as () => void,
-    });
+    engineGauge(`bridge_graph_${name}_capacity`, `Size of the ${what} bucket`, (t) => pick(t).capacity);
+    engineGauge(`bridge_graph_${name}_available`, `${what} that could be spent now without waiting (0 during a Retry-After pause)`, (t) => pick(t).available);
+    engineCounter(`bridge_graph_${name}_spent_total`, `${what} spent since the process started`, (t) => pick(t).spent);
   };
   budget('write_budget', 'Graph write budget (writes)', (t) => t.writeBudget);
   budget('resource_units', 'Graph resource units', (t) => t.resourceUnits);
@@ -189,14 +171,11 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
       this.set(lastSuccessMs / 1000);
     },
   });
-  new Gauge({
-    name: 'bridge_sync_consecutive_failed_runs',
-    help: 'Engine runs in a row that failed as a whole (0 once one completes); bridge_sync_runs_total counts them all',
-    registers: [registry],
-    collect: fromEngine(function (this: Gauge, t) {
-      this.set(t.consecutiveFailedRuns);
-    }) as () => void,
-  });
+  engineGauge(
+    'bridge_sync_consecutive_failed_runs',
+    'Engine runs in a row that failed as a whole (0 once one completes); bridge_sync_runs_total counts them all',
+    (t) => t.consecutiveFailedRuns,
+  );
   new Gauge({
     name: 'bridge_license_seat_shortage_users',
     help: 'Users whose licence assignment failed because the SKU has no free seat (each shows it in lastSyncError), by SKU',

@@ -195,6 +195,24 @@ export function createSyncEngine(options: SyncEngineOptions) {
     for (const [sourceId, ids] of bySource) guard.decide(sourceId, ids);
     return guard.held();
   };
+  function health(): EngineHealth {
+    const reason = store.sync.blockedReason();
+    const held = decideDeletions();
+    return {
+      state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
+      reasons: reason
+        ? gate.result()?.blocked.length
+          ? gate.result()!.blocked
+          : [reason]
+        : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
+      warnings: gate.result()?.warnings ?? [],
+      pendingDeletions: held,
+      preflight: gate.result(),
+      consecutiveFailedRuns,
+      lastRunError,
+      failedRuns,
+    };
+  }
   const emptyFacts: EngineFacts = {
     organizationId: null,
     tenantSyncEnabled: false,
@@ -380,36 +398,19 @@ export function createSyncEngine(options: SyncEngineOptions) {
     },
     runOnce: (): Promise<RunSummary> => serial(runOnceNow),
     preflight: (): Promise<PreflightResult> => serial(gate.check),
-    health(): EngineHealth {
-      const reason = store.sync.blockedReason();
-      const held = decideDeletions();
-      return {
-        state: reason ? 'blocked' : held.length ? 'paused' : running ? 'running' : 'stopped',
-        reasons: reason
-          ? gate.result()?.blocked.length
-            ? gate.result()!.blocked
-            : [reason]
-          : held.map((h) => `deprovisioning paused for source ${h.sourceId}: ${h.pending} pending`),
-        warnings: gate.result()?.warnings ?? [],
-        pendingDeletions: held,
-        preflight: gate.result(),
-        consecutiveFailedRuns,
-        lastRunError,
-        failedRuns,
-      };
-    },
+    health,
     status(): EngineStatus {
-      const h = engine.health();
+      const c = health();
       return {
-        state: h.state,
+        state: c.state,
         mode: ctx.mode,
-        reasons: h.reasons,
-        warnings: h.warnings,
+        reasons: c.reasons,
+        warnings: c.warnings,
         queueDepth: store.engine.queueDepth(),
         counts: store.engine.countsByState(),
         lastErrors: store.engine.recentErrors(20),
-        pendingDeletions: h.pendingDeletions,
-        preflight: h.preflight,
+        pendingDeletions: c.pendingDeletions,
+        preflight: c.preflight,
         graph: exec.stats(),
         budget: {
           writes: budgetUse(throttle, config.graph.writeBudget.writes, config.graph.writeBudget.perSeconds, clock.now()),
@@ -417,9 +418,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
         },
         lastRun,
         lastDrift,
-        consecutiveFailedRuns: h.consecutiveFailedRuns,
-        lastRunError: h.lastRunError,
-        failedRuns: h.failedRuns,
+        consecutiveFailedRuns: c.consecutiveFailedRuns,
+        lastRunError: c.lastRunError,
+        failedRuns: c.failedRuns,
         ...(usesInbound(ctx) ? { inbound: inboundCounts() } : {}),
       };
     },
