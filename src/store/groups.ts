@@ -62,6 +62,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id
       WHERE m.group_id = ? AND m.present = 1 AND coalesce(u.source_id, g.source_id) = ?`),
     pending: db.prepare(`SELECT member_id, present FROM memberships WHERE group_id = ? AND present <> in_graph LIMIT ?`),
+    pendingRemoves: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND present = 0 AND in_graph = 1 LIMIT ?`).pluck(),
     appliedAdd: db.prepare(`INSERT INTO memberships (group_id, member_id, member_type, present, in_graph)
       SELECT ?, value, 'User', 0, 1 FROM json_each(?) WHERE true
       ON CONFLICT (group_id, member_id) DO UPDATE SET in_graph = 1`),
@@ -209,6 +210,10 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
         adds: rows.filter((r) => r.present === 1).map((r) => r.member_id),
         removes: rows.filter((r) => r.present === 0).map((r) => r.member_id),
       };
+    },
+    /** Members to take out of the group in Graph, up to `limit` (what the engine sends ahead of creations). */
+    pendingRemoves(groupId: string, limit: number): string[] {
+      return q.pendingRemoves.all(groupId, limit) as string[];
     },
     /** Records what sync/ wrote to Graph; a member removed meanwhile becomes a pending remove. */
     markMembersApplied: db.transaction((groupId: string, adds: readonly string[], removes: readonly string[]): void => {

@@ -383,7 +383,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       // reads the committed row).
       unsubscribeDirty = store.sync.onDirty((urgent, type) => {
         wake?.();
-        if (urgent && type === 'User' && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
+        if (urgent && (type === 'User' || writesGroups(config, ctx.mode)) && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
       });
       loop = runLoop();
     },

@@ -9,7 +9,7 @@ import type { DesiredGroup } from '../graph/group';
 import { groupRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, progressRow, retryRow, settleRefused, waitRow } from './context';
 import { decideGroupLink } from './adoption';
-import { NO_ANSWER, planMembers, settleMembers } from './member-sync';
+import { confirmed, MEMBER_CHANGES_PER_PASS, NO_ANSWER, planMembers, removeWrite, settleMembers, type MemberWrite } from './member-sync';
 import { noteLinked, retryReplicationMisses } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 
@@ -172,4 +172,24 @@ export async function syncGroups(ctx: EngineContext, rows: SyncRow[]): Promise<v
   if (unmatched.length) await matchOrCreate(ctx, unmatched);
   const ready = live.filter((w) => w.graphId && !w.done);
   if (ready.length) await applyGroups(ctx, ready);
+}
+
+/**
+ * The urgent part of groups already in Graph: their pending member removals, sent ahead of the
+ * pass's creations. Nothing else is decided here: the groups phase still syncs each group whole
+ * (properties, adds, whatever removal Graph did not confirm) and sets its state.
+ */
+export async function removeMembersFirst(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const writes: { groupId: string; w: MemberWrite }[] = [];
+  for (const row of rows) {
+    if (!row.graphId || row.deleted) continue;
+    for (const member of ctx.store.groups.pendingRemoves(row.id, MEMBER_CHANGES_PER_PASS)) {
+      const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
+      if (gid) writes.push({ groupId: row.id, w: removeWrite(row.graphId, `${writes.length}r`, member, gid) });
+    }
+  }
+  const out = await ctx.exec.run(writes.map((x) => x.w.op));
+  const removed = new Map<string, string[]>();
+  for (const { groupId, w } of writes) if (confirmed(w, out.get(w.op.id) ?? NO_ANSWER)) removed.set(groupId, [...(removed.get(groupId) ?? []), ...w.members]);
+  for (const [groupId, members] of removed) ctx.store.groups.markMembersApplied(groupId, [], members);
 }

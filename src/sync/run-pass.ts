@@ -5,7 +5,7 @@ import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } from './context';
 import { deprovisionUsers, guardDeprovisions } from './deprovision';
 import { flushInbound, inboundUsers, usesInbound } from './inbound-writer';
-import { syncGroups } from './group-sync';
+import { removeMembersFirst, syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
 import { runUrgent } from './executor';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
@@ -138,12 +138,34 @@ const keyOf = (r: SyncRow) => `${r.type}:${r.id}`;
 const isUrgent = (r: SyncRow) => r.urgent && r.graphId !== null;
 
 /**
- * Urgent user changes that arrived since the pass began (a deactivation during an initial load) go
- * at once, not after the pass's chunk or the whole pass: the executor calls this before each request
- * of the pass, and the engine when an urgent change is accepted; their writes take the next free
- * budget (the throttle serves urgent waiters first, and a waiting request of the pass after a few of
- * them, so neither side starves). One chunk of urgent rows at a time; a change that arrives while
- * one runs goes right after it.
+ * Urgent rows of a pass or of a preemption: users' changes, then their deprovisions, then the member
+ * removals of groups (the groups phase of a pass still syncs those groups whole).
+ */
+async function runUrgentRows(ctx: EngineContext, rows: SyncRow[], release: (done: SyncRow[]) => void = () => undefined): Promise<void> {
+  const live = rows.filter((r) => r.type === 'User' && !r.deleted);
+  const gone = rows.filter((r) => r.type === 'User' && r.deleted);
+  const groups = rows.filter((r) => r.type === 'Group');
+  await runUrgent(async () => {
+    for (let i = 0; i < live.length; i += USER_CHUNK) {
+      const chunk = live.slice(i, i + USER_CHUNK);
+      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
+      release(chunk);
+    }
+    if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
+    if (groups.length) await isolating(ctx, groups, (rows) => removeMembersFirst(ctx, rows));
+  });
+}
+
+/** Urgent work a pass can take now under `sync.order: priority`: groups only where the mode writes them. */
+const takesUrgent = (ctx: EngineContext, r: SyncRow) => isUrgent(r) && (r.type === 'User' || writesGroups(ctx.config, ctx.mode));
+
+/**
+ * Urgent changes that arrived since the pass began (a deactivation or a member removal during an
+ * initial load) go at once, not after the pass's chunk or the whole pass: the executor calls this
+ * before each request of the pass, and the engine when an urgent change is accepted; their writes
+ * take the next free budget (the throttle serves urgent waiters first, and a waiting request of the
+ * pass after a few of them, so neither side starves). One chunk of urgent rows at a time; a change
+ * that arrives while one runs goes right after it.
  */
 function urgentPreemption(ctx: EngineContext, claimed: Set<string>): { run: () => Promise<void>; settled: () => Promise<void> } {
   let current: Promise<void> | null = null;
@@ -151,18 +173,14 @@ function urgentPreemption(ctx: EngineContext, claimed: Set<string>): { run: () =
   async function work(): Promise<void> {
     do {
       again = false;
-      const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => r.type === 'User' && !claimed.has(keyOf(r)));
+      const fresh = ctx.store.sync.listUrgent(ctx.clock.now(), USER_CHUNK).filter((r) => takesUrgent(ctx, r) && !claimed.has(keyOf(r)));
       if (!fresh.length) break;
       for (const r of fresh) claimed.add(keyOf(r));
       try {
-        await runUrgent(async () => {
-          const live = fresh.filter((r) => !r.deleted);
-          const gone = fresh.filter((r) => r.deleted);
-          if (live.length) await isolating(ctx, live, (rows) => syncUserChunk(ctx, rows));
-          if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
-        });
+        await runUrgentRows(ctx, fresh);
       } finally {
-        for (const r of fresh) claimed.delete(keyOf(r));
+        // A group stays claimed: its removals are sent, and the rest of it waits for the next pass.
+        for (const r of fresh) if (r.type === 'User') claimed.delete(keyOf(r));
       }
     } while (again);
   }
@@ -185,50 +203,37 @@ function urgentPreemption(ctx: EngineContext, claimed: Set<string>): { run: () =
 /**
  * Splits due rows by kind and runs them in dependency order; user chunks run a few at a time.
  * Urgent rows (listDue puts them first) go before the rest of the pass: their users' changes and
- * deprovisions, then the users to create or update, then groups.
+ * deprovisions and their groups' member removals, then the users to create or update, then groups.
  */
 export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void> {
+  const priority = ctx.config.sync.order !== 'fifo';
+  const urgent: SyncRow[] = [];
   const users: SyncRow[] = [];
-  const urgentUsers: SyncRow[] = [];
   const deleted: SyncRow[] = [];
   const groups: SyncRow[] = [];
   for (const row of rows) {
+    if (priority && takesUrgent(ctx, row)) urgent.push(row);
     if (row.type === 'Group') groups.push(row);
+    else if (priority && takesUrgent(ctx, row)) continue;
     else if (row.deleted) deleted.push(row);
-    else if (isUrgent(row) && ctx.config.sync.order !== 'fifo') urgentUsers.push(row);
     else users.push(row);
   }
   // Rows of this pass not yet done: the pass holds them as read, so nothing else may take them. A
   // row whose chunk is done is released, and a newer urgent change of it can go at once.
   const claimed = new Set(rows.map(keyOf));
   const release = (done: SyncRow[]) => done.forEach((r) => claimed.delete(keyOf(r)));
-  const urgentDeleted = ctx.config.sync.order === 'fifo' ? [] : deleted.filter(isUrgent);
-  await runUrgent(async () => {
-    for (let i = 0; i < urgentUsers.length; i += USER_CHUNK) {
-      const chunk = urgentUsers.slice(i, i + USER_CHUNK);
-      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
-      release(chunk);
-    }
-    if (urgentDeleted.length) await isolating(ctx, urgentDeleted, (rows) => deprovisionUsers(ctx, rows));
-  });
-  const preemption = ctx.config.sync.order !== 'fifo' ? urgentPreemption(ctx, claimed) : null;
+  await runUrgentRows(ctx, urgent, release);
+  const preemption = priority ? urgentPreemption(ctx, claimed) : null;
   ctx.exec.preempt(preemption?.run ?? null);
   try {
-    await restOfPass(ctx, users, deleted, urgentDeleted, groups, release);
+    await restOfPass(ctx, users, deleted, groups, release);
   } finally {
     ctx.exec.preempt(null);
     await preemption?.settled();
   }
 }
 
-async function restOfPass(
-  ctx: EngineContext,
-  users: SyncRow[],
-  deleted: SyncRow[],
-  urgentDeleted: SyncRow[],
-  groups: SyncRow[],
-  release: (done: SyncRow[]) => void,
-): Promise<void> {
+async function restOfPass(ctx: EngineContext, users: SyncRow[], deleted: SyncRow[], groups: SyncRow[], release: (done: SyncRow[]) => void): Promise<void> {
   const chunks: SyncRow[][] = [];
   for (let i = 0; i < users.length; i += USER_CHUNK) chunks.push(users.slice(i, i + USER_CHUNK));
   let next = 0;
@@ -240,8 +245,7 @@ async function restOfPass(
     }
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
-  const otherDeleted = deleted.filter((r) => !urgentDeleted.includes(r));
-  if (otherDeleted.length) await isolating(ctx, otherDeleted, (rows) => deprovisionUsers(ctx, rows));
+  if (deleted.length) await isolating(ctx, deleted, (rows) => deprovisionUsers(ctx, rows));
   // Records staged in this pass go out now, within Microsoft's rate.
   if (usesInbound(ctx)) await flushInbound(ctx, { fullOnly: true });
   if (!groups.length) return;

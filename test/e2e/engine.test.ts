@@ -3,6 +3,7 @@
 import { BRIDGE_USER_SCHEMA, derivedImmutableId } from '../../src/rules/identity';
 import { createLogger } from '../../src/log';
 import { manualClock } from '../../src/sync/clock';
+import { createGroupService } from '../../src/scim/groups-service';
 import { createUserService } from '../../src/scim/users-service';
 import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
@@ -432,6 +433,53 @@ describe('queue order', () => {
       'PUT /users/{p4@example.com}/manager/$ref',
     ]);
     expect(h.store.sync.get('User', h.scim.id('u-1'))).toMatchObject({ state: 'synced', desiredVersion: 2, appliedVersion: 2 });
+  });
+
+  const describeWrite = (w: { method: string; url: string; body?: unknown }) =>
+    `${w.method} ${w.url}${w.method === 'PATCH' ? ` ${JSON.stringify(w.body)}` : ''}`;
+
+  it('a member removal from a group already in Graph goes ahead of the creations queued before it', async () => {
+    h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true } });
+    await h.scim.createUser('u-1', person(1));
+    await h.scim.createGroup('g-1', 'Engineering', ['u-1']);
+    await h.engine.runOnce();
+    h.clearLog();
+    for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, person(n));
+    await h.scim.setMembers('g-1', []);
+    await h.engine.runOnce();
+    expect(named(h).map(describeWrite)).toEqual(['DELETE /groups/{Engineering}/members/{p1@example.com}/$ref', 'POST /users', 'POST /users', 'POST /users']);
+    expect(h.store.sync.get('Group', h.scim.id('g-1'))).toMatchObject({ state: 'synced', urgent: false });
+  });
+
+  it('a member removal queued while a chunk of creations is in progress is written before the rest of that chunk', async () => {
+    h = await startHarness({ mode: 'user-sync', overrides: { 'groups.push': true, 'graph.allowTenantDirSync': true } });
+    await h.scim.createUser('u-1', person(1));
+    await h.scim.createGroup('g-1', 'Engineering', ['u-1']);
+    await h.engine.runOnce();
+    h.clearLog();
+    for (const n of [2, 3, 4])
+      await h.scim.createUser(`u-${n}`, { ...person(n), schemas: [CORE_USER, ENTERPRISE], entitlements: [], [ENTERPRISE]: { manager: { value: 'u-1' } } });
+    const groups = createGroupService({ store: h.store });
+    const principal = { source: h.store.sources.get('okta')! };
+    let queued = false;
+    // The removal arrives once the chunk's users exist in Graph, before their manager links are sent.
+    h.engine.onEvent((e) => {
+      if (e.type !== 'created' || queued) return;
+      queued = true;
+      groups.patch(principal, h.scim.id('g-1'), { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${h.scim.id('u-1')}"]` }] });
+    });
+    await h.engine.runOnce();
+    expect(queued).toBe(true);
+    expect(named(h).map(describeWrite)).toEqual([
+      'POST /users',
+      'POST /users',
+      'POST /users',
+      'DELETE /groups/{Engineering}/members/{p1@example.com}/$ref',
+      'PUT /users/{p2@example.com}/manager/$ref',
+      'PUT /users/{p3@example.com}/manager/$ref',
+      'PUT /users/{p4@example.com}/manager/$ref',
+    ]);
+    expect(h.store.sync.get('Group', h.scim.id('g-1'))).toMatchObject({ state: 'synced', desiredVersion: 2, appliedVersion: 2 });
   });
 
   it('sync.order fifo keeps the order of arrival', async () => {
