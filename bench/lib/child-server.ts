@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import path from 'node:path';
 
 const runTs = path.resolve(__dirname, '../../bin/run-ts.js');
@@ -152,6 +153,12 @@ export function reportListening(port: number): void {
       const rss = process.memoryUsage().rss;
       process.send?.({ type: 'memory', rss, peakRss: Math.max(peakRss, rss) });
     }
+    if (msg?.type === 'heap-stats') {
+      // What the resident set is made of: V8's heap by space, and memory outside it (buffers, native).
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]));
+      process.send?.({ type: 'heap-stats', ...process.memoryUsage(), spaces });
+    }
+    if (msg?.type === 'heap-snapshot') process.send?.({ type: 'heap-snapshot', file: writeHeapSnapshot((msg as { file?: string }).file) });
     profiler(msg);
   });
   process.on('disconnect', () => process.exit(0));
