@@ -314,7 +314,7 @@ describe('POST .search', () => {
     ]);
   });
 
-  test('userName eq, one live user at most: paged past it, counted, after a delete and a re-create, and only within the reader\'s source', async () => {
+  test("userName eq, one live user at most: paged past it, counted, after a delete and a re-create, and only within the reader's source", async () => {
     const page = async (who: 'okta' | 'entra', query: string) => (await h.as(who).get(`/scim/v2/Users?${query}`)).body;
     const filter = f('userName eq "Dave@C.example"');
     expect(await page('okta', `${filter}&startIndex=2`)).toEqual({ schemas: [LIST], totalResults: 1, itemsPerPage: 0, startIndex: 2, Resources: [] });
