@@ -6,14 +6,16 @@
 // Targets: POST /Users >= 0.5 of the baseline's requests/s, filtered GET and a 100-user page
 // >= 0.8; POST p99 < 50 ms at 10 connections; filter-by-userName p99 < 10 ms; bridge RSS < 300 MB.
 // Sizes: BENCH_USERS (100000), BENCH_SCIM_ROUNDS (3), BENCH_SCIM_SECONDS (4), BENCH_SCIM_CONNECTIONS (10);
-// BENCH_CPU_PROF=dir writes a CPU profile of the bridge there (node --cpu-prof).
+// BENCH_CPU_PROF=dir writes a CPU profile of each server's measured window there, one file per
+// server, scenario and round (<server>-<scenario>-r<round>.cpuprofile); the profiler's own cost is in
+// the figures of such a run.
 // BENCH_SCIM_COMPARE=dir also runs the bridge of another checkout (e.g. `git archive main` unpacked,
 // with node_modules linked) on a copy of the same seeded file, in the same rounds and rotation, and
 // reports it beside this one: a before/after comparison that a noisy machine cannot skew one way.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startChildServer, type ChildServer } from './lib/child-server';
+import { cpuProfiler, startChildServer, type ChildServer } from './lib/child-server';
 import { measureLatency, type LatencyFigures } from './lib/latency';
 import { runLoad, type AutocannonRequest, type LoadFigures } from './lib/load';
 import { benchUser, benchUserName } from './lib/scim-users';
@@ -94,7 +96,6 @@ async function settle(url: string): Promise<void> {
 const clientsFor = (scenario: Scenario, connections: number) => (scenario === 'GET list page (100)' ? Math.min(2, connections) : connections);
 
 async function startServers(dir: string, bridgeDb: string, users: number, compare: string | undefined): Promise<Servers> {
-  const prof = process.env.BENCH_CPU_PROF;
   let comparedDb: string | undefined;
   if (compare) {
     // A copy of the seeded file (and its secrets key) in a directory of its own: each bridge writes its own.
@@ -107,7 +108,7 @@ async function startServers(dir: string, bridgeDb: string, users: number, compar
   const bridge = await startChildServer(
     path.join(__dirname, 'lib/bridge-server.ts'),
     { database: bridgeDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE },
-    { stdout: 'ignore', execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [] },
+    { stdout: 'ignore' },
   );
   const baseline = await startChildServer(path.join(__dirname, 'lib/baseline-server.ts'), {
     database: path.join(dir, 'baseline.sqlite'),
@@ -135,6 +136,8 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
     connections = envNumber('BENCH_SCIM_CONNECTIONS', 10),
   } = options;
   const compare = process.env.BENCH_SCIM_COMPARE || undefined;
+  const profiles = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+  if (profiles) mkdirSync(profiles, { recursive: true });
   const dir = mkdtempSync(path.join(tmpdir(), 'bridge-bench-'));
   const bridgeDb = path.join(dir, 'bridge.sqlite');
   let servers: Servers | undefined;
@@ -165,6 +168,8 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
       for (const scenario of SCENARIOS) {
         for (const name of rotation(servers, round)) {
           const server = servers[name]!;
+          const profiler = profiles ? cpuProfiler(server) : undefined;
+          await profiler?.start();
           const cpuBefore = server.cpuMs();
           const measured =
             scenario === 'GET filter, 1 connection'
@@ -176,6 +181,7 @@ export async function runScimBench(options: ScimBenchOptions = {}): Promise<{ ve
                   requests: requestsFor(scenario, users, `r${round}-${name}`),
                 });
           const figures = { ...measured, cpuMsPerRequest: (server.cpuMs() - cpuBefore) / Math.max(1, measured.ok) };
+          await profiler?.stop(path.join(profiles!, `${name}-${scenario.replace(/[^A-Za-z0-9]+/g, '-')}-r${round}.cpuprofile`));
           await settle(server.url);
           results[scenario][name].push(figures);
           if (figures.failed)

@@ -15,7 +15,7 @@ import type { AdminDataSource } from './admin/types';
 import { type Config, loadConfig, usesSimulator } from './config';
 import { createGraphClient, type GraphClient } from './graph/client';
 import { createLogger, type Logger } from './log';
-import { createApp } from './scim/app';
+import { mountScim } from './scim/app';
 import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
 import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
@@ -224,8 +224,8 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
   const tlsFiles = config.tls.certFile && config.tls.keyFile ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : null;
   app.use(accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics));
-  // The SCIM router binds its own component.
-  app.use(createApp({ config, store: runtime.store, logger: runtime.logger }));
+  // The SCIM router binds its own component; mounted on this app, not through an app of its own.
+  mountScim(app, { config, store: runtime.store, logger: runtime.logger });
   app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
   let server: Server;
   let tlsReloader: TlsReloader | null = null;

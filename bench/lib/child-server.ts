@@ -2,7 +2,9 @@
 // competes with the load generator on equal terms with the other server under test. The child
 // entry point sends {port} over IPC once listening; RSS is read from /proc (Linux) or asked over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import path from 'node:path';
 
 const runTs = path.resolve(__dirname, '../../bin/run-ts.js');
@@ -105,15 +107,59 @@ export function startChildServer(entry: string, args: unknown, options: ChildOpt
   });
 }
 
+/**
+ * The parent side of the child's CPU profiler: `start()` before a measured window, `stop(file)`
+ * after it writes the window's profile (a .cpuprofile for Chrome DevTools or any profile viewer),
+ * so that a profile shows one scenario rather than the server's start and every other scenario.
+ */
+export function cpuProfiler(server: ChildServer) {
+  return {
+    start: () => server.call<{ ok: true }>('cpu-profile-start'),
+    stop: (file: string) => server.call<{ ok: true }>('cpu-profile-stop', { file }),
+  };
+}
+
+/** The child's end of cpuProfiler: the inspector's sampling profiler in this process (main thread). */
+function profilerMessages(): (msg: { type?: string; file?: string }) => void {
+  let session: Session | null = null;
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T))));
+  return (msg) => {
+    if (msg?.type === 'cpu-profile-start') {
+      session ??= new Session();
+      session.connect();
+      void post('Profiler.enable')
+        .then(() => post('Profiler.setSamplingInterval', { interval: 200 }))
+        .then(() => post('Profiler.start'))
+        .then(() => process.send?.({ type: 'cpu-profile-start', ok: true }));
+    }
+    if (msg?.type === 'cpu-profile-stop' && session) {
+      void post<{ profile: unknown }>('Profiler.stop').then(({ profile }) => {
+        writeFileSync(String(msg.file), JSON.stringify(profile));
+        session!.disconnect();
+        process.send?.({ type: 'cpu-profile-stop', ok: true });
+      });
+    }
+  };
+}
+
 /** The child side: call from the entry point once the server listens. */
 export function reportListening(port: number): void {
   let peakRss = process.memoryUsage().rss;
   setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200).unref();
+  const profiler = profilerMessages();
   process.on('message', (msg: { type?: string }) => {
     if (msg?.type === 'memory') {
       const rss = process.memoryUsage().rss;
       process.send?.({ type: 'memory', rss, peakRss: Math.max(peakRss, rss) });
     }
+    if (msg?.type === 'heap-stats') {
+      // What the resident set is made of: V8's heap by space, and memory outside it (buffers, native).
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]));
+      process.send?.({ type: 'heap-stats', ...process.memoryUsage(), spaces });
+    }
+    if (msg?.type === 'heap-snapshot') process.send?.({ type: 'heap-snapshot', file: writeHeapSnapshot((msg as { file?: string }).file) });
+    profiler(msg);
   });
   process.on('disconnect', () => process.exit(0));
   process.send?.({ type: 'listening', port });

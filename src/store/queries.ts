@@ -49,6 +49,14 @@ function toListed(r: Row, withSync: boolean): ListedResource {
 }
 
 const BRIDGE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:graphbridge:2.0:User';
+
+/**
+ * `userName eq "..."`, the lookup an IdP makes before each create: compiled to the identity key,
+ * unique among live users (filter-sql.ts), so it matches at most one row.
+ */
+function pinsOneUser(f: FilterNode): boolean {
+  return f.kind === 'cmp' && f.op === 'eq' && typeof f.value === 'string' && !f.attr.schema && !f.attr.sub && f.attr.name === 'userName';
+}
 const USER_COLS = `u.id, u.source_id, u.data, u.version, u.created, u.last_modified,
   s.state, s.graph_id, s.last_error, s.dir_sync_enabled, s.tokens_valid_from`;
 const USER_FROM = `users u LEFT JOIN sync_state s ON s.type = 'User' AND s.id = u.id`;
@@ -133,6 +141,11 @@ export function createResourceQueries(db: Database) {
     const countSql = `SELECT count(*) FROM ${countFrom} WHERE ${w.sql}`;
     const kept = !q.filter;
     if (q.count <= 0) return { total: totalOf(countSql, w.params, kept), resources: [] };
+    if (user && q.filter && pinsOneUser(q.filter)) {
+      // At most one live row (the unique identity key): no page to order or skip, one seek.
+      const rows = prepared(`SELECT ${USER_COLS} FROM ${USER_FROM} WHERE ${w.sql}`).all(...w.params) as Row[];
+      return { total: rows.length, resources: rows.slice(q.startIndex - 1, q.startIndex - 1 + q.count).map((r) => toListed(r, true)) };
+    }
     // An unfiltered total is usually kept (totalOf): counted first, it spares the page past the end.
     const counted = kept ? totalOf(countSql, w.params, true) : undefined;
     if (counted !== undefined && q.startIndex > counted) return { total: counted, resources: [] };

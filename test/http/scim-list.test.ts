@@ -314,6 +314,22 @@ describe('POST .search', () => {
     ]);
   });
 
+  test("userName eq, one live user at most: paged past it, counted, after a delete and a re-create, and only within the reader's source", async () => {
+    const page = async (who: 'okta' | 'entra', query: string) => (await h.as(who).get(`/scim/v2/Users?${query}`)).body;
+    const filter = f('userName eq "Dave@C.example"');
+    expect(await page('okta', `${filter}&startIndex=2`)).toEqual({ schemas: [LIST], totalResults: 1, itemsPerPage: 0, startIndex: 2, Resources: [] });
+    expect(await page('okta', `${filter}&count=0`)).toEqual({ schemas: [LIST], totalResults: 1, itemsPerPage: 0, startIndex: 1, Resources: [] });
+    expect(await page('entra', filter)).toEqual({ schemas: [LIST], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
+    const before = await h.as('okta').post('/scim/v2/Users').send({ userName: 'frank@c.example' });
+    expect((await h.as('okta').delete(`/scim/v2/Users/${before.body.id}`)).status).toBe(204);
+    const again = await h.as('okta').post('/scim/v2/Users').send({ userName: 'Frank@c.example' });
+    const found = await page('okta', f('userName eq "frank@c.example"'));
+    expect(found).toMatchObject({ totalResults: 1, itemsPerPage: 1, startIndex: 1 });
+    expect(found.Resources.map((r: { id: string; userName: string }) => [r.id, r.userName])).toEqual([[again.body.id, 'Frank@c.example']]);
+    expect((await h.as('okta').delete(`/scim/v2/Users/${again.body.id}`)).status).toBe(204);
+    expect(await page('okta', f('userName eq "frank@c.example"'))).toEqual({ schemas: [LIST], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
+  });
+
   test('a Location in each listed resource points at the resource', async () => {
     const res = await h.as('okta').get(`/scim/v2/Users?${f('userName eq "bob@b.example"')}`);
     expect(res.body.Resources[0].meta.location).toEqual(location(`/Users/${ids.Bob}`));
