@@ -5,6 +5,7 @@ import type { Mode } from '../../src/config';
 import { inboundKey } from '../../src/graph/inbound';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { adaAlone, boss } from './fixtures';
+import { manualClock } from '../../src/sync/clock';
 import { E3, named, startHarness, type Harness } from './harness';
 import { CORE_USER, ENTERPRISE } from './ingress';
 
@@ -350,4 +351,60 @@ it('a user deleted while its create is still with the service is disabled right 
   await settle('u-boss');
   expect(graphUser('boss@example.com')).toMatchObject({ accountEnabled: false });
   expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ state: 'synced', deleted: true, graphId: graphUser('boss@example.com')?.id });
+});
+
+it('a provisioning log of more pages than the reports service serves at once (5 per 10 s) is read in one poll, paced: no 429, the user settles', async () => {
+  // The engine and the simulator's budgets on one manual clock: time moves only when the test says.
+  const clock = manualClock(Date.parse('2026-12-01T09:00:00Z'));
+  h = await startHarness({
+    mode: 'profile-sync',
+    throttling: true,
+    sim: { clock: { timeScale: 1, now: () => clock.now(), toReal: (ms) => ms } },
+    engine: { clock },
+    overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB.entra, target: 'entra', pollSeconds: 1 } },
+  });
+  h.sim.inbound.configure({
+    servicePrincipalId: SP,
+    jobId: JOB.entra,
+    target: 'entra',
+    processingDelayMs: 0,
+    logDelayMs: 0,
+    state: 'Paused',
+    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
+  });
+  /** One engine run; the clock moves on only while the run waits on it (the log reads' pacing), a second at a time. */
+  const run = async () => {
+    await clock.advance(1000);
+    let done = false;
+    const finished = h.engine.runOnce().finally(() => (done = true));
+    while (!done) await (clock.pending() ? clock.advance(1000) : new Promise((r) => setTimeout(r, 1)));
+    await finished;
+  };
+  await h.scim.createUser('u-ada', { ...adaAlone, password: undefined });
+  await run();
+  expect(uploads().map((u) => u.status)).toEqual([202]);
+  // 3,000 entries of the same job from another client of the app, logged after the bridge's 202 and
+  // before its own record: seven pages of the bridge's 500 to read through.
+  const at = new Date(clock.now()).toISOString().slice(0, 19) + 'Z';
+  for (let i = 0; i < 3000; i++)
+    h.sim.state.directory.inbound.logs.push({
+      visibleAt: 0,
+      entry: {
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        activityDateTime: at,
+        jobId: JOB.entra,
+        provisioningAction: 'create',
+        sourceIdentity: { id: `other-${i}`, displayName: `Other ${i}`, identityType: 'User', details: {} },
+        targetIdentity: { id: '', displayName: '', identityType: 'User', details: {} },
+        provisioningStatusInfo: { status: 'success', errorInformation: null },
+      },
+    });
+  await clock.advance(1000);
+  h.sim.inbound.update(SP, JOB.entra, { state: 'Active' });
+  for (let i = 0; i < 4 && (await h.scim.bridge('u-ada')).syncState !== 'synced'; i++) await run();
+  expect(await h.scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', graphId: graphUser('ada@example.com')?.id });
+  const reads = h.sim.requests.list({ method: 'GET' }).filter((e) => e.url.startsWith('/auditLogs/provisioning'));
+  // One page at the first poll; the poll that found the record read all seven (the 3,000 entries, then the
+  // bridge's own), the sixth and seventh after waiting for the reports service's budget.
+  expect(reads.map((e) => e.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
 });
