@@ -14,7 +14,7 @@ import type { GraphBody } from '../graph/paths';
 import { objectGuidToImmutableId } from '../rules/identity';
 import type { InboundRecord, SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, inTransaction, progressRow } from './context';
-import { createThrottle, type Throttle } from './throttle';
+import { createWindowLimit, type WindowLimit } from './throttle';
 import { noteLinked } from './replication';
 import type { GraphOp } from './ops';
 import type { UserSnapshot, UserWork } from './user-work';
@@ -37,14 +37,15 @@ const MAX_LOG_PAGES = 20;
  * The identity and access reports service, which serves /auditLogs/provisioning: 5 requests per 10 s
  * per app and tenant (learn.microsoft.com/graph/throttling-limits). A read of many pages is paced to it.
  */
-const REPORTS_LIMIT = { writes: 5, perSeconds: 10 };
+const REPORTS_LIMIT = { requests: 5, perSeconds: 10 };
 /** 429s in a row on one page of the log before the read is left to the next poll. */
 const LOG_PAGE_TRIES = 3;
 
 export interface InboundState {
-  rate: Throttle;
+  /** bulkUpload calls, within graph.inbound.rate in any window of its length. */
+  rate: WindowLimit;
   /** Provisioning-log reads, within the reports service's limit. */
-  reads: Throttle;
+  reads: WindowLimit;
 }
 
 const states = new WeakMap<EngineContext['store'], InboundState>();
@@ -61,8 +62,7 @@ function inboundConfig(ctx: EngineContext) {
 function stateOf(ctx: EngineContext): InboundState {
   let s = states.get(ctx.store);
   if (!s) {
-    const { requests, perSeconds } = inboundConfig(ctx).rate;
-    s = { rate: createThrottle({ writes: requests, perSeconds }, ctx.clock), reads: createThrottle(REPORTS_LIMIT, ctx.clock) };
+    s = { rate: createWindowLimit(inboundConfig(ctx).rate, ctx.clock), reads: createWindowLimit(REPORTS_LIMIT, ctx.clock) };
     states.set(ctx.store, s);
   }
   return s;
@@ -265,7 +265,7 @@ export async function flushInbound(ctx: EngineContext, opts: { fullOnly?: boolea
       ctx.logger.warn({ dailyQuota: cfg.dailyQuota }, reason);
       return { requests, records, stoppedBy: reason };
     }
-    await rate.acquire(1);
+    await rate.acquire();
     const spec = inboundRequests.bulkUpload(
       cfg.servicePrincipalId,
       cfg.jobId,
@@ -342,7 +342,7 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
   const { reads } = stateOf(ctx);
   for (let page = 0, tries = 0; url && page < MAX_LOG_PAGES;) {
     // Paced to the reports service's 5 requests per 10 s: a poll of many pages waits, rather than meet 429 after the fifth.
-    await reads.acquire(1);
+    await reads.acquire();
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
     const outcome = classifyGraphResponse(res, { nowMs: ctx.clock.now(), secrets: ctx.secrets });
     if (!outcome.ok && outcome.throttled && ++tries < LOG_PAGE_TRIES) {

@@ -550,6 +550,19 @@ describe('processing', () => {
     const res = await post(bulkPath(), bulk(user('E2004')));
     expect((await raw(sim, 'GET', res.headers.location!.toString().slice(sim.url.length))).body.value).toHaveLength(3);
   });
+
+  test('a time filter finds the same entries whether the log was written in time order or not (two apps processing in turn)', async () => {
+    // Two jobs' entries, each in its own order, appended as their passes ran: 09:05 and 09:20 of one, 09:10 of the other between.
+    const entry = (id: string, at: string) => ({ visibleAt: 0, entry: { id, activityDateTime: at, jobId: JOB, sourceIdentity: { id } } });
+    const q = async (f: string, order = 'asc') =>
+      (await logs(`?$filter=${encodeURIComponent(f)}&$orderby=activityDateTime ${order}`)).value.map((e: any) => e.id);
+    sim.state.directory.inbound.logs.push(entry('a', '2026-12-01T09:05:00Z'), entry('c', '2026-12-01T09:20:00Z'));
+    expect(await q('activityDateTime ge 2026-12-01T09:06:00Z')).toEqual(['c']);
+    sim.state.directory.inbound.logs.push(entry('b', '2026-12-01T09:10:00Z'));
+    expect(await q('activityDateTime ge 2026-12-01T09:06:00Z')).toEqual(['b', 'c']);
+    expect(await q('activityDateTime gt 2026-12-01T09:05:00Z and activityDateTime lt 2026-12-01T09:20:00Z')).toEqual(['b']);
+    expect(await q('activityDateTime ge 2026-12-01T09:00:00Z', 'desc')).toEqual(['c', 'b', 'a']);
+  });
 });
 
 describe('job states', () => {
