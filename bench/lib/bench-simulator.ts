@@ -35,20 +35,7 @@ interface ChildArgs {
 async function simulatorChild(args: ChildArgs): Promise<void> {
   let virtualNow = args.virtualStart ?? 0;
   const clock: SimClock | undefined = args.virtualStart === undefined ? undefined : { timeScale: 1, now: () => virtualNow, toReal: (ms) => ms };
-  let sim: RunningSimulator | undefined;
-  // Stopped with SIGTERM: exit through Node, so that --cpu-prof (passed on to this child) writes its profile.
-  process.on('SIGTERM', () => process.exit(0));
-  process.on('message', (msg: { type?: string; now?: number; roles?: string[] }) => {
-    if (msg?.type === 'clock') {
-      virtualNow = Math.max(virtualNow, Number(msg.now));
-      process.send?.({ type: 'clock' });
-    }
-    if (msg?.type === 'grant' && sim) {
-      sim.grant(msg.roles ?? []);
-      process.send?.({ type: 'grant' });
-    }
-  });
-  sim = await startSimulator({
+  const sim = await startSimulator({
     port: 0,
     timeScale: args.timeScale,
     ...(clock ? { clock } : {}),
@@ -56,6 +43,19 @@ async function simulatorChild(args: ChildArgs): Promise<void> {
     dataDir: args.dataDir,
     requestLogLimit: 1000,
     seed: args.seed,
+  });
+  // Stopped with SIGTERM: exit through Node, so that --cpu-prof (passed on to this child) writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
+  // The bench's messages come once the child has reported listening.
+  process.on('message', (msg: { type?: string; now?: number; roles?: string[] }) => {
+    if (msg?.type === 'clock') {
+      virtualNow = Math.max(virtualNow, Number(msg.now));
+      process.send?.({ type: 'clock' });
+    }
+    if (msg?.type === 'grant') {
+      sim.grant(msg.roles ?? []);
+      process.send?.({ type: 'grant' });
+    }
   });
   const info: SimInfo = {
     url: sim.url,
