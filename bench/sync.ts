@@ -28,31 +28,14 @@
 // BENCH_SYNC_INJECT (200), BENCH_SYNC_IDLE (samples, 50), BENCH_SYNC_MEMBERS (2000),
 // BENCH_SYNC_SCENARIOS (comma list of load,urgent,idle,members; all by default).
 // Standalone: node bin/run-ts.js bench/sync.ts (see bench/README.md).
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Agent } from 'undici';
-import { loadConfig, type Config } from '../src/config';
-import { createGraphClient } from '../src/graph/client';
-import { createLogger } from '../src/log';
+import type { Config } from '../src/config';
 import { createGroupService } from '../src/scim/groups-service';
 import { createUserService } from '../src/scim/users-service';
-import { type RunningSimulator, startSimulator } from '../src/simulator';
-import { simulatorGraphOverrides } from '../test/e2e/harness';
-import type { Clock as SimClock } from '../src/simulator/clock';
 import { DEFAULT_ROLES } from '../src/simulator/types';
-import type { ThrottleUsage } from '../src/simulator/throttle';
-import { openStore, type Store } from '../src/store';
-import { type Clock, scaledClock } from '../src/sync/clock';
-import { createSyncEngine, type SyncEngine } from '../src/sync/engine';
-import { adaptGraphClient } from '../src/sync/graph-adapter';
-import { reportListening, reportStartFailure, startChildServer, type ChildServer } from './lib/child-server';
+import { type ClockKind, clockKindFrom } from './lib/bench-simulator';
+import { type ProvisioningRun, startProvisioningRun } from './lib/provisioning-run';
 import { fmt, mb, table, type Verdict } from './lib/stats';
-import { virtualClock } from './lib/virtual-clock';
-
-const CHILD_TAG = 'syncBenchSimulator';
-type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile' | 'inspectionToken'>;
-type ClockKind = 'virtual' | 'scaled';
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -66,198 +49,57 @@ const pct = (values: number[], p: number) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The simulator's process. On the virtual clock its budget time is what the bench last sent over IPC. */
-async function simulatorChild(args: { dataDir: string; users: number; timeScale: number; virtualStart?: number }): Promise<void> {
-  let virtualNow = args.virtualStart ?? 0;
-  const clock: SimClock | undefined = args.virtualStart === undefined ? undefined : { timeScale: 1, now: () => virtualNow, toReal: (ms) => ms };
-  process.on('message', (msg: { type?: string; now?: number }) => {
-    if (msg?.type !== 'clock') return;
-    virtualNow = Math.max(virtualNow, Number(msg.now));
-    process.send?.({ type: 'clock' });
-  });
-  const sim = await startSimulator({
-    port: 0,
-    timeScale: args.timeScale,
-    ...(clock ? { clock } : {}),
-    throttling: true,
-    dataDir: args.dataDir,
-    requestLogLimit: 1000,
-    // The password changes the urgent scenario sends need the password-reset permission.
-    seed: {
-      skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: args.users + 10 }],
-      tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] },
-    },
-  });
-  const info: SimInfo = {
-    url: sim.url,
-    authorityHost: sim.authorityHost,
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    caFile: sim.caFile,
-    inspectionToken: sim.inspectionToken,
-  };
-  writeFileSync(path.join(args.dataDir, 'sim.json'), JSON.stringify(info));
-  reportListening(Number(new URL(sim.url).port));
-}
-
-interface Run {
-  dir: string;
-  child: ChildServer;
-  sim: SimInfo;
-  dispatcher: Agent;
-  config: Config;
-  store: Store;
-  engine: SyncEngine;
-  clock: Clock;
-  /** The time now, without counting as the bridge's activity on the virtual clock. */
-  peek: () => number;
-  /** Jumps the virtual clock made (0 on the scaled clock). */
-  jumps: () => number;
-  /** Per resource, its last few applied versions with the simulated and real time of each. */
-  applied: Map<string, { version: number; atMs: number; realMs: number }[]>;
-  /** Users applied at least once, in the order they first were. */
-  synced: string[];
-  /** Users whose last event was an error. */
-  failed: Set<string>;
-  /** Simulated time of the last applied event. */
-  lastAppliedAt: () => number;
-  onEvent: (listener: (e: { type: string; id: string; version?: number }) => void) => void;
-  peakRss: () => number;
-  close(): Promise<void>;
-}
-
-async function usage(run: Pick<Run, 'sim' | 'dispatcher'>): Promise<ThrottleUsage> {
-  const res = await fetch(`${run.sim.url}/_sim/throttling`, {
-    dispatcher: run.dispatcher,
-    headers: { Authorization: `Bearer ${run.sim.inspectionToken}` },
-  } as unknown as RequestInit);
-  return ((await res.json()) as { usage: ThrottleUsage }).usage;
-}
+type Run = ProvisioningRun;
 
 const userName = (i: number) => `b${i}@example.com`;
 /** Users are stored with ids of the bridge's form (a UUID), so that SCIM references to them (members) are accepted. */
 const userId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
 async function startRun(users: number, clockKind: ClockKind, timeScale: number, overrides: Record<string, unknown>): Promise<Run> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sync-bench-'));
-  const virtualStart = Date.now();
-  const child = await startChildServer(__filename, {
-    [CHILD_TAG]: true,
-    dataDir: dir,
-    users,
+  const wanted = overrides['licenses.assignment'];
+  return startProvisioningRun({
+    name: 'sync-bench',
+    clock: clockKind,
     timeScale,
-    ...(clockKind === 'virtual' ? { virtualStart } : {}),
-  });
-  const sim = JSON.parse(readFileSync(path.join(dir, 'sim.json'), 'utf8')) as SimInfo;
-  const dispatcher = new Agent({ connect: { ca: readFileSync(sim.caFile, 'utf8') } });
-  const dbPath = path.join(dir, 'bridge.sqlite');
-  const config = loadConfig({
-    env: {},
+    // The password changes the urgent scenario sends need the password-reset permission.
+    seed: {
+      skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: users + 10 }],
+      tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] },
+    },
     overrides: {
       mode: 'user-sync',
-      database: dbPath,
       sources: [{ id: SOURCE, token: 'bench-token-0123456789' }],
-      'defaults.usageLocation': 'US',
-      logLevel: 'silent',
-      ...simulatorGraphOverrides(sim),
       'graph.allowTenantDirSync': true,
       'groups.push': true,
       // The injected deactivations are no mass deletion: the deletion guard would hold them after 50.
       deletionThreshold: 100_000,
       ...overrides,
     },
-  });
-  const wanted = overrides['licenses.assignment'];
-  if (wanted !== undefined && (config.licenses as Record<string, unknown>).assignment !== wanted) {
-    await child.stop();
-    throw new Error(`licenses.assignment "${String(wanted)}" is not available in this build`);
-  }
-  const logger = createLogger('silent');
-  const store = openStore(dbPath, { mode: config.mode, sources: config.sources, backgroundCheckpoints: true });
-  for (let from = 0; from < users; from += 5000) {
-    store.transaction(() => {
-      for (let i = from; i < Math.min(users, from + 5000); i++) {
-        store.users.create(
-          {
-            userName: userName(i),
-            displayName: `Bench ${i}`,
-            name: { givenName: 'Bench', familyName: String(i) },
-            active: true,
-            entitlements: [{ value: 'ENTERPRISEPACK' }],
-            ...(i > 0 ? { [ENTERPRISE]: { manager: { value: userId(Math.floor((i - 1) / 10)) } } } : {}),
-          },
-          { sourceId: SOURCE, id: userId(i), sync: { dirSyncEnabled: true } },
-        );
+    refuse: (config) =>
+      wanted !== undefined && (config.licenses as Record<string, unknown>).assignment !== wanted
+        ? `licenses.assignment "${String(wanted)}" is not available in this build`
+        : null,
+    idleMs: 20,
+    seedUsers(store) {
+      for (let from = 0; from < users; from += 5000) {
+        store.transaction(() => {
+          for (let i = from; i < Math.min(users, from + 5000); i++) {
+            store.users.create(
+              {
+                userName: userName(i),
+                displayName: `Bench ${i}`,
+                name: { givenName: 'Bench', familyName: String(i) },
+                active: true,
+                entitlements: [{ value: 'ENTERPRISEPACK' }],
+                ...(i > 0 ? { [ENTERPRISE]: { manager: { value: userId(Math.floor((i - 1) / 10)) } } } : {}),
+              },
+              { sourceId: SOURCE, id: userId(i), sync: { dirSyncEnabled: true } },
+            );
+          }
+        });
       }
-    });
-  }
-  const graphClient = adaptGraphClient(createGraphClient(config.graph, { logger }));
-  let clock: Clock;
-  let graph = graphClient;
-  let peek: () => number;
-  let jumps = () => 0;
-  let stopClock = () => {};
-  if (clockKind === 'virtual') {
-    const v = virtualClock(virtualStart);
-    // The simulator learns each new time before any sleeper wakes (nothing is in flight then).
-    v.start((now) => child.call('clock', { now }));
-    graph = v.track(graphClient);
-    clock = v;
-    peek = v.peek;
-    jumps = v.jumps;
-    stopClock = v.stop;
-  } else {
-    clock = scaledClock(timeScale);
-    peek = () => clock.now();
-  }
-  const engine = createSyncEngine({ config, store, graph, logger, clock, idleMs: 20 });
-  const applied = new Map<string, { version: number; atMs: number; realMs: number }[]>();
-  const synced: string[] = [];
-  const failed = new Set<string>();
-  let lastAppliedAt = peek();
-  const listeners: ((e: { type: string; id: string; version?: number }) => void)[] = [];
-  engine.onEvent((e) => {
-    if (e.type === 'error' && e.resourceType === 'User') failed.add(e.id);
-    if (e.type === 'applied') {
-      const list = applied.get(e.id) ?? [];
-      if (!list.length && e.resourceType === 'User') synced.push(e.id);
-      failed.delete(e.id);
-      lastAppliedAt = peek();
-      list.push({ version: e.version, atMs: lastAppliedAt, realMs: performance.now() });
-      applied.set(e.id, list.slice(-4));
-    }
-    if (e.type === 'applied' || e.type === 'error') for (const l of listeners) l(e);
-  });
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
-  return {
-    dir,
-    child,
-    sim,
-    dispatcher,
-    config,
-    store,
-    engine,
-    clock,
-    peek,
-    jumps,
-    applied,
-    synced,
-    failed,
-    lastAppliedAt: () => lastAppliedAt,
-    onEvent: (l) => listeners.push(l),
-    peakRss: () => peak,
-    async close() {
-      clearInterval(sampler);
-      await engine.stop();
-      stopClock();
-      store.close();
-      await dispatcher.close();
-      await child.stop();
-      rmSync(dir, { recursive: true, force: true });
     },
-  };
+  });
 }
 
 interface LoadFigures {
@@ -346,7 +188,7 @@ async function load(users: number, clockKind: ClockKind, timeScale: number, over
     const errors = run.failed.size;
     if (errors || failedInjected)
       console.log(`  ${errors} rows ended in error (${failedInjected} of the injected changes): ${run.engine.status().lastErrors[0]?.lastError ?? ''}`);
-    const u = await usage(run);
+    const u = await run.simulator.usage();
     const minimumSeconds = minimumFor(run.config, u.writes);
     return {
       users,
@@ -390,7 +232,7 @@ async function idleAndMembers(users: number, timeScale: number, samples: number,
     // Memberships: one group, `members` members added, then all removed.
     const groups = createGroupService({ store: run.store });
     const n = Math.min(members, users);
-    const before = await usage(run);
+    const before = await run.simulator.usage();
     const group = groups.create(principal, {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
       displayName: 'Bench group',
@@ -402,12 +244,12 @@ async function idleAndMembers(users: number, timeScale: number, samples: number,
       while (!run.applied.get(groupId)?.some((a) => a.version >= version)) await sleep(20);
     };
     await applied();
-    const added = await usage(run);
+    const added = await run.simulator.usage();
     // A member reference the SCIM layer refused would leave nothing to write: a figure of 0 is a bench error, not a result.
     if (added.writes - before.writes <= 1) throw new Error(`members: the group's ${n} members made no Graph write`);
     groups.patch(principal, groupId, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members' }] });
     await applied();
-    const removed = await usage(run);
+    const removed = await run.simulator.usage();
     // The group's own create is one write of the adds' share.
     return { realMs, addWrites: (added.writes - before.writes - 1) / n, removeWrites: (removed.writes - added.writes) / n, members: n };
   } finally {
@@ -422,8 +264,7 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   const idleSamples = envNumber('BENCH_SYNC_IDLE', 50);
   const members = envNumber('BENCH_SYNC_MEMBERS', 2000);
   const only = (process.env.BENCH_SYNC_SCENARIOS ?? 'load,urgent,idle,members').split(',');
-  const clockKind = (process.env.BENCH_SYNC_CLOCK ?? 'virtual') as ClockKind;
-  if (clockKind !== 'virtual' && clockKind !== 'scaled') throw new Error(`BENCH_SYNC_CLOCK: expected virtual or scaled, got ${clockKind}`);
+  const clockKind = clockKindFrom('BENCH_SYNC_CLOCK', process.env.BENCH_SYNC_CLOCK);
   const verdicts: Verdict[] = [];
   const clockName =
     clockKind === 'virtual'
@@ -518,10 +359,7 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   return { verdicts };
 }
 
-const childArg = process.argv[2];
-if (childArg?.includes(CHILD_TAG)) {
-  simulatorChild(JSON.parse(childArg)).catch(reportStartFailure);
-} else if (path.resolve(process.argv[1] ?? '') === __filename) {
+if (path.resolve(process.argv[1] ?? '') === __filename) {
   runSyncBench().then(
     (r) => process.exit(r.verdicts.every((v) => v.pass) ? 0 : 1),
     (err) => {

@@ -5,7 +5,7 @@
 // graph/api/provisioningobjectsummary-list, graph/api/resources/synchronization-synchronizationstatus.
 import { contextUrl, pageOf, type SimContext } from './context';
 import { GraphError, odataBadRequest, resourceNotFound } from './errors';
-import { CORE_USER, jobStatus, type InboundApp } from './inbound';
+import { CORE_USER, jobStatus, type InboundApp, type LoggedSummary } from './inbound';
 import type { Json, SimRequest, SimResponse } from './types';
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -91,7 +91,14 @@ function timeOf(e: Json): number {
 
 const CLAUSE = /^\s*([A-Za-z/]+)\s+(eq|gt|lt|ge|le)\s+('(?:[^']|'')*'|\d{4}-\d\d-\d\dT[\d:.]+Z?)\s*$/;
 
-function provisioningFilter(text: string): (e: Json) => boolean {
+interface ProvisioningFilter {
+  test: (e: Json) => boolean;
+  /** The earliest activityDateTime an entry may have (a ge or gt clause), when the filter sets one. */
+  from?: number;
+}
+
+function provisioningFilter(text: string): ProvisioningFilter {
+  let from: number | undefined;
   const clauses = text.split(/\s+and\s+/i).map((c) => {
     const m = CLAUSE.exec(c);
     if (!m) throw odataBadRequest(`Invalid filter clause: '${c.trim()}'.`);
@@ -103,18 +110,47 @@ function provisioningFilter(text: string): (e: Json) => boolean {
     if (prop === 'activitydatetime') {
       const t = Date.parse(literal);
       if (Number.isNaN(t)) throw odataBadRequest(`Invalid filter clause: '${c.trim()}'.`);
+      if (op === 'ge' || op === 'gt' || op === 'eq') from = Math.max(from ?? -Infinity, t);
       const cmp: Record<string, (a: number) => boolean> = { eq: (a) => a === t, gt: (a) => a > t, lt: (a) => a < t, ge: (a) => a >= t, le: (a) => a <= t };
       return (e: Json) => cmp[op](timeOf(e));
     }
     if (op !== 'eq') throw odataBadRequest(`Invalid filter clause: '${c.trim()}': only eq applies to ${m[1]}.`);
     return (e: Json) => get(e) === literal;
   });
-  return (e) => clauses.every((c) => c(e));
+  return { test: (e) => clauses.every((c) => c(e)), ...(from !== undefined ? { from } : {}) };
+}
+
+/**
+ * The log is appended in processing order, which is activityDateTime order while one app processes (or
+ * apps do not interleave): then a filter with a lower bound on the time starts at a binary search
+ * instead of testing every entry of the 30 days kept. Whether it is in order is checked incrementally,
+ * for the entries appended since the last look (the front only ever drops expired entries).
+ */
+const orderMemo = new WeakMap<LoggedSummary[], { first: LoggedSummary | undefined; checked: number; sorted: boolean }>();
+function inTimeOrder(logs: LoggedSummary[]): boolean {
+  let memo = orderMemo.get(logs);
+  if (!memo || memo.first !== logs[0] || memo.checked > logs.length) memo = { first: logs[0], checked: 0, sorted: true };
+  for (let i = Math.max(1, memo.checked); memo.sorted && i < logs.length; i++) if (timeOf(logs[i].entry) < timeOf(logs[i - 1].entry)) memo.sorted = false;
+  memo.checked = logs.length;
+  orderMemo.set(logs, memo);
+  return memo.sorted;
+}
+
+/** The first index whose entry happened at or after `t` (the log in time order). */
+function firstAtOrAfter(logs: LoggedSummary[], t: number): number {
+  let lo = 0;
+  let hi = logs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (timeOf(logs[mid].entry) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function listProvisioning(ctx: SimContext, req: SimRequest): SimResponse {
   const f = req.query.get('$filter');
-  const predicate = f ? provisioningFilter(f) : () => true;
+  const filter: ProvisioningFilter = f ? provisioningFilter(f) : { test: () => true };
   const order = (req.query.get('$orderby') ?? 'activityDateTime desc').trim();
   const m = /^activityDateTime(?:\s+(asc|desc))?$/i.exec(order);
   if (!m) throw odataBadRequest(`$orderby '${order}' is not supported: activityDateTime asc|desc only.`);
@@ -123,9 +159,13 @@ export function listProvisioning(ctx: SimContext, req: SimRequest): SimResponse 
   if (!Number.isInteger(top) || top < 1 || top > 1000) throw odataBadRequest(`Invalid value '${topText}' for $top: an integer from 1 to 1000.`);
   const ascending = m[1]?.toLowerCase() === 'asc';
   const now = ctx.clock();
-  const items = ctx.dir.inbound.logs.filter((l) => l.visibleAt <= now && predicate(l.entry)).map((l) => l.entry);
+  const logs = ctx.dir.inbound.logs;
+  const ordered = inTimeOrder(logs);
+  const start = ordered && filter.from !== undefined ? firstAtOrAfter(logs, filter.from) : 0;
+  const items: Json[] = [];
+  for (let i = start; i < logs.length; i++) if (logs[i].visibleAt <= now && filter.test(logs[i].entry)) items.push(logs[i].entry);
   // Entries written late (log delay) still sort by when they happened.
-  items.sort((a, b) => timeOf(a) - timeOf(b));
+  if (!ordered) items.sort((a, b) => timeOf(a) - timeOf(b));
   if (!ascending) items.reverse();
   const context = contextUrl(ctx, 'auditLogs/provisioning');
   return { status: 200, body: pageOf(ctx, req, { path: '/auditLogs/provisioning', context, items, top, map: (e) => structuredClone(e) }) };

@@ -323,6 +323,12 @@ export function jobStatus(app: InboundApp): Json {
  * accepts, regardless of delay and rate (paused, quarantined and agent-less apps still wait); each
  * leaves a log entry readable logDelayMs later (at once when forced). Drops entries older than 30 days.
  * Returns how many records were processed.
+ *
+ * The service runs whether or not anyone looks: each record is processed at the time it would have
+ * been (its due time, or when the rate's token bucket next holds a token, or when the job became
+ * active), not at the time of this call, and that is the time its log entry and its user carry. So
+ * a pass after a long gap (a discrete-event clock that jumps hours) has processed just as much as
+ * passes every second would have: the bucket's one-minute burst is not all a gap earns.
  */
 export function advanceInbound(dir: Directory, now: number, options: { force?: boolean; only?: (c: InboundAppConfig) => boolean } = {}): number {
   const state = dir.inbound;
@@ -348,9 +354,8 @@ export function advanceInbound(dir: Directory, now: number, options: { force?: b
     }
     app.agentFailedAt = undefined;
     const perMs = c.recordsPerMinute / 60000;
-    const bucket = (app.bucket ??= { tokens: c.recordsPerMinute, at: now });
-    bucket.tokens = Math.min(c.recordsPerMinute, bucket.tokens + Math.max(0, now - bucket.at) * perMs);
-    bucket.at = now;
+    // A service idle until the first record fell due holds a full minute's budget then.
+    const bucket = (app.bucket ??= { tokens: c.recordsPerMinute, at: Math.min(now, app.staged[0].stagedAt + c.processingDelayMs) });
     let index: Map<string, UserObject> | undefined;
     const cycleId = randomUUID();
     // A mapping onto the matching property can move a user in the index: rebuild each pass then.
@@ -360,13 +365,24 @@ export function advanceInbound(dir: Directory, now: number, options: { force?: b
     try {
       while (done < app.staged.length) {
         const rec = app.staged[done];
-        if (!options.force && (rec.stagedAt + c.processingDelayMs > now || bucket.tokens < 1)) break;
-        if (!options.force) bucket.tokens -= 1;
+        let at = now;
+        if (!options.force) {
+          // When the service gets to this record: due, the job running, and a token in the bucket.
+          at = Math.max(rec.stagedAt + c.processingDelayMs, bucket.at, app.stateChangedAt);
+          let tokens = Math.min(c.recordsPerMinute, bucket.tokens + (at - bucket.at) * perMs);
+          if (tokens < 1) {
+            at += Math.ceil((1 - tokens) / perMs);
+            tokens = 1; // what the whole milliseconds waited refill, rounding aside
+          }
+          if (at > now) break;
+          bucket.tokens = tokens - 1;
+          bucket.at = at;
+        }
         index ??= cached ? app.index!.map : matchIndex(dir, c);
         done++;
-        const entry = processRecord(dir, c, rec, now, cycleId, index);
+        const entry = processRecord(dir, c, rec, at, cycleId, index);
         const jitter = c.logDelayJitterMs ? (((state.logs.length * 7919) % 1000) / 1000) * c.logDelayJitterMs : 0;
-        state.logs.push({ visibleAt: options.force ? now : now + c.logDelayMs + Math.round(jitter), entry });
+        state.logs.push({ visibleAt: options.force ? now : at + c.logDelayMs + Math.round(jitter), entry });
       }
     } finally {
       app.staged.splice(0, done);

@@ -242,8 +242,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     throttle,
     contract,
     inbound: {
-      configure: (app) => ctx.dir.inbound.configure(app, ctx.clock()),
+      configure: (app) => {
+        // What the service did up to now, under the app's old settings.
+        advanceInbound(ctx.dir, ctx.clock());
+        return ctx.dir.inbound.configure(app, ctx.clock());
+      },
       update: (servicePrincipalId, jobId, patch) => {
+        advanceInbound(ctx.dir, ctx.clock());
         const updated = ctx.dir.inbound.update(servicePrincipalId, jobId, patch, ctx.clock());
         if (!updated) throw new Error(`no inbound provisioning app ${servicePrincipalId} / ${jobId}`);
         return updated;

@@ -78,7 +78,9 @@ export function createInboundQueue(db: Database) {
     requeue: db.prepare(`UPDATE inbound_records SET state = 'queued', sent_at = NULL, log_id = ? WHERE seq = ?`),
     settle: db.prepare(`UPDATE inbound_records SET state = @state, log_id = coalesce(@logId, log_id), target_id = coalesce(@targetId, target_id),
       outcome = @outcome WHERE seq = @seq`),
-    oldestSentFor: db.prepare(`SELECT * FROM inbound_records WHERE external_id = ? AND state = 'sent' AND sent_at <= ? ORDER BY seq LIMIT 1`),
+    // state IN (...) repeats the condition of the partial index inbound_records_key, which SQLite uses only then.
+    oldestSentFor: db.prepare(`SELECT * FROM inbound_records
+      WHERE external_id = ? AND state IN ('sent', 'awaiting') AND state = 'sent' AND sent_at <= ? ORDER BY seq LIMIT 1`),
     logSeen: db.prepare(`SELECT 1 FROM inbound_records WHERE log_id = ?`).pluck(),
     inFlight: db.prepare(`SELECT * FROM inbound_records WHERE state IN ('sent', 'awaiting') ORDER BY seq LIMIT ?`),
     awaiting: db.prepare(`SELECT * FROM inbound_records WHERE state = 'awaiting' ORDER BY seq`),

@@ -345,6 +345,21 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX resource_attribution_key ON resource_attribution(resource_type, resource_id);
     `,
   },
+  {
+    version: 15,
+    name: 'indexes for rows and records that wait',
+    // A large load under the inbound writer leaves every user's row pending with a retry time an hour
+    // ahead (waiting for the provisioning service) and its record in flight. Each run asked for the due
+    // rows by walking the whole due index in dirty_seq order and reading next_attempt_at from the table
+    // row; each poll asked for the oldest record in flight and the awaiting ones by reading all of them.
+    // These indexes answer those from the rows that are actually due, the first sent_at, the awaiting.
+    sql: `
+      CREATE INDEX sync_state_next ON sync_state(next_attempt_at)
+        WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending');
+      CREATE INDEX inbound_records_sent ON inbound_records (sent_at) WHERE state IN ('sent', 'awaiting');
+      CREATE INDEX inbound_records_awaiting ON inbound_records (seq) WHERE state = 'awaiting';
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -84,9 +84,23 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
     unsealed: db.prepare(`SELECT type, id, pending_password AS pwd FROM sync_state WHERE pending_password IS NOT NULL AND pending_password NOT LIKE 'v1:%'`),
     reseal: db.prepare(`UPDATE sync_state SET pending_password = ? WHERE type = ? AND id = ?`),
     get: db.prepare(`SELECT ${cols} FROM sync_state WHERE type = ? AND id = ?`),
+    // The due rows, oldest change first, two ways (migration 15): walking the pending rows in dirty_seq
+    // order (sync_state_due) costs one table read per pending row until `limit` are due, so it suits a
+    // queue that is mostly due; taking the due rows from sync_state_next and sorting them costs what is
+    // due, so it suits a queue that mostly waits (a large load waiting on the inbound provisioning service).
     due: db.prepare(`SELECT ${cols} FROM sync_state
       WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') AND next_attempt_at <= ?
       ORDER BY dirty_seq LIMIT ?`),
+    dueFew: db.prepare(`SELECT ${cols} FROM sync_state INDEXED BY sync_state_next
+      WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') AND next_attempt_at <= ?
+      ORDER BY dirty_seq LIMIT ?`),
+    /** Index only (sync_state_next). */
+    dueCount: db
+      .prepare(
+        `SELECT count(*) FROM sync_state
+      WHERE state <> 'blocked' AND (desired_version > applied_version OR state = 'pending') AND next_attempt_at <= ?`,
+      )
+      .pluck(),
     // Urgent rows of resources already in Graph, oldest first (partial index sync_state_urgent).
     urgentDue: db.prepare(`SELECT ${cols} FROM sync_state
       WHERE urgent = 1 AND graph_id IS NOT NULL AND state <> 'blocked' AND (desired_version > applied_version OR state = 'pending')
@@ -248,11 +262,15 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
      * least one row in every `creationEvery + 1` is from the rest, so neither can starve the other.
      */
     listDue(nowMs: number, limit: number, order: { order?: 'priority' | 'fifo'; creationEvery?: number } = {}): SyncRow[] {
-      if (order.order === 'fifo' || limit <= 0) return (q.due.all(nowMs, limit) as Row[]).map(toSyncRow);
+      // Few due (or none) among many waiting: read the due ones alone.
+      const dueCount = q.dueCount.get(nowMs) as number;
+      if (dueCount === 0) return [];
+      const due = dueCount <= 4 * limit ? q.dueFew : q.due;
+      if (order.order === 'fifo' || limit <= 0) return (due.all(nowMs, limit) as Row[]).map(toSyncRow);
       const every = Math.max(1, order.creationEvery ?? 20);
       const urgent = q.urgentDue.all(nowMs, limit) as Row[];
       const taken = new Set(urgent.map((r) => `${r.type}:${r.id}`));
-      const rest = (q.due.all(nowMs, limit + urgent.length) as Row[]).filter((r) => !taken.has(`${r.type}:${r.id}`));
+      const rest = (due.all(nowMs, limit + urgent.length) as Row[]).filter((r) => !taken.has(`${r.type}:${r.id}`));
       const restSlots = Math.max(Math.min(rest.length, Math.ceil(limit / (every + 1))), limit - urgent.length);
       const first = urgent.slice(0, Math.max(0, limit - Math.min(rest.length, restSlots)));
       return [...first, ...rest.slice(0, limit - first.length)].map(toSyncRow);

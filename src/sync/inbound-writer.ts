@@ -14,13 +14,15 @@ import type { GraphBody } from '../graph/paths';
 import { objectGuidToImmutableId } from '../rules/identity';
 import type { InboundRecord, SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, inTransaction, progressRow } from './context';
-import { createThrottle, type Throttle } from './throttle';
+import { createWindowLimit, type WindowLimit } from './throttle';
 import { noteLinked } from './replication';
 import type { GraphOp } from './ops';
 import type { UserSnapshot, UserWork } from './user-work';
 
 const CURSOR_KEY = 'inbound.logCursor';
 const LAST_POLL_KEY = 'inbound.lastPoll';
+/** Where a read cut short (MAX_LOG_PAGES, an error) stopped: the next poll goes on from there. */
+const RESUME_KEY = 'inbound.logResume';
 /**
  * Log entries appear minutes after processing, not necessarily in order (inbound-provisioning-api-issues:
  * 5 to 10 minutes): each read starts this far behind the newest entry already read, which covers that spread.
@@ -31,9 +33,19 @@ const CLOCK_SKEW_MS = 5_000;
 /** Tries of a record the service reports as a failure of its own (errorCategory "failure") before it counts as refused. */
 const SERVICE_FAILURE_TRIES = 3;
 const MAX_LOG_PAGES = 20;
+/**
+ * The identity and access reports service, which serves /auditLogs/provisioning: 5 requests per 10 s
+ * per app and tenant (learn.microsoft.com/graph/throttling-limits). A read of many pages is paced to it.
+ */
+const REPORTS_LIMIT = { requests: 5, perSeconds: 10 };
+/** 429s in a row on one page of the log before the read is left to the next poll. */
+const LOG_PAGE_TRIES = 3;
 
 export interface InboundState {
-  rate: Throttle;
+  /** bulkUpload calls, within graph.inbound.rate in any window of its length. */
+  rate: WindowLimit;
+  /** Provisioning-log reads, within the reports service's limit. */
+  reads: WindowLimit;
 }
 
 const states = new WeakMap<EngineContext['store'], InboundState>();
@@ -50,8 +62,7 @@ function inboundConfig(ctx: EngineContext) {
 function stateOf(ctx: EngineContext): InboundState {
   let s = states.get(ctx.store);
   if (!s) {
-    const { requests, perSeconds } = inboundConfig(ctx).rate;
-    s = { rate: createThrottle({ writes: requests, perSeconds }, ctx.clock) };
+    s = { rate: createWindowLimit(inboundConfig(ctx).rate, ctx.clock), reads: createWindowLimit(REPORTS_LIMIT, ctx.clock) };
     states.set(ctx.store, s);
   }
   return s;
@@ -254,7 +265,7 @@ export async function flushInbound(ctx: EngineContext, opts: { fullOnly?: boolea
       ctx.logger.warn({ dailyQuota: cfg.dailyQuota }, reason);
       return { requests, records, stoppedBy: reason };
     }
-    await rate.acquire(1);
+    await rate.acquire();
     const spec = inboundRequests.bulkUpload(
       cfg.servicePrincipalId,
       cfg.jobId,
@@ -321,14 +332,26 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
   let settled = await resolveAwaiting(ctx);
   const oldest = ctx.store.inbound.oldestSentAt() ?? now;
   const cursor = ctx.queries.getMeta(CURSOR_KEY);
-  // From where the last read left off (LOG_LAG_MS behind its newest entry), or the first 202 still followed.
-  // (No entry of a record followed now is older than its 202.)
-  const since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity);
+  const resume = ctx.queries.getMeta(RESUME_KEY);
+  // From where the last read left off (LOG_LAG_MS behind its newest entry, or where a read cut short
+  // stopped), or the first 202 still followed. (No entry of a record followed now is older than its 202.)
+  const since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity, resume ? Date.parse(resume) : -Infinity);
   let url: string | null = inboundRequests.provisioningLogs(cfg.jobId, iso(since)).url;
   let newest = since;
-  for (let page = 0; url && page < MAX_LOG_PAGES; page++) {
+  let complete = false;
+  const { reads } = stateOf(ctx);
+  for (let page = 0, tries = 0; url && page < MAX_LOG_PAGES;) {
+    // Paced to the reports service's 5 requests per 10 s: a poll of many pages waits, rather than meet 429 after the fifth.
+    await reads.acquire();
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
     const outcome = classifyGraphResponse(res, { nowMs: ctx.clock.now(), secrets: ctx.secrets });
+    if (!outcome.ok && outcome.throttled && ++tries < LOG_PAGE_TRIES) {
+      // Another reader of the same app's budget (a second bridge, a script): the same page once the service allows.
+      reads.pause(outcome.retryAfterMs ?? REPORTS_LIMIT.perSeconds * 1000);
+      continue;
+    }
+    tries = 0;
+    page++;
     if (!outcome.ok) {
       ctx.logger.warn(
         { status: outcome.status, err: outcome.message },
@@ -344,10 +367,18 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
     }
     const next = body['@odata.nextLink'];
     url = next ? next.replace(/^https?:\/\/[^/]+/i, '').replace(/^\/v1\.0/i, '') : null;
+    complete = url === null;
   }
-  // Entries are written minutes after processing: the next read starts LOG_LAG_MS before the newest seen.
-  const nextCursor = Math.max(cursor ? Date.parse(cursor) : 0, Math.min(newest, now) - LOG_LAG_MS);
-  ctx.queries.setMeta(CURSOR_KEY, iso(nextCursor));
+  if (complete) {
+    // Entries are written minutes after processing: the next read starts LOG_LAG_MS before the newest seen.
+    const nextCursor = Math.max(cursor ? Date.parse(cursor) : 0, Math.min(newest, now) - LOG_LAG_MS);
+    ctx.queries.setMeta(CURSOR_KEY, iso(nextCursor));
+    ctx.queries.setMeta(RESUME_KEY, '');
+  } else if (newest > since) {
+    // Cut short: LOG_LAG_MS behind the newest entry read may be where this read began (a backlog of more
+    // than MAX_LOG_PAGES pages), so the next poll goes on from the newest entry read instead.
+    ctx.queries.setMeta(RESUME_KEY, iso(newest));
+  }
   return { settled };
 }
 

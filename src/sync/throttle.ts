@@ -108,3 +108,43 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
     pausedUntil: () => pauseUntil,
   };
 }
+
+/** At most `requests` grants in any `perSeconds` window, in arrival order. */
+export interface WindowLimit {
+  /** Waits until one more request fits in the window and no pause is in force, then counts it. */
+  acquire(): Promise<void>;
+  /** The service answered 429 (Retry-After): nothing is granted until `ms` from now. */
+  pause(ms: number): void;
+}
+
+/**
+ * A limit stated as "N requests per S seconds" where the service counts a sliding window (the inbound
+ * provisioning app's bulkUpload, the reports service): a token bucket of N refilled over S seconds lets
+ * 2N through in the first S seconds, and the service answers the excess with 429. This grants a request
+ * only when fewer than N were granted in the last S seconds.
+ */
+export function createWindowLimit(limit: { requests: number; perSeconds: number }, clock: Clock): WindowLimit {
+  if (!(limit.requests > 0) || !(limit.perSeconds > 0)) throw new RangeError('limit must be positive');
+  const windowMs = limit.perSeconds * 1000;
+  const granted: number[] = [];
+  let pausedUntil = 0;
+  let queue: Promise<void> = Promise.resolve();
+  async function take(): Promise<void> {
+    for (;;) {
+      const now = clock.now();
+      while (granted.length && granted[0] <= now - windowMs) granted.shift();
+      const wait = Math.max(pausedUntil - now, granted.length >= limit.requests ? granted[0] + windowMs - now : 0);
+      if (wait <= 0) {
+        granted.push(now);
+        return;
+      }
+      await clock.sleep(wait);
+    }
+  }
+  return {
+    acquire: () => (queue = queue.then(take)),
+    pause(ms) {
+      pausedUntil = Math.max(pausedUntil, clock.now() + ms);
+    },
+  };
+}

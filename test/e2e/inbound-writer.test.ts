@@ -5,6 +5,7 @@ import type { Mode } from '../../src/config';
 import { inboundKey } from '../../src/graph/inbound';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { adaAlone, boss } from './fixtures';
+import { manualClock } from '../../src/sync/clock';
 import { E3, named, startHarness, type Harness } from './harness';
 import { CORE_USER, ENTERPRISE } from './ingress';
 
@@ -350,4 +351,79 @@ it('a user deleted while its create is still with the service is disabled right 
   await settle('u-boss');
   expect(graphUser('boss@example.com')).toMatchObject({ accountEnabled: false });
   expect(h.store.sync.get('User', h.scim.id('u-boss'))).toMatchObject({ state: 'synced', deleted: true, graphId: graphUser('boss@example.com')?.id });
+});
+
+describe('a long provisioning log', () => {
+  /**
+   * A harness whose engine and simulator budgets share one manual clock, a paused job holding the bridge's
+   * record of u-ada (sent), and `others` entries of the same job from another client of the app, logged after
+   * the bridge's 202 (`spacing` ms apart, whole seconds) and before the bridge's own record, which the job
+   * processes once it runs again, `runAfterMs` later.
+   */
+  async function longLog(others: number, spacing: number, runAfterMs: number) {
+    const clock = manualClock(Date.parse('2026-12-01T09:00:00Z'));
+    h = await startHarness({
+      mode: 'profile-sync',
+      throttling: true,
+      sim: { clock: { timeScale: 1, now: () => clock.now(), toReal: (ms) => ms } },
+      engine: { clock },
+      overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB.entra, target: 'entra', pollSeconds: 1 } },
+    });
+    h.sim.inbound.configure({
+      servicePrincipalId: SP,
+      jobId: JOB.entra,
+      target: 'entra',
+      processingDelayMs: 0,
+      logDelayMs: 0,
+      state: 'Paused',
+      mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
+    });
+    /** One engine run; the clock moves on only while the run waits on it (the log reads' pacing), a second at a time. */
+    const run = async () => {
+      await clock.advance(1000);
+      let done = false;
+      const finished = h.engine.runOnce().finally(() => (done = true));
+      while (!done) await (clock.pending() ? clock.advance(1000) : new Promise((r) => setTimeout(r, 1)));
+      await finished;
+    };
+    await h.scim.createUser('u-ada', { ...adaAlone, password: undefined });
+    await run();
+    expect(uploads().map((u) => u.status)).toEqual([202]);
+    const from = clock.now();
+    for (let i = 0; i < others; i++)
+      h.sim.state.directory.inbound.logs.push({
+        visibleAt: 0,
+        entry: {
+          id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          activityDateTime: new Date(from + i * spacing).toISOString().slice(0, 19) + 'Z',
+          jobId: JOB.entra,
+          provisioningAction: 'create',
+          sourceIdentity: { id: `other-${i}`, displayName: `Other ${i}`, identityType: 'User', details: {} },
+          targetIdentity: { id: '', displayName: '', identityType: 'User', details: {} },
+          provisioningStatusInfo: { status: 'success', errorInformation: null },
+        },
+      });
+    await clock.advance(runAfterMs);
+    h.sim.inbound.update(SP, JOB.entra, { state: 'Active' });
+    for (let i = 0; i < 4 && (await h.scim.bridge('u-ada')).syncState !== 'synced'; i++) await run();
+    expect(await h.scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', graphId: graphUser('ada@example.com')?.id });
+    return h.sim.requests.list({ method: 'GET' }).filter((e) => e.url.startsWith('/auditLogs/provisioning'));
+  }
+
+  it('more pages than the reports service serves at once (5 per 10 s) are read in one poll, paced: no 429, the user settles', async () => {
+    // 3,000 entries in one second: seven pages of the bridge's 500.
+    const reads = await longLog(3000, 0, 1000);
+    // One page at the first poll; the poll that found the record read all seven (the 3,000 entries, then the
+    // bridge's own), the sixth and seventh after waiting for the reports service's budget.
+    expect(reads.map((e) => e.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+  });
+
+  it('a read cut short at 20 pages goes on from where it stopped, though 20 pages hold less than the 30 minutes it looks back', async () => {
+    // 10,500 entries over ten minutes (about 17 a second): 22 pages.
+    const reads = await longLog(10_500, 57, 11 * 60_000);
+    const skips = reads.map((e) => /\$skiptoken=/.test(e.url));
+    // The first poll: one page; the second: 20 pages, cut short; the third: from the newest entry read on.
+    expect(reads.map((e) => e.status).every((status) => status === 200)).toBe(true);
+    expect([reads.length, skips.slice(0, 2), skips.slice(21, 23)]).toEqual([23, [false, false], [false, true]]);
+  });
 });

@@ -286,6 +286,26 @@ describe('processing', () => {
     expect(created).not.toHaveProperty('onPremisesImmutableId');
   });
 
+  test('the service works while nobody looks: a first look after three minutes finds three minutes of processing, each at its own time', async () => {
+    entra({ processingDelayMs: 0, logDelayMs: 0, recordsPerMinute: 100 });
+    for (let call = 0; call < 6; call++)
+      expect((await post(bulkPath(), bulk(...Array.from({ length: 50 }, (_, i) => user(`E${3000 + call * 50 + i}`))))).status).toBe(202);
+    clock = T0 + 3 * MINUTE;
+    const body = await logs('?$orderby=activityDateTime asc&$top=1000');
+    // A minute's budget at once (100), then one record every 600 ms: the 300th at 09:02:00.
+    const perMinute = new Map<string, number>();
+    for (const e of body.value) perMinute.set(e.activityDateTime.slice(11, 16), (perMinute.get(e.activityDateTime.slice(11, 16)) ?? 0) + 1);
+    expect([...perMinute]).toEqual([
+      ['09:00', 199],
+      ['09:01', 100],
+      ['09:02', 1],
+    ]);
+    expect(body.value.map((e: any) => e.sourceIdentity.id)).toEqual(Array.from({ length: 300 }, (_, i) => `E${3000 + i}`));
+    expect(body.value[299]).toMatchObject({ activityDateTime: '2026-12-01T09:02:00Z', provisioningAction: 'create' });
+    expect(usersWith('E3299')).toEqual([expect.objectContaining({ createdDateTime: '2026-12-01T09:02:00Z', employeeId: 'E3299' })]);
+    expect(sim.inbound.apps()[0]).toMatchObject({ staged: 0 });
+  });
+
   test('the log entry is written minutes after the change it reports, with the time of the change', async () => {
     entra({ processingDelayMs: 0, logDelayMs: 5 * MINUTE, logDelayJitterMs: 0 });
     await post(bulkPath(), bulk(user('E2001')));
@@ -293,11 +313,12 @@ describe('processing', () => {
     // Processed: the user is in the directory, and the log has nothing yet.
     expect((await logs()).value).toEqual([]);
     expect(usersWith('E2001')).toHaveLength(1);
-    clock = T0 + 1000 + 5 * MINUTE - 1;
+    // Processed when it was due (at its 202), not when someone first looked: readable five minutes after that.
+    clock = T0 + 5 * MINUTE - 1;
     expect((await logs()).value).toEqual([]);
-    clock = T0 + 1000 + 5 * MINUTE;
+    clock = T0 + 5 * MINUTE;
     const [entry] = (await logs()).value;
-    expect(entry).toMatchObject({ activityDateTime: '2026-12-01T09:00:01Z', provisioningAction: 'create', sourceIdentity: { id: 'E2001' } });
+    expect(entry).toMatchObject({ activityDateTime: '2026-12-01T09:00:00Z', provisioningAction: 'create', sourceIdentity: { id: 'E2001' } });
     // A follower that only asks for entries newer than its last look misses it.
     expect((await logs(`?$filter=${encodeURIComponent('activityDateTime ge 2026-12-01T09:05:00Z')}`)).value).toEqual([]);
   });
@@ -528,6 +549,19 @@ describe('processing', () => {
     // The Location of the 202 is a working query.
     const res = await post(bulkPath(), bulk(user('E2004')));
     expect((await raw(sim, 'GET', res.headers.location!.toString().slice(sim.url.length))).body.value).toHaveLength(3);
+  });
+
+  test('a time filter finds the same entries whether the log was written in time order or not (two apps processing in turn)', async () => {
+    // Two jobs' entries, each in its own order, appended as their passes ran: 09:05 and 09:20 of one, 09:10 of the other between.
+    const entry = (id: string, at: string) => ({ visibleAt: 0, entry: { id, activityDateTime: at, jobId: JOB, sourceIdentity: { id } } });
+    const q = async (f: string, order = 'asc') =>
+      (await logs(`?$filter=${encodeURIComponent(f)}&$orderby=activityDateTime ${order}`)).value.map((e: any) => e.id);
+    sim.state.directory.inbound.logs.push(entry('a', '2026-12-01T09:05:00Z'), entry('c', '2026-12-01T09:20:00Z'));
+    expect(await q('activityDateTime ge 2026-12-01T09:06:00Z')).toEqual(['c']);
+    sim.state.directory.inbound.logs.push(entry('b', '2026-12-01T09:10:00Z'));
+    expect(await q('activityDateTime ge 2026-12-01T09:06:00Z')).toEqual(['b', 'c']);
+    expect(await q('activityDateTime gt 2026-12-01T09:05:00Z and activityDateTime lt 2026-12-01T09:20:00Z')).toEqual(['b']);
+    expect(await q('activityDateTime ge 2026-12-01T09:00:00Z', 'desc')).toEqual(['c', 'b', 'a']);
   });
 });
 

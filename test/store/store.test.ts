@@ -46,6 +46,7 @@ describe('openStore', () => {
       { version: 12, name: 'inbound provisioning records' },
       { version: 13, name: 'indexes for the engine status' },
       { version: 14, name: 'attribution rows in write order' },
+      { version: 15, name: 'indexes for rows and records that wait' },
     ]);
     db.close();
   });

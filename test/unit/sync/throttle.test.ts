@@ -1,5 +1,5 @@
 import { manualClock } from '../../../src/sync/clock';
-import { createThrottle } from '../../../src/sync/throttle';
+import { createThrottle, createWindowLimit } from '../../../src/sync/throttle';
 
 describe('write budget throttle', () => {
   it('spends up to the budget at once, then refills at writes per perSeconds', async () => {
@@ -101,5 +101,36 @@ describe('write budget throttle', () => {
     await clock.advance(3000);
     await Promise.all([big, ...urgent]);
     expect(order).toEqual(['urgent 1', 'urgent 2', 'urgent 3', 'urgent 4', 'batch', 'urgent 5', 'urgent 6']);
+  });
+});
+
+describe('window limit (N requests per S seconds, counted over a sliding window)', () => {
+  it('grants 40 at once, then each next one as the oldest leaves the 5-second window: never 41 in any 5 s', async () => {
+    const clock = manualClock(0);
+    const limit = createWindowLimit({ requests: 40, perSeconds: 5 }, clock);
+    const grants: number[] = [];
+    const ask = (n: number) => Array.from({ length: n }, () => limit.acquire().then(() => grants.push(clock.now())));
+    // 20 at 0 ms, 25 more a second later: a token bucket of the same size would let 8 more through every second.
+    const first = ask(20);
+    await clock.advance(1000);
+    const all = Promise.all([...first, ...ask(25)]);
+    for (let t = 0; t < 12; t++) await clock.advance(1000);
+    await all;
+    expect(grants).toEqual([...Array(20).fill(0), ...Array(20).fill(1000), 5000, 5000, 5000, 5000, 5000]);
+    // The most in any window of 5 s.
+    expect(Math.max(...grants.map((t) => grants.filter((u) => u >= t && u < t + 5000).length))).toBe(40);
+  });
+
+  it('grants nothing while paused for a Retry-After, then counts the window as before', async () => {
+    const clock = manualClock(1000);
+    const limit = createWindowLimit({ requests: 5, perSeconds: 10 }, clock);
+    limit.pause(3000);
+    let at = -1;
+    const p = limit.acquire().then(() => (at = clock.now()));
+    await clock.advance(2999);
+    expect(at).toBe(-1);
+    await clock.advance(1);
+    await p;
+    expect(at).toBe(4000);
   });
 });
