@@ -48,8 +48,8 @@ export function createSyncEngineQueries(db: Database) {
     // What plan shows: everything behind, blocked rows included (plan explains a blocked engine too).
     behind: db.prepare(`SELECT type, id FROM sync_state WHERE desired_version > applied_version OR state IN ('pending', 'blocked') ORDER BY dirty_seq`),
     userIds: db.prepare(`SELECT id FROM users WHERE deleted = 0 ORDER BY created, id`).pluck(),
-    linkedUsers: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'User' AND graph_id IS NOT NULL AND deleted = 0`),
-    linkedGroups: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'Group' AND graph_id IS NOT NULL AND deleted = 0`),
+    // One resource by the Graph object it is linked to (index sync_state_graph_id).
+    linkedTo: db.prepare(`SELECT id FROM sync_state WHERE graph_id = ? AND type = ? AND deleted = 0`).pluck(),
     groupsOf: db.prepare(`SELECT g.id, g.display_name AS displayName FROM memberships m JOIN groups g ON g.id = m.group_id
       WHERE m.member_id = ? AND m.present = 1 AND g.deleted = 0`),
     presentMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND present = 1`).pluck(),
@@ -109,7 +109,8 @@ export function createSyncEngineQueries(db: Database) {
       q.pendingDeletions.all({ licensesOnly: licensesOnly ? 1 : 0 }) as { id: string; sourceId: string; userName: string; kind: 'delete' | 'deactivate' }[],
     userIds: () => q.userIds.all() as string[],
     behind: () => q.behind.all() as { type: ResourceType; id: string }[],
-    linked: (type: ResourceType) => (type === 'User' ? q.linkedUsers : q.linkedGroups).all() as { id: string; graphId: string }[],
+    /** The live resource of this type linked to graphId, if any. */
+    linkedTo: (type: ResourceType, graphId: string) => (q.linkedTo.get(graphId, type) as string | undefined) ?? null,
     groupsOf: (userId: string) => q.groupsOf.all(userId) as { id: string; displayName: string }[],
     /** Current members of a group, for sync/ to look at their licenses again. */
     presentMembers: (groupId: string) => q.presentMembers.all(groupId) as string[],
