@@ -19,7 +19,7 @@ import { createGraphClient } from '../src/graph/client';
 import { leastGrant } from '../src/graph/permissions';
 import { createLogger } from '../src/log';
 import { startSimulator } from '../src/simulator';
-import { simulatorGraphOverrides } from '../test/e2e/harness';
+import { simulatorGraphOverrides } from '../test/e2e/simulator-graph';
 import { openStore } from '../src/store';
 import { scaledClock } from '../src/sync/clock';
 import { createSyncEngine } from '../src/sync/engine';

@@ -28,6 +28,7 @@
 // BENCH_SYNC_INJECT (200), BENCH_SYNC_IDLE (samples, 50), BENCH_SYNC_MEMBERS (2000),
 // BENCH_SYNC_SCENARIOS (comma list of load,urgent,idle,members; all by default).
 // Standalone: node bin/run-ts.js bench/sync.ts (see bench/README.md).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,8 +38,8 @@ import { createGraphClient } from '../src/graph/client';
 import { createLogger } from '../src/log';
 import { createGroupService } from '../src/scim/groups-service';
 import { createUserService } from '../src/scim/users-service';
-import { type RunningSimulator, startSimulator } from '../src/simulator';
-import { simulatorGraphOverrides } from '../test/e2e/harness';
+import type { RunningSimulator } from '../src/simulator';
+import { simulatorGraphOverrides } from '../test/e2e/simulator-graph';
 import type { Clock as SimClock } from '../src/simulator/clock';
 import { DEFAULT_ROLES } from '../src/simulator/types';
 import type { ThrottleUsage } from '../src/simulator/throttle';
@@ -51,6 +52,7 @@ import { fmt, mb, table, type Verdict } from './lib/stats';
 import { virtualClock } from './lib/virtual-clock';
 
 const CHILD_TAG = 'syncBenchSimulator';
+const SEED_TAG = 'syncBenchSeed';
 type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile' | 'inspectionToken'>;
 type ClockKind = 'virtual' | 'scaled';
 
@@ -65,6 +67,30 @@ const pct = (values: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const runTs = path.resolve(__dirname, '../bin/run-ts.js');
+
+/** The seeding process: the bench's users written to the bridge's database, then exit. */
+function seedChild(args: { dbPath: string; users: number; mode: Config['mode']; sources: Config['sources'] }): void {
+  const store = openStore(args.dbPath, { mode: args.mode, sources: args.sources });
+  for (let from = 0; from < args.users; from += 5000) {
+    store.transaction(() => {
+      for (let i = from; i < Math.min(args.users, from + 5000); i++) {
+        store.users.create(
+          {
+            userName: userName(i),
+            displayName: `Bench ${i}`,
+            name: { givenName: 'Bench', familyName: String(i) },
+            active: true,
+            entitlements: [{ value: 'ENTERPRISEPACK' }],
+            ...(i > 0 ? { [ENTERPRISE]: { manager: { value: userId(Math.floor((i - 1) / 10)) } } } : {}),
+          },
+          { sourceId: SOURCE, id: userId(i), sync: { dirSyncEnabled: true } },
+        );
+      }
+    });
+  }
+  store.close();
+}
 
 /** The simulator's process. On the virtual clock its budget time is what the bench last sent over IPC. */
 async function simulatorChild(args: { dataDir: string; users: number; timeScale: number; virtualStart?: number }): Promise<void> {
@@ -75,6 +101,9 @@ async function simulatorChild(args: { dataDir: string; users: number; timeScale:
     virtualNow = Math.max(virtualNow, Number(msg.now));
     process.send?.({ type: 'clock' });
   });
+  // Loaded here only: the bench process, whose RSS is the bridge's figure, never holds the simulator's code.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the simulator's process only
+  const { startSimulator } = require('../src/simulator') as typeof import('../src/simulator');
   const sim = await startSimulator({
     port: 0,
     timeScale: args.timeScale,
@@ -129,6 +158,8 @@ interface Run {
   peakRss: () => number;
   /** process.memoryUsage() at the sample of highest RSS (every 200 ms: a breakdown near the peak, not at it). */
   peakMemory: () => NodeJS.MemoryUsage;
+  /** process.memoryUsage() when the engine was created, before it started. */
+  startMemory: NodeJS.MemoryUsage;
   close(): Promise<void>;
 }
 
@@ -191,25 +222,22 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
     await child.stop();
     throw new Error(`licenses.assignment "${String(wanted)}" is not available in this build`);
   }
+  // The users are written by a process of their own (the SCIM ingress of an earlier day, as far as
+  // the bridge is concerned): 100,000 inserts in one loop would leave their garbage in this
+  // process's heap, counted in the peak RSS that is meant for the engine and the store.
+  const seeded = spawnSync(
+    process.execPath,
+    [runTs, __filename, JSON.stringify({ [SEED_TAG]: true, dbPath, users, mode: config.mode, sources: config.sources })],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (seeded.status !== 0) {
+    await child.stop();
+    throw new Error(`seeding ${users} users failed (exit ${seeded.status})`);
+  }
   const logger = createLogger('silent');
   const store = openStore(dbPath, { mode: config.mode, sources: config.sources, backgroundCheckpoints: true });
-  for (let from = 0; from < users; from += 5000) {
-    store.transaction(() => {
-      for (let i = from; i < Math.min(users, from + 5000); i++) {
-        store.users.create(
-          {
-            userName: userName(i),
-            displayName: `Bench ${i}`,
-            name: { givenName: 'Bench', familyName: String(i) },
-            active: true,
-            entitlements: [{ value: 'ENTERPRISEPACK' }],
-            ...(i > 0 ? { [ENTERPRISE]: { manager: { value: userId(Math.floor((i - 1) / 10)) } } } : {}),
-          },
-          { sourceId: SOURCE, id: userId(i), sync: { dirSyncEnabled: true } },
-        );
-      }
-    });
-  }
   const graphClient = adaptGraphClient(createGraphClient(config.graph, { logger }));
   let clock: Clock;
   let graph = graphClient;
@@ -267,6 +295,7 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
   // The kernel's high-water mark, reset here so that it covers this scenario from the engine's start
   // (seeding included in neither) and catches what a 200 ms sample misses.
   const hwm = resetPeakRss();
+  const startMemory = process.memoryUsage();
   return {
     dir,
     child,
@@ -295,6 +324,7 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
     onEvent: (l) => listeners.push(l),
     peakRss: () => (hwm ? Math.max(hwm(), peak.rss) : peak.rss),
     peakMemory: () => peak,
+    startMemory,
     async close() {
       clearInterval(sampler);
       await engine.stop();
@@ -321,6 +351,8 @@ interface LoadFigures {
   peakHeap: number;
   peakHeapTotal: number;
   peakExternal: number;
+  startRss: number;
+  startHeap: number;
   realSeconds: number;
   jumps: number;
   latencies?: { deactivate: number[]; password: number[] };
@@ -412,6 +444,8 @@ async function load(users: number, clockKind: ClockKind, timeScale: number, over
       peakHeap: run.peakMemory().heapUsed,
       peakHeapTotal: run.peakMemory().heapTotal,
       peakExternal: run.peakMemory().external,
+      startRss: run.startMemory.rss,
+      startHeap: run.startMemory.heapUsed,
       realSeconds: (performance.now() - startedReal) / 1000,
       jumps: run.jumps(),
       ...(inject ? { latencies } : {}),
@@ -503,6 +537,7 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
     // Each scenario as it ends (a long run still shows what it measured if stopped), the table at the end.
     const last = rows[rows.length - 1];
     console.log(headers.map((h, i) => `${h} ${last[i]}`).join(', '));
+    console.log(`  before the engine started: RSS ${mb(f.startRss)}, V8 heap used ${mb(f.startHeap)}`);
     console.log(
       `  at peak RSS: V8 heap used ${mb(f.peakHeap)} of ${mb(f.peakHeapTotal)}, external ${mb(f.peakExternal)}, rest (native: SQLite, malloc, code, stacks, worker threads) ${mb(f.peakRss - f.peakHeapTotal - f.peakExternal)}`,
     );
@@ -577,7 +612,9 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
 }
 
 const childArg = process.argv[2];
-if (childArg?.includes(CHILD_TAG)) {
+if (childArg?.includes(SEED_TAG)) {
+  seedChild(JSON.parse(childArg));
+} else if (childArg?.includes(CHILD_TAG)) {
   simulatorChild(JSON.parse(childArg)).catch(reportStartFailure);
 } else if (path.resolve(process.argv[1] ?? '') === __filename) {
   runSyncBench().then(
