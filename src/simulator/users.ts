@@ -58,7 +58,7 @@ export function listUsers(ctx: SimContext, req: SimRequest): SimResponse {
     filterable: USER_FILTERABLE,
     objects: ctx.dir.users.values(),
     defaults: USER_DEFAULT_PROPERTIES,
-    indexed: { userPrincipalName: (upn: string) => ctx.dir.userByUpn(upn) },
+    indexed: { userPrincipalName: (upn: string) => ctx.dir.userByUpn(upn), onPremisesImmutableId: (value: string) => ctx.dir.usersByImmutableId(value) },
   };
   return { status: 200, body: listEntities(ctx, req, set) };
 }
