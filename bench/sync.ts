@@ -26,7 +26,8 @@
 //
 // Sizes: BENCH_USERS (100000), BENCH_SYNC_CLOCK (virtual), BENCH_SYNC_SCALE (scaled clock's speed-up, 20),
 // BENCH_SYNC_INJECT (200), BENCH_SYNC_IDLE (samples, 50), BENCH_SYNC_MEMBERS (2000),
-// BENCH_SYNC_SCENARIOS (comma list of load,urgent,idle,members; all by default).
+// BENCH_SYNC_SCENARIOS (comma list of load,urgent,idle,members; all by default; load/direct or load/group for one load).
+// BENCH_SYNC_SIM_PROF=dir writes a CPU profile of the simulator's process there (node --cpu-prof).
 // Standalone: node bin/run-ts.js bench/sync.ts (see bench/README.md).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -126,6 +127,8 @@ async function simulatorChild(args: { dataDir: string; users: number; timeScale:
     caFile: sim.caFile,
     inspectionToken: sim.inspectionToken,
   };
+  // Stopped with SIGTERM: exit, so that a CPU profile (BENCH_SYNC_SIM_PROF) is written.
+  process.once('SIGTERM', () => process.exit(0));
   writeFileSync(path.join(args.dataDir, 'sim.json'), JSON.stringify(info));
   reportListening(Number(new URL(sim.url).port));
 }
@@ -191,13 +194,18 @@ function resetPeakRss(): (() => number) | null {
 async function startRun(users: number, clockKind: ClockKind, timeScale: number, overrides: Record<string, unknown>): Promise<Run> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sync-bench-'));
   const virtualStart = Date.now();
-  const child = await startChildServer(__filename, {
-    [CHILD_TAG]: true,
-    dataDir: dir,
-    users,
-    timeScale,
-    ...(clockKind === 'virtual' ? { virtualStart } : {}),
-  });
+  const prof = process.env.BENCH_SYNC_SIM_PROF;
+  const child = await startChildServer(
+    __filename,
+    {
+      [CHILD_TAG]: true,
+      dataDir: dir,
+      users,
+      timeScale,
+      ...(clockKind === 'virtual' ? { virtualStart } : {}),
+    },
+    prof ? { execArgv: ['--cpu-prof', '--cpu-prof-interval', '2000', `--cpu-prof-dir=${prof}`] } : {},
+  );
   const sim = JSON.parse(readFileSync(path.join(dir, 'sim.json'), 'utf8')) as SimInfo;
   const dispatcher = new Agent({ connect: { ca: readFileSync(sim.caFile, 'utf8') } });
   const dbPath = path.join(dir, 'bridge.sqlite');
