@@ -66,7 +66,7 @@ export interface HarnessOptions {
   sim?: Partial<SimulatorOptions>;
 }
 
-export { simulatorGraph, simulatorGraphOverrides } from './simulator-graph';
+export { simulatorGraph } from './simulator-graph';
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const timeScale = opts.timeScale ?? 1;
