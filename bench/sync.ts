@@ -150,6 +150,8 @@ interface Run {
   appliedAt: (id: string, version: number) => Promise<{ atMs: number; realMs: number }>;
   /** Users applied at least once. */
   synced: () => number;
+  /** Graph requests ($batch counting once) answered so far. */
+  answered: () => number;
   /** A random user applied at least once (undefined while there is none). */
   randomSynced: () => string | undefined;
   /** Users whose last event was an error. */
@@ -265,6 +267,12 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
     clock = scaledClock(timeScale);
     peek = () => clock.now();
   }
+  // Graph answers received: progress the stall check counts besides applied users (a licence
+  // read-back after a run's passes applies no user for a while but keeps reading).
+  let answered = 0;
+  const counted = <T>(p: Promise<T>) => p.finally(() => answered++);
+  const port = graph;
+  graph = { send: (op) => counted(port.send(op)), batch: (ops) => counted(port.batch(ops)), tokenRoles: () => counted(port.tokenRoles()) };
   const engine = createSyncEngine({ config, store, graph, logger, clock, idleMs: 20 });
   // The bench's own bookkeeping stays small beside the engine's: one byte per seeded user (applied
   // at least once), the ids in error, and the resources someone waits for.
@@ -320,6 +328,7 @@ async function startRun(users: number, clockKind: ClockKind, timeScale: number, 
         waiters.set(id, [...(waiters.get(id) ?? []), { version, resolve }]);
       }),
     synced: () => syncedCount,
+    answered: () => answered,
     randomSynced: () => {
       if (!syncedCount) return undefined;
       for (;;) {
@@ -424,7 +433,7 @@ async function load(users: number, clockKind: ClockKind, timeScale: number, over
     let progressAt = performance.now();
     while (!settled() || waiting.size || injecting) {
       await sleep(50);
-      const now = run.synced() + latencies.deactivate.length + latencies.password.length + failedInjected;
+      const now = run.synced() + run.answered() + latencies.deactivate.length + latencies.password.length + failedInjected;
       if (now !== progress) [progress, progressAt] = [now, performance.now()];
       // Nothing moved for two real minutes: say what is stuck instead of waiting forever.
       if (performance.now() - progressAt > 120_000) {
