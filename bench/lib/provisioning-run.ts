@@ -14,7 +14,7 @@ import type { Clock } from '../../src/sync/clock';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
 import { adaptGraphClient } from '../../src/sync/graph-adapter';
 import type { SyncGraph } from '../../src/sync/graph-port';
-import { simulatorGraphOverrides } from '../../test/e2e/harness';
+import { simulatorGraphOverrides } from '../../test/e2e/simulator-graph';
 import { benchClock, type BenchSimulator, type ClockKind, startBenchSimulator } from './bench-simulator';
 
 export interface ProvisioningRun {

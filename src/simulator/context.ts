@@ -155,8 +155,8 @@ export function listEntities<T extends { props: Json; visibleAt?: number }>(
     filterable: Set<string>;
     objects: Iterable<T>;
     defaults: string[];
-    /** Indexes of the set: the object whose `prop` is `value` (lower case), for a filter that names the values it matches. */
-    indexed?: Record<string, (value: string) => T | undefined>;
+    /** Indexes of the set: the objects whose `prop` is `value` (without regard to case), for a filter that names the values it matches. */
+    indexed?: Record<string, (value: string) => T | T[] | undefined>;
   },
 ): Json {
   const select = parseSelect(req, set.schema);

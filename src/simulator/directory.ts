@@ -73,6 +73,8 @@ export class Directory {
   private readonly upnIndex = new Map<string, string>();
   /** Holders of each proxy address (lower case) among the users, for the uniqueness check of mail. */
   private readonly proxyIndex = new Map<string, Set<string>>();
+  /** Users by lower-case onPremisesImmutableId, noted on every change of a user (touch); checked on each read. */
+  private readonly immutableIndex = new Map<string, Set<string>>();
   private seq = 0;
 
   constructor(
@@ -120,6 +122,38 @@ export class Directory {
 
   touch(obj: UserObject | GroupObject): void {
     obj.seq = this.nextSeq();
+    if (obj.kind === 'user') this.noteImmutableId(obj);
+  }
+
+  /** The users whose onPremisesImmutableId is `value` without regard to case (what a $filter on it reads). */
+  usersByImmutableId(value: string): UserObject[] {
+    const key = value.toLowerCase();
+    const holders = this.immutableIndex.get(key);
+    if (!holders) return [];
+    const found: UserObject[] = [];
+    for (const id of holders) {
+      const user = this.users.get(id);
+      const current = user?.props.onPremisesImmutableId;
+      // Entries are added on every change and checked here: a user deleted or given another value drops out.
+      if (user && typeof current === 'string' && current.toLowerCase() === key) found.push(user);
+      else holders.delete(id);
+    }
+    if (!holders.size) this.immutableIndex.delete(key);
+    return found;
+  }
+
+  /** Whether a user other than `exceptId` holds exactly this onPremisesImmutableId. */
+  immutableIdTaken(value: string, exceptId?: string): boolean {
+    return this.usersByImmutableId(value).some((u) => u.id !== exceptId && u.props.onPremisesImmutableId === value);
+  }
+
+  private noteImmutableId(user: UserObject): void {
+    const value = user.props.onPremisesImmutableId;
+    if (typeof value !== 'string') return;
+    const key = value.toLowerCase();
+    const holders = this.immutableIndex.get(key);
+    if (holders) holders.add(user.id);
+    else this.immutableIndex.set(key, new Set([user.id]));
   }
 
   domain(name: string): SeedDomain | undefined {

@@ -131,7 +131,7 @@ export function setUserMail(dir: Directory, user: UserObject, mail: string): voi
 
 function checkImmutableIdUnique(dir: Directory, value: unknown, selfId?: string): void {
   if (typeof value !== 'string') return;
-  for (const u of dir.users.values()) if (u.id !== selfId && u.props.onPremisesImmutableId === value) throw objectConflict('onPremisesImmutableId');
+  if (dir.immutableIdTaken(value, selfId)) throw objectConflict('onPremisesImmutableId');
 }
 
 export function checkUserCreate(dir: Directory, input: Json): void {

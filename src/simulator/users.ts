@@ -58,7 +58,12 @@ export function listUsers(ctx: SimContext, req: SimRequest): SimResponse {
     filterable: USER_FILTERABLE,
     objects: ctx.dir.users.values(),
     defaults: USER_DEFAULT_PROPERTIES,
-    indexed: { userPrincipalName: (upn: string) => ctx.dir.userByUpn(upn) },
+    indexed: {
+      // By object id as /users/{id} resolves it (the licence read-back asks for 15 ids at a time).
+      id: (id: string) => ctx.dir.users.get(id) ?? ctx.dir.users.get(id.toLowerCase()),
+      userPrincipalName: (upn: string) => ctx.dir.userByUpn(upn),
+      onPremisesImmutableId: (value: string) => ctx.dir.usersByImmutableId(value),
+    },
   };
   return { status: 200, body: listEntities(ctx, req, set) };
 }

@@ -360,6 +360,26 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX inbound_records_awaiting ON inbound_records (seq) WHERE state = 'awaiting';
     `,
   },
+  {
+    version: 16,
+    name: 'engine read-backs in a table',
+    // What the engine reads back from Graph after a delay (src/sync/user-apply.ts: tokens after a revoke;
+    // src/sync/license-groups.ts: licence assignment states after a licence group join), one row per
+    // resource instead of one JSON value in sync_engine_meta that every chunk of an initial load parsed
+    // and wrote back whole (100,000 entries under group-based licensing). taken: in the read-back under
+    // way. The due times recorded in sync_engine_meta move here.
+    sql: `
+      CREATE TABLE sync_engine_readback (kind TEXT NOT NULL, id TEXT NOT NULL, due_at INTEGER NOT NULL,
+        taken INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+      CREATE INDEX sync_engine_readback_due ON sync_engine_readback(kind, due_at);
+      CREATE INDEX sync_engine_readback_taken ON sync_engine_readback(kind, due_at, id) WHERE taken = 1;
+      INSERT OR REPLACE INTO sync_engine_readback (kind, id, due_at)
+        SELECT CASE m.key WHEN 'tokens.readback' THEN 'tokens' ELSE 'licences' END, j.key, j.value
+        FROM sync_engine_meta m, json_each(m.value) j
+        WHERE m.key IN ('tokens.readback', 'licenses.readback') AND json_valid(m.value) AND json_type(j.value) IN ('integer', 'real');
+      DELETE FROM sync_engine_meta WHERE key IN ('tokens.readback', 'licenses.readback');
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

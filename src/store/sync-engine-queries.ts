@@ -10,6 +10,9 @@ export type ResourceState = SyncStateName | 'deprovisioning' | 'deprovisioned';
 
 export type SyncEngineQueries = ReturnType<typeof createSyncEngineQueries>;
 
+/** What the engine reads back after a delay: revoked sessions' validity, licence assignment states. */
+type ReadbackKind = 'tokens' | 'licences';
+
 export function createSyncEngineQueries(db: Database) {
   const q = {
     counts: db.prepare(`SELECT state, count(*) AS n FROM sync_state GROUP BY state`),
@@ -48,8 +51,8 @@ export function createSyncEngineQueries(db: Database) {
     // What plan shows: everything behind, blocked rows included (plan explains a blocked engine too).
     behind: db.prepare(`SELECT type, id FROM sync_state WHERE desired_version > applied_version OR state IN ('pending', 'blocked') ORDER BY dirty_seq`),
     userIds: db.prepare(`SELECT id FROM users WHERE deleted = 0 ORDER BY created, id`).pluck(),
-    linkedUsers: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'User' AND graph_id IS NOT NULL AND deleted = 0`),
-    linkedGroups: db.prepare(`SELECT id, graph_id AS graphId FROM sync_state WHERE type = 'Group' AND graph_id IS NOT NULL AND deleted = 0`),
+    // One resource by the Graph object it is linked to (index sync_state_graph_id).
+    linkedTo: db.prepare(`SELECT id FROM sync_state WHERE graph_id = ? AND type = ? AND deleted = 0`).pluck(),
     groupsOf: db.prepare(`SELECT g.id, g.display_name AS displayName FROM memberships m JOIN groups g ON g.id = m.group_id
       WHERE m.member_id = ? AND m.present = 1 AND g.deleted = 0`),
     presentMembers: db.prepare(`SELECT member_id FROM memberships WHERE group_id = ? AND present = 1`).pluck(),
@@ -86,8 +89,19 @@ export function createSyncEngineQueries(db: Database) {
     ),
     pruneLinked: db.prepare(`DELETE FROM sync_engine_linked WHERE linked_at < ?`),
     linkedAt: db.prepare(`SELECT linked_at FROM sync_engine_linked WHERE graph_id = ?`).pluck(),
+    // Read-backs (migration 16): a new due time puts the row out of a read-back under way.
+    readbackSchedule: db.prepare(`INSERT INTO sync_engine_readback (kind, id, due_at, taken) VALUES (?, ?, ?, 0)
+      ON CONFLICT (kind, id) DO UPDATE SET due_at = excluded.due_at, taken = 0`),
+    readbackTake: db.prepare(`UPDATE sync_engine_readback SET taken = 1 WHERE kind = ? AND due_at <= ?`),
+    readbackTaken: db.prepare(`SELECT id FROM sync_engine_readback WHERE kind = ? AND taken = 1 ORDER BY due_at, id LIMIT ?`).pluck(),
+    readbackDone: db.prepare(`DELETE FROM sync_engine_readback WHERE kind = ? AND id = ? AND taken = 1`),
+    readbackRelease: db.prepare(`UPDATE sync_engine_readback SET taken = 0 WHERE kind = ? AND id = ? AND taken = 1`),
   };
   let lastPrune = -Infinity;
+  const each = (stmt: { run: (...args: unknown[]) => unknown }) =>
+    db.transaction((kind: ReadbackKind, ids: readonly string[]) => {
+      for (const id of ids) stmt.run(kind, id);
+    }) as (kind: ReadbackKind, ids: readonly string[]) => void;
   return {
     countsByState(): Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } {
       const out: Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } = { pending: 0, synced: 0, error: 0, blocked: 0 };
@@ -109,7 +123,8 @@ export function createSyncEngineQueries(db: Database) {
       q.pendingDeletions.all({ licensesOnly: licensesOnly ? 1 : 0 }) as { id: string; sourceId: string; userName: string; kind: 'delete' | 'deactivate' }[],
     userIds: () => q.userIds.all() as string[],
     behind: () => q.behind.all() as { type: ResourceType; id: string }[],
-    linked: (type: ResourceType) => (type === 'User' ? q.linkedUsers : q.linkedGroups).all() as { id: string; graphId: string }[],
+    /** The live resource of this type linked to graphId, if any. */
+    linkedTo: (type: ResourceType, graphId: string) => (q.linkedTo.get(graphId, type) as string | undefined) ?? null,
     groupsOf: (userId: string) => q.groupsOf.all(userId) as { id: string; displayName: string }[],
     /** Current members of a group, for sync/ to look at their licenses again. */
     presentMembers: (groupId: string) => q.presentMembers.all(groupId) as string[],
@@ -158,5 +173,17 @@ export function createSyncEngineQueries(db: Database) {
     },
     /** Epoch ms the engine created or matched this Graph object, if recorded and not yet pruned. */
     linkedAt: (graphId: string) => (q.linkedAt.get(graphId.toLowerCase()) as number | undefined) ?? null,
+    /** Read these resources back at `atMs` (a later schedule replaces an earlier one, also one under way); one transaction. */
+    scheduleReadback: db.transaction((kind: ReadbackKind, ids: readonly string[], atMs: number) => {
+      for (const id of ids) q.readbackSchedule.run(kind, id, atMs);
+    }) as (kind: ReadbackKind, ids: readonly string[], atMs: number) => void,
+    /** Starts a read-back: the rows due at `nowMs` are taken; returns how many. */
+    takeDueReadbacks: (kind: ReadbackKind, nowMs: number) => q.readbackTake.run(kind, nowMs).changes,
+    /** The next `limit` rows taken and not yet done or released, earliest due first. */
+    takenReadbacks: (kind: ReadbackKind, limit: number) => q.readbackTaken.all(kind, limit) as string[],
+    /** Read back: forgotten, unless scheduled again since they were taken. */
+    readbacksDone: each(q.readbackDone),
+    /** Not read this time (a failed read): due again on the next read-back, at the time they had. */
+    releaseReadbacks: each(q.readbackRelease),
   };
 }

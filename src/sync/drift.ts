@@ -41,8 +41,19 @@ export function deltaLinkExpired(res: { status: number; body?: unknown }): boole
   return EXPIRED_CODES.test(code);
 }
 
-async function readDelta(ctx: EngineContext, saved: string, initial: string, key: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
+/**
+ * Follows a delta round page by page, handing each page's items to `onPage` as it arrives, so that
+ * no more than one page is held at a time (a first round names every user of the tenant). A saved
+ * link Graph no longer serves starts a full round: `onRestart` drops what the earlier pages gave.
+ */
+async function readDelta(
+  ctx: EngineContext,
+  saved: string,
+  initial: string,
+  key: string,
+  onPage: (items: Record<string, unknown>[]) => void,
+  onRestart: () => void,
+): Promise<void> {
   let url: string | null = saved || initial;
   let restarted = !saved;
   while (url) {
@@ -53,18 +64,17 @@ async function readDelta(ctx: EngineContext, saved: string, initial: string, key
       // The saved link expired: a full round now (what changed meanwhile is found by comparing it all).
       ctx.logger.warn({ status: res.status, key }, 'delta link expired; starting a full round');
       ctx.queries.setMeta(key, '');
-      items.length = 0;
+      onRestart();
       url = initial;
       restarted = true;
       continue;
     }
     if (res.status !== 200) throw new Error(`GET ${url.split('?')[0]} answered ${res.status}`);
     const body = res.body as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
-    items.push(...(body.value ?? []));
+    onPage(body.value ?? []);
     url = body['@odata.nextLink'] ? relative(body['@odata.nextLink']) : null;
     if (body['@odata.deltaLink']) ctx.queries.setMeta(key, relative(body['@odata.deltaLink']));
   }
-  return items;
 }
 
 // The managed properties Graph holds differently from what the bridge last applied (graph/diff.ts),
@@ -109,33 +119,43 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
   const select = [...new Set(['id', 'assignedLicenses', 'manager', ...managedGraphProperties(ctx.mode).map((p) => p.split('.')[0])])];
   const saved = full ? '' : (ctx.queries.getMeta(USERS_LINK) ?? '');
   const found: Found[] = [];
-  try {
-    const items = await readDelta(ctx, saved, `/users/delta?$select=${select.join(',')}`, USERS_LINK);
-    const byGraphId = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
-    for (const item of items) {
-      const id = byGraphId.get(String(item.id));
-      if (!id) continue;
-      summary.examined++;
-      const row = ctx.store.sync.get('User', id);
-      const snapshot = row?.appliedSnapshot as UserSnapshot | null;
-      if (!row || !snapshot || snapshot.onPremisesMastered || snapshot.deprovisioned) continue;
-      if (item['@removed']) {
-        // Deleted in Entra: restore it from the recycle bin.
-        found.push({
-          resourceType: 'User',
-          id,
-          graphId: String(item.id),
-          attributes: ['deleted'],
-          ops: [{ method: 'POST', url: `/directory/deletedItems/${encodeURIComponent(String(item.id))}/restore`, body: {}, write: true }],
-        });
-        continue;
-      }
-      const revert = userDrift(ctx, item, snapshot);
-      const links = linkDrift(ctx, item, snapshot);
-      if (!revert.size && !links.ops.length) continue;
-      const ops: Omit<GraphOp, 'id'>[] = revert.size ? [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] : [];
-      found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: [...revert.keys(), ...links.attributes], ops: [...ops, ...links.ops] });
+  // Each page is examined as it arrives; the resource an item is linked to is looked up by its Graph id.
+  const examineUser = (item: Record<string, unknown>): void => {
+    const id = ctx.queries.linkedTo('User', String(item.id));
+    if (!id) return;
+    summary.examined++;
+    const row = ctx.store.sync.get('User', id);
+    const snapshot = row?.appliedSnapshot as UserSnapshot | null;
+    if (!row || !snapshot || snapshot.onPremisesMastered || snapshot.deprovisioned) return;
+    if (item['@removed']) {
+      // Deleted in Entra: restore it from the recycle bin.
+      found.push({
+        resourceType: 'User',
+        id,
+        graphId: String(item.id),
+        attributes: ['deleted'],
+        ops: [{ method: 'POST', url: `/directory/deletedItems/${encodeURIComponent(String(item.id))}/restore`, body: {}, write: true }],
+      });
+      return;
     }
+    const revert = userDrift(ctx, item, snapshot);
+    const links = linkDrift(ctx, item, snapshot);
+    if (!revert.size && !links.ops.length) return;
+    const ops: Omit<GraphOp, 'id'>[] = revert.size ? [{ ...userRequests.patch(String(item.id), unflatten(revert)), write: true }] : [];
+    found.push({ resourceType: 'User', id, graphId: String(item.id), attributes: [...revert.keys(), ...links.attributes], ops: [...ops, ...links.ops] });
+  };
+  try {
+    await readDelta(
+      ctx,
+      saved,
+      `/users/delta?$select=${select.join(',')}`,
+      USERS_LINK,
+      (items) => items.forEach(examineUser),
+      () => {
+        found.length = 0;
+        summary.examined = 0;
+      },
+    );
   } catch (err) {
     summary.errors.push(`users: ${(err as Error).message}`);
   }
@@ -175,11 +195,18 @@ export async function checkDrift(ctx: EngineContext, full: boolean): Promise<Dri
 async function groupDrift(ctx: EngineContext, full: boolean, found: Found[], summary: DriftSummary): Promise<void> {
   const saved = full ? '' : (ctx.queries.getMeta(GROUPS_LINK) ?? '');
   try {
-    const items = await readDelta(ctx, saved, '/groups/delta?$select=id,displayName,description,members', GROUPS_LINK);
-    const groups = new Map(ctx.queries.linked('Group').map((l) => [l.graphId, l.id]));
-    const users = new Map(ctx.queries.linked('User').map((l) => [l.graphId, l.id]));
+    // Groups are few: their round is read whole before it is examined (the examination writes to the store).
+    const items: Record<string, unknown>[] = [];
+    await readDelta(
+      ctx,
+      saved,
+      '/groups/delta?$select=id,displayName,description,members',
+      GROUPS_LINK,
+      (page) => items.push(...page),
+      () => (items.length = 0),
+    );
     for (const item of items) {
-      const id = groups.get(String(item.id));
+      const id = ctx.queries.linkedTo('Group', String(item.id));
       if (!id || item['@removed']) continue;
       summary.examined++;
       const snapshot = ctx.store.sync.get('Group', id)?.appliedSnapshot as { properties: Record<string, unknown> } | null;
@@ -195,7 +222,7 @@ async function groupDrift(ctx: EngineContext, full: boolean, found: Found[], sum
       const ops: Omit<GraphOp, 'id'>[] = Object.keys(revert).length ? [{ ...groupRequests.patch(String(item.id), revert), write: true }] : [];
       let touched = false;
       for (const m of (item['members@delta'] as { id: string; '@removed'?: unknown }[] | undefined) ?? []) {
-        const scimId = users.get(m.id);
+        const scimId = ctx.queries.linkedTo('User', m.id) ?? undefined;
         if (m['@removed']) {
           if (scimId && inGraph.has(scimId)) {
             ctx.queries.memberMissingInGraph(id, scimId);

@@ -20,9 +20,10 @@ import { SEAT_SHORTAGE_PREFIX } from './user-apply';
 import type { UserSnapshot, UserWork } from './user-work';
 
 const GROUPS_KEY = 'licenses.groups';
-const READBACK_KEY = 'licenses.readback';
 /** Graph's limit on the values of one `in` filter (learn.microsoft.com/graph/filter-query-parameter). */
 const READ_IN_LIMIT = 15;
+/** Users one step of a read-back reads (20 reads of 15): a load's read-back never holds every user at once. */
+const READBACK_PAGE = READ_IN_LIMIT * 20;
 
 interface GroupsMeta {
   /** Generated once per database; names the bridge's own groups. */
@@ -238,11 +239,7 @@ export async function sendMemberships(ctx: EngineContext, changes: MembershipCha
 
 /** Users to read back once Entra has had time to process their group licences. */
 export function scheduleLicenceReadback(ctx: EngineContext, ids: string[]): void {
-  if (!ids.length) return;
-  const due = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
-  const at = ctx.clock.now() + ctx.licenceReadbackDelayMs;
-  for (const id of ids) due[id] = at;
-  ctx.queries.setMeta(READBACK_KEY, JSON.stringify(due));
+  if (ids.length) ctx.queries.scheduleReadback('licences', ids, ctx.clock.now() + ctx.licenceReadbackDelayMs);
 }
 
 interface AssignmentState {
@@ -265,26 +262,29 @@ function errorMessage(ctx: EngineContext, skuId: string, groupId: string, error:
  * the user in error with Graph's reason, no state yet is read again later.
  */
 export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
-  const raw = ctx.queries.getMeta(READBACK_KEY);
-  if (!raw || raw === '{}') return;
-  const due = JSON.parse(raw) as Record<string, number>;
-  const now = ctx.clock.now();
-  if (!Object.values(due).some((at) => at <= now)) return;
-  const rows = Object.keys(due)
-    .filter((id) => due[id] <= now)
-    .map((id) => ctx.store.sync.get('User', id))
-    .filter((r) => r !== null);
+  if (!ctx.queries.takeDueReadbacks('licences', ctx.clock.now())) return;
+  // A page at a time: each leaves the read-back done, scheduled again, or released for a later run.
+  for (;;) {
+    const ids = ctx.queries.takenReadbacks('licences', READBACK_PAGE);
+    if (!ids.length) return;
+    await readBackLicences(ctx, ids);
+    ctx.queries.releaseReadbacks('licences', ids);
+  }
+}
+
+async function readBackLicences(ctx: EngineContext, ids: string[]): Promise<void> {
+  const rows = ids.map((id) => ctx.store.sync.get('User', id)).filter((r) => r !== null);
   const live = rows.filter((r) => r.graphId);
   // Gone from the store or never linked: nothing to read.
   const linked = new Set(live.map((r) => r.id));
-  const settled = new Set(Object.keys(due).filter((id) => due[id] <= now && !linked.has(id)));
+  const settled = new Set(ids.filter((id) => !linked.has(id)));
   const reads: GraphOp[] = [];
   for (let i = 0; i < live.length; i += READ_IN_LIMIT) {
-    const ids = live.slice(i, i + READ_IN_LIMIT).map((r) => `'${r.graphId}'`);
+    const values = live.slice(i, i + READ_IN_LIMIT).map((r) => `'${r.graphId}'`);
     reads.push({
       id: `s${reads.length}`,
       method: 'GET',
-      url: `/users?$filter=${encodeURIComponent(`id in (${ids.join(',')})`)}&$select=id,licenseAssignmentStates`,
+      url: `/users?$filter=${encodeURIComponent(`id in (${values.join(',')})`)}&$select=id,licenseAssignmentStates`,
       write: false,
     });
   }
@@ -345,9 +345,7 @@ export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
         ctx.store.sync.markApplied('User', row.id, current.appliedVersion, { appliedSnapshot: next });
     }
   });
-  const left = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
-  for (const id of settled) if (left[id] === due[id]) delete left[id];
-  ctx.queries.setMeta(READBACK_KEY, JSON.stringify(left));
+  ctx.queries.readbacksDone('licences', [...settled]);
   if (again.length) scheduleLicenceReadback(ctx, again);
 }
 

@@ -310,31 +310,28 @@ async function recoverDeleted(ctx: EngineContext, work: UserWork[]): Promise<voi
   });
 }
 
-const READBACK_KEY = 'tokens.readback';
+/** Users whose tokens one step of a read-back reads (one GET each, 20 to a $batch). */
+const TOKEN_READBACK_PAGE = 200;
 
 /**
  * SPEC section 4: what Graph reports as signInSessionsValidFromDateTime is read back after Graph's
  * documented delay ("there might be a small delay of a few minutes before tokens are revoked",
- * user-revokesigninsessions), not right after the revoke. Due read-backs are kept in the engine's
- * meta table, so a restart does not lose them.
+ * user-revokesigninsessions), not right after the revoke. Due read-backs are kept in the store
+ * (`sync_engine_readback`), so a restart does not lose them.
  */
 export function scheduleTokenReadback(ctx: EngineContext, ids: string[]): void {
-  const due = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
-  const at = ctx.clock.now() + ctx.tokenReadbackDelayMs;
-  for (const id of ids) due[id] = at;
-  ctx.queries.setMeta(READBACK_KEY, JSON.stringify(due));
+  if (ids.length) ctx.queries.scheduleReadback('tokens', ids, ctx.clock.now() + ctx.tokenReadbackDelayMs);
 }
 
-/** Reads back the users whose delay has passed; a failed read is tried again on a later run. */
+/** Reads back the users whose delay has passed, a page at a time; a failed read is tried again on a later run. */
 export async function readBackDueTokens(ctx: EngineContext): Promise<void> {
-  const due = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
-  const now = ctx.clock.now();
-  const ids = Object.keys(due).filter((id) => due[id] <= now);
-  if (!ids.length) return;
-  const done = await recordGraphTokens(ctx, ids);
-  const left = JSON.parse(ctx.queries.getMeta(READBACK_KEY) || '{}') as Record<string, number>;
-  for (const id of done) if (left[id] === due[id]) delete left[id];
-  ctx.queries.setMeta(READBACK_KEY, JSON.stringify(left));
+  if (!ctx.queries.takeDueReadbacks('tokens', ctx.clock.now())) return;
+  for (;;) {
+    const ids = ctx.queries.takenReadbacks('tokens', TOKEN_READBACK_PAGE);
+    if (!ids.length) return;
+    ctx.queries.readbacksDone('tokens', await recordGraphTokens(ctx, ids));
+    ctx.queries.releaseReadbacks('tokens', ids);
+  }
 }
 
 /** Records what Graph reports now; returns the ids settled (read, or gone from the store or Graph). */

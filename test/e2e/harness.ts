@@ -13,6 +13,7 @@ import { openStore, type Store } from '../../src/store';
 import { scaledClock } from '../../src/sync/clock';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
 import { createIngress, type Ingress } from './ingress';
+import { simulatorGraphOverrides } from './simulator-graph';
 
 export const SOURCE_TOKEN = 'okta-token-0123456789abcdef';
 export const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
@@ -65,24 +66,7 @@ export interface HarnessOptions {
   sim?: Partial<SimulatorOptions>;
 }
 
-type SimulatorEndpoint = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile'>;
-
-/** A config file's `graph` settings that point a bridge (a spawned process) at this simulator. */
-export function simulatorGraph(sim: SimulatorEndpoint) {
-  return {
-    baseUrl: sim.url,
-    authorityHost: sim.authorityHost,
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    caFile: sim.caFile,
-  };
-}
-
-/** The same settings as loadConfig overrides (`graph.baseUrl`, ...), which leave the rest of `graph` as it is. */
-export function simulatorGraphOverrides(sim: SimulatorEndpoint): Record<string, string> {
-  return Object.fromEntries(Object.entries(simulatorGraph(sim)).map(([key, value]) => [`graph.${key}`, value]));
-}
+export { simulatorGraph } from './simulator-graph';
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const timeScale = opts.timeScale ?? 1;

@@ -182,3 +182,36 @@ test('a former mail stays held as a secondary proxy address; a deleted user free
     'proxyAddresses',
   );
 });
+
+test('onPremisesImmutableId is unique among users: on create, on update, and free again once its holder is deleted or changes it', async () => {
+  const conflict = {
+    status: 400,
+    headers: expect.anything(),
+    body: {
+      error: {
+        code: 'Request_BadRequest',
+        message: 'Another object with the same value for property onPremisesImmutableId already exists.',
+        details: [{ code: 'ObjectConflict', target: 'onPremisesImmutableId' }],
+        innerError,
+      },
+    },
+  };
+  const first = await h.client.api('/users').post(newUser('adele@contoso.com', { onPremisesImmutableId: 'AAECAwQFBgcICQoLDA0ODw==' }));
+  const other = await h.client.api('/users').post(newUser('dora@contoso.com'));
+  expect(await post(newUser('bianca@contoso.com', { onPremisesImmutableId: 'AAECAwQFBgcICQoLDA0ODw==' }))).toEqual(conflict);
+  expect(await graphError(h.client.api(`/users/${other.id}`).patch({ onPremisesImmutableId: 'AAECAwQFBgcICQoLDA0ODw==' }))).toEqual(conflict);
+  // Its holder may keep it in an update, and it is compared as written (another case is another value).
+  await h.client.api(`/users/${first.id}`).patch({ onPremisesImmutableId: 'AAECAwQFBgcICQoLDA0ODw==' });
+  await h.client.api(`/users/${other.id}`).patch({ onPremisesImmutableId: 'aaecawqfbgcicqolda0odw==' });
+  // Changed by its holder: the old value is free, the new one taken, and a filter finds the holder by the new one.
+  await h.client.api(`/users/${first.id}`).patch({ onPremisesImmutableId: 'EBESExQVFhcYGRobHB0eHw==' });
+  const bianca = await h.client.api('/users').post(newUser('bianca@contoso.com', { onPremisesImmutableId: 'AAECAwQFBgcICQoLDA0ODw==' }));
+  expect(await post(newUser('carla@contoso.com', { onPremisesImmutableId: 'EBESExQVFhcYGRobHB0eHw==' }))).toEqual(conflict);
+  const found = await h.client.api('/users').filter("onPremisesImmutableId in ('EBESExQVFhcYGRobHB0eHw==', 'aaecawqfbgcicqolda0odw==')").select('id').get();
+  // A filter compares without regard to case: 'aaec...' finds both the lower-case holder and bianca.
+  expect(found.value.map((u: { id: string }) => u.id).sort()).toEqual([first.id, other.id, bianca.id].sort());
+  // Deleted: the value is free again.
+  await h.client.api(`/users/${first.id}`).delete();
+  expect((await h.client.api('/users').filter("onPremisesImmutableId eq 'EBESExQVFhcYGRobHB0eHw=='").select('id').get()).value).toEqual([]);
+  await h.client.api('/users').post(newUser('carla@contoso.com', { onPremisesImmutableId: 'EBESExQVFhcYGRobHB0eHw==' }));
+});

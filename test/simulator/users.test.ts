@@ -56,6 +56,10 @@ test('GET /users filters with eq, startswith and in on the properties the bridge
   expect(byEmployee.value).toEqual([{ id: ALEX, employeeId: 'E1002' }]);
   const byMail = await h.client.api('/users').filter("startswith(mail,'megan')").select('id').get();
   expect(byMail.value).toEqual([{ id: MEGAN }]);
+  const byId = await h.client.api('/users').filter(`id in ('${MEGAN.toUpperCase()}', '${ALEX}', '00000000-0000-0000-0000-000000000000')`).select('id').get();
+  expect(byId.value.map((u: { id: string }) => u.id).sort()).toEqual([ALEX, MEGAN].sort());
+  const byIdAndMore = await h.client.api('/users').filter(`id in ('${MEGAN}', '${ALEX}') and employeeId eq 'E1002'`).select('id').get();
+  expect(byIdAndMore.value).toEqual([{ id: ALEX }]);
 });
 
 test('a UPN lookup (eq, in, and with another clause) finds each user once, case-insensitively, and still applies the whole filter', async () => {

@@ -47,8 +47,34 @@ describe('openStore', () => {
       { version: 13, name: 'indexes for the engine status' },
       { version: 14, name: 'attribution rows in write order' },
       { version: 15, name: 'indexes for rows and records that wait' },
+      { version: 16, name: 'engine read-backs in a table' },
     ]);
     db.close();
+  });
+
+  test('migration 16 moves the read-backs due in sync_engine_meta to their table', () => {
+    store.close();
+    const legacy = join(dir, 'legacy.sqlite');
+    const db = new Database(legacy);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of migrations.filter((m) => m.version < 16)) {
+      db.exec(m.sql);
+      m.run?.(db);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
+    }
+    const meta = db.prepare('INSERT INTO sync_engine_meta (key, value) VALUES (?, ?)');
+    meta.run('tokens.readback', JSON.stringify({ u1: 1000, u2: 3000 }));
+    meta.run('licenses.readback', JSON.stringify({ u3: 2000, u1: 500 }));
+    meta.run('delta.users', '/users/delta?$deltatoken=abc');
+    db.close();
+    store = openStore(legacy, { mode: 'profile-sync', sources });
+    expect(store.engine.takeDueReadbacks('tokens', 2000)).toBe(1);
+    expect(store.engine.takenReadbacks('tokens', 10)).toEqual(['u1']);
+    expect(store.engine.takeDueReadbacks('licences', 2000)).toBe(2);
+    expect(store.engine.takenReadbacks('licences', 10)).toEqual(['u1', 'u3']);
+    expect(store.engine.getMeta('tokens.readback')).toBeNull();
+    expect(store.engine.getMeta('licenses.readback')).toBeNull();
+    expect(store.engine.getMeta('delta.users')).toBe('/users/delta?$deltatoken=abc');
   });
 
   test('migration 7 keeps the attribution recorded one row per attribute', () => {
@@ -335,6 +361,41 @@ describe('store.sync', () => {
       [a.id, 'pending'],
       [b.id, 'pending'],
     ]);
+  });
+});
+
+describe('store.engine read-backs', () => {
+  test('a read-back takes what is due, earliest first, a page at a time; done and released rows leave it', () => {
+    const q = store.engine;
+    q.scheduleReadback('licences', ['c', 'a'], 2000);
+    q.scheduleReadback('licences', ['b'], 1000);
+    q.scheduleReadback('licences', ['late'], 9000);
+    q.scheduleReadback('tokens', ['a'], 1000);
+    expect(q.takeDueReadbacks('licences', 5000)).toBe(3);
+    expect(q.takenReadbacks('licences', 2)).toEqual(['b', 'a']);
+    q.readbacksDone('licences', ['b']);
+    q.releaseReadbacks('licences', ['a']);
+    expect(q.takenReadbacks('licences', 2)).toEqual(['c']);
+    q.readbacksDone('licences', ['c']);
+    expect(q.takenReadbacks('licences', 2)).toEqual([]);
+    // Released: due again on the next read-back, at its time; the one not due yet, and the other kind, untouched.
+    expect(q.takeDueReadbacks('licences', 5000)).toBe(1);
+    expect(q.takenReadbacks('licences', 10)).toEqual(['a']);
+    expect(q.takeDueReadbacks('licences', 9000)).toBe(2);
+    expect(q.takenReadbacks('licences', 10)).toEqual(['a', 'late']);
+    expect(q.takeDueReadbacks('tokens', 1000)).toBe(1);
+  });
+
+  test('a row scheduled again while its read-back is under way keeps its new time', () => {
+    const q = store.engine;
+    q.scheduleReadback('tokens', ['a', 'b'], 1000);
+    expect(q.takeDueReadbacks('tokens', 1000)).toBe(2);
+    q.scheduleReadback('tokens', ['a'], 7000);
+    expect(q.takenReadbacks('tokens', 10)).toEqual(['b']);
+    q.readbacksDone('tokens', ['a', 'b']);
+    expect(q.takeDueReadbacks('tokens', 6999)).toBe(0);
+    expect(q.takeDueReadbacks('tokens', 7000)).toBe(1);
+    expect(q.takenReadbacks('tokens', 10)).toEqual(['a']);
   });
 });
 
