@@ -58,7 +58,11 @@ test('a request without a token is 401 InvalidAuthenticationToken', async () => 
 });
 
 test("another tenant's token is refused though signed with the same published key", async () => {
-  const other = await startSimulator({ seed: JSON.parse(readFileSync(FIXTURE, 'utf8')), throttling: false, dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')) });
+  const other = await startSimulator({
+    seed: JSON.parse(readFileSync(FIXTURE, 'utf8')),
+    throttling: false,
+    dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')),
+  });
   try {
     expect(other.tenantId).not.toBe(h.sim.tenantId);
     const theirs = await raw(other, 'GET', `/${other.tenantId}/discovery/v2.0/keys`, undefined, null);
