@@ -2,7 +2,13 @@
 // Clients trust the CA (written to caFile), exactly as they would trust a corporate proxy's CA.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import type * as Selfsigned from 'selfsigned';
+
+// selfsigned (and the ASN.1 libraries under it, about 0.5 s to load) is loaded by the first start, not
+// by every process that imports the simulator, e.g. a one-shot command that never starts one. require,
+// since tsconfig's module node20 compiles a dynamic import() to an ESM import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load, see above
+const generate: typeof Selfsigned.generate = (...args) => (require('selfsigned') as typeof Selfsigned).generate(...args);
 
 export interface SimulatorCertificates {
   caPem: string;
