@@ -1,5 +1,7 @@
-// A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it, made at start.
-// Clients trust the CA (written to caFile), exactly as they would trust a corporate proxy's CA.
+// A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it, made at the first start
+// of a process and kept for the simulators it starts later (making them is about 0.1 s of CPU each time).
+// Clients trust the CA (written to each simulator's caFile), exactly as they would trust a corporate proxy's CA.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Selfsigned from 'selfsigned';
@@ -22,7 +24,19 @@ const validity = () => {
   return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + 30 * 24 * 3600 * 1000) };
 };
 
+let made: Promise<Omit<SimulatorCertificates, 'caFile'>> | undefined;
+
 export async function makeCertificates(dataDir: string): Promise<SimulatorCertificates> {
+  made ??= generatePair();
+  made.catch(() => (made = undefined));
+  const { caPem, certPem, keyPem } = await made;
+  mkdirSync(dataDir, { recursive: true });
+  const caFile = join(dataDir, `graph-sim-ca-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.pem`);
+  writeFileSync(caFile, caPem);
+  return { caPem, certPem, keyPem, caFile };
+}
+
+async function generatePair(): Promise<Omit<SimulatorCertificates, 'caFile'>> {
   const ca = await generate([{ name: 'commonName', value: 'Graph Simulator Test CA' }], {
     ...validity(),
     keyType: 'ec',
@@ -53,8 +67,5 @@ export async function makeCertificates(dataDir: string): Promise<SimulatorCertif
       },
     ],
   });
-  mkdirSync(dataDir, { recursive: true });
-  const caFile = join(dataDir, `graph-sim-ca-${process.pid}-${Date.now().toString(36)}.pem`);
-  writeFileSync(caFile, ca.cert);
-  return { caPem: ca.cert, certPem: server.cert, keyPem: server.private, caFile };
+  return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };
 }
