@@ -121,6 +121,7 @@ export function approveDeletions(configFile: string | undefined, opts: { dryRun?
   });
 }
 
+/** @public the reconcile command; cli/index.ts loads this module lazily, and knip does not see that use */
 export function reconcile(configFile: string | undefined, opts: { full?: boolean }): Promise<number> {
   return withRuntime(configFile, 'act', async (rt) => {
     const summary = await rt.engine.reconcile({ full: Boolean(opts.full) });

@@ -2,12 +2,24 @@
 import { Command } from 'commander';
 import type { Mode } from '../config';
 import { ConfigError } from '../errors';
-import { runGraphSim } from '../simulator/cli';
-import * as backupCommand from './backup';
-import * as engineCommands from './engine-commands';
-import * as permissionsCommand from './permissions-command';
-import * as serveCommands from './serve';
-import * as sourceCommands from './source-commands';
+import type * as GraphSim from '../simulator/cli';
+import type * as Backup from './backup';
+import type * as EngineCommands from './engine-commands';
+import type * as PermissionsCommand from './permissions-command';
+import type * as ServeCommands from './serve';
+import type * as SourceCommands from './source-commands';
+
+// A command loads its module when it runs, so `--help`, `sources`, `backup` or `permissions` start
+// without the engine, express, the Graph client and the simulator (about half of `serve`'s start-up).
+// require, since tsconfig's module node20 compiles a dynamic import() to an ESM import.
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy command modules (see above) */
+const backupCommand = () => require('./backup') as typeof Backup;
+const engineCommands = () => require('./engine-commands') as typeof EngineCommands;
+const permissionsCommand = () => require('./permissions-command') as typeof PermissionsCommand;
+const serveCommands = () => require('./serve') as typeof ServeCommands;
+const sourceCommands = () => require('./source-commands') as typeof SourceCommands;
+const graphSim = () => require('../simulator/cli') as typeof GraphSim;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const program = new Command('scim-graph-bridge')
   .description('SCIM 2.0 server that provisions Microsoft Entra ID through Microsoft Graph')
@@ -38,85 +50,85 @@ function run(action: (...args: any[]) => Promise<number | void>) {
 program
   .command('serve')
   .description('serve SCIM, the admin dashboard and the sync engine')
-  .action(run(async () => serveCommands.serve(configFile())));
+  .action(run(async () => serveCommands().serve(configFile())));
 
 program
   .command('preflight')
   .description('check the tenant against the configured mode; exits non-zero with each reason')
-  .action(run(async () => engineCommands.preflight(configFile())));
+  .action(run(async () => engineCommands().preflight(configFile())));
 
 program
   .command('permissions')
   .description('list the Graph application permissions the configured mode and options need, with az CLI and PowerShell commands that grant them')
   .option('--mode <mode>', 'list them for this mode instead of the configured one')
   .option('--json', 'print JSON')
-  .action(run(async (opts: { mode?: Mode; json?: boolean }) => permissionsCommand.permissions(configFile(), opts)));
+  .action(run(async (opts: { mode?: Mode; json?: boolean }) => permissionsCommand().permissions(configFile(), opts)));
 
 program
   .command('status')
   .description('engine state, counts by sync state, errors and pending deletions')
   .option('--json', 'print JSON')
-  .action(run(async (opts) => engineCommands.status(configFile(), opts)));
+  .action(run(async (opts) => engineCommands().status(configFile(), opts)));
 
 program
   .command('plan')
   .description('the Graph writes pending now, or what a mode change would write')
   .option('--mode <mode>', 'show what switching to this mode would write')
   .option('--json', 'print JSON')
-  .action(run(async (opts) => engineCommands.plan(configFile(), opts)));
+  .action(run(async (opts) => engineCommands().plan(configFile(), opts)));
 
 program
   .command('retry')
   .description('retry resources in error (all, or one)')
   .option('--user <id>', 'one user')
   .option('--group <id>', 'one group')
-  .action(run(async (opts) => engineCommands.retry(configFile(), opts)));
+  .action(run(async (opts) => engineCommands().retry(configFile(), opts)));
 
 program
   .command('approve-deletions')
   .description('let deprovisioning paused by the deletion threshold go ahead, listing each user it releases')
   .option('--dry-run', 'list the held deprovisions (user, source, delete or deactivate) without releasing them')
-  .action(run(async (opts) => engineCommands.approveDeletions(configFile(), opts)));
+  .action(run(async (opts) => engineCommands().approveDeletions(configFile(), opts)));
 
 program
   .command('reconcile')
   .description('compare Graph with the applied state and revert drift')
   .option('--full', 'every managed resource, not only the delta since the last check')
-  .action(run(async (opts) => engineCommands.reconcile(configFile(), opts)));
+  .action(run(async (opts) => engineCommands().reconcile(configFile(), opts)));
 
 program
   .command('backup <file>')
   .description('write a consistent copy of the database to <file> (SQLite online backup; safe while serve runs)')
   .option('--force', 'overwrite <file> if it exists')
-  .action(run(async (file, opts) => backupCommand.backup(configFile(), file, opts)));
+  .action(run(async (file, opts) => backupCommand().backup(configFile(), file, opts)));
 
 const sources = program.command('sources').description('SCIM sources (IdP connectors) and their tokens');
 sources
   .command('add <id>')
   .description('add a source and print its new token')
   .option('--directory <id>', 'an AD directory whose users this source carries (repeatable)', (v, all: string[]) => [...all, v], [])
-  .action(run(async (id, opts) => sourceCommands.add(configFile(), id, opts)));
+  .action(run(async (id, opts) => sourceCommands().add(configFile(), id, opts)));
 sources
   .command('rotate <id>')
   .description('replace a source token and print the new one; the old one keeps working for a grace period')
   .option('--grace <seconds>', 'how long the old token keeps working (default: tokenGraceSeconds, 24 h)')
   .option('--revoke-old', 'the old token stops working now')
-  .action(run(async (id, opts) => sourceCommands.rotate(configFile(), id, opts)));
+  .action(run(async (id, opts) => sourceCommands().rotate(configFile(), id, opts)));
 sources
   .command('revoke-old <id>')
   .description('end the grace period of the token replaced by the last rotation now')
-  .action(run(async (id) => sourceCommands.revokeOld(configFile(), id)));
+  .action(run(async (id) => sourceCommands().revokeOld(configFile(), id)));
 sources
   .command('list')
   .description('list every source: configured, added, or owning resources (never their tokens)')
-  .action(run(async () => sourceCommands.list(configFile())));
+  .action(run(async () => sourceCommands().list(configFile())));
 
 program
   .command('users')
   .description('user administration')
   .command('transfer <userId> <toSource>')
   .description('move ownership of a user to another source')
-  .action(run(async (userId, toSource) => sourceCommands.transferUser(configFile(), userId, toSource)));
+  .action(run(async (userId, toSource) => sourceCommands().transferUser(configFile(), userId, toSource)));
 
 program
   .command('graph-sim')
@@ -127,7 +139,7 @@ program
   .action(
     run(async () => {
       const at = process.argv.indexOf('graph-sim');
-      await runGraphSim(process.argv.slice(at + 1));
+      await graphSim().runGraphSim(process.argv.slice(at + 1));
     }),
   );
 

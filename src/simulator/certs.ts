@@ -1,8 +1,16 @@
-// A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it, made at start.
-// Clients trust the CA (written to caFile), exactly as they would trust a corporate proxy's CA.
+// A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it, made at the first start
+// of a process and kept for the simulators it starts later (making them is about 0.1 s of CPU each time).
+// Clients trust the CA (written to each simulator's caFile), exactly as they would trust a corporate proxy's CA.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import type * as Selfsigned from 'selfsigned';
+
+// selfsigned (and the ASN.1 libraries under it, about 0.5 s to load) is loaded by the first start, not
+// by every process that imports the simulator, e.g. a one-shot command that never starts one. require,
+// since tsconfig's module node20 compiles a dynamic import() to an ESM import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load, see above
+const generate: typeof Selfsigned.generate = (...args) => (require('selfsigned') as typeof Selfsigned).generate(...args);
 
 export interface SimulatorCertificates {
   caPem: string;
@@ -16,7 +24,19 @@ const validity = () => {
   return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + 30 * 24 * 3600 * 1000) };
 };
 
+let made: Promise<Omit<SimulatorCertificates, 'caFile'>> | undefined;
+
 export async function makeCertificates(dataDir: string): Promise<SimulatorCertificates> {
+  made ??= generatePair();
+  made.catch(() => (made = undefined));
+  const { caPem, certPem, keyPem } = await made;
+  mkdirSync(dataDir, { recursive: true });
+  const caFile = join(dataDir, `graph-sim-ca-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.pem`);
+  writeFileSync(caFile, caPem);
+  return { caPem, certPem, keyPem, caFile };
+}
+
+async function generatePair(): Promise<Omit<SimulatorCertificates, 'caFile'>> {
   const ca = await generate([{ name: 'commonName', value: 'Graph Simulator Test CA' }], {
     ...validity(),
     keyType: 'ec',
@@ -47,8 +67,5 @@ export async function makeCertificates(dataDir: string): Promise<SimulatorCertif
       },
     ],
   });
-  mkdirSync(dataDir, { recursive: true });
-  const caFile = join(dataDir, `graph-sim-ca-${process.pid}-${Date.now().toString(36)}.pem`);
-  writeFileSync(caFile, ca.cert);
-  return { caPem: ca.cert, certPem: server.cert, keyPem: server.private, caFile };
+  return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };
 }

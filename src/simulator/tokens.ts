@@ -63,9 +63,17 @@ const secretMatches = (given: string, expected: string) => {
   return a.length === b.length && timingSafeEqual(a, b);
 };
 
+// Entra signs every tenant's tokens with the same published keys (the tenant-independent
+// /common/discovery/v2.0/keys); a token's tenant is its tid and iss, which verifyBearer checks. So one
+// key per process serves every simulator in it, and an RSA key is generated once, not at each start.
+let signingKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string } | undefined;
+function processSigningKey() {
+  signingKey ??= { ...generateKeyPairSync('rsa', { modulusLength: 2048 }), kid: randomUUID() };
+  return signingKey;
+}
+
 export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599): TokenService {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = randomUUID();
+  const { privateKey, publicKey, kid } = processSigningKey();
   const servicePrincipalId = randomUUID();
   const verified = new Map<string, TokenClaims>();
 

@@ -1,13 +1,18 @@
 // Faults (SPEC section 7): with 20% of Graph requests answered 5xx or 429 and a 10-second outage,
 // every change accepted meanwhile is applied once the faults stop, and applied once only.
 import { boss } from './fixtures';
-import { E3, startHarness, type Harness } from './harness';
+import { manualClock } from '../../src/sync/clock';
+import { driveClock, E3, startHarness, type Harness } from './harness';
 import { ENTERPRISE } from './ingress';
 
 jest.setTimeout(180_000);
 
 let h: Harness;
-afterEach(async () => h?.close());
+let stopClock: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stopClock?.();
+  await h?.close();
+});
 
 const USERS = 300;
 const upn = (i: number) => `f${i}@example.com`;
@@ -23,11 +28,14 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
   // the outage once the engine has met it, instead of waiting ten seconds of wall time.
   let simTime = Date.now();
   const simNow = () => simTime;
+  // The engine's back-offs and Retry-After pauses run on a manual clock, moved on whenever the engine
+  // waits (driveClock), so a second of Retry-After costs no wall time.
+  const clock = manualClock(Date.now());
   h = await startHarness({
     mode: 'user-sync',
     seed: { skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: USERS }] },
     overrides: { 'graph.allowTenantDirSync': true },
-    engine: { retry: { baseMs: 100, capMs: 2000 }, idleMs: 50 },
+    engine: { retry: { baseMs: 100, capMs: 2000 }, idleMs: 50, clock },
     simulatorNow: simNow,
   });
   const scim = h.scim;
@@ -39,6 +47,7 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
   h.sim.faults.set({ errorRates: { '500': 0.05, '502': 0.05, '429': 0.1 }, outages: [{ start, end: start + 10_000 }] });
   const refusedInOutage = () => h.sim.requests.list().filter((e) => e.status === 503).length;
   h.engine.start();
+  stopClock = driveClock(clock, 100);
   for (let i = 0; i < USERS; i++) {
     await scim.createUser(`u${i}`, {
       ...boss,

@@ -10,7 +10,7 @@ import { leastGrant } from '../../src/graph/permissions';
 import { createLogger } from '../../src/log';
 import { startSimulator, type RunningSimulator, type SeedObject, type SimulatorOptions } from '../../src/simulator';
 import { openStore, type Store } from '../../src/store';
-import { scaledClock } from '../../src/sync/clock';
+import { type ManualClock, scaledClock } from '../../src/sync/clock';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine';
 import { createIngress, type Ingress } from './ingress';
 import { simulatorGraphOverrides } from './simulator-graph';
@@ -154,4 +154,29 @@ export function named(h: Harness): { method: string; url: string; body?: unknown
 export function passwordOf(h: Harness, upn: string): string | undefined {
   const id = h.sim.state.snapshot().users.find((u) => String(u.userPrincipalName).toLowerCase() === upn.toLowerCase())?.id;
   return id ? h.sim.state.directory.users.get(String(id))?.password : undefined;
+}
+
+/**
+ * Runs a manual clock by itself while a test waits for the engine: every `everyMs` of real time, if
+ * anything sleeps on the clock (an idle wait, a back-off, a Retry-After pause), time moves on by
+ * `stepMs`. Waits then cost no wall time whatever their length, and a slow machine only takes more
+ * steps. Returns the function that stops it.
+ */
+export function driveClock(clock: ManualClock, stepMs = 1000, everyMs = 2): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      if (clock.pending() > 0) await clock.advance(stepMs);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+/** The simulator's budget clock reading a manual clock, so Graph's budgets and Retry-After run in the engine's time. */
+export function simulatorClock(clock: ManualClock) {
+  return { timeScale: 1, now: () => clock.now(), toReal: (ms: number) => ms };
 }

@@ -1,4 +1,4 @@
-import { credentialFor, graphClientFor, graphError, innerError, raw } from './graph-client';
+import { credentialFor, graphClientFor, graphError, innerError, raw, tokenFor } from './graph-client';
 import { FIXTURE, newUser, useSimulator } from './setup';
 import { startSimulator } from '../../src/simulator';
 import { createPublicKey, verify } from 'node:crypto';
@@ -55,6 +55,25 @@ test('a request without a token is 401 InvalidAuthenticationToken', async () => 
   expect(res.body).toEqual({ error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.', innerError } });
   const forged = await raw(h.sim, 'GET', '/v1.0/users', undefined, 'eyJhbGciOiJSUzI1NiJ9.eyJyb2xlcyI6W119.c2lnbmF0dXJl');
   expect(forged.body.error).toEqual({ code: 'InvalidAuthenticationToken', message: 'Access token validation failure.', innerError });
+});
+
+test("another tenant's token is refused though signed with the same published key", async () => {
+  const other = await startSimulator({
+    seed: JSON.parse(readFileSync(FIXTURE, 'utf8')),
+    throttling: false,
+    dataDir: mkdtempSync(join(tmpdir(), 'graph-sim-test-')),
+  });
+  try {
+    expect(other.tenantId).not.toBe(h.sim.tenantId);
+    const theirs = await raw(other, 'GET', `/${other.tenantId}/discovery/v2.0/keys`, undefined, null);
+    const ours = await raw(h.sim, 'GET', `/${h.sim.tenantId}/discovery/v2.0/keys`, undefined, null);
+    expect(theirs.body).toEqual(ours.body);
+    const res = await raw(h.sim, 'GET', '/v1.0/users', undefined, await tokenFor(other));
+    expect(res.status).toBe(401);
+    expect(res.body.error).toEqual({ code: 'InvalidAuthenticationToken', message: 'Access token validation failure. Invalid audience.', innerError });
+  } finally {
+    await other.close();
+  }
 });
 
 test('responses carry request-id and echo client-request-id', async () => {
