@@ -26,7 +26,7 @@ import { createLogger } from '../src/log';
 import type { Store } from '../src/store';
 import type { SyncGraph } from '../src/sync/graph-port';
 import { type ClockKind, clockKindFrom } from './lib/bench-simulator';
-import { type ProvisioningRun, startProvisioningRun } from './lib/provisioning-run';
+import { type ProvisioningRun, runSeedChild, startProvisioningRun } from './lib/provisioning-run';
 import { fmt, mb, table, type Verdict } from './lib/stats';
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
@@ -115,6 +115,11 @@ interface LoadFigures {
   config: Config;
 }
 
+const userId = (i: number) => `b${i}`;
+/** The seeded user's number, or -1 for another id. */
+const userIndex = (id: string) => (/^b\d+$/.test(id) ? Number(id.slice(1)) : -1);
+
+/** The bench's users, written by the seeding process (runSeedChild). */
 function seedUsers(store: Store, users: number): void {
   for (let from = 0; from < users; from += 5000) {
     store.transaction(() => {
@@ -127,7 +132,7 @@ function seedUsers(store: Store, users: number): void {
             active: true,
             entitlements: [{ value: 'ENTERPRISEPACK' }],
           },
-          { sourceId: SOURCE, id: `b${i}`, sync: { dirSyncEnabled: false } },
+          { sourceId: SOURCE, id: userId(i), sync: { dirSyncEnabled: false } },
         );
     });
   }
@@ -211,7 +216,10 @@ async function load(
         p,
         requests,
       ),
-    seedUsers: (store) => seedUsers(store, users),
+    seedScript: __filename,
+    users,
+    userIndex,
+    userId,
   });
   peek = run.peek;
   try {
@@ -220,12 +228,12 @@ async function load(
     run.engine.start();
     let progress = -1;
     let progressAt = performance.now();
-    while (run.synced.length + run.failed.size < users) {
+    while (run.synced() + run.failed.size < users) {
       await sleep(100);
-      if (run.synced.length !== progress) [progress, progressAt] = [run.synced.length, performance.now()];
+      if (run.synced() !== progress) [progress, progressAt] = [run.synced(), performance.now()];
       // Nothing moved for five real minutes: say where it stands instead of waiting forever.
       if (performance.now() - progressAt > 300_000)
-        throw new Error(`${writer}: no progress for 300 s: ${run.synced.length} of ${users} users synced, ${JSON.stringify(run.engine.status().counts)}`);
+        throw new Error(`${writer}: no progress for 300 s: ${run.synced()} of ${users} users synced, ${JSON.stringify(run.engine.status().counts)}`);
     }
     const realSeconds = (performance.now() - startedReal) / 1000;
     const simSeconds = (run.lastAppliedAt() - started) / 1000;
@@ -235,7 +243,7 @@ async function load(
     return {
       writer,
       users,
-      synced: run.synced.length,
+      synced: run.synced(),
       failed: run.failed.size,
       simSeconds,
       realSeconds,
@@ -360,7 +368,9 @@ export async function runInboundBench(): Promise<{ verdicts: Verdict[] }> {
   return { verdicts };
 }
 
-if (path.resolve(process.argv[1] ?? '') === __filename) {
+if (runSeedChild(seedUsers)) {
+  // The seeding process: done.
+} else if (path.resolve(process.argv[1] ?? '') === __filename) {
   runInboundBench().then(
     (r) => process.exit(r.verdicts.every((v) => v.pass) ? 0 : 1),
     (err) => {

@@ -29,33 +29,15 @@
 // BENCH_SYNC_SCENARIOS (comma list of load,urgent,idle,members; all by default; load/direct or load/group for one load).
 // BENCH_SYNC_SIM_PROF=dir writes a CPU profile of the simulator's process there (node --cpu-prof).
 // Standalone: node bin/run-ts.js bench/sync.ts (see bench/README.md).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Agent } from 'undici';
-import { loadConfig, type Config } from '../src/config';
-import { createGraphClient } from '../src/graph/client';
-import { createLogger } from '../src/log';
+import type { Config } from '../src/config';
 import { createGroupService } from '../src/scim/groups-service';
 import { createUserService } from '../src/scim/users-service';
-import type { RunningSimulator } from '../src/simulator';
-import { simulatorGraphOverrides } from '../test/e2e/simulator-graph';
-import type { Clock as SimClock } from '../src/simulator/clock';
 import { DEFAULT_ROLES } from '../src/simulator/types';
-import type { ThrottleUsage } from '../src/simulator/throttle';
-import { openStore, type Store } from '../src/store';
-import { type Clock, scaledClock } from '../src/sync/clock';
-import { createSyncEngine, type SyncEngine } from '../src/sync/engine';
-import { adaptGraphClient } from '../src/sync/graph-adapter';
-import { reportListening, reportStartFailure, startChildServer, type ChildServer } from './lib/child-server';
+import type { Store } from '../src/store';
+import { type ClockKind, clockKindFrom } from './lib/bench-simulator';
+import { type ProvisioningRun, runSeedChild, startProvisioningRun } from './lib/provisioning-run';
 import { fmt, mb, table, type Verdict } from './lib/stats';
-import { virtualClock } from './lib/virtual-clock';
-
-const CHILD_TAG = 'syncBenchSimulator';
-const SEED_TAG = 'syncBenchSeed';
-type SimInfo = Pick<RunningSimulator, 'url' | 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret' | 'caFile' | 'inspectionToken'>;
-type ClockKind = 'virtual' | 'scaled';
 
 const E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -68,14 +50,19 @@ const pct = (values: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const runTs = path.resolve(__dirname, '../bin/run-ts.js');
+type Run = ProvisioningRun;
 
-/** The seeding process: the bench's users written to the bridge's database, then exit. */
-function seedChild(args: { dbPath: string; users: number; mode: Config['mode']; sources: Config['sources'] }): void {
-  const store = openStore(args.dbPath, { mode: args.mode, sources: args.sources });
-  for (let from = 0; from < args.users; from += 5000) {
+const userName = (i: number) => `b${i}@example.com`;
+/** Users are stored with ids of the bridge's form (a UUID), so that SCIM references to them (members) are accepted. */
+const userId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+/** The seeded user's number, or -1 for another id. */
+const userIndex = (id: string) => (id.startsWith('00000000-0000-4000-8000-') ? parseInt(id.slice(24), 16) : -1);
+
+/** The bench's users, written by the seeding process: licence and manager (ten reports each). */
+function seedUsers(store: Store, users: number): void {
+  for (let from = 0; from < users; from += 5000) {
     store.transaction(() => {
-      for (let i = from; i < Math.min(args.users, from + 5000); i++) {
+      for (let i = from; i < Math.min(users, from + 5000); i++) {
         store.users.create(
           {
             userName: userName(i),
@@ -90,268 +77,39 @@ function seedChild(args: { dbPath: string; users: number; mode: Config['mode']; 
       }
     });
   }
-  store.close();
-}
-
-/** The simulator's process. On the virtual clock its budget time is what the bench last sent over IPC. */
-async function simulatorChild(args: { dataDir: string; users: number; timeScale: number; virtualStart?: number }): Promise<void> {
-  let virtualNow = args.virtualStart ?? 0;
-  const clock: SimClock | undefined = args.virtualStart === undefined ? undefined : { timeScale: 1, now: () => virtualNow, toReal: (ms) => ms };
-  process.on('message', (msg: { type?: string; now?: number }) => {
-    if (msg?.type !== 'clock') return;
-    virtualNow = Math.max(virtualNow, Number(msg.now));
-    process.send?.({ type: 'clock' });
-  });
-  // Loaded here only: the bench process, whose RSS is the bridge's figure, never holds the simulator's code.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the simulator's process only
-  const { startSimulator } = require('../src/simulator') as typeof import('../src/simulator');
-  const sim = await startSimulator({
-    port: 0,
-    timeScale: args.timeScale,
-    ...(clock ? { clock } : {}),
-    throttling: true,
-    dataDir: args.dataDir,
-    requestLogLimit: 1000,
-    // The password changes the urgent scenario sends need the password-reset permission.
-    seed: {
-      skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: args.users + 10 }],
-      tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] },
-    },
-  });
-  const info: SimInfo = {
-    url: sim.url,
-    authorityHost: sim.authorityHost,
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    caFile: sim.caFile,
-    inspectionToken: sim.inspectionToken,
-  };
-  // Stopped with SIGTERM: exit, so that a CPU profile (BENCH_SYNC_SIM_PROF) is written.
-  process.once('SIGTERM', () => process.exit(0));
-  writeFileSync(path.join(args.dataDir, 'sim.json'), JSON.stringify(info));
-  reportListening(Number(new URL(sim.url).port));
-}
-
-interface Run {
-  dir: string;
-  child: ChildServer;
-  sim: SimInfo;
-  dispatcher: Agent;
-  config: Config;
-  store: Store;
-  engine: SyncEngine;
-  clock: Clock;
-  /** The time now, without counting as the bridge's activity on the virtual clock. */
-  peek: () => number;
-  /** Jumps the virtual clock made (0 on the scaled clock). */
-  jumps: () => number;
-  /** Resolves with the simulated and real time at which the resource's `version` (or a later one) is applied. */
-  appliedAt: (id: string, version: number) => Promise<{ atMs: number; realMs: number }>;
-  /** Users applied at least once. */
-  synced: () => number;
-  /** Graph requests ($batch counting once) answered so far. */
-  answered: () => number;
-  /** A random user applied at least once (undefined while there is none). */
-  randomSynced: () => string | undefined;
-  /** Users whose last event was an error. */
-  failed: Set<string>;
-  /** Simulated time of the last applied event. */
-  lastAppliedAt: () => number;
-  onEvent: (listener: (e: { type: string; id: string; version?: number }) => void) => void;
-  /** Peak resident set since the engine started (the kernel's high-water mark where Linux gives it, else sampled). */
-  peakRss: () => number;
-  /** process.memoryUsage() at the sample of highest RSS (every 200 ms: a breakdown near the peak, not at it). */
-  peakMemory: () => NodeJS.MemoryUsage;
-  /** process.memoryUsage() when the engine was created, before it started. */
-  startMemory: NodeJS.MemoryUsage;
-  close(): Promise<void>;
-}
-
-async function usage(run: Pick<Run, 'sim' | 'dispatcher'>): Promise<ThrottleUsage> {
-  const res = await fetch(`${run.sim.url}/_sim/throttling`, {
-    dispatcher: run.dispatcher,
-    headers: { Authorization: `Bearer ${run.sim.inspectionToken}` },
-  } as unknown as RequestInit);
-  return ((await res.json()) as { usage: ThrottleUsage }).usage;
-}
-
-const userName = (i: number) => `b${i}@example.com`;
-/** Users are stored with ids of the bridge's form (a UUID), so that SCIM references to them (members) are accepted. */
-const userId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-/** The seeded user's number, or -1 for another id. */
-const userIndex = (id: string) => (id.startsWith('00000000-0000-4000-8000-') ? parseInt(id.slice(24), 16) : -1);
-
-/** Resets the kernel's peak RSS of this process (Linux clear_refs 5) and returns a reader of VmHWM; null where that is not available. */
-function resetPeakRss(): (() => number) | null {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    const read = () => Number(/VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
-    return Number.isFinite(read()) ? read : null;
-  } catch {
-    return null;
-  }
 }
 
 async function startRun(users: number, clockKind: ClockKind, timeScale: number, overrides: Record<string, unknown>): Promise<Run> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sync-bench-'));
-  const virtualStart = Date.now();
-  const prof = process.env.BENCH_SYNC_SIM_PROF;
-  const child = await startChildServer(
-    __filename,
-    {
-      [CHILD_TAG]: true,
-      dataDir: dir,
-      users,
-      timeScale,
-      ...(clockKind === 'virtual' ? { virtualStart } : {}),
+  const wanted = overrides['licenses.assignment'];
+  return startProvisioningRun({
+    name: 'sync-bench',
+    clock: clockKind,
+    timeScale,
+    // The password changes the urgent scenario sends need the password-reset permission.
+    seed: {
+      skus: [{ skuId: E3, skuPartNumber: 'ENTERPRISEPACK', seats: users + 10 }],
+      tenant: { roles: [...DEFAULT_ROLES, 'User-PasswordProfile.ReadWrite.All'] },
     },
-    prof ? { execArgv: ['--cpu-prof', '--cpu-prof-interval', '2000', `--cpu-prof-dir=${prof}`] } : {},
-  );
-  const sim = JSON.parse(readFileSync(path.join(dir, 'sim.json'), 'utf8')) as SimInfo;
-  const dispatcher = new Agent({ connect: { ca: readFileSync(sim.caFile, 'utf8') } });
-  const dbPath = path.join(dir, 'bridge.sqlite');
-  const config = loadConfig({
-    env: {},
     overrides: {
       mode: 'user-sync',
-      database: dbPath,
       sources: [{ id: SOURCE, token: 'bench-token-0123456789' }],
-      'defaults.usageLocation': 'US',
-      logLevel: 'silent',
-      ...simulatorGraphOverrides(sim),
       'graph.allowTenantDirSync': true,
       'groups.push': true,
       // The injected deactivations are no mass deletion: the deletion guard would hold them after 50.
       deletionThreshold: 100_000,
       ...overrides,
     },
+    refuse: (config) =>
+      wanted !== undefined && (config.licenses as Record<string, unknown>).assignment !== wanted
+        ? `licenses.assignment "${String(wanted)}" is not available in this build`
+        : null,
+    idleMs: 20,
+    seedScript: __filename,
+    users,
+    userIndex,
+    userId,
+    ...(process.env.BENCH_SYNC_SIM_PROF ? { simulatorProfileDir: process.env.BENCH_SYNC_SIM_PROF } : {}),
   });
-  const wanted = overrides['licenses.assignment'];
-  if (wanted !== undefined && (config.licenses as Record<string, unknown>).assignment !== wanted) {
-    await child.stop();
-    throw new Error(`licenses.assignment "${String(wanted)}" is not available in this build`);
-  }
-  // The users are written by a process of their own (the SCIM ingress of an earlier day, as far as
-  // the bridge is concerned): 100,000 inserts in one loop would leave their garbage in this
-  // process's heap, counted in the peak RSS that is meant for the engine and the store.
-  const seeded = spawnSync(
-    process.execPath,
-    [runTs, __filename, JSON.stringify({ [SEED_TAG]: true, dbPath, users, mode: config.mode, sources: config.sources })],
-    {
-      stdio: 'inherit',
-    },
-  );
-  if (seeded.status !== 0) {
-    await child.stop();
-    throw new Error(`seeding ${users} users failed (exit ${seeded.status})`);
-  }
-  const logger = createLogger('silent');
-  const store = openStore(dbPath, { mode: config.mode, sources: config.sources, backgroundCheckpoints: true });
-  const graphClient = adaptGraphClient(createGraphClient(config.graph, { logger }));
-  let clock: Clock;
-  let graph = graphClient;
-  let peek: () => number;
-  let jumps = () => 0;
-  let stopClock = () => {};
-  if (clockKind === 'virtual') {
-    const v = virtualClock(virtualStart);
-    // The simulator learns each new time before any sleeper wakes (nothing is in flight then).
-    v.start((now) => child.call('clock', { now }));
-    graph = v.track(graphClient);
-    clock = v;
-    peek = v.peek;
-    jumps = v.jumps;
-    stopClock = v.stop;
-  } else {
-    clock = scaledClock(timeScale);
-    peek = () => clock.now();
-  }
-  // Graph answers received: progress the stall check counts besides applied users (a licence
-  // read-back after a run's passes applies no user for a while but keeps reading).
-  let answered = 0;
-  const counted = <T>(p: Promise<T>) => p.finally(() => answered++);
-  const port = graph;
-  graph = { send: (op) => counted(port.send(op)), batch: (ops) => counted(port.batch(ops)), tokenRoles: () => counted(port.tokenRoles()) };
-  const engine = createSyncEngine({ config, store, graph, logger, clock, idleMs: 20 });
-  // The bench's own bookkeeping stays small beside the engine's: one byte per seeded user (applied
-  // at least once), the ids in error, and the resources someone waits for.
-  const syncedFlags = new Uint8Array(users);
-  let syncedCount = 0;
-  const failed = new Set<string>();
-  const waiters = new Map<string, { version: number; resolve: (at: { atMs: number; realMs: number }) => void }[]>();
-  let lastAppliedAt = peek();
-  const listeners: ((e: { type: string; id: string; version?: number }) => void)[] = [];
-  engine.onEvent((e) => {
-    if (e.type === 'error' && e.resourceType === 'User') failed.add(e.id);
-    if (e.type === 'applied') {
-      const i = e.resourceType === 'User' ? userIndex(e.id) : -1;
-      if (i >= 0 && i < users && !syncedFlags[i]) {
-        syncedFlags[i] = 1;
-        syncedCount++;
-      }
-      failed.delete(e.id);
-      lastAppliedAt = peek();
-      const waiting = waiters.get(e.id);
-      if (waiting) {
-        const at = { atMs: lastAppliedAt, realMs: performance.now() };
-        for (const w of waiting.filter((w) => w.version <= e.version)) w.resolve(at);
-        const left = waiting.filter((w) => w.version > e.version);
-        if (left.length) waiters.set(e.id, left);
-        else waiters.delete(e.id);
-      }
-    }
-    if (e.type === 'applied' || e.type === 'error') for (const l of listeners) l(e);
-  });
-  let peak = process.memoryUsage();
-  const sampler = setInterval(() => {
-    const m = process.memoryUsage();
-    if (m.rss > peak.rss) peak = m;
-  }, 200);
-  // The kernel's high-water mark, reset here so that it covers this scenario from the engine's start
-  // (seeding included in neither) and catches what a 200 ms sample misses.
-  const hwm = resetPeakRss();
-  const startMemory = process.memoryUsage();
-  return {
-    dir,
-    child,
-    sim,
-    dispatcher,
-    config,
-    store,
-    engine,
-    clock,
-    peek,
-    jumps,
-    appliedAt: (id, version) =>
-      new Promise((resolve) => {
-        waiters.set(id, [...(waiters.get(id) ?? []), { version, resolve }]);
-      }),
-    synced: () => syncedCount,
-    answered: () => answered,
-    randomSynced: () => {
-      if (!syncedCount) return undefined;
-      for (;;) {
-        const i = Math.floor(Math.random() * users);
-        if (syncedFlags[i]) return userId(i);
-      }
-    },
-    failed,
-    lastAppliedAt: () => lastAppliedAt,
-    onEvent: (l) => listeners.push(l),
-    peakRss: () => (hwm ? Math.max(hwm(), peak.rss) : peak.rss),
-    peakMemory: () => peak,
-    startMemory,
-    async close() {
-      clearInterval(sampler);
-      await engine.stop();
-      stopClock();
-      store.close();
-      await dispatcher.close();
-      await child.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 interface LoadFigures {
@@ -446,7 +204,7 @@ async function load(users: number, clockKind: ClockKind, timeScale: number, over
     const errors = run.failed.size;
     if (errors || failedInjected)
       console.log(`  ${errors} rows ended in error (${failedInjected} of the injected changes): ${run.engine.status().lastErrors[0]?.lastError ?? ''}`);
-    const u = await usage(run);
+    const u = await run.simulator.usage();
     const minimumSeconds = minimumFor(run.config, u.writes);
     return {
       users,
@@ -494,7 +252,7 @@ async function idleAndMembers(users: number, timeScale: number, samples: number,
     // Memberships: one group, `members` members added, then all removed.
     const groups = createGroupService({ store: run.store });
     const n = Math.min(members, users);
-    const before = await usage(run);
+    const before = await run.simulator.usage();
     const group = groups.create(principal, {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
       displayName: 'Bench group',
@@ -506,12 +264,12 @@ async function idleAndMembers(users: number, timeScale: number, samples: number,
       await run.appliedAt(groupId, version);
     };
     await applied();
-    const added = await usage(run);
+    const added = await run.simulator.usage();
     // A member reference the SCIM layer refused would leave nothing to write: a figure of 0 is a bench error, not a result.
     if (added.writes - before.writes <= 1) throw new Error(`members: the group's ${n} members made no Graph write`);
     groups.patch(principal, groupId, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members' }] });
     await applied();
-    const removed = await usage(run);
+    const removed = await run.simulator.usage();
     // The group's own create is one write of the adds' share.
     return { realMs, addWrites: (added.writes - before.writes - 1) / n, removeWrites: (removed.writes - added.writes) / n, members: n };
   } finally {
@@ -526,8 +284,7 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   const idleSamples = envNumber('BENCH_SYNC_IDLE', 50);
   const members = envNumber('BENCH_SYNC_MEMBERS', 2000);
   const only = (process.env.BENCH_SYNC_SCENARIOS ?? 'load,urgent,idle,members').split(',');
-  const clockKind = (process.env.BENCH_SYNC_CLOCK ?? 'virtual') as ClockKind;
-  if (clockKind !== 'virtual' && clockKind !== 'scaled') throw new Error(`BENCH_SYNC_CLOCK: expected virtual or scaled, got ${clockKind}`);
+  const clockKind = clockKindFrom('BENCH_SYNC_CLOCK', process.env.BENCH_SYNC_CLOCK);
   const verdicts: Verdict[] = [];
   const clockName =
     clockKind === 'virtual'
@@ -628,11 +385,8 @@ export async function runSyncBench(): Promise<{ verdicts: Verdict[] }> {
   return { verdicts };
 }
 
-const childArg = process.argv[2];
-if (childArg?.includes(SEED_TAG)) {
-  seedChild(JSON.parse(childArg));
-} else if (childArg?.includes(CHILD_TAG)) {
-  simulatorChild(JSON.parse(childArg)).catch(reportStartFailure);
+if (runSeedChild(seedUsers)) {
+  // The seeding process: done.
 } else if (path.resolve(process.argv[1] ?? '') === __filename) {
   runSyncBench().then(
     (r) => process.exit(r.verdicts.every((v) => v.pass) ? 0 : 1),

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Agent } from 'undici';
-import { type RunningSimulator, type SeedObject, startSimulator } from '../../src/simulator';
+import type { RunningSimulator, SeedObject } from '../../src/simulator';
 import type { Clock as SimClock } from '../../src/simulator/clock';
 import type { ThrottleUsage } from '../../src/simulator/throttle';
 import { type Clock, scaledClock } from '../../src/sync/clock';
@@ -35,6 +35,9 @@ interface ChildArgs {
 async function simulatorChild(args: ChildArgs): Promise<void> {
   let virtualNow = args.virtualStart ?? 0;
   const clock: SimClock | undefined = args.virtualStart === undefined ? undefined : { timeScale: 1, now: () => virtualNow, toReal: (ms) => ms };
+  // Loaded here only: the bench process, whose RSS is the bridge's figure, never holds the simulator's code.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the simulator's process only
+  const { startSimulator } = require('../../src/simulator') as typeof import('../../src/simulator');
   const sim = await startSimulator({
     port: 0,
     timeScale: args.timeScale,
@@ -84,15 +87,26 @@ export interface BenchSimulator {
   close(): Promise<void>;
 }
 
-export async function startBenchSimulator(opts: { dataDir: string; seed: SeedObject; clock: ClockKind; timeScale: number }): Promise<BenchSimulator> {
+export async function startBenchSimulator(opts: {
+  dataDir: string;
+  seed: SeedObject;
+  clock: ClockKind;
+  timeScale: number;
+  /** A directory for a CPU profile of the simulator's process (node --cpu-prof). */
+  profileDir?: string;
+}): Promise<BenchSimulator> {
   const startMs = Date.now();
-  const child = await startChildServer(__filename, {
-    [CHILD_TAG]: true,
-    dataDir: opts.dataDir,
-    seed: opts.seed,
-    timeScale: opts.timeScale,
-    ...(opts.clock === 'virtual' ? { virtualStart: startMs } : {}),
-  });
+  const child = await startChildServer(
+    __filename,
+    {
+      [CHILD_TAG]: true,
+      dataDir: opts.dataDir,
+      seed: opts.seed,
+      timeScale: opts.timeScale,
+      ...(opts.clock === 'virtual' ? { virtualStart: startMs } : {}),
+    },
+    opts.profileDir ? { execArgv: ['--cpu-prof', '--cpu-prof-interval', '2000', `--cpu-prof-dir=${opts.profileDir}`] } : {},
+  );
   const sim = JSON.parse(readFileSync(path.join(opts.dataDir, 'sim.json'), 'utf8')) as SimInfo;
   const dispatcher = new Agent({ connect: { ca: readFileSync(sim.caFile, 'utf8') } });
   return {
