@@ -17,19 +17,34 @@ db.pragma('busy_timeout = 1000');
 const timer = setInterval(() => {
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { if (!/busy|locked/i.test(String(err && err.message))) throw err; }
 }, workerData.intervalMs);
+const done = new Int32Array(workerData.done);
 parentPort.on('message', (m) => {
-  if (m === 'stop') { clearInterval(timer); try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} db.close(); process.exit(0); }
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  db.close();
+  Atomics.store(done, 0, 1);
+  Atomics.notify(done, 0);
+  process.exit(0);
 });
 `;
+
+/** How long close() waits for the worker to let go of the file before it goes on without it. */
+const STOP_WAIT_MS = 2_000;
 
 const BACKSTOP_PAGES = 16_000;
 
 export interface Checkpointer {
-  stop(): Promise<void>;
+  /**
+   * Stops the worker and returns once its connection is closed (at most STOP_WAIT_MS): the store's
+   * own close is then the last, so SQLite removes the WAL and nothing touches the files afterwards.
+   */
+  stop(): void;
 }
 
 export function startCheckpointer(db: Database, path: string, intervalMs = 250): Checkpointer {
-  const worker = new Worker(WORKER, { eval: true, workerData: { module: require.resolve('better-sqlite3'), path, intervalMs } });
+  const done = new SharedArrayBuffer(4);
+  const worker = new Worker(WORKER, { eval: true, workerData: { module: require.resolve('better-sqlite3'), path, intervalMs, done } });
   worker.unref();
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   let stopped = false;
@@ -41,11 +56,9 @@ export function startCheckpointer(db: Database, path: string, intervalMs = 250):
   return {
     stop() {
       stopped = true;
-      return new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.postMessage('stop');
-        setTimeout(() => void worker.terminate(), 2_000).unref();
-      });
+      worker.postMessage('stop');
+      // The worker runs on its own thread: the message reaches it while this one waits.
+      if (Atomics.wait(new Int32Array(done), 0, 0, STOP_WAIT_MS) === 'timed-out') void worker.terminate();
     },
   };
 }

@@ -130,7 +130,7 @@ export function openStore(path: string, options: OpenStoreOptions) {
       return db.transaction(fn)();
     },
     close(): void {
-      void checkpointer?.stop();
+      checkpointer?.stop();
       checkpointer = null;
       if (db.open) db.close();
     },

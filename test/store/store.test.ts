@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -50,6 +50,17 @@ describe('openStore', () => {
       { version: 16, name: 'engine read-backs in a table' },
     ]);
     db.close();
+  });
+
+  test('close() returns once the checkpoint worker has let go of the file: nothing is left beside it to remove', () => {
+    store.close();
+    store = openStore(file(), { mode: 'profile-sync', sources, backgroundCheckpoints: true });
+    store.users.create(alice, { sourceId: 'okta' });
+    store.close();
+    // The last connection closed checkpoints and removes the WAL and its index: the directory can go at once,
+    // and no worker opens or closes the file after close() (a teardown's rmSync met ENOTEMPTY when one did).
+    expect(readdirSync(dir).sort()).toEqual(['bridge.sqlite', 'secrets.key']);
+    expect(existsSync(`${file()}-wal`)).toBe(false);
   });
 
   test('migration 16 moves the read-backs due in sync_engine_meta to their table', () => {
