@@ -9,7 +9,7 @@ import type { DesiredGroup } from '../graph/group';
 import { groupRequests } from '../graph/requests';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, progressRow, retryRow, settleRefused, waitRow } from './context';
 import { decideGroupLink } from './adoption';
-import { confirmed, MEMBER_CHANGES_PER_PASS, NO_ANSWER, planMembers, removeWrite, settleMembers, type MemberWrite } from './member-sync';
+import { confirmed, graphIdOf, MEMBER_CHANGES_PER_PASS, NO_ANSWER, planMembers, removeWrite, settleMembers, type MemberWrite } from './member-sync';
 import { noteLinked, retryReplicationMisses } from './replication';
 import type { GraphOp, OpOutcome } from './ops';
 
@@ -184,7 +184,7 @@ export async function removeMembersFirst(ctx: EngineContext, rows: SyncRow[]): P
   for (const row of rows) {
     if (!row.graphId || row.deleted) continue;
     for (const member of ctx.store.groups.pendingRemoves(row.id, MEMBER_CHANGES_PER_PASS)) {
-      const gid = ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId;
+      const gid = graphIdOf(ctx, member);
       if (gid) writes.push({ groupId: row.id, w: removeWrite(row.graphId, `${writes.length}r`, member, gid) });
     }
   }

@@ -41,7 +41,9 @@ export interface MemberPlan {
   problems: OpOutcome[];
 }
 
-const graphIdOf = (ctx: EngineContext, member: string) => ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId ?? null;
+/** A member's Graph id (a user's, else a nested group's), null while it has none. */
+export const graphIdOf = (ctx: EngineContext, member: string) =>
+  ctx.store.sync.get('User', member)?.graphId ?? ctx.store.sync.get('Group', member)?.graphId ?? null;
 
 /** Adds of up to MEMBER_BIND_MAX members to one group: one PATCH members@odata.bind, or a lone POST members/$ref. */
 export function addWrite(ctx: EngineContext, groupGraphId: string, id: string, members: string[], gids: string[]): MemberWrite {
