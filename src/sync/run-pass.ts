@@ -212,11 +212,11 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   const deleted: SyncRow[] = [];
   const groups: SyncRow[] = [];
   for (const row of rows) {
-    if (priority && takesUrgent(ctx, row)) urgent.push(row);
+    const early = priority && takesUrgent(ctx, row);
+    if (early) urgent.push(row);
+    // An urgent group's removals go early, and the group itself still goes in the groups phase.
     if (row.type === 'Group') groups.push(row);
-    else if (priority && takesUrgent(ctx, row)) continue;
-    else if (row.deleted) deleted.push(row);
-    else users.push(row);
+    else if (!early) (row.deleted ? deleted : users).push(row);
   }
   // Rows of this pass not yet done: the pass holds them as read, so nothing else may take them. A
   // row whose chunk is done is released, and a newer urgent change of it can go at once.
