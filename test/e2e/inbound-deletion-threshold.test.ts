@@ -23,6 +23,17 @@ async function settle(names: string[], runs = 10): Promise<void> {
   }
 }
 
+/** The simulator's inbound app, processing and logging at once, with usageLocation mapped. */
+const configureApp = () =>
+  h.sim.inbound.configure({
+    servicePrincipalId: SP,
+    jobId: JOB,
+    target: 'entra',
+    processingDelayMs: 0,
+    logDelayMs: 0,
+    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
+  });
+
 test('inbound writer: deactivations the service applied count towards deletionThreshold within the hour', async () => {
   h = await startHarness({
     mode: 'profile-sync',
@@ -33,14 +44,7 @@ test('inbound writer: deactivations the service applied count towards deletionTh
       'graph.inbound': { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 0.001 },
     },
   });
-  h.sim.inbound.configure({
-    servicePrincipalId: SP,
-    jobId: JOB,
-    target: 'entra',
-    processingDelayMs: 0,
-    logDelayMs: 0,
-    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
-  });
+  configureApp();
   const names = [1, 2, 3].map((n) => `u-${n}`);
   for (const [i, name] of names.entries()) await h.scim.createUser(name, person(i + 1));
   await settle(names);
@@ -68,14 +72,7 @@ test('inbound writer: a password change revokes once; a later profile update rev
     permissions: 'recommended',
     overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 0.001 } },
   });
-  h.sim.inbound.configure({
-    servicePrincipalId: SP,
-    jobId: JOB,
-    target: 'entra',
-    processingDelayMs: 0,
-    logDelayMs: 0,
-    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
-  });
+  configureApp();
   const revokes = () => h.sim.requests.list({ method: 'POST' }).filter((e) => /revokeSignInSessions$/.test(e.url)).length;
   await h.scim.createUser('u-1', person(1));
   await settle(['u-1']);
