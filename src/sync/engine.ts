@@ -379,8 +379,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
       if (running) return;
       running = true;
       // An accepted SCIM write wakes an idle engine at once instead of after idleMs; an urgent change
-      // of a user in Graph also goes at once during a pass (after the writer's transaction, so that it
-      // reads the committed row).
+      // of a user in Graph, or of a group where the mode writes groups, also goes at once during a pass
+      // (after the writer's transaction, so that it reads the committed row).
       unsubscribeDirty = store.sync.onDirty((urgent, type) => {
         wake?.();
         if (urgent && (type === 'User' || writesGroups(config, ctx.mode)) && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
