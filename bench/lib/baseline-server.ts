@@ -11,6 +11,7 @@ try {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
   seedBaseline(db, args.users);
   db.pragma('wal_checkpoint(TRUNCATE)');
   const app = createBaselineApp(db, { token: args.token });

@@ -380,6 +380,31 @@ export const migrations: readonly Migration[] = [
       DELETE FROM sync_engine_meta WHERE key IN ('tokens.readback', 'licenses.readback');
     `,
   },
+  {
+    version: 17,
+    name: 'audit without AUTOINCREMENT',
+    // AUTOINCREMENT only keeps a deleted row's number from coming back, and the triggers refuse
+    // deletes: it bought nothing, and every accepted write paid for it with one more page
+    // (sqlite_sequence) in its commit. The rows keep their numbers, so readers paging by seq see no change.
+    sql: `
+      CREATE TABLE audit_new (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        source_id TEXT,
+        action TEXT NOT NULL,
+        resource_type TEXT,
+        resource_id TEXT,
+        detail TEXT
+      );
+      INSERT INTO audit_new (seq, at, source_id, action, resource_type, resource_id, detail)
+        SELECT seq, at, source_id, action, resource_type, resource_id, detail FROM audit ORDER BY seq;
+      DROP TABLE audit;
+      ALTER TABLE audit_new RENAME TO audit;
+      CREATE INDEX audit_resource ON audit(resource_type, resource_id);
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number[] {

@@ -48,8 +48,44 @@ describe('openStore', () => {
       { version: 14, name: 'attribution rows in write order' },
       { version: 15, name: 'indexes for rows and records that wait' },
       { version: 16, name: 'engine read-backs in a table' },
+      { version: 17, name: 'audit without AUTOINCREMENT' },
     ]);
     db.close();
+  });
+
+  test('migration 17 keeps every audit row and its number; new rows follow the last, and the log stays append-only', () => {
+    store.close();
+    const legacy = join(dir, 'legacy.sqlite');
+    const db = new Database(legacy);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of migrations.filter((m) => m.version < 17)) {
+      db.exec(m.sql);
+      m.run?.(db);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
+    }
+    const entry = db.prepare('INSERT INTO audit (seq, at, source_id, action, resource_type, resource_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    entry.run(7, '2026-01-01T00:00:00.000Z', 'okta', 'user.create', 'User', 'u1', '{"attributes":["userName"]}');
+    entry.run(9, '2026-01-02T00:00:00.000Z', null, 'source.add', null, 'okta', null);
+    db.close();
+    store = openStore(legacy, { mode: 'profile-sync', sources });
+    store.audit.append({ sourceId: 'okta', action: 'user.update', resourceType: 'User', resourceId: 'u1', at: new Date('2026-01-03T00:00:00.000Z') });
+    // Opening the store records the mode (seq 10): the new entry follows it.
+    expect(store.audit.list({ afterSeq: 0, limit: 2 })).toEqual([
+      { seq: 7, at: '2026-01-01T00:00:00.000Z', sourceId: 'okta', action: 'user.create', resourceType: 'User', resourceId: 'u1', detail: { attributes: ['userName'] } },
+      { seq: 9, at: '2026-01-02T00:00:00.000Z', sourceId: null, action: 'source.add', resourceType: null, resourceId: 'okta', detail: null },
+    ]);
+    expect(store.audit.list({ afterSeq: 9 }).map((e) => [e.seq, e.action])).toEqual([
+      [10, 'mode.change'],
+      [11, 'user.update'],
+    ]);
+    store.close();
+    const after = new Database(legacy);
+    expect(after.prepare("SELECT sql FROM sqlite_schema WHERE name = 'audit'").pluck().get()).not.toMatch(/AUTOINCREMENT/);
+    expect(after.prepare("SELECT count(*) FROM sqlite_sequence WHERE name = 'audit'").pluck().get()).toBe(0);
+    expect(() => after.exec('DELETE FROM audit')).toThrow('audit is append-only');
+    expect(() => after.exec("UPDATE audit SET action = 'x'")).toThrow('audit is append-only');
+    after.close();
+    store = openStore(legacy, { mode: 'profile-sync', sources });
   });
 
   test('close() returns once the checkpoint worker has let go of the file: nothing is left beside it to remove', () => {
