@@ -11,6 +11,7 @@ import { sortOf, type ListParams } from './list-params';
 import { applyPatch } from './patch';
 import { createReferenceChecker } from './references';
 import { normaliseResource } from './resource-input';
+import { licenceGroupSkus } from '../rules/licences';
 import { resourceTypes } from './schema';
 import type { WriteResult } from './users-service';
 
@@ -18,7 +19,13 @@ const GROUP = resourceTypes.Group;
 
 export type GroupService = ReturnType<typeof createGroupService>;
 
-export function createGroupService({ store }: { store: Store }) {
+/**
+ * licenceGroups: config licenses.groups. A member leaving a group it maps (or the group's deletion)
+ * is a licence removal, which goes ahead of creations like other changes to users already in Graph.
+ */
+export function createGroupService({ store, licenceGroups = {} }: { store: Store; licenceGroups?: Readonly<Record<string, readonly string[]>> }) {
+  const carriesLicences = (id: string, ...names: unknown[]) => names.some((n) => licenceGroupSkus(licenceGroups, id, String(n ?? '')).length > 0);
+
   function load(p: Principal, id: string): ListedResource {
     return assertVisible(p, store.queries.getGroup(id), 'Group', id);
   }
@@ -54,6 +61,7 @@ export function createGroupService({ store }: { store: Store }) {
       expectedVersion: row.version,
       skipIfUnchanged: true,
       auditDetail: auditOf(opts, dropped),
+      leaversUrgent: carriesLicences(row.id, row.data.displayName, data.displayName),
     });
     return { resource: result.changed ? store.queries.getGroup(row.id)! : row, changed: result.changed };
   }
@@ -106,7 +114,7 @@ export function createGroupService({ store }: { store: Store }) {
       const row = load(p, id);
       checkIfMatch(opts, row.version);
       assertOwner(p, row.sourceId, 'Group');
-      store.groups.remove(id, { sourceId: p.source.id, expectedVersion: row.version });
+      store.groups.remove(id, { sourceId: p.source.id, expectedVersion: row.version, leaversUrgent: carriesLicences(id, row.data.displayName) });
     },
   };
 }

@@ -38,7 +38,7 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   const log = logger.child({ component: 'scim' });
   const router = express.Router({ caseSensitive: false, strict: false });
   const users = userKind(createUserService({ config, store }));
-  const groups = groupKind(createGroupService({ store }));
+  const groups = groupKind(createGroupService({ store, licenceGroups: config.licenses.groups }));
   const kinds: ResourceKind[] = [users, groups];
 
   router.use(

@@ -11,6 +11,14 @@ import { type ResourceRow, toForSync, toStored } from './resource-row';
 import type { SyncStore } from './sync-state';
 import type { ForSync, MemberRef, StoredResource, WriteContext } from './types';
 
+/** What a member removal returns of each row it took out. */
+const LEFT = 'member_id, member_type, present';
+interface Left {
+  member_id: string;
+  member_type: string;
+  present: number;
+}
+
 /** Membership changes of one write, applied in SQL: replace, removeAll, remove, then add. Give a list to apply several in order. */
 export interface MemberChanges {
   add?: readonly MemberRef[];
@@ -43,14 +51,17 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       SELECT ?, r.id, r.type, 1, 0, r.display FROM (${refs}) r WHERE r.id IS NOT NULL
       ON CONFLICT (group_id, member_id) DO UPDATE SET present = 1, display = coalesce(excluded.display, display)
         WHERE present = 0 OR (excluded.display IS NOT NULL AND excluded.display IS NOT display)`),
-    dropIn: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0 AND member_id IN (SELECT value FROM json_each(?))`),
-    leaveIn: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1 AND member_id IN (SELECT value FROM json_each(?))`),
-    dropAll: db.prepare('DELETE FROM memberships WHERE group_id = ? AND in_graph = 0'),
-    leaveAll: db.prepare('UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1'),
+    // Each removal returns the members it took out (present before), so that a licence group's leavers can be re-diffed.
+    dropIn: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0 AND member_id IN (SELECT value FROM json_each(?))
+      RETURNING ${LEFT}`),
+    leaveIn: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1 AND member_id IN (SELECT value FROM json_each(?))
+      RETURNING ${LEFT}`),
+    dropAll: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0 RETURNING ${LEFT}`),
+    leaveAll: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1 RETURNING ${LEFT}`),
     dropExcept: db.prepare(`DELETE FROM memberships WHERE group_id = ? AND in_graph = 0
-      AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?))`),
+      AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?)) RETURNING ${LEFT}`),
     leaveExcept: db.prepare(`UPDATE memberships SET present = 0 WHERE group_id = ? AND present = 1
-      AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?))`),
+      AND member_id NOT IN (SELECT json_extract(value, '$.value') FROM json_each(?)) RETURNING ${LEFT}`),
     members: db.prepare(`SELECT m.member_id AS value, m.member_type AS type, coalesce(m.display, u.display_name, g.display_name) AS display
       FROM memberships m
       LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id
@@ -68,7 +79,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       ON CONFLICT (group_id, member_id) DO UPDATE SET in_graph = 1`),
     appliedRemove: db.prepare(`UPDATE memberships SET in_graph = 0 WHERE group_id = ? AND member_id IN (SELECT value FROM json_each(?))`),
     purgeRemoved: db.prepare('DELETE FROM memberships WHERE group_id = ? AND present = 0 AND in_graph = 0'),
-    deleteMemberships: db.prepare('DELETE FROM memberships WHERE group_id = ?'),
+    deleteMemberships: db.prepare(`DELETE FROM memberships WHERE group_id = ? RETURNING ${LEFT}`),
     groupsOf: db.prepare('SELECT group_id FROM memberships WHERE member_id = ? AND present = 1').pluck(),
     dropMemberNeverApplied: db.prepare('DELETE FROM memberships WHERE member_id = ? AND in_graph = 0'),
     leaveAsMember: db.prepare('UPDATE memberships SET present = 0 WHERE member_id = ? AND present = 1'),
@@ -78,23 +89,37 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     isMember: db.prepare('SELECT 1 FROM memberships WHERE group_id = ? AND member_id = ? AND present = 1').pluck(),
   };
 
-  function applyMembers(id: string, changes: MemberChanges | readonly MemberChanges[] | undefined): number {
+  /** Applies member changes; the users who left (were present before) are added to `left`. */
+  function applyMembers(id: string, changes: MemberChanges | readonly MemberChanges[] | undefined, left: Set<string>): number {
     if (!changes) return 0;
-    if (Array.isArray(changes)) return changes.reduce((n: number, c: MemberChanges) => n + applyMembers(id, c), 0);
+    if (Array.isArray(changes)) return changes.reduce((n: number, c: MemberChanges) => n + applyMembers(id, c, left), 0);
     const m = changes as MemberChanges;
+    const removed = (rows: unknown[]) => {
+      for (const r of rows as Left[]) if (r.present === 1 && r.member_type === 'User') left.add(r.member_id);
+      return rows.length;
+    };
     let n = 0;
     if (m.replace) {
       const list = JSON.stringify(m.replace);
-      n += q.dropExcept.run(id, list).changes + q.leaveExcept.run(id, list).changes;
+      n += removed(q.dropExcept.all(id, list)) + removed(q.leaveExcept.all(id, list));
       n += q.add.run(id, list).changes;
     }
-    if (m.removeAll) n += q.dropAll.run(id).changes + q.leaveAll.run(id).changes;
+    if (m.removeAll) n += removed(q.dropAll.all(id)) + removed(q.leaveAll.all(id));
     if (m.remove?.length) {
       const list = JSON.stringify(m.remove);
-      n += q.dropIn.run(id, list).changes + q.leaveIn.run(id, list).changes;
+      n += removed(q.dropIn.all(id, list)) + removed(q.leaveIn.all(id, list));
     }
-    if (m.add?.length) n += q.add.run(id, JSON.stringify(m.add)).changes;
+    if (m.add?.length) {
+      n += q.add.run(id, JSON.stringify(m.add)).changes;
+      // Removed and added back in one write: not a leaver.
+      for (const ref of m.add) left.delete(ref.value);
+    }
     return n;
+  }
+
+  /** A licence group's leavers already in Graph are diffed again ahead of creations (WriteContext.leaversUrgent). */
+  function leaversUrgent(ctx: WriteContext, left: Set<string>): void {
+    if (ctx.leaversUrgent && left.size) deps.sync.touchUrgently('User', [...left]);
   }
 
   function record(id: string, action: string, ctx: WriteContext, now: string, detail: Record<string, unknown>, deleted = false): void {
@@ -124,7 +149,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
         }),
       `displayName "${displayName}" is already taken`,
     );
-    const added = ctx.members?.length ? applyMembers(id, { add: ctx.members }) : 0;
+    const added = ctx.members?.length ? applyMembers(id, { add: ctx.members }, new Set()) : 0;
     record(id, ctx.action ?? 'group.create', ctx, now, { attributes: ctx.attributes, membersAdded: added });
     return { id, sourceId: ctx.sourceId, version: 1, created: now, lastModified: now, data };
   });
@@ -143,7 +168,8 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       if (!before) throw notFound(`Group ${id} not found`);
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== before.version) throw preconditionFailed('resource version does not match If-Match');
       const now = (ctx.at ?? new Date()).toISOString();
-      const memberChanges = applyMembers(id, ctx.members);
+      const left = new Set<string>();
+      const memberChanges = applyMembers(id, ctx.members, left);
       const json = data ? JSON.stringify(data) : before.data;
       if (ctx.skipIfUnchanged && memberChanges === 0 && json === before.data) return { ...toStored(before), changed: false };
       const next = data ?? JSON.parse(before.data);
@@ -153,6 +179,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
         `displayName "${displayName}" is already taken`,
       );
       record(id, ctx.action ?? 'group.update', ctx, now, { attributes: ctx.attributes, memberChanges });
+      leaversUrgent(ctx, left);
       return { id, sourceId: before.source_id, version: before.version + 1, created: before.created, lastModified: now, data: next, changed: true };
     },
   );
@@ -164,7 +191,8 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     const now = (ctx.at ?? new Date()).toISOString();
     const parents = q.groupsOf.all(id) as string[];
     q.softDelete.run(now, id);
-    q.deleteMemberships.run(id);
+    const left = new Set<string>();
+    for (const r of q.deleteMemberships.all(id) as Left[]) if (r.present === 1 && r.member_type === 'User') left.add(r.member_id);
     q.dropMemberNeverApplied.run(id);
     q.leaveAsMember.run(id);
     for (const g of parents) {
@@ -172,6 +200,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
       deps.sync.markDirty('Group', g, { sync: { urgent: true } });
     }
     record(id, ctx.action ?? 'group.delete', ctx, now, {}, true);
+    leaversUrgent(ctx, left);
   });
 
   return {

@@ -190,6 +190,10 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
     retryOne: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END, urgent = 1,
         attempts = 0, next_attempt_at = 0, last_error = CASE WHEN state = 'blocked' THEN last_error ELSE NULL END
       WHERE type = @type AND id = @id`),
+    // Diffed again, ahead of creations: resources already in Graph whose desired state changed through another resource.
+    touchUrgently: db.prepare(`UPDATE sync_state SET state = CASE WHEN state = 'blocked' THEN 'blocked' ELSE 'pending' END, urgent = 1,
+        next_attempt_at = 0
+      WHERE type = ? AND id IN (SELECT value FROM json_each(?)) AND graph_id IS NOT NULL AND deleted = 0`),
     setGraphId: db.prepare('UPDATE sync_state SET graph_id = ? WHERE type = ? AND id = ?'),
     // Applied, but under another mode's attribute sets (or before the mode was recorded per row).
     appliedUnderOtherMode: db.prepare(`UPDATE sync_state SET desired_version = desired_version + 1,
@@ -236,6 +240,15 @@ export function createSyncStore(db: Database, box: SecretBox, mode: Mode) {
 
   return {
     markDirty,
+    /**
+     * Inside the caller's transaction: these resources, where already in Graph, are diffed again
+     * ahead of creations (what Graph should hold for them changed through another resource, e.g. a
+     * licence group they left). Their own versions stay: nothing of theirs was written.
+     */
+    touchUrgently(type: ResourceType, ids: readonly string[]): void {
+      if (q.touchUrgently.run(type, JSON.stringify(ids)).changes === 0) return;
+      for (const listener of dirtyListeners) listener(true, type);
+    },
     /** The pending password in clear, for the engine's Graph write only; null when none. */
     revealPendingPassword(type: ResourceType, id: string): string | null {
       const sealed = q.sealed.get(type, id) as string | null | undefined;

@@ -65,6 +65,12 @@ export interface WriteContext {
   sync?: SyncWrite;
   /** More for the audit row, e.g. what the ingress left out of the write (names and URNs, never values). */
   auditDetail?: Record<string, unknown>;
+  /**
+   * Groups: the users who leave the group (or all its users, when it is deleted) and are already in
+   * Graph are diffed again ahead of creations: the group carries licences (licenses.groups), and
+   * leaving it is a licence removal.
+   */
+  leaversUrgent?: boolean;
 }
 
 export interface ForSync {

@@ -1,6 +1,7 @@
 // One pass over the due rows: users first (match, create, then updates), deprovisions, then
 // groups, so a user exists before its manager link, licenses and memberships, and a group's
 // members exist before the group is filled.
+import { licenceGroupSkus } from '../rules/licences';
 import type { SyncRow } from '../store';
 import { type EngineContext, appliedRow, failRow, failRowOnThrow, stillDue } from './context';
 import { deprovisionUsers, guardDeprovisions } from './deprovision';
@@ -117,11 +118,8 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
 
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */
 function licensesOfGroup(ctx: EngineContext, groupId: string): string[] {
-  const name = String(ctx.store.groups.getForSync(groupId)?.resource.displayName ?? '').toLowerCase();
-  const skus = Object.entries(ctx.config.licenses.groups)
-    .filter(([g]) => g.toLowerCase() === groupId.toLowerCase() || g.toLowerCase() === name)
-    .flatMap(([, list]) => list);
-  return skus.map((s) => resolveSku(ctx.facts, s)).filter((s): s is string => Boolean(s));
+  const name = String(ctx.store.groups.getForSync(groupId)?.resource.displayName ?? '');
+  return licenceGroupSkus(ctx.config.licenses.groups, groupId, name).map((s) => resolveSku(ctx.facts, s)).filter((s): s is string => Boolean(s));
 }
 
 /** A licensed group changed: its members, and whoever holds its licenses, are diffed again. */

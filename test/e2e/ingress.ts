@@ -38,6 +38,7 @@ export interface Ingress {
   /** PATCH: a partial change, as Entra ID sends it. */
   patchUser(name: string, operations: PatchOperation[]): Promise<void>;
   deleteUser(name: string): Promise<void>;
+  deleteGroup(name: string): Promise<void>;
   getUser(name: string): Promise<Json>;
   /** The bridge extension GET reports (source, dirSyncEnabled, tokensValidFrom, graphId, syncState, lastSyncError). */
   bridge(name: string): Promise<Json>;
@@ -108,6 +109,10 @@ export async function createIngress(deps: { config: Config; store: Store }, sour
     async deleteUser(name) {
       const res = await send('delete', `/Users/${id(name)}`);
       expectStatus(res, 204, `DELETE /Users ${name}`);
+    },
+    async deleteGroup(name) {
+      const res = await send('delete', `/Groups/${id(name)}`);
+      expectStatus(res, 204, `DELETE /Groups ${name}`);
     },
     async bridge(name) {
       return (await getUser(name))[BRIDGE_USER_SCHEMA];
