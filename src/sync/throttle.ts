@@ -4,7 +4,11 @@
 // engine keeps its own bucket of the same size, refilled a little slower (`margin`), and spends a
 // token per write (each item of a $batch) before sending, so it never asks for more than the
 // budget allows over any interval. Retry-After and per-item 429s pause every acquisition until
-// the time Graph named (a restart may find Graph's bucket emptier than ours). Waiters are served
+// the time Graph named (a restart may find Graph's bucket emptier than ours, another app of the
+// tenant may share it, or the configured budget may be larger than the tenant's). Graph's bucket is
+// empty then: the first 429 of an episode also empties ours and halves its refill rate, which
+// grows back by a tenth of the configured rate for every RECOVERY_MS without a 429, so the engine
+// settles near what Graph grants instead of overrunning it again after each pause. Waiters are served
 // in arrival order, except that an urgent one (a change to a resource already in Graph) takes the
 // next free tokens before any other waiter, without waiting for a larger batch ahead of it; after
 // URGENT_STREAK urgent grants in a row a waiting ordinary one goes first, so neither side starves.
@@ -29,11 +33,19 @@ export interface Throttle {
 
 /** Urgent grants in a row before an ordinary waiter is served (an urgent grant is a write or two, an ordinary one up to 20). */
 const URGENT_STREAK = 4;
+/** The refill rate after 429s never falls below this share of the configured one. */
+const MIN_RATE_SHARE = 1 / 4;
+/** Time without a 429 after which the refill rate grows back by a tenth of the configured one. */
+const RECOVERY_MS = 15_000;
 
 export function createThrottle(budget: WriteBudget, clock: Clock, options: { margin?: number } = {}): Throttle {
   if (!(budget.writes > 0) || !(budget.perSeconds > 0)) throw new RangeError('write budget must be positive');
   const capacity = budget.writes;
-  const ratePerMs = (budget.writes / (budget.perSeconds * 1000)) * (1 - (options.margin ?? 0));
+  const configuredRate = (budget.writes / (budget.perSeconds * 1000)) * (1 - (options.margin ?? 0));
+  /** The refill rate now: the configured one, or less after 429s. */
+  let ratePerMs = configuredRate;
+  /** Since when no 429 arrived (the end of the last pause). */
+  let calmSince = clock.now();
   let tokens = capacity;
   let updated = clock.now();
   let pauseUntil = 0;
@@ -48,6 +60,13 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
   const refill = (now: number) => {
     tokens = Math.min(capacity, tokens + (now - updated) * ratePerMs);
     updated = now;
+    // The rate grows back step by step while Graph stays quiet (a step applies from its own time on: the
+    // tokens above were refilled at the rate before it, a little less than they could have been).
+    if (ratePerMs < configuredRate && now - calmSince >= RECOVERY_MS) {
+      const steps = Math.floor((now - calmSince) / RECOVERY_MS);
+      ratePerMs = Math.min(configuredRate, ratePerMs + (steps * configuredRate) / 10);
+      calmSince += steps * RECOVERY_MS;
+    }
   };
 
   async function sleepOrKick(ms: number): Promise<void> {
@@ -94,9 +113,17 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
       });
     },
     pause(ms) {
-      // Only the pause: a 429 may come from a limit other than the write budget (resource units,
-      // another service), and emptying the bucket on each would starve the engine for a window.
-      pauseUntil = Math.max(pauseUntil, clock.now() + Math.max(0, ms));
+      const now = clock.now();
+      refill(now);
+      // The parallel 429s of one overrun (every item of a $batch, the batches in flight) arrive while
+      // the first one's pause is in force: only that first one empties the bucket and halves the rate.
+      // A 429 from another limit (resource units) costs a window's burst and half the rate for a while, not the rate itself.
+      if (pauseUntil <= now) {
+        tokens = 0;
+        ratePerMs = Math.max(configuredRate * MIN_RATE_SHARE, ratePerMs / 2);
+      }
+      pauseUntil = Math.max(pauseUntil, now + Math.max(0, ms));
+      calmSince = Math.max(calmSince, pauseUntil);
     },
     available() {
       const now = clock.now();

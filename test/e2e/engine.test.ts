@@ -469,7 +469,7 @@ describe('queue order', () => {
     expect(h.store.sync.get('User', h.scim.id('u-1'))).toMatchObject({ state: 'synced', urgent: false });
   });
 
-  it('deleting a licence group removes its members\' licences ahead of queued creations; a member not yet in Graph keeps its place', async () => {
+  it("deleting a licence group removes its members' licences ahead of queued creations; a member not yet in Graph keeps its place", async () => {
     h = await startHarness({ mode: 'profile-sync', overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } } });
     await h.scim.createUser('u-1', person(1));
     await h.scim.createGroup('g-sales', 'Sales', ['u-1']);
@@ -486,11 +486,11 @@ describe('queue order', () => {
       'POST /users',
       'POST /users',
     ]);
-    expect(named(h).filter((w) => w.method === 'POST' && w.url === '/users').map((w) => (w.body as { userPrincipalName: string }).userPrincipalName)).toEqual([
-      'p2@example.com',
-      'p3@example.com',
-      'p4@example.com',
-    ]);
+    expect(
+      named(h)
+        .filter((w) => w.method === 'POST' && w.url === '/users')
+        .map((w) => (w.body as { userPrincipalName: string }).userPrincipalName),
+    ).toEqual(['p2@example.com', 'p3@example.com', 'p4@example.com']);
   });
 
   it('a member removal queued while a chunk of creations is in progress is written before the rest of that chunk', async () => {

@@ -71,7 +71,15 @@ describe('openStore', () => {
     store.audit.append({ sourceId: 'okta', action: 'user.update', resourceType: 'User', resourceId: 'u1', at: new Date('2026-01-03T00:00:00.000Z') });
     // Opening the store records the mode (seq 10): the new entry follows it.
     expect(store.audit.list({ afterSeq: 0, limit: 2 })).toEqual([
-      { seq: 7, at: '2026-01-01T00:00:00.000Z', sourceId: 'okta', action: 'user.create', resourceType: 'User', resourceId: 'u1', detail: { attributes: ['userName'] } },
+      {
+        seq: 7,
+        at: '2026-01-01T00:00:00.000Z',
+        sourceId: 'okta',
+        action: 'user.create',
+        resourceType: 'User',
+        resourceId: 'u1',
+        detail: { attributes: ['userName'] },
+      },
       { seq: 9, at: '2026-01-02T00:00:00.000Z', sourceId: null, action: 'source.add', resourceType: null, resourceId: 'okta', detail: null },
     ]);
     expect(store.audit.list({ afterSeq: 9 }).map((e) => [e.seq, e.action])).toEqual([

@@ -59,6 +59,31 @@ describe('write budget throttle', () => {
     expect(at).toBe(8000);
   });
 
+  it('after a 429 starts afresh from an empty bucket at half the rate, halved once per overrun, and grows back while Graph is quiet', async () => {
+    const clock = manualClock(0);
+    // 100 writes per 100 s: one per second.
+    const t = createThrottle({ writes: 100, perSeconds: 100 }, clock);
+    await t.acquire(10);
+    // Three 429s of one overrun (parallel items): one pause, one halving.
+    t.pause(4000);
+    t.pause(4000);
+    t.pause(3000);
+    await clock.advance(4000);
+    expect(t.available()).toBe(2);
+    // At half a write per second from here: 2 more after 4 s.
+    await clock.advance(4000);
+    expect(t.available()).toBe(4);
+    // A second overrun after the first pause ended: a quarter of the rate.
+    t.pause(0);
+    await clock.advance(8000);
+    expect(t.available()).toBe(2);
+    // Each 15 s without a 429 adds a tenth of the configured rate back: 0.35 per second after the first 15 s.
+    await clock.advance(7000);
+    expect(t.available()).toBe(3);
+    await clock.advance(20_000);
+    expect(t.available()).toBe(10);
+  });
+
   it('serves waiters first come first served, so a batch of 20 is not starved by single writes', async () => {
     const clock = manualClock(0);
     const t = createThrottle({ writes: 20, perSeconds: 1 }, clock);
