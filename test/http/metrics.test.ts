@@ -179,8 +179,10 @@ test('write budget and resource units: capacity, available now, spent', () => {
   expect(value('bridge_graph_resource_units_capacity')).toBe(3500);
   // Writes paid for: two user creates (one of them refused with 429, paid all the same).
   expect(value('bridge_graph_write_budget_spent_total')).toBe(3);
-  expect(value('bridge_graph_write_budget_available')).toBeLessThanOrEqual(3000);
-  expect(value('bridge_graph_write_budget_available')).toBeGreaterThanOrEqual(2997);
+  // The 429 told the engine Graph's bucket was empty: its own starts again from empty, at half the rate
+  // (about ten writes a second), so it holds far less than the 2,997 the three writes left.
+  expect(value('bridge_graph_write_budget_available')).toBeGreaterThanOrEqual(0);
+  expect(value('bridge_graph_write_budget_available')).toBeLessThan(2997);
   expect(value('bridge_graph_resource_units_spent_total')).toBeGreaterThan(3);
   expect(value('bridge_graph_resource_units_available')).toBeLessThanOrEqual(3500);
 });
