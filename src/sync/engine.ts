@@ -160,6 +160,12 @@ export type SyncEngine = ReturnType<typeof createSyncEngine>;
 const APPROVED_KEY = 'deletions.approved';
 const PREFLIGHT_RECHECK_MS = 30_000;
 const MAX_PASSES = 50;
+
+/** The token and licence read-backs that are due (one indexed count each when none is). */
+async function readBackDue(ctx: EngineContext): Promise<void> {
+  await readBackDueTokens(ctx);
+  await readBackDueLicences(ctx);
+}
 /** user-revokesigninsessions: "there might be a small delay of a few minutes before tokens are revoked". */
 export const TOKEN_READBACK_DELAY_MS = 5 * 60_000;
 /** Group-based licensing is processed asynchronously ("shortly after" a user joins): read back after a minute, then every minute. */
@@ -322,14 +328,16 @@ export function createSyncEngine(options: SyncEngineOptions) {
         const progress = () => c.applied + c.created + c.matched + c.failed + c.deprovisioned + c.recovered;
         const before = progress();
         await runPass(ctx, rows);
+        // What Graph reports after a delay (licence states, token validity) is read back as it falls due:
+        // a run can last hours (an initial load), and an error such as a licence CountViolation shows then.
+        await readBackDue(ctx);
         if (progress() === before) break;
       }
       if (usesInbound(ctx)) {
         await flushInbound(ctx);
         await followInbound(ctx);
       }
-      await readBackDueTokens(ctx);
-      await readBackDueLicences(ctx);
+      await readBackDue(ctx);
       // Approvals are kept until the deprovision they allowed is done.
       const stillPending = new Set(store.engine.pendingDeletions(ctx.mode === 'license-only').map((d) => d.id));
       store.engine.setMeta(APPROVED_KEY, JSON.stringify(storedApprovals().filter((id) => stillPending.has(id))));

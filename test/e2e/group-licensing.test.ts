@@ -88,6 +88,21 @@ test('licences reach Graph as one group assignment and memberships 20 to a PATCH
   ]);
 });
 
+test('licence states are read back between the passes of a long run, not only once the whole run (an initial load: hours) is done', async () => {
+  // Passes of 20 rows: the first 20 users' read-back is due once their PATCH is acknowledged.
+  h = await startHarness({ ...group(30), engine: { licenceReadbackDelayMs: 0, batchSize: 20 } });
+  for (let i = 0; i < 25; i++) await h.scim.createUser(`u-${i}`, { schemas: [USER_SCHEMA], userName: upn(i), active: true });
+  await h.engine.runOnce();
+  const log = h.sim.requests.list();
+  const creates = log.flatMap((r, i) => (r.method === 'POST' && r.url === '/users' ? [i] : []));
+  const reads = log.flatMap((r, i) => (r.method === 'GET' && decodeURIComponent(r.url).includes('licenseAssignmentStates') ? [i] : []));
+  expect(creates).toHaveLength(25);
+  // The first read-back (15 of the first 20 users) comes before the 21st user is created.
+  expect(reads.length).toBeGreaterThanOrEqual(2);
+  expect(reads[0]).toBeLessThan(creates[20]);
+  for (let i = 0; i < 25; i++) expect(await h.scim.bridge(`u-${i}`)).toMatchObject({ syncState: 'synced' });
+});
+
 test('a CountViolation Graph reports for the group licence shows on the user and in the seat-shortage count; retry reprocesses it', async () => {
   h = await startHarness(group(2));
   for (const i of [0, 1, 2]) await h.scim.createUser(`u-${i}`, { schemas: [USER_SCHEMA], userName: upn(i), active: true });
