@@ -451,41 +451,39 @@ describe('queue order', () => {
     expect(h.store.sync.get('Group', h.scim.id('g-1'))).toMatchObject({ state: 'synced', urgent: false });
   });
 
-  it('a licence lost with a licence group (licenses.groups) is removed ahead of the creations queued before it', async () => {
+  /** u-1 synced with the licence the group Sales carries (licenses.groups), the log cleared. */
+  const licensedBySales = async () => {
     h = await startHarness({ mode: 'profile-sync', overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } } });
     await h.scim.createUser('u-1', person(1));
     await h.scim.createGroup('g-sales', 'Sales', ['u-1']);
     await h.engine.runOnce();
     h.clearLog();
+  };
+  const licenceFirst = [
+    `POST /users/{p1@example.com}/assignLicense {"addLicenses":[],"removeLicenses":["${E3}"]}`,
+    'POST /users',
+    'POST /users',
+    'POST /users',
+  ];
+  const describeLicenceWrite = (w: { method: string; url: string; body?: unknown }) =>
+    `${w.method} ${w.url}${w.url.endsWith('/assignLicense') ? ` ${JSON.stringify(w.body)}` : ''}`;
+
+  it('a licence lost with a licence group (licenses.groups) is removed ahead of the creations queued before it', async () => {
+    await licensedBySales();
     for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, person(n));
     await h.scim.setMembers('g-sales', []);
     await h.engine.runOnce();
-    expect(named(h).map((w) => `${w.method} ${w.url}${w.url.endsWith('/assignLicense') ? ` ${JSON.stringify(w.body)}` : ''}`)).toEqual([
-      `POST /users/{p1@example.com}/assignLicense {"addLicenses":[],"removeLicenses":["${E3}"]}`,
-      'POST /users',
-      'POST /users',
-      'POST /users',
-    ]);
+    expect(named(h).map(describeLicenceWrite)).toEqual(licenceFirst);
     expect(h.store.sync.get('User', h.scim.id('u-1'))).toMatchObject({ state: 'synced', urgent: false });
   });
 
   it("deleting a licence group removes its members' licences ahead of queued creations; a member not yet in Graph keeps its place", async () => {
-    h = await startHarness({ mode: 'profile-sync', overrides: { licenses: { skus: [], groups: { Sales: ['ENTERPRISEPACK'] } } } });
-    await h.scim.createUser('u-1', person(1));
-    await h.scim.createGroup('g-sales', 'Sales', ['u-1']);
-    await h.engine.runOnce();
-    h.clearLog();
-    for (const n of [2, 3]) await h.scim.createUser(`u-${n}`, person(n));
-    await h.scim.createUser('u-4', person(4));
+    await licensedBySales();
+    for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, person(n));
     await h.scim.setMembers('g-sales', ['u-1', 'u-4']);
     await h.scim.deleteGroup('g-sales');
     await h.engine.runOnce();
-    expect(named(h).map((w) => `${w.method} ${w.url}${w.url.endsWith('/assignLicense') ? ` ${JSON.stringify(w.body)}` : ''}`)).toEqual([
-      `POST /users/{p1@example.com}/assignLicense {"addLicenses":[],"removeLicenses":["${E3}"]}`,
-      'POST /users',
-      'POST /users',
-      'POST /users',
-    ]);
+    expect(named(h).map(describeLicenceWrite)).toEqual(licenceFirst);
     expect(
       named(h)
         .filter((w) => w.method === 'POST' && w.url === '/users')

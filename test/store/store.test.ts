@@ -23,6 +23,19 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A database at `legacy.sqlite` with the migrations before `version` applied, as an older bridge left it (open, for the test to fill). */
+function legacyBefore(version: number): { legacy: string; db: Database.Database } {
+  const legacy = join(dir, 'legacy.sqlite');
+  const db = new Database(legacy);
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  for (const m of migrations.filter((m) => m.version < version)) {
+    db.exec(m.sql);
+    m.run?.(db);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
+  }
+  return { legacy, db };
+}
+
 const alice = { userName: 'alice@example.com', displayName: 'Alice', emails: [{ value: 'alice@example.com', type: 'work', primary: true }] };
 
 describe('openStore', () => {
@@ -55,14 +68,7 @@ describe('openStore', () => {
 
   test('migration 17 keeps every audit row and its number; new rows follow the last, and the log stays append-only', () => {
     store.close();
-    const legacy = join(dir, 'legacy.sqlite');
-    const db = new Database(legacy);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const m of migrations.filter((m) => m.version < 17)) {
-      db.exec(m.sql);
-      m.run?.(db);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
-    }
+    const { legacy, db } = legacyBefore(17);
     const entry = db.prepare('INSERT INTO audit (seq, at, source_id, action, resource_type, resource_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
     entry.run(7, '2026-01-01T00:00:00.000Z', 'okta', 'user.create', 'User', 'u1', '{"attributes":["userName"]}');
     entry.run(9, '2026-01-02T00:00:00.000Z', null, 'source.add', null, 'okta', null);
@@ -109,14 +115,7 @@ describe('openStore', () => {
 
   test('migration 16 moves the read-backs due in sync_engine_meta to their table', () => {
     store.close();
-    const legacy = join(dir, 'legacy.sqlite');
-    const db = new Database(legacy);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const m of migrations.filter((m) => m.version < 16)) {
-      db.exec(m.sql);
-      m.run?.(db);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
-    }
+    const { legacy, db } = legacyBefore(16);
     const meta = db.prepare('INSERT INTO sync_engine_meta (key, value) VALUES (?, ?)');
     meta.run('tokens.readback', JSON.stringify({ u1: 1000, u2: 3000 }));
     meta.run('licenses.readback', JSON.stringify({ u3: 2000, u1: 500 }));
@@ -134,14 +133,7 @@ describe('openStore', () => {
 
   test('migration 7 keeps the attribution recorded one row per attribute', () => {
     store.close();
-    const legacy = join(dir, 'legacy.sqlite');
-    const db = new Database(legacy);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const m of migrations.filter((m) => m.version < 7)) {
-      db.exec(m.sql);
-      m.run?.(db);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
-    }
+    const { legacy, db } = legacyBefore(7);
     const row = db.prepare('INSERT INTO attribution VALUES (?, ?, ?, ?, ?)');
     row.run('User', 'u1', 'userName', 'okta', '2026-01-01T00:00:00.000Z');
     row.run('User', 'u1', 'title', 'entra', '2026-01-02T00:00:00.000Z');
