@@ -26,7 +26,7 @@ export function killServed(): void {
 }
 
 // The last line `serve` prints: the Graph target, or with the embedded simulator its inspection token.
-const bannerDone = (o: string) => /^(Graph: (?!embedded).*|Simulator inspection token .*)$/m.test(o);
+export const bannerDone = (o: string) => /^(Graph: (?!embedded).*|Simulator inspection token .*)$/m.test(o);
 
 /** Starts `serve` and resolves with what it printed once its whole banner (SCIM URL to Graph target) is out. */
 export async function serve(env: Record<string, string>): Promise<Served> {
