@@ -17,7 +17,7 @@ interface CapturedIo extends CliIo {
 }
 
 /** An io whose output the test reads (io.stdout.text, io.stderr.text), over cleanEnv(env). */
-export function captureIo(env: Record<string, string> = {}): CapturedIo {
+export function captureIo(env: NodeJS.ProcessEnv = {}): CapturedIo {
   let both = '';
   let stop!: (signal: string) => void;
   const stopped = new Promise<string>((r) => (stop = r));
@@ -35,7 +35,7 @@ export function captureIo(env: Record<string, string> = {}): CapturedIo {
 }
 
 /** A one-shot command, resolved with its exit code and what it printed (as cli() of cli-process.ts). */
-export async function cliIn(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cliIn(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = captureIo(env);
   const code = await main(args, io);
   return { code, stdout: io.stdout.text, stderr: io.stderr.text };
@@ -56,7 +56,7 @@ export async function stopServedIn(): Promise<void> {
 }
 
 /** Starts `serve` and resolves once its whole banner (SCIM URL to Graph target) is out; rejects if it ends first. */
-export function serveIn(env: Record<string, string>): Promise<ServedIn> {
+export function serveIn(env: NodeJS.ProcessEnv): Promise<ServedIn> {
   const io = captureIo(env);
   return new Promise((done, fail) => {
     const ended = main(['serve'], io);

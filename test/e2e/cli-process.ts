@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../..');
 export const BIN = join(ROOT, 'bin/scim-graph-bridge.js');
 
-export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, BRIDGE_LOG_LEVEL: 'warn', ...extra };
 }
 

@@ -112,6 +112,10 @@ test('sources rotate: both tokens work during the grace period, only the new one
   expect((await cliIn(['sources', 'list'], env)).stdout).toMatch(
     /^onelogin\tsources add \(previous token valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\tusers=0\tgroups=0\tdirectories=-\n$/,
   );
-  expect(await cliIn(['sources', 'revoke-old', 'onelogin'], env)).toEqual({ code: 0, stdout: 'the previous token of source onelogin no longer works\n', stderr: '' });
+  expect(await cliIn(['sources', 'revoke-old', 'onelogin'], env)).toEqual({
+    code: 0,
+    stdout: 'the previous token of source onelogin no longer works\n',
+    stderr: '',
+  });
   expect([await status(bridge.scimUrl, third), await status(bridge.scimUrl, fourth)]).toEqual([401, 200]);
 });
