@@ -79,7 +79,7 @@ export function cli(args: string[], env: Record<string, string>): { code: number
 }
 
 /**
- * Polls `check` (every 100 ms, never a fixed sleep) until it answers something other than undefined
+ * Polls `check` (every 20 ms, never a fixed sleep) until it answers something other than undefined
  * or false, and resolves with that; after `ms` fails with what was awaited.
  */
 export async function until<T>(
@@ -91,7 +91,7 @@ export async function until<T>(
     const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

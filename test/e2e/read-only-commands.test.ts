@@ -17,6 +17,7 @@ import { openStore } from '../../src/store';
 import { createSyncEngine } from '../../src/sync/engine';
 import { snapshot } from '../http/scim-harness';
 import { captureIo } from './cli-in-process';
+import { until } from './cli-process';
 import { ada } from './fixtures';
 import { startHarness, type Harness, simulatorGraph } from './harness';
 
@@ -63,6 +64,10 @@ describe('preflight, plan and status', () => {
     );
     return file;
   };
+  const synced = (id: string) =>
+    until(async () => (await request(bridge!.scimUrl).get(`/Users/${id}`).set('Authorization', `Bearer ${TOKEN}`)).body[EXT].syncState === 'synced', {
+      what: `user ${id} synced`,
+    });
   const serveAndSync = async (file: string) => {
     bridge = await startBridge(loadConfig({ file, env: {} }));
     const created = await request(bridge.scimUrl)
@@ -70,11 +75,7 @@ describe('preflight, plan and status', () => {
       .set('Authorization', `Bearer ${TOKEN}`)
       .send({ schemas: [USER_SCHEMA], userName: `u${Date.now()}@example.com` });
     expect(created.status).toBe(201);
-    for (;;) {
-      const r = await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`);
-      if (r.body[EXT].syncState === 'synced') break;
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await synced(created.body.id);
     const previous = bridge.store.previousMode;
     await bridge.close();
     bridge = undefined;
@@ -117,9 +118,7 @@ describe('preflight, plan and status', () => {
       .post('/Users')
       .set('Authorization', `Bearer ${TOKEN}`)
       .send({ schemas: [USER_SCHEMA], userName: 'ann@example.com' });
-    while ((await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`)).body[EXT].syncState !== 'synced') {
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await synced(created.body.id);
     // The engine's own loop is stopped, so that only the reads below could change anything.
     await bridge.engine.stop();
     const before = snapshot(join(dir, 'bridge.sqlite'));
