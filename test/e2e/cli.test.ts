@@ -2,7 +2,7 @@
 // and a fresh token, BRIDGE_CONFIG with BRIDGE_MODE overriding the file, `preflight` exit codes,
 // `sources add|rotate|list`, `users transfer` and `status`. The real process (bin/scim-graph-bridge.js)
 // runs serve with its banner and SIGTERM, a one-shot command beside a serving bridge, graph-sim, and
-// the exit codes of a config error and a taken port; the rest runs the same main() in-process.
+// serve's exit on a taken port; the rest runs the same main() in-process.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -173,10 +173,10 @@ test('users transfer moves ownership between sources and status counts resources
   });
 });
 
-test('a config error names the key and exits 2', () => {
+test('a config error names the key and exits 2', async () => {
   const configFile = join(dir, 'bad.json');
   writeFileSync(configFile, JSON.stringify({ mode: 'full-sync', sources: [{ id: 'x', token: 'short' }] }));
-  const r = cli(['status'], { BRIDGE_CONFIG: configFile });
+  const r = await cliIn(['status'], { BRIDGE_CONFIG: configFile });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('mode: Invalid option: expected one of "license-only"|"profile-sync"|"user-sync"|"universal-sync"');
   expect(r.stderr).toContain('sources.0.token: at least 16 characters');
