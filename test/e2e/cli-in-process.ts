@@ -13,6 +13,7 @@ interface CapturedIo extends CliIo {
   both(): string;
   /** What io.stopped() resolves with: a long-running command stops, as on that signal. */
   stop(signal: string): void;
+  /** Called after each write (serveIn watches for the banner through it). */
   onWrite?: () => void;
 }
 
