@@ -8,6 +8,8 @@ import { type CliIo, logDestination } from './io';
 export async function serve(configFile: string | undefined, io: CliIo): Promise<number> {
   const config = loadConfig({ file: configFile, env: io.env });
   const bridge = await startBridge(config, { logger: createLogger(config.logLevel, logDestination(io, 'stdout')) });
+  // Listening for the stop before the banner is out: whoever reads the banner may send SIGTERM at once.
+  const stopped = io.stopped();
   const out = io.stdout;
   out.write(`scim-graph-bridge serving in ${config.mode} mode\n`);
   out.write(`SCIM base URL: ${bridge.scimUrl}\n`);
@@ -28,7 +30,7 @@ export async function serve(configFile: string | undefined, io: CliIo): Promise<
     out.write(`Simulator inspection token (${bridge.simulator.url}/_sim): ${bridge.simulator.inspectionToken}\n`);
   } else out.write(`Graph: ${bridge.graphConfig.baseUrl}${config.graph.dryRun ? ' (dry run: nothing is written)' : ''}\n`);
 
-  const signal = await io.stopped();
+  const signal = await stopped;
   bridge.logger.info({ signal }, 'shutting down');
   try {
     await bridge.close();
