@@ -1,5 +1,6 @@
-// The one reader of process.env. Loads a JSON config file, applies environment
-// overrides, validates with zod and returns a frozen object passed down explicitly.
+// The one reader of the environment: process.env, or the env a caller passes (the CLI passes its io's).
+// Loads a JSON config file, applies environment overrides, validates with zod and returns a frozen
+// object passed down explicitly.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';

@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../config';
+import type { CliIo } from './io';
 
-export async function backup(configFile: string | undefined, file: string, opts: { force?: boolean } = {}): Promise<number> {
-  const config = loadConfig({ file: configFile });
+export async function backup(configFile: string | undefined, file: string, opts: { force?: boolean }, io: CliIo): Promise<number> {
+  const config = loadConfig({ file: configFile, env: io.env });
   if (config.database === ':memory:') throw new Error('database is ":memory:": there is nothing on disk to back up');
   const source = resolve(config.database);
   const target = resolve(file);
@@ -24,7 +25,7 @@ export async function backup(configFile: string | undefined, file: string, opts:
       const ok = check.pragma('integrity_check', { simple: true });
       if (ok !== 'ok') throw new Error(`the backup at ${target} failed its integrity check: ${ok}`);
       const version = check.prepare('SELECT max(version) FROM schema_migrations').pluck().get();
-      process.stdout.write(`backup of ${source} written to ${target} (${totalPages} pages, schema version ${version})\n`);
+      io.stdout.write(`backup of ${source} written to ${target} (${totalPages} pages, schema version ${version})\n`);
     } finally {
       check.close();
     }

@@ -1,20 +1,26 @@
 // `preflight`, `status`, `plan`, `retry`, `approve-deletions`, `reconcile`: one-shot commands
 // that open the same store as a running `serve` (SQLite WAL allows both).
 import { loadConfig } from '../config';
-import pino from 'pino';
 import { createLogger } from '../log';
 import { openRuntime, type Runtime } from '../main';
 import type { Mode } from '../config';
+import { type CliIo, logDestination } from './io';
 
 /**
  * `look`: preflight, plan and status only look: they record no mode change, sync state or audit,
  * whatever BRIDGE_MODE says (a what-if). The others change sync state, so they run only in the
  * mode the serving bridge recorded.
  */
-async function withRuntime<T>(configFile: string | undefined, kind: 'look' | 'act', fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const config = loadConfig({ file: configFile });
+async function withRuntime<T>(
+  configFile: string | undefined,
+  io: CliIo,
+  kind: 'look' | 'act',
+  fn: (rt: Runtime, print: (line?: string) => void) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig({ file: configFile, env: io.env });
   // Logs go to stderr so that stdout carries only the command's answer.
-  const runtime = await openRuntime(config, { logger: createLogger(config.logLevel, pino.destination(2)), oneShot: true, readOnly: kind === 'look' });
+  const logger = createLogger(config.logLevel, logDestination(io, 'stderr'));
+  const runtime = await openRuntime(config, { logger, oneShot: true, readOnly: kind === 'look' });
   try {
     const recorded = runtime.store.recordedMode();
     if (recorded && recorded !== config.mode) {
@@ -24,18 +30,16 @@ async function withRuntime<T>(configFile: string | undefined, kind: 'look' | 'ac
             `run it with the serving mode, or start serve in ${config.mode} first (a mode change is recorded only by serve)`,
         );
       }
-      process.stderr.write(`note: the bridge runs in ${recorded} mode; this answers for ${config.mode} and records nothing\n`);
+      io.stderr.write(`note: the bridge runs in ${recorded} mode; this answers for ${config.mode} and records nothing\n`);
     }
-    return await fn(runtime);
+    return await fn(runtime, (line = '') => io.stdout.write(`${line}\n`));
   } finally {
     await runtime.close();
   }
 }
 
-const print = (line = '') => process.stdout.write(`${line}\n`);
-
-export function preflight(configFile?: string): Promise<number> {
-  return withRuntime(configFile, 'look', async (rt) => {
+export function preflight(configFile: string | undefined, io: CliIo): Promise<number> {
+  return withRuntime(configFile, io, 'look', async (rt, print) => {
     const result = await rt.engine.preflight();
     print(`mode: ${rt.config.mode}`);
     for (const reason of result.blocked) print(`BLOCKED: ${reason}`);
@@ -51,8 +55,8 @@ export function preflight(configFile?: string): Promise<number> {
   });
 }
 
-export function status(configFile: string | undefined, opts: { json?: boolean }): Promise<number> {
-  return withRuntime(configFile, 'look', async (rt) => {
+export function status(configFile: string | undefined, opts: { json?: boolean }, io: CliIo): Promise<number> {
+  return withRuntime(configFile, io, 'look', async (rt, print) => {
     const s = rt.engine.status();
     const blocked = rt.store.sync.blockedReason();
     const report = {
@@ -82,10 +86,10 @@ export function status(configFile: string | undefined, opts: { json?: boolean })
   });
 }
 
-export function plan(configFile: string | undefined, opts: { mode?: string; json?: boolean }): Promise<number> {
-  return withRuntime(configFile, 'look', async (rt) => {
+export function plan(configFile: string | undefined, opts: { mode?: string; json?: boolean }, io: CliIo): Promise<number> {
+  return withRuntime(configFile, io, 'look', async (rt, print) => {
     const pf = await rt.engine.preflight().catch(() => undefined);
-    if (pf?.unreachable) process.stderr.write(`note: the tenant could not be read (${pf.blocked.join('; ')}); the plan below knows nothing of it\n`);
+    if (pf?.unreachable) io.stderr.write(`note: the tenant could not be read (${pf.blocked.join('; ')}); the plan below knows nothing of it\n`);
     const writes = rt.engine.plan({ mode: opts.mode as Mode | undefined });
     if (opts.json) print(JSON.stringify(writes, null, 2));
     else {
@@ -97,16 +101,16 @@ export function plan(configFile: string | undefined, opts: { mode?: string; json
   });
 }
 
-export function retry(configFile: string | undefined, opts: { user?: string; group?: string }): Promise<number> {
-  return withRuntime(configFile, 'act', async (rt) => {
+export function retry(configFile: string | undefined, opts: { user?: string; group?: string }, io: CliIo): Promise<number> {
+  return withRuntime(configFile, io, 'act', async (rt, print) => {
     const n = opts.user ? rt.engine.retry('User', opts.user) : opts.group ? rt.engine.retry('Group', opts.group) : rt.engine.retry();
     print(`${n} resource(s) queued for retry`);
     return 0;
   });
 }
 
-export function approveDeletions(configFile: string | undefined, opts: { dryRun?: boolean } = {}): Promise<number> {
-  return withRuntime(configFile, 'act', async (rt) => {
+export function approveDeletions(configFile: string | undefined, opts: { dryRun?: boolean }, io: CliIo): Promise<number> {
+  return withRuntime(configFile, io, 'act', async (rt, print) => {
     const line = (d: { userName: string; sourceId: string; kind: string; id: string }) => print(`${d.kind}\t${d.userName}\tsource=${d.sourceId}\tid=${d.id}`);
     if (opts.dryRun) {
       const held = rt.engine.heldDeletions();
@@ -122,8 +126,8 @@ export function approveDeletions(configFile: string | undefined, opts: { dryRun?
 }
 
 /** @public the reconcile command; cli/index.ts loads this module lazily, and knip does not see that use */
-export function reconcile(configFile: string | undefined, opts: { full?: boolean }): Promise<number> {
-  return withRuntime(configFile, 'act', async (rt) => {
+export function reconcile(configFile: string | undefined, opts: { full?: boolean }, io: CliIo): Promise<number> {
+  return withRuntime(configFile, io, 'act', async (rt, print) => {
     const summary = await rt.engine.reconcile({ full: Boolean(opts.full) });
     print(JSON.stringify(summary, null, 2));
     return summary.errors?.length ? 1 : 0;

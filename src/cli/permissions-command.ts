@@ -12,8 +12,12 @@ export interface PermissionsReport {
   recommended: { permission: string; for: string[]; without: string }[];
 }
 
-export function permissionsReport(configFile: string | undefined, modeOverride?: Mode): PermissionsReport & { clientId: string | null } {
-  const config = loadConfig({ file: configFile, ...(modeOverride ? { overrides: { mode: modeOverride } } : {}) });
+export function permissionsReport(
+  configFile: string | undefined,
+  modeOverride: Mode | undefined,
+  env: NodeJS.ProcessEnv,
+): PermissionsReport & { clientId: string | null } {
+  const config = loadConfig({ file: configFile, env, ...(modeOverride ? { overrides: { mode: modeOverride } } : {}) });
   const mode = config.mode;
   const needs = needsFor(config, mode);
   const required = leastGrant(config, mode).map((permission) => ({
@@ -58,9 +62,10 @@ function powershellCommands(permissions: string[], clientId: string): string[] {
 export function permissions(
   configFile: string | undefined,
   opts: { mode?: Mode; json?: boolean },
-  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  print: (line: string) => void,
+  env: NodeJS.ProcessEnv,
 ): number {
-  const report = permissionsReport(configFile, opts.mode);
+  const report = permissionsReport(configFile, opts.mode, env);
   if (opts.json) {
     print(JSON.stringify({ mode: report.mode, required: report.required, recommended: report.recommended }, null, 2));
     return 0;

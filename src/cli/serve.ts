@@ -1,11 +1,16 @@
-// `serve` (and `npm start`): the bridge with SCIM, admin and the sync engine.
+// `serve` (and `npm start`): the bridge with SCIM, admin and the sync engine, until the io says stop.
 import { loadConfig } from '../config';
+import { createLogger } from '../log';
 import { startBridge } from '../main';
+import { type CliIo, logDestination } from './io';
 
-export async function serve(configFile?: string): Promise<void> {
-  const config = loadConfig({ file: configFile });
-  const bridge = await startBridge(config);
-  const out = process.stdout;
+/** Serves until io.stopped() resolves, then closes the bridge: 0 once closed, 1 if closing failed. */
+export async function serve(configFile: string | undefined, io: CliIo): Promise<number> {
+  const config = loadConfig({ file: configFile, env: io.env });
+  const bridge = await startBridge(config, { logger: createLogger(config.logLevel, logDestination(io, 'stdout')) });
+  // Listening for the stop before the banner is out: whoever reads the banner may send SIGTERM at once.
+  const stopped = io.stopped();
+  const out = io.stdout;
   out.write(`scim-graph-bridge serving in ${config.mode} mode\n`);
   out.write(`SCIM base URL: ${bridge.scimUrl}\n`);
   for (const [source, token] of Object.entries(bridge.mintedTokens)) {
@@ -25,19 +30,13 @@ export async function serve(configFile?: string): Promise<void> {
     out.write(`Simulator inspection token (${bridge.simulator.url}/_sim): ${bridge.simulator.inspectionToken}\n`);
   } else out.write(`Graph: ${bridge.graphConfig.baseUrl}${config.graph.dryRun ? ' (dry run: nothing is written)' : ''}\n`);
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    bridge.logger.info({ signal }, 'shutting down');
-    bridge.close().then(
-      () => process.exit(0),
-      (err) => {
-        bridge.logger.error({ err: (err as Error).message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  const signal = await stopped;
+  bridge.logger.info({ signal }, 'shutting down');
+  try {
+    await bridge.close();
+    return 0;
+  } catch (err) {
+    bridge.logger.error({ err: (err as Error).message }, 'shutdown failed');
+    return 1;
+  }
 }

@@ -3,9 +3,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { loadConfig } from '../config';
 import { openStore } from '../store';
+import type { CliIo } from './io';
 
-function open(configFile?: string) {
-  const config = loadConfig({ file: configFile });
+function open(configFile: string | undefined, io: CliIo) {
+  const config = loadConfig({ file: configFile, env: io.env });
   // Only a serving bridge records a mode change.
   return { config, store: openStore(config.database, { mode: config.mode, sources: config.sources, recordMode: false, secretsKey: config.secretsKey }) };
 }
@@ -15,15 +16,15 @@ function mint(): { token: string; sha256: string } {
   return { token, sha256: createHash('sha256').update(token).digest('hex') };
 }
 
-export async function add(configFile: string | undefined, id: string, opts: { directory: string[] }): Promise<number> {
-  const { config, store } = open(configFile);
+export async function add(configFile: string | undefined, id: string, opts: { directory: string[] }, io: CliIo): Promise<number> {
+  const { config, store } = open(configFile, io);
   try {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error('a source id is 1 to 64 letters, digits, dots, dashes or underscores');
     if (config.sources.some((s) => s.id === id)) throw new Error(`source ${id} is defined in the config file; change its token there`);
     const { token, sha256 } = mint();
     const directories = opts.directory.map((d) => ({ id: d, type: 'ad' as const, jit: false }));
     if (!store.sourceTokens.add(id, sha256, directories)) throw new Error(`source ${id} exists; use "sources rotate ${id}"`);
-    process.stdout.write(`source ${id} added; a running bridge accepts its token at once\ntoken: ${token}\n`);
+    io.stdout.write(`source ${id} added; a running bridge accepts its token at once\ntoken: ${token}\n`);
     return 0;
   } finally {
     store.close();
@@ -39,8 +40,8 @@ function graceSeconds(raw: string | undefined, fallback: number): number {
 
 const until = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export async function rotate(configFile: string | undefined, id: string, opts: { grace?: string; revokeOld?: boolean } = {}): Promise<number> {
-  const { config, store } = open(configFile);
+export async function rotate(configFile: string | undefined, id: string, opts: { grace?: string; revokeOld?: boolean }, io: CliIo): Promise<number> {
+  const { config, store } = open(configFile, io);
   try {
     if (config.sources.some((s) => s.id === id)) throw new Error(`source ${id} is defined in the config file; change its token there`);
     const graceMs = opts.revokeOld ? 0 : graceSeconds(opts.grace, config.tokenGraceSeconds) * 1000;
@@ -48,19 +49,19 @@ export async function rotate(configFile: string | undefined, id: string, opts: {
     if (!store.sourceTokens.rotate(id, sha256, { graceMs })) throw new Error(`no source ${id} was added with "sources add"`);
     const old = store.sourceTokens.get(id)?.previousValidUntil;
     const tail = old ? `the old one keeps working until ${until(old)}; end that now with "sources revoke-old ${id}"` : 'the old one no longer works';
-    process.stdout.write(`source ${id} has a new token, accepted by a running bridge at once; ${tail}\ntoken: ${token}\n`);
+    io.stdout.write(`source ${id} has a new token, accepted by a running bridge at once; ${tail}\ntoken: ${token}\n`);
     return 0;
   } finally {
     store.close();
   }
 }
 
-export async function revokeOld(configFile: string | undefined, id: string): Promise<number> {
-  const { store } = open(configFile);
+export async function revokeOld(configFile: string | undefined, id: string, io: CliIo): Promise<number> {
+  const { store } = open(configFile, io);
   try {
     if (!store.sourceTokens.get(id)) throw new Error(`no source ${id} was added with "sources add"`);
     const ended = store.sourceTokens.revokeOld(id);
-    process.stdout.write(ended ? `the previous token of source ${id} no longer works\n` : `source ${id} has no previous token in its grace period\n`);
+    io.stdout.write(ended ? `the previous token of source ${id} no longer works\n` : `source ${id} has no previous token in its grace period\n`);
     return 0;
   } finally {
     store.close();
@@ -68,8 +69,8 @@ export async function revokeOld(configFile: string | undefined, id: string): Pro
 }
 
 /** Every source: from the config file, added with `sources add`, and any other that owns resources. */
-export async function list(configFile?: string): Promise<number> {
-  const { config, store } = open(configFile);
+export async function list(configFile: string | undefined, io: CliIo): Promise<number> {
+  const { config, store } = open(configFile, io);
   try {
     const counts = new Map(store.admin.sources().map((s) => [s.id, s]));
     const managed = store.sourceTokens.list();
@@ -91,20 +92,20 @@ export async function list(configFile?: string): Promise<number> {
     for (const r of rows) {
       const c = counts.get(r.id);
       const dirs = r.directories.map((d) => `${d.id}${d.jit ? ' (jit)' : ''}`).join(', ') || '-';
-      process.stdout.write(`${r.id}\t${r.from}\tusers=${c?.users ?? 0}\tgroups=${c?.groups ?? 0}\tdirectories=${dirs}\n`);
+      io.stdout.write(`${r.id}\t${r.from}\tusers=${c?.users ?? 0}\tgroups=${c?.groups ?? 0}\tdirectories=${dirs}\n`);
     }
-    if (!rows.length) process.stdout.write('no sources: the first `serve` on this data directory makes a "default" source and prints its token\n');
+    if (!rows.length) io.stdout.write('no sources: the first `serve` on this data directory makes a "default" source and prints its token\n');
     return 0;
   } finally {
     store.close();
   }
 }
 
-export async function transferUser(configFile: string | undefined, userId: string, toSource: string): Promise<number> {
-  const { store } = open(configFile);
+export async function transferUser(configFile: string | undefined, userId: string, toSource: string, io: CliIo): Promise<number> {
+  const { store } = open(configFile, io);
   try {
     const { from, to } = store.ownership.transferUser(userId, toSource);
-    process.stdout.write(from === to ? `user ${userId} already belongs to ${to}\n` : `user ${userId} moved from ${from} to ${to}\n`);
+    io.stdout.write(from === to ? `user ${userId} already belongs to ${to}\n` : `user ${userId} moved from ${from} to ${to}\n`);
     return 0;
   } finally {
     store.close();

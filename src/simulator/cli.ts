@@ -51,17 +51,10 @@ export function describe(sim: RunningSimulator): string {
   ].join('\n');
 }
 
-/** Starts the simulator and prints how to reach it; it serves until SIGINT/SIGTERM closes it. */
-export async function runGraphSim(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<RunningSimulator> {
+/** Starts the simulator and prints how to reach it; the caller closes it (`graph-sim` on SIGINT or SIGTERM). */
+export async function runGraphSim(argv: string[], out: { write(chunk: string): unknown }): Promise<RunningSimulator> {
   const args = parseGraphSimArgs(argv);
   const sim = await startSimulator({ port: args.port, seed: args.seed, timeScale: args.timeScale, throttling: args.throttling, dataDir: args.dataDir });
   out.write(describe(sim));
-  const stop = () => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    void sim.close();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
   return sim;
 }

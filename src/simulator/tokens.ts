@@ -65,7 +65,10 @@ const secretMatches = (given: string, expected: string) => {
 
 // Entra signs every tenant's tokens with the same published keys (the tenant-independent
 // /common/discovery/v2.0/keys); a token's tenant is its tid and iss, which verifyBearer checks. So one
-// key per process serves every simulator in it, and an RSA key is generated once, not at each start.
+// key per process serves every simulator in it, and an RSA key is generated once, not at each start:
+// at the first token issued, verified or published (0.1 to 0.5 s of CPU), so a simulator starts
+// and a bridge prints its banner without waiting for it, and a start that fails or never sees a token
+// (a taken port, `graph-sim` answering 401) does not pay for it.
 let signingKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string } | undefined;
 function processSigningKey() {
   signingKey ??= { ...generateKeyPairSync('rsa', { modulusLength: 2048 }), kid: randomUUID() };
@@ -73,11 +76,11 @@ function processSigningKey() {
 }
 
 export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599): TokenService {
-  const { privateKey, publicKey, kid } = processSigningKey();
   const servicePrincipalId = randomUUID();
   const verified = new Map<string, TokenClaims>();
 
   function signToken(claims: TokenClaims): string {
+    const { privateKey, kid } = processSigningKey();
     const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid }));
     const payload = b64url(JSON.stringify(claims));
     const signature = sign('RSA-SHA256', Buffer.from(`${header}.${payload}`), privateKey);
@@ -139,7 +142,7 @@ export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599)
     if (!token) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     let claims = verified.get(token);
     if (!claims) {
-      claims = decodeAndVerify(token, publicKey);
+      claims = decodeAndVerify(token, processSigningKey().publicKey);
       if (verified.size > 10_000) verified.clear();
       verified.set(token, claims);
     }
@@ -168,8 +171,11 @@ export function createTokenService(app: AppRegistration, lifetimeSeconds = 3599)
     };
   }
 
-  const jwk = publicKey.export({ format: 'jwk' });
-  const jwks = () => ({ keys: [{ kty: 'RSA', use: 'sig', kid, n: jwk.n, e: jwk.e }] });
+  const jwks = () => {
+    const { publicKey, kid } = processSigningKey();
+    const jwk = publicKey.export({ format: 'jwk' });
+    return { keys: [{ kty: 'RSA', use: 'sig', kid, n: jwk.n, e: jwk.e }] };
+  };
 
   function setGrant(roles: string[], wids?: string[]) {
     app.roles = [...roles];

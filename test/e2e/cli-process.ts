@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../..');
 export const BIN = join(ROOT, 'bin/scim-graph-bridge.js');
 
-export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, BRIDGE_LOG_LEVEL: 'warn', ...extra };
 }
 
@@ -26,7 +26,7 @@ export function killServed(): void {
 }
 
 // The last line `serve` prints: the Graph target, or with the embedded simulator its inspection token.
-const bannerDone = (o: string) => /^(Graph: (?!embedded).*|Simulator inspection token .*)$/m.test(o);
+export const bannerDone = (o: string) => /^(Graph: (?!embedded).*|Simulator inspection token .*)$/m.test(o);
 
 /** Starts `serve` and resolves with what it printed once its whole banner (SCIM URL to Graph target) is out. */
 export async function serve(env: Record<string, string>): Promise<Served> {
@@ -79,7 +79,7 @@ export function cli(args: string[], env: Record<string, string>): { code: number
 }
 
 /**
- * Polls `check` (every 100 ms, never a fixed sleep) until it answers something other than undefined
+ * Polls `check` (every 20 ms, never a fixed sleep) until it answers something other than undefined
  * or false, and resolves with that; after `ms` fails with what was awaited.
  */
 export async function until<T>(
@@ -91,7 +91,7 @@ export async function until<T>(
     const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

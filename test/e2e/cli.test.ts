@@ -1,6 +1,8 @@
 // The command line as an operator runs it: `serve` (what `npm start` runs) printing the SCIM URL
 // and a fresh token, BRIDGE_CONFIG with BRIDGE_MODE overriding the file, `preflight` exit codes,
-// `sources add|rotate|list`, `users transfer` and `status`.
+// `sources add|rotate|list`, `users transfer` and `status`. The real process (bin/scim-graph-bridge.js)
+// runs serve with its banner and SIGTERM, a one-shot command beside a serving bridge, graph-sim, and
+// serve's exit on a taken port; the rest runs the same main() in-process.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startSimulator } from '../../src/simulator';
+import { cliIn, serveIn, stopServedIn } from './cli-in-process';
 import { cli, killServed, serve, spawnUntil, until } from './cli-process';
 import { simulatorGraph } from './harness';
 
@@ -22,8 +25,9 @@ let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
 });
-afterEach(() => {
+afterEach(async () => {
   killServed();
+  await stopServedIn();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -104,22 +108,22 @@ test('BRIDGE_CONFIG with a tokenSha256 source and BRIDGE_MODE=user-sync: preflig
 
 test('sources add, list and rotate: the token is printed once and only its hash is kept', async () => {
   const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite') };
-  const added = cli(['sources', 'add', 'onelogin', '--directory', 'corp.example.com'], env);
+  const added = await cliIn(['sources', 'add', 'onelogin', '--directory', 'corp.example.com'], env);
   expect(added.code).toBe(0);
   const token = /^token: (\S+)$/m.exec(added.stdout)![1];
-  expect(cli(['sources', 'add', 'onelogin'], env)).toMatchObject({ code: 1, stderr: 'error: source onelogin exists; use "sources rotate onelogin"\n' });
-  const listed = cli(['sources', 'list'], env);
+  expect(await cliIn(['sources', 'add', 'onelogin'], env)).toMatchObject({ code: 1, stderr: 'error: source onelogin exists; use "sources rotate onelogin"\n' });
+  const listed = await cliIn(['sources', 'list'], env);
   expect(listed.stdout).toBe('onelogin\tsources add\tusers=0\tgroups=0\tdirectories=corp.example.com\n');
   expect(listed.stdout).not.toContain(token);
 
-  const { scimUrl } = await serve({ ...env, BRIDGE_PORT: '0' });
+  const { scimUrl } = await serveIn({ ...env, BRIDGE_PORT: '0' });
   const ok = await request(scimUrl).get('/Users').set('Authorization', `Bearer ${token}`);
   expect(ok.status).toBe(200);
 
-  const rotated = cli(['sources', 'rotate', 'onelogin'], env);
+  const rotated = await cliIn(['sources', 'rotate', 'onelogin'], env);
   expect(rotated.code).toBe(0);
   expect(/^token: (\S+)$/m.exec(rotated.stdout)![1]).not.toBe(token);
-  expect(cli(['sources', 'rotate', 'nobody'], env)).toMatchObject({ code: 1, stderr: 'error: no source nobody was added with "sources add"\n' });
+  expect(await cliIn(['sources', 'rotate', 'nobody'], env)).toMatchObject({ code: 1, stderr: 'error: no source nobody was added with "sources add"\n' });
 });
 
 test('users transfer moves ownership between sources and status counts resources', async () => {
@@ -137,7 +141,7 @@ test('users transfer moves ownership between sources and status counts resources
     }),
   );
   const env = { BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' };
-  const { scimUrl, child } = await serve(env);
+  const { scimUrl, stop } = await serveIn(env);
   const created = await request(scimUrl)
     .post('/Users')
     .set('Authorization', `Bearer ${a}`)
@@ -145,21 +149,19 @@ test('users transfer moves ownership between sources and status counts resources
   expect(created.status).toBe(201);
   expect((await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`)).status).toBe(404);
 
-  const moved = cli(['users', 'transfer', created.body.id, 'b'], env);
+  const moved = await cliIn(['users', 'transfer', created.body.id, 'b'], env);
   expect(moved).toMatchObject({ code: 0, stdout: `user ${created.body.id} moved from a to b\n` });
   const seen = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`);
   expect(seen.status).toBe(200);
   expect(seen.body[EXT].source).toBe('b');
-  expect(cli(['users', 'transfer', 'no-such-id', 'b'], env)).toMatchObject({ code: 1, stderr: 'error: no user with id no-such-id\n' });
+  expect(await cliIn(['users', 'transfer', 'no-such-id', 'b'], env)).toMatchObject({ code: 1, stderr: 'error: no user with id no-such-id\n' });
 
   await until(async () => {
     const r = await request(scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${b}`);
     return r.body[EXT].syncState === 'synced' ? true : undefined;
   });
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  const status = cli(['status', '--json'], env);
+  await stop();
+  const status = await cliIn(['status', '--json'], env);
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toEqual({
     mode: 'profile-sync',
@@ -171,10 +173,10 @@ test('users transfer moves ownership between sources and status counts resources
   });
 });
 
-test('a config error names the key and exits 2', () => {
+test('a config error names the key and exits 2', async () => {
   const configFile = join(dir, 'bad.json');
   writeFileSync(configFile, JSON.stringify({ mode: 'full-sync', sources: [{ id: 'x', token: 'short' }] }));
-  const r = cli(['status'], { BRIDGE_CONFIG: configFile });
+  const r = await cliIn(['status'], { BRIDGE_CONFIG: configFile });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('mode: Invalid option: expected one of "license-only"|"profile-sync"|"user-sync"|"universal-sync"');
   expect(r.stderr).toContain('sources.0.token: at least 16 characters');
@@ -182,26 +184,24 @@ test('a config error names the key and exits 2', () => {
 
 test('moving down from user-sync is refused at serve until confirmed, and plan shows what the new mode would write', async () => {
   const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite'), BRIDGE_PORT: '0' };
-  const first = await serve({ ...env, BRIDGE_MODE: 'user-sync' });
-  first.child.kill('SIGTERM');
-  await new Promise((r) => first.child.once('exit', r));
+  const first = await serveIn({ ...env, BRIDGE_MODE: 'user-sync' });
+  await first.stop();
   // Commands that only look record no mode: they answer for the mode given and the bridge keeps its own.
-  expect(cli(['status'], { ...env, BRIDGE_MODE: 'profile-sync' }).stderr).toBe(
+  expect((await cliIn(['status'], { ...env, BRIDGE_MODE: 'profile-sync' })).stderr).toBe(
     'note: the bridge runs in user-sync mode; this answers for profile-sync and records nothing\n',
   );
-  const refused = cli(['serve'], { ...env, BRIDGE_MODE: 'profile-sync' });
+  const refused = await cliIn(['serve'], { ...env, BRIDGE_MODE: 'profile-sync' });
   expect(refused.code).toBe(1);
   expect(refused.stderr).toBe(
     'error: mode change user-sync -> profile-sync moves down from a directory-synced mode: users stop being reverted to their source and ' +
       'lose dirSyncEnabled. Run "scim-graph-bridge plan --mode profile-sync" with the current config to see what it would write, ' +
       'then set confirmModeChange: true (BRIDGE_CONFIRM_MODE_CHANGE=true) to go ahead.\n',
   );
-  const plan = cli(['plan', '--mode', 'profile-sync'], { ...env, BRIDGE_MODE: 'user-sync' });
+  const plan = await cliIn(['plan', '--mode', 'profile-sync'], { ...env, BRIDGE_MODE: 'user-sync' });
   expect(plan).toMatchObject({ code: 0, stdout: 'switching user-sync -> profile-sync would write:\n0 write(s)\n' });
-  const confirmed = await serve({ ...env, BRIDGE_MODE: 'profile-sync', BRIDGE_CONFIRM_MODE_CHANGE: 'true' });
-  confirmed.child.kill('SIGTERM');
-  await new Promise((r) => confirmed.child.once('exit', r));
-  expect(JSON.parse(cli(['status', '--json'], { ...env, BRIDGE_MODE: 'profile-sync' }).stdout).mode).toBe('profile-sync');
+  const confirmed = await serveIn({ ...env, BRIDGE_MODE: 'profile-sync', BRIDGE_CONFIRM_MODE_CHANGE: 'true' });
+  await confirmed.stop();
+  expect(JSON.parse((await cliIn(['status', '--json'], { ...env, BRIDGE_MODE: 'profile-sync' })).stdout).mode).toBe('profile-sync');
 });
 
 test('graph-sim serves the simulator alone through the scim-graph-bridge command', async () => {
@@ -234,7 +234,7 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
         graph: simulatorGraph(sim),
       }),
     );
-    const { scimUrl, out } = await serve({ BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' });
+    const { scimUrl, out } = await serveIn({ BRIDGE_CONFIG: configFile, BRIDGE_PORT: '0' });
     expect(out()).toContain(`Graph: ${sim.url}\n`);
     const created = await request(scimUrl)
       .post('/Users')
@@ -271,12 +271,12 @@ test('BRIDGE_CONFIG naming an outside Graph (baseUrl, authorityHost, tenantId, c
   }
 });
 
-test('retry, approve-deletions and reconcile answer in words and exit codes', () => {
+test('retry, approve-deletions and reconcile answer in words and exit codes', async () => {
   const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite') };
-  expect(cli(['retry'], env)).toMatchObject({ code: 0, stdout: '0 resource(s) queued for retry\n' });
-  expect(cli(['retry', '--user', 'no-such-user'], env)).toMatchObject({ code: 0, stdout: '0 resource(s) queued for retry\n' });
-  expect(cli(['approve-deletions'], env)).toMatchObject({ code: 0, stdout: '0 deprovision(s) approved\n' });
-  const reconcile = cli(['reconcile', '--full'], env);
+  expect(await cliIn(['retry'], env)).toMatchObject({ code: 0, stdout: '0 resource(s) queued for retry\n' });
+  expect(await cliIn(['retry', '--user', 'no-such-user'], env)).toMatchObject({ code: 0, stdout: '0 resource(s) queued for retry\n' });
+  expect(await cliIn(['approve-deletions'], env)).toMatchObject({ code: 0, stdout: '0 deprovision(s) approved\n' });
+  const reconcile = await cliIn(['reconcile', '--full'], env);
   expect(reconcile.code).toBe(1);
   expect(JSON.parse(reconcile.stdout)).toEqual({
     full: true,

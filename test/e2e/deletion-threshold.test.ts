@@ -4,12 +4,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as commands from '../../src/cli/engine-commands';
+import { captureIo } from './cli-in-process';
 import { boss } from './fixtures';
 import { named, startHarness, type Harness } from './harness';
 
 let h: Harness;
 afterEach(async () => {
-  jest.restoreAllMocks();
   await h?.close();
 });
 
@@ -84,21 +84,19 @@ test('approve-deletions --dry-run lists who it would release and changes nothing
   expect(named(h)).toEqual([]);
   const file = join(h.dbPath, '..', 'bridge.json');
   writeFileSync(file, JSON.stringify(h.config));
-  let out = '';
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  let io = captureIo();
   const lines = h.scim
     .inIdOrder(['u-1', 'u-2', 'u-3'])
     .map((name) => `${name === 'u-1' ? 'delete' : 'deactivate'}\tp${name.slice(2)}@example.com\tsource=okta\tid=${h.scim.id(name)}`);
 
-  expect(await commands.approveDeletions(file, { dryRun: true })).toBe(0);
-  expect(out).toBe(`${lines.join('\n')}\n3 deprovision(s) held; approve-deletions without --dry-run releases them\n`);
+  expect(await commands.approveDeletions(file, { dryRun: true }, io)).toBe(0);
+  expect(io.stdout.text).toBe(`${lines.join('\n')}\n3 deprovision(s) held; approve-deletions without --dry-run releases them\n`);
   await h.engine.runOnce();
   expect(named(h)).toEqual([]);
 
-  out = '';
-  expect(await commands.approveDeletions(file, {})).toBe(0);
-  expect(out).toBe(`${lines.join('\n')}\n3 deprovision(s) approved\n`);
+  io = captureIo();
+  expect(await commands.approveDeletions(file, {}, io)).toBe(0);
+  expect(io.stdout.text).toBe(`${lines.join('\n')}\n3 deprovision(s) approved\n`);
   await h.engine.runOnce();
   expect(
     named(h)

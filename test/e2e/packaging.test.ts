@@ -3,7 +3,8 @@
 // EXPOSE, ENTRYPOINT/CMD), then its entry command runs here as the image would run it (its ENV, /data
 // moved to a temporary directory) and its HEALTHCHECK command must pass against it. `backup` copies
 // the database of that running bridge, and the restore steps of docs/operations.md bring it back.
-// The systemd unit is checked by systemd-analyze.
+// The systemd unit is checked by systemd-analyze. `sources add` and `backup` run in-process through
+// the CLI's main() (cli.test spawns the one-shot commands), against the spawned entry command's database.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +13,8 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
+import { cliIn } from './cli-in-process';
+import { bannerDone } from './cli-process';
 
 jest.setTimeout(120_000);
 
@@ -102,16 +105,24 @@ function runEntryEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
   return env;
 }
 
-function runEntry(dataDir: string, port: number): { child: ChildProcess; out: () => string; env: NodeJS.ProcessEnv } {
+function runEntry(dataDir: string, port: number): { child: ChildProcess; out: () => string; env: NodeJS.ProcessEnv; serving: Promise<void> } {
   const ins = stage.instructions;
   const argv = [...JSON.parse(one(ins, 'ENTRYPOINT')), ...JSON.parse(one(ins, 'CMD'))] as string[];
   const env = runEntryEnv(dataDir, port);
   const child = spawn(argv[0] === 'node' ? process.execPath : argv[0], argv.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
-  return { child, out: () => out, env };
+  // Resolved once serve printed its whole banner: it listens.
+  const serving = new Promise<void>((done, fail) => {
+    const seen = (d: Buffer) => {
+      out += String(d);
+      if (bannerDone(out)) done();
+    };
+    child.stdout!.on('data', seen);
+    child.stderr!.on('data', seen);
+    child.once('exit', (code) => fail(new Error(`the entry command exited ${code}: ${out}`)));
+  });
+  return { child, out: () => out, env, serving };
 }
 
 async function healthcheck(env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -122,7 +133,9 @@ async function healthcheck(env: NodeJS.ProcessEnv): Promise<number | null> {
   });
 }
 
-async function untilHealthy(env: NodeJS.ProcessEnv, out: () => string): Promise<void> {
+/** The HEALTHCHECK passes once the entry command serves (each try is a process: started only then). */
+async function untilHealthy({ env, out, serving }: { env: NodeJS.ProcessEnv; out: () => string; serving: Promise<void> }): Promise<void> {
+  await serving;
   for (let i = 0; i < 300; i++) {
     if ((await healthcheck(env)) === 0) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -138,21 +151,18 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-const cli = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawnSync(process.execPath, [join(ROOT, 'bin/scim-graph-bridge.js'), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-
 test('the entry command serves, the HEALTHCHECK passes, backup copies the live database and a restore brings it back', async () => {
   const dataDir = join(dir, 'data');
   const port = await freePort();
   // A source whose token lives in the store (a minted default source gets a new token at each start).
   const env0 = runEntryEnv(dataDir, port);
-  const added = cli(['sources', 'add', 'okta'], env0);
-  expect(added.status).toBe(0);
+  const added = await cliIn(['sources', 'add', 'okta'], env0);
+  expect(added.code).toBe(0);
   const token = /^token: (\S+)$/m.exec(added.stdout)![1];
   // Before anything listens, the healthcheck fails.
   const first = runEntry(dataDir, port);
   expect(await healthcheck({ ...first.env, BRIDGE_PORT: String(await freePort()) })).toBe(1);
-  await untilHealthy(first.env, first.out);
+  await untilHealthy(first);
   const origin = `http://127.0.0.1:${port}`;
   const health = await request(origin).get('/healthz');
   expect(health.status).toBe(200);
@@ -168,16 +178,16 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
 
   // backup while serve runs
   const backupFile = join(dir, 'backup.sqlite');
-  const b = cli(['backup', backupFile], first.env);
+  const b = await cliIn(['backup', backupFile], first.env);
   expect(b.stderr).toBe('');
   expect(b.stdout).toMatch(new RegExp(`^backup of ${join(dataDir, 'bridge.sqlite')} written to ${backupFile} \\(\\d+ pages, schema version \\d+\\)\\n$`));
-  expect(b.status).toBe(0);
+  expect(b.code).toBe(0);
   const copy = new Database(backupFile, { readonly: true });
   expect(copy.prepare('SELECT user_name FROM users').pluck().all()).toEqual(['ada@example.com']);
   copy.close();
   // An existing file is not overwritten without --force.
-  const again = cli(['backup', backupFile], first.env);
-  expect(again.status).toBe(1);
+  const again = await cliIn(['backup', backupFile], first.env);
+  expect(again.code).toBe(1);
   expect(again.stderr).toBe(`error: ${backupFile} exists; choose another file or pass --force\n`);
 
   // Accepted after the backup: lost by the restore, as the operator is told.
@@ -195,7 +205,7 @@ test('the entry command serves, the HEALTHCHECK passes, backup copies the live d
   for (const suffix of ['-wal', '-shm']) rmSync(join(dataDir, `bridge.sqlite${suffix}`), { force: true });
   copyFileSync(backupFile, join(dataDir, 'bridge.sqlite'));
   const second = runEntry(dataDir, port);
-  await untilHealthy(second.env, second.out);
+  await untilHealthy(second);
   // The source added before the backup is in it, with its token.
   const list = await request(origin).get('/scim/v2/Users').set(auth);
   expect(list.status).toBe(200);

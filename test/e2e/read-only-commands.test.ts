@@ -16,6 +16,8 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import { openStore } from '../../src/store';
 import { createSyncEngine } from '../../src/sync/engine';
 import { snapshot } from '../http/scim-harness';
+import { captureIo } from './cli-in-process';
+import { until } from './cli-process';
 import { ada } from './fixtures';
 import { startHarness, type Harness, simulatorGraph } from './harness';
 
@@ -29,16 +31,13 @@ describe('preflight, plan and status', () => {
   let dir: string;
   let sim: RunningSimulator;
   let bridge: Bridge | undefined;
-  let out: string;
+  let io: ReturnType<typeof captureIo>;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bridge-look-'));
     sim = await startSimulator({ port: 0, dataDir: dir, throttling: false });
-    out = '';
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-    jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    io = captureIo();
   });
   afterEach(async () => {
-    jest.restoreAllMocks();
     await bridge?.close();
     bridge = undefined;
     await sim.close();
@@ -65,6 +64,10 @@ describe('preflight, plan and status', () => {
     );
     return file;
   };
+  const synced = (id: string) =>
+    until(async () => (await request(bridge!.scimUrl).get(`/Users/${id}`).set('Authorization', `Bearer ${TOKEN}`)).body[EXT].syncState === 'synced', {
+      what: `user ${id} synced`,
+    });
   const serveAndSync = async (file: string) => {
     bridge = await startBridge(loadConfig({ file, env: {} }));
     const created = await request(bridge.scimUrl)
@@ -72,11 +75,7 @@ describe('preflight, plan and status', () => {
       .set('Authorization', `Bearer ${TOKEN}`)
       .send({ schemas: [USER_SCHEMA], userName: `u${Date.now()}@example.com` });
     expect(created.status).toBe(201);
-    for (;;) {
-      const r = await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`);
-      if (r.body[EXT].syncState === 'synced') break;
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await synced(created.body.id);
     const previous = bridge.store.previousMode;
     await bridge.close();
     bridge = undefined;
@@ -89,13 +88,13 @@ describe('preflight, plan and status', () => {
     expect(await serveAndSync(profile)).toBe(null);
     const before = snapshot(join(dir, 'bridge.sqlite'));
 
-    expect(await commands.preflight(user)).toBe(0);
-    expect(await commands.plan(user, {})).toBe(0);
-    expect(await commands.plan(user, { mode: 'universal-sync' })).toBe(0);
-    expect(await commands.status(user, { json: true })).toBe(0);
-    expect(await commands.preflight(profile)).toBe(0);
-    expect(await commands.status(profile, {})).toBe(0);
-    expect(out).toMatch(/^mode: user-sync\n(warning: .*\n)*preflight passed\n/);
+    expect(await commands.preflight(user, io)).toBe(0);
+    expect(await commands.plan(user, {}, io)).toBe(0);
+    expect(await commands.plan(user, { mode: 'universal-sync' }, io)).toBe(0);
+    expect(await commands.status(user, { json: true }, io)).toBe(0);
+    expect(await commands.preflight(profile, io)).toBe(0);
+    expect(await commands.status(profile, {}, io)).toBe(0);
+    expect(io.stdout.text).toMatch(/^mode: user-sync\n(warning: .*\n)*preflight passed\n/);
     expect(snapshot(join(dir, 'bridge.sqlite'))).toEqual(before);
 
     // The bridge starts again in its own mode: no mode change was recorded by the what-ifs.
@@ -107,8 +106,8 @@ describe('preflight, plan and status', () => {
     const profile = configFile('profile-sync');
     await serveAndSync(user);
     const before = snapshot(join(dir, 'bridge.sqlite'));
-    await commands.preflight(profile);
-    await commands.plan(profile, {});
+    await commands.preflight(profile, io);
+    await commands.plan(profile, {}, io);
     expect(snapshot(join(dir, 'bridge.sqlite'))).toEqual(before);
     expect(await serveAndSync(user)).toBe(null);
   });
@@ -119,9 +118,7 @@ describe('preflight, plan and status', () => {
       .post('/Users')
       .set('Authorization', `Bearer ${TOKEN}`)
       .send({ schemas: [USER_SCHEMA], userName: 'ann@example.com' });
-    while ((await request(bridge.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`)).body[EXT].syncState !== 'synced') {
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await synced(created.body.id);
     // The engine's own loop is stopped, so that only the reads below could change anything.
     await bridge.engine.stop();
     const before = snapshot(join(dir, 'bridge.sqlite'));
@@ -135,7 +132,7 @@ describe('preflight, plan and status', () => {
 
   test('one-shot commands that change sync state refuse a mode other than the serving one', async () => {
     await serveAndSync(configFile('user-sync'));
-    await expect(commands.retry(configFile('profile-sync'), {})).rejects.toThrow(
+    await expect(commands.retry(configFile('profile-sync'), {}, io)).rejects.toThrow(
       'the bridge runs in user-sync mode (recorded by serve) and this command was given profile-sync; run it with the serving mode, ' +
         'or start serve in profile-sync first (a mode change is recorded only by serve)',
     );

@@ -1,5 +1,5 @@
 // Source tokens as an operator lives with them: the default source's token survives a restart of
-// the real `serve`, `sources add` leaves other sources alone and is accepted without a restart,
+// `serve`, `sources add` leaves other sources alone and is accepted without a restart,
 // `sources list` shows every source owning resources, and `sources rotate` keeps the old token
 // working for its grace period only.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { cli, killServed, serve, until } from './cli-process';
+import { cliIn, serveIn, stopServedIn } from './cli-in-process';
+import { until } from './cli-process';
 
 jest.setTimeout(120_000);
 
@@ -16,8 +17,8 @@ let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-tokens-'));
 });
-afterEach(() => {
-  killServed();
+afterEach(async () => {
+  await stopServedIn();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -25,7 +26,7 @@ const status = async (scimUrl: string, token: string) => (await request(scimUrl)
 
 test('the default source token is made on the first start, survives a restart, and sources add leaves it working', async () => {
   const env = { BRIDGE_DATABASE: join(dir, 'data', 'bridge.sqlite'), BRIDGE_PORT: '0' };
-  const first = await serve(env);
+  const first = await serveIn(env);
   const token = /^Bearer token \(source "default"\): (\S+)$/m.exec(first.out())![1];
   const created = await request(first.scimUrl)
     .post('/Users')
@@ -34,24 +35,24 @@ test('the default source token is made on the first start, survives a restart, a
   expect(created.status).toBe(201);
   expect(await first.stop()).toBe(0);
 
-  const second = await serve(env);
+  const second = await serveIn(env);
   expect(second.out()).not.toContain('Bearer token (source');
   expect(second.out()).toContain('Source "default": token exists (kept as a hash); "scim-graph-bridge sources rotate default" makes a new one\n');
   const seen = await request(second.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);
   expect([seen.status, seen.body.userName]).toEqual([200, 'ada@example.com']);
 
   // Added while the bridge runs: accepted at once, and the default source keeps its token and users.
-  const added = cli(['sources', 'add', 'okta'], env);
+  const added = await cliIn(['sources', 'add', 'okta'], env);
   expect(added.code).toBe(0);
   const oktaToken = /^token: (\S+)$/m.exec(added.stdout)![1];
   expect(await status(second.scimUrl, oktaToken)).toBe(200);
   expect(await status(second.scimUrl, token)).toBe(200);
-  expect(cli(['sources', 'list'], env).stdout).toBe(
+  expect((await cliIn(['sources', 'list'], env)).stdout).toBe(
     'default\tsources add\tusers=1\tgroups=0\tdirectories=-\nokta\tsources add\tusers=0\tgroups=0\tdirectories=-\n',
   );
   expect(await second.stop()).toBe(0);
 
-  const third = await serve(env);
+  const third = await serveIn(env);
   expect(await status(third.scimUrl, token)).toBe(200);
   expect(await status(third.scimUrl, oktaToken)).toBe(200);
 });
@@ -62,14 +63,14 @@ test('sources list shows a source that owns users though no longer configured', 
   const withB = join(dir, 'b.json');
   writeFileSync(withA, JSON.stringify({ database: db, sources: [{ id: 'a', token: 'source-a-token-0123456789' }] }));
   writeFileSync(withB, JSON.stringify({ database: db, sources: [{ id: 'b', token: 'source-b-token-0123456789' }] }));
-  const bridge = await serve({ BRIDGE_CONFIG: withA, BRIDGE_PORT: '0' });
+  const bridge = await serveIn({ BRIDGE_CONFIG: withA, BRIDGE_PORT: '0' });
   const created = await request(bridge.scimUrl)
     .post('/Users')
     .set('Authorization', 'Bearer source-a-token-0123456789')
     .send({ schemas: [USER_SCHEMA], userName: 'ken@example.com' });
   expect(created.status).toBe(201);
   expect(await bridge.stop()).toBe(0);
-  expect(cli(['sources', 'list'], { BRIDGE_CONFIG: withB })).toEqual({
+  expect(await cliIn(['sources', 'list'], { BRIDGE_CONFIG: withB })).toEqual({
     code: 0,
     stdout: 'b\tconfig\tusers=0\tgroups=0\tdirectories=-\na\tnot configured (no token)\tusers=1\tgroups=0\tdirectories=-\n',
     stderr: '',
@@ -78,11 +79,11 @@ test('sources list shows a source that owns users though no longer configured', 
 
 test('sources rotate: both tokens work during the grace period, only the new one after; --revoke-old ends it at once', async () => {
   const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite'), BRIDGE_PORT: '0' };
-  const oldToken = /^token: (\S+)$/m.exec(cli(['sources', 'add', 'onelogin'], env).stdout)![1];
-  const bridge = await serve(env);
+  const oldToken = /^token: (\S+)$/m.exec((await cliIn(['sources', 'add', 'onelogin'], env)).stdout)![1];
+  const bridge = await serveIn(env);
   expect(await status(bridge.scimUrl, oldToken)).toBe(200);
 
-  const rotated = cli(['sources', 'rotate', 'onelogin', '--grace', '30'], env);
+  const rotated = await cliIn(['sources', 'rotate', 'onelogin', '--grace', '30'], env);
   expect(rotated.code).toBe(0);
   expect(rotated.stdout).toMatch(
     /^source onelogin has a new token, accepted by a running bridge at once; the old one keeps working until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; end that now with "sources revoke-old onelogin"\ntoken: \S+\n$/,
@@ -98,19 +99,23 @@ test('sources rotate: both tokens work during the grace period, only the new one
   db.close();
   await until(async () => ((await status(bridge.scimUrl, oldToken)) === 401 ? true : undefined));
   expect(await status(bridge.scimUrl, newToken)).toBe(200);
-  expect(cli(['sources', 'list'], env).stdout).toBe('onelogin\tsources add\tusers=0\tgroups=0\tdirectories=-\n');
+  expect((await cliIn(['sources', 'list'], env)).stdout).toBe('onelogin\tsources add\tusers=0\tgroups=0\tdirectories=-\n');
 
-  const again = cli(['sources', 'rotate', 'onelogin', '--revoke-old'], env);
+  const again = await cliIn(['sources', 'rotate', 'onelogin', '--revoke-old'], env);
   expect(again.stdout).toMatch(/^source onelogin has a new token, accepted by a running bridge at once; the old one no longer works\ntoken: \S+\n$/);
   const third = /^token: (\S+)$/m.exec(again.stdout)![1];
   expect([await status(bridge.scimUrl, newToken), await status(bridge.scimUrl, third)]).toEqual([401, 200]);
 
   // A default-length grace, ended early with revoke-old.
-  const fourth = /^token: (\S+)$/m.exec(cli(['sources', 'rotate', 'onelogin'], env).stdout)![1];
+  const fourth = /^token: (\S+)$/m.exec((await cliIn(['sources', 'rotate', 'onelogin'], env)).stdout)![1];
   expect([await status(bridge.scimUrl, third), await status(bridge.scimUrl, fourth)]).toEqual([200, 200]);
-  expect(cli(['sources', 'list'], env).stdout).toMatch(
+  expect((await cliIn(['sources', 'list'], env)).stdout).toMatch(
     /^onelogin\tsources add \(previous token valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\tusers=0\tgroups=0\tdirectories=-\n$/,
   );
-  expect(cli(['sources', 'revoke-old', 'onelogin'], env)).toEqual({ code: 0, stdout: 'the previous token of source onelogin no longer works\n', stderr: '' });
+  expect(await cliIn(['sources', 'revoke-old', 'onelogin'], env)).toEqual({
+    code: 0,
+    stdout: 'the previous token of source onelogin no longer works\n',
+    stderr: '',
+  });
   expect([await status(bridge.scimUrl, third), await status(bridge.scimUrl, fourth)]).toEqual([401, 200]);
 });

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { cli, killServed, serve, until } from './cli-process';
+import { cliIn, serveIn, stopServedIn } from './cli-in-process';
+import { until } from './cli-process';
 
 jest.setTimeout(180_000);
 
@@ -17,8 +18,8 @@ let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-trial-'));
 });
-afterEach(() => {
-  killServed();
+afterEach(async () => {
+  await stopServedIn();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,7 +36,7 @@ async function tenant(dataDir: string): Promise<{ tenantId: string; users: { id:
 test("a restart of serve finds the trial tenant it left, and one-shot commands use the running bridge's simulator", async () => {
   const data = join(dir, 'data');
   const env = { BRIDGE_DATABASE: join(data, 'bridge.sqlite'), BRIDGE_PORT: '0' };
-  const first = await serve(env);
+  const first = await serveIn(env);
   const token = /^Bearer token \(source "default"\): (\S+)$/m.exec(first.out())![1];
   const created = await request(first.scimUrl)
     .post('/Users')
@@ -51,27 +52,27 @@ test("a restart of serve finds the trial tenant it left, and one-shot commands u
   expect(statSync(join(data, 'simulator-connection.json')).mode & 0o777).toBe(0o600);
 
   // One-shot commands read the running bridge's tenant: it is fit, and nothing is left to write.
-  expect(cli(['preflight'], env)).toMatchObject({ code: 0, stdout: 'mode: profile-sync\npreflight passed\n' });
-  expect(cli(['plan'], env)).toMatchObject({ code: 0, stdout: 'pending Graph writes:\n0 write(s)\n' });
+  expect(await cliIn(['preflight'], env)).toMatchObject({ code: 0, stdout: 'mode: profile-sync\npreflight passed\n' });
+  expect(await cliIn(['plan'], env)).toMatchObject({ code: 0, stdout: 'pending Graph writes:\n0 write(s)\n' });
 
   expect(await first.stop()).toBe(0);
   expect(existsSync(join(data, 'simulator-connection.json'))).toBe(false);
   expect(statSync(join(data, 'simulator.json')).mode & 0o777).toBe(0o600);
   // Without a running bridge, a command that needs the tenant says so.
-  const alone = cli(['preflight'], env);
+  const alone = await cliIn(['preflight'], env);
   expect(alone.code).toBe(1);
   expect(alone.stdout).toContain(
     `BLOCKED: cannot read the tenant: no bridge serving from ${data} runs the embedded Graph simulator this command would talk to: start it (npm start)`,
   );
 
-  const second = await serve(env);
+  const second = await serveIn(env);
   const after = await tenant(data);
   expect(after.tenantId).toBe(before.tenantId);
   expect(after.users.map((u) => [u.id, u.userPrincipalName]).sort()).toEqual(before.users.map((u) => [u.id, u.userPrincipalName]).sort());
   // The bridge and the tenant agree: nothing to create again.
   const r = await request(second.scimUrl).get(`/Users/${created.body.id}`).set('Authorization', `Bearer ${token}`);
   expect(r.body[EXT]).toEqual({ source: 'default', dirSyncEnabled: false, graphId, syncState: 'synced' });
-  expect(cli(['plan'], env)).toMatchObject({ code: 0, stdout: 'pending Graph writes:\n0 write(s)\n' });
+  expect(await cliIn(['plan'], env)).toMatchObject({ code: 0, stdout: 'pending Graph writes:\n0 write(s)\n' });
 });
 
 test('a fixed simulator port already taken: serve says which key to change; one-shot commands never bind it', async () => {
@@ -80,13 +81,13 @@ test('a fixed simulator port already taken: serve says which key to change; one-
   const port = (taken.address() as { port: number }).port;
   try {
     const env = { BRIDGE_DATABASE: join(dir, 'bridge.sqlite'), BRIDGE_PORT: '0', BRIDGE_GRAPH_SIMULATOR_PORT: String(port) };
-    const r = cli(['serve'], env);
+    const r = await cliIn(['serve'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       `error: graph.simulator.port ${port} is in use (another bridge or graph-sim is listening there): stop it, ` +
         'or set graph.simulator.port (BRIDGE_GRAPH_SIMULATOR_PORT) to another port or 0 for any free one\n',
     );
-    expect(cli(['status'], env)).toMatchObject({ code: 0, stderr: '' });
+    expect(await cliIn(['status'], env)).toMatchObject({ code: 0, stderr: '' });
   } finally {
     taken.close();
   }

@@ -69,7 +69,7 @@ test('scim-graph-bridge permissions prints the list for the config, with command
     }),
   );
   const out: string[] = [];
-  expect(permissions(file, {}, (l) => out.push(l))).toBe(0);
+  expect(permissions(file, {}, (l) => out.push(l), {})).toBe(0);
   expect(out.slice(0, 6)).toEqual([
     'Microsoft Graph application permissions for license-only (admin consent required for each):',
     '  Organization.Read.All: read the tenant (organization, subscribedSkus)',
@@ -86,7 +86,7 @@ test('scim-graph-bridge permissions prints the list for the config, with command
     "  foreach ($p in @('Organization.Read.All', 'User.Read.All', 'User.RevokeSessions.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory')) {",
   );
   const json: string[] = [];
-  permissions(file, { mode: 'profile-sync', json: true }, (l) => json.push(l));
+  permissions(file, { mode: 'profile-sync', json: true }, (l) => json.push(l), {});
   expect(JSON.parse(json.join('\n'))).toMatchObject({
     mode: 'profile-sync',
     required: [{ permission: 'Organization.Read.All' }, { permission: 'User.ReadWrite.All' }, { permission: 'RoleManagement.Read.Directory' }],
