@@ -119,7 +119,9 @@ async function syncUserChunk(ctx: EngineContext, rows: SyncRow[]): Promise<void>
 /** The skuIds config.licenses.groups maps this group to (by SCIM id or displayName). */
 function licensesOfGroup(ctx: EngineContext, groupId: string): string[] {
   const name = String(ctx.store.groups.getForSync(groupId)?.resource.displayName ?? '');
-  return licenceGroupSkus(ctx.config.licenses.groups, groupId, name).map((s) => resolveSku(ctx.facts, s)).filter((s): s is string => Boolean(s));
+  return licenceGroupSkus(ctx.config.licenses.groups, groupId, name)
+    .map((s) => resolveSku(ctx.facts, s))
+    .filter((s): s is string => Boolean(s));
 }
 
 /** A licensed group changed: its members, and whoever holds its licenses, are diffed again. */
