@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import Database from 'better-sqlite3';
 import { createSyncEngineQueries } from '../../src/store/sync-engine-queries';
-import { bridgeChild } from './cli-process';
+import { restartableBridge } from './bridge-process';
 import { E3, simulatorGraph } from './harness';
 
 jest.setTimeout(300_000);
@@ -31,7 +31,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sim: RunningSimulator;
 let dir: string;
-const bridge = bridgeChild();
+const bridge = restartableBridge();
 let up: Promise<void> = Promise.resolve();
 
 async function scim(method: string, path: string, body?: unknown, once = false): Promise<{ status: number; body: any } | null> {
