@@ -3,7 +3,7 @@
 // assigns ids; the tests name resources ('u-ada') and resolve the names with id(). A test name
 // travels as externalId, and a manager.value or member value naming a test resource is sent as
 // its server id. Nothing here computes what the ingress records: tests read it back (GET).
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import request from 'supertest';
 import type { Config } from '../../src/config';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
@@ -78,7 +78,9 @@ export async function createIngress(deps: { config: Config; store: Store }, sour
     return body;
   }
 
-  const send = (method: 'post' | 'put' | 'patch' | 'get' | 'delete', path: string) => request(server)[method](`/scim/v2${path}`).set(headers);
+  // One kept-alive connection after another, as an IdP's client keeps them, rather than a new one per request.
+  const agent = new Agent({ keepAlive: true });
+  const send = (method: 'post' | 'put' | 'patch' | 'get' | 'delete', path: string) => request(server)[method](`/scim/v2${path}`).agent(agent).set(headers);
 
   async function getUser(name: string): Promise<Json> {
     const res = await send('get', `/Users/${id(name)}`);
@@ -145,6 +147,9 @@ export async function createIngress(deps: { config: Config; store: Store }, sour
       members.set(name, [...memberNames]);
     },
     // Idempotent: a test's afterEach may close a harness an earlier test closed already.
-    close: () => (server.listening ? new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))) : Promise.resolve()),
+    close: () => {
+      agent.destroy();
+      return server.listening ? new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))) : Promise.resolve();
+    },
   };
 }
