@@ -28,8 +28,10 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
   // the outage once the engine has met it, instead of waiting ten seconds of wall time.
   let simTime = Date.now();
   const simNow = () => simTime;
-  // The engine's back-offs and Retry-After pauses run on a manual clock, moved on whenever the engine
-  // waits (driveClock), so a second of Retry-After costs no wall time.
+  // The engine's back-offs and Retry-After pauses run on a manual clock, moved on a second at a time
+  // whenever the engine waits (driveClock), so a second of Retry-After costs no wall time. (After each 429
+  // the write budget refills from empty at half its rate: minutes of the engine's time, which steps of
+  // 100 ms took thousands of wall-clock ticks to pass.)
   const clock = manualClock(Date.now());
   h = await startHarness({
     mode: 'user-sync',
@@ -47,7 +49,7 @@ it('applies every accepted change after 20% 5xx/429 and a 10-second outage', asy
   h.sim.faults.set({ errorRates: { '500': 0.05, '502': 0.05, '429': 0.1 }, outages: [{ start, end: start + 10_000 }] });
   const refusedInOutage = () => h.sim.requests.list().filter((e) => e.status === 503).length;
   h.engine.start();
-  stopClock = driveClock(clock, 100);
+  stopClock = driveClock(clock, 1000);
   for (let i = 0; i < USERS; i++) {
     await scim.createUser(`u${i}`, {
       ...boss,
