@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config';
 import { leastGrant } from '../../src/graph/permissions';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
-import { bridgeChild, until } from './cli-process';
+import { restartableBridge } from './bridge-process';
+import { until } from './cli-process';
 import { simulatorGraph } from './harness';
 
 jest.setTimeout(120_000);
@@ -21,7 +22,7 @@ const JOB = 'API2AAD.0a1b2c3d4e5f.6d1e3b0f';
 
 let sim: RunningSimulator;
 let dir: string;
-const bridge = bridgeChild();
+const bridge = restartableBridge();
 
 /** The bridge's records by state, read from its database file. */
 function records(dbPath: string): Record<string, number> {
