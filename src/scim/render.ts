@@ -45,23 +45,6 @@ export function renderUser(r: ListedResource, base: string): Record<string, unkn
   return out;
 }
 
-const USER_OWN_KEYS = ['schemas', 'id', 'meta', BRIDGE_USER_SCHEMA];
-
-/**
- * renderUser's JSON text without writing the stored attributes out again: they are spliced in as
- * stored (the store keeps them as JSON.stringify wrote them). Null when `r` carries no stored text
- * or its data holds a key renderUser sets itself (the bridge extension: merged with the store's).
- */
-export function userText(r: ListedResource, base: string): string | null {
-  if (r.json === undefined || r.json.length < 2 || USER_OWN_KEYS.some((k) => Object.hasOwn(r.data, k))) return null;
-  const schemas = r.data[ENTERPRISE_USER_SCHEMA] ? [CORE_USER, ENTERPRISE_USER_SCHEMA, BRIDGE_USER_SCHEMA] : [CORE_USER, BRIDGE_USER_SCHEMA];
-  const inner = r.json.slice(1, -1);
-  return (
-    `{"schemas":${JSON.stringify(schemas)},"id":${JSON.stringify(r.id)}${inner ? `,${inner}` : ''},` +
-    `${JSON.stringify(BRIDGE_USER_SCHEMA)}:${JSON.stringify(bridgeExtension(r))},"meta":${JSON.stringify(meta('User', r, `${base}/Users/${r.id}`))}}`
-  );
-}
-
 /** A group; `members` undefined when the caller did not load them (excluded or not requested). */
 export function renderGroup(r: ListedResource, base: string, members?: MemberView[]): Record<string, unknown> {
   const out: Record<string, unknown> = { schemas: [CORE_GROUP, BRIDGE_GROUP_SCHEMA], id: r.id, ...r.data };

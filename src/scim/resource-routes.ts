@@ -11,23 +11,19 @@ import { SCIM_CONTENT_TYPE } from './error-response';
 import type { IgnoredExtension } from './foreign-extensions';
 import type { GroupService } from './groups-service';
 import { fromQuery, fromSearchBody, projectionOf, type ListParams } from './list-params';
-import { etagOf, project, renderGroup, renderUser, userText, wantsMembers, type Projection } from './render';
+import { etagOf, project, renderGroup, renderUser, wantsMembers, type Projection } from './render';
 import { resourceTypes } from './schema';
 import type { UserService } from './users-service';
 
 export function reply(res: Response, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-  if (body !== undefined) return replyText(res, status, JSON.stringify(body), headers);
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.end();
-}
-
-/** reply with a body already serialised. */
-function replyText(res: Response, status: number, json: string, headers: Record<string, string> = {}): void {
-  res.statusCode = status;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined) {
+    res.end();
+    return;
+  }
   res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
-  res.end(json);
+  res.end(JSON.stringify(body));
 }
 
 export const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
@@ -85,21 +81,6 @@ export function groupKind(service: GroupService): ResourceKind {
 /** Clients that expect the updated resource from PATCH rather than 204 (Okta's SCIM client). */
 const wantsPatchBody = (req: Request) => /okta/i.test(req.get('user-agent') ?? '');
 
-/**
- * listAndRender's answer as JSON text, for the list routes: users without a projection are written
- * from their stored JSON (userText), the others rendered as listAndRender renders them. A page of
- * 100 users is otherwise parsed and serialised again attribute by attribute.
- */
-function listText(kind: ResourceKind, p: Principal, params: ListParams, base: string, notes?: IgnoredExtension[]): string {
-  const projection = projectionOf(resourceTypes[kind.type], params);
-  const { total, resources } = kind.service.list(p, params, notes);
-  const plain = kind.type === 'User' && !projection.attributes?.length && !projection.excluded?.length;
-  const items = resources.map((r) => (plain && userText(r, base)) || JSON.stringify(kind.render(r, base, projection, p)));
-  // listResponse's envelope, its Resources written from the items' text.
-  const envelope = JSON.stringify({ ...listResponse(total, params.startIndex, []), itemsPerPage: items.length });
-  return `${envelope.slice(0, -3)}[${items.join(',')}]}`;
-}
-
 export function listAndRender(kind: ResourceKind, p: Principal, params: ListParams, base: string, notes?: IgnoredExtension[]) {
   const rt = resourceTypes[kind.type];
   const projection = projectionOf(rt, params);
@@ -117,13 +98,13 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
 
   router.get(path, (req, res) => {
     const extensions: IgnoredExtension[] = [];
-    replyText(res, 200, listText(kind, principalOf(res), fromQuery(req.query as Record<string, unknown>), baseUrlOf(req), extensions));
+    reply(res, 200, listAndRender(kind, principalOf(res), fromQuery(req.query as Record<string, unknown>), baseUrlOf(req), extensions));
     reportIgnored(log, req, res, { ignored: [], extensions });
   });
 
   router.post(`${path}/.search`, (req, res) => {
     const extensions: IgnoredExtension[] = [];
-    replyText(res, 200, listText(kind, principalOf(res), fromSearchBody(req.body), baseUrlOf(req), extensions));
+    reply(res, 200, listAndRender(kind, principalOf(res), fromSearchBody(req.body), baseUrlOf(req), extensions));
     reportIgnored(log, req, res, { ignored: [], extensions });
   });
 

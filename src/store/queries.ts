@@ -13,8 +13,6 @@ import { type ResourceRow, toStored } from './resource-row';
 export interface ListedResource extends StoredResource {
   /** The sync bookkeeping a GET reports in the bridge extension (users and groups). */
   sync?: SyncView;
-  /** `data` as stored (JSON text), so that a reader may write it out without serialising it again. */
-  json?: string;
 }
 
 export interface ListQuery {
@@ -38,7 +36,6 @@ interface Row extends Omit<ResourceRow, 'deleted'> {
 
 function toListed(r: Row, withSync: boolean): ListedResource {
   const out: ListedResource = toStored(r);
-  out.json = r.data;
   if (withSync) {
     out.sync = {
       state: r.state ?? null,
