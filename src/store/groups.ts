@@ -19,6 +19,12 @@ interface Left {
   present: number;
 }
 
+/** Adds the users among removed membership rows that were present to `left`; returns how many rows were removed. */
+function noteLeavers(rows: unknown[], left: Set<string>): number {
+  for (const r of rows as Left[]) if (r.present === 1 && r.member_type === 'User') left.add(r.member_id);
+  return rows.length;
+}
+
 /** Membership changes of one write, applied in SQL: replace, removeAll, remove, then add. Give a list to apply several in order. */
 export interface MemberChanges {
   add?: readonly MemberRef[];
@@ -94,10 +100,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     if (!changes) return 0;
     if (Array.isArray(changes)) return changes.reduce((n: number, c: MemberChanges) => n + applyMembers(id, c, left), 0);
     const m = changes as MemberChanges;
-    const removed = (rows: unknown[]) => {
-      for (const r of rows as Left[]) if (r.present === 1 && r.member_type === 'User') left.add(r.member_id);
-      return rows.length;
-    };
+    const removed = (rows: unknown[]) => noteLeavers(rows, left);
     let n = 0;
     if (m.replace) {
       const list = JSON.stringify(m.replace);
@@ -192,7 +195,7 @@ export function createGroupStore(db: Database, deps: { sync: SyncStore; audit: A
     const parents = q.groupsOf.all(id) as string[];
     q.softDelete.run(now, id);
     const left = new Set<string>();
-    for (const r of q.deleteMemberships.all(id) as Left[]) if (r.present === 1 && r.member_type === 'User') left.add(r.member_id);
+    noteLeavers(q.deleteMemberships.all(id), left);
     q.dropMemberNeverApplied.run(id);
     q.leaveAsMember.run(id);
     for (const g of parents) {
