@@ -90,18 +90,15 @@ export function createSyncEngineQueries(db: Database) {
     pruneLinked: db.prepare(`DELETE FROM sync_engine_linked WHERE linked_at < ?`),
     linkedAt: db.prepare(`SELECT linked_at FROM sync_engine_linked WHERE graph_id = ?`).pluck(),
     // Read-backs (migration 16): a new due time puts the row out of a read-back under way.
-    readbackSchedule: db.prepare(`INSERT INTO sync_engine_readback (kind, id, due_at, taken) VALUES (?, ?, ?, 0)
+    // The ids of each statement below come as one JSON array.
+    readbackSchedule: db.prepare(`INSERT INTO sync_engine_readback (kind, id, due_at, taken) SELECT ?, value, ?, 0 FROM json_each(?) WHERE true
       ON CONFLICT (kind, id) DO UPDATE SET due_at = excluded.due_at, taken = 0`),
     readbackTake: db.prepare(`UPDATE sync_engine_readback SET taken = 1 WHERE kind = ? AND due_at <= ?`),
     readbackTaken: db.prepare(`SELECT id FROM sync_engine_readback WHERE kind = ? AND taken = 1 ORDER BY due_at, id LIMIT ?`).pluck(),
-    readbackDone: db.prepare(`DELETE FROM sync_engine_readback WHERE kind = ? AND id = ? AND taken = 1`),
-    readbackRelease: db.prepare(`UPDATE sync_engine_readback SET taken = 0 WHERE kind = ? AND id = ? AND taken = 1`),
+    readbackDone: db.prepare(`DELETE FROM sync_engine_readback WHERE kind = ? AND id IN (SELECT value FROM json_each(?)) AND taken = 1`),
+    readbackRelease: db.prepare(`UPDATE sync_engine_readback SET taken = 0 WHERE kind = ? AND id IN (SELECT value FROM json_each(?)) AND taken = 1`),
   };
   let lastPrune = -Infinity;
-  const each = (stmt: { run: (...args: unknown[]) => unknown }) =>
-    db.transaction((kind: ReadbackKind, ids: readonly string[]) => {
-      for (const id of ids) stmt.run(kind, id);
-    }) as (kind: ReadbackKind, ids: readonly string[]) => void;
   return {
     countsByState(): Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } {
       const out: Record<Exclude<SyncStateName, 'skipped'>, number> & { skipped?: number } = { pending: 0, synced: 0, error: 0, blocked: 0 };
@@ -174,16 +171,14 @@ export function createSyncEngineQueries(db: Database) {
     /** Epoch ms the engine created or matched this Graph object, if recorded and not yet pruned. */
     linkedAt: (graphId: string) => (q.linkedAt.get(graphId.toLowerCase()) as number | undefined) ?? null,
     /** Read these resources back at `atMs` (a later schedule replaces an earlier one, also one under way); one transaction. */
-    scheduleReadback: db.transaction((kind: ReadbackKind, ids: readonly string[], atMs: number) => {
-      for (const id of ids) q.readbackSchedule.run(kind, id, atMs);
-    }) as (kind: ReadbackKind, ids: readonly string[], atMs: number) => void,
+    scheduleReadback: (kind: ReadbackKind, ids: readonly string[], atMs: number) => void q.readbackSchedule.run(kind, atMs, JSON.stringify(ids)),
     /** Starts a read-back: the rows due at `nowMs` are taken; returns how many. */
     takeDueReadbacks: (kind: ReadbackKind, nowMs: number) => q.readbackTake.run(kind, nowMs).changes,
     /** The next `limit` rows taken and not yet done or released, earliest due first. */
     takenReadbacks: (kind: ReadbackKind, limit: number) => q.readbackTaken.all(kind, limit) as string[],
     /** Read back: forgotten, unless scheduled again since they were taken. */
-    readbacksDone: each(q.readbackDone),
+    readbacksDone: (kind: ReadbackKind, ids: readonly string[]) => void q.readbackDone.run(kind, JSON.stringify(ids)),
     /** Not read this time (a failed read): due again on the next read-back, at the time they had. */
-    releaseReadbacks: each(q.readbackRelease),
+    releaseReadbacks: (kind: ReadbackKind, ids: readonly string[]) => void q.readbackRelease.run(kind, JSON.stringify(ids)),
   };
 }
