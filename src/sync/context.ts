@@ -136,3 +136,18 @@ export function stillDue(ctx: EngineContext, row: SyncRow): SyncRow | null {
   if (!now || now.state === 'blocked' || now.nextAttemptAt > ctx.clock.now()) return null;
   return now.desiredVersion > now.appliedVersion || now.state === 'pending' ? now : null;
 }
+
+/**
+ * A read-back of what Graph reports after a delay (sync_engine_readback): takes the rows of `kind`
+ * that are due, then reads them `page` at a time. `read` leaves each done or schedules it again;
+ * whatever it did not settle (a failed read) is released, due again on the next read-back.
+ */
+export async function readBackDuePages(ctx: EngineContext, kind: 'tokens' | 'licences', page: number, read: (ids: string[]) => Promise<void>): Promise<void> {
+  if (!ctx.queries.takeDueReadbacks(kind, ctx.clock.now())) return;
+  for (;;) {
+    const ids = ctx.queries.takenReadbacks(kind, page);
+    if (!ids.length) return;
+    await read(ids);
+    ctx.queries.releaseReadbacks(kind, ids);
+  }
+}

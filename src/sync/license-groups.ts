@@ -12,7 +12,7 @@
 // first and leaves the group after that write succeeded: a user is never left without the licence.
 import { randomBytes } from 'node:crypto';
 import { groupRequests } from '../graph/requests';
-import { type EngineContext } from './context';
+import { type EngineContext, readBackDuePages } from './context';
 import type { GraphOp, OpOutcome } from './ops';
 import { MEMBER_BIND_MAX, type MemberWrite, NO_ANSWER, addWrite, confirmed, removeWrite, splitRefused } from './member-sync';
 import { softenReferenceMissing } from './replication';
@@ -261,15 +261,8 @@ function errorMessage(ctx: EngineContext, skuId: string, groupId: string, error:
  * read: an Active state confirms the group's licence (and lets a direct one go), an Error state puts
  * the user in error with Graph's reason, no state yet is read again later.
  */
-export async function readBackDueLicences(ctx: EngineContext): Promise<void> {
-  if (!ctx.queries.takeDueReadbacks('licences', ctx.clock.now())) return;
-  // A page at a time: each leaves the read-back done, scheduled again, or released for a later run.
-  for (;;) {
-    const ids = ctx.queries.takenReadbacks('licences', READBACK_PAGE);
-    if (!ids.length) return;
-    await readBackLicences(ctx, ids);
-    ctx.queries.releaseReadbacks('licences', ids);
-  }
+export function readBackDueLicences(ctx: EngineContext): Promise<void> {
+  return readBackDuePages(ctx, 'licences', READBACK_PAGE, (ids) => readBackLicences(ctx, ids));
 }
 
 async function readBackLicences(ctx: EngineContext, ids: string[]): Promise<void> {

@@ -5,7 +5,7 @@ import { diffUser, type UserDiff } from '../graph/diff';
 import { flatten, unflatten } from '../graph/paths';
 import { dirSyncEnabledFor } from '../rules/identity';
 import { userRequests } from '../graph/requests';
-import { type EngineContext, appliedRow, failRow, inTransaction, progressRow, retryRow, waitRow } from './context';
+import { type EngineContext, appliedRow, failRow, inTransaction, progressRow, readBackDuePages, retryRow, waitRow } from './context';
 import type { GraphOp, OpOutcome } from './ops';
 import { type NotFoundWrite, retryReplicationMisses } from './replication';
 import type { UserSnapshot, UserWork } from './user-work';
@@ -324,14 +324,8 @@ export function scheduleTokenReadback(ctx: EngineContext, ids: string[]): void {
 }
 
 /** Reads back the users whose delay has passed, a page at a time; a failed read is tried again on a later run. */
-export async function readBackDueTokens(ctx: EngineContext): Promise<void> {
-  if (!ctx.queries.takeDueReadbacks('tokens', ctx.clock.now())) return;
-  for (;;) {
-    const ids = ctx.queries.takenReadbacks('tokens', TOKEN_READBACK_PAGE);
-    if (!ids.length) return;
-    ctx.queries.readbacksDone('tokens', await recordGraphTokens(ctx, ids));
-    ctx.queries.releaseReadbacks('tokens', ids);
-  }
+export function readBackDueTokens(ctx: EngineContext): Promise<void> {
+  return readBackDuePages(ctx, 'tokens', TOKEN_READBACK_PAGE, async (ids) => ctx.queries.readbacksDone('tokens', await recordGraphTokens(ctx, ids)));
 }
 
 /** Records what Graph reports now; returns the ids settled (read, or gone from the store or Graph). */
