@@ -21,7 +21,7 @@ import { planWrites, type PlannedWrite } from './plan';
 import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
 import { writesGroups } from './preflight';
 import type { PreflightResult } from './preflight';
-import { runPass } from './run-pass';
+import { runPass, urgentGoesFirst } from './run-pass';
 import { flushInbound, followInbound, usesInbound } from './inbound-writer';
 import { readBackDueTokens } from './user-apply';
 import { readBackDueLicences, requeueOnAssignmentChange } from './license-groups';
@@ -391,7 +391,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
       // (after the writer's transaction, so that it reads the committed row).
       unsubscribeDirty = store.sync.onDirty((urgent, type) => {
         wake?.();
-        if (urgent && (type === 'User' || writesGroups(config, ctx.mode)) && config.sync.order !== 'fifo') setImmediate(() => exec.kick());
+        if (urgent && urgentGoesFirst(ctx, type)) setImmediate(() => exec.kick());
       });
       loop = runLoop();
     },

@@ -156,8 +156,13 @@ async function runUrgentRows(ctx: EngineContext, rows: SyncRow[], release: (done
   });
 }
 
-/** Urgent work a pass can take now under `sync.order: priority`: groups only where the mode writes them. */
-const takesUrgent = (ctx: EngineContext, r: SyncRow) => isUrgent(r) && (r.type === 'User' || writesGroups(ctx.config, ctx.mode));
+/**
+ * Whether urgent work on resources of this type goes ahead of the rest: only under `sync.order:
+ * priority`, and for groups only where the mode writes them (the engine wakes for the same).
+ */
+export const urgentGoesFirst = (ctx: EngineContext, type: SyncRow['type']) =>
+  ctx.config.sync.order !== 'fifo' && (type === 'User' || writesGroups(ctx.config, ctx.mode));
+const takesUrgent = (ctx: EngineContext, r: SyncRow) => isUrgent(r) && urgentGoesFirst(ctx, r.type);
 
 /**
  * Urgent changes that arrived since the pass began (a deactivation or a member removal during an
@@ -212,7 +217,7 @@ export async function runPass(ctx: EngineContext, rows: SyncRow[]): Promise<void
   const deleted: SyncRow[] = [];
   const groups: SyncRow[] = [];
   for (const row of rows) {
-    const early = priority && takesUrgent(ctx, row);
+    const early = takesUrgent(ctx, row);
     if (early) urgent.push(row);
     // An urgent group's removals go early, and the group itself still goes in the groups phase.
     if (row.type === 'Group') groups.push(row);
