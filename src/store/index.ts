@@ -60,9 +60,10 @@ export function openStore(path: string, options: OpenStoreOptions) {
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   // Deleted content (a password applied or superseded, even sealed) is overwritten, not left in free pages.
   db.pragma('secure_delete = ON');
-  // A write touching many indexes inside a transaction keeps a statement journal of the pages it
-  // changes; past 64 KiB SQLite spills it to a temporary file, created and unlinked on every such
-  // write (an accepted SCIM create did). In memory it costs a copy, not a file.
+  // A store write made inside a caller's transaction (the engine records a round trip's outcomes in
+  // one) runs as a savepoint, which journals every page it changes; past 64 KiB SQLite spills that
+  // journal to a temporary file, created and unlinked for each such write. In memory it costs a copy.
+  // (A write that is itself the outermost transaction, such as a SCIM create, journals no such pages.)
   db.pragma('temp_store = MEMORY');
   let box;
   try {

@@ -161,15 +161,16 @@ const APPROVED_KEY = 'deletions.approved';
 const PREFLIGHT_RECHECK_MS = 30_000;
 const MAX_PASSES = 50;
 
-/** The token and licence read-backs that are due (one indexed count each when none is). */
-async function readBackDue(ctx: EngineContext): Promise<void> {
-  await readBackDueTokens(ctx);
-  await readBackDueLicences(ctx);
-}
 /** user-revokesigninsessions: "there might be a small delay of a few minutes before tokens are revoked". */
 export const TOKEN_READBACK_DELAY_MS = 5 * 60_000;
 /** Group-based licensing is processed asynchronously ("shortly after" a user joins): read back after a minute, then every minute. */
 const LICENCE_READBACK_DELAY_MS = 60_000;
+
+/** The token and licence read-backs that are due (one indexed UPDATE each, changing nothing, when none is). */
+async function readBackDue(ctx: EngineContext): Promise<void> {
+  await readBackDueTokens(ctx);
+  await readBackDueLicences(ctx);
+}
 
 function budgetUse(t: ReturnType<typeof createThrottle>, capacity: number, perSeconds: number, now: number): BudgetUse {
   const paused = t.pausedUntil();
