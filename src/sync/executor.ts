@@ -5,7 +5,6 @@
 // Before each $batch a pass may let urgent work go first (preempt), and the engine runs that work
 // at once when an urgent change is accepted (kick): a change to a user already in Graph then waits
 // for the requests in flight, not for the rest of a chunk of creations.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../log';
 import { packBatches } from './batcher';
 import type { SyncGraph } from './graph-port';
@@ -24,18 +23,17 @@ export interface ExecutorStats {
 
 export interface Executor {
   run(ops: GraphOp[]): Promise<Map<string, OpOutcome>>;
+  /**
+   * The same executor for urgent work: its writes take the next free budget and it is not preempted
+   * itself. A flag carried by the caller's context (run-pass.ts urgentContext), not by async context
+   * tracking, which would put a hook on every promise and socket of the process, SCIM requests included.
+   */
+  urgent: Pick<Executor, 'run'>;
   stats(): ExecutorStats;
   /** Work run before each $batch that is not itself urgent (null: none), e.g. urgent changes that arrived meanwhile. */
   preempt(hook: (() => Promise<void>) | null): void;
   /** Urgent work arrived: runs the preemption hook now, alongside the requests under way (nothing when none is set). */
   kick(): void;
-}
-
-const urgentScope = new AsyncLocalStorage<true>();
-
-/** Runs `fn` as urgent work: its writes take the next free budget and it is not preempted itself. */
-export function runUrgent<T>(fn: () => Promise<T>): Promise<T> {
-  return urgentScope.run(true, fn);
 }
 
 export interface ExecutorOptions {
@@ -72,8 +70,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
   let preemptHook: (() => Promise<void>) | null = null;
 
-  async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>): Promise<void> {
-    const urgent = urgentScope.getStore() === true;
+  async function runBatch(batch: GraphOp[], out: Map<string, OpOutcome>, urgent: boolean): Promise<void> {
     if (!urgent && preemptHook) await preemptHook();
     const writes = batch.filter((op) => op.write).length;
     if (writes) await throttle.acquire(writes, urgent);
@@ -100,18 +97,21 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
+  async function run(ops: GraphOp[], urgent: boolean): Promise<Map<string, OpOutcome>> {
+    const out = new Map<string, OpOutcome>();
+    const { batches, deferred } = packBatches(ops);
+    for (const op of deferred) out.set(op.id, { kind: 'retry', status: 0, message: 'deferred to the next $batch', throttled: false });
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) await runBatch(batches[next++], out, urgent);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+    return out;
+  }
+
   return {
-    async run(ops) {
-      const out = new Map<string, OpOutcome>();
-      const { batches, deferred } = packBatches(ops);
-      for (const op of deferred) out.set(op.id, { kind: 'retry', status: 0, message: 'deferred to the next $batch', throttled: false });
-      let next = 0;
-      const worker = async () => {
-        while (next < batches.length) await runBatch(batches[next++], out);
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-      return out;
-    },
+    run: (ops) => run(ops, false),
+    urgent: { run: (ops) => run(ops, true) },
     stats: () => ({ ...stats }),
     preempt(hook) {
       preemptHook = hook;

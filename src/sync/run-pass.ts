@@ -8,7 +8,6 @@ import { deprovisionUsers, guardDeprovisions } from './deprovision';
 import { flushInbound, inboundUsers, usesInbound } from './inbound-writer';
 import { removeMembersFirst, syncGroups } from './group-sync';
 import { resolveSku, writesGroups } from './preflight';
-import { runUrgent } from './executor';
 import { applyUsers, scheduleTokenReadback } from './user-apply';
 import { createUsers, matchUsers } from './user-match';
 import { prepareUser, type UserWork } from './user-work';
@@ -145,15 +144,22 @@ async function runUrgentRows(ctx: EngineContext, rows: SyncRow[], release: (done
   const live = rows.filter((r) => r.type === 'User' && !r.deleted);
   const gone = rows.filter((r) => r.type === 'User' && r.deleted);
   const groups = rows.filter((r) => r.type === 'Group');
-  await runUrgent(async () => {
-    for (let i = 0; i < live.length; i += USER_CHUNK) {
-      const chunk = live.slice(i, i + USER_CHUNK);
-      await isolating(ctx, chunk, (rows) => syncUserChunk(ctx, rows));
-      release(chunk);
-    }
-    if (gone.length) await isolating(ctx, gone, (rows) => deprovisionUsers(ctx, rows));
-    if (groups.length) await isolating(ctx, groups, (rows) => removeMembersFirst(ctx, rows));
-  });
+  const urgent = urgentContext(ctx);
+  for (let i = 0; i < live.length; i += USER_CHUNK) {
+    const chunk = live.slice(i, i + USER_CHUNK);
+    await isolating(urgent, chunk, (rows) => syncUserChunk(urgent, rows));
+    release(chunk);
+  }
+  if (gone.length) await isolating(urgent, gone, (rows) => deprovisionUsers(urgent, rows));
+  if (groups.length) await isolating(urgent, groups, (rows) => removeMembersFirst(urgent, rows));
+}
+
+/**
+ * The engine's context with the urgent executor: everything else is read through to `ctx` itself
+ * (its counters and facts as they are now), and what the urgent work sets on it stays its own.
+ */
+function urgentContext(ctx: EngineContext): EngineContext {
+  return Object.create(ctx, { exec: { value: { ...ctx.exec, run: ctx.exec.urgent.run }, enumerable: true } }) as EngineContext;
 }
 
 /**

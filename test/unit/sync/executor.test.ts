@@ -73,4 +73,21 @@ describe('executor', () => {
     await exec.run([...reads, write('w1'), write('w2')]);
     expect([throttle.spent(), graph.batches.map((b) => b.length)]).toEqual([2, [20, 7]]);
   });
+
+  it('sends urgent work through the urgent view first when the budget is spent, without running the preemption hook for it', async () => {
+    const clock = manualClock(0);
+    // 2 writes per second: the first two go at once, then one every 500 ms.
+    const throttle = createThrottle({ writes: 2, perSeconds: 1 }, clock);
+    const graph = fakeGraph((ops) => ops.map((o) => ({ id: o.id, status: 204 })));
+    const exec = createExecutor({ graph, throttle, logger: createLogger('silent'), concurrency: 1, now: () => clock.now() });
+    const hooked: string[] = [];
+    exec.preempt(async () => void hooked.push(`hook before batch ${graph.batches.length + 1}`));
+    await exec.run([write('load-1', { url: '/users/load-1' }), write('load-2', { url: '/users/load-2' })]);
+    const load = exec.run([write('load-3')]);
+    const urgent = exec.urgent.run([write('deactivate')]);
+    await clock.advance(1000);
+    await Promise.all([load, urgent]);
+    expect(graph.batches).toEqual([['load-1', 'load-2'], ['deactivate'], ['load-3']]);
+    expect(hooked).toEqual(['hook before batch 1', 'hook before batch 2']);
+  });
 });
