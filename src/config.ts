@@ -102,6 +102,10 @@ const graphSchema = z.object({
         .object({ requests: z.number().int().positive().default(40), perSeconds: z.number().positive().default(5) })
         .default({ requests: 40, perSeconds: 5 }),
       dailyQuota: z.number().int().positive().default(2000),
+      // How long a request of fewer than 50 records waits for more before it goes anyway (urgent records
+      // never wait): the quota counts calls, not records. 60 s: one partial request a minute is 1,440 a day,
+      // within the 2,000; docs/inbound-writer.md, "Batching".
+      batchWaitSeconds: z.number().min(0).default(60),
       // How often the provisioning logs are read for records sent and not yet reported.
       pollSeconds: z.number().positive().default(60),
     })
@@ -266,6 +270,7 @@ const envPaths: [string, EnvKind][] = [
   ['graph.inbound.rate.requests', 'number'],
   ['graph.inbound.rate.perSeconds', 'number'],
   ['graph.inbound.dailyQuota', 'number'],
+  ['graph.inbound.batchWaitSeconds', 'number'],
   ['graph.inbound.pollSeconds', 'number'],
   ['graph.writeBudget.writes', 'number'],
   ['graph.writeBudget.perSeconds', 'number'],

@@ -80,6 +80,8 @@ export function status(configFile: string | undefined, opts: { json?: boolean },
       );
       print(`queue: ${report.queueDepth} due, ${report.pendingDeletions} deprovisions pending`);
       if (s.inbound) print(`inbound records: ${s.inbound.queued} to send, ${s.inbound.sent} sent and not reported, ${s.inbound.awaiting} awaiting Entra`);
+      // Fewer than a full request (50): they wait for more, to spare the daily quota of calls.
+      if (s.inbound?.partialSendAt) print(`inbound: the ${s.inbound.queued} to send wait for a fuller request until ${s.inbound.partialSendAt}`);
       for (const e of report.lastErrors) print(`error ${e.type} ${e.id}: ${e.lastError}`);
     }
     return blocked ? 1 : 0;

@@ -69,6 +69,7 @@ const toRecord = (r: Row): InboundRecord => ({
 export function createInboundQueue(db: Database) {
   const q = {
     latest: db.prepare(`SELECT * FROM inbound_records WHERE resource_id = ? ORDER BY seq DESC LIMIT 1`),
+    queuedSince: db.prepare(`SELECT min(queued_at) FROM inbound_records WHERE resource_id = ? AND state = 'queued'`).pluck(),
     dropQueued: db.prepare(`DELETE FROM inbound_records WHERE resource_id = ? AND state = 'queued'`),
     insert: db.prepare(`INSERT INTO inbound_records (resource_id, version, kind, external_id, bulk_id, operation, applies, urgent, state, queued_at)
       VALUES (@resourceId, @version, @kind, @externalId, @bulkId, @operation, @applies, @urgent, 'queued', @now)`),
@@ -99,12 +100,20 @@ export function createInboundQueue(db: Database) {
     },
     /**
      * Stores a record to send. A record of the same resource still queued is superseded (only the
-     * newest state of a user is worth sending); records already sent stay and are followed.
+     * newest state of a user is worth sending) and its queue time kept: a user changed again and again
+     * still goes within the writer's batch wait of its first change. Records already sent stay and are followed.
      */
     stage(input: Omit<InboundRecord, 'seq' | 'state' | 'queuedAt' | 'sentAt' | 'attempts' | 'logId' | 'targetId' | 'outcome'>, now: number): void {
       db.transaction(() => {
+        const since = q.queuedSince.get(input.resourceId) as number | null;
         q.dropQueued.run(input.resourceId);
-        q.insert.run({ ...input, operation: JSON.stringify(input.operation), applies: JSON.stringify(input.applies), urgent: input.urgent ? 1 : 0, now });
+        q.insert.run({
+          ...input,
+          operation: JSON.stringify(input.operation),
+          applies: JSON.stringify(input.applies),
+          urgent: input.urgent ? 1 : 0,
+          now: since ?? now,
+        });
       })();
     },
     /**

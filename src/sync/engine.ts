@@ -22,7 +22,7 @@ import { createGate, TENANT_SWITCH_REFUSED_KEY } from './gate';
 import { writesGroups } from './preflight';
 import type { PreflightResult } from './preflight';
 import { runPass, urgentGoesFirst } from './run-pass';
-import { flushInbound, followInbound, usesInbound } from './inbound-writer';
+import { type FlushPolicy, flushInbound, followInbound, inboundWaitsUntil, usesInbound } from './inbound-writer';
 import { readBackDueTokens } from './user-apply';
 import { readBackDueLicences, requeueOnAssignmentChange } from './license-groups';
 import { createThrottle } from './throttle';
@@ -98,8 +98,11 @@ export interface EngineStatus {
   lastRunError: { at: string; message: string } | null;
   /** Runs that failed as a whole since the engine was created. */
   failedRuns: number;
-  /** graph.writer "inbound": records to send, sent and not yet reported, and reported but not visible in Entra yet. */
-  inbound?: { queued: number; sent: number; awaiting: number };
+  /**
+   * graph.writer "inbound": records to send, sent and not yet reported, and reported but not visible in Entra
+   * yet; `partialSendAt`: queued records too few for a full request wait for more until then (ISO).
+   */
+  inbound?: { queued: number; sent: number; awaiting: number; partialSendAt?: string };
 }
 
 /** What /healthz and /readyz read on every probe: the state and why, without the queue's counts (a scan of every row). */
@@ -252,7 +255,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   const gate = createGate(ctx);
   const inboundCounts = () => {
     const c = store.inbound.counts();
-    return { queued: c.queued, sent: c.sent, awaiting: c.awaiting };
+    const waitsUntil = c.queued ? inboundWaitsUntil(ctx) : null;
+    return { queued: c.queued, sent: c.sent, awaiting: c.awaiting, ...(waitsUntil !== null ? { partialSendAt: new Date(waitsUntil).toISOString() } : {}) };
   };
   let skippedRequeued = false;
   let lastRun: RunSummary | null = null;
@@ -295,7 +299,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
     };
   }
 
-  async function runOnceNow(): Promise<RunSummary> {
+  /** One run; `inbound`: which partial inbound requests its end sends (the loop's runs wait for fuller ones). */
+  async function runOnceNow(inbound: FlushPolicy): Promise<RunSummary> {
     const started = clock.now();
     const before = exec.stats();
     ctx.counters = newCounters();
@@ -335,7 +340,7 @@ export function createSyncEngine(options: SyncEngineOptions) {
         if (progress() === before) break;
       }
       if (usesInbound(ctx)) {
-        await flushInbound(ctx);
+        await flushInbound(ctx, inbound);
         await followInbound(ctx);
       }
       await readBackDue(ctx);
@@ -366,7 +371,9 @@ export function createSyncEngine(options: SyncEngineOptions) {
 
   async function runLoop(): Promise<void> {
     while (running) {
-      const summary = await engine.runOnce();
+      // A request of fewer than 50 inbound records waits for more (graph.inbound.batchWaitSeconds); the
+      // loop's idle runs send it once due, with no further change needed.
+      const summary = await serial(() => runOnceNow('due'));
       await driftIfDue().catch((err) => logger.error({ err: (err as Error).message }, 'drift check failed'));
       if (!running) break;
       // Straight on while runs make progress; a run that moved nothing (rows waiting on a
@@ -405,7 +412,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
       await chain;
       loop = null;
     },
-    runOnce: (): Promise<RunSummary> => serial(runOnceNow),
+    /** A run asked for (a test, a one-shot command): it sends every inbound record queued, full request or not. */
+    runOnce: (): Promise<RunSummary> => serial(() => runOnceNow('all')),
     preflight: (): Promise<PreflightResult> => serial(gate.check),
     health,
     status(): EngineStatus {
@@ -540,6 +548,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
             break;
           }
         }
+        // The operator asked: the user's inbound record goes now, with whatever else is queued.
+        if (usesInbound(ctx)) await flushInbound(ctx, 'all');
         wake?.();
         return { passes, row: view() };
       });

@@ -46,6 +46,8 @@ export interface InboundState {
   rate: WindowLimit;
   /** Provisioning-log reads, within the reports service's limit. */
   reads: WindowLimit;
+  /** When the partial request last logged as waiting goes: logged once, not at every run. */
+  loggedWait?: number;
 }
 
 const states = new WeakMap<EngineContext['store'], InboundState>();
@@ -248,17 +250,53 @@ export async function inboundDeprovision(ctx: EngineContext, rows: SyncRow[]): P
   }
 }
 
-/** Sends queued records, 50 to a bulkUpload, within Microsoft's rate and daily quota. */
-export async function flushInbound(ctx: EngineContext, opts: { fullOnly?: boolean } = {}): Promise<{ requests: number; records: number; stoppedBy?: string }> {
+/**
+ * Which requests a flush sends besides full ones and those carrying an urgent record (a deactivation,
+ * a deprovision, a password or token change), which always go: `full` none (between passes), `due` a
+ * partial request once its oldest record has waited graph.inbound.batchWaitSeconds (the engine's
+ * loop), `all` every record queued (a run or a sync-now an operator asked for).
+ */
+export type FlushPolicy = 'full' | 'due' | 'all';
+
+/**
+ * When the request `batch` would make goes although fewer than 50 records fill it: its oldest record's
+ * queue time plus the batch wait; null for a full request, or one with an urgent record (they never wait).
+ * A partial batch is the whole queue (next() returns up to 50), so its oldest record is the queue's.
+ */
+function partialDueAt(ctx: EngineContext, batch: InboundRecord[]): number | null {
+  if (!batch.length || batch.length >= BULK_MAX_OPERATIONS || batch.some((r) => r.urgent)) return null;
+  return Math.min(...batch.map((r) => r.queuedAt)) + inboundConfig(ctx).batchWaitSeconds * 1000;
+}
+
+/** When the records queued now go although they do not fill a request (status); null when none wait for more. */
+export function inboundWaitsUntil(ctx: EngineContext): number | null {
+  return partialDueAt(ctx, ctx.store.inbound.next(BULK_MAX_OPERATIONS, ctx.config.sync));
+}
+
+/** Whether a partial request waits for more records under `policy` (logged once per request at debug level). */
+function waitsForMore(ctx: EngineContext, batch: InboundRecord[], policy: FlushPolicy): boolean {
+  const dueAt = partialDueAt(ctx, batch);
+  if (dueAt === null || policy === 'all' || (policy === 'due' && ctx.clock.now() >= dueAt)) return false;
+  const state = stateOf(ctx);
+  if (state.loggedWait !== dueAt) {
+    state.loggedWait = dueAt;
+    ctx.logger.debug(
+      { records: batch.length, sendAt: iso(dueAt) },
+      'inbound writer: a partial bulkUpload waits for more records (the daily quota counts calls, not records)',
+    );
+  }
+  return true;
+}
+
+/** Sends queued records, 50 to a bulkUpload, within Microsoft's rate and daily quota; which partial requests go is `policy`'s. */
+export async function flushInbound(ctx: EngineContext, policy: FlushPolicy): Promise<{ requests: number; records: number; stoppedBy?: string }> {
   const cfg = inboundConfig(ctx);
   const { rate } = stateOf(ctx);
   let requests = 0;
   let records = 0;
   for (;;) {
     const batch = ctx.store.inbound.next(BULK_MAX_OPERATIONS, ctx.config.sync);
-    // Between passes only full requests go (the daily quota counts calls); the end of a run sends the rest.
-    const urgent = batch.some((r) => r.urgent);
-    if (!batch.length || (opts.fullOnly && batch.length < BULK_MAX_OPERATIONS && !urgent)) return { requests, records };
+    if (!batch.length || waitsForMore(ctx, batch, policy)) return { requests, records };
     const now = ctx.clock.now();
     if (ctx.store.inbound.callsSince(now - 86_400_000) >= cfg.dailyQuota) {
       const reason = `the inbound provisioning app's daily quota of ${cfg.dailyQuota} bulkUpload calls is used up; records wait`;
@@ -327,6 +365,10 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
   const now = ctx.clock.now();
   const last = Number(ctx.queries.getMeta(LAST_POLL_KEY) || 0);
   if (!opts.force && now - last < pollMs(ctx)) return { settled: 0 };
+  const { reads } = stateOf(ctx);
+  // A poll begins only when the reports service's budget has a read free now: waiting for one held the
+  // engine's loop up to 10 s under a pollSeconds of less than 2 (5 reads per 10 s). A later run polls.
+  if (!reads.tryAcquire()) return { settled: 0 };
   ctx.queries.setMeta(LAST_POLL_KEY, String(now));
   const cfg = inboundConfig(ctx);
   let settled = await resolveAwaiting(ctx);
@@ -339,10 +381,10 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
   let url: string | null = inboundRequests.provisioningLogs(cfg.jobId, iso(since)).url;
   let newest = since;
   let complete = false;
-  const { reads } = stateOf(ctx);
   for (let page = 0, tries = 0; url && page < MAX_LOG_PAGES;) {
     // Paced to the reports service's 5 requests per 10 s: a poll of many pages waits, rather than meet 429 after the fifth.
-    await reads.acquire();
+    // (The first page's read was taken above.)
+    if (page > 0 || tries > 0) await reads.acquire();
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
     const outcome = classifyGraphResponse(res, { nowMs: ctx.clock.now(), secrets: ctx.secrets });
     if (!outcome.ok && outcome.throttled && ++tries < LOG_PAGE_TRIES) {

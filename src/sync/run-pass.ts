@@ -257,8 +257,9 @@ async function restOfPass(ctx: EngineContext, users: SyncRow[], deleted: SyncRow
   };
   await Promise.all(Array.from({ length: USER_WORKERS }, worker));
   if (deleted.length) await isolating(ctx, deleted, (rows) => deprovisionUsers(ctx, rows));
-  // Records staged in this pass go out now, within Microsoft's rate.
-  if (usesInbound(ctx)) await flushInbound(ctx, { fullOnly: true });
+  // Records staged in this pass go out now, within Microsoft's rate: full requests and urgent records
+  // (the daily quota counts calls); the end of the run decides about the rest.
+  if (usesInbound(ctx)) await flushInbound(ctx, 'full');
   if (!groups.length) return;
   for (const g of groups) touchLicensedMembers(ctx, g.id);
   if (writesGroups(ctx.config, ctx.mode)) await isolating(ctx, groups, (rows) => syncGroups(ctx, rows));

@@ -140,6 +140,8 @@ export function createThrottle(budget: WriteBudget, clock: Clock, options: { mar
 export interface WindowLimit {
   /** Waits until one more request fits in the window and no pause is in force, then counts it. */
   acquire(): Promise<void>;
+  /** Counts a request only if one fits now and nobody waits in acquire(); never waits. */
+  tryAcquire(): boolean;
   /** The service answered 429 (Retry-After): nothing is granted until `ms` from now. */
   pause(ms: number): void;
 }
@@ -156,11 +158,16 @@ export function createWindowLimit(limit: { requests: number; perSeconds: number 
   const granted: number[] = [];
   let pausedUntil = 0;
   let queue: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  /** How long until one more request fits (0: now), having dropped the grants that left the window. */
+  function waitAt(now: number): number {
+    while (granted.length && granted[0] <= now - windowMs) granted.shift();
+    return Math.max(pausedUntil - now, granted.length >= limit.requests ? granted[0] + windowMs - now : 0);
+  }
   async function take(): Promise<void> {
     for (;;) {
       const now = clock.now();
-      while (granted.length && granted[0] <= now - windowMs) granted.shift();
-      const wait = Math.max(pausedUntil - now, granted.length >= limit.requests ? granted[0] + windowMs - now : 0);
+      const wait = waitAt(now);
       if (wait <= 0) {
         granted.push(now);
         return;
@@ -169,7 +176,16 @@ export function createWindowLimit(limit: { requests: number; perSeconds: number 
     }
   }
   return {
-    acquire: () => (queue = queue.then(take)),
+    acquire: () => {
+      waiting++;
+      return (queue = queue.then(take).finally(() => waiting--));
+    },
+    tryAcquire() {
+      const now = clock.now();
+      if (waiting || waitAt(now) > 0) return false;
+      granted.push(now);
+      return true;
+    },
     pause(ms) {
       pausedUntil = Math.max(pausedUntil, clock.now() + ms);
     },

@@ -73,9 +73,8 @@ it('loses nothing and sends nothing twice when the bridge is killed between the 
     graph: {
       ...simulatorGraph(sim),
       writer: 'inbound',
-      // Each second: the bridge paces its log reads to the reports service's 5 in 10 s, so a shorter poll
-      // soon holds the engine's loop for a read slot (10 s) before the last records go out.
-      inbound: { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 1 },
+      // The logs each second; the last request (20 records, not a full 50) goes after a second, not 60.
+      inbound: { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 1, batchWaitSeconds: 1 },
     },
   };
   writeFileSync(configFile, JSON.stringify(raw));

@@ -405,7 +405,8 @@ describe('a long provisioning log', () => {
       });
     await clock.advance(runAfterMs);
     h.sim.inbound.update(SP, JOB.entra, { state: 'Active' });
-    for (let i = 0; i < 4 && (await h.scim.bridge('u-ada')).syncState !== 'synced'; i++) await run();
+    // A poll begins only with a read free (after a long read, up to 10 s later): a run a second until then.
+    for (let i = 0; i < 15 && (await h.scim.bridge('u-ada')).syncState !== 'synced'; i++) await run();
     expect(await h.scim.bridge('u-ada')).toMatchObject({ syncState: 'synced', graphId: graphUser('ada@example.com')?.id });
     return h.sim.requests.list({ method: 'GET' }).filter((e) => e.url.startsWith('/auditLogs/provisioning'));
   }

@@ -81,6 +81,18 @@ test('a newer record of a user replaces the one still queued; one already sent i
   store.close();
 });
 
+test('a record that replaces one still queued keeps its queue time: a user changed again and again is not put off', () => {
+  const store = openStore(':memory:', { mode: 'profile-sync', sources });
+  stage(store, 1, false, 'u1', 1);
+  stage(store, 2, false, 'u1', 2);
+  expect(store.inbound.next(10, order).map((r) => [r.bulkId, r.queuedAt])).toEqual([['b2', 1001]]);
+  // Once sent, the next change of the user is queued at its own time.
+  store.inbound.markSent([store.inbound.next(10, order)[0].seq], 1002);
+  stage(store, 3, false, 'u1', 3);
+  expect(store.inbound.next(10, order).map((r) => [r.bulkId, r.queuedAt])).toEqual([['b3', 1003]]);
+  store.close();
+});
+
 test('urgent records go first, and the others keep a share (creationEvery) while both wait', () => {
   const store = openStore(':memory:', { mode: 'profile-sync', sources });
   for (let i = 1; i <= 4; i++) stage(store, i);

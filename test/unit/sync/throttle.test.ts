@@ -146,6 +146,24 @@ describe('window limit (N requests per S seconds, counted over a sliding window)
     expect(Math.max(...grants.map((t) => grants.filter((u) => u >= t && u < t + 5000).length))).toBe(40);
   });
 
+  it('tryAcquire counts a request only when one fits now and nobody waits: it never waits itself', async () => {
+    const clock = manualClock(0);
+    const limit = createWindowLimit({ requests: 2, perSeconds: 10 }, clock);
+    expect([limit.tryAcquire(), limit.tryAcquire(), limit.tryAcquire()]).toEqual([true, true, false]);
+    await clock.advance(10_000);
+    // A caller of acquire() goes first: the free slot is not taken from it.
+    const waiting = limit.acquire();
+    expect(limit.tryAcquire()).toBe(false);
+    await waiting;
+    expect(limit.tryAcquire()).toBe(true);
+    // Nor while paused for a Retry-After.
+    await clock.advance(10_000);
+    limit.pause(3000);
+    expect(limit.tryAcquire()).toBe(false);
+    await clock.advance(3000);
+    expect(limit.tryAcquire()).toBe(true);
+  });
+
   it('grants nothing while paused for a Retry-After, then counts the window as before', async () => {
     const clock = manualClock(1000);
     const limit = createWindowLimit({ requests: 5, perSeconds: 10 }, clock);
