@@ -69,8 +69,7 @@ const toRecord = (r: Row): InboundRecord => ({
 export function createInboundQueue(db: Database) {
   const q = {
     latest: db.prepare(`SELECT * FROM inbound_records WHERE resource_id = ? ORDER BY seq DESC LIMIT 1`),
-    queuedSince: db.prepare(`SELECT min(queued_at) FROM inbound_records WHERE resource_id = ? AND state = 'queued'`).pluck(),
-    dropQueued: db.prepare(`DELETE FROM inbound_records WHERE resource_id = ? AND state = 'queued'`),
+    dropQueued: db.prepare(`DELETE FROM inbound_records WHERE resource_id = ? AND state = 'queued' RETURNING queued_at`).pluck(),
     insert: db.prepare(`INSERT INTO inbound_records (resource_id, version, kind, external_id, bulk_id, operation, applies, urgent, state, queued_at)
       VALUES (@resourceId, @version, @kind, @externalId, @bulkId, @operation, @applies, @urgent, 'queued', @now)`),
     urgentQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 1 ORDER BY seq LIMIT ?`),
@@ -105,14 +104,13 @@ export function createInboundQueue(db: Database) {
      */
     stage(input: Omit<InboundRecord, 'seq' | 'state' | 'queuedAt' | 'sentAt' | 'attempts' | 'logId' | 'targetId' | 'outcome'>, now: number): void {
       db.transaction(() => {
-        const since = q.queuedSince.get(input.resourceId) as number | null;
-        q.dropQueued.run(input.resourceId);
+        const superseded = q.dropQueued.all(input.resourceId) as number[];
         q.insert.run({
           ...input,
           operation: JSON.stringify(input.operation),
           applies: JSON.stringify(input.applies),
           urgent: input.urgent ? 1 : 0,
-          now: since ?? now,
+          now: superseded.length ? Math.min(...superseded) : now,
         });
       })();
     },
