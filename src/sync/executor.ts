@@ -28,7 +28,7 @@ export interface Executor {
    * itself. A flag carried by the caller's context (run-pass.ts urgentContext), not by async context
    * tracking, which would put a hook on every promise and socket of the process, SCIM requests included.
    */
-  urgent: Pick<Executor, 'run'>;
+  urgent: Executor;
   stats(): ExecutorStats;
   /** Work run before each $batch that is not itself urgent (null: none), e.g. urgent changes that arrived meanwhile. */
   preempt(hook: (() => Promise<void>) | null): void;
@@ -109,15 +109,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
     return out;
   }
 
-  return {
-    run: (ops) => run(ops, false),
-    urgent: { run: (ops) => run(ops, true) },
+  const shared = {
     stats: () => ({ ...stats }),
-    preempt(hook) {
+    preempt(hook: (() => Promise<void>) | null) {
       preemptHook = hook;
     },
     kick() {
       preemptHook?.().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'urgent changes failed'));
     },
   };
+  // Urgent work that runs more urgent work stays urgent: the view is its own urgent view.
+  const urgent: Executor = {
+    ...shared,
+    run: (ops) => run(ops, true),
+    get urgent() {
+      return urgent;
+    },
+  };
+  return { ...shared, run: (ops) => run(ops, false), urgent };
 }

@@ -159,7 +159,7 @@ async function runUrgentRows(ctx: EngineContext, rows: SyncRow[], release: (done
  * (its counters and facts as they are now), and what the urgent work sets on it stays its own.
  */
 function urgentContext(ctx: EngineContext): EngineContext {
-  return Object.create(ctx, { exec: { value: { ...ctx.exec, run: ctx.exec.urgent.run }, enumerable: true } }) as EngineContext;
+  return Object.create(ctx, { exec: { value: ctx.exec.urgent, enumerable: true } }) as EngineContext;
 }
 
 /**
