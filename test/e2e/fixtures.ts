@@ -53,3 +53,20 @@ export const AD_DIRECTORY = [{ id: 'corp.example.com', type: 'ad' as const }];
 
 /** Ada without a manager: for tests where no manager exists in the tenant. */
 export const adaAlone = { ...ada, [ENTERPRISE]: { ...ada[ENTERPRISE], manager: undefined } };
+
+/** The API-driven inbound provisioning app the inbound-writer tests configure in the simulator. */
+export const INBOUND_SP = '5c0f2a9e-1b7d-4c3e-8f60-2d9a4e7b1c05';
+export const INBOUND_JOB = { entra: 'API2AAD.0f1e2d3c4b5a.5c0f2a9e', ad: 'API2AD.0f1e2d3c4b5a.5c0f2a9e' };
+/**
+ * That app processing and logging at once, its attribute list carrying the bridge extension's
+ * usageLocation (docs/inbound-writer.md): the argument of sim.inbound.configure.
+ */
+export const quickInboundApp = (target: 'entra' | 'ad' = 'entra', extra: Record<string, unknown> = {}) => ({
+  servicePrincipalId: INBOUND_SP,
+  jobId: INBOUND_JOB[target],
+  target,
+  processingDelayMs: 0,
+  logDelayMs: 0,
+  mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
+  ...extra,
+});

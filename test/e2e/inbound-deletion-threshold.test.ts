@@ -1,12 +1,11 @@
 // The deletion threshold (SPEC section 7) under the inbound writer: a deactivation the provisioning
 // service applied counts towards the source's hour like one the direct writer applied, so the next
 // deactivations past deletionThreshold are held.
-import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
-import { boss } from './fixtures';
+import { boss, INBOUND_JOB, INBOUND_SP, quickInboundApp } from './fixtures';
 import { startHarness, type Harness } from './harness';
 
-const SP = '5c0f2a9e-1b7d-4c3e-8f60-2d9a4e7b1c05';
-const JOB = 'API2AAD.0f1e2d3c4b5a.5c0f2a9e';
+const SP = INBOUND_SP;
+const JOB = INBOUND_JOB.entra;
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -24,15 +23,7 @@ async function settle(names: string[], runs = 10): Promise<void> {
 }
 
 /** The simulator's inbound app, processing and logging at once, with usageLocation mapped. */
-const configureApp = () =>
-  h.sim.inbound.configure({
-    servicePrincipalId: SP,
-    jobId: JOB,
-    target: 'entra',
-    processingDelayMs: 0,
-    logDelayMs: 0,
-    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
-  });
+const configureApp = () => h.sim.inbound.configure(quickInboundApp());
 
 test('inbound writer: deactivations the service applied count towards deletionThreshold within the hour', async () => {
   h = await startHarness({
@@ -87,7 +78,7 @@ test('inbound writer: a password change revokes once; a later profile update rev
 });
 
 test('inbound writer with the AD target: dirSyncEnabled is what Graph reports, even in profile-sync, and unknown until then', async () => {
-  const ADJOB = 'API2AD.0f1e2d3c4b5a.5c0f2a9e';
+  const ADJOB = INBOUND_JOB.ad;
   h = await startHarness({
     mode: 'profile-sync',
     permissions: 'recommended',

@@ -7,12 +7,12 @@ import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
 import { type ManualClock, manualClock } from '../../src/sync/clock';
 import type { RunSummary } from '../../src/sync/engine';
 import { until } from './cli-process';
-import { boss } from './fixtures';
+import { boss, INBOUND_JOB, INBOUND_SP, quickInboundApp } from './fixtures';
 import { driveClock, simulatorClock, startHarness, type Harness } from './harness';
 import { CORE_USER, ENTERPRISE } from './ingress';
 
-const SP = '5c0f2a9e-1b7d-4c3e-8f60-2d9a4e7b1c05';
-const JOB = 'API2AAD.0f1e2d3c4b5a.5c0f2a9e';
+const SP = INBOUND_SP;
+const JOB = INBOUND_JOB.entra;
 const UPLOAD_URL = `/servicePrincipals/${SP}/synchronization/jobs/${JOB}/bulkUpload`;
 
 let h: Harness;
@@ -35,14 +35,7 @@ async function start(inbound: Record<string, unknown> = {}) {
     engine: { clock },
     overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 1, ...inbound } },
   });
-  h.sim.inbound.configure({
-    servicePrincipalId: SP,
-    jobId: JOB,
-    target: 'entra',
-    processingDelayMs: 0,
-    logDelayMs: 0,
-    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
-  });
+  h.sim.inbound.configure(quickInboundApp());
   runs = [];
   h.engine.onEvent((e) => {
     if (e.type === 'run') runs.push(e.summary as RunSummary);

@@ -4,13 +4,13 @@
 import type { Mode } from '../../src/config';
 import { inboundKey } from '../../src/graph/inbound';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
-import { adaAlone, boss } from './fixtures';
+import { adaAlone, boss, INBOUND_JOB, INBOUND_SP, quickInboundApp } from './fixtures';
 import { manualClock } from '../../src/sync/clock';
 import { E3, named, startHarness, type Harness } from './harness';
 import { CORE_USER, ENTERPRISE } from './ingress';
 
-const SP = '5c0f2a9e-1b7d-4c3e-8f60-2d9a4e7b1c05';
-const JOB = { entra: 'API2AAD.0f1e2d3c4b5a.5c0f2a9e', ad: 'API2AD.0f1e2d3c4b5a.5c0f2a9e' };
+const SP = INBOUND_SP;
+const JOB = INBOUND_JOB;
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -27,14 +27,7 @@ async function start(target: 'entra' | 'ad', mode: Mode = target === 'ad' ? 'use
     },
   });
   // The app's attribute list carries the bridge extension's usageLocation (docs/inbound-writer.md).
-  h.sim.inbound.configure({
-    servicePrincipalId: SP,
-    jobId: JOB[target],
-    target,
-    processingDelayMs: 0,
-    logDelayMs: 0,
-    mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
-  });
+  h.sim.inbound.configure(quickInboundApp(target));
   return h;
 }
 
@@ -369,15 +362,7 @@ describe('a long provisioning log', () => {
       engine: { clock },
       overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB.entra, target: 'entra', pollSeconds: 1 } },
     });
-    h.sim.inbound.configure({
-      servicePrincipalId: SP,
-      jobId: JOB.entra,
-      target: 'entra',
-      processingDelayMs: 0,
-      logDelayMs: 0,
-      state: 'Paused',
-      mappings: { [`${BRIDGE_USER_SCHEMA}:usageLocation`]: 'usageLocation' },
-    });
+    h.sim.inbound.configure(quickInboundApp('entra', { state: 'Paused' }));
     /** One engine run; the clock moves on only while the run waits on it (the log reads' pacing), a second at a time. */
     const run = async () => {
       await clock.advance(1000);
