@@ -7,7 +7,7 @@ import { createGroupService } from '../../src/scim/groups-service';
 import { createUserService } from '../../src/scim/users-service';
 import { createSyncEngine } from '../../src/sync/engine';
 import { adaAlone as ada, ada as withManager, boss } from './fixtures';
-import { E3, named, startHarness, type Harness } from './harness';
+import { E3, driveClock, named, startHarness, type Harness } from './harness';
 import { CORE_USER, ENTERPRISE } from './ingress';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -437,6 +437,34 @@ describe('queue order', () => {
 
   const describeWrite = (w: { method: string; url: string; body?: unknown }) =>
     `${w.method} ${w.url}${w.method === 'PATCH' ? ` ${JSON.stringify(w.body)}` : ''}`;
+
+  it('a deactivation accepted while creations wait for the write budget takes the next write the budget allows', async () => {
+    // One write a minute: u-1's create spends the bucket, so the next pass's creations wait for it.
+    const clock = manualClock(Date.parse('2026-12-01T09:00:00Z'));
+    h = await startHarness({ mode: 'profile-sync', engine: { clock }, overrides: { 'graph.writeBudget': { writes: 1, perSeconds: 60 } } });
+    await h.scim.createUser('u-1', person(1));
+    await h.engine.runOnce();
+    h.clearLog();
+    for (const n of [2, 3, 4]) await h.scim.createUser(`u-${n}`, person(n));
+    h.engine.start();
+    // The pass's $batch of creations sleeps on the clock for the next write.
+    await until(() => clock.pending() > 0);
+    await h.scim.patchUser('u-1', [{ op: 'replace', path: 'active', value: false }]);
+    const stop = driveClock(clock, 5_000);
+    try {
+      await until(() => named(h).length >= 5);
+    } finally {
+      await stop();
+      await h.engine.stop();
+    }
+    expect(named(h).map(describeWrite)).toEqual([
+      'PATCH /users/{p1@example.com} {"accountEnabled":false}',
+      'POST /users/{p1@example.com}/revokeSignInSessions',
+      'POST /users',
+      'POST /users',
+      'POST /users',
+    ]);
+  });
 
   it('a member removal from a group already in Graph goes ahead of the creations queued before it', async () => {
     h = await startHarness({ mode: 'profile-sync', overrides: { 'groups.push': true } });
