@@ -187,12 +187,21 @@ export function createMetrics(engine: () => { telemetry(): EngineTelemetry } | u
     },
   });
 
+  const scimChildren = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
   return {
     registry,
     observeScim({ source, method, route, status }, seconds) {
-      const labels = { source, method, route, status: String(status) };
-      scimRequests.inc(labels);
-      scimDuration.observe(labels, seconds);
+      // One pair of children per label set (a bounded set: routes are patterns): prom-client hashes
+      // the labels on every inc or observe given them, a cost each SCIM request paid twice.
+      const key = `${source}\0${method}\0${route}\0${status}`;
+      let child = scimChildren.get(key);
+      if (!child) {
+        const labels = { source, method, route, status: String(status) };
+        child = { count: scimRequests.labels(labels), duration: scimDuration.labels(labels) };
+        scimChildren.set(key, child);
+      }
+      child.count.inc();
+      child.duration.observe(seconds);
     },
     observeGraph({ method, path, status }, seconds) {
       const kind = graphKind(method, path);

@@ -1,8 +1,9 @@
 // `sources add|rotate|revoke-old|list` and `users transfer`: operator commands on the store. A new
 // token is printed once and only its sha256 is kept; a running bridge reads the hashes from the store.
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config';
-import { openStore } from '../store';
+import { openStore, SOURCE_TOKENS_RECHECK_MS } from '../store';
 import type { CliIo } from './io';
 
 function open(configFile: string | undefined, io: CliIo) {
@@ -10,6 +11,9 @@ function open(configFile: string | undefined, io: CliIo) {
   // Only a serving bridge records a mode change.
   return { config, store: openStore(config.database, { mode: config.mode, sources: config.sources, recordMode: false, secretsKey: config.secretsKey }) };
 }
+
+/** A running bridge looks for changed tokens at most every SOURCE_TOKENS_RECHECK_MS: after waiting twice that, "at once" holds. */
+const inForce = () => sleep(2 * SOURCE_TOKENS_RECHECK_MS);
 
 function mint(): { token: string; sha256: string } {
   const token = randomBytes(32).toString('base64url');
@@ -24,6 +28,7 @@ export async function add(configFile: string | undefined, id: string, opts: { di
     const { token, sha256 } = mint();
     const directories = opts.directory.map((d) => ({ id: d, type: 'ad' as const, jit: false }));
     if (!store.sourceTokens.add(id, sha256, directories)) throw new Error(`source ${id} exists; use "sources rotate ${id}"`);
+    await inForce();
     io.stdout.write(`source ${id} added; a running bridge accepts its token at once\ntoken: ${token}\n`);
     return 0;
   } finally {
@@ -47,6 +52,7 @@ export async function rotate(configFile: string | undefined, id: string, opts: {
     const graceMs = opts.revokeOld ? 0 : graceSeconds(opts.grace, config.tokenGraceSeconds) * 1000;
     const { token, sha256 } = mint();
     if (!store.sourceTokens.rotate(id, sha256, { graceMs })) throw new Error(`no source ${id} was added with "sources add"`);
+    await inForce();
     const old = store.sourceTokens.get(id)?.previousValidUntil;
     const tail = old ? `the old one keeps working until ${until(old)}; end that now with "sources revoke-old ${id}"` : 'the old one no longer works';
     io.stdout.write(`source ${id} has a new token, accepted by a running bridge at once; ${tail}\ntoken: ${token}\n`);
@@ -61,6 +67,7 @@ export async function revokeOld(configFile: string | undefined, id: string, io: 
   try {
     if (!store.sourceTokens.get(id)) throw new Error(`no source ${id} was added with "sources add"`);
     const ended = store.sourceTokens.revokeOld(id);
+    if (ended) await inForce();
     io.stdout.write(ended ? `the previous token of source ${id} no longer works\n` : `source ${id} has no previous token in its grace period\n`);
     return 0;
   } finally {

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config';
 import { unauthorized } from '../errors';
-import type { SourceRecord } from '../store';
+import { SOURCE_TOKENS_RECHECK_MS, type SourceRecord } from '../store';
 import { sendError } from './error-response';
 
 export interface Principal {
@@ -24,8 +24,8 @@ interface Candidate {
 }
 
 /**
- * `managed`: the token hashes (hex) of sources added with `sources add`, asked for on every request
- * (the store keeps them and reads them again only when the database changed), so `sources add` and
+ * `managed`: the token hashes (hex) of sources added with `sources add`, asked for again at most every
+ * SOURCE_TOKENS_RECHECK_MS (the store keeps them and reads them again only when the database changed), so `sources add` and
  * `sources rotate` take effect in a running bridge and a rotated source's previous token works
  * until its grace period ends. A managed source's id replaces the config's entry for it (the
  * runtime config carries managed sources as they were at start). While `managed` returns the same
@@ -43,8 +43,12 @@ export function createAuthenticator(
   }));
   let from: readonly unknown[] | null = null;
   let candidates: Candidate[] = [];
+  let askedAt = -Infinity;
 
   function candidatesNow(): Candidate[] {
+    const now = performance.now();
+    if (now - askedAt < SOURCE_TOKENS_RECHECK_MS) return candidates;
+    askedAt = now;
     const fromStore = managed();
     if (fromStore !== from) {
       const managedIds = new Set(fromStore.map((m) => m.id));

@@ -50,7 +50,11 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   );
   router.use(jsonBody(config.limits.bodyBytes));
 
-  // Discovery (RFC 7644 section 4); /serviceConfiguration is the name Entra's collection uses.
+  mountResource(router, users, log);
+  mountResource(router, groups, log);
+
+  // Discovery (RFC 7644 section 4), after the resources: express tries each route in turn, and an IdP's
+  // requests are nearly all to /Users and /Groups; /serviceConfiguration is the name Entra's collection uses.
   router.get(['/ServiceProviderConfig', '/serviceConfiguration'], (req, res) => reply(res, 200, serviceProviderConfig(config, baseUrlOf(req))));
   router.get('/ResourceTypes', (req, res) => reply(res, 200, listOf(resourceTypeList(baseUrlOf(req)))));
   router.get('/ResourceTypes/:id', (req, res) => {
@@ -64,9 +68,6 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
     if (!found) throw notFound(`schema ${req.params.id} not found`);
     reply(res, 200, found);
   });
-
-  mountResource(router, users, log);
-  mountResource(router, groups, log);
 
   // Root search across Users then Groups (RFC 7644 section 3.4.3).
   router.post('/.search', (req, res) => {

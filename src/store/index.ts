@@ -28,6 +28,7 @@ export type * from './filter-types';
 export type { ListedResource } from './queries';
 export type { SyncEngineQueries } from './sync-engine-queries';
 export type { InboundRecord } from './inbound-queue';
+export { SOURCE_TOKENS_RECHECK_MS } from './source-tokens';
 
 export interface OpenStoreOptions {
   mode: Mode;

@@ -1,11 +1,19 @@
 // Sources added with `sources add` (and the `default` source `serve` makes on a new data
 // directory): their token hashes (never the tokens) and directories. The SCIM authenticator asks
-// for them on every request: they are kept in memory and read again only when the database changed
+// for them at most every SOURCE_TOKENS_RECHECK_MS: they are kept in memory and read again only when the database changed
 // (`PRAGMA data_version` moves when another connection, such as the CLI's `sources add` or `rotate`,
 // commits; this connection's own writes drop the copy), so adding or rotating a source takes effect
 // without a restart; after a rotation the previous token stays valid until its grace period ends.
 import type { Database } from 'better-sqlite3';
 import type { DirectoryConfig } from '../config';
+
+/**
+ * How often, at most, the SCIM authenticator asks whether the managed tokens changed. Asking
+ * is a read transaction of its own (`PRAGMA data_version`), which cost a filtered GET about a
+ * twentieth of its time when done on every request. The CLI commands that change a token wait
+ * twice this long before they return, so the change is in force in a running bridge by then.
+ */
+export const SOURCE_TOKENS_RECHECK_MS = 100;
 
 export interface ManagedSource {
   id: string;
