@@ -21,7 +21,7 @@ import type { UserSnapshot, UserWork } from './user-work';
 
 const CURSOR_KEY = 'inbound.logCursor';
 const LAST_POLL_KEY = 'inbound.lastPoll';
-/** Where a read cut short (MAX_LOG_PAGES, an error) stopped: the next poll goes on from there. */
+/** Where a read not finished stopped (cut short at MAX_LOG_PAGES or by an error, or under way when the bridge stopped): the next poll goes on from there. */
 const RESUME_KEY = 'inbound.logResume';
 /**
  * Log entries appear minutes after processing, not necessarily in order (inbound-provisioning-api-issues:
@@ -38,8 +38,6 @@ const MAX_LOG_PAGES = 20;
  * per app and tenant (learn.microsoft.com/graph/throttling-limits). A read of many pages is paced to it.
  */
 const REPORTS_LIMIT = { requests: 5, perSeconds: 10 };
-/** 429s in a row on one page of the log before the read is left to the next poll. */
-const LOG_PAGE_TRIES = 3;
 
 export interface InboundState {
   /** bulkUpload calls, within graph.inbound.rate in any window of its length. */
@@ -48,6 +46,12 @@ export interface InboundState {
   reads: WindowLimit;
   /** When the partial request last logged as waiting goes: logged once, not at every run. */
   loggedWait?: number;
+  /**
+   * A poll of the provisioning logs under way: the next page (the service's nextLink), read by a later run
+   * once the reports service's budget has a read free. In memory: after a restart the next poll starts
+   * from RESUME_KEY instead.
+   */
+  poll?: { url: string; since: number; newest: number; pages: number };
 }
 
 const states = new WeakMap<EngineContext['store'], InboundState>();
@@ -361,39 +365,54 @@ interface LogEntry {
  * each record by the first entry of its externalId after its 202.
  */
 export async function followInbound(ctx: EngineContext, opts: { force?: boolean } = {}): Promise<{ settled: number }> {
-  if (ctx.store.inbound.oldestSentAt() === null) return { settled: 0 };
+  const state = stateOf(ctx);
+  if (ctx.store.inbound.oldestSentAt() === null) {
+    state.poll = undefined;
+    return { settled: 0 };
+  }
   const now = ctx.clock.now();
   const last = Number(ctx.queries.getMeta(LAST_POLL_KEY) || 0);
-  if (!opts.force && now - last < pollMs(ctx)) return { settled: 0 };
-  const { reads } = stateOf(ctx);
-  // A poll begins only when the reports service's budget has a read free now: waiting for one held the
-  // engine's loop up to 10 s under a pollSeconds of less than 2 (5 reads per 10 s). A later run polls.
-  if (!reads.tryAcquire()) return { settled: 0 };
-  ctx.queries.setMeta(LAST_POLL_KEY, String(now));
-  const cfg = inboundConfig(ctx);
-  let settled = await resolveAwaiting(ctx);
-  const oldest = ctx.store.inbound.oldestSentAt() ?? now;
-  const cursor = ctx.queries.getMeta(CURSOR_KEY);
   const resume = ctx.queries.getMeta(RESUME_KEY);
-  // From where the last read left off (LOG_LAG_MS behind its newest entry, or where a read cut short
-  // stopped), or the first 202 still followed. (No entry of a record followed now is older than its 202.)
-  const since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity, resume ? Date.parse(resume) : -Infinity);
-  let url: string | null = inboundRequests.provisioningLogs(cfg.jobId, iso(since)).url;
-  let newest = since;
-  let complete = false;
-  for (let page = 0, tries = 0; url && page < MAX_LOG_PAGES;) {
-    // Paced to the reports service's 5 requests per 10 s: a poll of many pages waits, rather than meet 429 after the fifth.
-    // (The first page's read was taken above.)
-    if (page > 0 || tries > 0) await reads.acquire();
+  const under = state.poll;
+  if (!under && !opts.force && now - last < pollMs(ctx)) return { settled: 0 };
+  // A poll, and each page of it, is read only when the reports service's budget has a read free now:
+  // waiting for one held the engine's loop, and the urgent changes it sends, up to 10 s a page (5 reads
+  // per 10 s). The page the budget does not allow now is read by a later run (state.poll).
+  if (!state.reads.tryAcquire()) return { settled: 0 };
+  state.poll = undefined;
+  let settled = 0;
+  let since: number;
+  let url: string | null;
+  let newest: number;
+  let pages: number;
+  if (under) ({ url, since, newest, pages } = under);
+  else {
+    ctx.queries.setMeta(LAST_POLL_KEY, String(now));
+    settled = await resolveAwaiting(ctx);
+    const oldest = ctx.store.inbound.oldestSentAt() ?? now;
+    const cursor = ctx.queries.getMeta(CURSOR_KEY);
+    // From where the last read left off (LOG_LAG_MS behind its newest entry, or where a read cut short
+    // stopped), or the first 202 still followed. (No entry of a record followed now is older than its 202.)
+    since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity, resume ? Date.parse(resume) : -Infinity);
+    url = inboundRequests.provisioningLogs(inboundConfig(ctx).jobId, iso(since)).url;
+    newest = since;
+    pages = 0;
+  }
+  for (let read = 0; url && pages < MAX_LOG_PAGES; read++) {
+    // (This run's first read was taken above.)
+    if (read > 0 && !state.reads.tryAcquire()) {
+      state.poll = { url, since, newest, pages };
+      break;
+    }
     const res = await ctx.graph.send({ method: 'GET', url, write: false });
     const outcome = classifyGraphResponse(res, { nowMs: ctx.clock.now(), secrets: ctx.secrets });
-    if (!outcome.ok && outcome.throttled && ++tries < LOG_PAGE_TRIES) {
+    if (!outcome.ok && outcome.throttled) {
       // Another reader of the same app's budget (a second bridge, a script): the same page once the service allows.
-      reads.pause(outcome.retryAfterMs ?? REPORTS_LIMIT.perSeconds * 1000);
-      continue;
+      state.reads.pause(outcome.retryAfterMs ?? REPORTS_LIMIT.perSeconds * 1000);
+      state.poll = { url, since, newest, pages };
+      break;
     }
-    tries = 0;
-    page++;
+    pages++;
     if (!outcome.ok) {
       ctx.logger.warn(
         { status: outcome.status, err: outcome.message },
@@ -409,16 +428,17 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
     }
     const next = body['@odata.nextLink'];
     url = next ? next.replace(/^https?:\/\/[^/]+/i, '').replace(/^\/v1\.0/i, '') : null;
-    complete = url === null;
   }
-  if (complete) {
+  if (url === null) {
     // Entries are written minutes after processing: the next read starts LOG_LAG_MS before the newest seen.
+    const cursor = ctx.queries.getMeta(CURSOR_KEY);
     const nextCursor = Math.max(cursor ? Date.parse(cursor) : 0, Math.min(newest, now) - LOG_LAG_MS);
     ctx.queries.setMeta(CURSOR_KEY, iso(nextCursor));
     ctx.queries.setMeta(RESUME_KEY, '');
   } else if (newest > since) {
-    // Cut short: LOG_LAG_MS behind the newest entry read may be where this read began (a backlog of more
-    // than MAX_LOG_PAGES pages), so the next poll goes on from the newest entry read instead.
+    // Not finished (under way in state.poll, or cut short at MAX_LOG_PAGES or by an error): LOG_LAG_MS behind
+    // the newest entry read may be where this read began (a backlog of many pages), so the next poll that
+    // starts afresh (after the cut, or a restart) goes on from the newest entry read instead.
     ctx.queries.setMeta(RESUME_KEY, iso(newest));
   }
   return { settled };

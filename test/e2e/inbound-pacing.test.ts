@@ -4,6 +4,7 @@
 // (5 per 10 s: a short pollSeconds never holds the loop waiting for one).
 import { inboundKey } from '../../src/graph/inbound';
 import { BRIDGE_USER_SCHEMA } from '../../src/rules/identity';
+import type { SeedObject } from '../../src/simulator/types';
 import { type ManualClock, manualClock } from '../../src/sync/clock';
 import type { RunSummary } from '../../src/sync/engine';
 import { until } from './cli-process';
@@ -26,11 +27,14 @@ afterEach(async () => {
   await stop();
 });
 
+const T0 = Date.parse('2026-12-01T09:00:00Z');
+
 /** The inbound writer (Entra target) with the default batch wait; the engine and the simulator on one manual clock. */
-async function start(inbound: Record<string, unknown> = {}) {
-  clock = manualClock(Date.parse('2026-12-01T09:00:00Z'));
+async function start(inbound: Record<string, unknown> = {}, seed: SeedObject = {}) {
+  clock = manualClock(T0);
   h = await startHarness({
     mode: 'profile-sync',
+    seed,
     sim: { clock: simulatorClock(clock) },
     engine: { clock },
     overrides: { 'graph.writer': 'inbound', 'graph.inbound': { servicePrincipalId: SP, jobId: JOB, target: 'entra', pollSeconds: 1, ...inbound } },
@@ -165,4 +169,65 @@ it('with pollSeconds under 2, no run of the loop waits for a provisioning-log re
   // As many polls as the budget allows and no more: at t0 (the run above) and every 500 ms to t0 + 2 s, the
   // same from t0 + 10 s and from t0 + 20 s, as the first reads of each ten seconds leave the window.
   expect(reads.map((e) => e.status)).toEqual(Array(15).fill(200));
+});
+
+it('a poll of more log pages than the reports service allows now reads the rest in later runs; a deactivation made meanwhile goes at once', async () => {
+  // 2,600 entries of another client's records on the job, a millisecond apart from T0 + 130 s and
+  // written to the log at T0 + 90 s: six pages of 500 at the bridge's $top, one more than the 5 reads
+  // per 10 s allow at once.
+  const provisioningLogs = Array.from({ length: 2600 }, (_, i) => ({
+    visibleAt: T0 + 90_000,
+    entry: {
+      id: `other-${i}`,
+      jobId: JOB,
+      activityDateTime: iso(T0 + 130_000 + i),
+      sourceIdentity: { id: `other-client-${i}` },
+      provisioningStatusInfo: { status: 'success' },
+    },
+  }));
+  await start({ pollSeconds: 60 }, { provisioningLogs } as SeedObject);
+  const logReads = () =>
+    h.sim.requests
+      .list({ method: 'GET' })
+      .filter((e) => e.url.startsWith('/auditLogs/provisioning'))
+      // A read from a time (the first page of a poll) or the next page of one (the service's nextLink).
+      .map((e) => `${e.status} ${/skiptoken/i.test(e.url) ? 'next page' : `from ${/activityDateTime ge (\S+?)(?:&|$)/.exec(decodeURIComponent(e.url))?.[1]}`}`);
+
+  // u1 is created in Entra before the log fills: reported by the first poll, found in Entra by the next run.
+  await h.scim.createUser('u1', person(1));
+  await h.engine.runOnce();
+  await clock.advance(60_000);
+  await h.engine.runOnce();
+  expect(h.engine.status().counts.synced).toBe(1);
+  expect(logReads()).toEqual([`200 from ${iso(T0 - 5000)}`]);
+
+  // A pollSeconds on, u0 goes to a paused job and stays in flight; the poll of the same run finds six
+  // pages. Before, the sixth waited for the first read to leave the window: the run slept 10 s on the clock.
+  await clock.advance(61_000);
+  const t1 = clock.now();
+  h.sim.inbound.update(SP, JOB, { state: 'Paused' });
+  await h.scim.createUser('u0', person(0));
+  const run = h.engine.runOnce().then(() => 'returned');
+  expect(await Promise.race([run, new Promise((r) => setTimeout(() => r('still waiting for a log read'), 3000))])).toBe('returned');
+  expect(uploads()).toEqual([bulk(record(1)), bulk(record(0))]);
+  expect(logReads().slice(1)).toEqual([`200 from ${iso(t1 - 5000)}`, ...Array(4).fill('200 next page')]);
+
+  // The loop runs on; the deactivation is sent in the run it wakes, the clock not moved on.
+  h.engine.start();
+  await idle();
+  await h.scim.patchUser('u1', [{ op: 'replace', path: 'active', value: false }]);
+  await until(() => uploads().length === 3, { what: 'the deactivation sent', ms: 10_000 });
+  expect(clock.now()).toBe(t1);
+  expect(uploads()[2]).toEqual(bulk(record(1, 2, false)));
+
+  // Once the first read of that poll leaves the window (t1 + 10 s), a run reads the next page, not a
+  // pollSeconds (60 s) later. Another reader of the app's budget has it answered 429 (Retry-After 1 s): the
+  // same page is read again once the pause ends, rather than the poll started over.
+  h.sim.faults.set({ failNext: [{ status: 429, method: 'GET', pathPrefix: '/auditLogs/provisioning', count: 1 }] });
+  await loopRunAt(t1 + 10_000);
+  await until(() => logReads().length === 7, { what: 'the next page read', ms: 10_000 });
+  await loopRunAt(t1 + 11_500);
+  await until(() => logReads().length === 8, { what: 'the same page read again', ms: 10_000 });
+  expect(clock.now()).toBeLessThan(t1 + 60_000);
+  expect(logReads().slice(6)).toEqual(['429 next page', '200 next page']);
 });
