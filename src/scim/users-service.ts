@@ -63,7 +63,7 @@ export function createUserService({ config, store }: { config: Config; store: St
 
   /** SPEC sections 4 and 5: dirSyncEnabled on every write; on a password change, tokensValidFrom. */
   function syncFor(id: string | null, ownerId: string, before: Record<string, unknown> | null, after: Record<string, unknown>, password?: string): SyncWrite {
-    // Users the inbound writer provisions into AD: dirSyncEnabled is what Graph reports (sync/inbound-writer.ts).
+    // Users the inbound writer provisions into AD: dirSyncEnabled is what Graph reports (sync/inbound-follow.ts).
     const sync: SyncWrite = syncedThroughAd(config, config.mode) ? {} : { dirSyncEnabled: dirSyncEnabledFor(config.mode) };
     if (password) sync.pendingPassword = password;
     if (!before || !id) return sync; // creation is not a change

@@ -3,7 +3,8 @@
 // delete (deprovision: delete). The deletion guard holds mass deletes for operator approval.
 import type { SyncRow } from '../store';
 import { groupRequests, userRequests } from '../graph/requests';
-import { inboundDeprovision, usesInbound } from './inbound-writer';
+import { usesInbound } from './inbound-state';
+import { inboundDeprovision } from './inbound-writer';
 import { licenceGroupId } from './license-groups';
 import { type EngineContext, appliedRow, failRow, retryRow } from './context';
 import type { GraphOp } from './ops';
