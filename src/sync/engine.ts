@@ -270,6 +270,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
   let running = false;
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
+  /** A write accepted while the loop was not sleeping (a run under way may have read the queue before it). */
+  let changedAwake = false;
   let unsubscribeDirty: (() => void) | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -375,13 +377,16 @@ export function createSyncEngine(options: SyncEngineOptions) {
     while (running) {
       // A request of fewer than 50 inbound records waits for more (graph.inbound.batchWaitSeconds); the
       // loop's idle runs send it once due, with no further change needed.
+      changedAwake = false;
       const summary = await serial(() => runOnceNow('due'));
       await driftIfDue().catch((err) => logger.error({ err: (err as Error).message }, 'drift check failed'));
       if (!running) break;
       // Straight on while runs make progress; a run that moved nothing (rows waiting on a
       // manager, or on a retry time) waits, so nothing spins.
       const progressed = summary.applied + summary.created + summary.matched + summary.failed + summary.deprovisioned + summary.retried > 0;
-      const busy = summary.queueDepth > 0 && !summary.blocked && progressed;
+      // A write accepted during the run or the drift check woke no one: the loop goes on after the same
+      // short pause, not after idleMs (which held such a change up to 500 ms).
+      const busy = (summary.queueDepth > 0 && !summary.blocked && progressed) || changedAwake;
       // The clock's sleep: a scaled or manual clock runs the loop in its own time; retry() and stop() wake it.
       const woken = new Promise<void>((resolve) => (wake = resolve));
       // Woken early (a write, retry(), stop()), the idle wait is dropped with its timer: a stopped engine leaves none behind.
@@ -400,7 +405,8 @@ export function createSyncEngine(options: SyncEngineOptions) {
       // of a user in Graph, or of a group where the mode writes groups, also goes at once during a pass
       // (after the writer's transaction, so that it reads the committed row).
       unsubscribeDirty = store.sync.onDirty((urgent, type) => {
-        wake?.();
+        if (wake) wake();
+        else changedAwake = true;
         if (urgent && urgentGoesFirst(ctx, type)) setImmediate(() => exec.kick());
       });
       loop = runLoop();

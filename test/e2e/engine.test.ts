@@ -381,6 +381,29 @@ it('an accepted SCIM write wakes an idle engine instead of waiting for its idle 
   expect(named(h).map((w) => `${w.method} ${w.url} ${w.status}`)).toEqual(['POST /users 201']);
 });
 
+it('a write accepted while a run is under way is taken after the short pause of a busy loop, not after the idle interval', async () => {
+  // The idle interval is far longer than the test, and the clock moves only when the test moves it.
+  const clock = manualClock(Date.now());
+  h = await startHarness({ mode: 'profile-sync', engine: { clock, idleMs: 600_000 } });
+  let runs = 0;
+  h.engine.onEvent((e) => {
+    if (e.type !== 'run' || ++runs !== 1) return;
+    // At the end of the first run, past its last read of the queue: the write wakes no sleeping loop.
+    h.store.users.create(
+      { schemas: [CORE_USER], userName: 'late@example.com', displayName: 'Late', active: true },
+      { sourceId: 'okta', sync: { dirSyncEnabled: false } },
+    );
+  });
+  h.engine.start();
+  await until(() => runs === 1 && clock.pending() > 0);
+  expect(named(h)).toEqual([]);
+  await clock.advance(10);
+  await until(() => h.engine.status().counts.synced === 1);
+  expect(named(h).map((w) => `${w.method} ${w.url} ${w.status} ${(w.body as { userPrincipalName?: string }).userPrincipalName}`)).toEqual([
+    'POST /users 201 late@example.com',
+  ]);
+});
+
 describe('queue order', () => {
   const deactivateFirstAfterQueuing = async (order: 'priority' | 'fifo') => {
     h = await startHarness({ mode: 'profile-sync', overrides: { 'sync.order': order } });
