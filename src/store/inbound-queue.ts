@@ -74,6 +74,9 @@ export function createInboundQueue(db: Database) {
       VALUES (@resourceId, @version, @kind, @externalId, @bulkId, @operation, @applies, @urgent, 'queued', @now)`),
     urgentQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 1 ORDER BY seq LIMIT ?`),
     otherQueued: db.prepare(`SELECT * FROM inbound_records WHERE state = 'queued' AND urgent = 0 ORDER BY seq LIMIT ?`),
+    // The first `limit` queued records in the queue index's order (inbound_records_queue): a count that stops there.
+    queuedHead: db.prepare(`SELECT count(*) AS count, coalesce(max(urgent), 0) AS urgent, min(queued_at) AS oldest FROM
+      (SELECT urgent, queued_at FROM inbound_records WHERE state = 'queued' ORDER BY urgent DESC, seq LIMIT ?)`),
     markSent: db.prepare(`UPDATE inbound_records SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE seq = ? AND state = 'queued'`),
     requeue: db.prepare(`UPDATE inbound_records SET state = 'queued', sent_at = NULL, log_id = ? WHERE seq = ?`),
     settle: db.prepare(`UPDATE inbound_records SET state = @state, log_id = coalesce(@logId, log_id), target_id = coalesce(@targetId, target_id),
@@ -127,6 +130,15 @@ export function createInboundQueue(db: Database) {
       const reserve = others.length ? Math.min(others.length, Math.ceil(limit / (order.creationEvery + 1))) : 0;
       const urgent = q.urgentQueued.all(limit - reserve) as Row[];
       return [...urgent, ...others.slice(0, limit - urgent.length)].map(toRecord);
+    },
+    /**
+     * What says whether the next request is partial, without reading the records: how many are queued
+     * (`limit` at most), whether any is urgent, and the oldest queue time (of the whole queue when fewer
+     * than `limit` wait). For status, which asks on every call.
+     */
+    queuedHead(limit: number): { count: number; urgent: boolean; oldestQueuedAt: number | null } {
+      const r = q.queuedHead.get(limit) as { count: number; urgent: number; oldest: number | null };
+      return { count: r.count, urgent: r.urgent === 1, oldestQueuedAt: r.oldest };
     },
     /** The 202 arrived: the records are staged with the service (sent_at on the engine's clock). */
     markSent(seqs: readonly number[], at: number): void {

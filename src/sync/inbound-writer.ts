@@ -214,9 +214,14 @@ function partialDueAt(ctx: EngineContext, batch: InboundRecord[]): number | null
   return Math.min(...batch.map((r) => r.queuedAt)) + inboundConfig(ctx).batchWaitSeconds * 1000;
 }
 
-/** When the records queued now go although they do not fill a request (status); null when none wait for more. */
+/**
+ * When the records queued now go although they do not fill a request (status); null when none wait for
+ * more. partialDueAt's answer for the request next() would make, from a count instead of the records.
+ */
 export function inboundWaitsUntil(ctx: EngineContext): number | null {
-  return partialDueAt(ctx, ctx.store.inbound.next(BULK_MAX_OPERATIONS, ctx.config.sync));
+  const head = ctx.store.inbound.queuedHead(BULK_MAX_OPERATIONS);
+  if (!head.count || head.count >= BULK_MAX_OPERATIONS || head.urgent || head.oldestQueuedAt === null) return null;
+  return head.oldestQueuedAt + inboundConfig(ctx).batchWaitSeconds * 1000;
 }
 
 /** Whether a partial request waits for more records under `policy` (logged once per request at debug level). */

@@ -113,3 +113,16 @@ test('the daily quota counts calls of the last 24 hours', () => {
   expect(store.inbound.callsSince(2000)).toBe(1);
   store.close();
 });
+
+test('the head of the queue: how many wait (up to the limit), whether one is urgent, the oldest queue time; sent records do not count', () => {
+  const store = openStore(':memory:', { mode: 'profile-sync', sources });
+  expect(store.inbound.queuedHead(50)).toEqual({ count: 0, urgent: false, oldestQueuedAt: null });
+  for (let n = 1; n <= 3; n++) stage(store, n);
+  store.inbound.markSent([store.inbound.next(1, order)[0].seq], 5000);
+  expect(store.inbound.queuedHead(50)).toEqual({ count: 2, urgent: false, oldestQueuedAt: 1002 });
+  stage(store, 4, true);
+  expect(store.inbound.queuedHead(50)).toEqual({ count: 3, urgent: true, oldestQueuedAt: 1002 });
+  for (let n = 5; n <= 60; n++) stage(store, n);
+  expect(store.inbound.queuedHead(50)).toMatchObject({ count: 50, urgent: true });
+  store.close();
+});
