@@ -205,28 +205,20 @@ export async function inboundDeprovision(ctx: EngineContext, rows: SyncRow[]): P
 export type FlushPolicy = 'full' | 'due' | 'all';
 
 /**
- * When the request `batch` would make goes although fewer than 50 records fill it: its oldest record's
- * queue time plus the batch wait; null for a full request, or one with an urgent record (they never wait).
- * A partial batch is the whole queue (next() returns up to 50), so its oldest record is the queue's.
- */
-function partialDueAt(ctx: EngineContext, batch: InboundRecord[]): number | null {
-  if (!batch.length || batch.length >= BULK_MAX_OPERATIONS || batch.some((r) => r.urgent)) return null;
-  return Math.min(...batch.map((r) => r.queuedAt)) + inboundConfig(ctx).batchWaitSeconds * 1000;
-}
-
-/**
- * When the records queued now go although they do not fill a request (status); null when none wait for
- * more. partialDueAt's answer for the request next() would make, from a count instead of the records.
+ * When the request the queue makes next goes although fewer than 50 records fill it: its oldest record's
+ * queue time plus the batch wait; null when none wait, for a full request, or one with an urgent record
+ * (they never wait). A partial request is the whole queue (next() returns up to 50), so the queue's head
+ * answers it without reading the records (status asks on every call; the flush before each request).
  */
 export function inboundWaitsUntil(ctx: EngineContext): number | null {
   const head = ctx.store.inbound.queuedHead(BULK_MAX_OPERATIONS);
-  if (!head.count || head.count >= BULK_MAX_OPERATIONS || head.urgent || head.oldestQueuedAt === null) return null;
+  if (head.oldestQueuedAt === null || head.count >= BULK_MAX_OPERATIONS || head.urgent) return null;
   return head.oldestQueuedAt + inboundConfig(ctx).batchWaitSeconds * 1000;
 }
 
 /** Whether a partial request waits for more records under `policy` (logged once per request at debug level). */
 function waitsForMore(ctx: EngineContext, batch: InboundRecord[], policy: FlushPolicy): boolean {
-  const dueAt = partialDueAt(ctx, batch);
+  const dueAt = inboundWaitsUntil(ctx);
   if (dueAt === null || policy === 'all' || (policy === 'due' && ctx.clock.now() >= dueAt)) return false;
   const state = stateOf(ctx);
   if (state.loggedWait !== dueAt) {
