@@ -50,47 +50,40 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
   }
   const now = ctx.clock.now();
   const last = Number(ctx.queries.getMeta(LAST_POLL_KEY) || 0);
-  const resume = ctx.queries.getMeta(RESUME_KEY);
-  const under = state.poll;
-  if (!under && !opts.force && now - last < pollMs(ctx)) return { settled: 0 };
+  if (!state.poll && !opts.force && now - last < pollMs(ctx)) return { settled: 0 };
   // A poll, and each page of it, is read only when the reports service's budget has a read free now:
   // waiting for one held the engine's loop, and the urgent changes it sends, up to 10 s a page (5 reads
   // per 10 s). The page the budget does not allow now is read by a later run (state.poll).
   if (!state.reads.tryAcquire()) return { settled: 0 };
-  state.poll = undefined;
   let settled = 0;
-  let since: number;
-  let url: string | null;
-  let newest: number;
-  let pages: number;
-  if (under) ({ url, since, newest, pages } = under);
-  else {
+  let poll = state.poll;
+  state.poll = undefined;
+  if (!poll) {
     ctx.queries.setMeta(LAST_POLL_KEY, String(now));
     settled = await resolveAwaiting(ctx);
     const oldest = ctx.store.inbound.oldestSentAt() ?? now;
     const cursor = ctx.queries.getMeta(CURSOR_KEY);
+    const resume = ctx.queries.getMeta(RESUME_KEY);
     // From where the last read left off (LOG_LAG_MS behind its newest entry, or where a read cut short
     // stopped), or the first 202 still followed. (No entry of a record followed now is older than its 202.)
-    since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity, resume ? Date.parse(resume) : -Infinity);
-    url = inboundRequests.provisioningLogs(inboundConfig(ctx).jobId, iso(since)).url;
-    newest = since;
-    pages = 0;
+    const since = Math.max(oldest - CLOCK_SKEW_MS, cursor ? Date.parse(cursor) : -Infinity, resume ? Date.parse(resume) : -Infinity);
+    poll = { url: inboundRequests.provisioningLogs(inboundConfig(ctx).jobId, iso(since)).url, since, newest: since, pages: 0 };
   }
-  for (let read = 0; url && pages < MAX_LOG_PAGES; read++) {
-    // (This run's first read was taken above.)
-    if (read > 0 && !state.reads.tryAcquire()) {
-      state.poll = { url, since, newest, pages };
+  // This run's first read was taken above; each further page takes one of its own.
+  for (let first = true; poll.url !== null && poll.pages < MAX_LOG_PAGES; first = false) {
+    if (!first && !state.reads.tryAcquire()) {
+      state.poll = poll;
       break;
     }
-    const res = await ctx.graph.send({ method: 'GET', url, write: false });
+    const res = await ctx.graph.send({ method: 'GET', url: poll.url, write: false });
     const outcome = classifyGraphResponse(res, { nowMs: ctx.clock.now(), secrets: ctx.secrets });
     if (!outcome.ok && outcome.throttled) {
       // Another reader of the same app's budget (a second bridge, a script): the same page once the service allows.
       state.reads.pause(outcome.retryAfterMs ?? REPORTS_LIMIT.perSeconds * 1000);
-      state.poll = { url, since, newest, pages };
+      state.poll = poll;
       break;
     }
-    pages++;
+    poll.pages++;
     if (!outcome.ok) {
       ctx.logger.warn(
         { status: outcome.status, err: outcome.message },
@@ -101,12 +94,13 @@ export async function followInbound(ctx: EngineContext, opts: { force?: boolean 
     const body = res.body as { value?: LogEntry[]; '@odata.nextLink'?: string };
     for (const entry of body.value ?? []) {
       const at = Date.parse(entry.activityDateTime);
-      if (Number.isFinite(at)) newest = Math.max(newest, at);
+      if (Number.isFinite(at)) poll.newest = Math.max(poll.newest, at);
       if (await settleEntry(ctx, entry, at)) settled++;
     }
     const next = body['@odata.nextLink'];
-    url = next ? next.replace(/^https?:\/\/[^/]+/i, '').replace(/^\/v1\.0/i, '') : null;
+    poll.url = next ? next.replace(/^https?:\/\/[^/]+/i, '').replace(/^\/v1\.0/i, '') : null;
   }
+  const { url, since, newest } = poll;
   if (url === null) {
     // Entries are written minutes after processing: the next read starts LOG_LAG_MS before the newest seen.
     const cursor = ctx.queries.getMeta(CURSOR_KEY);

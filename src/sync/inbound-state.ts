@@ -22,7 +22,15 @@ export interface InboundState {
    * once the reports service's budget has a read free. In memory: after a restart the next poll starts
    * from RESUME_KEY instead.
    */
-  poll?: { url: string; since: number; newest: number; pages: number };
+  poll?: LogPoll;
+}
+
+/** A read of the provisioning logs: the next page (null when read to the end), where it began, the newest entry read, pages read. */
+export interface LogPoll {
+  url: string | null;
+  since: number;
+  newest: number;
+  pages: number;
 }
 
 const states = new WeakMap<EngineContext['store'], InboundState>();
