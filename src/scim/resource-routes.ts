@@ -2,7 +2,7 @@
 // envelopes around the services. Responses are written directly (no express ETag hashing).
 import type { Request, Response, Router } from 'express';
 import type { Logger } from '../log';
-import type { ListedResource } from '../store';
+import type { CommitGroup, ListedResource } from '../store';
 import { notModified, type WriteOptions } from './access';
 import type { Principal } from './auth';
 import type { UnknownPolicy } from './coerce';
@@ -92,7 +92,7 @@ export function listAndRender(kind: ResourceKind, p: Principal, params: ListPara
   );
 }
 
-export function mountResource(router: Router, kind: ResourceKind, log?: Logger): void {
+export function mountResource(router: Router, kind: ResourceKind, commits: CommitGroup, log?: Logger): void {
   const rt = resourceTypes[kind.type];
   const path = rt.endpoint;
 
@@ -108,9 +108,10 @@ export function mountResource(router: Router, kind: ResourceKind, log?: Logger):
     reportIgnored(log, req, res, { ignored: [], extensions });
   });
 
-  router.post(path, (req, res) => {
+  router.post(path, async (req, res) => {
     const opts = writeOptionsOf(req);
-    const row = kind.service.create(principalOf(res), req.body, opts);
+    // The creates of one event-loop turn share one COMMIT; the 201 goes after it (store/commit-group.ts).
+    const row = await commits.run(kind.service.prepareCreate(principalOf(res), req.body, opts));
     reportIgnored(log, req, res, opts.unknown);
     const base = baseUrlOf(req);
     const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)), principalOf(res));

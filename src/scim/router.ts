@@ -50,8 +50,8 @@ export function createScimRouter({ config, store, logger }: ScimDeps): Router {
   );
   router.use(jsonBody(config.limits.bodyBytes));
 
-  mountResource(router, users, log);
-  mountResource(router, groups, log);
+  mountResource(router, users, store.commits, log);
+  mountResource(router, groups, store.commits, log);
 
   // Discovery (RFC 7644 section 4), after the resources: express tries each route in turn, and an IdP's
   // requests are nearly all to /Users and /Groups; /serviceConfiguration is the name Entra's collection uses.

@@ -9,6 +9,7 @@ import { dirSyncEnabledFor } from '../rules/identity';
 import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
+import { createCommitGroup } from './commit-group';
 import { createGroupStore } from './groups';
 import { createInboundQueue } from './inbound-queue';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
@@ -28,6 +29,7 @@ export type * from './filter-types';
 export type { ListedResource } from './queries';
 export type { SyncEngineQueries } from './sync-engine-queries';
 export type { InboundRecord } from './inbound-queue';
+export type { CommitGroup } from './commit-group';
 export { SOURCE_TOKENS_RECHECK_MS } from './source-tokens';
 
 export interface OpenStoreOptions {
@@ -131,6 +133,8 @@ export function openStore(path: string, options: OpenStoreOptions) {
     engine: createSyncEngineQueries(db),
     /** The inbound writer's records, from staged to reported by the provisioning log (graph.writer "inbound"). */
     inbound: createInboundQueue(db),
+    /** SCIM creates of one event-loop turn share one COMMIT (commit-group.ts). */
+    commits: createCommitGroup(db),
     /** Runs fn in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();

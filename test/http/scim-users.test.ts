@@ -136,6 +136,26 @@ describe('POST /Users', () => {
     expect(res.body).toEqual(scimError(409, 'userName "BJensen@Example.com" is already taken', 'uniqueness'));
     expect(snapshot(h.file)).toEqual(before);
   });
+
+  test('creates sent together (one commit for those of one turn) answer as each would alone', async () => {
+    const names = ['a@example.com', 'b@example.com', 'A@Example.com', 'c@example.com'];
+    const res = await Promise.all(names.map((userName) => h.as('okta').post('/scim/v2/Users').send({ userName })));
+    const byName = Object.fromEntries(names.map((n, i) => [n, res[i]]));
+    expect([byName['b@example.com'].status, byName['c@example.com'].status]).toEqual([201, 201]);
+    // The same userName in two cases: whichever came first is created, the other is refused.
+    expect([byName['a@example.com'].status, byName['A@Example.com'].status].sort()).toEqual([201, 409]);
+    const [refused] = names.filter((n) => byName[n].status === 409);
+    expect(byName[refused].body).toEqual(scimError(409, `userName "${refused}" is already taken`, 'uniqueness'));
+    const created = res.filter((r) => r.status === 201);
+    for (const r of created) {
+      const back = await h.as('okta').get(`/scim/v2/Users/${r.body.id}`);
+      // Each test request has a server (and a port) of its own.
+      const withoutLocation = (b: { meta: Record<string, unknown> }) => ({ ...b, meta: { ...b.meta, location: undefined } });
+      expect(withoutLocation(back.body)).toEqual(withoutLocation(r.body));
+      expect(h.store.audit.list({ resourceId: r.body.id }).map((a) => a.action)).toEqual(['user.create']);
+    }
+    expect(h.store.sync.listDue(Date.now(), 10)).toHaveLength(3);
+  });
 });
 
 describe('GET /Users/:id', () => {
