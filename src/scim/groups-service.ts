@@ -66,23 +66,7 @@ export function createGroupService({ store, licenceGroups = {} }: { store: Store
     return { resource: result.changed ? store.queries.getGroup(row.id)! : row, changed: result.changed };
   }
 
-  /** As the user service's: the checks now, the store write (and its read back) for the caller to run. */
-  function prepareCreate(p: Principal, body: unknown, opts: WriteOptions = {}): () => ListedResource {
-    const input = normaliseResource(GROUP, body, opts.unknown);
-    const { kept: members, dropped } = references.members(p, p.source.id, input.members);
-    const changed = changedAttributes(GROUP, null, input.data);
-    const ctx = {
-      sourceId: p.source.id,
-      attributes: members.length ? [...changed, 'members'] : changed,
-      members,
-      auditDetail: auditOf(opts, dropped),
-    };
-    return () => store.queries.getGroup(store.groups.create(input.data, ctx).id)!;
-  }
-
   return {
-    prepareCreate,
-
     get(p: Principal, id: string): ListedResource {
       return load(p, id);
     },
@@ -99,7 +83,16 @@ export function createGroupService({ store, licenceGroups = {} }: { store: Store
     },
 
     create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
-      return prepareCreate(p, body, opts)();
+      const input = normaliseResource(GROUP, body, opts.unknown);
+      const { kept: members, dropped } = references.members(p, p.source.id, input.members);
+      const changed = changedAttributes(GROUP, null, input.data);
+      const stored = store.groups.create(input.data, {
+        sourceId: p.source.id,
+        attributes: members.length ? [...changed, 'members'] : changed,
+        members,
+        auditDetail: auditOf(opts, dropped),
+      });
+      return store.queries.getGroup(stored.id)!;
     },
 
     /** PUT replaces the members too: a body without members leaves the group empty (RFC 7644 section 3.5.1). */

@@ -110,8 +110,8 @@ export function mountResource(router: Router, kind: ResourceKind, commits: Commi
 
   router.post(path, async (req, res) => {
     const opts = writeOptionsOf(req);
-    // The creates of one event-loop turn share one COMMIT; the 201 goes after it (store/commit-group.ts).
-    const row = await commits.run(kind.service.prepareCreate(principalOf(res), req.body, opts));
+    // The writes of one event-loop turn share one COMMIT; the answer goes after it (store/commit-group.ts).
+    const row = await commits.run(() => kind.service.create(principalOf(res), req.body, opts));
     reportIgnored(log, req, res, opts.unknown);
     const base = baseUrlOf(req);
     const body = kind.render(row, base, projectionOf(rt, fromQuery(req.query as Record<string, unknown>)), principalOf(res));
@@ -125,19 +125,19 @@ export function mountResource(router: Router, kind: ResourceKind, commits: Commi
     reply(res, 200, body, { ETag: etagOf(row.version), Location: `${baseUrlOf(req)}${path}/${row.id}` });
   });
 
-  router.put(`${path}/:id`, (req, res) => {
+  router.put(`${path}/:id`, async (req, res) => {
     const opts = writeOptionsOf(req);
-    const { resource } = kind.service.replace(principalOf(res), req.params.id, req.body, opts);
+    const { resource } = await commits.run(() => kind.service.replace(principalOf(res), req.params.id, req.body, opts));
     reportIgnored(log, req, res, opts.unknown);
     const body = kind.render(resource, baseUrlOf(req), projectionOf(rt, fromQuery(req.query as Record<string, unknown>)), principalOf(res));
     reply(res, 200, body, { ETag: etagOf(resource.version) });
   });
 
-  router.patch(`${path}/:id`, (req, res) => {
+  router.patch(`${path}/:id`, async (req, res) => {
     const params = fromQuery(req.query as Record<string, unknown>);
     const projection = projectionOf(rt, params);
     const opts = writeOptionsOf(req);
-    const { resource } = kind.service.patch(principalOf(res), req.params.id, req.body, opts);
+    const { resource } = await commits.run(() => kind.service.patch(principalOf(res), req.params.id, req.body, opts));
     reportIgnored(log, req, res, opts.unknown);
     // RFC 7644 section 3.5.2: 204 is allowed, but 200 with the resource when attributes are asked for.
     if (params.attributes !== undefined || params.excludedAttributes !== undefined || wantsPatchBody(req)) {
@@ -145,8 +145,8 @@ export function mountResource(router: Router, kind: ResourceKind, commits: Commi
     } else reply(res, 204, undefined, { ETag: etagOf(resource.version) });
   });
 
-  router.delete(`${path}/:id`, (req, res) => {
-    kind.service.remove(principalOf(res), req.params.id, writeOptionsOf(req));
+  router.delete(`${path}/:id`, async (req, res) => {
+    await commits.run(() => kind.service.remove(principalOf(res), req.params.id, writeOptionsOf(req)));
     reply(res, 204);
   });
 }

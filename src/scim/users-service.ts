@@ -102,28 +102,7 @@ export function createUserService({ config, store }: { config: Config; store: St
     return { resource: written ? resource : row, changed: written };
   }
 
-  /**
-   * Checks and normalises a create; returns the store write, which reads nothing it has not
-   * checked inside its own transaction (so it may share a commit: store/commit-group.ts).
-   */
-  function prepareCreate(p: Principal, body: unknown, opts: WriteOptions = {}): () => ListedResource {
-    const input = normaliseResource(USER, body, opts.unknown);
-    const { data, dropped } = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
-    input.data = data;
-    const changed = changedAttributes(USER, null, input.data);
-    const ctx = {
-      sourceId: p.source.id,
-      attributes: input.password ? [...changed, 'password'] : changed,
-      sync: syncFor(null, p.source.id, null, input.data, input.password),
-      auditDetail: auditOf(opts, dropped),
-    };
-    // The stored user with its sync state, as a GET would read it back.
-    return () => store.users.create(input.data, ctx);
-  }
-
   return {
-    prepareCreate,
-
     get(p: Principal, id: string): ListedResource {
       return load(p, id);
     },
@@ -135,7 +114,17 @@ export function createUserService({ config, store }: { config: Config; store: St
     },
 
     create(p: Principal, body: unknown, opts: WriteOptions = {}): ListedResource {
-      return prepareCreate(p, body, opts)();
+      const input = normaliseResource(USER, body, opts.unknown);
+      const { data, dropped } = checkManager(p, p.source.id, null, graphReadyUser(null, input.data));
+      input.data = data;
+      const changed = changedAttributes(USER, null, input.data);
+      // The stored user with its sync state, as a GET would read it back.
+      return store.users.create(input.data, {
+        sourceId: p.source.id,
+        attributes: input.password ? [...changed, 'password'] : changed,
+        sync: syncFor(null, p.source.id, null, input.data, input.password),
+        auditDetail: auditOf(opts, dropped),
+      });
     },
 
     replace(p: Principal, id: string, body: unknown, opts: WriteOptions = {}): WriteResult {

@@ -1,14 +1,13 @@
-// Group commit for SCIM creates. A create's own transaction (row, values, attribution, audit,
-// dirty mark) is still one unit that holds or goes as a whole, but the creates that arrive in the
-// same turn of the event loop share one COMMIT: each runs as a savepoint of one transaction taken
-// at the end of that turn, and each caller hears its outcome only after that COMMIT, so no 201 goes
-// out before its data is in the database. A commit writes every page the transaction changed to the
-// WAL; creates one after another change many of the same pages (the tail of each table and of each
-// index on an increasing key: rowids, times, dirty_seq, audit ids), which a shared commit writes once.
-//
-// Only writes that read nothing outside their own transaction belong here: a create checks what it
-// must (userName taken) inside its savepoint. An update reads the row it changes before its
-// transaction (If-Match, the version), so two in one group would refuse each other; updates commit alone.
+// Group commit for SCIM writes. Each write (a create, replace, patch or delete: its reads, checks
+// and store write) is still one unit that holds or goes as a whole with its attribution, audit row
+// and dirty mark, but the writes that reach the routes in the same turn of the event loop share one
+// COMMIT: each runs, whole, as a savepoint of one transaction taken at the end of that turn, so it
+// reads what the writes before it in the group left (two PATCHes of one user in one turn apply one
+// after the other, as they would alone). Each caller hears its outcome only after that COMMIT: no
+// answer goes out before its data is in the database. A commit writes every page the transaction
+// changed to the WAL; writes one after another change many of the same pages (the tail of each table
+// and of each index on an increasing key: rowids, times, dirty_seq, audit ids), which a shared commit
+// writes once.
 import type { Database } from 'better-sqlite3';
 
 interface Pending {
@@ -18,34 +17,49 @@ interface Pending {
 }
 
 export interface CommitGroup {
-  /** Runs `write` (a store write) with the writes queued in the same event-loop turn; resolves after their COMMIT. */
+  /** Runs `write` (synchronous: reads and store writes) with the others queued in the same event-loop turn; settles after their COMMIT. */
   run<T>(write: () => T): Promise<T>;
 }
 
-/** `maxWrites` bounds one transaction (and so the delay of the last write in it). */
-export function createCommitGroup(db: Database, maxWrites = 64): CommitGroup {
+export interface CommitGroupBounds {
+  maxWrites?: number;
+  maxMs?: number;
+  /** The clock that measures maxMs (milliseconds). */
+  now?: () => number;
+}
+
+/**
+ * One group ends at `maxWrites` writes or once its writes have taken `maxMs` (whichever comes first):
+ * the event loop is never held much longer than by the longest single write, and the rest of the
+ * queue goes on in the next turn.
+ */
+export function createCommitGroup(db: Database, { maxWrites = 64, maxMs = 10, now = () => performance.now() }: CommitGroupBounds = {}): CommitGroup {
   const queue: Pending[] = [];
 
   function flush(): void {
-    const batch = queue.splice(0, maxWrites);
-    if (queue.length) setImmediate(flush);
+    const started = now();
+    const batch: Pending[] = [];
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       db.transaction(() => {
-        for (const p of batch) {
+        while (queue.length > 0 && batch.length < maxWrites) {
+          const p = queue.shift()!;
+          batch.push(p);
           // Nested in the group's transaction, each write is a savepoint: one that throws (a
-          // userName taken) is rolled back alone and the others go on.
+          // userName taken, a stale If-Match) is rolled back alone and the others go on.
           try {
             outcomes.push({ ok: true, value: db.transaction(p.run)() });
           } catch (err) {
             outcomes.push({ ok: false, value: err });
           }
+          if (now() - started >= maxMs) break;
         }
       })();
     } catch (err) {
       // The COMMIT itself failed (a full disk, a lock held past busy_timeout): nothing of the group is in.
-      for (const p of batch) p.reject(err);
-      return;
+      outcomes.splice(0, outcomes.length, ...batch.map(() => ({ ok: false, value: err })));
+    } finally {
+      if (queue.length > 0) setImmediate(flush);
     }
     batch.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
   }

@@ -9,7 +9,7 @@ import { dirSyncEnabledFor } from '../rules/identity';
 import { createAdminQueries } from './admin-queries';
 import { createAttributionStore } from './attribution';
 import { createAuditStore } from './audit';
-import { createCommitGroup } from './commit-group';
+import { createCommitGroup, type CommitGroupBounds } from './commit-group';
 import { createGroupStore } from './groups';
 import { createInboundQueue } from './inbound-queue';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
@@ -49,6 +49,8 @@ export interface OpenStoreOptions {
    * commands open with false and leave the recorded mode, sync state and audit alone.
    */
   recordMode?: boolean;
+  /** Bounds of one group of SCIM writes (commit-group.ts); the defaults suit a serving bridge. */
+  commitGroup?: CommitGroupBounds;
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -133,8 +135,8 @@ export function openStore(path: string, options: OpenStoreOptions) {
     engine: createSyncEngineQueries(db),
     /** The inbound writer's records, from staged to reported by the provisioning log (graph.writer "inbound"). */
     inbound: createInboundQueue(db),
-    /** SCIM creates of one event-loop turn share one COMMIT (commit-group.ts). */
-    commits: createCommitGroup(db),
+    /** SCIM writes of one event-loop turn share one COMMIT (commit-group.ts). */
+    commits: createCommitGroup(db, options.commitGroup),
     /** Runs fn in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();

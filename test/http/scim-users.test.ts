@@ -156,6 +156,26 @@ describe('POST /Users', () => {
     }
     expect(h.store.sync.listDue(Date.now(), 10)).toHaveLength(3);
   });
+
+  test('PATCHes of one user sent together apply one after the other, none refused as stale', async () => {
+    const { body } = await h.as('okta').post('/scim/v2/Users').send(barbara);
+    const titles = ['One', 'Two', 'Three', 'Four', 'Five'];
+    const res = await Promise.all(
+      titles.map((title) =>
+        h
+          .as('okta')
+          .patch(`/scim/v2/Users/${body.id}`)
+          .send({ Operations: [{ op: 'replace', path: 'title', value: title }] }),
+      ),
+    );
+    expect(res.map((r) => r.status)).toEqual([204, 204, 204, 204, 204]);
+    expect(res.map((r) => r.headers.etag).sort()).toEqual(['W/"2"', 'W/"3"', 'W/"4"', 'W/"5"', 'W/"6"']);
+    const back = await h.as('okta').get(`/scim/v2/Users/${body.id}`);
+    expect(back.headers.etag).toBe('W/"6"');
+    // The last to be applied is the one answered with version 6.
+    expect(back.body.title).toBe(titles[res.findIndex((r) => r.headers.etag === 'W/"6"')]);
+    expect(h.store.audit.list({ resourceId: body.id }).map((a) => a.action)).toEqual(['user.create', ...titles.map(() => 'user.patch')]);
+  });
 });
 
 describe('GET /Users/:id', () => {

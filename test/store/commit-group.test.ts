@@ -1,11 +1,12 @@
-// Group commit (store/commit-group.ts): the creates of one event-loop turn are one transaction, each
-// a savepoint of it; each caller hears of its create only once it is committed, and one create that
+// Group commit (store/commit-group.ts): the writes of one event-loop turn are one transaction, each
+// a savepoint of it; each caller hears of its write only once it is committed, and one write that
 // fails takes no other with it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type Store } from '../../src/store';
+import { createCommitGroup } from '../../src/store/commit-group';
 
 let dir: string;
 let file: string;
@@ -33,6 +34,9 @@ const create = (userName: string) => () =>
   store.users.create(user(userName), { sourceId: 'okta', attributes: ['userName'], sync: { dirSyncEnabled: false } }).id;
 
 test('creates queued in one turn run in one transaction and resolve after its COMMIT', async () => {
+  // A clock that stands still: the 10 ms bound (tested below) cannot split the group on a busy machine.
+  store.close();
+  store = openStore(file, { mode: 'profile-sync', sources: [{ id: 'okta', directories: [], contributes: [], seesAll: false }], commitGroup: { now: () => 0 } });
   const seenDuring: unknown[][] = [];
   const during = (write: () => string) => () => {
     // What another connection sees while the group runs: nothing of it, not even the writes before this one.
@@ -54,6 +58,16 @@ test('creates queued in one turn run in one transaction and resolve after its CO
   const all = ['a@example.com', 'b@example.com', 'c@example.com'];
   expect(seenAfter).toEqual([all, all, all]);
   expect(committedAudit()).toEqual(['user.create', 'user.create', 'user.create']);
+});
+
+test('a write of a group reads what the writes before it in the group left', async () => {
+  const created = store.commits.run(() => store.users.create(user('a@example.com'), { sourceId: 'okta', id: 'u-1', attributes: ['userName'] }));
+  const replaced = store.commits.run(
+    () => store.users.replace('u-1', { ...user('a@example.com'), title: 'Pilot' }, { sourceId: 'okta', attributes: ['title'], expectedVersion: 1 }).version,
+  );
+  await created;
+  expect(await replaced).toBe(2);
+  expect(other.prepare(`SELECT version, json_extract(data, '$.title') FROM users WHERE id = 'u-1'`).raw().get()).toEqual([2, 'Pilot']);
 });
 
 test('a create that fails (a userName taken in the same group) is rolled back alone', async () => {
@@ -83,16 +97,70 @@ test('when the database cannot be written, every create of the group is refused 
   expect(committedUsers()).toEqual(['c@example.com']);
 });
 
-test('a group is bounded: past 64 writes the rest commit in the next turn', async () => {
-  const seen: number[] = [];
-  const writes = Array.from({ length: 70 }, (_, i) =>
-    store.commits.run(() => {
-      seen.push((committedUsers() as string[]).length);
-      return create(`u${String(i).padStart(2, '0')}@example.com`)();
-    }),
-  );
-  await Promise.all(writes);
-  // The first 64 saw nothing committed; the last 6 saw the first group's 64.
-  expect(seen).toEqual([...Array<number>(64).fill(0), ...Array<number>(6).fill(64)]);
-  expect(committedUsers()).toHaveLength(70);
+describe('bounds of one group', () => {
+  // A database of its own: the group on one connection, what is committed read on another.
+  let db: Database.Database;
+  let reader: Database.Database;
+  beforeEach(() => {
+    db = new Database(path.join(dir, 'bounds.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x INTEGER)');
+    reader = new Database(path.join(dir, 'bounds.sqlite'));
+  });
+  afterEach(() => {
+    reader.close();
+    db.close();
+  });
+  const committed = () => reader.prepare('SELECT count(*) FROM t').pluck().get() as number;
+
+  test('a COMMIT that fails refuses every write of its group, and the next group commits', async () => {
+    // A deferred foreign key is checked at COMMIT only: a write of the group that breaks it fails the COMMIT.
+    db.pragma('foreign_keys = ON');
+    db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (pid INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)');
+    const group = createCommitGroup(db, { now: () => 0 });
+    const outcomes = await Promise.allSettled([
+      group.run(() => db.prepare('INSERT INTO t (x) VALUES (1)').run()),
+      group.run(() => db.prepare('INSERT INTO child (pid) VALUES (99)').run()),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(((outcomes[0] as PromiseRejectedResult).reason as Error).message).toBe('FOREIGN KEY constraint failed');
+    expect(committed()).toBe(0);
+    expect(db.inTransaction).toBe(false);
+    await group.run(() => db.prepare('INSERT INTO t (x) VALUES (1)').run());
+    expect(committed()).toBe(1);
+  });
+
+  test('past 64 writes the rest commit in the next turn', async () => {
+    const group = createCommitGroup(db, { now: () => 0 });
+    const seen: number[] = [];
+    await Promise.all(
+      Array.from({ length: 70 }, () =>
+        group.run(() => {
+          seen.push(committed());
+          db.prepare('INSERT INTO t (x) VALUES (1)').run();
+        }),
+      ),
+    );
+    // The first 64 saw nothing committed; the last 6 saw the first group's 64.
+    expect(seen).toEqual([...Array<number>(64).fill(0), ...Array<number>(6).fill(64)]);
+    expect(committed()).toBe(70);
+  });
+
+  test('a group also ends once its writes have taken 10 ms: a long queue does not hold the event loop', async () => {
+    let clock = 0;
+    const group = createCommitGroup(db, { now: () => clock });
+    const seen: number[] = [];
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        group.run(() => {
+          seen.push(committed());
+          db.prepare('INSERT INTO t (x) VALUES (1)').run();
+          // Each write takes 4 ms of this clock: the group closes after the third (12 ms).
+          clock += 4;
+        }),
+      ),
+    );
+    expect(seen).toEqual([0, 0, 0, 3, 3]);
+    expect(committed()).toBe(5);
+  });
 });
