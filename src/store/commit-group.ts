@@ -21,6 +21,14 @@ export interface CommitGroup {
   run<T>(write: () => T): Promise<T>;
 }
 
+function attempt(run: () => unknown): { ok: boolean; value: unknown } {
+  try {
+    return { ok: true, value: run() };
+  } catch (err) {
+    return { ok: false, value: err };
+  }
+}
+
 export interface CommitGroupBounds {
   maxWrites?: number;
   maxMs?: number;
@@ -37,6 +45,15 @@ export function createCommitGroup(db: Database, { maxWrites = 64, maxMs = 10, no
   const queue: Pending[] = [];
 
   function flush(): void {
+    if (queue.length === 1) {
+      // A write alone is its own transaction: as a savepoint it would journal every page it changes
+      // (a large PATCH, sent alone, touches many).
+      const p = queue.shift()!;
+      const outcome = attempt(db.transaction(p.run));
+      if (outcome.ok) p.resolve(outcome.value);
+      else p.reject(outcome.value);
+      return;
+    }
     const started = now();
     const batch: Pending[] = [];
     const outcomes: { ok: boolean; value: unknown }[] = [];
@@ -47,11 +64,7 @@ export function createCommitGroup(db: Database, { maxWrites = 64, maxMs = 10, no
           batch.push(p);
           // Nested in the group's transaction, each write is a savepoint: one that throws (a
           // userName taken, a stale If-Match) is rolled back alone and the others go on.
-          try {
-            outcomes.push({ ok: true, value: db.transaction(p.run)() });
-          } catch (err) {
-            outcomes.push({ ok: false, value: err });
-          }
+          outcomes.push(attempt(db.transaction(p.run)));
           if (now() - started >= maxMs) break;
         }
       })();

@@ -84,6 +84,13 @@ test('a create that fails (a userName taken in the same group) is rolled back al
   expect(other.prepare(`SELECT count(*) FROM sync_state WHERE type = 'User'`).pluck().get()).toBe(2);
 });
 
+test('a write alone that fails is refused and leaves nothing', async () => {
+  await store.commits.run(create('a@example.com'));
+  await expect(store.commits.run(create('A@Example.com'))).rejects.toThrow('userName "A@Example.com" is already taken');
+  expect(committedUsers()).toEqual(['a@example.com']);
+  expect(committedAudit()).toEqual(['user.create']);
+});
+
 test('when the database cannot be written, every create of the group is refused and none is in', async () => {
   // Another writer holds the write lock past the store's busy timeout.
   other.exec('BEGIN IMMEDIATE');
