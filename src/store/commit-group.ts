@@ -45,18 +45,9 @@ export function createCommitGroup(db: Database, { maxWrites = 64, maxMs = 10, no
   const queue: Pending[] = [];
 
   function flush(): void {
-    if (queue.length === 1) {
-      // A write alone is its own transaction: as a savepoint it would journal every page it changes
-      // (a large PATCH, sent alone, touches many).
-      const p = queue.shift()!;
-      const outcome = attempt(db.transaction(p.run));
-      if (outcome.ok) p.resolve(outcome.value);
-      else p.reject(outcome.value);
-      return;
-    }
     const started = now();
     const batch: Pending[] = [];
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       db.transaction(() => {
         while (queue.length > 0 && batch.length < maxWrites) {
@@ -70,7 +61,7 @@ export function createCommitGroup(db: Database, { maxWrites = 64, maxMs = 10, no
       })();
     } catch (err) {
       // The COMMIT itself failed (a full disk, a lock held past busy_timeout): nothing of the group is in.
-      outcomes.splice(0, outcomes.length, ...batch.map(() => ({ ok: false, value: err })));
+      outcomes = batch.map(() => ({ ok: false, value: err }));
     } finally {
       if (queue.length > 0) setImmediate(flush);
     }
