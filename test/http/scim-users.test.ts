@@ -176,6 +176,30 @@ describe('POST /Users', () => {
     expect(back.body.title).toBe(titles[res.findIndex((r) => r.headers.etag === 'W/"6"')]);
     expect(h.store.audit.list({ resourceId: body.id }).map((a) => a.action)).toEqual(['user.create', ...titles.map(() => 'user.patch')]);
   });
+
+  test('PATCHes sent together with the same If-Match: the first applies, the others are refused as stale', async () => {
+    const { body } = await h.as('okta').post('/scim/v2/Users').send(barbara);
+    const res = await Promise.all(
+      ['One', 'Two', 'Three'].map((title) =>
+        h
+          .as('okta')
+          .patch(`/scim/v2/Users/${body.id}`)
+          .set('If-Match', 'W/"1"')
+          .send({ Operations: [{ op: 'replace', path: 'title', value: title }] }),
+      ),
+    );
+    expect(res.map((r) => r.status).sort()).toEqual([204, 412, 412]);
+    const refused = res.find((r) => r.status === 412)!;
+    expect(refused.body).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '412',
+      detail: 'the resource is at version W/"2", not W/"1"',
+    });
+    const back = await h.as('okta').get(`/scim/v2/Users/${body.id}`);
+    expect(back.headers.etag).toBe('W/"2"');
+    expect(back.body.title).toBe(['One', 'Two', 'Three'][res.findIndex((r) => r.status === 204)]);
+    expect(h.store.audit.list({ resourceId: body.id }).map((a) => a.action)).toEqual(['user.create', 'user.patch']);
+  });
 });
 
 describe('GET /Users/:id', () => {

@@ -137,17 +137,23 @@ describe('bounds of one group', () => {
     expect(committed()).toBe(1);
   });
 
-  test('past 64 writes the rest commit in the next turn', async () => {
-    const group = createCommitGroup(db, { now: () => 0 });
+  /** `count` writes queued in one turn: each notes how many rows were committed when it ran, inserts one, then runs `after`. */
+  async function insertAll(group: ReturnType<typeof createCommitGroup>, count: number, after = () => {}): Promise<number[]> {
     const seen: number[] = [];
     await Promise.all(
-      Array.from({ length: 70 }, () =>
+      Array.from({ length: count }, () =>
         group.run(() => {
           seen.push(committed());
           db.prepare('INSERT INTO t (x) VALUES (1)').run();
+          after();
         }),
       ),
     );
+    return seen;
+  }
+
+  test('past 64 writes the rest commit in the next turn', async () => {
+    const seen = await insertAll(createCommitGroup(db, { now: () => 0 }), 70);
     // The first 64 saw nothing committed; the last 6 saw the first group's 64.
     expect(seen).toEqual([...Array<number>(64).fill(0), ...Array<number>(6).fill(64)]);
     expect(committed()).toBe(70);
@@ -155,18 +161,8 @@ describe('bounds of one group', () => {
 
   test('a group also ends once its writes have taken 10 ms: a long queue does not hold the event loop', async () => {
     let clock = 0;
-    const group = createCommitGroup(db, { now: () => clock });
-    const seen: number[] = [];
-    await Promise.all(
-      Array.from({ length: 5 }, () =>
-        group.run(() => {
-          seen.push(committed());
-          db.prepare('INSERT INTO t (x) VALUES (1)').run();
-          // Each write takes 4 ms of this clock: the group closes after the third (12 ms).
-          clock += 4;
-        }),
-      ),
-    );
+    // Each write takes 4 ms of this clock: the group closes after the third (12 ms).
+    const seen = await insertAll(createCommitGroup(db, { now: () => clock }), 5, () => (clock += 4));
     expect(seen).toEqual([0, 0, 0, 3, 3]);
     expect(committed()).toBe(5);
   });
