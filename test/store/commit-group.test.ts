@@ -84,6 +84,21 @@ test('a create that fails (a userName taken in the same group) is rolled back al
   expect(other.prepare(`SELECT count(*) FROM sync_state WHERE type = 'User'`).pluck().get()).toBe(2);
 });
 
+test('a write that throws after its store write leaves none of it: row, attribution, audit, dirty mark', async () => {
+  const outcomes = await Promise.allSettled([
+    store.commits.run(create('a@example.com')),
+    store.commits.run(() => {
+      create('b@example.com')();
+      throw new Error('refused after the store write');
+    }),
+  ]);
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+  expect(committedUsers()).toEqual(['a@example.com']);
+  expect(committedAudit()).toEqual(['user.create']);
+  expect(other.prepare(`SELECT count(*) FROM sync_state WHERE type = 'User'`).pluck().get()).toBe(1);
+  expect(other.prepare(`SELECT count(*) FROM resource_attribution WHERE resource_type = 'User'`).pluck().get()).toBe(1);
+});
+
 test('a write alone that fails is refused and leaves nothing', async () => {
   await store.commits.run(create('a@example.com'));
   await expect(store.commits.run(create('A@Example.com'))).rejects.toThrow('userName "A@Example.com" is already taken');
