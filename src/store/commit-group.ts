@@ -10,6 +10,11 @@
 // writes once.
 import type { Database } from 'better-sqlite3';
 
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
 interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -19,14 +24,6 @@ interface Pending {
 export interface CommitGroup {
   /** Runs `write` (synchronous: reads and store writes) with the others queued in the same event-loop turn; settles after their COMMIT. */
   run<T>(write: () => T): Promise<T>;
-}
-
-function attempt(run: () => unknown): { ok: boolean; value: unknown } {
-  try {
-    return { ok: true, value: run() };
-  } catch (err) {
-    return { ok: false, value: err };
-  }
 }
 
 export interface CommitGroupBounds {
@@ -43,22 +40,33 @@ export interface CommitGroupBounds {
  */
 export function createCommitGroup(db: Database, { maxWrites = 64, maxMs = 10, now = () => performance.now() }: CommitGroupBounds = {}): CommitGroup {
   const queue: Pending[] = [];
+  // Nested in the group's transaction, each write is a savepoint: one that throws (a userName
+  // taken, a stale If-Match) is rolled back alone and the others go on. Both wrappers are made
+  // once, not for each group and each write.
+  const savepoint = db.transaction((write: () => unknown) => write());
+  const attempt = (write: () => unknown): Outcome => {
+    try {
+      return { ok: true, value: savepoint(write) };
+    } catch (err) {
+      return { ok: false, value: err };
+    }
+  };
+  /** Moves writes from the queue to `batch` and runs them, until a bound or the end of the queue. */
+  const group = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
+    const started = now();
+    while (queue.length > 0 && batch.length < maxWrites) {
+      const p = queue.shift()!;
+      batch.push(p);
+      outcomes.push(attempt(p.run));
+      if (now() - started >= maxMs) break;
+    }
+  });
 
   function flush(): void {
-    const started = now();
     const batch: Pending[] = [];
-    let outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: Outcome[] = [];
     try {
-      db.transaction(() => {
-        while (queue.length > 0 && batch.length < maxWrites) {
-          const p = queue.shift()!;
-          batch.push(p);
-          // Nested in the group's transaction, each write is a savepoint: one that throws (a
-          // userName taken, a stale If-Match) is rolled back alone and the others go on.
-          outcomes.push(attempt(db.transaction(p.run)));
-          if (now() - started >= maxMs) break;
-        }
-      })();
+      group(batch, outcomes);
     } catch (err) {
       // The COMMIT itself failed (a full disk, a lock held past busy_timeout): nothing of the group is in.
       outcomes = batch.map(() => ({ ok: false, value: err }));
