@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore, type Store } from '../../src/store';
+import { openStore, type OpenStoreOptions, type Store } from '../../src/store';
 import { createCommitGroup } from '../../src/store/commit-group';
 
 let dir: string;
@@ -13,10 +13,13 @@ let file: string;
 let store: Store;
 let other: Database.Database;
 
+const open = (options: Partial<OpenStoreOptions> = {}) =>
+  openStore(file, { mode: 'profile-sync', sources: [{ id: 'okta', directories: [], contributes: [], seesAll: false }], busyTimeoutMs: 50, ...options });
+
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'commit-group-'));
   file = path.join(dir, 'bridge.sqlite');
-  store = openStore(file, { mode: 'profile-sync', sources: [{ id: 'okta', directories: [], contributes: [], seesAll: false }], busyTimeoutMs: 50 });
+  store = open();
   // Another connection sees only what is committed.
   other = new Database(file);
 });
@@ -36,7 +39,7 @@ const create = (userName: string) => () =>
 test('creates queued in one turn run in one transaction and resolve after its COMMIT', async () => {
   // A clock that stands still: the 10 ms bound (tested below) cannot split the group on a busy machine.
   store.close();
-  store = openStore(file, { mode: 'profile-sync', sources: [{ id: 'okta', directories: [], contributes: [], seesAll: false }], commitGroup: { now: () => 0 } });
+  store = open({ commitGroup: { now: () => 0 } });
   const seenDuring: unknown[][] = [];
   const during = (write: () => string) => () => {
     // What another connection sees while the group runs: nothing of it, not even the writes before this one.
