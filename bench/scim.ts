@@ -15,7 +15,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cpuProfiler, startChildServer, type ChildServer } from './lib/child-server';
+import { compileEntries, cpuProfiler, startChildServer, type ChildServer } from './lib/child-server';
 import { measureLatency, type LatencyFigures } from './lib/latency';
 import { runLoad, type AutocannonRequest, type LoadFigures } from './lib/load';
 import { benchUser, benchUserName } from './lib/scim-users';
@@ -96,6 +96,9 @@ async function settle(url: string): Promise<void> {
 const clientsFor = (scenario: Scenario, connections: number) => (scenario === 'GET list page (100)' ? Math.min(2, connections) : connections);
 
 async function startServers(dir: string, bridgeDb: string, users: number, compare: string | undefined): Promise<Servers> {
+  // Both servers run compiled, on plain node: the bridge as `npm start` runs it.
+  const root = path.resolve(__dirname, '..');
+  const [bridgeEntry, baselineEntry] = compileEntries(root, [path.join(__dirname, 'lib/bridge-server.ts'), path.join(__dirname, 'lib/baseline-server.ts')]);
   let comparedDb: string | undefined;
   if (compare) {
     // A copy of the seeded file (and its secrets key) in a directory of its own: each bridge writes its own.
@@ -105,12 +108,8 @@ async function startServers(dir: string, bridgeDb: string, users: number, compar
     const key = path.join(path.dirname(bridgeDb), 'secrets.key');
     if (existsSync(key)) copyFileSync(key, path.join(dir, 'compared', 'secrets.key'));
   }
-  const bridge = await startChildServer(
-    path.join(__dirname, 'lib/bridge-server.ts'),
-    { database: bridgeDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE },
-    { stdout: 'ignore' },
-  );
-  const baseline = await startChildServer(path.join(__dirname, 'lib/baseline-server.ts'), {
+  const bridge = await startChildServer(bridgeEntry, { database: bridgeDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE }, { stdout: 'ignore' });
+  const baseline = await startChildServer(baselineEntry, {
     database: path.join(dir, 'baseline.sqlite'),
     token: BENCH_TOKEN,
     users,
@@ -118,7 +117,7 @@ async function startServers(dir: string, bridgeDb: string, users: number, compar
   const compared =
     compare && comparedDb
       ? await startChildServer(
-          path.join(path.resolve(compare), 'bench/lib/bridge-server.ts'),
+          compileEntries(path.resolve(compare), [path.join(path.resolve(compare), 'bench/lib/bridge-server.ts')])[0],
           { database: comparedDb, token: BENCH_TOKEN, sourceId: BENCH_SOURCE },
           { stdout: 'ignore' },
         )
