@@ -1,12 +1,12 @@
 // Composition root: load config, open the store, start the Graph simulator when no tenant is
 // configured, build the SCIM app and the admin surface, start the sync engine.
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import express from 'express';
-import { accessLog } from './admin/access-log';
+import { accessLog, noteRoute } from './admin/access-log';
 import { createAdminData } from './admin/data';
 import { createGraphLog, type GraphLog } from './admin/graph-log';
 import { type BridgeMetrics, createMetrics } from './admin/metrics';
@@ -15,7 +15,7 @@ import type { AdminDataSource } from './admin/types';
 import { type Config, loadConfig, usesSimulator } from './config';
 import { createGraphClient, type GraphClient } from './graph/client';
 import { createLogger, type Logger } from './log';
-import { mountScim } from './scim/app';
+import { scimListener } from './scim/app';
 import { loadSeed, type RunningSimulator, startSimulator } from './simulator';
 import { leastGrant } from './graph/permissions';
 import { demoSeed } from './demo-tenant';
@@ -223,17 +223,18 @@ export async function startBridge(baseConfig: Config, options: RuntimeOptions = 
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
   const tlsFiles = config.tls.certFile && config.tls.keyFile ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile } : null;
-  app.use(accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics));
-  // The SCIM router binds its own component; mounted on this app, not through an app of its own.
-  mountScim(app, { config, store: runtime.store, logger: runtime.logger });
   app.use(createAdminRouter({ adminToken, data: runtime.admin(), metrics: runtime.metrics.registry }));
+  // One access log line per request; SCIM requests go to the SCIM router without passing through express.
+  const access = accessLog(runtime.logger.child({ component: 'http' }), runtime.metrics);
+  const route = scimListener(app, { config, store: runtime.store, logger: runtime.logger, noteRoute });
+  const listener = (req: IncomingMessage, res: ServerResponse) => access(req, res, () => route(req, res));
   let server: Server;
   let tlsReloader: TlsReloader | null = null;
   try {
     const pair = tlsFiles ? loadTlsPair(tlsFiles) : null;
     // Not app.listen: Express 5 calls its callback on failure too.
     server = await new Promise<Server>((resolveListen, reject) => {
-      const s = pair ? createHttpsServer(pair, app) : createServer(app);
+      const s = pair ? createHttpsServer(pair, listener) : createServer(listener);
       s.once('error', reject);
       s.listen(config.port, config.host, () => resolveListen(s));
     });

@@ -1,21 +1,25 @@
-// createApp: an express app with the SCIM router at /scim/v2 (tests and tools serve it alone);
-// mountScim: the same router on an app of the caller's, as the composition root serves it beside
-// the admin routes without a second express app in the path of every request.
+// The SCIM router on a server: `scimListener` is the composition root's request listener (SCIM
+// requests straight to the SCIM router, everything else to the admin app); `createApp` is an express
+// app that serves SCIM alone, for tests and tools (`app.listen`, supertest), through the same router.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
+import { isScimUrl, originForm, type TrustProxy } from './http';
 import { createScimRouter, type ScimDeps } from './router';
 
-export const SCIM_BASE_PATH = '/scim/v2';
-
-export function mountScim(app: Express, deps: ScimDeps): void {
-  // Responses are written by the SCIM routes themselves (ETags are resource versions), never by res.send.
-  app.use(SCIM_BASE_PATH, createScimRouter(deps));
+/**
+ * SCIM requests to the SCIM router, on node's request and response; the rest to `app` (its
+ * `trust proxy` applies to both).
+ */
+export function scimListener(app: Express, deps: Omit<ScimDeps, 'trustProxy'>): (req: IncomingMessage, res: ServerResponse) => void {
+  const scim = createScimRouter({ ...deps, trustProxy: app.get('trust proxy fn') as TrustProxy });
+  return (req, res) => (isScimUrl(originForm(req.url)) ? scim(req, res) : app(req, res));
 }
 
-export function createApp(deps: ScimDeps): Express {
+export function createApp(deps: Omit<ScimDeps, 'trustProxy' | 'noteRoute'>): Express {
   const app = express();
   app.disable('x-powered-by');
-  // ETags are the resource versions set by the SCIM routes, not hashes of the response body.
-  app.set('etag', false);
-  mountScim(app, deps);
+  if (deps.config.trustProxy) app.set('trust proxy', deps.config.trustProxy);
+  const scim = createScimRouter({ ...deps, trustProxy: app.get('trust proxy fn') as TrustProxy });
+  app.use((req, res, next) => (isScimUrl(originForm(req.url)) ? scim(req, res) : next()));
   return app;
 }

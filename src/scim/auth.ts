@@ -2,7 +2,7 @@
 // plain or sha256; the presented token is hashed and compared with every source's hash in
 // constant time, so neither timing nor order reveals which source (if any) nearly matched.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
 import { unauthorized } from '../errors';
 import { SOURCE_TOKENS_RECHECK_MS, type SourceRecord } from '../store';
@@ -73,7 +73,8 @@ export function createAuthenticator(
     return found;
   }
 
-  return function authenticate(req: Request, res: Response, next: NextFunction): void {
+  /** The request's principal; null when the token names no source, after answering 401. */
+  return function authenticate(req: IncomingMessage, res: ServerResponse): Principal | null {
     const header = req.headers.authorization;
     const id = identify(header);
     const source = id ? sourceOf(id) : null;
@@ -82,9 +83,8 @@ export function createAuthenticator(
       res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"${error}`);
       const detail = header ? 'the bearer token is not valid for any source' : 'a bearer token is required';
       sendError(res, unauthorized(detail));
-      return;
+      return null;
     }
-    res.locals.principal = { source } satisfies Principal;
-    next();
+    return { source };
   };
 }

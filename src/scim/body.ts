@@ -1,6 +1,7 @@
 // Request bodies (SPEC section 11): size limit from config, JSON media types only, strict UTF-8,
 // nesting bounded before anything walks the value. Each failure is a SCIM error, never a 500.
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import { invalidSyntax, unsupportedMediaType } from '../errors';
 
 export const MAX_DEPTH = 32;
@@ -47,19 +48,28 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
+/**
+ * Reads the JSON body of a POST, PUT or PATCH (other methods have none: `done(null, undefined)` at
+ * once) and hands it, parsed, to `done`; or the SCIM error that describes what was wrong with it.
+ */
 export function jsonBody(limitBytes: number) {
-  const raw = express.raw({ type: () => true, limit: limitBytes });
-  return function readJson(req: Request, res: Response, next: NextFunction): void {
-    if (!WITH_BODY.has(req.method)) return next();
+  const raw = express.raw({ type: () => true, limit: limitBytes }) as unknown as (
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ) => void;
+  return function readJson(req: IncomingMessage & { body?: unknown }, res: ServerResponse, done: (err: unknown, body?: unknown) => void): void {
+    if (!WITH_BODY.has(req.method ?? '')) return done(null, undefined);
     const contentType = req.headers['content-type'];
     if (contentType && !acceptable(contentType)) {
-      next(unsupportedMediaType(`Content-Type "${contentType}" is not supported: send application/scim+json or application/json in UTF-8`));
+      done(unsupportedMediaType(`Content-Type "${contentType}" is not supported: send application/scim+json or application/json in UTF-8`));
       return;
     }
     raw(req, res, (err?: unknown) => {
-      if (err) return next(err);
+      if (err) return done(err);
+      let body: unknown;
+      const buf = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       try {
-        const buf = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         let text: string;
         try {
           text = utf8.decode(buf);
@@ -67,14 +77,14 @@ export function jsonBody(limitBytes: number) {
           throw invalidSyntax('the request body is not valid UTF-8');
         }
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        req.body = parseJsonText(text);
-        // A large body's parse and its handling run in separate turns of the event loop, so other
-        // requests get in between (no single turn holds both the parse and the write).
-        if (buf.length > YIELD_AFTER_BYTES) setImmediate(next);
-        else next();
+        body = parseJsonText(text);
       } catch (e) {
-        next(e);
+        return done(e);
       }
+      // A large body's parse and its handling run in separate turns of the event loop, so other
+      // requests get in between (no single turn holds both the parse and the write).
+      if (buf.length > YIELD_AFTER_BYTES) setImmediate(done, null, body);
+      else done(null, body);
     });
   };
 }

@@ -1,7 +1,7 @@
 // Every failure leaves scim/ as an RFC 7644 section 3.12 error body. BridgeErrors (the catalogue in
 // src/errors.ts) carry status and scimType; anything else is a bug, logged and answered as a plain
 // 500 without details.
-import type { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../errors';
 import type { Logger } from '../log';
 
@@ -36,13 +36,10 @@ export function toErrorResponse(err: unknown, logger?: Logger): { status: number
   return { status: 500, body: errorBody(500, 'internal error') };
 }
 
-export function sendError(res: Response, err: unknown, logger?: Logger): void {
+export function sendError(res: ServerResponse, err: unknown, logger?: Logger): void {
   const { status, body } = toErrorResponse(err, logger);
   if (res.headersSent) return;
-  res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
-}
-
-/** Express error middleware for the SCIM router. */
-export function errorHandler(logger: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => sendError(res, err, logger);
+  res.statusCode = status;
+  res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  res.end(JSON.stringify(body));
 }
