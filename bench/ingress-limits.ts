@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { startChildServer, type ChildServer } from './lib/child-server';
+import { compileEntries, startChildServer, type ChildServer } from './lib/child-server';
 import { fmt, table, type Verdict } from './lib/stats';
 
 const TOKEN = 'ingress-bench-token-0123456789abcdef';
@@ -134,7 +134,9 @@ export async function runIngressLimitsBench(options: IngressLimitsOptions = {}):
   const rows: string[][] = [];
   const verdicts: Verdict[] = [];
   try {
-    server = await startChildServer(path.join(__dirname, 'lib/ingress-limits-server.ts'), {
+    // Compiled and on plain node, as the bridge is deployed (tsx's loader would be in the measured process).
+    const [entry] = compileEntries(path.resolve(__dirname, '..'), [path.join(__dirname, 'lib/ingress-limits-server.ts')]);
+    server = await startChildServer(entry, {
       database: path.join(dir, 'b.sqlite'),
       token: TOKEN,
       sourceId: 'bench',
