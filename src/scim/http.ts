@@ -40,7 +40,6 @@ export type TrustProxy = (address: string | undefined, i: number) => boolean;
 
 /** One SCIM request as the routes see it. */
 export interface ScimCall {
-  readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** The request method; HEAD is served as GET (node sends no body for it). */
   readonly method: string;

@@ -112,7 +112,7 @@ export function createScimRouter({ config, store, logger, trustProxy = trustNone
     const id = decodeParam(found.param);
     noteRoute(req, { route: `${SCIM_BASE_PATH}${found.layer.pattern}`, id });
     const base = `${protocolOf(req, trustProxy)}://${req.headers.host ?? 'localhost'}${SCIM_BASE_PATH}`;
-    return found.layer.handle({ req, res, method, path, id, query, body, principal, base, header: (name) => headerOf(req, name) });
+    return found.layer.handle({ res, method, path, id, query, body, principal, base, header: (name) => headerOf(req, name) });
   }
 
   return function scim(req, res) {
