@@ -6,20 +6,24 @@ import express, { type Express } from 'express';
 import { isScimUrl, originForm, type TrustProxy } from './http';
 import { createScimRouter, type ScimDeps } from './router';
 
-/**
- * SCIM requests to the SCIM router, on node's request and response; the rest to `app` (its
- * `trust proxy` applies to both).
- */
-export function scimListener(app: Express, deps: Omit<ScimDeps, 'trustProxy'>): (req: IncomingMessage, res: ServerResponse) => void {
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** SCIM requests to the SCIM router, on node's request and response; the rest to `otherwise` (`app`'s `trust proxy` applies to both). */
+function scimOr(app: Express, deps: Omit<ScimDeps, 'trustProxy'>): (req: IncomingMessage, res: ServerResponse, otherwise: () => void) => void {
   const scim = createScimRouter({ ...deps, trustProxy: app.get('trust proxy fn') as TrustProxy });
-  return (req, res) => (isScimUrl(originForm(req.url)) ? scim(req, res) : app(req, res));
+  return (req, res, otherwise) => (isScimUrl(originForm(req.url)) ? scim(req, res) : otherwise());
+}
+
+/** The composition root's listener: SCIM requests to the SCIM router, the rest to `app`. */
+export function scimListener(app: Express, deps: Omit<ScimDeps, 'trustProxy'>): Listener {
+  const route = scimOr(app, deps);
+  return (req, res) => route(req, res, () => app(req, res));
 }
 
 export function createApp(deps: Omit<ScimDeps, 'trustProxy' | 'noteRoute'>): Express {
   const app = express();
   app.disable('x-powered-by');
   if (deps.config.trustProxy) app.set('trust proxy', deps.config.trustProxy);
-  const scim = createScimRouter({ ...deps, trustProxy: app.get('trust proxy fn') as TrustProxy });
-  app.use((req, res, next) => (isScimUrl(originForm(req.url)) ? scim(req, res) : next()));
+  app.use(scimOr(app, deps));
   return app;
 }
