@@ -23,16 +23,17 @@ const notes = new WeakMap<IncomingMessage, RouteNote>();
 
 /** Records what a router learnt of a request (its route, its source) for the request's log line. */
 export function noteRoute(req: IncomingMessage, note: RouteNote): void {
-  notes.set(req, { ...notes.get(req), ...note });
+  const noted = notes.get(req);
+  if (noted) Object.assign(noted, note);
+  else notes.set(req, { ...note });
 }
 
 /** An express request, as express leaves it once a route matched (the admin console's routes). */
 type ExpressRouted = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; params?: Record<string, unknown> };
 
 /** The matched route pattern (`/scim/v2/Users/:id`), or `unmatched`: a bounded label, never a raw URL. */
-function routeOf(req: ExpressRouted): string {
-  const noted = notes.get(req)?.route;
-  if (noted) return noted;
+function routeOf(req: ExpressRouted, noted: RouteNote | undefined): string {
+  if (noted?.route) return noted.route;
   const route = req.route;
   if (!route || route.path === undefined) return 'unmatched';
   const path = Array.isArray(route.path) ? route.path[0] : String(route.path);
@@ -40,9 +41,9 @@ function routeOf(req: ExpressRouted): string {
 }
 
 /** The SCIM resource a request named or created: `:id` of the route, or the id in a 201's Location. */
-function resourceIdOf(req: ExpressRouted, res: ServerResponse, route: string): string | undefined {
+function resourceIdOf(req: ExpressRouted, res: ServerResponse, route: string, noted: RouteNote | undefined): string | undefined {
   if (route.endsWith('/:id')) {
-    const id = notes.get(req)?.id ?? req.params?.id;
+    const id = noted?.id ?? req.params?.id;
     return typeof id === 'string' ? id : undefined;
   }
   const location = res.getHeader('Location');
@@ -61,11 +62,12 @@ export function accessLog(logger: Logger, metrics: BridgeMetrics) {
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const path = (req.originalUrl ?? req.url ?? '').split('?')[0];
-      const route = routeOf(req);
-      const source = notes.get(req)?.source;
+      const noted = notes.get(req);
+      const route = routeOf(req, noted);
+      const source = noted?.source;
       metrics.observeScim({ source: source ?? '-', method: req.method ?? '-', route, status: res.statusCode }, seconds);
       if (UNLOGGED.has(path)) return;
-      const resourceId = resourceIdOf(req, res, route);
+      const resourceId = resourceIdOf(req, res, route, noted);
       lines.info(
         {
           reqId,
