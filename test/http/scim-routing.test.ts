@@ -9,6 +9,25 @@ import { type Harness, startHarness, TOKENS, CORE_USER, LIST } from './scim-harn
 let h: Harness;
 afterEach(() => h?.close());
 
+/**
+ * One request over a raw socket to the app listening on a free port, as okta: for what supertest cannot
+ * send or read (HEAD's empty body, an absolute-form target). `path` gets the port it listens on.
+ */
+async function raw(method: string, path: (port: number) => string): Promise<{ port: number; status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const server = h.app.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      const req = httpRequest({ host: '127.0.0.1', port, method, path: path(port), headers: { Authorization: `Bearer ${TOKENS.okta}` } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => server.close(() => resolve({ port, status: res.statusCode!, headers: res.headers, body })));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  });
+}
+
 async function createUser(userName = 'ada@example.com'): Promise<string> {
   const res = await h.as('okta').post('/scim/v2/Users').send({ userName });
   expect(res.status).toBe(201);
@@ -33,21 +52,7 @@ test('HEAD is answered as GET, with its headers and no body', async () => {
   const id = await createUser();
   const get = await h.as('okta').get(`/scim/v2/Users/${id}`);
 
-  const head = await new Promise<{ port: number; status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const server = h.app.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'HEAD', path: `/scim/v2/Users/${id}`, headers: { Authorization: `Bearer ${TOKENS.okta}` } },
-        (res) => {
-          let body = '';
-          res.on('data', (d) => (body += d));
-          res.on('end', () => server.close(() => resolve({ port, status: res.statusCode!, headers: res.headers, body })));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  });
+  const head = await raw('HEAD', () => `/scim/v2/Users/${id}`);
 
   expect(head.status).toBe(200);
   expect(head.body).toBe('');
@@ -62,22 +67,10 @@ test('an absolute-form request target (RFC 9112 section 3.2.2) is served by the 
   h = startHarness();
   const id = await createUser();
 
-  const answer = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-    const server = h.app.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      const path = `http://127.0.0.1:${port}/scim/v2/Users?filter=${encodeURIComponent('userName eq "ada@example.com"')}`;
-      const req = httpRequest({ host: '127.0.0.1', port, method: 'GET', path, headers: { Authorization: `Bearer ${TOKENS.okta}` } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => server.close(() => resolve({ status: res.statusCode!, body: JSON.parse(body) })));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  });
+  const answer = await raw('GET', (port) => `http://127.0.0.1:${port}/scim/v2/Users?filter=${encodeURIComponent('userName eq "ada@example.com"')}`);
 
   expect(answer.status).toBe(200);
-  expect(answer.body).toMatchObject({ schemas: [LIST], totalResults: 1, Resources: [{ id }] });
+  expect(JSON.parse(answer.body)).toMatchObject({ schemas: [LIST], totalResults: 1, Resources: [{ id }] });
 });
 
 test('X-Forwarded-Proto sets the scheme of a Location only when the peer is a trusted proxy', async () => {
